@@ -1,0 +1,1244 @@
+/* value.c — the heap (accounting, memory limit, cycle candidates), heap objects, equality and printing. */
+#include "value.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/bytecode.h"
+#include "builtins.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* The heap                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+struct zx_heap {
+    size_t max_bytes;                /* 0 = unlimited */
+    _Atomic size_t bytes;
+    _Atomic size_t peak;
+    pthread_mutex_t lock;            /* guards the candidate registry only */
+    zx_obj **cands;                  /* owned references to every cycle candidate */
+    size_t ncands, capcands;
+};
+
+/*
+ * Every object is preceded by a hidden prefix that records its heap and size, because
+ * zx_obj_free has no heap argument and must still return the bytes to the right counter.
+ * Once an object is dying its accounting is settled, and the prefix becomes the link of the
+ * free worklist, so freeing any structure needs neither recursion nor allocation.
+ */
+typedef union zx_objpre {
+    struct {
+        zx_heap *heap;
+        size_t size;
+    } live;
+    struct zx_obj *next_dying;
+} zx_objpre;
+
+#define ZX_PREFIX_SIZE sizeof(zx_objpre)
+
+static zx_objpre *obj_prefix(zx_obj *o) { return (zx_objpre *)(void *)((char *)o - ZX_PREFIX_SIZE); }
+
+static void update_peak(zx_heap *h, size_t now)
+{
+    size_t p = atomic_load_explicit(&h->peak, memory_order_relaxed);
+    while (now > p &&
+           !atomic_compare_exchange_weak_explicit(&h->peak, &p, now, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+    }
+}
+
+zx_heap *zx_heap_create(size_t max_bytes)
+{
+    zx_heap *h = calloc(1, sizeof *h);
+    if (!h) return NULL;
+    h->max_bytes = max_bytes;
+    atomic_init(&h->bytes, 0);
+    atomic_init(&h->peak, 0);
+    if (pthread_mutex_init(&h->lock, NULL) != 0) {
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+bool zx_heap_account(zx_heap *h, ptrdiff_t delta)
+{
+    if (!h || delta == 0) return true;
+    if (delta < 0) {
+        atomic_fetch_sub_explicit(&h->bytes, (size_t)-delta, memory_order_relaxed);
+        return true;
+    }
+    size_t now = atomic_fetch_add_explicit(&h->bytes, (size_t)delta, memory_order_relaxed) + (size_t)delta;
+    if (h->max_bytes && now > h->max_bytes) {
+        atomic_fetch_sub_explicit(&h->bytes, (size_t)delta, memory_order_relaxed);
+        return false;
+    }
+    update_peak(h, now);
+    return true;
+}
+
+size_t zx_heap_bytes(const zx_heap *h)
+{
+    return h ? atomic_load_explicit((_Atomic size_t *)&h->bytes, memory_order_relaxed) : 0;
+}
+
+size_t zx_heap_peak(const zx_heap *h)
+{
+    return h ? atomic_load_explicit((_Atomic size_t *)&h->peak, memory_order_relaxed) : 0;
+}
+
+void *zx_heap_alloc_obj(zx_heap *h, zx_objtype type, size_t size)
+{
+    if (size < sizeof(zx_obj) || size > SIZE_MAX / 2) return NULL;
+    if (!zx_heap_account(h, (ptrdiff_t)size)) return NULL;
+    zx_objpre *pre = malloc(ZX_PREFIX_SIZE + size);
+    if (!pre) {
+        zx_heap_account(h, -(ptrdiff_t)size);
+        return NULL;
+    }
+    pre->live.heap = h;
+    pre->live.size = size;
+    zx_obj *o = (zx_obj *)(void *)((char *)pre + ZX_PREFIX_SIZE);
+    atomic_init(&o->rc, 1);
+    o->type = (uint8_t)type;
+    atomic_init(&o->flags, 0);
+    o->node = 0;
+    return o;
+}
+
+/* The heap an object was allocated from: its out-of-line storage is accounted there too. */
+static zx_heap *obj_heap(const void *o) { return obj_prefix((zx_obj *)o)->live.heap; }
+
+static bool may_hold_refs(zx_value v)
+{
+    if (v.tag != ZX_T_OBJ) return false;
+    switch ((zx_objtype)v.u.o->type) {
+    case ZX_O_LIST: case ZX_O_MAP: case ZX_O_FUNC: case ZX_O_CELL: return true;
+    case ZX_O_STRING: case ZX_O_BUILTIN: return false;
+    }
+    return false;
+}
+
+/*
+ * Candidates whose only reference is the registry's are unreachable and on no cycle, so
+ * they can be released early; doing so whenever the registry fills keeps a program that
+ * builds many short-lived nested containers from holding them all until the VM ends.
+ * Called with the lock held; returns the swept objects for release after unlocking.
+ */
+static zx_obj **sweep_unreachable(zx_heap *h, size_t *nswept)
+{
+    *nswept = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < h->ncands; i++)
+        if (atomic_load_explicit(&h->cands[i]->rc, memory_order_acquire) == 1) n++;
+    if (n == 0) return NULL;
+    zx_obj **out = malloc(n * sizeof *out);
+    if (!out) return NULL;
+    size_t keep = 0;
+    for (size_t i = 0; i < h->ncands; i++) {
+        zx_obj *o = h->cands[i];
+        if (*nswept < n && atomic_load_explicit(&o->rc, memory_order_acquire) == 1)
+            out[(*nswept)++] = o;
+        else
+            h->cands[keep++] = o;
+    }
+    h->ncands = keep;
+    return out;
+}
+
+void zx_heap_note_cycle_candidate(zx_heap *h, zx_obj *o)
+{
+    if (!h || !o) return;
+    if (atomic_load_explicit(&o->flags, memory_order_relaxed) & ZX_OF_CYCLE_CANDIDATE) return;
+    if (atomic_fetch_or_explicit(&o->flags, ZX_OF_CYCLE_CANDIDATE, memory_order_relaxed) &
+        ZX_OF_CYCLE_CANDIDATE)
+        return;
+    zx_obj_incref(o);
+    zx_obj **swept = NULL;
+    size_t nswept = 0;
+    bool stored = false;
+    pthread_mutex_lock(&h->lock);
+    if (h->ncands == h->capcands) {
+        swept = sweep_unreachable(h, &nswept);
+        /* Grow unless the sweep freed at least half, so sweeps stay amortised O(1). */
+        if (h->ncands > h->capcands / 2 || h->capcands == 0) {
+            size_t ncap = h->capcands ? h->capcands * 2 : 64;
+            zx_obj **nc = realloc(h->cands, ncap * sizeof *nc);
+            if (nc) {
+                h->cands = nc;
+                h->capcands = ncap;
+            }
+        }
+    }
+    if (h->ncands < h->capcands) {
+        h->cands[h->ncands++] = o;
+        stored = true;
+    }
+    pthread_mutex_unlock(&h->lock);
+    for (size_t i = 0; i < nswept; i++) zx_obj_decref(swept[i]);
+    free(swept);
+    if (!stored) {
+        /* Out of memory: forget it, so that a later store may register it again. */
+        atomic_fetch_and_explicit(&o->flags, (uint8_t)~ZX_OF_CYCLE_CANDIDATE, memory_order_relaxed);
+        zx_obj_decref(o);
+    }
+}
+
+/* Drop every reference an object holds, leaving it a valid empty object. */
+static void drop_outgoing(zx_obj *o)
+{
+    switch ((zx_objtype)o->type) {
+    case ZX_O_LIST: {
+        zx_list *l = (zx_list *)o;
+        while (l->len > 0) {
+            zx_value v = l->items[--l->len];
+            zx_decref(v);
+        }
+        break;
+    }
+    case ZX_O_MAP: {
+        zx_map *m = (zx_map *)o;
+        while (m->len > 0) {
+            zx_map_entry e = m->entries[--m->len];
+            zx_decref(e.key);
+            zx_decref(e.value);
+        }
+        if (m->index)
+            for (uint32_t i = 0; i < m->index_cap; i++) m->index[i] = -1;
+        break;
+    }
+    case ZX_O_CELL: {
+        zx_cell *c = (zx_cell *)o;
+        zx_value v = c->v;
+        c->v = zx_null();
+        zx_decref(v);
+        break;
+    }
+    case ZX_O_FUNC: {
+        zx_func *f = (zx_func *)o;
+        for (uint32_t i = 0; i < f->nfree; i++) {
+            zx_cell *c = f->free[i];
+            f->free[i] = NULL;
+            if (c) zx_obj_decref(c);
+        }
+        break;
+    }
+    case ZX_O_STRING: case ZX_O_BUILTIN: break;
+    }
+}
+
+void zx_heap_destroy(zx_heap *h)
+{
+    if (!h) return;
+    /* Every cycle passes through a candidate (a cycle needs a store into an existing
+     * container or cell, and that store registered it), so emptying them all frees them. */
+    for (size_t i = 0; i < h->ncands; i++) drop_outgoing(h->cands[i]);
+    for (size_t i = 0; i < h->ncands; i++) zx_obj_decref(h->cands[i]);
+    free(h->cands);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Freeing                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+static size_t outofline_bytes(const zx_obj *o)
+{
+    switch ((zx_objtype)o->type) {
+    case ZX_O_LIST: return (size_t)((const zx_list *)o)->cap * sizeof(zx_value);
+    case ZX_O_MAP: {
+        const zx_map *m = (const zx_map *)o;
+        return (size_t)m->cap * sizeof(zx_map_entry) + (size_t)m->index_cap * sizeof(int32_t);
+    }
+    case ZX_O_STRING: case ZX_O_FUNC: case ZX_O_BUILTIN: case ZX_O_CELL: return 0;
+    }
+    return 0;
+}
+
+/* An object whose count reached zero: settle its accounting, then free it at once if it
+ * holds no references, else push it on the worklist threaded through the prefixes. */
+static void retire(zx_obj *o, zx_obj **dying)
+{
+    zx_objpre *pre = obj_prefix(o);
+    zx_heap_account(pre->live.heap, -(ptrdiff_t)(pre->live.size + outofline_bytes(o)));
+    switch ((zx_objtype)o->type) {
+    case ZX_O_STRING: case ZX_O_BUILTIN:
+        free(pre);
+        return;
+    case ZX_O_LIST: case ZX_O_MAP: case ZX_O_CELL: case ZX_O_FUNC:
+        pre->next_dying = *dying;
+        *dying = o;
+        return;
+    }
+    free(pre);
+}
+
+static void release_into(zx_value v, zx_obj **dying)
+{
+    if (v.tag == ZX_T_OBJ && atomic_fetch_sub_explicit(&v.u.o->rc, 1, memory_order_acq_rel) == 1)
+        retire(v.u.o, dying);
+}
+
+void zx_obj_free(zx_obj *o)
+{
+    zx_obj *dying = NULL;
+    retire(o, &dying);
+    while (dying) {
+        zx_obj *d = dying;
+        dying = obj_prefix(d)->next_dying;
+        switch ((zx_objtype)d->type) {
+        case ZX_O_LIST: {
+            zx_list *l = (zx_list *)d;
+            for (uint32_t i = 0; i < l->len; i++) release_into(l->items[i], &dying);
+            free(l->items);
+            break;
+        }
+        case ZX_O_MAP: {
+            zx_map *m = (zx_map *)d;
+            for (uint32_t i = 0; i < m->len; i++) {
+                release_into(m->entries[i].key, &dying);
+                release_into(m->entries[i].value, &dying);
+            }
+            free(m->entries);
+            free(m->index);
+            break;
+        }
+        case ZX_O_CELL:
+            release_into(((zx_cell *)d)->v, &dying);
+            break;
+        case ZX_O_FUNC: {
+            zx_func *f = (zx_func *)d;
+            for (uint32_t i = 0; i < f->nfree; i++)
+                if (f->free[i]) release_into(zx_objval(f->free[i]), &dying);
+            break;
+        }
+        case ZX_O_STRING: case ZX_O_BUILTIN: break;
+        }
+        free(obj_prefix(d));
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Strings                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+static uint32_t count_codepoints(const char *s, size_t n)
+{
+    uint32_t c = 0;
+    for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+/* A string of n bytes whose contents the caller fills in. */
+static zx_string *string_alloc(zx_heap *h, size_t n)
+{
+    if (n >= UINT32_MAX) return NULL;
+    zx_string *s = zx_heap_alloc_obj(h, ZX_O_STRING, offsetof(zx_string, data) + n + 1);
+    if (!s) return NULL;
+    s->nbytes = (uint32_t)n;
+    s->ncodepoints = 0;
+    atomic_init(&s->method, (int8_t)-2);
+    s->hash = 0;
+    s->data[n] = '\0';
+    return s;
+}
+
+zx_string *zx_string_new(zx_heap *h, const char *bytes, size_t n)
+{
+    zx_string *s = string_alloc(h, n);
+    if (!s) return NULL;
+    if (n) memcpy(s->data, bytes, n);
+    s->ncodepoints = count_codepoints(s->data, n);
+    return s;
+}
+
+zx_string *zx_string_concat(zx_heap *h, const zx_string *a, const zx_string *b)
+{
+    zx_string *s = string_alloc(h, (size_t)a->nbytes + b->nbytes);
+    if (!s) return NULL;
+    memcpy(s->data, a->data, a->nbytes);
+    memcpy(s->data + a->nbytes, b->data, b->nbytes);
+    s->ncodepoints = a->ncodepoints + b->ncodepoints;
+    return s;
+}
+
+zx_string *zx_string_repeat(zx_heap *h, const zx_string *s, int64_t times)
+{
+    if (times <= 0 || s->nbytes == 0) return string_alloc(h, 0);
+    if ((uint64_t)times >= UINT32_MAX / s->nbytes) return NULL;
+    size_t n = (size_t)s->nbytes * (size_t)times;
+    zx_string *r = string_alloc(h, n);
+    if (!r) return NULL;
+    memcpy(r->data, s->data, s->nbytes);
+    size_t done = s->nbytes;
+    while (done < n) {          /* doubling copies: O(log times) memcpy calls */
+        size_t chunk = done <= n - done ? done : n - done;
+        memcpy(r->data + done, r->data, chunk);
+        done += chunk;
+    }
+    r->ncodepoints = (uint32_t)((uint64_t)s->ncodepoints * (uint64_t)times);
+    return r;
+}
+
+zx_string *zx_string_at(zx_heap *h, const zx_string *s, int64_t i)
+{
+    if (i < 0 || i >= (int64_t)s->ncodepoints) return NULL;
+    if (s->ncodepoints == s->nbytes) return zx_string_new(h, s->data + i, 1);
+    size_t pos = 0;
+    for (int64_t k = 0; k < i; k++) {
+        pos++;
+        while (pos < s->nbytes && ((unsigned char)s->data[pos] & 0xC0) == 0x80) pos++;
+    }
+    size_t end = pos + 1;
+    while (end < s->nbytes && ((unsigned char)s->data[end] & 0xC0) == 0x80) end++;
+    return zx_string_new(h, s->data + pos, end - pos);
+}
+
+uint64_t zx_string_hash(zx_string *s)
+{
+    /* Several threads may hash one string; they all store the same value. */
+    uint64_t hv = __atomic_load_n(&s->hash, __ATOMIC_RELAXED);
+    if (hv) return hv;
+    hv = 14695981039346656037ull;                  /* FNV-1a */
+    for (uint32_t i = 0; i < s->nbytes; i++) {
+        hv ^= (unsigned char)s->data[i];
+        hv *= 1099511628211ull;
+    }
+    if (hv == 0) hv = 1;
+    __atomic_store_n(&s->hash, hv, __ATOMIC_RELAXED);
+    return hv;
+}
+
+bool zx_string_eq(const zx_string *a, const zx_string *b)
+{
+    if (a == b) return true;
+    if (a->nbytes != b->nbytes) return false;
+    uint64_t ha = __atomic_load_n(&a->hash, __ATOMIC_RELAXED);
+    uint64_t hb = __atomic_load_n(&b->hash, __ATOMIC_RELAXED);
+    if (ha && hb && ha != hb) return false;
+    return memcmp(a->data, b->data, a->nbytes) == 0;
+}
+
+int zx_string_cmp(const zx_string *a, const zx_string *b)
+{
+    /* For valid UTF-8, byte order is code point order. */
+    uint32_t n = a->nbytes < b->nbytes ? a->nbytes : b->nbytes;
+    int c = memcmp(a->data, b->data, n);
+    if (c) return c < 0 ? -1 : 1;
+    return a->nbytes < b->nbytes ? -1 : a->nbytes > b->nbytes;
+}
+
+bool zx_utf8_valid(const char *bytes, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)bytes;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) { i++; continue; }
+        size_t len;
+        uint32_t cp, min;
+        if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; min = 0x80; }
+        else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; min = 0x800; }
+        else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; min = 0x10000; }
+        else return false;
+        if (n - i < len) return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        i += len;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lists                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+zx_list *zx_list_new(zx_heap *h, uint32_t cap)
+{
+    zx_list *l = zx_heap_alloc_obj(h, ZX_O_LIST, sizeof(zx_list));
+    if (!l) return NULL;
+    l->len = 0;
+    l->cap = 0;
+    l->items = NULL;
+    if (cap) {
+        if (!zx_heap_account(h, (ptrdiff_t)((size_t)cap * sizeof(zx_value)))) goto fail;
+        l->items = malloc((size_t)cap * sizeof(zx_value));
+        if (!l->items) {
+            zx_heap_account(h, -(ptrdiff_t)((size_t)cap * sizeof(zx_value)));
+            goto fail;
+        }
+        l->cap = cap;
+    }
+    return l;
+fail:
+    zx_obj_free(&l->hdr);
+    return NULL;
+}
+
+bool zx_list_push(zx_heap *h, zx_list *l, zx_value v)
+{
+    if (l->len == l->cap) {
+        if (l->cap == UINT32_MAX) return false;
+        uint32_t ncap = l->cap < 4 ? 4 : (l->cap > UINT32_MAX / 2 ? UINT32_MAX : l->cap * 2);
+        zx_heap *lh = obj_heap(l);      /* freeing returns the bytes to the list's own heap */
+        ptrdiff_t delta = (ptrdiff_t)((size_t)(ncap - l->cap) * sizeof(zx_value));
+        if (!zx_heap_account(lh, delta)) return false;
+        zx_value *ni = realloc(l->items, (size_t)ncap * sizeof(zx_value));
+        if (!ni) {
+            zx_heap_account(lh, -delta);
+            return false;
+        }
+        l->items = ni;
+        l->cap = ncap;
+    }
+    zx_incref(v);
+    l->items[l->len++] = v;
+    if (may_hold_refs(v)) zx_heap_note_cycle_candidate(h ? h : obj_heap(l), &l->hdr);
+    return true;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Maps                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+}
+
+/* True when d is a whole number that an int64 holds, with that int in *out. */
+static bool float_as_int(double d, int64_t *out)
+{
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return false;
+    int64_t i = (int64_t)d;
+    if ((double)i != d) return false;
+    *out = i;
+    return true;
+}
+
+bool zx_value_hashable(zx_value v)
+{
+    switch ((zx_tag)v.tag) {
+    case ZX_T_INT: case ZX_T_FLOAT: case ZX_T_BOOL: return true;
+    case ZX_T_OBJ: return v.u.o->type == ZX_O_STRING;
+    case ZX_T_UNDEF: case ZX_T_NULL: return false;
+    }
+    return false;
+}
+
+/* Keys equal under == hash equally: an integral float hashes as its int. */
+static uint64_t key_hash(zx_value k)
+{
+    switch ((zx_tag)k.tag) {
+    case ZX_T_INT: return mix64((uint64_t)k.u.i);
+    case ZX_T_FLOAT: {
+        int64_t i;
+        if (float_as_int(k.u.f, &i)) return mix64((uint64_t)i);
+        uint64_t bits;
+        memcpy(&bits, &k.u.f, sizeof bits);
+        return mix64(bits ^ 0x5bd1e9955bd1e995ull);
+    }
+    case ZX_T_BOOL: return mix64(k.u.b ? 0x9e3779b97f4a7c15ull : 0x7f4a7c159e3779b9ull);
+    case ZX_T_OBJ: return zx_string_hash((zx_string *)k.u.o);
+    case ZX_T_UNDEF: case ZX_T_NULL: return 0;
+    }
+    return 0;
+}
+
+zx_map *zx_map_new(zx_heap *h, uint32_t cap)
+{
+    zx_map *m = zx_heap_alloc_obj(h, ZX_O_MAP, sizeof(zx_map));
+    if (!m) return NULL;
+    m->len = m->cap = 0;
+    m->entries = NULL;
+    m->index = NULL;
+    m->index_cap = 0;
+    if (cap) {
+        if (cap > (1u << 29)) goto fail;
+        uint32_t icap = 8;
+        while (icap < cap * 2) icap *= 2;
+        size_t bytes = (size_t)cap * sizeof(zx_map_entry) + (size_t)icap * sizeof(int32_t);
+        if (!zx_heap_account(h, (ptrdiff_t)bytes)) goto fail;
+        m->entries = malloc((size_t)cap * sizeof(zx_map_entry));
+        m->index = malloc((size_t)icap * sizeof(int32_t));
+        if (!m->entries || !m->index) {
+            free(m->entries);
+            free(m->index);
+            m->entries = NULL;
+            m->index = NULL;
+            zx_heap_account(h, -(ptrdiff_t)bytes);
+            goto fail;
+        }
+        m->cap = cap;
+        m->index_cap = icap;
+        for (uint32_t i = 0; i < icap; i++) m->index[i] = -1;
+    }
+    return m;
+fail:
+    zx_obj_free(&m->hdr);
+    return NULL;
+}
+
+static bool scalar_equal(zx_value a, zx_value b);
+
+/* Slot of the index that holds key (or the empty slot where it would go). */
+static uint32_t map_probe(const zx_map *m, zx_value key, uint64_t hv, bool *found)
+{
+    uint32_t mask = m->index_cap - 1;
+    uint32_t i = (uint32_t)hv & mask;
+    for (;;) {
+        int32_t e = m->index[i];
+        if (e < 0) { *found = false; return i; }
+        const zx_map_entry *en = &m->entries[e];
+        if (en->hash == hv && scalar_equal(en->key, key)) { *found = true; return i; }
+        i = (i + 1) & mask;
+    }
+}
+
+zx_value *zx_map_get(zx_map *m, zx_value key)
+{
+    if (m->len == 0 || !zx_value_hashable(key)) return NULL;
+    bool found;
+    uint32_t slot = map_probe(m, key, key_hash(key), &found);
+    return found ? &m->entries[m->index[slot]].value : NULL;
+}
+
+static bool map_grow_index(zx_map *m, zx_heap *mh)
+{
+    uint32_t ncap = m->index_cap ? m->index_cap * 2 : 8;
+    if (ncap > (1u << 30)) return false;
+    ptrdiff_t delta = (ptrdiff_t)((size_t)(ncap - m->index_cap) * sizeof(int32_t));
+    if (!zx_heap_account(mh, delta)) return false;
+    int32_t *ni = malloc((size_t)ncap * sizeof(int32_t));
+    if (!ni) {
+        zx_heap_account(mh, -delta);
+        return false;
+    }
+    for (uint32_t i = 0; i < ncap; i++) ni[i] = -1;
+    for (uint32_t e = 0; e < m->len; e++) {
+        uint32_t i = (uint32_t)m->entries[e].hash & (ncap - 1);
+        while (ni[i] >= 0) i = (i + 1) & (ncap - 1);
+        ni[i] = (int32_t)e;
+    }
+    free(m->index);
+    m->index = ni;
+    m->index_cap = ncap;
+    return true;
+}
+
+bool zx_map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value)
+{
+    if (!zx_value_hashable(key)) return false;
+    zx_heap *mh = obj_heap(m);
+    uint64_t hv = key_hash(key);
+    bool found = false;
+    uint32_t slot = 0;
+    if (m->index_cap) slot = map_probe(m, key, hv, &found);
+    if (found) {
+        zx_map_entry *en = &m->entries[m->index[slot]];
+        zx_value old = en->value;
+        zx_incref(value);
+        en->value = value;            /* the original key stays: {1: a} then m[1.0] = b is {1: b} */
+        zx_decref(old);
+    } else {
+        if ((size_t)(m->len + 1) * 2 > m->index_cap) {
+            if (!map_grow_index(m, mh)) return false;
+        }
+        if (m->len == m->cap) {
+            uint32_t ncap = m->cap < 4 ? 4 : m->cap * 2;
+            ptrdiff_t delta = (ptrdiff_t)((size_t)(ncap - m->cap) * sizeof(zx_map_entry));
+            if (!zx_heap_account(mh, delta)) return false;
+            zx_map_entry *ne = realloc(m->entries, (size_t)ncap * sizeof(zx_map_entry));
+            if (!ne) {
+                zx_heap_account(mh, -delta);
+                return false;
+            }
+            m->entries = ne;
+            m->cap = ncap;
+        }
+        slot = map_probe(m, key, hv, &found);
+        zx_incref(key);
+        zx_incref(value);
+        m->entries[m->len].key = key;
+        m->entries[m->len].value = value;
+        m->entries[m->len].hash = hv;
+        m->index[slot] = (int32_t)m->len;
+        m->len++;
+    }
+    if (may_hold_refs(value)) zx_heap_note_cycle_candidate(h ? h : mh, &m->hdr);
+    return true;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cells and closures                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+zx_cell *zx_cell_new(zx_heap *h, zx_value v)
+{
+    zx_cell *c = zx_heap_alloc_obj(h, ZX_O_CELL, sizeof(zx_cell));
+    if (!c) return NULL;
+    zx_incref(v);
+    c->v = v;
+    return c;
+}
+
+zx_func *zx_func_new(zx_heap *h, struct zx_code *code, struct zx_program *prog, uint32_t nfree)
+{
+    zx_func *f = zx_heap_alloc_obj(h, ZX_O_FUNC, sizeof(zx_func) + (size_t)nfree * sizeof(zx_cell *));
+    if (!f) return NULL;
+    f->code = code;
+    f->prog = prog;
+    f->nfree = nfree;
+    for (uint32_t i = 0; i < nfree; i++) f->free[i] = NULL;
+    return f;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The path set: containers (or pairs of them) on the current path of a printing or a        */
+/* comparison, so cycles are found in O(1) per step however deep the structure is.          */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct pathslot {
+    const void *x, *y;
+} pathslot;
+
+typedef struct pathset {
+    pathslot *slots;
+    uint32_t cap, n;              /* cap: power of two; at most half full */
+    pathslot *local;              /* caller's initial storage, not freed */
+} pathset;
+
+static void pathset_init(pathset *s, pathslot *local, uint32_t cap)
+{
+    s->slots = s->local = local;
+    s->cap = cap;
+    s->n = 0;
+    memset(local, 0, cap * sizeof *local);
+}
+
+static void pathset_free(pathset *s)
+{
+    if (s->slots != s->local) free(s->slots);
+}
+
+static uint32_t pathset_home(const pathset *s, const void *x, const void *y)
+{
+    return (uint32_t)mix64((uint64_t)(uintptr_t)x * 31u + (uint64_t)(uintptr_t)y) & (s->cap - 1);
+}
+
+static bool pathset_has(const pathset *s, const void *x, const void *y)
+{
+    for (uint32_t i = pathset_home(s, x, y);; i = (i + 1) & (s->cap - 1)) {
+        if (!s->slots[i].x) return false;
+        if (s->slots[i].x == x && s->slots[i].y == y) return true;
+    }
+}
+
+static void pathset_place(pathset *s, const void *x, const void *y)
+{
+    uint32_t i = pathset_home(s, x, y);
+    while (s->slots[i].x) i = (i + 1) & (s->cap - 1);
+    s->slots[i].x = x;
+    s->slots[i].y = y;
+}
+
+static bool pathset_add(pathset *s, const void *x, const void *y)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        if (s->cap >= (1u << 30)) return false;
+        pathslot *old = s->slots;
+        uint32_t ocap = s->cap;
+        pathslot *ns = calloc((size_t)ocap * 2, sizeof *ns);
+        if (!ns) return false;
+        s->slots = ns;
+        s->cap = ocap * 2;
+        for (uint32_t i = 0; i < ocap; i++)
+            if (old[i].x) pathset_place(s, old[i].x, old[i].y);
+        if (old != s->local) free(old);
+    }
+    pathset_place(s, x, y);
+    s->n++;
+    return true;
+}
+
+/* Linear-probing removal by backward shift, so no tombstones accumulate on deep paths. */
+static void pathset_remove(pathset *s, const void *x, const void *y)
+{
+    uint32_t mask = s->cap - 1;
+    uint32_t i = pathset_home(s, x, y);
+    while (!(s->slots[i].x == x && s->slots[i].y == y)) {
+        if (!s->slots[i].x) return;
+        i = (i + 1) & mask;
+    }
+    s->n--;
+    for (uint32_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+        if (!s->slots[j].x) break;
+        uint32_t home = pathset_home(s, s->slots[j].x, s->slots[j].y);
+        /* Move j back into the hole at i unless its home lies cyclically in (i, j]. */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            s->slots[i] = s->slots[j];
+            i = j;
+        }
+    }
+    s->slots[i].x = NULL;
+    s->slots[i].y = NULL;
+}
+
+/* A growable stack of frames, starting in the caller's storage. */
+typedef struct walkframe {
+    zx_obj *a, *b;
+    uint32_t i;
+} walkframe;
+
+typedef struct walkstack {
+    walkframe *f;
+    size_t n, cap;
+    walkframe *local;
+} walkstack;
+
+static bool walk_push(walkstack *w, zx_obj *a, zx_obj *b)
+{
+    if (w->n == w->cap) {
+        size_t ncap = w->cap * 2;
+        walkframe *nf = malloc(ncap * sizeof *nf);
+        if (!nf) return false;
+        memcpy(nf, w->f, w->n * sizeof *nf);
+        if (w->f != w->local) free(w->f);
+        w->f = nf;
+        w->cap = ncap;
+    }
+    w->f[w->n].a = a;
+    w->f[w->n].b = b;
+    w->f[w->n].i = 0;
+    w->n++;
+    return true;
+}
+
+static void walk_free(walkstack *w)
+{
+    if (w->f != w->local) free(w->f);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Equality                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/* int == float by exact value: no rounding of the int to a double. */
+static bool int_eq_float(int64_t i, double f)
+{
+    int64_t fi;
+    return float_as_int(f, &fi) && fi == i;
+}
+
+static bool is_container(zx_value v)
+{
+    return v.tag == ZX_T_OBJ && (v.u.o->type == ZX_O_LIST || v.u.o->type == ZX_O_MAP);
+}
+
+/* == for everything but two distinct lists or maps. */
+static bool scalar_equal(zx_value a, zx_value b)
+{
+    switch ((zx_tag)a.tag) {
+    case ZX_T_INT:
+        if (b.tag == ZX_T_INT) return a.u.i == b.u.i;
+        if (b.tag == ZX_T_FLOAT) return int_eq_float(a.u.i, b.u.f);
+        return false;
+    case ZX_T_FLOAT:
+        if (b.tag == ZX_T_FLOAT) return a.u.f == b.u.f;
+        if (b.tag == ZX_T_INT) return int_eq_float(b.u.i, a.u.f);
+        return false;
+    case ZX_T_BOOL: return b.tag == ZX_T_BOOL && a.u.b == b.u.b;
+    case ZX_T_NULL: return b.tag == ZX_T_NULL;
+    case ZX_T_UNDEF: return b.tag == ZX_T_UNDEF;
+    case ZX_T_OBJ: break;
+    }
+    if (b.tag != ZX_T_OBJ) return false;
+    zx_obj *x = a.u.o, *y = b.u.o;
+    if (x == y) return true;
+    if (x->type != y->type) return false;
+    switch ((zx_objtype)x->type) {
+    case ZX_O_STRING: return zx_string_eq((zx_string *)x, (zx_string *)y);
+    case ZX_O_BUILTIN: return ((zx_builtin_obj *)x)->id == ((zx_builtin_obj *)y)->id;
+    case ZX_O_FUNC: case ZX_O_CELL: case ZX_O_LIST: case ZX_O_MAP: return false;
+    }
+    return false;
+}
+
+static uint32_t container_len(const zx_obj *o)
+{
+    return o->type == ZX_O_LIST ? ((const zx_list *)o)->len : ((const zx_map *)o)->len;
+}
+
+/*
+ * Structural equality with an explicit stack (no C recursion, so any depth is fine).  A pair
+ * already being compared on the current path is assumed equal: any difference is found
+ * elsewhere on the path, so two cyclic structures compare equal exactly when their infinite
+ * unfoldings do, and the walk always ends.
+ */
+bool zx_value_equal(zx_value a, zx_value b)
+{
+    if (!is_container(a) || !is_container(b)) return scalar_equal(a, b);
+    if (a.u.o == b.u.o) return true;
+    if (a.u.o->type != b.u.o->type || container_len(a.u.o) != container_len(b.u.o)) return false;
+
+    walkframe flocal[32];
+    pathslot slocal[64];
+    walkstack w = { flocal, 0, 32, flocal };
+    pathset path;
+    pathset_init(&path, slocal, 64);
+    bool result = true;
+    walk_push(&w, a.u.o, b.u.o);
+    pathset_add(&path, a.u.o, b.u.o);
+    while (w.n) {
+        walkframe *f = &w.f[w.n - 1];
+        zx_value x, y;
+        if (f->i >= container_len(f->a)) {
+            pathset_remove(&path, f->a, f->b);
+            w.n--;
+            continue;
+        }
+        if (f->a->type == ZX_O_LIST) {
+            if (f->i >= ((zx_list *)f->b)->len) { result = false; break; }
+            x = ((zx_list *)f->a)->items[f->i];
+            y = ((zx_list *)f->b)->items[f->i];
+        } else {
+            zx_map_entry *e = &((zx_map *)f->a)->entries[f->i];
+            zx_value *other = zx_map_get((zx_map *)f->b, e->key);
+            if (!other) { result = false; break; }
+            x = e->value;
+            y = *other;
+        }
+        f->i++;
+        if (!is_container(x) || !is_container(y)) {
+            if (!scalar_equal(x, y)) { result = false; break; }
+            continue;
+        }
+        if (x.u.o == y.u.o || pathset_has(&path, x.u.o, y.u.o)) continue;
+        if (x.u.o->type != y.u.o->type || container_len(x.u.o) != container_len(y.u.o)) {
+            result = false;
+            break;
+        }
+        if (!walk_push(&w, x.u.o, y.u.o)) { result = false; break; }
+        if (!pathset_add(&path, x.u.o, y.u.o)) { result = false; break; }
+    }
+    walk_free(&w);
+    pathset_free(&path);
+    return result;
+}
+
+const char *zx_type_name(zx_value v)
+{
+    switch ((zx_tag)v.tag) {
+    case ZX_T_UNDEF: return "Undefined";
+    case ZX_T_NULL: return "Null";
+    case ZX_T_BOOL: return "Boolean";
+    case ZX_T_INT: return "Integer";
+    case ZX_T_FLOAT: return "Float";
+    case ZX_T_OBJ: break;
+    }
+    switch ((zx_objtype)v.u.o->type) {
+    case ZX_O_STRING: return "String";
+    case ZX_O_LIST: return "List";
+    case ZX_O_MAP: return "Map";
+    case ZX_O_FUNC: {
+        const zx_func *f = (const zx_func *)v.u.o;
+        return f->code && f->code->kind == ZX_CODE_LAMBDA ? "Lambda" : "Action";
+    }
+    case ZX_O_BUILTIN: return "Action";
+    case ZX_O_CELL: return "Cell";
+    }
+    return "Unknown";
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Buffers                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+void zx_buf_init(zx_buf *b)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void zx_buf_free(zx_buf *b)
+{
+    free(b->data);
+    zx_buf_init(b);
+}
+
+/* Room for n more bytes plus the NUL that keeps data a C string. */
+static bool buf_reserve(zx_buf *b, size_t n)
+{
+    if (b->len + n + 1 <= b->cap) return true;
+    if (n > SIZE_MAX / 2 - b->len) return false;
+    size_t ncap = b->cap ? b->cap : 64;
+    while (ncap < b->len + n + 1) ncap *= 2;
+    char *nd = realloc(b->data, ncap);
+    if (!nd) return false;
+    b->data = nd;
+    b->cap = ncap;
+    return true;
+}
+
+void zx_buf_put(zx_buf *b, const char *s, size_t n)
+{
+    if (!buf_reserve(b, n)) return;     /* out of memory: the output is truncated */
+    if (n) memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void zx_buf_puts(zx_buf *b, const char *s) { zx_buf_put(b, s, strlen(s)); }
+
+void zx_buf_printf(zx_buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof small) {
+        zx_buf_put(b, small, (size_t)n);
+        return;
+    }
+    if (!buf_reserve(b, (size_t)n)) return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Printing                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static void format_int(zx_buf *b, int64_t i)
+{
+    char tmp[24];
+    char *p = tmp + sizeof tmp;
+    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0) *--p = '-';
+    zx_buf_put(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* Digits of d (d > 0, finite) rounded to `prec` significant digits: writes the digits
+ * (no dot) to dig and returns the decimal exponent of the first digit. */
+static int float_digits(double d, int prec, char *dig)
+{
+    char tmp[40];
+    snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
+    int k = 0;
+    const char *p = tmp;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9') dig[k++] = *p;
+    dig[k] = '\0';
+    return atoi(p + 1);
+}
+
+static double digits_value(const char *dig, int exp10)
+{
+    char tmp[48];
+    snprintf(tmp, sizeof tmp, "%c.%se%d", dig[0], dig + 1, exp10);
+    return strtod(tmp, NULL);
+}
+
+/* Step a digit string to its neighbour one unit in the last place up (+1) or down (-1);
+ * false when that changes the number of digits. */
+static bool digits_step(char *dig, int *exp10, int dir)
+{
+    int n = (int)strlen(dig);
+    int i = n - 1;
+    if (dir > 0) {
+        while (i >= 0 && dig[i] == '9') dig[i--] = '0';
+        if (i < 0) {                 /* 99..9 + 1 = 100..0: one more digit, exponent up */
+            dig[0] = '1';
+            (*exp10)++;
+            return true;
+        }
+        dig[i]++;
+        return true;
+    }
+    while (i >= 0 && dig[i] == '0') dig[i--] = '9';
+    if (i < 0) return false;
+    dig[i]--;
+    if (dig[0] == '0') {             /* 10..0 - 1 = 9..9 with one digit fewer */
+        if (n == 1) return false;
+        memmove(dig, dig + 1, (size_t)n);
+        dig[n - 1] = '9';
+        dig[n] = '\0';
+        (*exp10)--;
+    }
+    return true;
+}
+
+void zx_format_float(zx_buf *b, double d)
+{
+    if (isnan(d)) { zx_buf_puts(b, "nan"); return; }
+    if (isinf(d)) { zx_buf_puts(b, d < 0 ? "-inf" : "inf"); return; }
+    if (signbit(d)) zx_buf_put(b, "-", 1);
+    d = fabs(d);
+    if (d == 0) { zx_buf_puts(b, "0.0"); return; }
+
+    /* Shortest digits that read back as d (Python's repr).  The correctly rounded p-digit
+     * string is tried first; where d's rounding interval is lopsided (at a power of two)
+     * the other p-digit neighbour may be the one that round-trips. */
+    char dig[24];
+    int exp10 = 0;
+    for (int prec = 1; prec <= 17; prec++) {
+        exp10 = float_digits(d, prec, dig);
+        if (digits_value(dig, exp10) == d) break;
+        if (prec == 17) break;
+        char alt[24];
+        int aexp = exp10;
+        strcpy(alt, dig);
+        double nearest = digits_value(dig, exp10);
+        if (digits_step(alt, &aexp, nearest < d ? 1 : -1) && (int)strlen(alt) == prec &&
+            digits_value(alt, aexp) == d) {
+            strcpy(dig, alt);
+            exp10 = aexp;
+            break;
+        }
+    }
+    int n = (int)strlen(dig);
+    while (n > 1 && dig[n - 1] == '0') dig[--n] = '\0';
+
+    if (exp10 < -4 || exp10 >= 16) {
+        zx_buf_put(b, dig, 1);
+        if (n > 1) {
+            zx_buf_put(b, ".", 1);
+            zx_buf_put(b, dig + 1, (size_t)n - 1);
+        }
+        zx_buf_printf(b, "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
+    } else if (exp10 < 0) {
+        zx_buf_puts(b, "0.");
+        for (int i = 0; i < -exp10 - 1; i++) zx_buf_put(b, "0", 1);
+        zx_buf_put(b, dig, (size_t)n);
+    } else {
+        int intdigits = exp10 + 1;
+        if (n <= intdigits) {
+            zx_buf_put(b, dig, (size_t)n);
+            for (int i = n; i < intdigits; i++) zx_buf_put(b, "0", 1);
+            zx_buf_puts(b, ".0");
+        } else {
+            zx_buf_put(b, dig, (size_t)intdigits);
+            zx_buf_put(b, ".", 1);
+            zx_buf_put(b, dig + intdigits, (size_t)(n - intdigits));
+        }
+    }
+}
+
+static void format_scalar(zx_buf *b, zx_value v)
+{
+    switch ((zx_tag)v.tag) {
+    case ZX_T_UNDEF: zx_buf_puts(b, "undefined"); return;
+    case ZX_T_NULL: zx_buf_puts(b, "null"); return;
+    case ZX_T_BOOL: zx_buf_puts(b, v.u.b ? "true" : "false"); return;
+    case ZX_T_INT: format_int(b, v.u.i); return;
+    case ZX_T_FLOAT: zx_format_float(b, v.u.f); return;
+    case ZX_T_OBJ: break;
+    }
+    switch ((zx_objtype)v.u.o->type) {
+    case ZX_O_STRING: {
+        const zx_string *s = (const zx_string *)v.u.o;
+        zx_buf_put(b, s->data, s->nbytes);
+        return;
+    }
+    case ZX_O_FUNC: {
+        const zx_func *f = (const zx_func *)v.u.o;
+        if (f->code && f->code->kind == ZX_CODE_LAMBDA) {
+            zx_buf_puts(b, "<lambda>");
+        } else {
+            zx_buf_puts(b, "<action ");
+            zx_buf_puts(b, f->code && f->code->name ? f->code->name : "?");
+            zx_buf_puts(b, ">");
+        }
+        return;
+    }
+    case ZX_O_BUILTIN: {
+        const char *name = zx_builtin_name(((const zx_builtin_obj *)v.u.o)->id);
+        zx_buf_puts(b, "<action ");
+        zx_buf_puts(b, name ? name : "?");
+        zx_buf_puts(b, ">");
+        return;
+    }
+    case ZX_O_CELL: zx_buf_puts(b, "<cell>"); return;
+    case ZX_O_LIST: zx_buf_puts(b, "[...]"); return;     /* only reached when out of memory */
+    case ZX_O_MAP: zx_buf_puts(b, "{...}"); return;
+    }
+}
+
+/* Print a container that is not on the path: open it and make it the walk's top frame.
+ * The path lives in this call's own storage, never in the objects, because several threads
+ * may print one object at once. */
+static void format_enter(zx_buf *b, walkstack *w, pathset *path, zx_value v)
+{
+    zx_obj *o = v.u.o;
+    if (pathset_has(path, o, NULL) || !pathset_add(path, o, NULL)) {
+        zx_buf_puts(b, o->type == ZX_O_LIST ? "[...]" : "{...}");
+        return;
+    }
+    if (!walk_push(w, o, NULL)) {
+        pathset_remove(path, o, NULL);
+        zx_buf_puts(b, o->type == ZX_O_LIST ? "[...]" : "{...}");
+        return;
+    }
+    zx_buf_put(b, o->type == ZX_O_LIST ? "[" : "{", 1);
+}
+
+void zx_format_value(zx_buf *b, zx_value v)
+{
+    if (!is_container(v)) {
+        format_scalar(b, v);
+        return;
+    }
+    walkframe flocal[32];
+    pathslot slocal[64];
+    walkstack w = { flocal, 0, 32, flocal };
+    pathset path;
+    pathset_init(&path, slocal, 64);
+    format_enter(b, &w, &path, v);
+    while (w.n) {
+        walkframe *f = &w.f[w.n - 1];
+        zx_obj *o = f->a;
+        if (f->i >= container_len(o)) {
+            zx_buf_put(b, o->type == ZX_O_LIST ? "]" : "}", 1);
+            pathset_remove(&path, o, NULL);
+            w.n--;
+            continue;
+        }
+        uint32_t i = f->i++;
+        if (i > 0) zx_buf_put(b, ", ", 2);
+        zx_value item;
+        if (o->type == ZX_O_LIST) {
+            item = ((zx_list *)o)->items[i];
+        } else {
+            const zx_map_entry *e = &((zx_map *)o)->entries[i];
+            format_scalar(b, e->key);
+            zx_buf_put(b, ": ", 2);
+            item = e->value;
+        }
+        if (is_container(item)) format_enter(b, &w, &path, item);    /* f may move: not used after */
+        else format_scalar(b, item);
+    }
+    walk_free(&w);
+    pathset_free(&path);
+}

@@ -1,0 +1,201 @@
+/* value.h — Zexus values: tagged immediates and reference-counted heap objects. */
+#ifndef ZX_VALUE_H
+#define ZX_VALUE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Memory management (docs/architecture.md, "Memory"): every heap object carries an atomic
+ * reference count, so chunks running on different workers may share objects without a
+ * collector pause or a global lock.  Increments are relaxed, decrements acq_rel; the thread
+ * that drops the last reference frees the object.  Reference cycles (a list that contains
+ * itself, a recursive closure held in a cell) can only be made by storing a container or a
+ * closure into a container or a cell; such a store registers the destination with its heap
+ * (zx_heap_note_cycle_candidate) and zx_heap_destroy clears every registered object, which
+ * breaks every cycle, so nothing leaks past the end of a VM.
+ */
+
+typedef enum zx_tag {
+    ZX_T_UNDEF = 0,   /* a variable that has not been assigned yet; never a user-visible value */
+    ZX_T_NULL,
+    ZX_T_BOOL,
+    ZX_T_INT,
+    ZX_T_FLOAT,
+    ZX_T_OBJ,
+} zx_tag;
+
+typedef enum zx_objtype {
+    ZX_O_STRING = 1,
+    ZX_O_LIST,
+    ZX_O_MAP,
+    ZX_O_FUNC,      /* an action or lambda closure */
+    ZX_O_BUILTIN,   /* a builtin function used as a value */
+    ZX_O_CELL,      /* a boxed captured variable */
+} zx_objtype;
+
+typedef struct zx_obj {
+    _Atomic uint32_t rc;
+    uint8_t type;                /* zx_objtype */
+    _Atomic uint8_t flags;       /* ZX_OF_* */
+    uint16_t node;               /* NUMA node of the arena it came from */
+} zx_obj;
+
+enum { ZX_OF_CYCLE_CANDIDATE = 1 };
+
+typedef struct zx_value {
+    uint8_t tag;                 /* zx_tag */
+    union {
+        int64_t i;
+        double f;
+        bool b;
+        zx_obj *o;
+    } u;
+} zx_value;
+
+typedef struct zx_heap zx_heap;
+
+typedef struct zx_string {
+    zx_obj hdr;
+    uint32_t nbytes;             /* UTF-8 length, excluding the terminating NUL */
+    uint32_t ncodepoints;
+    _Atomic int8_t method;       /* cached method id for CALL_METHOD names; -2 = not computed */
+    uint64_t hash;               /* 0 = not computed */
+    char data[];                 /* NUL-terminated */
+} zx_string;
+
+typedef struct zx_list {
+    zx_obj hdr;
+    uint32_t len, cap;
+    zx_value *items;
+} zx_list;
+
+typedef struct zx_map_entry {
+    zx_value key, value;
+    uint64_t hash;
+} zx_map_entry;
+
+typedef struct zx_map {
+    zx_obj hdr;
+    uint32_t len, cap;           /* entries in insertion order (no deletion in the language) */
+    zx_map_entry *entries;
+    int32_t *index;              /* open-addressing table of entry positions, -1 empty */
+    uint32_t index_cap;          /* power of two */
+} zx_map;
+
+typedef struct zx_cell {
+    zx_obj hdr;
+    zx_value v;
+} zx_cell;
+
+struct zx_code;
+struct zx_program;
+
+typedef struct zx_func {
+    zx_obj hdr;
+    struct zx_code *code;
+    struct zx_program *prog;     /* not owned: a function never outlives its program */
+    uint32_t nfree;
+    zx_cell *free[];             /* owned references */
+} zx_func;
+
+typedef struct zx_builtin_obj {
+    zx_obj hdr;
+    int id;                      /* zx_builtin_id */
+} zx_builtin_obj;
+
+/* ---- immediates ---- */
+static inline zx_value zx_undef(void) { zx_value v; v.tag = ZX_T_UNDEF; v.u.i = 0; return v; }
+static inline zx_value zx_null(void) { zx_value v; v.tag = ZX_T_NULL; v.u.i = 0; return v; }
+static inline zx_value zx_bool(bool b) { zx_value v; v.tag = ZX_T_BOOL; v.u.i = 0; v.u.b = b; return v; }
+static inline zx_value zx_int(int64_t i) { zx_value v; v.tag = ZX_T_INT; v.u.i = i; return v; }
+static inline zx_value zx_float(double f) { zx_value v; v.tag = ZX_T_FLOAT; v.u.f = f; return v; }
+static inline zx_value zx_objval(void *o) { zx_value v; v.tag = ZX_T_OBJ; v.u.o = (zx_obj *)o; return v; }
+
+static inline bool zx_is_obj(zx_value v) { return v.tag == ZX_T_OBJ; }
+static inline bool zx_is_type(zx_value v, zx_objtype t) { return v.tag == ZX_T_OBJ && v.u.o->type == t; }
+static inline bool zx_truthy(zx_value v) {
+    return !(v.tag == ZX_T_NULL || v.tag == ZX_T_UNDEF || (v.tag == ZX_T_BOOL && !v.u.b));
+}
+#define ZX_AS_STRING(v) ((zx_string *)(v).u.o)
+#define ZX_AS_LIST(v)   ((zx_list *)(v).u.o)
+#define ZX_AS_MAP(v)    ((zx_map *)(v).u.o)
+#define ZX_AS_FUNC(v)   ((zx_func *)(v).u.o)
+#define ZX_AS_CELL(v)   ((zx_cell *)(v).u.o)
+
+/* ---- reference counting ---- */
+void zx_obj_free(zx_obj *o);
+static inline void zx_incref(zx_value v) {
+    if (v.tag == ZX_T_OBJ) atomic_fetch_add_explicit(&v.u.o->rc, 1, memory_order_relaxed);
+}
+static inline void zx_decref(zx_value v) {
+    if (v.tag == ZX_T_OBJ && atomic_fetch_sub_explicit(&v.u.o->rc, 1, memory_order_acq_rel) == 1)
+        zx_obj_free(v.u.o);
+}
+static inline void zx_obj_incref(void *o) { atomic_fetch_add_explicit(&((zx_obj *)o)->rc, 1, memory_order_relaxed); }
+static inline void zx_obj_decref(void *o) { zx_decref(zx_objval(o)); }
+
+/* ---- the heap: allocation accounting, memory limit, cycle candidates ---- */
+/* Every allocation goes through a heap so that --max-memory and cycle clearing work.  A heap
+ * is shared by all workers of one VM; its counters are atomic. */
+zx_heap *zx_heap_create(size_t max_bytes /* 0 = unlimited */);
+void zx_heap_destroy(zx_heap *h);      /* clears cycle candidates, then frees the heap */
+/* Allocate `size` bytes for an object of `type` with rc = 1; NULL when the memory limit would
+ * be exceeded (the caller raises "memory limit exceeded") or malloc fails. */
+void *zx_heap_alloc_obj(zx_heap *h, zx_objtype type, size_t size);
+/* Account for growth of an object's out-of-line storage; false when over the limit. */
+bool zx_heap_account(zx_heap *h, ptrdiff_t delta);
+size_t zx_heap_bytes(const zx_heap *h);
+size_t zx_heap_peak(const zx_heap *h);
+void zx_heap_note_cycle_candidate(zx_heap *h, zx_obj *o);
+
+/* ---- strings (UTF-8) ---- */
+zx_string *zx_string_new(zx_heap *h, const char *bytes, size_t n);  /* NULL: memory limit */
+zx_string *zx_string_concat(zx_heap *h, const zx_string *a, const zx_string *b);
+zx_string *zx_string_repeat(zx_heap *h, const zx_string *s, int64_t times);
+/* The code point at index i (0-based) as a new one-character string, or NULL if out of range. */
+zx_string *zx_string_at(zx_heap *h, const zx_string *s, int64_t i);
+bool zx_string_eq(const zx_string *a, const zx_string *b);
+int zx_string_cmp(const zx_string *a, const zx_string *b);      /* by code point */
+uint64_t zx_string_hash(zx_string *s);
+/* True when bytes[0..n) is valid UTF-8. */
+bool zx_utf8_valid(const char *bytes, size_t n);
+
+/* ---- lists ---- */
+zx_list *zx_list_new(zx_heap *h, uint32_t cap);
+bool zx_list_push(zx_heap *h, zx_list *l, zx_value v);          /* takes a new reference to v */
+/* ---- maps ---- */
+zx_map *zx_map_new(zx_heap *h, uint32_t cap);
+/* Returns a borrowed pointer to the value for key, or NULL. */
+zx_value *zx_map_get(zx_map *m, zx_value key);
+/* Insert or replace (takes new references); false on memory limit. Key must be hashable. */
+bool zx_map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value);
+bool zx_value_hashable(zx_value v);
+
+/* ---- cells and closures ---- */
+zx_cell *zx_cell_new(zx_heap *h, zx_value v);                   /* takes a new reference */
+zx_func *zx_func_new(zx_heap *h, struct zx_code *code, struct zx_program *prog, uint32_t nfree);
+
+/* ---- generic operations ---- */
+bool zx_value_equal(zx_value a, zx_value b);     /* ==: exact numeric, structural lists and maps */
+const char *zx_type_name(zx_value v);            /* Integer, Float, String, ... */
+
+/* Growable byte buffer used for printing and messages. */
+typedef struct zx_buf {
+    char *data;
+    size_t len, cap;
+} zx_buf;
+void zx_buf_init(zx_buf *b);
+void zx_buf_free(zx_buf *b);
+void zx_buf_put(zx_buf *b, const char *s, size_t n);
+void zx_buf_puts(zx_buf *b, const char *s);
+void zx_buf_printf(zx_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Append v as print formats it (LANGUAGE-FACTS.md "How print formats values"). */
+void zx_format_value(zx_buf *b, zx_value v);
+/* Python repr of a double: shortest round-trip digits, exponent iff exp < -4 or >= 16. */
+void zx_format_float(zx_buf *b, double d);
+
+#endif

@@ -1,0 +1,316 @@
+/* main.c — the zexus-jit command line: a client of include/zexus.h and nothing else. */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zexus.h"
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
+
+static const char usage_text[] =
+    "usage: zexus-jit run [options] FILE [ARGS...]   run a .zx, .zxa or .zxbc program\n"
+    "       zexus-jit compile [options] FILE -o OUT.zxbc   compile to binary bytecode\n"
+    "       zexus-jit disasm FILE                    print the bytecode as .zxa text\n"
+    "       zexus-jit --help | --version\n"
+    "\n"
+    "ARGS after FILE are the program's `args`.  Options come after the subcommand, as\n"
+    "--name=value or --name value:\n"
+    "  --mode=seq|par|auto   sequential, parallel, or parallel where it pays (auto)\n"
+    "  --workers=N           worker threads (default: the cores this process may use)\n"
+    "  --jit=auto|always|off|strict   JIT tiering (auto)\n"
+    "  -O0 .. -O3            JIT optimisation level (-O2)\n"
+    "  --chunk-size=N        instructions packed into one chunk (50)\n"
+    "  --pin=on|off          pin workers to cores (on)\n"
+    "  --topology=SPEC       hwloc synthetic topology, or xml:PATH\n"
+    "  --max-depth=N         Zexus call-depth limit (10000)\n"
+    "  --max-memory=SIZE     heap limit, e.g. 512M or 2G (unlimited)\n"
+    "  --no-cache            do not use the compiled-code cache\n"
+    "  --dump-ir             print the LLVM IR of compiled code (before and after\n"
+    "                        optimisation) to stderr\n"
+    "\n"
+    "Exit status: 0 success, 1 runtime error, 2 usage, syntax or unreadable input,\n"
+    "130 interrupted.  See docs/cli.md.\n";
+
+static zx_vm *g_running_vm;   /* for the SIGINT handler only */
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (g_running_vm) zx_vm_interrupt(g_running_vm);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "zexus-jit: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'zexus-jit --help'.\n");
+    return EXIT_USAGE;
+}
+
+static int exit_code(zx_status st)
+{
+    switch (st) {
+    case ZX_OK: return 0;
+    case ZX_E_OUTPUT: return 0;   /* a closed pipe ends the program quietly */
+    case ZX_E_RUNTIME: case ZX_E_MEMORY: return EXIT_RUNTIME;
+    case ZX_E_INTERRUPTED: return EXIT_INTERRUPTED;
+    case ZX_E_ARGUMENT: case ZX_E_SYNTAX: case ZX_E_IO: case ZX_E_BYTECODE: case ZX_E_VERSION:
+    case ZX_E_NOT_FOUND: case ZX_E_UNSUPPORTED:
+        return EXIT_USAGE;
+    }
+    return EXIT_RUNTIME;
+}
+
+static bool parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-') return false;
+    unsigned long long mul = 1;
+    if (*end == 'K' || *end == 'k') mul = 1ULL << 10, end++;
+    else if (*end == 'M' || *end == 'm') mul = 1ULL << 20, end++;
+    else if (*end == 'G' || *end == 'g') mul = 1ULL << 30, end++;
+    if (*end == 'B' || *end == 'b') end++;
+    if (*end || v == 0 || v > (~0ULL) / mul) return false;
+    *out = (size_t)(v * mul);
+    return true;
+}
+
+typedef struct cli {
+    zx_options opts;
+    const char *file;
+    const char *output;          /* compile -o */
+    int nargs;
+    char **args;
+} cli;
+
+/* Options that take a value: accepted as --name=value and --name value. */
+static const char *const valued[] = { "--mode", "--workers", "--jit", "--chunk-size", "--pin",
+                                      "--topology", "--max-depth", "--max-memory", NULL };
+
+static int parse_option(cli *c, const char *name, const char *val)
+{
+    long n;
+    zx_options *o = &c->opts;
+    if (strcmp(name, "--mode") == 0) {
+        if (strcmp(val, "seq") == 0) o->mode = ZX_MODE_SEQ;
+        else if (strcmp(val, "par") == 0) o->mode = ZX_MODE_PAR;
+        else if (strcmp(val, "auto") == 0) o->mode = ZX_MODE_AUTO;
+        else return usage_error("bad --mode '%s' (seq, par or auto)", val);
+    } else if (strcmp(name, "--workers") == 0) {
+        if (!parse_int(val, 1, 1024, &n)) return usage_error("bad --workers '%s' (1 to 1024)", val);
+        o->workers = (int)n;
+    } else if (strcmp(name, "--jit") == 0) {
+        if (strcmp(val, "auto") == 0) o->jit = ZX_JIT_AUTO;
+        else if (strcmp(val, "always") == 0) o->jit = ZX_JIT_ALWAYS;
+        else if (strcmp(val, "off") == 0) o->jit = ZX_JIT_OFF;
+        else if (strcmp(val, "strict") == 0) o->jit = ZX_JIT_STRICT;
+        else return usage_error("bad --jit '%s' (auto, always, off or strict)", val);
+    } else if (strcmp(name, "--chunk-size") == 0) {
+        if (!parse_int(val, 1, 1000000, &n)) return usage_error("bad --chunk-size '%s'", val);
+        o->chunk_size = (int)n;
+    } else if (strcmp(name, "--pin") == 0) {
+        if (strcmp(val, "on") == 0) o->pin = 1;
+        else if (strcmp(val, "off") == 0) o->pin = 0;
+        else return usage_error("bad --pin '%s' (on or off)", val);
+    } else if (strcmp(name, "--topology") == 0) {
+        o->topology = val;
+    } else if (strcmp(name, "--max-depth") == 0) {
+        if (!parse_int(val, 1, 10000000, &n)) return usage_error("bad --max-depth '%s'", val);
+        o->max_depth = (int)n;
+    } else if (strcmp(name, "--max-memory") == 0) {
+        if (!parse_size(val, &o->max_memory)) return usage_error("bad --max-memory '%s' (e.g. 512M)", val);
+    } else {
+        return usage_error("unknown option '%s'", name);
+    }
+    return 0;
+}
+
+/* Parse the options after the subcommand; stops at FILE (for run, the rest are ARGS). */
+static int parse_args(cli *c, int argc, char **argv, bool rest_are_args)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (c->file) {
+            if (rest_are_args) {
+                c->nargs = argc - i;
+                c->args = argv + i;
+                return 0;
+            }
+        }
+        if (strcmp(a, "-o") == 0) {
+            if (i + 1 >= argc) return usage_error("%s needs a file name", a);
+            c->output = argv[++i];
+            continue;
+        }
+        if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && a[3] == '\0') {
+            c->opts.opt_level = a[2] - '0';
+            continue;
+        }
+        if (strcmp(a, "--no-cache") == 0) {
+            c->opts.use_cache = 0;
+            continue;
+        }
+        if (strcmp(a, "--dump-ir") == 0) {
+            c->opts.dump_ir = 1;
+            continue;
+        }
+        if (a[0] == '-' && a[1] == '-' ) {
+            char name[64];
+            const char *eq = strchr(a, '=');
+            size_t len = eq ? (size_t)(eq - a) : strlen(a);
+            if (len >= sizeof name) return usage_error("unknown option '%s'", a);
+            memcpy(name, a, len);
+            name[len] = '\0';
+            const char *val = eq ? eq + 1 : NULL;
+            if (!val) {
+                bool takes = false;
+                for (int k = 0; valued[k]; k++) takes |= strcmp(valued[k], name) == 0;
+                if (!takes) return usage_error("unknown option '%s'", a);
+                if (i + 1 >= argc) return usage_error("%s needs a value", name);
+                val = argv[++i];
+            }
+            int rc = parse_option(c, name, val);
+            if (rc) return rc;
+            continue;
+        }
+        if (a[0] == '-' && a[1] != '\0') return usage_error("unknown option '%s'", a);
+        if (c->file) return usage_error("unexpected argument '%s'", a);
+        c->file = a;
+    }
+    if (!c->file) return usage_error("%s", "missing FILE");
+    return 0;
+}
+
+static int report(zx_vm *vm, zx_status st)
+{
+    if (st != ZX_OK && st != ZX_E_OUTPUT) {
+        const char *msg = zx_vm_last_error(vm);
+        fprintf(stderr, "%s\n", msg[0] ? msg : zx_status_str(st));
+    }
+    return exit_code(st);
+}
+
+static int cmd_run(cli *c)
+{
+    zx_vm *vm;
+    zx_status st = zx_vm_create(&c->opts, &vm);
+    if (st != ZX_OK) {
+        fprintf(stderr, "zexus-jit: cannot create the VM: %s\n", zx_status_str(st));
+        return exit_code(st);
+    }
+    zx_vm_set_args(vm, c->nargs, (const char *const *)c->args);
+    zx_program *prog;
+    st = zx_program_load_file(vm, c->file, &prog);
+    if (st == ZX_OK) {
+        g_running_vm = vm;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_sigint;
+        sigaction(SIGINT, &sa, NULL);
+        st = zx_program_run(prog);
+        g_running_vm = NULL;
+    }
+    int rc = report(vm, st);
+    zx_vm_destroy(vm);
+    return rc;
+}
+
+static int cmd_compile(cli *c)
+{
+    if (!c->output) return usage_error("%s", "compile needs -o OUT.zxbc");
+    zx_vm *vm;
+    zx_status st = zx_vm_create(&c->opts, &vm);
+    if (st != ZX_OK) return exit_code(st);
+    zx_program *prog;
+    st = zx_program_load_file(vm, c->file, &prog);
+    if (st == ZX_OK) {
+        void *data;
+        size_t len;
+        st = zx_program_to_bytecode(prog, &data, &len);
+        if (st == ZX_OK) {
+            FILE *fp = fopen(c->output, "wb");
+            bool ok = fp && fwrite(data, 1, len, fp) == len;
+            if (fp && fclose(fp) != 0) ok = false;
+            if (!ok) {
+                fprintf(stderr, "%s: error: cannot write file: %s\n", c->output, strerror(errno));
+                free(data);
+                zx_vm_destroy(vm);
+                return EXIT_USAGE;
+            }
+            free(data);
+        }
+    }
+    int rc = report(vm, st);
+    zx_vm_destroy(vm);
+    return rc;
+}
+
+static int cmd_disasm(cli *c)
+{
+    zx_vm *vm;
+    zx_status st = zx_vm_create(&c->opts, &vm);
+    if (st != ZX_OK) return exit_code(st);
+    zx_program *prog;
+    st = zx_program_load_file(vm, c->file, &prog);
+    if (st == ZX_OK) {
+        char *text;
+        st = zx_program_disassemble(prog, &text);
+        if (st == ZX_OK) {
+            fputs(text, stdout);
+            free(text);
+        }
+    }
+    int rc = report(vm, st);
+    zx_vm_destroy(vm);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(sub, "--version") == 0) {
+        printf("zexus-jit %s (bytecode format %d)\n", zx_version(), ZEXUS_BYTECODE_VERSION);
+        return 0;
+    }
+    if (zx_check_version(ZEXUS_VERSION_MAJOR, ZEXUS_VERSION_MINOR) != ZX_OK) {
+        fprintf(stderr, "zexus-jit: library version %s does not match the header %s\n", zx_version(),
+                ZEXUS_VERSION_STRING);
+        return EXIT_USAGE;
+    }
+    cli c;
+    memset(&c, 0, sizeof c);
+    zx_options_init(&c.opts);
+    bool is_run = strcmp(sub, "run") == 0;
+    if (!is_run && strcmp(sub, "compile") != 0 && strcmp(sub, "disasm") != 0)
+        return usage_error("unknown command '%s'", sub);
+    int rc = parse_args(&c, argc - 2, argv + 2, is_run);
+    if (rc) return rc;
+    if (is_run) return cmd_run(&c);
+    if (c.output && strcmp(sub, "compile") != 0) return usage_error("%s", "-o is only for compile");
+    if (strcmp(sub, "compile") == 0) return cmd_compile(&c);
+    return cmd_disasm(&c);
+}

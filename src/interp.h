@@ -1,0 +1,88 @@
+/* interp.h — the interpreter (tier 0): frames, tasks, and execution of bytecode ranges. */
+#ifndef ZX_INTERP_H
+#define ZX_INTERP_H
+
+#include <stdatomic.h>
+
+#include "bytecode.h"
+#include "zexus.h"
+
+/* Everything a run of one program shares between its tasks. */
+typedef struct zx_run {
+    zx_program *prog;
+    zx_heap *heap;
+    zx_value *globals;            /* prog->nglobals values */
+    zx_value args;                /* the `args` list */
+    atomic_int *interrupt;        /* the VM's interrupt flag */
+    atomic_int cancel;            /* set when a task fails: later work stops */
+    int max_depth;
+    zx_output_fn output;
+    void *output_userdata;
+    atomic_int output_failed;
+} zx_run;
+
+typedef struct zx_frame {
+    zx_code *code;
+    zx_func *func;                /* the closure being run; NULL for the top level */
+    zx_value *locals;             /* code->nlocals */
+    zx_value *sp;                 /* next free operand slot; the stack starts at locals + nlocals */
+    uint32_t pc;                  /* instruction being executed */
+    uint32_t depth;               /* Zexus call depth of this frame */
+    struct zx_frame *parent;      /* the caller, for stack traces; NULL at the root */
+    struct zx_vseg *seg;          /* value-stack segment and mark, to release the slots */
+    size_t mark;
+    uint8_t is_base;              /* entered from C: RETURN here leaves the interpreter loop */
+} zx_frame;
+
+typedef struct zx_vseg {
+    struct zx_vseg *prev, *next;
+    size_t cap, top;
+    zx_value v[];
+} zx_vseg;
+
+/* One unit of work: the top level, a chunk, a parallel_map element range, a fork block.
+ * Output goes to the task's own buffer (DESIGN.md §5), never to the worker thread's. */
+typedef struct zx_task {
+    zx_run *run;
+    zx_buf out;
+    uint8_t is_root;              /* may stream its output straight to the sink */
+    size_t stream_threshold;      /* root: deliver output once this many bytes are buffered */
+    zx_frame *frame;              /* innermost frame of the task's entry, for traces */
+    zx_frame *caller;             /* frame that started this task (traces continue there) */
+    zx_vseg *seg;
+    long pmap_element;            /* -1, or the parallel_map element being computed */
+    zx_status status;             /* of the first error */
+    zx_buf error;                 /* its full text (message and trace lines) */
+} zx_task;
+
+void zx_task_init(zx_task *t, zx_run *run, zx_frame *caller);
+void zx_task_fini(zx_task *t);
+
+/* Make a frame for calling `code` as closure `fn` (NULL for the top level) with borrowed
+ * arguments; captured parameters are boxed into cells.  NULL and an error on the task when
+ * the call depth limit is hit. */
+zx_frame *zx_frame_push(zx_task *t, zx_code *code, zx_func *fn, const zx_value *argv, uint32_t argc,
+                        zx_frame *parent);
+/* Release a frame and every value in it (and any frames above it). */
+void zx_frame_pop(zx_task *t, zx_frame *f);
+
+/* Run frame f (a base frame) from f->pc until its pc reaches end_pc or it returns; the
+ * returned value, if any, goes to *result (a new reference; null if it stopped at end_pc). */
+zx_status zx_interp_exec(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result);
+
+/* Call a callable value with borrowed arguments; *result is a new reference. */
+zx_status zx_interp_call(zx_task *t, zx_frame *caller, zx_value fn, const zx_value *argv, uint32_t argc,
+                         zx_value *result);
+
+/* True when this thread's C stack has too little room left for another nested call. */
+bool zx_stack_exhausted(void);
+
+/* Record a runtime error at frame f's current instruction (message without the place). */
+zx_status zx_task_raise(zx_task *t, zx_frame *f, zx_status st, const char *msg);
+
+/* Append to the task's output; the root streams to the sink past a threshold. */
+zx_status zx_task_write(zx_task *t, const char *data, size_t len);
+/* Deliver the task's buffered output to the sink (root only). */
+zx_status zx_task_flush(zx_task *t);
+
+#endif

@@ -1,0 +1,128 @@
+/* opcodes.h — the one opcode table: every other list of opcodes is generated from it. */
+#ifndef ZX_OPCODES_H
+#define ZX_OPCODES_H
+
+#include <stdint.h>
+
+/*
+ * OPDEF(NAME, number, pops, pushes, operand kind, flags)   semantics
+ *
+ * Instruction: { uint16 op; uint16 b; uint32 a; }.  pops/pushes of -1 mean "computed from
+ * the operands" (zx_op_stack_effect).  Operand kinds say what `a` (and `b`) mean; the
+ * verifier checks them against the code object.  Numbers shared with the reference VM keep
+ * its values; the parallel opcodes take 300-305 (DESIGN.md §4); zexus-jit's own start at 400.
+ */
+#define ZX_OPCODES(OPDEF) \
+  OPDEF(LOAD_CONST,     1,  0, 1, OPK_CONST,   0)                      /* push consts[a] */ \
+  OPDEF(LOAD_NAME,      2,  0, 1, OPK_GLOBAL,  OPF_READS_VAR | OPF_RAISES) /* push global a; undefined raises */ \
+  OPDEF(STORE_NAME,     3,  1, 0, OPK_GLOBAL,  OPF_WRITES_VAR)          /* pop into global a */ \
+  OPDEF(POP,            5,  1, 0, OPK_NONE,    0)                      /* drop top */ \
+  OPDEF(DUP,            6,  1, 2, OPK_NONE,    0)                      /* duplicate top */ \
+  OPDEF(ADD,           10,  2, 1, OPK_NONE,    OPF_RAISES)             /* a + b (numbers, strings) */ \
+  OPDEF(SUB,           11,  2, 1, OPK_NONE,    OPF_RAISES)             /* a - b */ \
+  OPDEF(MUL,           12,  2, 1, OPK_NONE,    OPF_RAISES)             /* a * b (string * int repeats) */ \
+  OPDEF(DIV,           13,  2, 1, OPK_NONE,    OPF_RAISES)             /* floor division on ints, true on floats */ \
+  OPDEF(MOD,           14,  2, 1, OPK_NONE,    OPF_RAISES)             /* floor modulo */ \
+  OPDEF(POW,           15,  2, 1, OPK_NONE,    OPF_RAISES)             /* a ** b */ \
+  OPDEF(NEG,           16,  1, 1, OPK_NONE,    OPF_RAISES)             /* -a */ \
+  OPDEF(EQ,            20,  2, 1, OPK_NONE,    OPF_READS_HEAP)         /* structural == */ \
+  OPDEF(NEQ,           21,  2, 1, OPK_NONE,    OPF_READS_HEAP)         /* structural != */ \
+  OPDEF(LT,            22,  2, 1, OPK_NONE,    OPF_RAISES)             /* numbers or strings */ \
+  OPDEF(GT,            23,  2, 1, OPK_NONE,    OPF_RAISES)             \
+  OPDEF(LTE,           24,  2, 1, OPK_NONE,    OPF_RAISES)             \
+  OPDEF(GTE,           25,  2, 1, OPK_NONE,    OPF_RAISES)             \
+  OPDEF(NOT,           32,  1, 1, OPK_NONE,    0)                      /* !truthy(a) */ \
+  OPDEF(JUMP,          40,  0, 0, OPK_JUMP,    OPF_JUMPS)              /* pc = a */ \
+  OPDEF(JUMP_IF_FALSE, 41,  1, 0, OPK_JUMP,    OPF_JUMPS)              /* pop; if falsy pc = a */ \
+  OPDEF(JUMP_IF_TRUE,  42,  1, 0, OPK_JUMP,    OPF_JUMPS)              /* pop; if truthy pc = a */ \
+  OPDEF(RETURN,        43,  1, 0, OPK_NONE,    OPF_ENDS)               /* return top to the caller */ \
+  OPDEF(CALL_TOP,      52, -1, 1, OPK_ARGC,    OPF_CALLS | OPF_RAISES) /* [f, a1..an] -> f(a1..an), n = a */ \
+  OPDEF(CALL_BUILTIN,  53, -1, 1, OPK_BUILTIN, OPF_CALLS | OPF_RAISES) /* builtin a with b args */ \
+  OPDEF(CALL_METHOD,   54, -1, 1, OPK_METHOD,  OPF_CALLS | OPF_RAISES | OPF_READS_HEAP | OPF_WRITES_HEAP) /* [obj, args..] method consts[a], b args */ \
+  OPDEF(BUILD_LIST,    60, -1, 1, OPK_COUNT,   0)                      /* list of the top a values */ \
+  OPDEF(BUILD_MAP,     61, -1, 1, OPK_COUNT,   OPF_RAISES)             /* map of the top a key/value pairs */ \
+  OPDEF(INDEX,         63,  2, 1, OPK_NONE,    OPF_READS_HEAP | OPF_RAISES) /* obj[i]; missing -> null */ \
+  OPDEF(FORK_EXECUTION,300, 0, 0, OPK_FORK,    OPF_CALLS | OPF_RAISES) /* run children a..a+b-1 as fork blocks */ \
+  OPDEF(JOIN_WORKERS,  301, 0, 0, OPK_NONE,    0)                      /* wait for the innermost fork */ \
+  OPDEF(PARALLEL_MAP,  302, 2, 1, OPK_NONE,    OPF_CALLS | OPF_RAISES | OPF_READS_HEAP) /* [f, xs] -> list */ \
+  OPDEF(BARRIER_SYNC,  303, 0, 0, OPK_NONE,    0)                      /* chunk fence */ \
+  OPDEF(SHARED_READ,   304, 0, 1, OPK_GLOBAL,  OPF_READS_VAR | OPF_RAISES)  /* read shared global a under its lock */ \
+  OPDEF(SHARED_WRITE,  305, 1, 0, OPK_GLOBAL,  OPF_WRITES_VAR | OPF_READS_VAR | OPF_RAISES) /* global a op= pop, op = b */ \
+  OPDEF(PRINT,        250, -1, 0, OPK_COUNT,   OPF_OUTPUT | OPF_READS_HEAP) /* print the top a values */ \
+  OPDEF(NOP,          255,  0, 0, OPK_NONE,    0)                      /* nothing */ \
+  OPDEF(LOAD_LOCAL,   400,  0, 1, OPK_LOCAL,   OPF_RAISES)             /* push local a; undefined raises */ \
+  OPDEF(STORE_LOCAL,  401,  1, 0, OPK_LOCAL,   0)                      /* pop into local a */ \
+  OPDEF(LOAD_CELL,    402,  0, 1, OPK_LOCAL,   OPF_READS_VAR | OPF_RAISES) /* push the value in local a's cell */ \
+  OPDEF(STORE_CELL,   403,  1, 0, OPK_LOCAL,   OPF_WRITES_VAR)         /* pop into local a's cell */ \
+  OPDEF(LOAD_FREE,    404,  0, 1, OPK_FREE,    OPF_READS_VAR | OPF_RAISES) /* push captured variable a */ \
+  OPDEF(STORE_FREE,   405,  1, 0, OPK_FREE,    OPF_WRITES_VAR)         /* pop into captured variable a */ \
+  OPDEF(MAKE_CLOSURE, 406,  0, 1, OPK_CHILD,   0)                      /* push a closure of child a */ \
+  OPDEF(STORE_INDEX,  407,  3, 0, OPK_NONE,    OPF_WRITES_HEAP | OPF_RAISES) /* [obj, i, v]: obj[i] = v */ \
+  OPDEF(DUP2,         408,  2, 4, OPK_NONE,    0)                      /* [a, b] -> [a, b, a, b] */ \
+  OPDEF(GET_ITER,     409,  1, 0, OPK_LOCAL,   OPF_RAISES)             /* pop iterable into hidden local a, index local a+1 = 0 */ \
+  OPDEF(FOR_ITER1,    410,  0, 1, OPK_ITER,    OPF_JUMPS | OPF_READS_HEAP) /* next element/key/char of local b or jump a */ \
+  OPDEF(FOR_ITER2,    411,  0, 2, OPK_ITER,    OPF_JUMPS | OPF_READS_HEAP) /* next (index, element) / (key, value) or jump a */ \
+  OPDEF(ASSERT,       412, -1, 0, OPK_FLAG,    OPF_RAISES)             /* pop cond (and message if a); falsy raises */ \
+  OPDEF(LOAD_BUILTIN, 413,  0, 1, OPK_BUILTIN, 0)                      /* push builtin a as a value */ \
+  OPDEF(ROT3,         414,  3, 3, OPK_NONE,    0)                      /* [a, b, c] -> [c, a, b] */
+
+enum zx_operand_kind {
+    OPK_NONE,    /* a and b are 0 */
+    OPK_CONST,   /* a: constant index */
+    OPK_GLOBAL,  /* a: global slot; b: for SHARED_WRITE the arithmetic opcode */
+    OPK_LOCAL,   /* a: local slot */
+    OPK_FREE,    /* a: captured-variable index */
+    OPK_CHILD,   /* a: child code object index */
+    OPK_JUMP,    /* a: instruction index */
+    OPK_ARGC,    /* a: argument count */
+    OPK_COUNT,   /* a: element count */
+    OPK_BUILTIN, /* a: builtin id; b: argument count */
+    OPK_METHOD,  /* a: constant index of the method name (a string); b: argument count */
+    OPK_ITER,    /* a: exit instruction index; b: hidden local slot of the iterable */
+    OPK_FORK,    /* a: first child; b: number of blocks */
+    OPK_FLAG,    /* a: 0 or 1 */
+};
+
+enum zx_op_flags {
+    OPF_READS_VAR   = 1 << 0,  /* reads a variable location (global, cell, captured, shared) */
+    OPF_WRITES_VAR  = 1 << 1,
+    OPF_READS_HEAP  = 1 << 2,
+    OPF_WRITES_HEAP = 1 << 3,
+    OPF_JUMPS       = 1 << 4,
+    OPF_RAISES      = 1 << 5,
+    OPF_OUTPUT      = 1 << 6,
+    OPF_CALLS       = 1 << 7,  /* runs arbitrary code: effects come from the callee's summary */
+    OPF_ENDS        = 1 << 8,  /* control does not fall through */
+};
+
+typedef enum zx_opcode {
+#define ZX_OP_ENUM(name, num, pops, pushes, kind, flags) OP_##name = num,
+    ZX_OPCODES(ZX_OP_ENUM)
+#undef ZX_OP_ENUM
+} zx_opcode;
+
+typedef struct zx_instr {
+    uint16_t op;
+    uint16_t b;
+    uint32_t a;
+} zx_instr;
+
+typedef struct zx_opinfo {
+    const char *name;
+    int number;
+    int pops, pushes;          /* -1: depends on operands */
+    enum zx_operand_kind kind;
+    unsigned flags;
+} zx_opinfo;
+
+/* Row for an opcode number, or NULL when the number is not an opcode. */
+const zx_opinfo *zx_op_info(unsigned op);
+/* Opcode whose name is `name` (case-sensitive), or -1. */
+int zx_op_by_name(const char *name);
+/* Net stack effect pops and pushes of one instruction (resolves the -1 rows). */
+void zx_op_stack_effect(const zx_instr *in, int *pops, int *pushes);
+/* Every opcode row, in table order, and their count. */
+extern const zx_opinfo zx_opinfo_table[];
+extern const int zx_opinfo_count;
+
+#endif
