@@ -135,6 +135,27 @@ ZX_API zx_status zx_program_to_bytecode(zx_program *prog, void **out, size_t *le
 /* Disassemble to .zxa text; *out is malloc'ed, NUL-terminated, owned by the caller (free()). */
 ZX_API zx_status zx_program_disassemble(zx_program *prog, char **out);
 
+/* The chunks of every code object of the program (the top level, actions, lambdas, fork
+ * blocks) with their effect summaries, every direct dependency between them with its kind
+ * (RAW, WAR, WAW, heap, call, barrier, return) and the variable that causes it, the
+ * critical path and the parallelism (docs/analysis.md).  dot = 0: a text listing; dot = 1:
+ * one Graphviz digraph with a cluster per code object.  chunk_size <= 0 means the VM's
+ * chunk_size option.  *out is malloc'ed, NUL-terminated, owned by the caller (free()).  The
+ * analysis is kept with the program and reused while the chunk size stays the same. */
+ZX_API zx_status zx_program_chunks(zx_program *prog, int chunk_size, int dot, char **out);
+
+/* Statistics of the VM's last run: threads used, the top-level chunk DAG (chunks, width,
+ * critical path, parallelism), parallel_map and fork decisions with the reason for each one
+ * that ran sequentially, per-worker busy time, speedup estimate and efficiency, worker
+ * placement on the topology, and JIT figures.  json = 0: text; 1: one JSON object.  *out is
+ * malloc'ed, NUL-terminated, owned by the caller (free()). */
+ZX_API zx_status zx_vm_stats(zx_vm *vm, int json, char **out);
+
+/* A description of the library, LLVM and the topology (`topology` as in zx_options; NULL
+ * for the machine) with the default worker placement, for `zexus-jit info`.  *out is
+ * malloc'ed, owned by the caller (free()). */
+ZX_API zx_status zx_info(const char *topology, char **out);
+
 #ifdef __cplusplus
 }
 #endif

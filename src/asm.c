@@ -433,7 +433,7 @@ static block *top_block(assembler *A, const char *what)
 
 static bool parse_float(assembler *A, const token *t, double *out)
 {
-    char buf[80], show[64];
+    char buf[512], show[64];
     if (!word_copy(t, buf, sizeof buf))
         return asm_error(A, t->col, "bad float constant %s", tok_show(t, show, sizeof show));
     const char *s = buf;
@@ -503,11 +503,11 @@ static bool do_const(assembler *A)
         else if (word_is(val, "false")) v = zx_bool(false);
         else return asm_error(A, val->col, "bad boolean constant %s (expected true or false)", tok_show(val, show, sizeof show));
     } else if (word_is(ty, "int")) {
-        int64_t i;
+        int64_t i = 0;
         if (!parse_int(A, val, &i)) return false;
         v = zx_int(i);
     } else if (word_is(ty, "float")) {
-        double d;
+        double d = 0;
         if (val->kind != TK_WORD || !parse_float(A, val, &d))
             return A->failed ? false : asm_error(A, val->col, "bad float constant (a number expected)");
         v = zx_float(d);

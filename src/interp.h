@@ -14,7 +14,8 @@ typedef struct zx_run {
     zx_value *globals;            /* prog->nglobals values */
     zx_value args;                /* the `args` list */
     atomic_int *interrupt;        /* the VM's interrupt flag */
-    atomic_int cancel;            /* set when a task fails: later work stops */
+    atomic_int cancel;            /* set once any piece of parallel work failed: a cheap hint
+                                     that compiled code polls before zx_task_should_stop */
     int max_depth;
     zx_output_fn output;
     void *output_userdata;
@@ -40,6 +41,21 @@ typedef struct zx_vseg {
     zx_value v[];
 } zx_vseg;
 
+/* One level of parallel work (a DAG of chunks, the elements of a parallel_map, the blocks of a
+ * fork): when a piece fails, every later piece (index > first_failed) stops at its next
+ * back-edge or call; earlier pieces finish, because one of them may fail first. */
+typedef struct zx_cancel_scope {
+    _Atomic uint32_t first_failed;    /* UINT32_MAX: nothing failed */
+} zx_cancel_scope;
+
+typedef struct zx_cancel_link {
+    zx_cancel_scope *scope;
+    uint32_t index;                   /* this task's piece in that scope */
+    const struct zx_cancel_link *outer;
+} zx_cancel_link;
+
+struct zx_shared_log;
+
 /* One unit of work: the top level, a chunk, a parallel_map element range, a fork block.
  * Output goes to the task's own buffer (DESIGN.md §5), never to the worker thread's. */
 typedef struct zx_task {
@@ -51,6 +67,8 @@ typedef struct zx_task {
     zx_frame *caller;             /* frame that started this task (traces continue there) */
     zx_vseg *seg;
     long pmap_element;            /* -1, or the parallel_map element being computed */
+    const zx_cancel_link *cancel; /* the parallel work this task is a piece of, innermost first */
+    struct zx_shared_log *shared_log; /* non-NULL inside parallel work: `shared` updates are logged */
     zx_status status;             /* of the first error */
     zx_buf error;                 /* its full text (message and trace lines) */
 } zx_task;
@@ -73,6 +91,10 @@ zx_status zx_interp_exec(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *res
 /* Call a callable value with borrowed arguments; *result is a new reference. */
 zx_status zx_interp_call(zx_task *t, zx_frame *caller, zx_value fn, const zx_value *argv, uint32_t argc,
                          zx_value *result);
+
+/* True when the task must stop at this back-edge or call: the run was interrupted, or
+ * an earlier piece of the parallel work it belongs to failed. */
+bool zx_task_should_stop(zx_task *t);
 
 /* True when this thread's C stack has too little room left for another nested call. */
 bool zx_stack_exhausted(void);

@@ -361,6 +361,8 @@ static void lexer_unexpected(lexer *lx)
         size_t k = lexer_utf8_len(s, lx->len - lx->i);
         if (!k) lexer_error(lx, pos, "invalid UTF-8");
         else lexer_error(lx, pos, "unexpected character U+%04X", lexer_utf8_decode(s, k));
+    } else if (s[0] == '\'') {
+        lexer_error(lx, pos, "unexpected character ''' (strings take double quotes)");
     } else if (s[0] > 0x20 && s[0] < 0x7F) {
         lexer_error(lx, pos, "unexpected character '%c'", s[0]);
     } else {

@@ -41,7 +41,7 @@ void zx_op_stack_effect(const zx_instr *in, int *pops, int *pushes)
     const zx_opinfo *info = zx_op_info(in->op);
     *pops = info ? info->pops : 0;
     *pushes = info ? info->pushes : 0;
-    switch ((zx_opcode)in->op) {
+    switch (in->op) {     /* only the rows whose effect depends on the operands */
     case OP_CALL_TOP:     *pops = (int)in->a + 1; break;
     case OP_CALL_BUILTIN: *pops = in->b; break;
     case OP_CALL_METHOD:  *pops = in->b + 1; break;

@@ -1,29 +1,268 @@
-/* parallel.c — parallel_map, fork/join and shared updates, with sequential semantics as the reference. */
+/* parallel.c — the chunk DAG, parallel_map, fork/join and shared updates, with sequential results. */
 #include "parallel.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "analysis.h"
 #include "arith.h"
+#include "executor.h"
+#include "vm.h"
 
-zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_value *out)
+/*
+ * Every piece of parallel work (a chunk of the top level, a block of parallel_map elements, a
+ * fork block) runs as its own task: its own output buffer, its own value stack, its own log
+ * of `shared` updates.  When the work joins, the pieces' buffers are spliced into the parent
+ * in program order and their logs applied in program order, so output and shared results are
+ * exactly those of the sequential run.  The first failure in program order wins: later pieces
+ * are cancelled (zx_cancel_scope), earlier ones still finish because one may fail first.
+ *
+ * Whether something runs in parallel is decided here: --mode=seq never; --mode=par whenever
+ * the analysis allows it; --mode=auto when the analysis allows it and the estimated work is
+ * worth more than going parallel costs (AUTO_MIN_WORK).
+ */
+
+#define AUTO_MIN_WORK 5000u         /* estimated instructions that pay for a parallel region */
+#define PMAP_BLOCKS_PER_WORKER 4
+
+typedef struct zx_shared_entry {
+    uint32_t global;
+    int op;
+    zx_value rhs;
+} zx_shared_entry;
+
+typedef struct zx_shared_log {
+    zx_shared_entry *e;
+    size_t n, cap;
+} zx_shared_log;
+
+static zx_vm *task_vm(const zx_task *t) { return t->run->prog->vm; }
+
+void zx_stats_note(zx_vm *vm, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&vm->stats.lock);
+    zx_buf *b = &vm->stats.notes;
+    size_t n = strlen(line);
+    bool seen = false;
+    for (size_t i = 0; i + n <= b->len && !seen; i++)
+        seen = (i == 0 || b->data[i - 1] == '\n') && memcmp(b->data + i, line, n) == 0 &&
+               (i + n == b->len || b->data[i + n] == '\n');
+    if (!seen) {
+        zx_buf_put(b, line, n);
+        zx_buf_put(b, "\n", 1);
+    }
+    pthread_mutex_unlock(&vm->stats.lock);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---------- shared updates ---------- */
+
+static void log_free(zx_shared_log *log)
+{
+    for (size_t i = 0; i < log->n; i++) zx_decref(log->e[i].rhs);
+    free(log->e);
+    memset(log, 0, sizeof *log);
+}
+
+static bool log_append(zx_shared_log *log, uint32_t global, int op, zx_value rhs)
+{
+    if (log->n == log->cap) {
+        size_t cap = log->cap ? log->cap * 2 : 16;
+        zx_shared_entry *e = realloc(log->e, cap * sizeof *e);
+        if (!e) return false;
+        log->e = e;
+        log->cap = cap;
+    }
+    log->e[log->n++] = (zx_shared_entry){ global, op, rhs };
+    return true;
+}
+
+static zx_status apply_update(zx_task *t, zx_frame *f, uint32_t global, int op, zx_value rhs)
 {
     char msg[160];
-    if (!zx_is_type(xs, ZX_O_LIST)) {
-        snprintf(msg, sizeof msg, "type mismatch: parallel_map expects a List, got %s", zx_type_name(xs));
+    zx_value *slot = &t->run->globals[global];
+    if (slot->tag == ZX_T_UNDEF) {
+        zx_decref(rhs);
+        snprintf(msg, sizeof msg, "undefined variable '%s'", t->run->prog->globals[global].name);
         return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
     }
-    if (!zx_is_type(fn, ZX_O_FUNC) && !zx_is_type(fn, ZX_O_BUILTIN)) {
-        snprintf(msg, sizeof msg, "type mismatch: %s is not callable", zx_type_name(fn));
-        return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    zx_value r;
+    bool ok = zx_binop(t->run->heap, op, *slot, rhs, &r, msg, sizeof msg);
+    zx_decref(rhs);
+    if (!ok) return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    zx_value old = *slot;
+    *slot = r;
+    zx_decref(old);
+    return ZX_OK;
+}
+
+zx_status zx_shared_update(zx_task *t, zx_frame *f, uint32_t global, int op, zx_value rhs)
+{
+    if (t->shared_log) {
+        /* inside parallel work: applied at the join, in element order */
+        if (!log_append(t->shared_log, global, op, rhs)) {
+            zx_decref(rhs);
+            return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+        }
+        return ZX_OK;
     }
-    zx_list *in = ZX_AS_LIST(xs);
-    uint32_t n = in->len;
-    zx_list *res = zx_list_new(t->run->heap, n);
+    return apply_update(t, f, global, op, rhs);
+}
+
+/* Move a finished piece's log into the parent: its own log when the parent is itself parallel
+ * work, else the globals.  Consumes the log. */
+static zx_status join_log(zx_task *t, zx_frame *f, zx_shared_log *log)
+{
+    zx_status st = ZX_OK;
+    size_t i = 0;
+    for (; i < log->n && st == ZX_OK; i++) st = zx_shared_update(t, f, log->e[i].global, log->e[i].op, log->e[i].rhs);
+    for (; i < log->n; i++) zx_decref(log->e[i].rhs);
+    free(log->e);
+    memset(log, 0, sizeof *log);
+    return st;
+}
+
+/* ---------- pieces of parallel work ---------- */
+
+typedef struct piece {
+    zx_task task;
+    zx_cancel_link link;
+    zx_shared_log log;
+    uint8_t ran;
+    uint8_t failed;
+} piece;
+
+static void piece_init(piece *p, zx_task *parent, zx_frame *caller, zx_cancel_scope *scope, uint32_t index)
+{
+    zx_task_init(&p->task, parent->run, caller);
+    p->link.scope = scope;
+    p->link.index = index;
+    p->link.outer = parent->cancel;
+    p->task.cancel = &p->link;
+    p->task.shared_log = &p->log;
+    p->task.pmap_element = parent->pmap_element;
+}
+
+static void piece_fail(piece *p, zx_cancel_scope *scope)
+{
+    p->failed = 1;
+    uint32_t cur = atomic_load(&scope->first_failed);
+    while (p->link.index < cur && !atomic_compare_exchange_weak(&scope->first_failed, &cur, p->link.index)) {
+    }
+    atomic_store_explicit(&p->task.run->cancel, 1, memory_order_relaxed);
+}
+
+/* Splice the pieces' output and shared logs into the parent in order, up to and including the
+ * first failed piece, whose error becomes the parent's. */
+static zx_status join_pieces(zx_task *t, zx_frame *f, piece *ps, uint32_t n)
+{
+    zx_status st = ZX_OK;
+    for (uint32_t i = 0; i < n; i++) {
+        piece *p = &ps[i];
+        if (st == ZX_OK) {
+            if (p->task.out.len) {
+                zx_status w = zx_task_write(t, p->task.out.data, p->task.out.len);
+                if (w != ZX_OK) st = w;
+            }
+            zx_status l = join_log(t, f, &p->log);
+            if (st == ZX_OK && l != ZX_OK) st = l;
+            if (st == ZX_OK && p->failed) {
+                st = p->task.status;
+                if (t->status == ZX_OK) {
+                    t->status = p->task.status;
+                    t->error.len = 0;
+                    zx_buf_put(&t->error, p->task.error.data, p->task.error.len);
+                }
+            }
+        }
+        log_free(&p->log);
+        zx_task_fini(&p->task);
+    }
+    return st;
+}
+
+static zx_sched *sched_for(zx_task *t)
+{
+    zx_vm *vm = task_vm(t);
+    if (vm->opts.mode == ZX_MODE_SEQ) return NULL;
+    char err[256];
+    zx_sched *s = zx_vm_sched(vm, err, sizeof err);
+    if (!s) zx_stats_note(vm, "no parallel scheduler: %s", err);
+    return s;
+}
+
+static bool worth_it(zx_vm *vm, zx_sched *s, uint64_t work, double parallelism)
+{
+    if (vm->opts.mode == ZX_MODE_PAR) return true;
+    return s->workers > 1 && work >= AUTO_MIN_WORK && parallelism >= 1.5;
+}
+
+static const char *file_of(zx_task *t) { return t->run->prog->source_name; }
+
+/* ---------- parallel_map ---------- */
+
+typedef struct pmap_ctx {
+    zx_task *parent;
+    zx_frame *f;
+    zx_value fn;
+    zx_list *in;
+    zx_value *results;
+    piece *pieces;
+    uint32_t nblocks, per_block, n;
+    zx_cancel_scope scope;
+} pmap_ctx;
+
+static void pmap_block(pmap_ctx *c, uint32_t b)
+{
+    piece *p = &c->pieces[b];
+    p->ran = 1;
+    uint32_t lo = b * c->per_block, hi = lo + c->per_block;
+    if (hi > c->n) hi = c->n;
+    for (uint32_t i = lo; i < hi; i++) {
+        if (zx_task_should_stop(&p->task)) {
+            if (atomic_load(p->task.run->interrupt)) {
+                zx_task_raise(&p->task, c->f, ZX_E_INTERRUPTED, "interrupted");
+                piece_fail(p, &c->scope);
+            }
+            return;
+        }
+        zx_value elem = c->in->items[i];
+        p->task.pmap_element = (long)i;
+        if (zx_interp_call(&p->task, c->f, c->fn, &elem, 1, &c->results[i]) != ZX_OK) {
+            piece_fail(p, &c->scope);
+            return;
+        }
+    }
+}
+
+static void pmap_body(void *ctx, size_t begin, size_t end, int slot)
+{
+    (void)slot;
+    pmap_ctx *c = ctx;
+    for (size_t b = begin; b < end; b++) pmap_block(c, (uint32_t)b);
+}
+
+static zx_status pmap_sequential(zx_task *t, zx_frame *f, zx_value fn, zx_list *in, zx_value *out)
+{
+    zx_list *res = zx_list_new(t->run->heap, in->len);
     if (!res) return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
     long saved = t->pmap_element;
     zx_status st = ZX_OK;
-    for (uint32_t i = 0; i < n && i < in->len; i++) {
+    for (uint32_t i = 0; i < in->len; i++) {
         zx_value elem = in->items[i], r;
         zx_incref(elem);
         t->pmap_element = (long)i;
@@ -46,42 +285,307 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
     return ZX_OK;
 }
 
-zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
+/* Why fn may not run elementwise in parallel (NULL: it may). */
+static const char *pmap_blocker(zx_task *t, zx_value fn, uint64_t *cost)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        zx_code *block = f->code->children[first + i];
-        zx_func *fn = zx_func_new(t->run->heap, block, t->run->prog, block->nfree);
-        if (!fn) return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
-        for (uint32_t k = 0; k < block->nfree; k++) {
-            const zx_freevar *fv = &block->free[k];
-            zx_cell *c = fv->from_parent_local ? (zx_cell *)f->locals[fv->index].u.o : f->func->free[fv->index];
-            zx_obj_incref(c);
-            fn->free[k] = c;
-        }
-        zx_value r;
-        zx_status st = zx_interp_call(t, f, zx_objval(fn), NULL, 0, &r);
-        zx_obj_decref(fn);
-        if (st != ZX_OK) return st;
-        zx_decref(r);
-    }
-    return ZX_OK;
+    *cost = 0;
+    if (zx_is_type(fn, ZX_O_BUILTIN)) return NULL;
+    zx_vm *vm = task_vm(t);
+    analysis *a = zx_vm_program_analysis(t->run->prog, vm->opts.chunk_size);
+    if (!a) return "the analysis ran out of memory";
+    const analysis_code *ac = analysis_code_of(a, ZX_AS_FUNC(fn)->code);
+    if (!ac) return "the function is not part of this program";
+    *cost = ac->summary.cost;
+    const char *reason = NULL;
+    if (!analysis_pmap_parallel_ok(ac, &reason)) return reason ? reason : "it has effects";
+    return NULL;
 }
 
-zx_status zx_shared_update(zx_task *t, zx_frame *f, uint32_t global, int op, zx_value rhs)
+zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_value *out)
 {
     char msg[160];
-    zx_value *slot = &t->run->globals[global];
-    if (slot->tag == ZX_T_UNDEF) {
-        zx_decref(rhs);
-        snprintf(msg, sizeof msg, "undefined variable '%s'", t->run->prog->globals[global].name);
+    if (!zx_is_type(xs, ZX_O_LIST)) {
+        snprintf(msg, sizeof msg, "type mismatch: parallel_map expects a List, got %s", zx_type_name(xs));
         return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
     }
-    zx_value r;
-    bool ok = zx_binop(t->run->heap, op, *slot, rhs, &r, msg, sizeof msg);
-    zx_decref(rhs);
-    if (!ok) return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
-    zx_value old = *slot;
-    *slot = r;
-    zx_decref(old);
-    return ZX_OK;
+    if (!zx_is_type(fn, ZX_O_FUNC) && !zx_is_type(fn, ZX_O_BUILTIN)) {
+        snprintf(msg, sizeof msg, "type mismatch: %s is not callable", zx_type_name(fn));
+        return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    }
+    zx_vm *vm = task_vm(t);
+    zx_list *in = ZX_AS_LIST(xs);
+    uint32_t n = in->len;
+    zx_pos pos = f->code->positions[f->pc];
+    zx_sched *s = n >= 2 ? sched_for(t) : NULL;
+    uint64_t cost = 0;
+    const char *why = s ? pmap_blocker(t, fn, &cost) : NULL;
+    if (s && !why && !worth_it(vm, s, cost * n, (double)n))
+        why = "too little work to pay for going parallel (--mode=auto)";
+    if (!s || why) {
+        if (why)
+            zx_stats_note(vm, "parallel_map at %s:%u:%u ran sequentially: %s", file_of(t), pos.line, pos.col, why);
+        atomic_fetch_add(&vm->stats.pmaps_sequential, 1);
+        return pmap_sequential(t, f, fn, in, out);
+    }
+    atomic_fetch_add(&vm->stats.pmaps_parallel, 1);
+    atomic_fetch_add(&vm->stats.pmap_elements, n);
+
+    pmap_ctx c;
+    memset(&c, 0, sizeof c);
+    c.parent = t;
+    c.f = f;
+    c.fn = fn;
+    c.in = in;
+    c.n = n;
+    uint32_t want = (uint32_t)s->workers * PMAP_BLOCKS_PER_WORKER;
+    c.nblocks = n < want ? n : want;
+    c.per_block = (n + c.nblocks - 1) / c.nblocks;
+    c.nblocks = (n + c.per_block - 1) / c.per_block;
+    atomic_init(&c.scope.first_failed, UINT32_MAX);
+    c.results = calloc(n, sizeof *c.results);
+    c.pieces = calloc(c.nblocks, sizeof *c.pieces);
+    if (!c.results || !c.pieces) {
+        free(c.results);
+        free(c.pieces);
+        return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+    }
+    for (uint32_t b = 0; b < c.nblocks; b++) piece_init(&c.pieces[b], t, f, &c.scope, b);
+    tbbshim_status ts = tbbshim_parallel_for(s->ex, c.nblocks, 1, pmap_body, &c, NULL);
+    zx_status st = ZX_OK;
+    if (ts == TBBSHIM_ERROR) {
+        /* the shim itself failed: finish the blocks that did not run, in order, here */
+        for (uint32_t b = 0; b < c.nblocks; b++)
+            if (!c.pieces[b].ran) pmap_block(&c, b);
+    }
+    st = join_pieces(t, f, c.pieces, c.nblocks);
+    if (st == ZX_OK) {
+        zx_list *res = zx_list_new(t->run->heap, n);
+        if (!res) {
+            st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+        } else {
+            for (uint32_t i = 0; i < n && st == ZX_OK; i++)
+                if (!zx_list_push(t->run->heap, res, c.results[i]))
+                    st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+            if (st == ZX_OK) *out = zx_objval(res);
+            else zx_obj_decref(res);
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) zx_decref(c.results[i]);
+    free(c.results);
+    free(c.pieces);
+    return st;
 }
+
+/* ---------- fork / join ---------- */
+
+static zx_value fork_closure(zx_task *t, zx_frame *f, zx_code *block)
+{
+    zx_func *fn = zx_func_new(t->run->heap, block, t->run->prog, block->nfree);
+    if (!fn) return zx_undef();
+    for (uint32_t k = 0; k < block->nfree; k++) {
+        const zx_freevar *fv = &block->free[k];
+        zx_cell *c = fv->from_parent_local ? (zx_cell *)f->locals[fv->index].u.o : f->func->free[fv->index];
+        zx_obj_incref(c);
+        fn->free[k] = c;
+    }
+    return zx_objval(fn);
+}
+
+typedef struct fork_ctx {
+    zx_frame *f;
+    zx_value *closures;
+    piece *pieces;
+    zx_cancel_scope scope;
+} fork_ctx;
+
+static int fork_node(void *ctx, uint32_t i)
+{
+    fork_ctx *c = ctx;
+    piece *p = &c->pieces[i];
+    if (i > atomic_load(&c->scope.first_failed)) return 0;   /* cancelled by an earlier block */
+    p->ran = 1;
+    zx_value r;
+    if (zx_interp_call(&p->task, c->f, c->closures[i], NULL, 0, &r) != ZX_OK) piece_fail(p, &c->scope);
+    else zx_decref(r);
+    return 0;
+}
+
+static const analysis_fork *fork_analysis(zx_task *t, zx_frame *f)
+{
+    analysis *a = zx_vm_program_analysis(t->run->prog, task_vm(t)->opts.chunk_size);
+    const analysis_code *ac = a ? analysis_code_of(a, f->code) : NULL;
+    for (uint32_t i = 0; ac && i < ac->nforks; i++)
+        if (ac->forks[i].pc == f->pc) return &ac->forks[i];
+    return NULL;
+}
+
+zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
+{
+    zx_vm *vm = task_vm(t);
+    zx_value *closures = calloc(n, sizeof *closures);
+    if (!closures) return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+    zx_status st = ZX_OK;
+    for (uint32_t i = 0; i < n && st == ZX_OK; i++) {
+        closures[i] = fork_closure(t, f, f->code->children[first + i]);
+        if (closures[i].tag == ZX_T_UNDEF) st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+    }
+    zx_sched *s = st == ZX_OK ? sched_for(t) : NULL;
+    const analysis_fork *af = s ? fork_analysis(t, f) : NULL;
+    bool parallel = af && af->nblocks == n && worth_it(vm, s, af->dag.work, af->dag.parallelism);
+    if (st == ZX_OK && !parallel) {
+        if (s) {
+            zx_pos pos = f->code->positions[f->pc];
+            zx_stats_note(vm, "fork at %s:%u:%u ran sequentially: %s", file_of(t), pos.line, pos.col,
+                          af ? "too little work or no independent blocks (--mode=auto)" : "no analysis");
+        }
+        atomic_fetch_add(&vm->stats.forks_sequential, 1);
+        for (uint32_t i = 0; i < n && st == ZX_OK; i++) {
+            zx_value r;
+            st = zx_interp_call(t, f, closures[i], NULL, 0, &r);
+            if (st == ZX_OK) zx_decref(r);
+        }
+    } else if (st == ZX_OK) {
+        atomic_fetch_add(&vm->stats.forks_parallel, 1);
+        fork_ctx c;
+        memset(&c, 0, sizeof c);
+        c.f = f;
+        c.closures = closures;
+        atomic_init(&c.scope.first_failed, UINT32_MAX);
+        c.pieces = calloc(n, sizeof *c.pieces);
+        if (!c.pieces) {
+            st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+        } else {
+            for (uint32_t i = 0; i < n; i++) piece_init(&c.pieces[i], t, f, &c.scope, i);
+            tbbshim_status ts = tbbshim_run_dag(s->ex, n, af->dag.succ_offsets, af->dag.succs, af->dag.npreds,
+                                                fork_node, &c, NULL);
+            if (ts == TBBSHIM_ERROR)
+                for (uint32_t i = 0; i < n; i++)
+                    if (!c.pieces[i].ran) fork_node(&c, i);
+            st = join_pieces(t, f, c.pieces, n);
+            free(c.pieces);
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) zx_decref(closures[i]);
+    free(closures);
+    return st;
+}
+
+/* ---------- the top level as a DAG of chunks ---------- */
+
+typedef struct dag_ctx {
+    zx_task *root;
+    zx_program *prog;
+    const analysis_code *ac;
+    piece *pieces;
+    zx_cancel_scope scope;
+    /* committing output in program order as chunks finish */
+    pthread_mutex_t commit_lock;
+    uint32_t next_commit;
+    uint8_t *done;
+} dag_ctx;
+
+/* Deliver the output of every finished chunk at the head of program order.  The lock guards
+ * only this bookkeeping and the write; no Zexus code runs under it. */
+static void dag_commit(dag_ctx *c)
+{
+    pthread_mutex_lock(&c->commit_lock);
+    while (c->next_commit < c->ac->nchunks && c->done[c->next_commit]) {
+        piece *p = &c->pieces[c->next_commit];
+        if (p->task.out.len) {
+            zx_task_write(c->root, p->task.out.data, p->task.out.len);
+            p->task.out.len = 0;
+        }
+        if (p->failed) break;   /* nothing after a failure is committed */
+        c->next_commit++;
+    }
+    pthread_mutex_unlock(&c->commit_lock);
+}
+
+static int dag_node(void *ctx, uint32_t i)
+{
+    dag_ctx *c = ctx;
+    piece *p = &c->pieces[i];
+    if (i <= atomic_load(&c->scope.first_failed)) {
+        p->ran = 1;
+        const analysis_chunk *ch = &c->ac->chunks[i];
+        zx_frame *f = zx_frame_push(&p->task, c->prog->main, NULL, NULL, 0, NULL);
+        if (!f) {
+            piece_fail(p, &c->scope);
+        } else {
+            f->pc = ch->start;
+            if (zx_interp_exec(&p->task, f, ch->end, NULL) != ZX_OK) piece_fail(p, &c->scope);
+            zx_frame_pop(&p->task, f);
+        }
+    }
+    pthread_mutex_lock(&c->commit_lock);
+    c->done[i] = 1;
+    pthread_mutex_unlock(&c->commit_lock);
+    dag_commit(c);
+    return 0;
+}
+
+zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
+{
+    zx_vm *vm = task_vm(root);
+    zx_program *prog = root->run->prog;
+    zx_sched *s = sched_for(root);
+    analysis *a = s ? zx_vm_program_analysis(prog, vm->opts.chunk_size) : NULL;
+    const analysis_code *ac = a ? analysis_code_of(a, prog->main) : NULL;
+    if (ac) {
+        vm->stats.chunks = ac->nchunks;
+        vm->stats.work = ac->dag.work;
+        vm->stats.critical_path = ac->dag.critical_path;
+        vm->stats.parallelism = ac->dag.parallelism;
+        uint32_t *set = ac->dag.n ? malloc(ac->dag.n * sizeof *set) : NULL;
+        vm->stats.dag_width = set ? analysis_dag_width(&ac->dag, set) : 0;
+        free(set);
+    }
+    if (!ac || ac->nchunks < 2 || !worth_it(vm, s, ac->dag.work, ac->dag.parallelism)) {
+        if (ac && vm->opts.mode == ZX_MODE_AUTO)
+            zx_stats_note(vm, "top level ran sequentially: %s",
+                          ac->nchunks < 2 ? "one chunk" : "too little independent work (--mode=auto)");
+        return zx_interp_exec(root, f, UINT32_MAX, NULL);
+    }
+    vm->stats.dag_used = true;
+    dag_ctx c;
+    memset(&c, 0, sizeof c);
+    c.root = root;
+    c.prog = prog;
+    c.ac = ac;
+    atomic_init(&c.scope.first_failed, UINT32_MAX);
+    pthread_mutex_init(&c.commit_lock, NULL);
+    c.pieces = calloc(ac->nchunks, sizeof *c.pieces);
+    c.done = calloc(ac->nchunks, 1);
+    zx_status st = ZX_OK;
+    if (!c.pieces || !c.done) {
+        st = zx_task_raise(root, f, ZX_E_MEMORY, "memory limit exceeded");
+        goto out;
+    }
+    for (uint32_t i = 0; i < ac->nchunks; i++) {
+        piece_init(&c.pieces[i], root, NULL, &c.scope, i);
+        c.pieces[i].task.shared_log = NULL;   /* between chunks shared variables are ordinary */
+    }
+    tbbshim_status ts = tbbshim_run_dag(s->ex, ac->nchunks, ac->dag.succ_offsets, ac->dag.succs,
+                                        ac->dag.npreds, dag_node, &c, NULL);
+    if (ts == TBBSHIM_ERROR)
+        for (uint32_t i = 0; i < ac->nchunks; i++)
+            if (!c.pieces[i].ran && !c.done[i]) dag_node(&c, i);
+    dag_commit(&c);
+    for (uint32_t i = 0; i < ac->nchunks; i++) {
+        piece *p = &c.pieces[i];
+        if (p->failed && st == ZX_OK) {
+            st = p->task.status;
+            root->status = st;
+            root->error.len = 0;
+            zx_buf_put(&root->error, p->task.error.data, p->task.error.len);
+        }
+        zx_task_fini(&p->task);
+    }
+out:
+    free(c.pieces);
+    free(c.done);
+    pthread_mutex_destroy(&c.commit_lock);
+    return st;
+}
+
+uint64_t zx_parallel_now_ns(void) { return now_ns(); }

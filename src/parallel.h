@@ -11,4 +11,9 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n);
 /* `global op= rhs` on a shared variable (consumes rhs). */
 zx_status zx_shared_update(zx_task *t, zx_frame *f, uint32_t global, int op, zx_value rhs);
 
+/* Run the top level of a program: as a DAG of chunks on the scheduler when the mode and the
+ * analysis say so, else in the interpreter.  Output is committed in program order. */
+zx_status zx_parallel_run_main(zx_task *root, zx_frame *f);
+uint64_t zx_parallel_now_ns(void);
+
 #endif

@@ -38,28 +38,41 @@ static const char *local_name(const zx_code *c, uint32_t i)
     return c->local_names && i < c->nlocals && c->local_names[i] ? c->local_names[i] : "?";
 }
 
-static bool code_error(verifier *V, const zx_code *c, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static bool code_error(verifier *V, const zx_code *c, const char *fmt, ...)
+/* Writes "verify: [CODE: [instruction PC (OP): ]]WHAT" to the error buffer; returns false. */
+static bool report(verifier *V, const zx_code *c, long pc, const char *fmt, va_list ap)
 {
-    char what[256];
-    va_list ap;
-    va_start(ap, fmt);
+    char what[256], where[192] = "";
     vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    if (V->errsz) snprintf(V->err, V->errsz, "verify: %s: %s", code_name(c), what);
+    if (c && pc >= 0) {
+        const zx_opinfo *info = zx_op_info(c->code[pc].op);
+        char opname[32];
+        if (info) snprintf(opname, sizeof opname, "%s", info->name);
+        else snprintf(opname, sizeof opname, "opcode %u", (unsigned)c->code[pc].op);
+        snprintf(where, sizeof where, "%.100s: instruction %ld (%s): ", code_name(c), pc, opname);
+    } else if (c) {
+        snprintf(where, sizeof where, "%.100s: ", code_name(c));
+    }
+    if (V->errsz) snprintf(V->err, V->errsz, "verify: %s%s", where, what);
     return false;
 }
 
 static bool prog_error(verifier *V, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool prog_error(verifier *V, const char *fmt, ...)
 {
-    char what[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    report(V, NULL, -1, fmt, ap);
     va_end(ap);
-    if (V->errsz) snprintf(V->err, V->errsz, "verify: %s", what);
+    return false;
+}
+
+static bool code_error(verifier *V, const zx_code *c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool code_error(verifier *V, const zx_code *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(V, c, -1, fmt, ap);
+    va_end(ap);
     return false;
 }
 
@@ -67,16 +80,10 @@ static bool instr_error(verifier *V, const zx_code *c, uint32_t pc, const char *
     __attribute__((format(printf, 4, 5)));
 static bool instr_error(verifier *V, const zx_code *c, uint32_t pc, const char *fmt, ...)
 {
-    char what[256], opname[32];
-    const zx_opinfo *info = zx_op_info(c->code[pc].op);
-    if (info) snprintf(opname, sizeof opname, "%s", info->name);
-    else snprintf(opname, sizeof opname, "opcode %u", (unsigned)c->code[pc].op);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    report(V, c, (long)pc, fmt, ap);
     va_end(ap);
-    if (V->errsz)
-        snprintf(V->err, V->errsz, "verify: %s: instruction %u (%s): %s", code_name(c), pc, opname, what);
     return false;
 }
 
@@ -320,26 +327,143 @@ static int successors(const zx_code *c, uint32_t pc, uint32_t succ[2])
     return n;
 }
 
+/* Immediate dominators of the reachable instructions (Cooper, Harvey and Kennedy, "A Simple,
+ * Fast Dominance Algorithm"): idom[0] = 0, UINT32_MAX for unreachable ones.  rpo[] gets each
+ * instruction's reverse-postorder number, which is smaller for a dominator than for the
+ * instructions it dominates. */
+static bool dominators(const zx_code *c, uint32_t *idom, uint32_t *rpo)
+{
+    uint32_t n = c->ncode, npost = 0;
+    bool ok = false;
+    uint32_t *order = malloc((size_t)n * sizeof *order);
+    uint32_t *stack = malloc((size_t)n * sizeof *stack);
+    uint32_t *pstart = calloc((size_t)n + 1, sizeof *pstart);
+    uint32_t *preds = malloc((size_t)n * 2 * sizeof *preds);
+    uint8_t *next = calloc(n, 1);    /* DFS: 0 unvisited, then 1 + successors taken */
+    if (!order || !stack || !pstart || !preds || !next) goto fail;
+
+    uint32_t sp = 0;
+    stack[sp++] = 0;
+    next[0] = 1;
+    while (sp) {
+        uint32_t x = stack[sp - 1], succ[2];
+        int k = successors(c, x, succ);
+        if (next[x] - 1 < k) {
+            uint32_t y = succ[next[x]++ - 1];
+            if (y < n && !next[y]) {
+                next[y] = 1;
+                stack[sp++] = y;
+            }
+        } else {
+            order[npost++] = x;   /* postorder for now */
+            sp--;
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) rpo[i] = UINT32_MAX;
+    for (uint32_t i = 0; i < npost / 2; i++) {
+        uint32_t t = order[i];
+        order[i] = order[npost - 1 - i];
+        order[npost - 1 - i] = t;
+    }
+    for (uint32_t i = 0; i < npost; i++) rpo[order[i]] = i;
+
+    /* predecessor lists of the reachable instructions */
+    for (uint32_t i = 0; i < npost; i++) {
+        uint32_t succ[2];
+        int k = successors(c, order[i], succ);
+        for (int j = 0; j < k; j++)
+            if (succ[j] < n) pstart[succ[j] + 1]++;
+    }
+    for (uint32_t i = 0; i < n; i++) pstart[i + 1] += pstart[i];
+    memcpy(stack, pstart, (size_t)n * sizeof *stack);        /* fill positions */
+    for (uint32_t i = 0; i < npost; i++) {
+        uint32_t succ[2];
+        int k = successors(c, order[i], succ);
+        for (int j = 0; j < k; j++)
+            if (succ[j] < n) preds[stack[succ[j]]++] = order[i];
+    }
+
+    for (uint32_t i = 0; i < n; i++) idom[i] = UINT32_MAX;
+    idom[0] = 0;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (uint32_t i = 1; i < npost; i++) {
+            uint32_t b = order[i], nd = UINT32_MAX;
+            for (uint32_t j = pstart[b]; j < pstart[b + 1]; j++) {
+                uint32_t x = preds[j];
+                if (idom[x] == UINT32_MAX) continue;
+                if (nd == UINT32_MAX) {
+                    nd = x;
+                    continue;
+                }
+                uint32_t y = nd;
+                while (x != y) {
+                    while (rpo[x] > rpo[y]) x = idom[x];
+                    while (rpo[y] > rpo[x]) y = idom[y];
+                }
+                nd = x;
+            }
+            if (idom[b] != nd) {
+                idom[b] = nd;
+                changed = true;
+            }
+        }
+    }
+    ok = true;
+fail:
+    free(order);
+    free(stack);
+    free(pstart);
+    free(preds);
+    free(next);
+    return ok;
+}
+
+/* Is FOR_ITER at pc, with iterator slot s, reachable from the entry without passing a
+ * GET_ITER of s?  A depth-first search, for slots with more than one GET_ITER; it stops when
+ * the budget runs out. */
+static bool iter_unprepared(const zx_code *c, uint32_t pc, uint32_t s, uint32_t *seen, uint32_t *work,
+                            uint64_t *budget)
+{
+    uint32_t n = 0;
+    memset(seen, 0, (size_t)c->ncode * sizeof *seen);
+    work[n++] = 0;
+    seen[0] = 1;
+    while (n && *budget) {
+        uint32_t at = work[--n], succ[2];
+        if (at == pc) return true;
+        if (c->code[at].op == OP_GET_ITER && c->code[at].a == s) continue;
+        --*budget;
+        int k = successors(c, at, succ);
+        for (int i = 0; i < k; i++) {
+            if (succ[i] >= c->ncode || seen[succ[i]]) continue;
+            seen[succ[i]] = 1;
+            work[n++] = succ[i];
+        }
+    }
+    return false;
+}
+
 static bool check_iterators(verifier *V, const zx_code *c, const int32_t *depth)
 {
-    bool ok = false;
-    uint8_t *role = calloc(c->nlocals + 1, 1);
-    uint32_t *seen = calloc(c->ncode, sizeof *seen);
-    uint32_t *work = malloc((size_t)c->ncode * sizeof *work);
-    if (!role || !seen || !work) {
-        code_error(V, c, "out of memory");
-        goto fail;
-    }
-    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+    bool ok = false, any = false;
+    uint32_t n = c->ncode;
+    uint8_t *role = calloc((size_t)c->nlocals + 1, 1);
+    uint8_t *ngets = calloc((size_t)c->nlocals + 1, 1);   /* GET_ITERs per slot: 0, 1, 2 = more */
+    uint32_t *idom = NULL, *rpo = NULL, *seen = NULL, *work = NULL;
+    if (!role || !ngets) goto oom;
+    for (uint32_t pc = 0; pc < n; pc++) {
         const zx_instr *in = &c->code[pc];
         if (is_iter_op(in->op)) {
             role[iter_slot(in)] |= ROLE_ITER;
             role[iter_slot(in) + 1] |= ROLE_INDEX;
+            if (in->op == OP_GET_ITER && ngets[in->a] < 2) ngets[in->a]++;
+            if (in->op != OP_GET_ITER && depth[pc] >= 0) any = true;
         } else if (zx_op_info(in->op)->kind == OPK_LOCAL) {
             role[in->a] |= ROLE_OTHER;
         }
     }
-    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+    for (uint32_t pc = 0; pc < n; pc++) {
         const zx_instr *in = &c->code[pc];
         if (is_iter_op(in->op)) {
             uint32_t s = iter_slot(in);
@@ -352,44 +476,55 @@ static bool check_iterators(verifier *V, const zx_code *c, const int32_t *depth)
             goto fail;
         }
     }
-    /* For each slot read by a reachable FOR_ITER: walk from the entry without passing through
-     * a GET_ITER of that slot; reaching a FOR_ITER of it means it can run unprepared. */
+    if (!any) {
+        ok = true;
+        goto fail;
+    }
+    /* Every reachable FOR_ITER must follow a GET_ITER of its slot on every path: with one
+     * GET_ITER that means it dominates the FOR_ITER; with several, search the paths. */
+    idom = malloc((size_t)n * sizeof *idom);
+    rpo = malloc((size_t)n * sizeof *rpo);
+    if (!idom || !rpo || !dominators(c, idom, rpo)) goto oom;
     uint64_t budget = VERIFY_MAX_WORK;
-    uint32_t stamp = 0;
-    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+    for (uint32_t pc = 0; pc < n; pc++) {
         const zx_instr *in = &c->code[pc];
         if (depth[pc] < 0 || (in->op != OP_FOR_ITER1 && in->op != OP_FOR_ITER2)) continue;
         uint32_t s = in->b;
-        if (role[s] & 0x80) continue;              /* this slot is done */
-        role[s] |= 0x80;
-        stamp++;
-        uint32_t n = 0;
-        work[n++] = 0;
-        seen[0] = stamp;
-        while (n) {
-            uint32_t at = work[--n];
-            const zx_instr *x = &c->code[at];
-            if ((x->op == OP_FOR_ITER1 || x->op == OP_FOR_ITER2) && x->b == s) {
-                instr_error(V, c, at, "iterator local %u ('%s') may be used before GET_ITER", s, c->local_names[s]);
-                goto fail;
+        bool prepared = false;
+        for (uint32_t x = idom[pc]; budget; budget--) {
+            if (c->code[x].op == OP_GET_ITER && c->code[x].a == s) {
+                prepared = true;
+                break;
             }
-            if (x->op == OP_GET_ITER && x->a == s) continue;
-            if (budget-- == 0) {
-                code_error(V, c, "too many loops to verify");
-                goto fail;
+            if (x == 0) break;
+            x = idom[x];
+        }
+        if (!prepared && budget && ngets[s] > 1) {
+            if (!seen) {
+                seen = malloc((size_t)n * sizeof *seen);
+                work = malloc((size_t)n * sizeof *work);
+                if (!seen || !work) goto oom;
             }
-            uint32_t succ[2];
-            int k = successors(c, at, succ);
-            for (int i = 0; i < k; i++) {
-                if (succ[i] >= c->ncode || seen[succ[i]] == stamp) continue;
-                seen[succ[i]] = stamp;
-                work[n++] = succ[i];
-            }
+            prepared = !iter_unprepared(c, pc, s, seen, work, &budget);
+        }
+        if (!budget) {
+            code_error(V, c, "too many loops to verify");
+            goto fail;
+        }
+        if (!prepared) {
+            instr_error(V, c, pc, "iterator local %u ('%s') may be used before GET_ITER", s, c->local_names[s]);
+            goto fail;
         }
     }
     ok = true;
+    goto fail;
+oom:
+    code_error(V, c, "out of memory");
 fail:
     free(role);
+    free(ngets);
+    free(idom);
+    free(rpo);
     free(seen);
     free(work);
     return ok;

@@ -4,10 +4,28 @@
 
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <pthread.h>
 #include <stdbool.h>
 
 #include "interp.h"
 #include "zexus.h"
+
+/* What the last run did in parallel and why not, for --stats (filled by src/parallel.c). */
+typedef struct zx_run_stats {
+    bool dag_used;                /* the top level ran as a chunk DAG */
+    uint32_t chunks;              /* top-level chunks */
+    uint32_t dag_width;
+    uint64_t work, critical_path; /* estimated instructions */
+    double parallelism;
+    _Atomic uint64_t pmaps_parallel, pmaps_sequential, pmap_elements;
+    _Atomic uint64_t forks_parallel, forks_sequential;
+    uint64_t wall_ns;
+    zx_buf notes;                 /* one line per decision to run something sequentially */
+    pthread_mutex_t lock;         /* guards notes */
+} zx_run_stats;
+
+/* Append a note to the run statistics (thread-safe; a repeated note is kept once). */
+void zx_stats_note(struct zx_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct zx_vm {
     zx_options opts;              /* with defaults filled in; topology points at our copy */
@@ -20,6 +38,9 @@ struct zx_vm {
     bool line_buffered;           /* default sink on a terminal: deliver output per print */
     zx_program *programs;         /* loaded programs, destroyed with the VM */
     struct zx_jit_host *jit;      /* JIT state (src/jit_loader.c); NULL until a program loads */
+    struct topo *topo;            /* hwloc topology, made on first use (src/sched.c) */
+    struct zx_sched *sched;       /* executor, made on first parallel work */
+    zx_run_stats stats;           /* of the last run */
 };
 
 void zx_vm_set_error(zx_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -14,6 +14,11 @@ static const char usage_text[] =
     "usage: zexus-jit run [options] FILE [ARGS...]   run a .zx, .zxa or .zxbc program\n"
     "       zexus-jit compile [options] FILE -o OUT.zxbc   compile to binary bytecode\n"
     "       zexus-jit disasm FILE                    print the bytecode as .zxa text\n"
+    "       zexus-jit chunks [--chunk-size=N] [--dot] FILE\n"
+    "                                                chunks, summaries, every direct dependency\n"
+    "                                                with its kind; --dot for Graphviz\n"
+    "       zexus-jit info [--topology=SPEC]\n"
+    "                                                version, LLVM, topology, worker placement\n"
     "       zexus-jit --help | --version\n"
     "\n"
     "ARGS after FILE are the program's `args`.  Options come after the subcommand, as\n"
@@ -28,6 +33,10 @@ static const char usage_text[] =
     "  --max-depth=N         Zexus call-depth limit (10000)\n"
     "  --max-memory=SIZE     heap limit, e.g. 512M or 2G (unlimited)\n"
     "  --no-cache            do not use the compiled-code cache\n"
+    "  --stats[=json]        after the run, statistics to stderr: chunks, DAG width,\n"
+    "                        critical path, threads, busy time, what ran sequentially and why\n"
+    "  --sched-seed=N        seeded random scheduling order (for testing determinism)\n"
+    "  --dot                 chunks: one Graphviz digraph instead of the listing\n"
     "  --dump-ir             print the LLVM IR of compiled code (before and after\n"
     "                        optimisation) to stderr\n"
     "\n"
@@ -94,13 +103,15 @@ typedef struct cli {
     zx_options opts;
     const char *file;
     const char *output;          /* compile -o */
+    bool dot;                    /* chunks --dot */
+    int stats;                   /* 0 none, 1 text, 2 json */
     int nargs;
     char **args;
 } cli;
 
 /* Options that take a value: accepted as --name=value and --name value. */
 static const char *const valued[] = { "--mode", "--workers", "--jit", "--chunk-size", "--pin",
-                                      "--topology", "--max-depth", "--max-memory", NULL };
+                                      "--topology", "--max-depth", "--max-memory", "--sched-seed", NULL };
 
 static int parse_option(cli *c, const char *name, const char *val)
 {
@@ -129,6 +140,16 @@ static int parse_option(cli *c, const char *name, const char *val)
         else return usage_error("bad --pin '%s' (on or off)", val);
     } else if (strcmp(name, "--topology") == 0) {
         o->topology = val;
+    } else if (strcmp(name, "--stats") == 0) {
+        if (strcmp(val, "json") == 0) c->stats = 2;
+        else if (strcmp(val, "text") == 0) c->stats = 1;
+        else return usage_error("bad --stats '%s' (json or text)", val);
+    } else if (strcmp(name, "--sched-seed") == 0) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(val, &end, 10);
+        if (errno || end == val || *end || val[0] == '-') return usage_error("bad --sched-seed '%s'", val);
+        o->sched_seed = v;
     } else if (strcmp(name, "--max-depth") == 0) {
         if (!parse_int(val, 1, 10000000, &n)) return usage_error("bad --max-depth '%s'", val);
         o->max_depth = (int)n;
@@ -161,8 +182,16 @@ static int parse_args(cli *c, int argc, char **argv, bool rest_are_args)
             c->opts.opt_level = a[2] - '0';
             continue;
         }
+        if (strcmp(a, "--stats") == 0) {
+            c->stats = 1;
+            continue;
+        }
         if (strcmp(a, "--no-cache") == 0) {
             c->opts.use_cache = 0;
+            continue;
+        }
+        if (strcmp(a, "--dot") == 0) {
+            c->dot = true;
             continue;
         }
         if (strcmp(a, "--dump-ir") == 0) {
@@ -224,6 +253,13 @@ static int cmd_run(cli *c)
         sigaction(SIGINT, &sa, NULL);
         st = zx_program_run(prog);
         g_running_vm = NULL;
+        if (c->stats) {
+            char *text;
+            if (zx_vm_stats(vm, c->stats == 2, &text) == ZX_OK) {
+                fputs(text, stderr);
+                free(text);
+            }
+        }
     }
     int rc = report(vm, st);
     zx_vm_destroy(vm);
@@ -280,6 +316,40 @@ static int cmd_disasm(cli *c)
     return rc;
 }
 
+static int cmd_chunks(cli *c)
+{
+    zx_vm *vm;
+    zx_status st = zx_vm_create(&c->opts, &vm);
+    if (st != ZX_OK) return exit_code(st);
+    zx_program *prog;
+    st = zx_program_load_file(vm, c->file, &prog);
+    if (st == ZX_OK) {
+        char *text;
+        st = zx_program_chunks(prog, c->opts.chunk_size, c->dot, &text);
+        if (st == ZX_OK) {
+            fputs(text, stdout);
+            free(text);
+        }
+    }
+    int rc = report(vm, st);
+    zx_vm_destroy(vm);
+    return rc;
+}
+
+static int cmd_info(cli *c)
+{
+    char *text;
+    zx_status st = zx_info(c->opts.topology, &text);
+    if (st != ZX_OK) {
+        fprintf(stderr, "zexus-jit: cannot read the topology%s%s\n", c->opts.topology ? " " : "",
+                c->opts.topology ? c->opts.topology : "");
+        return EXIT_USAGE;
+    }
+    fputs(text, stdout);
+    free(text);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -304,13 +374,29 @@ int main(int argc, char **argv)
     cli c;
     memset(&c, 0, sizeof c);
     zx_options_init(&c.opts);
+    if (strcmp(sub, "info") == 0) {
+        for (int i = 2; i < argc; i++) {
+            const char *a = argv[i];
+            const char *val = strchr(a, '=');
+            if (strncmp(a, "--topology", 10) == 0 && (a[10] == '=' || a[10] == 0)) {
+                if (!val && i + 1 < argc) val = argv[++i] - 1;
+                if (!val) return usage_error("%s needs a value", "--topology");
+                c.opts.topology = val + 1;
+            } else {
+                return usage_error("unknown option '%s'", a);
+            }
+        }
+        return cmd_info(&c);
+    }
     bool is_run = strcmp(sub, "run") == 0;
-    if (!is_run && strcmp(sub, "compile") != 0 && strcmp(sub, "disasm") != 0)
+    if (!is_run && strcmp(sub, "compile") != 0 && strcmp(sub, "disasm") != 0 && strcmp(sub, "chunks") != 0)
         return usage_error("unknown command '%s'", sub);
     int rc = parse_args(&c, argc - 2, argv + 2, is_run);
     if (rc) return rc;
+    if (c.dot && strcmp(sub, "chunks") != 0) return usage_error("%s", "--dot is only for chunks");
     if (is_run) return cmd_run(&c);
     if (c.output && strcmp(sub, "compile") != 0) return usage_error("%s", "-o is only for compile");
+    if (strcmp(sub, "chunks") == 0) return cmd_chunks(&c);
     if (strcmp(sub, "compile") == 0) return cmd_compile(&c);
     return cmd_disasm(&c);
 }

@@ -1,0 +1,120 @@
+/* jit.h — the JIT layer as the rest of libzexus sees it: plain C, no LLVM (DESIGN.md §6). */
+#ifndef ZX_JIT_H
+#define ZX_JIT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../src/interp.h"
+
+/*
+ * Tiers.  The unit of compilation is a whole code object (the top level, an action, a lambda,
+ * a fork block).  Its native function is a drop-in replacement for zx_interp_exec on a base
+ * frame: it runs f from f->pc (an instruction at operand-stack depth 0) until the pc reaches
+ * end_pc at such a boundary (ZX_OK, nothing in *result) or the code returns (ZX_OK, the value
+ * in *result as a new reference, or dropped when result is NULL).  On an error it raises
+ * through the interpreter's own helpers, with f->pc at the failing instruction, leaves f as
+ * the interpreter would (values on the operand stack are released by zx_frame_pop) and
+ * returns the status.  Native code keeps every value in the frame's own memory layout, so a
+ * side exit hands the frame to the interpreter at the exact instruction.
+ *
+ * The JIT module (libzexus-jit.so, everything under jit/) links libLLVM; libzexus loads it
+ * with dlopen on first use (src/jit_loader.c), so a run that compiles nothing never pays
+ * LLVM's start-up cost.  The module calls back into libzexus only through the helper
+ * table below (runtime helpers referenced by name from the generated code).
+ */
+typedef zx_status (*zx_native_fn)(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result);
+
+/* A code object is queued for compilation once its hotness passes ZX_JIT_HOT: an entry
+ * counts ZX_JIT_ENTRY_TICKS, a loop back-edge 1 (so: 2 calls, or 1000 iterations). */
+#define ZX_JIT_HOT 1000u
+#define ZX_JIT_ENTRY_TICKS 500u
+
+enum { ZX_JIT_NONE = 0, ZX_JIT_QUEUED = 1, ZX_JIT_COMPILED = 2, ZX_JIT_FAILED = 3 };
+
+/* ---- the interface between libzexus and the dlopen'ed module ---- */
+
+#define ZX_JIT_ABI 1
+
+typedef struct zx_jit_symbol {
+    const char *name;
+    void *addr;
+} zx_jit_symbol;
+
+typedef struct zx_jit_config {
+    int opt_level;                 /* 0..3 */
+    int dump_ir;                   /* print IR before and after optimisation to stderr */
+    int perf;                      /* register code with perf (jitdump) */
+    const zx_jit_symbol *helpers;  /* runtime helpers, defined as absolute symbols */
+    size_t nhelpers;
+} zx_jit_config;
+
+/* Per code object statistics, filled in by compile. */
+typedef struct zx_jit_code_stats {
+    double compile_ms;             /* lowering + optimisation + code generation */
+    uint32_t entries;              /* entry points (depth-0 instructions reachable from pc 0) */
+    uint32_t helper_ops;           /* instructions lowered to a call of the interpreter's step */
+} zx_jit_code_stats;
+
+typedef struct zx_jit_engine zx_jit_engine;
+
+typedef struct zx_jit_module_api {
+    uint32_t abi;                  /* ZX_JIT_ABI */
+    uint32_t frame_size, task_size, code_size;   /* sizeof of the shared structs, checked */
+    const char *llvm_version;
+    /* Create an engine (one LLJIT).  NULL with a message in err on failure. */
+    zx_jit_engine *(*engine_create)(const zx_jit_config *cfg, char *err, size_t errsz);
+    /* Free the engine and all code it compiled.  No compile may be running. */
+    void (*engine_destroy)(zx_jit_engine *e);
+    /* Lower and compile the n code objects (all of program prog) as one module and publish
+     * each one's native function (release store into code->native).  Thread-safe: calls are
+     * serialised inside.  On failure nothing is published, err says which code object and
+     * why, and the status is ZX_E_UNSUPPORTED. stats (n entries) may be NULL. */
+    zx_status (*compile)(zx_jit_engine *e, zx_program *prog, zx_code **codes, size_t n,
+                         zx_jit_code_stats *stats, char *err, size_t errsz);
+    /* Free every piece of code compiled for prog (its resource tracker). */
+    void (*program_release)(zx_jit_engine *e, zx_program *prog);
+} zx_jit_module_api;
+
+/* The one symbol the module exports. */
+#define ZX_JIT_MODULE_SYMBOL "zx_jit_module"
+
+/* ---- libzexus side (src/jit_loader.c, src/jit_helpers.c) ---- */
+
+/* The runtime helpers passed to the module (src/jit_helpers.c). */
+extern const zx_jit_symbol zx_jit_helpers[];
+extern const size_t zx_jit_nhelpers;
+
+/* The native function of c, or NULL. */
+static inline zx_native_fn zx_jit_native(zx_code *c)
+{
+    return (zx_native_fn)atomic_load_explicit(&c->native, memory_order_acquire);
+}
+
+/* Called by the interpreter when c's hotness passes ZX_JIT_HOT (auto mode queues it). */
+void zx_jit_hot(zx_task *t, zx_code *c);
+
+/* Count n ticks of hotness for c. Racy by design (a lost tick only delays compilation). */
+static inline void zx_jit_tick(zx_task *t, zx_code *c, uint32_t n)
+{
+    uint32_t h = atomic_load_explicit(&c->hotness, memory_order_relaxed);
+    if (h >= ZX_JIT_HOT) return;
+    h += n;
+    atomic_store_explicit(&c->hotness, h, memory_order_relaxed);
+    if (h >= ZX_JIT_HOT) zx_jit_hot(t, c);
+}
+
+struct zx_vm;
+/* A program was loaded into vm (after verification): record ownership, and under
+ * --jit=always/strict compile every code object now.  strict: a failure is an error
+ * (ZX_E_UNSUPPORTED, message in err). */
+zx_status zx_jit_program_loaded(struct zx_vm *vm, zx_program *p, char *err, size_t errsz);
+/* The program is being destroyed: drop queued work for it and free its code. */
+void zx_jit_program_unload(struct zx_vm *vm, zx_program *p);
+/* The VM is being destroyed: stop the compiler thread and free the engine. */
+void zx_jit_vm_fini(struct zx_vm *vm);
+/* Version of the LLVM the module was built with, loading it if needed; NULL if unavailable. */
+const char *zx_jit_llvm_version(struct zx_vm *vm);
+
+#endif

@@ -1,0 +1,1278 @@
+/* lower.c — lowers one code object to an LLVM IR function: the native tier (DESIGN.md §6). */
+#include "lower.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/builtins.h"
+
+/*
+ * Shape of the generated function (zx_native_fn):
+ *
+ *   entry:    load every local of f into registers; switch on f->pc to the entry guard of
+ *             that instruction (every instruction at operand-stack depth 0 reachable from
+ *             pc 0); any other pc leaves at once through the side exit.
+ *   guard:    the tags of the locals and tracked globals must be those the type analysis
+ *             proved at that instruction (it runs from pc 0); otherwise side exit.  No
+ *             effect has happened yet, so nothing runs twice.
+ *   pcN:      one block per instruction.  Operand-stack slots and locals are allocas that
+ *             mem2reg turns into SSA values: a value is a pair (i8 tag, i64 payload), and a
+ *             tag the analysis proved is a constant, so proven int and float code runs
+ *             unboxed.  Stores to locals also write through to f->locals (other chunks of the
+ *             same frame, helpers and side exits see them; no write-back is needed anywhere).
+ *             Globals, cells and captured variables are memory, read at each use.
+ *   helpers:  what is not inline calls src/jit_helpers.c by name; "memory-stack" helpers
+ *             (the interpreter's one-instruction step, calls, iteration) get their operands
+ *             spilled to f's operand stack and their results reloaded from it.
+ *   errors:   f->pc is stored before every helper call; a failure spills the operand stack
+ *             to f (as the interpreter would have left it) and returns the status.
+ *
+ * Reference counts follow the interpreter exactly: a value on the stack or in a local owns
+ * one reference; immediates need none.
+ */
+
+enum {
+    M_U = 1 << ZX_T_UNDEF, M_N = 1 << ZX_T_NULL, M_B = 1 << ZX_T_BOOL,
+    M_I = 1 << ZX_T_INT, M_F = 1 << ZX_T_FLOAT, M_O = 1 << ZX_T_OBJ,
+    M_VAL = M_N | M_B | M_I | M_F | M_O, M_ANY = M_VAL | M_U,
+};
+
+#define MAX_TRACKED_GLOBALS 256
+
+/* Generated from the opcode table: pops/pushes (-1: from the operands). */
+static const struct { int num, pops, pushes; const char *name; } optab[] = {
+#define ROW(name, num, pops, pushes, kind, flags) { num, pops, pushes, #name },
+    ZX_OPCODES(ROW)
+#undef ROW
+};
+
+static int op_row(unsigned op)
+{
+    for (size_t i = 0; i < sizeof optab / sizeof optab[0]; i++)
+        if ((unsigned)optab[i].num == op) return (int)i;
+    return -1;
+}
+
+static void stack_effect(const zx_instr *in, int *pops, int *pushes)
+{
+    int r = op_row(in->op);
+    *pops = optab[r].pops;
+    *pushes = optab[r].pushes;
+    switch (in->op) {   /* the rows with -1 */
+    case OP_CALL_TOP: *pops = (int)in->a + 1; break;
+    case OP_CALL_BUILTIN: *pops = in->b; break;
+    case OP_CALL_METHOD: *pops = in->b + 1; break;
+    case OP_BUILD_LIST: *pops = (int)in->a; break;
+    case OP_BUILD_MAP: *pops = 2 * (int)in->a; break;
+    case OP_PRINT: *pops = (int)in->a; break;
+    case OP_ASSERT: *pops = in->a ? 2 : 1; break;
+    default: break;
+    }
+}
+
+typedef struct val {
+    LLVMValueRef tag;     /* i8 */
+    LLVMValueRef pay;     /* i64 (a double's bits, a pointer's address, a bool as 0/1) */
+    uint8_t mask;         /* the tags it may have */
+} val;
+
+typedef struct lw {
+    LLVMContextRef cx;
+    LLVMModuleRef m;
+    LLVMBuilderRef b;
+    zx_program *prog;
+    zx_code *code;
+    LLVMValueRef fn;
+    LLVMValueRef t, f, end_pc, result;
+    LLVMValueRef locals, globals, interrupt_p, cancel_p;
+    LLVMValueRef *ltag, *lpay, *stag, *spay;
+    LLVMValueRef tmpval;          /* a zx_value out-parameter for helpers */
+    LLVMBasicBlockRef *bb, exit_bb;
+    LLVMTypeRef i1, i8, i32, i64, f64, ptr, vd;
+    uint32_t nl, ng, ns, W;
+    int32_t *depth;               /* stack depth before each pc; -1: unreachable */
+    uint8_t *state;               /* W masks per pc: locals, tracked globals, stack */
+    uint32_t steps;
+} lw;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Type analysis: forward, over tag masks, from pc 0                                          */
+/* ---------------------------------------------------------------------------------------- */
+
+static uint8_t tag_mask_of(zx_value v) { return (uint8_t)(1u << v.tag); }
+
+static int is_cmp(unsigned op)
+{
+    return op == OP_LT || op == OP_GT || op == OP_LTE || op == OP_GTE || op == OP_EQ || op == OP_NEQ;
+}
+
+static uint8_t binop_mask(unsigned op, uint8_t a, uint8_t b)
+{
+    if (is_cmp(op)) return M_B;
+    uint8_t r = 0;
+    if ((a & M_I) && (b & M_I)) r |= op == OP_POW ? (M_I | M_F) : M_I;
+    if (((a & M_F) && (b & (M_I | M_F))) || ((a & (M_I | M_F)) && (b & M_F))) r |= M_F;
+    if ((a | b) & ~(M_I | M_F)) r |= M_VAL;   /* strings, lists ... or an error */
+    return r;
+}
+
+static uint8_t builtin_mask(unsigned id)
+{
+    switch (id) {
+    case ZX_BI_len: case ZX_BI_int: return M_I;
+    case ZX_BI_float: return M_F;
+    case ZX_BI_string: case ZX_BI_type: case ZX_BI_range: case ZX_BI_args: case ZX_BI_parallel_map: return M_O;
+    case ZX_BI_print: return M_N;
+    default: return M_VAL;
+    }
+}
+
+/* Apply instruction pc to state s (locals, globals, stack with depth *d).  Returns the
+ * successors in succ (at most 2). */
+static int transfer(lw *L, uint32_t pc, uint8_t *s, int *d, uint32_t succ[2])
+{
+    const zx_instr *in = &L->code->code[pc];
+    uint8_t *lm = s, *gm = s + L->nl, *sm = s + L->nl + L->ng;
+    int pops, pushes;
+    stack_effect(in, &pops, &pushes);
+    int n = 0;
+    uint8_t top = *d > 0 ? sm[*d - 1] : 0, second = *d > 1 ? sm[*d - 2] : 0;
+#define PUSHM(m) (sm[(*d)++] = (uint8_t)(m))
+#define GM(i) ((i) < L->ng ? gm[i] : (uint8_t)M_ANY)
+#define CLOBBER_GLOBALS() memset(gm, M_ANY, L->ng)
+    switch ((zx_opcode)in->op) {
+    case OP_LOAD_CONST: PUSHM(tag_mask_of(L->code->consts[in->a])); break;
+    case OP_LOAD_NAME: case OP_SHARED_READ:
+        PUSHM(GM(in->a) & M_VAL);
+        if (in->a < L->ng) gm[in->a] &= M_VAL;
+        break;
+    case OP_STORE_NAME:
+        (*d)--;
+        if (in->a < L->ng) gm[in->a] = top;
+        break;
+    case OP_SHARED_WRITE:
+        (*d)--;
+        if (in->a < L->ng) gm[in->a] = M_VAL;
+        break;
+    case OP_POP: (*d)--; break;
+    case OP_DUP: PUSHM(top); break;
+    case OP_DUP2: PUSHM(second); PUSHM(top); break;
+    case OP_ROT3: {
+        uint8_t c = sm[*d - 1];
+        sm[*d - 1] = sm[*d - 2];
+        sm[*d - 2] = sm[*d - 3];
+        sm[*d - 3] = c;
+        break;
+    }
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
+    case OP_EQ: case OP_NEQ: case OP_LT: case OP_GT: case OP_LTE: case OP_GTE:
+        *d -= 2;
+        PUSHM(binop_mask(in->op, second, top));
+        break;
+    case OP_NEG:
+        (*d)--;
+        PUSHM((top & ~(M_I | M_F)) ? M_VAL : top);
+        break;
+    case OP_NOT: (*d)--; PUSHM(M_B); break;
+    case OP_JUMP: succ[n++] = in->a; return n;
+    case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE:
+        (*d)--;
+        succ[n++] = pc + 1;
+        if (in->a != pc + 1) succ[n++] = in->a;
+        return n;
+    case OP_RETURN: (*d)--; return 0;
+    case OP_CALL_TOP:
+        *d -= pops;
+        PUSHM(M_VAL);
+        CLOBBER_GLOBALS();
+        break;
+    case OP_CALL_BUILTIN:
+        *d -= pops;
+        PUSHM(builtin_mask(in->a));
+        if (in->a == ZX_BI_parallel_map) CLOBBER_GLOBALS();
+        break;
+    case OP_CALL_METHOD: case OP_INDEX:
+        *d -= pops;
+        PUSHM(M_VAL);
+        break;
+    case OP_BUILD_LIST: case OP_BUILD_MAP: case OP_LOAD_BUILTIN: case OP_MAKE_CLOSURE:
+        *d -= pops;
+        PUSHM(M_O);
+        break;
+    case OP_PARALLEL_MAP:
+        *d -= pops;
+        PUSHM(M_O);
+        CLOBBER_GLOBALS();
+        break;
+    case OP_FORK_EXECUTION: CLOBBER_GLOBALS(); break;
+    case OP_STORE_INDEX: case OP_PRINT: case OP_ASSERT: case OP_STORE_CELL: case OP_STORE_FREE:
+        *d -= pops;
+        break;
+    case OP_NOP: case OP_BARRIER_SYNC: case OP_JOIN_WORKERS: break;
+    case OP_LOAD_LOCAL:
+        PUSHM(lm[in->a] & M_VAL);
+        lm[in->a] &= M_VAL;
+        break;
+    case OP_STORE_LOCAL: (*d)--; lm[in->a] = top; break;
+    case OP_LOAD_CELL: case OP_LOAD_FREE: PUSHM(M_VAL); break;
+    case OP_GET_ITER:
+        (*d)--;
+        lm[in->a] = M_O;
+        lm[in->a + 1] = M_I;
+        break;
+    case OP_FOR_ITER1: case OP_FOR_ITER2:
+        succ[n++] = in->a;      /* exit: nothing pushed (state copied before the pushes) */
+        lm[in->b + 1] = M_I;
+        if (in->op == OP_FOR_ITER2) PUSHM(M_VAL);
+        PUSHM(M_VAL);
+        succ[n++] = pc + 1;
+        return n;
+    }
+#undef PUSHM
+#undef GM
+#undef CLOBBER_GLOBALS
+    succ[n++] = pc + 1;
+    return n;
+}
+
+static int analyse(lw *L, char *err, size_t errsz)
+{
+    zx_code *c = L->code;
+    L->depth = malloc(c->ncode * sizeof *L->depth);
+    L->state = calloc((size_t)c->ncode * L->W + L->W, 1);
+    uint32_t *work = malloc((c->ncode + 1) * sizeof *work);
+    uint8_t *inq = calloc(c->ncode, 1);
+    uint8_t *cur = L->state + (size_t)c->ncode * L->W;   /* scratch */
+    if (!L->depth || !L->state || !work || !inq) {
+        snprintf(err, errsz, "out of memory");
+        free(work);
+        free(inq);
+        return 0;
+    }
+    for (uint32_t i = 0; i < c->ncode; i++) L->depth[i] = -1;
+    /* pc 0: parameters are values, other locals undefined, cells hold their cell */
+    uint8_t *s0 = L->state;
+    for (uint32_t i = 0; i < L->nl; i++) {
+        s0[i] = i < c->nparams ? M_VAL : M_U;
+        if (c->local_is_cell && c->local_is_cell[i]) s0[i] = M_O;
+    }
+    memset(s0 + L->nl, M_ANY, L->ng);
+    L->depth[0] = 0;
+    uint32_t nw = 0;
+    work[nw++] = 0;
+    inq[0] = 1;
+    int ok = 1;
+    while (nw) {
+        uint32_t pc = work[--nw];
+        inq[pc] = 0;
+        memcpy(cur, L->state + (size_t)pc * L->W, L->W);
+        int d = L->depth[pc];
+        uint32_t succ[2];
+        /* FOR_ITER's exit edge leaves before the pushes: handle it with the unchanged state */
+        uint8_t *before = NULL;
+        const zx_instr *in = &c->code[pc];
+        if (in->op == OP_FOR_ITER1 || in->op == OP_FOR_ITER2) {
+            before = malloc(L->W);
+            if (!before) { ok = 0; break; }
+            memcpy(before, cur, L->W);
+        }
+        int d_after = d;
+        int ns = transfer(L, pc, cur, &d_after, succ);
+        if (d_after < 0 || (uint32_t)d_after > L->ns) {
+            snprintf(err, errsz, "stack depth out of range at pc %u", pc);
+            ok = 0;
+            free(before);
+            break;
+        }
+        for (int k = 0; k < ns; k++) {
+            uint32_t s = succ[k];
+            const uint8_t *src = cur;
+            int sd = d_after;
+            if (before && k == 0) { src = before; sd = d; }
+            if (s >= c->ncode) continue;
+            uint8_t *dst = L->state + (size_t)s * L->W;
+            int changed = 0;
+            if (L->depth[s] < 0) {
+                L->depth[s] = sd;
+                memcpy(dst, src, L->W);
+                changed = 1;
+            } else {
+                if (L->depth[s] != sd) {
+                    snprintf(err, errsz, "inconsistent stack depth at pc %u", s);
+                    ok = 0;
+                    break;
+                }
+                for (uint32_t i = 0; i < L->nl + L->ng + (uint32_t)sd; i++) {
+                    uint8_t m = dst[i] | src[i];
+                    if (m != dst[i]) { dst[i] = m; changed = 1; }
+                }
+            }
+            if (changed && !inq[s]) {
+                inq[s] = 1;
+                work[nw++] = s;
+            }
+        }
+        free(before);
+        if (!ok) break;
+    }
+    free(work);
+    free(inq);
+    return ok;
+}
+
+static uint8_t *st_locals(lw *L, uint32_t pc) { return L->state + (size_t)pc * L->W; }
+static uint8_t *st_globals(lw *L, uint32_t pc) { return L->state + (size_t)pc * L->W + L->nl; }
+static uint8_t *st_stack(lw *L, uint32_t pc) { return L->state + (size_t)pc * L->W + L->nl + L->ng; }
+
+/* ---------------------------------------------------------------------------------------- */
+/* IR building blocks                                                                         */
+/* ---------------------------------------------------------------------------------------- */
+
+static LLVMValueRef c8(lw *L, unsigned v) { return LLVMConstInt(L->i8, v, 0); }
+static LLVMValueRef c32(lw *L, unsigned v) { return LLVMConstInt(L->i32, v, 0); }
+static LLVMValueRef c64(lw *L, int64_t v) { return LLVMConstInt(L->i64, (unsigned long long)v, 1); }
+
+static int singleton(uint8_t m) { return m && !(m & (m - 1)); }
+static unsigned mask_tag(uint8_t m) { return (unsigned)__builtin_ctz(m); }
+
+static LLVMValueRef gep(lw *L, LLVMValueRef base, uint64_t off)
+{
+    if (!off) return base;
+    LLVMValueRef idx = LLVMConstInt(L->i64, off, 0);
+    return LLVMBuildGEP2(L->b, L->i8, base, &idx, 1, "");
+}
+
+static LLVMValueRef gepv(lw *L, LLVMValueRef base, LLVMValueRef off)
+{
+    return LLVMBuildGEP2(L->b, L->i8, base, &off, 1, "");
+}
+
+static LLVMValueRef load(lw *L, LLVMTypeRef ty, LLVMValueRef p, const char *name)
+{
+    return LLVMBuildLoad2(L->b, ty, p, name);
+}
+
+static LLVMBasicBlockRef newbb(lw *L, const char *name)
+{
+    return LLVMAppendBasicBlockInContext(L->cx, L->fn, name);
+}
+
+static void at(lw *L, LLVMBasicBlockRef bb) { LLVMPositionBuilderAtEnd(L->b, bb); }
+
+static LLVMValueRef helper(lw *L, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, unsigned n,
+                           LLVMTypeRef *fty)
+{
+    *fty = LLVMFunctionType(ret, params, n, 0);
+    LLVMValueRef h = LLVMGetNamedFunction(L->m, name);
+    if (!h) h = LLVMAddFunction(L->m, name, *fty);
+    return h;
+}
+
+static LLVMValueRef call(lw *L, const char *name, LLVMTypeRef ret, LLVMTypeRef *pt, LLVMValueRef *args,
+                         unsigned n)
+{
+    LLVMTypeRef fty;
+    LLVMValueRef h = helper(L, name, ret, pt, n, &fty);
+    return LLVMBuildCall2(L->b, fty, h, args, n, "");
+}
+
+static LLVMValueRef msg_const(lw *L, const char *msg)
+{
+    char name[64];
+    snprintf(name, sizeof name, "msg.%s", msg);
+    for (char *p = name; *p; p++) if (*p == ' ') *p = '_';
+    LLVMValueRef g = LLVMGetNamedGlobal(L->m, name);
+    if (g) return g;
+    return LLVMBuildGlobalStringPtr(L->b, msg, name);
+}
+
+/* Memory of f: value slot i of f->locals (locals, then the operand stack). */
+static LLVMValueRef slot_ptr(lw *L, uint32_t i) { return gep(L, L->locals, (uint64_t)i * sizeof(zx_value)); }
+
+static void store_val_mem(lw *L, LLVMValueRef p, val v)
+{
+    LLVMBuildStore(L->b, v.tag, gep(L, p, offsetof(zx_value, tag)));
+    LLVMBuildStore(L->b, v.pay, gep(L, p, offsetof(zx_value, u)));
+}
+
+static val load_val_mem(lw *L, LLVMValueRef p, uint8_t mask)
+{
+    val v;
+    v.mask = mask;
+    v.tag = singleton(mask) ? c8(L, mask_tag(mask)) : load(L, L->i8, gep(L, p, offsetof(zx_value, tag)), "tag");
+    v.pay = load(L, L->i64, gep(L, p, offsetof(zx_value, u)), "pay");
+    return v;
+}
+
+static void set_pc(lw *L, uint32_t pc)
+{
+    LLVMBuildStore(L->b, c32(L, pc), gep(L, L->f, offsetof(zx_frame, pc)));
+}
+
+static void set_sp(lw *L, uint32_t depth)
+{
+    LLVMBuildStore(L->b, slot_ptr(L, L->nl + depth), gep(L, L->f, offsetof(zx_frame, sp)));
+}
+
+/* Operand stack slot s in registers. */
+static val sget(lw *L, uint32_t s, uint8_t mask)
+{
+    val v;
+    v.mask = mask;
+    v.tag = singleton(mask) ? c8(L, mask_tag(mask)) : load(L, L->i8, L->stag[s], "t");
+    v.pay = load(L, L->i64, L->spay[s], "p");
+    return v;
+}
+
+static void sset(lw *L, uint32_t s, val v)
+{
+    LLVMBuildStore(L->b, v.tag, L->stag[s]);
+    LLVMBuildStore(L->b, v.pay, L->spay[s]);
+}
+
+static void spill(lw *L, uint32_t lo, uint32_t hi)
+{
+    for (uint32_t s = lo; s < hi; s++) {
+        val v = { load(L, L->i8, L->stag[s], ""), load(L, L->i64, L->spay[s], ""), M_ANY };
+        store_val_mem(L, slot_ptr(L, L->nl + s), v);
+    }
+}
+
+static void reload(lw *L, uint32_t lo, uint32_t hi)
+{
+    for (uint32_t s = lo; s < hi; s++) sset(L, s, load_val_mem(L, slot_ptr(L, L->nl + s), M_ANY));
+}
+
+static val lget(lw *L, uint32_t i, uint8_t mask)
+{
+    val v;
+    v.mask = mask;
+    v.tag = singleton(mask) ? c8(L, mask_tag(mask)) : load(L, L->i8, L->ltag[i], "lt");
+    v.pay = load(L, L->i64, L->lpay[i], "lp");
+    return v;
+}
+
+/* Locals write through to f->locals. */
+static void lset(lw *L, uint32_t i, val v)
+{
+    LLVMBuildStore(L->b, v.tag, L->ltag[i]);
+    LLVMBuildStore(L->b, v.pay, L->lpay[i]);
+    store_val_mem(L, slot_ptr(L, i), v);
+}
+
+static void lreload(lw *L, uint32_t i)
+{
+    val v = load_val_mem(L, slot_ptr(L, i), M_ANY);
+    LLVMBuildStore(L->b, v.tag, L->ltag[i]);
+    LLVMBuildStore(L->b, v.pay, L->lpay[i]);
+}
+
+static LLVMValueRef is_tag(lw *L, val v, unsigned tag)
+{
+    if (!(v.mask & (1u << tag))) return LLVMConstInt(L->i1, 0, 0);
+    if (v.mask == (1u << tag)) return LLVMConstInt(L->i1, 1, 0);
+    return LLVMBuildICmp(L->b, LLVMIntEQ, v.tag, c8(L, tag), "");
+}
+
+static LLVMValueRef as_ptr(lw *L, LLVMValueRef pay) { return LLVMBuildIntToPtr(L->b, pay, L->ptr, "obj"); }
+static LLVMValueRef as_f64(lw *L, LLVMValueRef pay) { return LLVMBuildBitCast(L->b, pay, L->f64, "d"); }
+static LLVMValueRef from_f64(lw *L, LLVMValueRef d) { return LLVMBuildBitCast(L->b, d, L->i64, ""); }
+
+static val mkint(lw *L, LLVMValueRef i) { val v = { c8(L, ZX_T_INT), i, M_I }; return v; }
+static val mkflt(lw *L, LLVMValueRef d) { val v = { c8(L, ZX_T_FLOAT), from_f64(L, d), M_F }; return v; }
+static val mkbool(lw *L, LLVMValueRef b1)
+{
+    val v = { c8(L, ZX_T_BOOL), LLVMBuildZExt(L->b, b1, L->i64, ""), M_B };
+    return v;
+}
+
+/* if (cond) { then } — returns the "then" block positioned; cont receives control after. */
+static void emit_if(lw *L, LLVMValueRef cond, LLVMBasicBlockRef *then_bb, LLVMBasicBlockRef *cont_bb)
+{
+    *then_bb = newbb(L, "");
+    *cont_bb = newbb(L, "");
+    LLVMBuildCondBr(L->b, cond, *then_bb, *cont_bb);
+    at(L, *then_bb);
+}
+
+static void incref(lw *L, val v)
+{
+    if (!(v.mask & M_O)) return;
+    LLVMBasicBlockRef then_bb = NULL, cont_bb = NULL;
+    if (v.mask != M_O) emit_if(L, is_tag(L, v, ZX_T_OBJ), &then_bb, &cont_bb);
+    LLVMValueRef rc = gep(L, as_ptr(L, v.pay), offsetof(zx_obj, rc));
+    LLVMBuildAtomicRMW(L->b, LLVMAtomicRMWBinOpAdd, rc, c32(L, 1), LLVMAtomicOrderingMonotonic, 0);
+    if (cont_bb) {
+        LLVMBuildBr(L->b, cont_bb);
+        at(L, cont_bb);
+    }
+}
+
+static void decref(lw *L, val v)
+{
+    if (!(v.mask & M_O)) return;
+    LLVMBasicBlockRef then_bb = NULL, cont_bb = NULL;
+    if (v.mask != M_O) emit_if(L, is_tag(L, v, ZX_T_OBJ), &then_bb, &cont_bb);
+    else cont_bb = newbb(L, "");
+    LLVMValueRef o = as_ptr(L, v.pay);
+    LLVMValueRef rc = gep(L, o, offsetof(zx_obj, rc));
+    LLVMValueRef old = LLVMBuildAtomicRMW(L->b, LLVMAtomicRMWBinOpSub, rc, c32(L, 1),
+                                          LLVMAtomicOrderingAcquireRelease, 0);
+    LLVMBasicBlockRef free_bb = newbb(L, "free");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, old, c32(L, 1), ""), free_bb, cont_bb);
+    at(L, free_bb);
+    LLVMTypeRef pt[] = { L->ptr };
+    call(L, "jit_helper_obj_free", L->vd, pt, &o, 1);
+    LLVMBuildBr(L->b, cont_bb);
+    at(L, cont_bb);
+}
+
+static LLVMValueRef truthy(lw *L, val v)
+{
+    if (!(v.mask & (M_U | M_N | M_B))) return LLVMConstInt(L->i1, 1, 0);
+    LLVMValueRef low = LLVMBuildTrunc(L->b, v.pay, L->i8, "");
+    LLVMValueRef bfalse = LLVMBuildAnd(L->b, is_tag(L, v, ZX_T_BOOL), LLVMBuildICmp(L->b, LLVMIntEQ, low, c8(L, 0), ""), "");
+    LLVMValueRef falsy = LLVMBuildOr(L->b, LLVMBuildOr(L->b, is_tag(L, v, ZX_T_NULL), is_tag(L, v, ZX_T_UNDEF), ""),
+                                     bfalse, "");
+    return LLVMBuildNot(L->b, falsy, "truthy");
+}
+
+static LLVMValueRef status_ok(lw *L, LLVMValueRef st)
+{
+    return LLVMBuildICmp(L->b, LLVMIntEQ, st, c32(L, ZX_OK), "ok");
+}
+
+/* Leave with status st: the operand stack slots [0, spill_hi) go back to f; sp_depth >= 0
+ * sets f->sp (otherwise a helper has left it where the interpreter would). */
+static void emit_fail(lw *L, LLVMValueRef st, uint32_t spill_hi, int sp_depth)
+{
+    spill(L, 0, spill_hi);
+    if (sp_depth >= 0) set_sp(L, (uint32_t)sp_depth);
+    LLVMBuildRet(L->b, st);
+}
+
+/* Continue if st is ZX_OK; otherwise emit_fail. */
+static void check_status(lw *L, LLVMValueRef st, uint32_t spill_hi, int sp_depth)
+{
+    LLVMBasicBlockRef fail = newbb(L, "fail"), ok = newbb(L, "");
+    LLVMBuildCondBr(L->b, status_ok(L, st), ok, fail);
+    at(L, fail);
+    emit_fail(L, st, spill_hi, sp_depth);
+    at(L, ok);
+}
+
+/* Raise a runtime error with a constant message: f->pc = pc, stack [0, d) back to f. */
+static void emit_raise(lw *L, uint32_t pc, zx_status code, const char *msg, uint32_t d)
+{
+    set_pc(L, pc);
+    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->ptr };
+    LLVMValueRef args[] = { L->t, L->f, c32(L, code), msg_const(L, msg) };
+    LLVMValueRef st = call(L, "jit_helper_raise", L->i32, pt, args, 4);
+    emit_fail(L, st, d, (int)d);
+}
+
+/* if (cond) raise msg */
+static void raise_if(lw *L, LLVMValueRef cond, uint32_t pc, const char *msg, uint32_t d)
+{
+    LLVMBasicBlockRef bad = newbb(L, "raise"), ok = newbb(L, "");
+    LLVMBuildCondBr(L->b, cond, bad, ok);
+    at(L, bad);
+    emit_raise(L, pc, ZX_E_RUNTIME, msg, d);
+    at(L, ok);
+}
+
+static void raise_undefined_if(lw *L, val v, uint32_t pc, uint32_t d)
+{
+    if (!(v.mask & M_U)) return;
+    LLVMBasicBlockRef bad = newbb(L, "undef"), ok = newbb(L, "");
+    LLVMBuildCondBr(L->b, is_tag(L, v, ZX_T_UNDEF), bad, ok);
+    at(L, bad);
+    set_pc(L, pc);
+    LLVMTypeRef pt[] = { L->ptr, L->ptr };
+    LLVMValueRef args[] = { L->t, L->f };
+    emit_fail(L, call(L, "jit_helper_undefined", L->i32, pt, args, 2), d, (int)d);
+    at(L, ok);
+}
+
+/* Back-edges and calls poll the interrupt and cancel flags. */
+static void poll(lw *L, uint32_t pc, uint32_t d)
+{
+    LLVMValueRef a = load(L, L->i32, L->interrupt_p, "intr");
+    LLVMSetOrdering(a, LLVMAtomicOrderingMonotonic);
+    LLVMSetAlignment(a, 4);
+    LLVMValueRef c = load(L, L->i32, L->cancel_p, "cancel");
+    LLVMSetOrdering(c, LLVMAtomicOrderingMonotonic);
+    LLVMSetAlignment(c, 4);
+    LLVMValueRef stop = LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildOr(L->b, a, c, ""), c32(L, 0), "stop");
+    LLVMBasicBlockRef bad = newbb(L, "stop"), ok = newbb(L, "");
+    LLVMBuildCondBr(L->b, stop, bad, ok);
+    at(L, bad);
+    set_pc(L, pc);
+    LLVMTypeRef pt[] = { L->ptr, L->ptr };
+    LLVMValueRef args[] = { L->t, L->f };
+    emit_fail(L, call(L, "jit_helper_stop", L->i32, pt, args, 2), d, (int)d);
+    at(L, ok);
+}
+
+/* The interpreter runs the one instruction at pc on f's memory: operands [d-k, d) spilled,
+ * results reloaded. */
+static void emit_step(lw *L, uint32_t pc, uint32_t d, uint32_t k, uint32_t pushes)
+{
+    L->steps++;
+    set_pc(L, pc);
+    spill(L, d - k, d);
+    set_sp(L, d);
+    LLVMTypeRef pt[] = { L->ptr, L->ptr };
+    LLVMValueRef args[] = { L->t, L->f };
+    LLVMValueRef st = call(L, "jit_helper_step", L->i32, pt, args, 2);
+    check_status(L, st, d - k, -1);
+    reload(L, d - k, d - k + pushes);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Arithmetic and comparisons                                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+static LLVMValueRef overflow_op(lw *L, const char *intr, LLVMValueRef x, LLVMValueRef y, LLVMValueRef *ovf)
+{
+    unsigned id = LLVMLookupIntrinsicID(intr, strlen(intr));
+    LLVMTypeRef ty = L->i64;
+    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(L->m, id, &ty, 1);
+    LLVMTypeRef fty = LLVMIntrinsicGetType(L->cx, id, &ty, 1);
+    LLVMValueRef args[] = { x, y };
+    LLVMValueRef r = LLVMBuildCall2(L->b, fty, fn, args, 2, "");
+    *ovf = LLVMBuildExtractValue(L->b, r, 1, "ovf");
+    return LLVMBuildExtractValue(L->b, r, 0, "");
+}
+
+/* Int op int when inline (no POW); raises like the interpreter.  Returns false if op has no
+ * inline int form. */
+static int int_binop(lw *L, unsigned op, LLVMValueRef x, LLVMValueRef y, uint32_t pc, uint32_t d, val *out)
+{
+    LLVMValueRef ovf, r;
+    switch (op) {
+    case OP_ADD: r = overflow_op(L, "llvm.sadd.with.overflow", x, y, &ovf); break;
+    case OP_SUB: r = overflow_op(L, "llvm.ssub.with.overflow", x, y, &ovf); break;
+    case OP_MUL: r = overflow_op(L, "llvm.smul.with.overflow", x, y, &ovf); break;
+    case OP_DIV: case OP_MOD: {
+        raise_if(L, LLVMBuildICmp(L->b, LLVMIntEQ, y, c64(L, 0), ""), pc,
+                 op == OP_DIV ? "division by zero" : "modulo by zero", d);
+        /* INT64_MIN / -1 overflows; % -1 is 0.  Divide by 1 instead of -1 to stay defined. */
+        LLVMValueRef m1 = LLVMBuildICmp(L->b, LLVMIntEQ, y, c64(L, -1), "");
+        if (op == OP_DIV)
+            raise_if(L, LLVMBuildAnd(L->b, m1, LLVMBuildICmp(L->b, LLVMIntEQ, x, c64(L, INT64_MIN), ""), ""),
+                     pc, "integer overflow", d);
+        LLVMValueRef ys = LLVMBuildSelect(L->b, m1, c64(L, 1), y, "");
+        LLVMValueRef q = LLVMBuildSDiv(L->b, x, ys, "");
+        LLVMValueRef rem = LLVMBuildSRem(L->b, x, ys, "");
+        /* floor: adjust when the remainder is non-zero and its sign differs from y's */
+        LLVMValueRef adj = LLVMBuildAnd(L->b, LLVMBuildICmp(L->b, LLVMIntNE, rem, c64(L, 0), ""),
+                                        LLVMBuildICmp(L->b, LLVMIntSLT, LLVMBuildXor(L->b, rem, y, ""), c64(L, 0), ""), "");
+        if (op == OP_DIV) {
+            q = LLVMBuildSelect(L->b, m1, LLVMBuildNeg(L->b, x, ""), q, "");
+            r = LLVMBuildSelect(L->b, adj, LLVMBuildSub(L->b, q, c64(L, 1), ""), q, "fdiv");
+        } else {
+            r = LLVMBuildSelect(L->b, adj, LLVMBuildAdd(L->b, rem, y, ""), rem, "fmod");
+        }
+        *out = mkint(L, r);
+        return 1;
+    }
+    case OP_LT: *out = mkbool(L, LLVMBuildICmp(L->b, LLVMIntSLT, x, y, "")); return 1;
+    case OP_GT: *out = mkbool(L, LLVMBuildICmp(L->b, LLVMIntSGT, x, y, "")); return 1;
+    case OP_LTE: *out = mkbool(L, LLVMBuildICmp(L->b, LLVMIntSLE, x, y, "")); return 1;
+    case OP_GTE: *out = mkbool(L, LLVMBuildICmp(L->b, LLVMIntSGE, x, y, "")); return 1;
+    case OP_EQ: *out = mkbool(L, LLVMBuildICmp(L->b, LLVMIntEQ, x, y, "")); return 1;
+    case OP_NEQ: *out = mkbool(L, LLVMBuildICmp(L->b, LLVMIntNE, x, y, "")); return 1;
+    default: return 0;
+    }
+    raise_if(L, ovf, pc, "integer overflow", d);
+    *out = mkint(L, r);
+    return 1;
+}
+
+/* Float op float (ints already converted where the language converts them). */
+static int flt_binop(lw *L, unsigned op, LLVMValueRef x, LLVMValueRef y, uint32_t pc, uint32_t d, val *out)
+{
+    switch (op) {
+    case OP_ADD: *out = mkflt(L, LLVMBuildFAdd(L->b, x, y, "")); return 1;
+    case OP_SUB: *out = mkflt(L, LLVMBuildFSub(L->b, x, y, "")); return 1;
+    case OP_MUL: *out = mkflt(L, LLVMBuildFMul(L->b, x, y, "")); return 1;
+    case OP_DIV:
+        raise_if(L, LLVMBuildFCmp(L->b, LLVMRealOEQ, y, LLVMConstReal(L->f64, 0.0), ""), pc, "division by zero", d);
+        *out = mkflt(L, LLVMBuildFDiv(L->b, x, y, ""));
+        return 1;
+    /* NaN is unordered: every ordering is false, == false, != true */
+    case OP_LT: *out = mkbool(L, LLVMBuildFCmp(L->b, LLVMRealOLT, x, y, "")); return 1;
+    case OP_GT: *out = mkbool(L, LLVMBuildFCmp(L->b, LLVMRealOGT, x, y, "")); return 1;
+    case OP_LTE: *out = mkbool(L, LLVMBuildFCmp(L->b, LLVMRealOLE, x, y, "")); return 1;
+    case OP_GTE: *out = mkbool(L, LLVMBuildFCmp(L->b, LLVMRealOGE, x, y, "")); return 1;
+    case OP_EQ: *out = mkbool(L, LLVMBuildFCmp(L->b, LLVMRealOEQ, x, y, "")); return 1;
+    case OP_NEQ: *out = mkbool(L, LLVMBuildFCmp(L->b, LLVMRealUNE, x, y, "")); return 1;
+    default: return 0;
+    }
+}
+
+/* a OP b at pc (operands are stack slots d-2, d-1).  Paths: int-int inline, numbers as
+ * floats inline (only where the language converts: arithmetic; comparisons of two floats),
+ * everything else through jit_helper_binop. */
+static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
+{
+    uint8_t *sm = st_stack(L, pc);
+    val a = sget(L, d - 2, sm[d - 2]), b = sget(L, d - 1, sm[d - 1]);
+    uint8_t rmask = binop_mask(op, a.mask, b.mask);
+    int has_int = (a.mask & M_I) && (b.mask & M_I) && op != OP_POW;
+    int cmp = is_cmp(op);
+    int arith_f = op == OP_ADD || op == OP_SUB || op == OP_MUL || op == OP_DIV;
+    /* float path: arithmetic on two numbers with at least one float; comparisons of floats */
+    int has_flt = arith_f ? (((a.mask & M_F) && (b.mask & (M_I | M_F))) || ((a.mask & (M_I | M_F)) && (b.mask & M_F)))
+                          : (cmp && (a.mask & M_F) && (b.mask & M_F));
+    /* anything else possible? */
+    uint8_t num = M_I | M_F;
+    int has_gen = op == OP_POW || ((a.mask | b.mask) & ~num) ||
+                  (!arith_f && (((a.mask & M_I) && (b.mask & M_F)) || ((a.mask & M_F) && (b.mask & M_I)))) ||
+                  (op == OP_MOD && ((a.mask | b.mask) & M_F));
+
+    LLVMBasicBlockRef cont = newbb(L, "binop.done");
+    LLVMBasicBlockRef inc_bb[3];
+    LLVMValueRef inc_tag[3], inc_pay[3];
+    int ninc = 0;
+
+    LLVMValueRef both_int = LLVMBuildAnd(L->b, is_tag(L, a, ZX_T_INT), is_tag(L, b, ZX_T_INT), "");
+    if (has_int) {
+        LLVMBasicBlockRef ib = newbb(L, "int"), nb = newbb(L, "");
+        LLVMBuildCondBr(L->b, both_int, ib, nb);
+        at(L, ib);
+        val r = { NULL, NULL, 0 };
+        int_binop(L, op, a.pay, b.pay, pc, d, &r);
+        inc_tag[ninc] = r.tag;
+        inc_pay[ninc] = r.pay;
+        inc_bb[ninc++] = LLVMGetInsertBlock(L->b);
+        LLVMBuildBr(L->b, cont);
+        at(L, nb);
+    }
+    if (has_flt) {
+        LLVMValueRef a_num = LLVMBuildOr(L->b, is_tag(L, a, ZX_T_INT), is_tag(L, a, ZX_T_FLOAT), "");
+        LLVMValueRef b_num = LLVMBuildOr(L->b, is_tag(L, b, ZX_T_INT), is_tag(L, b, ZX_T_FLOAT), "");
+        LLVMValueRef cond = arith_f ? LLVMBuildAnd(L->b, a_num, b_num, "")
+                                    : LLVMBuildAnd(L->b, is_tag(L, a, ZX_T_FLOAT), is_tag(L, b, ZX_T_FLOAT), "");
+        LLVMBasicBlockRef fb = newbb(L, "flt"), nb = newbb(L, "");
+        LLVMBuildCondBr(L->b, cond, fb, nb);
+        at(L, fb);
+        LLVMValueRef x = LLVMBuildSelect(L->b, is_tag(L, a, ZX_T_INT), LLVMBuildSIToFP(L->b, a.pay, L->f64, ""),
+                                         as_f64(L, a.pay), "x");
+        LLVMValueRef y = LLVMBuildSelect(L->b, is_tag(L, b, ZX_T_INT), LLVMBuildSIToFP(L->b, b.pay, L->f64, ""),
+                                         as_f64(L, b.pay), "y");
+        val r = { NULL, NULL, 0 };
+        flt_binop(L, op, x, y, pc, d, &r);
+        inc_tag[ninc] = r.tag;
+        inc_pay[ninc] = r.pay;
+        inc_bb[ninc++] = LLVMGetInsertBlock(L->b);
+        LLVMBuildBr(L->b, cont);
+        at(L, nb);
+    }
+    if (has_gen || (!has_int && !has_flt)) {
+        set_pc(L, pc);
+        LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->i32, L->i64, L->i32, L->i64, L->ptr };
+        LLVMValueRef args[] = { L->t, L->f, c32(L, op), LLVMBuildZExt(L->b, a.tag, L->i32, ""), a.pay,
+                                LLVMBuildZExt(L->b, b.tag, L->i32, ""), b.pay, L->tmpval };
+        LLVMValueRef st = call(L, "jit_helper_binop", L->i32, pt, args, 8);
+        check_status(L, st, d, (int)d);
+        val r = load_val_mem(L, L->tmpval, M_ANY);
+        decref(L, a);
+        decref(L, b);
+        inc_tag[ninc] = r.tag;
+        inc_pay[ninc] = r.pay;
+        inc_bb[ninc++] = LLVMGetInsertBlock(L->b);
+        LLVMBuildBr(L->b, cont);
+    } else {
+        LLVMBuildUnreachable(L->b);
+    }
+    at(L, cont);
+    LLVMValueRef tag = LLVMBuildPhi(L->b, L->i8, "rt");
+    LLVMValueRef pay = LLVMBuildPhi(L->b, L->i64, "rp");
+    LLVMAddIncoming(tag, inc_tag, inc_bb, (unsigned)ninc);
+    LLVMAddIncoming(pay, inc_pay, inc_bb, (unsigned)ninc);
+    val r = { tag, pay, rmask };
+    if (singleton(rmask)) r.tag = c8(L, mask_tag(rmask));
+    sset(L, d - 2, r);
+}
+
+static void emit_neg(lw *L, uint32_t pc, uint32_t d)
+{
+    val a = sget(L, d - 1, st_stack(L, pc)[d - 1]);
+    if (a.mask == M_I) {
+        raise_if(L, LLVMBuildICmp(L->b, LLVMIntEQ, a.pay, c64(L, INT64_MIN), ""), pc, "integer overflow", d);
+        sset(L, d - 1, mkint(L, LLVMBuildNeg(L->b, a.pay, "")));
+    } else if (a.mask == M_F) {
+        sset(L, d - 1, mkflt(L, LLVMBuildFNeg(L->b, as_f64(L, a.pay), "")));
+    } else {
+        emit_step(L, pc, d, 1, 1);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Instructions                                                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+static void emit_index(lw *L, uint32_t pc, uint32_t d)
+{
+    uint8_t *sm = st_stack(L, pc);
+    val obj = sget(L, d - 2, sm[d - 2]), key = sget(L, d - 1, sm[d - 1]);
+    LLVMBasicBlockRef cont = newbb(L, "index.done"), slow = newbb(L, "index.slow");
+    LLVMValueRef tags[2], pays[2];
+    LLVMBasicBlockRef from[2];
+    int n = 0;
+    if ((obj.mask & M_O) && (key.mask & M_I)) {
+        /* list[int] in range, inline */
+        LLVMBasicBlockRef c1 = newbb(L, ""), c2 = newbb(L, ""), fast = newbb(L, "index.list");
+        LLVMBuildCondBr(L->b, LLVMBuildAnd(L->b, is_tag(L, obj, ZX_T_OBJ), is_tag(L, key, ZX_T_INT), ""), c1, slow);
+        at(L, c1);
+        LLVMValueRef o = as_ptr(L, obj.pay);
+        LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
+        LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_LIST), ""), c2, slow);
+        at(L, c2);
+        LLVMValueRef len = LLVMBuildZExt(L->b, load(L, L->i32, gep(L, o, offsetof(zx_list, len)), "len"), L->i64, "");
+        LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntULT, key.pay, len, ""), fast, slow);
+        at(L, fast);
+        LLVMValueRef items = load(L, L->ptr, gep(L, o, offsetof(zx_list, items)), "items");
+        LLVMValueRef ep = gepv(L, items, LLVMBuildMul(L->b, key.pay, c64(L, sizeof(zx_value)), ""));
+        val e = load_val_mem(L, ep, M_VAL);
+        incref(L, e);
+        decref(L, obj);
+        tags[n] = e.tag;
+        pays[n] = e.pay;
+        from[n++] = LLVMGetInsertBlock(L->b);
+        LLVMBuildBr(L->b, cont);
+    } else {
+        LLVMBuildBr(L->b, slow);
+    }
+    at(L, slow);
+    set_pc(L, pc);
+    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->i64, L->i32, L->i64, L->ptr };
+    LLVMValueRef args[] = { L->t, L->f, LLVMBuildZExt(L->b, obj.tag, L->i32, ""), obj.pay,
+                            LLVMBuildZExt(L->b, key.tag, L->i32, ""), key.pay, L->tmpval };
+    LLVMValueRef st = call(L, "jit_helper_index", L->i32, pt, args, 7);
+    check_status(L, st, d, (int)d);
+    val r = load_val_mem(L, L->tmpval, M_ANY);
+    decref(L, obj);
+    decref(L, key);
+    tags[n] = r.tag;
+    pays[n] = r.pay;
+    from[n++] = LLVMGetInsertBlock(L->b);
+    LLVMBuildBr(L->b, cont);
+    at(L, cont);
+    LLVMValueRef tag = LLVMBuildPhi(L->b, L->i8, "");
+    LLVMValueRef pay = LLVMBuildPhi(L->b, L->i64, "");
+    LLVMAddIncoming(tag, tags, from, (unsigned)n);
+    LLVMAddIncoming(pay, pays, from, (unsigned)n);
+    val v = { tag, pay, M_VAL };
+    sset(L, d - 2, v);
+}
+
+static void emit_for_iter(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
+{
+    uint32_t slot = in->b;
+    int two = in->op == OP_FOR_ITER2;
+    poll(L, pc, d);
+    val it = lget(L, slot, M_O);
+    LLVMValueRef idx = load(L, L->i64, L->lpay[slot + 1], "idx");
+    LLVMValueRef o = as_ptr(L, it.pay);
+    LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
+    LLVMBasicBlockRef lst = newbb(L, "iter.list"), other = newbb(L, "iter.other"), more = newbb(L, "iter.next");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_LIST), ""), lst, other);
+    at(L, lst);
+    LLVMValueRef len = LLVMBuildZExt(L->b, load(L, L->i32, gep(L, o, offsetof(zx_list, len)), "len"), L->i64, "");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntSGE, idx, len, ""), L->bb[in->a], more);
+    at(L, more);
+    LLVMValueRef items = load(L, L->ptr, gep(L, o, offsetof(zx_list, items)), "items");
+    val e = load_val_mem(L, gepv(L, items, LLVMBuildMul(L->b, idx, c64(L, sizeof(zx_value)), "")), M_VAL);
+    incref(L, e);
+    if (two) sset(L, d, mkint(L, idx));
+    sset(L, d + (two ? 1 : 0), e);
+    lset(L, slot + 1, mkint(L, LLVMBuildAdd(L->b, idx, c64(L, 1), "")));
+    LLVMBuildBr(L->b, L->bb[pc + 1]);
+    /* maps (and anything else) through the helper, on memory */
+    at(L, other);
+    set_pc(L, pc);
+    set_sp(L, d);
+    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->i32 };
+    LLVMValueRef args[] = { L->t, L->f, c32(L, slot), c32(L, (unsigned)two) };
+    LLVMValueRef got = call(L, "jit_helper_for_iter", L->i32, pt, args, 4);
+    LLVMBasicBlockRef pushed = newbb(L, "iter.pushed");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, got, c32(L, 0), ""), L->bb[in->a], pushed);
+    at(L, pushed);
+    reload(L, d, d + 1 + (two ? 1 : 0));
+    lreload(L, slot + 1);
+    LLVMBuildBr(L->b, L->bb[pc + 1]);
+}
+
+static void emit_call(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
+{
+    uint32_t argc = in->a, base = d - argc - 1;
+    set_pc(L, pc);
+    spill(L, base, d);
+    set_sp(L, d);
+    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32 };
+    LLVMValueRef args[] = { L->t, L->f, c32(L, argc) };
+    LLVMValueRef st = call(L, "jit_helper_call", L->i32, pt, args, 3);
+    check_status(L, st, base, -1);
+    reload(L, base, base + 1);
+}
+
+static LLVMValueRef cell_of(lw *L, const zx_instr *in)
+{
+    if (in->op == OP_LOAD_CELL || in->op == OP_STORE_CELL)
+        return as_ptr(L, load(L, L->i64, L->lpay[in->a], "cellp"));
+    LLVMValueRef fn = load(L, L->ptr, gep(L, L->f, offsetof(zx_frame, func)), "func");
+    return load(L, L->ptr, gep(L, fn, offsetof(zx_func, free) + (uint64_t)in->a * sizeof(zx_cell *)), "cell");
+}
+
+static void emit_instr(lw *L, uint32_t pc)
+{
+    zx_code *c = L->code;
+    const zx_instr *in = &c->code[pc];
+    uint32_t d = (uint32_t)L->depth[pc];
+    uint8_t *sm = st_stack(L, pc);
+    int pops, pushes;
+    stack_effect(in, &pops, &pushes);
+
+    at(L, L->bb[pc]);
+    if (d == 0) {
+        /* a statement boundary: stop here when asked to (chunks end at such boundaries) */
+        LLVMBasicBlockRef stop = newbb(L, "end_pc"), go = newbb(L, "");
+        LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, L->end_pc, c32(L, pc), ""), stop, go);
+        at(L, stop);
+        set_pc(L, pc);
+        set_sp(L, 0);
+        LLVMBuildRet(L->b, c32(L, ZX_OK));
+        at(L, go);
+    }
+
+    switch ((zx_opcode)in->op) {
+    case OP_LOAD_CONST: {
+        zx_value k = c->consts[in->a];
+        val v;
+        v.mask = tag_mask_of(k);
+        v.tag = c8(L, k.tag);
+        if (k.tag == ZX_T_OBJ) {
+            /* constant objects are read from the code object, never baked-in addresses */
+            LLVMValueRef code = load(L, L->ptr, gep(L, L->f, offsetof(zx_frame, code)), "code");
+            LLVMValueRef consts = load(L, L->ptr, gep(L, code, offsetof(zx_code, consts)), "consts");
+            v.pay = load(L, L->i64, gep(L, consts, (uint64_t)in->a * sizeof(zx_value) + offsetof(zx_value, u)), "k");
+            incref(L, v);
+        } else if (k.tag == ZX_T_FLOAT) {
+            v.pay = from_f64(L, LLVMConstReal(L->f64, k.u.f));
+        } else if (k.tag == ZX_T_BOOL) {
+            v.pay = c64(L, k.u.b ? 1 : 0);
+        } else {
+            v.pay = c64(L, k.tag == ZX_T_INT ? k.u.i : 0);
+        }
+        sset(L, d, v);
+        break;
+    }
+    case OP_LOAD_NAME: case OP_SHARED_READ: {
+        uint8_t gm = in->a < L->ng ? st_globals(L, pc)[in->a] : M_ANY;
+        LLVMValueRef p = gep(L, L->globals, (uint64_t)in->a * sizeof(zx_value));
+        val v = load_val_mem(L, p, gm);
+        raise_undefined_if(L, v, pc, d);
+        v.mask &= M_VAL;
+        incref(L, v);
+        sset(L, d, v);
+        break;
+    }
+    case OP_STORE_NAME: {
+        uint8_t gm = in->a < L->ng ? st_globals(L, pc)[in->a] : M_ANY;
+        LLVMValueRef p = gep(L, L->globals, (uint64_t)in->a * sizeof(zx_value));
+        val old = load_val_mem(L, p, gm);
+        val v = sget(L, d - 1, sm[d - 1]);
+        store_val_mem(L, p, v);
+        decref(L, old);
+        break;
+    }
+    case OP_POP: decref(L, sget(L, d - 1, sm[d - 1])); break;
+    case OP_DUP: {
+        val v = sget(L, d - 1, sm[d - 1]);
+        incref(L, v);
+        sset(L, d, v);
+        break;
+    }
+    case OP_DUP2: {
+        val a = sget(L, d - 2, sm[d - 2]), b = sget(L, d - 1, sm[d - 1]);
+        incref(L, a);
+        incref(L, b);
+        sset(L, d, a);
+        sset(L, d + 1, b);
+        break;
+    }
+    case OP_ROT3: {
+        val a = sget(L, d - 3, sm[d - 3]), b = sget(L, d - 2, sm[d - 2]), cc = sget(L, d - 1, sm[d - 1]);
+        sset(L, d - 3, cc);
+        sset(L, d - 2, a);
+        sset(L, d - 1, b);
+        break;
+    }
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
+    case OP_EQ: case OP_NEQ: case OP_LT: case OP_GT: case OP_LTE: case OP_GTE:
+        emit_binop(L, in->op, pc, d);
+        break;
+    case OP_NEG: emit_neg(L, pc, d); break;
+    case OP_NOT: {
+        val a = sget(L, d - 1, sm[d - 1]);
+        LLVMValueRef t = truthy(L, a);
+        decref(L, a);
+        sset(L, d - 1, mkbool(L, LLVMBuildNot(L->b, t, "")));
+        break;
+    }
+    case OP_JUMP:
+        if (in->a <= pc) poll(L, pc, d);
+        LLVMBuildBr(L->b, L->bb[in->a]);
+        return;
+    case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: {
+        val v = sget(L, d - 1, sm[d - 1]);
+        LLVMValueRef t = truthy(L, v);
+        decref(L, v);
+        if (in->op == OP_JUMP_IF_FALSE) t = LLVMBuildNot(L->b, t, "");
+        LLVMBasicBlockRef target = L->bb[in->a];
+        if (in->a <= pc) {
+            LLVMBasicBlockRef back = newbb(L, "backedge");
+            LLVMBuildCondBr(L->b, t, back, L->bb[pc + 1]);
+            at(L, back);
+            poll(L, pc, d - 1);
+            LLVMBuildBr(L->b, target);
+        } else {
+            LLVMBuildCondBr(L->b, t, target, L->bb[pc + 1]);
+        }
+        return;
+    }
+    case OP_RETURN: {
+        val r = sget(L, d - 1, sm[d - 1]);
+        spill(L, 0, d - 1);
+        set_sp(L, d - 1);
+        set_pc(L, pc);
+        LLVMBasicBlockRef give = newbb(L, "ret.give"), drop = newbb(L, "ret.drop");
+        LLVMBuildCondBr(L->b, LLVMBuildIsNull(L->b, L->result, ""), drop, give);
+        at(L, give);
+        store_val_mem(L, L->result, r);
+        LLVMBuildRet(L->b, c32(L, ZX_OK));
+        at(L, drop);
+        decref(L, r);
+        LLVMBuildRet(L->b, c32(L, ZX_OK));
+        return;
+    }
+    case OP_CALL_TOP: emit_call(L, in, pc, d); break;
+    case OP_INDEX: emit_index(L, pc, d); break;
+    case OP_LOAD_LOCAL: {
+        val v = lget(L, in->a, st_locals(L, pc)[in->a]);
+        raise_undefined_if(L, v, pc, d);
+        v.mask &= M_VAL;
+        if (singleton(v.mask)) v.tag = c8(L, mask_tag(v.mask));
+        incref(L, v);
+        sset(L, d, v);
+        break;
+    }
+    case OP_STORE_LOCAL: {
+        val old = lget(L, in->a, st_locals(L, pc)[in->a]);
+        lset(L, in->a, sget(L, d - 1, sm[d - 1]));
+        decref(L, old);
+        break;
+    }
+    case OP_LOAD_CELL: case OP_LOAD_FREE: {
+        val v = load_val_mem(L, gep(L, cell_of(L, in), offsetof(zx_cell, v)), M_ANY);
+        raise_undefined_if(L, v, pc, d);
+        v.mask = M_VAL;
+        incref(L, v);
+        sset(L, d, v);
+        break;
+    }
+    case OP_STORE_CELL: case OP_STORE_FREE: {
+        LLVMValueRef cell = cell_of(L, in);
+        LLVMValueRef p = gep(L, cell, offsetof(zx_cell, v));
+        val old = load_val_mem(L, p, M_ANY);
+        val v = sget(L, d - 1, sm[d - 1]);
+        store_val_mem(L, p, v);
+        decref(L, old);
+        if (v.mask & M_O) {
+            /* a container or closure stored in a cell may close a cycle */
+            LLVMBasicBlockRef then_bb, cont_bb, note = newbb(L, "note");
+            emit_if(L, is_tag(L, v, ZX_T_OBJ), &then_bb, &cont_bb);
+            LLVMValueRef ty = load(L, L->i8, gep(L, as_ptr(L, v.pay), offsetof(zx_obj, type)), "");
+            LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntNE, ty, c8(L, ZX_O_STRING), ""), note, cont_bb);
+            at(L, note);
+            LLVMTypeRef pt[] = { L->ptr, L->ptr };
+            LLVMValueRef args[] = { L->t, cell };
+            call(L, "jit_helper_note_cycle", L->vd, pt, args, 2);
+            LLVMBuildBr(L->b, cont_bb);
+            at(L, cont_bb);
+        }
+        break;
+    }
+    case OP_GET_ITER:
+        emit_step(L, pc, d, 1, 0);
+        lreload(L, in->a);
+        lreload(L, in->a + 1);
+        break;
+    case OP_FOR_ITER1: case OP_FOR_ITER2:
+        emit_for_iter(L, in, pc, d);
+        return;
+    case OP_NOP: case OP_BARRIER_SYNC: case OP_JOIN_WORKERS:
+        break;
+    case OP_SHARED_WRITE: case OP_CALL_BUILTIN: case OP_CALL_METHOD: case OP_BUILD_LIST: case OP_BUILD_MAP:
+    case OP_STORE_INDEX: case OP_PRINT: case OP_MAKE_CLOSURE: case OP_ASSERT: case OP_LOAD_BUILTIN:
+    case OP_PARALLEL_MAP: case OP_FORK_EXECUTION:
+        /* strings, lists, maps, output, closures and the parallel opcodes: the runtime */
+        emit_step(L, pc, d, (uint32_t)pops, (uint32_t)pushes);
+        break;
+    }
+    LLVMBuildBr(L->b, L->bb[pc + 1]);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The function                                                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
+{
+    zx_code *c = L->code;
+    at(L, entry);
+    L->ltag = calloc(L->nl + 1, sizeof *L->ltag);
+    L->lpay = calloc(L->nl + 1, sizeof *L->lpay);
+    L->stag = calloc(L->ns + 1, sizeof *L->stag);
+    L->spay = calloc(L->ns + 1, sizeof *L->spay);
+    for (uint32_t i = 0; i < L->nl; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "%s.tag", c->local_names[i]);
+        L->ltag[i] = LLVMBuildAlloca(L->b, L->i8, name);
+        snprintf(name, sizeof name, "%s", c->local_names[i]);
+        L->lpay[i] = LLVMBuildAlloca(L->b, L->i64, name);
+    }
+    for (uint32_t s = 0; s < L->ns; s++) {
+        L->stag[s] = LLVMBuildAlloca(L->b, L->i8, "s.tag");
+        L->spay[s] = LLVMBuildAlloca(L->b, L->i64, "s");
+    }
+    L->tmpval = LLVMBuildAlloca(L->b, LLVMArrayType(L->i64, 2), "tmpval");
+    LLVMSetAlignment(L->tmpval, 8);
+
+    L->locals = load(L, L->ptr, gep(L, L->f, offsetof(zx_frame, locals)), "locals");
+    LLVMValueRef run = load(L, L->ptr, gep(L, L->t, offsetof(zx_task, run)), "run");
+    L->globals = load(L, L->ptr, gep(L, run, offsetof(zx_run, globals)), "globals");
+    L->interrupt_p = load(L, L->ptr, gep(L, run, offsetof(zx_run, interrupt)), "interrupt");
+    L->cancel_p = gep(L, run, offsetof(zx_run, cancel));
+    for (uint32_t i = 0; i < L->nl; i++) lreload(L, i);
+    LLVMValueRef pc0 = load(L, L->i32, gep(L, L->f, offsetof(zx_frame, pc)), "pc");
+
+    L->exit_bb = newbb(L, "side_exit");
+    uint32_t nentries = 0;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) nentries += L->depth[pc] == 0;
+    LLVMValueRef sw = LLVMBuildSwitch(L->b, pc0, L->exit_bb, nentries);
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        if (L->depth[pc] != 0) continue;
+        char name[48];
+        snprintf(name, sizeof name, "guard.pc%u", pc);
+        LLVMBasicBlockRef g = newbb(L, name);
+        LLVMAddCase(sw, c32(L, pc), g);
+        at(L, g);
+        /* the tags the analysis proved here must hold, or the interpreter runs the frame */
+        LLVMValueRef ok = LLVMConstInt(L->i1, 1, 0);
+        const uint8_t *lm = st_locals(L, pc), *gm = st_globals(L, pc);
+        for (uint32_t i = 0; i < L->nl + L->ng; i++) {
+            uint8_t m = i < L->nl ? lm[i] : gm[i - L->nl];
+            if (m == M_ANY) continue;
+            LLVMValueRef tag = i < L->nl ? load(L, L->i8, L->ltag[i], "")
+                                         : load(L, L->i8, gep(L, L->globals, (uint64_t)(i - L->nl) * sizeof(zx_value)), "gtag");
+            LLVMValueRef bit = LLVMBuildShl(L->b, c32(L, 1), LLVMBuildZExt(L->b, tag, L->i32, ""), "");
+            LLVMValueRef in = LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildAnd(L->b, bit, c32(L, m), ""), c32(L, 0), "");
+            ok = LLVMBuildAnd(L->b, ok, in, "");
+        }
+        LLVMBasicBlockRef pass = newbb(L, "");
+        LLVMBuildCondBr(L->b, ok, pass, L->exit_bb);
+        at(L, pass);
+        LLVMBuildBr(L->b, L->bb[pc]);
+        stats->entries++;
+    }
+    at(L, L->exit_bb);
+    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->ptr };
+    LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result };
+    LLVMBuildRet(L->b, call(L, "jit_helper_exit", L->i32, pt, args, 4));
+}
+
+LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const char *fname,
+                           zx_jit_code_stats *stats, char *err, size_t errsz)
+{
+    lw L;
+    memset(&L, 0, sizeof L);
+    L.m = m;
+    L.cx = LLVMGetModuleContext(m);
+    L.prog = prog;
+    L.code = code;
+    L.i1 = LLVMInt1TypeInContext(L.cx);
+    L.i8 = LLVMInt8TypeInContext(L.cx);
+    L.i32 = LLVMInt32TypeInContext(L.cx);
+    L.i64 = LLVMInt64TypeInContext(L.cx);
+    L.f64 = LLVMDoubleTypeInContext(L.cx);
+    L.ptr = LLVMPointerTypeInContext(L.cx, 0);
+    L.vd = LLVMVoidTypeInContext(L.cx);
+    L.nl = code->nlocals;
+    L.ng = prog->nglobals < MAX_TRACKED_GLOBALS ? prog->nglobals : MAX_TRACKED_GLOBALS;
+    L.ns = code->max_stack + 2;
+    L.W = L.nl + L.ng + L.ns;
+    LLVMValueRef fn = NULL;
+    if (code->ncode == 0) {
+        snprintf(err, errsz, "%s: empty code object", code->name);
+        return NULL;
+    }
+    for (uint32_t pc = 0; pc < code->ncode; pc++) {
+        if (op_row(code->code[pc].op) < 0) {
+            snprintf(err, errsz, "%s: pc %u: unknown opcode %u", code->name, pc, code->code[pc].op);
+            return NULL;
+        }
+    }
+    if (!analyse(&L, err, errsz)) goto done;
+
+    LLVMTypeRef params[] = { L.ptr, L.ptr, L.i32, L.ptr };
+    fn = LLVMAddFunction(m, fname, LLVMFunctionType(L.i32, params, 4, 0));
+    L.fn = fn;
+    L.t = LLVMGetParam(fn, 0);
+    L.f = LLVMGetParam(fn, 1);
+    L.end_pc = LLVMGetParam(fn, 2);
+    L.result = LLVMGetParam(fn, 3);
+    LLVMSetValueName2(L.t, "t", 1);
+    LLVMSetValueName2(L.f, "f", 1);
+    LLVMSetValueName2(L.end_pc, "end_pc", 6);
+    LLVMSetValueName2(L.result, "result", 6);
+    L.b = LLVMCreateBuilderInContext(L.cx);
+    L.bb = calloc(code->ncode + 1, sizeof *L.bb);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(L.cx, fn, "entry");
+    /* blocks are named after their instruction and source line: --dump-ir reads like the source */
+    for (uint32_t pc = 0; pc < code->ncode; pc++) {
+        if (L.depth[pc] < 0) continue;
+        char name[64];
+        snprintf(name, sizeof name, "pc%u.line%u.%s", pc, code->positions[pc].line, optab[op_row(code->code[pc].op)].name);
+        L.bb[pc] = LLVMAppendBasicBlockInContext(L.cx, fn, name);
+    }
+    emit_entry(&L, entry, stats);
+    for (uint32_t pc = 0; pc < code->ncode; pc++) {
+        if (L.depth[pc] < 0) continue;
+        if (pc + 1 >= code->ncode) {
+            const zx_instr *in = &code->code[pc];
+            if (in->op != OP_RETURN && in->op != OP_JUMP) {
+                snprintf(err, errsz, "%s: falls off the end at pc %u", code->name, pc);
+                LLVMDeleteFunction(fn);
+                fn = NULL;
+                goto done;
+            }
+        }
+        emit_instr(&L, pc);
+    }
+    stats->helper_ops = L.steps;
+done:
+    if (L.b) LLVMDisposeBuilder(L.b);
+    free(L.bb);
+    free(L.ltag);
+    free(L.lpay);
+    free(L.stag);
+    free(L.spay);
+    free(L.depth);
+    free(L.state);
+    return fn;
+}

@@ -1,0 +1,15 @@
+/* lower.h — zx_code to LLVM IR (jit/lower.c), used by the engine (jit/engine.c). */
+#ifndef ZX_JIT_LOWER_H
+#define ZX_JIT_LOWER_H
+
+#include <llvm-c/Core.h>
+
+#include "jit.h"
+
+/* Add to module m a function named fname that implements code (see zx_native_fn in jit.h).
+ * The helpers of src/jit_helpers.c are declared by name.  Returns the function, or NULL
+ * with the reason in err. */
+LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const char *fname,
+                           zx_jit_code_stats *stats, char *err, size_t errsz);
+
+#endif
