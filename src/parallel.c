@@ -524,6 +524,36 @@ static int dag_node(void *ctx, uint32_t i)
     return 0;
 }
 
+/* --mode=auto's evidence of heavy independent work: chunk costs where a call into recursion
+ * counts only its own instructions (the estimate for recursion is a guess, and a wrong guess
+ * must not make auto slower than seq), then work and critical path over the DAG. */
+static bool auto_worth_main(const analysis *a, const analysis_code *ac)
+{
+    uint64_t *cp = calloc(ac->nchunks, sizeof *cp);
+    if (!cp) return false;
+    uint64_t work = 0, longest = 0;
+    for (uint32_t i = 0; i < ac->nchunks; i++) {
+        const analysis_chunk *ch = &ac->chunks[i];
+        uint64_t cost = ch->cost;
+        for (uint32_t pc = ch->start; pc < ch->end; pc++) {
+            uint32_t callee = ac->callee ? ac->callee[pc] : ANALYSIS_NONE;
+            if (callee < a->ncodes && a->codes[callee].recursive) {
+                cost = ch->end - ch->start;
+                break;
+            }
+        }
+        work += cost;
+        cp[i] += cost;                       /* cp[i]: longest path ending at i */
+        if (cp[i] > longest) longest = cp[i];
+        for (uint32_t e = ac->dag.succ_offsets[i]; e < ac->dag.succ_offsets[i + 1]; e++) {
+            uint32_t j = ac->dag.succs[e];
+            if (cp[i] > cp[j]) cp[j] = cp[i];
+        }
+    }
+    free(cp);
+    return work >= AUTO_MIN_WORK && longest && (double)work / (double)longest >= 1.5;
+}
+
 zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
 {
     zx_vm *vm = task_vm(root);
@@ -540,7 +570,9 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
         vm->stats.dag_width = set ? analysis_dag_width(&ac->dag, set) : 0;
         free(set);
     }
-    if (!ac || ac->nchunks < 2 || !worth_it(vm, s, ac->dag.work, ac->dag.parallelism)) {
+    bool go = ac && ac->nchunks >= 2 &&
+              (vm->opts.mode == ZX_MODE_PAR || (s->workers > 1 && auto_worth_main(a, ac)));
+    if (!go) {
         if (ac && vm->opts.mode == ZX_MODE_AUTO)
             zx_stats_note(vm, "top level ran sequentially: %s",
                           ac->nchunks < 2 ? "one chunk" : "too little independent work (--mode=auto)");
