@@ -1,4 +1,4 @@
-/* analysis.c — builds a program's analysis (chunker + deps) and holds the shared pieces: location sets, names, DAG finishing. */
+/* analysis.c — builds a program's analysis, and the shared pieces: location sets, names, DAG finishing. */
 #include "analysis.h"
 
 #include <stdio.h>

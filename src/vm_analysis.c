@@ -1,4 +1,4 @@
-/* vm_analysis.c — the VM layer's view of the chunk analysis: kept per program, shown as text or Graphviz, run in a given order for tests. */
+/* vm_analysis.c — the VM layer's use of the analysis: kept per program, shown as text or Graphviz, run in order for tests. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

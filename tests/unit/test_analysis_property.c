@@ -1,4 +1,4 @@
-/* test_analysis_property.c — random programs run in random topological orders of their chunk DAG must match the sequential run. */
+/* test_analysis_property.c — random programs run in random topological orders of their chunk DAG match the sequential run. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
