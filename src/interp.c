@@ -105,8 +105,8 @@ static char *stack_low_bound(void)
  * Zexus depth limit normally triggers first; this keeps small thread stacks from crashing. */
 bool zx_stack_exhausted(void)
 {
-    char here;
-    return &here < stack_low_bound();
+    /* the frame address, not a local's: under ASan locals may live on a fake heap stack */
+    return (char *)__builtin_frame_address(0) < stack_low_bound();
 }
 
 zx_frame *zx_frame_push(zx_task *t, zx_code *code, zx_func *fn, const zx_value *argv, uint32_t argc,
