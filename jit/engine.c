@@ -178,6 +178,21 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/*
+ * Pass pipelines.  A module holds one function per code object and nothing to inline, so
+ * LLVM's module-level default pipelines mostly cost time; -O1/-O2 run a function pipeline
+ * that does what our IR needs (allocas to SSA, constant tags folded, redundant loads and
+ * branches removed, loop-invariant code hoisted).  -O3 is LLVM's own default<O3>.
+ * ZEXUS_JIT_PASSES overrides (for experiments).
+ */
+static const char *const pipelines[4] = {
+    NULL,
+    "function(sroa,early-cse,simplifycfg,instcombine,simplifycfg)",
+    "function(sroa,early-cse<memssa>,simplifycfg,instcombine,correlated-propagation,"
+    "simplifycfg,loop-mssa(licm),gvn,sccp,instcombine,jump-threading,dse,adce,simplifycfg)",
+    "default<O3>",
+};
+
 static void dump_module(LLVMModuleRef m, zx_program *prog, zx_code **codes, char **fnames, size_t n,
                         const char *when)
 {
@@ -206,8 +221,7 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
     }
     pthread_mutex_lock(&e->lock);
     uint64_t id = ++e->next_module;
-    LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
-    LLVMContextRef cx = LLVMOrcThreadSafeContextGetContext(tsc);
+    LLVMContextRef cx = LLVMContextCreate();
     char modname[64];
     snprintf(modname, sizeof modname, "zexus.%llu", (unsigned long long)id);
     LLVMModuleRef m = LLVMModuleCreateWithNameInContext(modname, cx);
@@ -233,7 +247,7 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
             snprintf(tmp, sizeof tmp, "%s", err);
             snprintf(err, errsz, "cannot compile %s: %s", what, tmp);
             LLVMDisposeModule(m);
-            LLVMOrcDisposeThreadSafeContext(tsc);
+            LLVMContextDispose(cx);
             goto out;
         }
         stats[i].compile_ms = now_ms() - c0;
@@ -246,44 +260,56 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
         if (e->cfg.dump_ir) dump_module(m, prog, codes, fnames, n, "(invalid) before");
         LLVMDisposeMessage(vmsg);
         LLVMDisposeModule(m);
-        LLVMOrcDisposeThreadSafeContext(tsc);
+        LLVMContextDispose(cx);
         goto out;
     }
     LLVMDisposeMessage(vmsg);
     if (e->cfg.dump_ir) dump_module(m, prog, codes, fnames, n, "before");
+    double t_lowered = now_ms();
     if (e->cfg.opt_level > 0) {
-        char passes[32];
-        snprintf(passes, sizeof passes, "default<O%d>", e->cfg.opt_level);
+        const char *passes = getenv("ZEXUS_JIT_PASSES");
+        if (!passes || !passes[0]) passes = pipelines[e->cfg.opt_level];
         LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
         LLVMErrorRef le = LLVMRunPasses(m, passes, e->tm, po);
         LLVMDisposePassBuilderOptions(po);
         if (le) {
             take_error(le, "optimisation failed", err, errsz);
             LLVMDisposeModule(m);
-            LLVMOrcDisposeThreadSafeContext(tsc);
+            LLVMContextDispose(cx);
             goto out;
         }
     }
     if (e->cfg.dump_ir) dump_module(m, prog, codes, fnames, n, "after");
+    double t_optimised = now_ms();
 
     program_code *pc = prog->jit;
     if (!pc) {
         pc = calloc(1, sizeof *pc);
         if (!pc) {
             LLVMDisposeModule(m);
-            LLVMOrcDisposeThreadSafeContext(tsc);
+            LLVMContextDispose(cx);
             snprintf(err, errsz, "out of memory");
             goto out;
         }
         pc->rt = LLVMOrcJITDylibCreateResourceTracker(e->jd);
         prog->jit = pc;
     }
-    LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(m, tsc);
-    LLVMOrcDisposeThreadSafeContext(tsc);
-    LLVMErrorRef le = LLVMOrcLLJITAddLLVMIRModuleWithRT(e->jit, pc->rt, tsm);
+    /* Code generation with our own target machine (kept for the engine's life: creating one
+     * per module costs milliseconds), then the object goes to the JIT under the program's
+     * tracker. */
+    LLVMMemoryBufferRef obj = NULL;
+    char *emsg = NULL;
+    LLVMBool bad = LLVMTargetMachineEmitToMemoryBuffer(e->tm, m, LLVMObjectFile, &emsg, &obj);
+    LLVMDisposeModule(m);
+    LLVMContextDispose(cx);
+    if (bad) {
+        snprintf(err, errsz, "code generation failed for %s: %s", what, emsg ? emsg : "?");
+        LLVMDisposeMessage(emsg);
+        goto out;
+    }
+    LLVMErrorRef le = LLVMOrcLLJITAddObjectFileWithRT(e->jit, pc->rt, obj);
     if (le) {
-        LLVMOrcDisposeThreadSafeModule(tsm);
-        take_error(le, "cannot add the module", err, errsz);
+        take_error(le, "cannot add the compiled object", err, errsz);
         goto out;
     }
     void **addrs = calloc(n ? n : 1, sizeof *addrs);
@@ -298,7 +324,11 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
         addrs[i] = (void *)(uintptr_t)a;
     }
     if (!addrs) goto out;
-    double per = n ? (now_ms() - t0) / (double)n : 0;
+    double t_done = now_ms();
+    if (e->cfg.log)
+        fprintf(stderr, "jit: module %llu (%zu code objects): lower+verify %.3f ms, optimise %.3f ms, codegen+link %.3f ms\n",
+                (unsigned long long)id, n, t_lowered - t0, t_optimised - t_lowered, t_done - t_optimised);
+    double per = n ? (t_done - t0) / (double)n : 0;
     for (size_t i = 0; i < n; i++) {
         stats[i].compile_ms = per;
         atomic_store_explicit(&codes[i]->native, addrs[i], memory_order_release);

@@ -46,6 +46,7 @@ typedef struct zx_jit_config {
     int opt_level;                 /* 0..3 */
     int dump_ir;                   /* print IR before and after optimisation to stderr */
     int perf;                      /* register code with perf (jitdump) */
+    int log;                       /* a line per module on stderr: where compile time went */
     const zx_jit_symbol *helpers;  /* runtime helpers, defined as absolute symbols */
     size_t nhelpers;
 } zx_jit_config;

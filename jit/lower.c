@@ -93,6 +93,9 @@ typedef struct lw {
     uint32_t nl, ng, ns, W;
     int32_t *depth;               /* stack depth before each pc; -1: unreachable */
     uint8_t *state;               /* W masks per pc: locals, tracked globals, stack */
+    uint8_t *live;                /* per pc, per local and tracked global: relied on (liveness) */
+    LLVMBasicBlockRef stop_bb;    /* end_pc reached: phi of the pc */
+    LLVMValueRef stop_pc;
     uint32_t steps;
 } lw;
 
@@ -196,7 +199,7 @@ static int transfer(lw *L, uint32_t pc, uint8_t *s, int *d, uint32_t succ[2])
         *d -= pops;
         PUSHM(M_VAL);
         break;
-    case OP_BUILD_LIST: case OP_BUILD_MAP: case OP_LOAD_BUILTIN: case OP_MAKE_CLOSURE:
+    case OP_BUILD_LIST: case OP_BUILD_MAP: case OP_LOAD_BUILTIN: case OP_LOAD_HOST: case OP_MAKE_CLOSURE:
         *d -= pops;
         PUSHM(M_O);
         break;
@@ -319,6 +322,65 @@ static int analyse(lw *L, char *err, size_t errsz)
     free(work);
     free(inq);
     return ok;
+}
+
+/* Which variables' proven tags the code from each pc relies on before redefining them
+ * (backward liveness over locals and tracked globals): entry guards check only those, so a
+ * chunk never leaves for the interpreter because of a variable it does not touch. */
+static int var_uses(lw *L, const zx_instr *in, uint32_t *v)
+{
+    int n = 0;
+    switch (in->op) {
+    case OP_LOAD_LOCAL: case OP_STORE_LOCAL: case OP_LOAD_CELL: case OP_STORE_CELL: v[n++] = in->a; break;
+    case OP_FOR_ITER1: case OP_FOR_ITER2: v[n++] = in->b; v[n++] = in->b + 1; break;
+    case OP_LOAD_NAME: case OP_SHARED_READ: case OP_STORE_NAME:
+        if (in->a < L->ng) v[n++] = L->nl + in->a;
+        break;
+    default: break;
+    }
+    return n;
+}
+
+static int liveness(lw *L)
+{
+    zx_code *c = L->code;
+    uint32_t V = L->nl + L->ng;
+    L->live = calloc((size_t)c->ncode * V + 1, 1);
+    if (!L->live) return 0;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (uint32_t pc = c->ncode; pc-- > 0;) {
+            if (L->depth[pc] < 0) continue;
+            const zx_instr *in = &c->code[pc];
+            uint8_t *lv = L->live + (size_t)pc * V;
+            uint32_t succ[2];
+            int ns = 0;
+            switch (in->op) {
+            case OP_JUMP: succ[ns++] = in->a; break;
+            case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: case OP_FOR_ITER1: case OP_FOR_ITER2:
+                succ[ns++] = pc + 1;
+                succ[ns++] = in->a;
+                break;
+            case OP_RETURN: break;
+            default: succ[ns++] = pc + 1; break;
+            }
+            int clobbers = in->op == OP_CALL_TOP || in->op == OP_PARALLEL_MAP || in->op == OP_FORK_EXECUTION ||
+                           (in->op == OP_CALL_BUILTIN && in->a == ZX_BI_parallel_map) || in->op == OP_SHARED_WRITE;
+            for (uint32_t i = 0; i < V; i++) {
+                uint8_t x = 0;
+                for (int k = 0; k < ns; k++)
+                    if (succ[k] < c->ncode) x |= L->live[(size_t)succ[k] * V + i];
+                if (i >= L->nl && clobbers) x = 0;
+                if (in->op == OP_GET_ITER && (i == in->a || i == in->a + 1)) x = 0;
+                if (x && !lv[i]) { lv[i] = 1; changed = 1; }
+            }
+            uint32_t u[2];
+            int nu = var_uses(L, in, u);
+            for (int k = 0; k < nu; k++)
+                if (!lv[u[k]]) { lv[u[k]] = 1; changed = 1; }
+        }
+    }
+    return 1;
 }
 
 static uint8_t *st_locals(lw *L, uint32_t pc) { return L->state + (size_t)pc * L->W; }
@@ -940,12 +1002,11 @@ static void emit_instr(lw *L, uint32_t pc)
     at(L, L->bb[pc]);
     if (d == 0) {
         /* a statement boundary: stop here when asked to (chunks end at such boundaries) */
-        LLVMBasicBlockRef stop = newbb(L, "end_pc"), go = newbb(L, "");
-        LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, L->end_pc, c32(L, pc), ""), stop, go);
-        at(L, stop);
-        set_pc(L, pc);
-        set_sp(L, 0);
-        LLVMBuildRet(L->b, c32(L, ZX_OK));
+        LLVMBasicBlockRef go = newbb(L, "");
+        LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, L->end_pc, c32(L, pc), ""), L->stop_bb, go);
+        LLVMValueRef pcv = c32(L, pc);
+        LLVMBasicBlockRef from = L->bb[pc];
+        LLVMAddIncoming(L->stop_pc, &pcv, &from, 1);
         at(L, go);
     }
 
@@ -1118,7 +1179,7 @@ static void emit_instr(lw *L, uint32_t pc)
     case OP_NOP: case OP_BARRIER_SYNC: case OP_JOIN_WORKERS:
         break;
     case OP_SHARED_WRITE: case OP_CALL_BUILTIN: case OP_CALL_METHOD: case OP_BUILD_LIST: case OP_BUILD_MAP:
-    case OP_STORE_INDEX: case OP_PRINT: case OP_MAKE_CLOSURE: case OP_ASSERT: case OP_LOAD_BUILTIN:
+    case OP_STORE_INDEX: case OP_PRINT: case OP_MAKE_CLOSURE: case OP_ASSERT: case OP_LOAD_BUILTIN: case OP_LOAD_HOST:
     case OP_PARALLEL_MAP: case OP_FORK_EXECUTION:
         /* strings, lists, maps, output, closures and the parallel opcodes: the runtime */
         emit_step(L, pc, d, (uint32_t)pops, (uint32_t)pushes);
@@ -1175,9 +1236,10 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
         /* the tags the analysis proved here must hold, or the interpreter runs the frame */
         LLVMValueRef ok = LLVMConstInt(L->i1, 1, 0);
         const uint8_t *lm = st_locals(L, pc), *gm = st_globals(L, pc);
+        const uint8_t *lv = L->live + (size_t)pc * (L->nl + L->ng);
         for (uint32_t i = 0; i < L->nl + L->ng; i++) {
             uint8_t m = i < L->nl ? lm[i] : gm[i - L->nl];
-            if (m == M_ANY) continue;
+            if (m == M_ANY || !lv[i]) continue;
             LLVMValueRef tag = i < L->nl ? load(L, L->i8, L->ltag[i], "")
                                          : load(L, L->i8, gep(L, L->globals, (uint64_t)(i - L->nl) * sizeof(zx_value)), "gtag");
             LLVMValueRef bit = LLVMBuildShl(L->b, c32(L, 1), LLVMBuildZExt(L->b, tag, L->i32, ""), "");
@@ -1190,6 +1252,13 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
         LLVMBuildBr(L->b, L->bb[pc]);
         stats->entries++;
     }
+    /* end_pc reached at a statement boundary: the frame is already in memory */
+    L->stop_bb = newbb(L, "end_pc");
+    at(L, L->stop_bb);
+    L->stop_pc = LLVMBuildPhi(L->b, L->i32, "at");
+    LLVMBuildStore(L->b, L->stop_pc, gep(L, L->f, offsetof(zx_frame, pc)));
+    set_sp(L, 0);
+    LLVMBuildRet(L->b, c32(L, ZX_OK));
     at(L, L->exit_bb);
     LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->ptr };
     LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result };
@@ -1228,6 +1297,10 @@ LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, con
         }
     }
     if (!analyse(&L, err, errsz)) goto done;
+    if (!liveness(&L)) {
+        snprintf(err, errsz, "out of memory");
+        goto done;
+    }
 
     LLVMTypeRef params[] = { L.ptr, L.ptr, L.i32, L.ptr };
     fn = LLVMAddFunction(m, fname, LLVMFunctionType(L.i32, params, 4, 0));
@@ -1274,5 +1347,6 @@ done:
     free(L.spay);
     free(L.depth);
     free(L.state);
+    free(L.live);
     return fn;
 }

@@ -64,6 +64,15 @@ static const zx_jit_module_api *load_module(char *err, size_t errsz)
                 snprintf(path, sizeof path, "%.*s/%s", (int)(slash - info.dli_fname), info.dli_fname,
                          ZX_JIT_MODULE_NAME);
                 h = try_open(path, err, errsz);
+#ifdef ZX_JIT_BIN_TO_LIBDIR
+                /* an installed executable linked statically: PREFIX/bin -> PREFIX/lib, wherever
+                 * the tree was installed (cmake --install --prefix) */
+                if (!h) {
+                    snprintf(path, sizeof path, "%.*s/%s/%s", (int)(slash - info.dli_fname), info.dli_fname,
+                             ZX_JIT_BIN_TO_LIBDIR, ZX_JIT_MODULE_NAME);
+                    h = try_open(path, err, errsz);
+                }
+#endif
             }
         }
 #ifdef ZX_JIT_INSTALL_LIBDIR
@@ -104,6 +113,7 @@ static int ensure_engine(zx_jit_host *h)
         cfg.opt_level = h->vm->opts.opt_level;
         cfg.dump_ir = h->vm->opts.dump_ir;
         cfg.perf = h->vm->opts.perf;
+        cfg.log = h->log;
         cfg.helpers = zx_jit_helpers;
         cfg.nhelpers = zx_jit_nhelpers;
         e = api->engine_create(&cfg, err, sizeof err);
