@@ -22,8 +22,19 @@ extern "C" {
  *    the next call on the same handle.
  *  - Threading: a zx_vm and everything created from it is used by one host thread at a time
  *    (the VM runs its own worker threads internally).  Distinct VMs may be used from distinct
- *    threads with no locking.  zx_vm_interrupt is the one call that is safe from any thread at
- *    any time.
+ *    threads with no locking, and their runs proceed at the same time (nothing in the library
+ *    serialises them).  zx_vm_interrupt is the one call that is safe from any thread at any
+ *    time; host functions, which may run on worker threads, use values as zx_host_fn says.
+ *  - Reentrancy: while a run or call of a VM is in progress (inside a host function or the
+ *    output callback), the only calls allowed on that VM are zx_vm_interrupt and the zx_val_*
+ *    functions; zx_program_run, zx_program_call, the global accessors, loading and
+ *    registering return ZX_E_ARGUMENT, and destroying is undefined.
+ *  - Memory: everything, the Zexus heap included, comes from the C library's malloc, realloc
+ *    and free.  There is no allocator option because Zexus objects are freed by whichever
+ *    worker thread drops the last reference, long after and far from where they were made, so
+ *    an allocator would have to be thread-safe and free-from-any-thread, which is exactly
+ *    malloc's contract; to change it, interpose malloc for the process (jemalloc, mimalloc).
+ *    zx_options.max_memory bounds the Zexus heap of one VM.
  *  - Process-wide state the library cannot avoid: LLVM's native-target initialisation (done
  *    once, on the first JIT compilation), oneTBB's thread cap (raised to the largest worker
  *    count of any live VM and lowered when they go), and with `perf` profiling on, the files
@@ -56,7 +67,8 @@ typedef enum zx_status {
 ZX_API const char *zx_status_str(zx_status s);
 
 /* The library's version string, and a check that the header the caller was compiled with
- * matches the library: returns ZX_E_VERSION when the major versions differ. */
+ * matches the library: ZX_E_VERSION when the major versions differ, or when the caller's
+ * minor version is newer than the library's (it may use functions the library lacks). */
 ZX_API const char *zx_version(void);
 ZX_API zx_status zx_check_version(int major, int minor);
 #define ZX_CHECK_VERSION() zx_check_version(ZEXUS_VERSION_MAJOR, ZEXUS_VERSION_MINOR)
@@ -68,8 +80,11 @@ typedef enum zx_mode { ZX_MODE_AUTO = 0, ZX_MODE_SEQ = 1, ZX_MODE_PAR = 2 } zx_m
 typedef enum zx_jit { ZX_JIT_AUTO = 0, ZX_JIT_OFF = 1, ZX_JIT_ALWAYS = 2, ZX_JIT_STRICT = 3 } zx_jit;
 
 /* Output callback: receives program output, in program order, never concurrently (calls
- * are serialised), possibly from a worker thread.  Return 0 on success; non-zero stops the
- * program with ZX_E_OUTPUT (a closed pipe, say). */
+ * are serialised), possibly from a worker thread (the one that finishes the work before it
+ * in program order), always before the zx_program_run or zx_program_call that produced it
+ * returns.  `data` is borrowed for the duration of the call and not NUL-terminated.  The
+ * callback must not call into the VM (see "Reentrancy").  Return 0 on success; non-zero
+ * stops the program with ZX_E_OUTPUT (a closed pipe, say). */
 typedef int (*zx_output_fn)(void *userdata, const char *data, size_t len);
 
 typedef struct zx_options {
@@ -96,9 +111,11 @@ typedef struct zx_options {
 ZX_API void zx_options_init(zx_options *opts);
 
 /* Create a VM.  opts may be NULL for the defaults; it is copied (the topology string too).
- * On success *out owns the VM. */
+ * On success *out owns the VM.  ZX_E_VERSION when opts->struct_size is not this header's
+ * sizeof(zx_options) (zx_options_init sets it); ZX_E_ARGUMENT for an option out of range. */
 ZX_API zx_status zx_vm_create(const zx_options *opts, zx_vm **out);
-/* Destroy a VM and every program still loaded in it.  NULL is allowed. */
+/* Destroy a VM, every program still loaded in it and their compiled code.  Every zx_val
+ * made from the VM must have been freed before (they live in its heap).  NULL is allowed. */
 ZX_API void zx_vm_destroy(zx_vm *vm);
 
 /* The message of the last failed call on this VM, formatted as the CLI prints it:
@@ -106,16 +123,34 @@ ZX_API void zx_vm_destroy(zx_vm *vm);
  * one "  at NAME (FILE:LINE:COL)" line per active call for runtime errors.  "" if none. */
 ZX_API const char *zx_vm_last_error(const zx_vm *vm);
 
+/* The place of the last error: its file (borrowed: valid until the next call on the VM),
+ * line and column (1-based; 0 when the message names a file only, as for damaged
+ * bytecode).  ZX_E_NOT_FOUND when the last call succeeded or its error has no place. */
+ZX_API zx_status zx_vm_last_error_place(zx_vm *vm, const char **file, uint32_t *line, uint32_t *col);
+
+/* Frame `index` of the last runtime error's call stack, 0 being the innermost action (the
+ * top level is not a frame): the action's name and the place executing in it, borrowed
+ * until the next call on the VM.  A deep recursion keeps only its 10 innermost and 10
+ * outermost frames, as the message does.  ZX_E_NOT_FOUND past the last frame. */
+ZX_API zx_status zx_vm_last_error_frame(zx_vm *vm, int index, const char **action, const char **file,
+                                        uint32_t *line, uint32_t *col);
+
 /* Set the program arguments seen by `args` in later runs (copied). */
 ZX_API zx_status zx_vm_set_args(zx_vm *vm, int argc, const char *const *argv);
 
-/* Stop the current or next run as soon as possible with ZX_E_INTERRUPTED ("interrupted").
- * Safe from any thread and from a signal handler. */
+/* Stop the current or next run or call as soon as possible with ZX_E_INTERRUPTED
+ * ("interrupted"): both tiers poll at every loop back-edge and call, so an endless loop
+ * stops too (a host function that never returns does not).  The request is consumed when
+ * that run or call returns.  Safe from any thread and from a signal handler. */
 ZX_API void zx_vm_interrupt(zx_vm *vm);
 
 /* Load a program.  `name` is the file name used in messages.  The program belongs to the VM
  * that loaded it; the caller owns the handle and destroys it with zx_program_destroy (or
- * with the VM).  On failure nothing is created and zx_vm_last_error says why. */
+ * with the VM).  On failure nothing is created and zx_vm_last_error says why: ZX_E_SYNTAX
+ * (source that does not compile), ZX_E_BYTECODE (damaged or invalid .zxa/.zxbc),
+ * ZX_E_VERSION (a .zxbc of another format version), ZX_E_NOT_FOUND (bytecode that uses a
+ * host function this VM has not registered), ZX_E_IO (zx_program_load_file).  Host
+ * functions are resolved when the program loads: register them first. */
 ZX_API zx_status zx_program_load_source(zx_vm *vm, const char *name, const char *src, size_t len,
                                         zx_program **out);
 ZX_API zx_status zx_program_load_assembly(zx_vm *vm, const char *name, const char *text, size_t len,
@@ -123,12 +158,146 @@ ZX_API zx_status zx_program_load_assembly(zx_vm *vm, const char *name, const cha
 ZX_API zx_status zx_program_load_bytecode(zx_vm *vm, const void *data, size_t len, zx_program **out);
 /* Load by extension: .zxbc binary bytecode, .zxa text assembly, anything else source. */
 ZX_API zx_status zx_program_load_file(zx_vm *vm, const char *path, zx_program **out);
-/* Free a program and its compiled code.  NULL is allowed. */
+/* Free a program, its compiled code and its last run's globals.  Values (zx_val) that hold
+ * its actions must not be called afterwards (freeing them is fine).  NULL is allowed. */
 ZX_API void zx_program_destroy(zx_program *prog);
 
 /* Run the program's top level (again: globals are reset on each run).  Output goes to the
- * VM's output callback; on an error the output printed before it has been delivered. */
+ * VM's output callback; on an error the output printed before it has been delivered.  The
+ * run's globals (and `args`) are kept after it returns, whatever its status, until the next
+ * run or zx_program_destroy: zx_program_call and the global accessors work on them.
+ * ZX_E_RUNTIME, ZX_E_MEMORY, ZX_E_INTERRUPTED or ZX_E_OUTPUT with the message in
+ * zx_vm_last_error. */
 ZX_API zx_status zx_program_run(zx_program *prog);
+
+/* ---------- values ---------- */
+
+/* A handle to one Zexus value of a VM: null, a Boolean, an Integer, a Float, a String, a
+ * List, a Map or an Action.  Every handle returned through an out-parameter is owned by the
+ * caller and freed with zx_val_free; it keeps its value alive (lists and maps are shared by
+ * reference, as in Zexus: a list read from a global and then pushed to is the global's list).
+ * A handle may only be used with the VM it came from and must be freed before that VM is
+ * destroyed.  Handles are not locked: one thread at a time per handle, and a list or map must
+ * not be modified while another thread reads it.  The constructors may be called from any
+ * thread (from pure host functions on workers too); they fail with ZX_E_MEMORY at the VM's
+ * memory limit and ZX_E_ARGUMENT on a NULL vm or out. */
+typedef struct zx_val zx_val;
+
+typedef enum zx_type {
+    ZX_TYPE_NULL = 0,
+    ZX_TYPE_BOOL = 1,
+    ZX_TYPE_INT = 2,
+    ZX_TYPE_FLOAT = 3,
+    ZX_TYPE_STRING = 4,
+    ZX_TYPE_LIST = 5,
+    ZX_TYPE_MAP = 6,
+    ZX_TYPE_ACTION = 7,      /* an action, a lambda, a builtin or a host function */
+} zx_type;
+
+ZX_API zx_status zx_val_null(zx_vm *vm, zx_val **out);
+ZX_API zx_status zx_val_bool(zx_vm *vm, int b, zx_val **out);
+ZX_API zx_status zx_val_int(zx_vm *vm, int64_t i, zx_val **out);
+ZX_API zx_status zx_val_float(zx_vm *vm, double d, zx_val **out);
+/* A String of len bytes (copied); ZX_E_ARGUMENT unless they are valid UTF-8. */
+ZX_API zx_status zx_val_string(zx_vm *vm, const char *bytes, size_t len, zx_val **out);
+/* A new empty List or Map. */
+ZX_API zx_status zx_val_list_new(zx_vm *vm, zx_val **out);
+ZX_API zx_status zx_val_map_new(zx_vm *vm, zx_val **out);
+/* A second handle to the same value (for keeping an argument of a host function). */
+ZX_API zx_status zx_val_copy(const zx_val *v, zx_val **out);
+/* Free a handle (the value lives on while Zexus or other handles hold it).  NULL is allowed,
+ * and so is an argument handle of a host function (that does nothing). */
+ZX_API void zx_val_free(zx_val *v);
+
+/* The value's type (ZX_TYPE_NULL for a NULL handle), and its Zexus name ("Integer", ...). */
+ZX_API zx_type zx_val_type(const zx_val *v);
+ZX_API const char *zx_val_type_name(const zx_val *v);
+
+/* Accessors: ZX_E_ARGUMENT when v is NULL or of another type (zx_val_as_float also accepts
+ * an Integer and converts it).  The string is borrowed: NUL-terminated, valid while v is. */
+ZX_API zx_status zx_val_as_bool(const zx_val *v, int *out);
+ZX_API zx_status zx_val_as_int(const zx_val *v, int64_t *out);
+ZX_API zx_status zx_val_as_float(const zx_val *v, double *out);
+ZX_API zx_status zx_val_as_string(const zx_val *v, const char **bytes, size_t *len);
+
+/* Lists.  get: a new handle to element i, ZX_E_ARGUMENT when i is out of range.  push and
+ * set store the item's value (the caller keeps its handle).  ZX_E_ARGUMENT when list is not
+ * a List; ZX_E_MEMORY at the memory limit. */
+ZX_API zx_status zx_val_list_len(const zx_val *list, size_t *out);
+ZX_API zx_status zx_val_list_get(const zx_val *list, size_t i, zx_val **out);
+ZX_API zx_status zx_val_list_push(zx_val *list, const zx_val *item);
+ZX_API zx_status zx_val_list_set(zx_val *list, size_t i, const zx_val *item);
+
+/* Maps (insertion-ordered).  Keys are null, Booleans, numbers or Strings, else
+ * ZX_E_ARGUMENT.  get: a new handle to the value, ZX_E_NOT_FOUND when the key is absent.
+ * keys: a new List of the keys in insertion order. */
+ZX_API zx_status zx_val_map_len(const zx_val *map, size_t *out);
+ZX_API zx_status zx_val_map_get(const zx_val *map, const zx_val *key, zx_val **out);
+ZX_API zx_status zx_val_map_set(zx_val *map, const zx_val *key, const zx_val *value);
+ZX_API zx_status zx_val_map_keys(const zx_val *map, zx_val **out);
+
+/* The value formatted exactly as `print` formats it; *out is malloc'ed, NUL-terminated, owned
+ * by the caller (free()). */
+ZX_API zx_status zx_val_to_string(const zx_val *v, char **out);
+
+/* ---------- calling Zexus, globals ---------- */
+
+/* Call the action (or lambda, builtin, host function) held by the global `name` of the
+ * program's last run, with argc arguments (borrowed; values of this VM), on a fresh task in
+ * that run's state: globals it assigns stay assigned, output goes to the output callback, the
+ * VM's mode, JIT level and limits apply, and an action that was hot in the run is already
+ * compiled.  On ZX_OK *result (if result is not NULL) is a new handle to the return value.
+ * ZX_E_NOT_FOUND when the program has not run or no global of that name holds an action;
+ * ZX_E_ARGUMENT for bad arguments; ZX_E_RUNTIME (a wrong argument count included),
+ * ZX_E_MEMORY, ZX_E_INTERRUPTED, ZX_E_OUTPUT as for zx_program_run, with the message and
+ * stack in zx_vm_last_error. */
+ZX_API zx_status zx_program_call(zx_program *prog, const char *name, const zx_val *const *argv, int argc,
+                                 zx_val **result);
+
+/* Read or assign the global `name` of the program's last run (a top-level variable or action).
+ * get: *out is a new handle; ZX_E_NOT_FOUND when the program has not run, has no global of
+ * that name, or the run never assigned it.  set: the global takes value's value (the caller
+ * keeps its handle), for later calls; ZX_E_NOT_FOUND when the program has not run or has no
+ * global of that name (one the run never assigned may be set), ZX_E_ARGUMENT for a `const`
+ * global or a value of another VM.  A later zx_program_run starts from fresh globals again. */
+ZX_API zx_status zx_program_get_global(zx_program *prog, const char *name, zx_val **out);
+ZX_API zx_status zx_program_set_global(zx_program *prog, const char *name, const zx_val *value);
+
+/* ---------- host functions ---------- */
+
+/* A C function callable from Zexus.  argv holds argc borrowed handles, valid during the
+ * call (keep one with zx_val_copy); the function checks argc and the types itself.  On ZX_OK
+ * it sets *result to a value it made from `vm` (ownership passes to the VM; NULL means
+ * null).  Any other status raises a Zexus runtime error at the call: the message is the
+ * String the function may leave in *result (the VM frees it), else "host function 'NAME'
+ * failed: <zx_status_str>"; ZX_E_MEMORY and ZX_E_INTERRUPTED raise those errors.
+ *
+ * What a host function may do: build and read values with the zx_val_* functions and `vm`;
+ * nothing else on that VM but zx_vm_interrupt (see "Reentrancy").  It runs on the thread that
+ * runs the calling Zexus code, which may be a worker thread. */
+typedef zx_status (*zx_host_fn)(void *userdata, zx_vm *vm, const zx_val *const *argv, int argc,
+                                zx_val **result);
+
+enum {
+    /* Pure: the function's result depends only on its arguments, and it has no effect that
+     * Zexus code could observe or that must stay in order (no output, no state shared
+     * between calls, no modifying its arguments).  The analysis then treats a call as
+     * effect-free (it reads its arguments), so chunks calling it run in parallel and
+     * parallel_map runs its calls on worker threads at the same time: a pure function must
+     * be thread-safe.  Without this flag a call is an unknown effect: its chunk runs after
+     * everything before it and before everything after it, a parallel_map calling it runs
+     * sequentially, and calls are never concurrent with other Zexus code of the VM (they may
+     * still run on a worker thread). */
+    ZX_HOST_PURE = 1,
+};
+
+/* Register `fn` as the Zexus function `name` (an identifier that is not a builtin's name)
+ * for programs loaded into this VM afterwards: in them a name that the program does not
+ * declare itself refers to the host function (a program's own variable of that name hides
+ * it).  userdata is passed to every call and owned by the caller; it must outlive the VM.
+ * flags: 0 or ZX_HOST_PURE.  ZX_E_ARGUMENT for a bad name or flags or a name already
+ * registered.  The name is copied. */
+ZX_API zx_status zx_vm_register(zx_vm *vm, const char *name, zx_host_fn fn, void *userdata, unsigned flags);
 
 /* Serialise to binary bytecode; *out is malloc'ed and owned by the caller (free()). */
 ZX_API zx_status zx_program_to_bytecode(zx_program *prog, void **out, size_t *len);

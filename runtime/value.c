@@ -1174,7 +1174,8 @@ static void format_scalar(zx_buf *b, zx_value v)
         return;
     }
     case ZX_O_BUILTIN: {
-        const char *name = zx_builtin_name(((const zx_builtin_obj *)v.u.o)->id);
+        const zx_builtin_obj *bo = (const zx_builtin_obj *)v.u.o;
+        const char *name = bo->id >= ZX_BI_COUNT ? bo->name : zx_builtin_name(bo->id);
         zx_buf_puts(b, "<action ");
         zx_buf_puts(b, name ? name : "?");
         zx_buf_puts(b, ">");

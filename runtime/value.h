@@ -103,7 +103,8 @@ typedef struct zx_func {
 
 typedef struct zx_builtin_obj {
     zx_obj hdr;
-    int id;                      /* zx_builtin_id */
+    int id;                      /* zx_builtin_id; >= ZX_BI_COUNT: host function id - ZX_BI_COUNT */
+    const char *name;            /* a host function's name (owned by its VM); NULL for builtins */
 } zx_builtin_obj;
 
 /* ---- immediates ---- */

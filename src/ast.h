@@ -74,4 +74,14 @@ void zx_ast_free(zx_node *n);
  * compile-time error (assignment to a const, break outside a loop, ...). */
 zx_program *zx_compile(const zx_node *prog, const char *file, zx_heap *heap, char *err, size_t errsz);
 
+/* The host functions (zx_vm_register) as the compiler sees them: a name that no scope
+ * declares, that is no builtin, and that has() accepts compiles to LOAD_HOST of the name. */
+typedef struct zx_host_names {
+    bool (*has)(void *ud, const char *name);
+    void *ud;
+} zx_host_names;
+/* zx_compile with host functions (hosts may be NULL: none). */
+zx_program *zx_compile_hosts(const zx_node *prog, const char *file, zx_heap *heap,
+                             const zx_host_names *hosts, char *err, size_t errsz);
+
 #endif

@@ -76,6 +76,7 @@ typedef struct zx_program {
     struct zx_program *vm_prev, *vm_next;
     void *analysis;              /* chunk DAGs, owned by the VM layer */
     void *jit;                   /* compiled code, owned by the JIT layer */
+    struct zx_run *state;        /* the last run's globals and args, kept for calls (vm.c) */
 } zx_program;
 
 /* ---- building (compiler, assembler, loader) ---- */

@@ -52,6 +52,7 @@ typedef struct compiler {
     bool failed;
     scope *top;
     loopctx *loop;
+    const zx_host_names *hosts;   /* NULL: no host functions */
 } compiler;
 
 static void cerror(compiler *C, zx_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -405,6 +406,10 @@ static void emit_load_name(compiler *C, scope *s, const char *name, zx_pos pos)
     int bi = zx_builtin_lookup(name);
     if (bi >= 0) {
         emit(C, s, OP_LOAD_BUILTIN, (uint32_t)bi, 0, pos);
+        return;
+    }
+    if (C->hosts && C->hosts->has(C->hosts->ud, name)) {
+        emit(C, s, OP_LOAD_HOST, const_str(C, s, name, strlen(name)), 0, pos);
         return;
     }
     /* Never declared anywhere: reading it is "undefined variable" at run time. */
@@ -832,7 +837,13 @@ static void emit_function(compiler *C, scope *s)
 
 zx_program *zx_compile(const zx_node *prog, const char *file, zx_heap *heap, char *err, size_t errsz)
 {
-    compiler C = { .file = file, .heap = heap, .err = err, .errsz = errsz };
+    return zx_compile_hosts(prog, file, heap, NULL, err, errsz);
+}
+
+zx_program *zx_compile_hosts(const zx_node *prog, const char *file, zx_heap *heap,
+                             const zx_host_names *hosts, char *err, size_t errsz)
+{
+    compiler C = { .file = file, .heap = heap, .err = err, .errsz = errsz, .hosts = hosts };
     C.prog = zx_program_new(file, heap);
     zx_code *main = zx_code_new(ZX_CODE_MAIN, "<main>");
     main->pos = prog->pos;

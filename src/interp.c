@@ -10,6 +10,7 @@
 
 #include "arith.h"
 #include "builtins.h"
+#include "host.h"
 #include "parallel.h"
 #include "../jit/jit.h"
 
@@ -385,6 +386,7 @@ static zx_status call_builtin_value(zx_task *t, zx_frame *f, int id, zx_value *a
 {
     char msg[160];
     int lo, hi;
+    if (id >= ZX_BI_COUNT) return zx_host_call(t, f, id, argv, argc, out);
     zx_builtin_arity(id, &lo, &hi);
     if (id == ZX_BI_args) {
         snprintf(msg, sizeof msg, "type mismatch: List is not callable");
@@ -655,6 +657,12 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             if (!b) RAISE(ZX_E_MEMORY, "memory limit exceeded");
             b->id = (int)in->a;
             PUSH(zx_objval(b));
+            break;
+        }
+        case OP_LOAD_HOST: {
+            zx_value h;
+            CHECK(zx_host_load(t, f, f->code->consts[in->a], &h));
+            PUSH(h);
             break;
         }
         case OP_CALL_METHOD: {

@@ -64,7 +64,8 @@
   OPDEF(FOR_ITER2,    411,  0, 2, OPK_ITER,    OPF_JUMPS | OPF_READS_HEAP) /* next (index, element) / (key, value) or jump a */ \
   OPDEF(ASSERT,       412, -1, 0, OPK_FLAG,    OPF_RAISES)             /* pop cond (and message if a); falsy raises */ \
   OPDEF(LOAD_BUILTIN, 413,  0, 1, OPK_BUILTIN, 0)                      /* push builtin a as a value */ \
-  OPDEF(ROT3,         414,  3, 3, OPK_NONE,    0)                      /* [a, b, c] -> [c, a, b] */
+  OPDEF(ROT3,         414,  3, 3, OPK_NONE,    0)                      /* [a, b, c] -> [c, a, b] */ \
+  OPDEF(LOAD_HOST,    415,  0, 1, OPK_CONST,   OPF_RAISES)             /* push the host function named by string consts[a] (zx_vm_register) */
 
 enum zx_operand_kind {
     OPK_NONE,    /* a and b are 0 */

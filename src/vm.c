@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "api.h"
 #include "ast.h"
 #include "interp.h"
 #include "parallel.h"
@@ -38,8 +39,8 @@ const char *zx_version(void) { return ZEXUS_VERSION_STRING; }
 
 zx_status zx_check_version(int major, int minor)
 {
-    (void)minor;   /* minor versions only add to the API */
-    return major == ZEXUS_VERSION_MAJOR ? ZX_OK : ZX_E_VERSION;
+    /* minor versions only add to the API: an older caller is fine, a newer one is not */
+    return major == ZEXUS_VERSION_MAJOR && minor <= ZEXUS_VERSION_MINOR ? ZX_OK : ZX_E_VERSION;
 }
 
 void zx_options_init(zx_options *o)
@@ -134,6 +135,8 @@ void zx_vm_destroy(zx_vm *vm)
 {
     if (!vm) return;
     while (vm->programs) zx_program_destroy(vm->programs);
+    zx_host_table_free(vm);
+    zx_vm_error_info_free(vm);
     zx_jit_vm_fini(vm);
     zx_sched_destroy(vm->sched);
     if (vm->topo) topo_destroy(vm->topo);
@@ -189,6 +192,11 @@ static zx_status adopt(zx_vm *vm, zx_program *p, zx_program **out)
         zx_program_free(p);
         return ZX_E_BYTECODE;
     }
+    if (!zx_host_check_program(vm, p, err, sizeof err)) {
+        zx_vm_set_error(vm, "%s: error: %s", p->source_name, err);
+        zx_program_free(p);
+        return ZX_E_NOT_FOUND;
+    }
     p->vm = vm;
     p->vm_next = vm->programs;
     if (vm->programs) vm->programs->vm_prev = p;
@@ -207,6 +215,7 @@ zx_status zx_program_load_source(zx_vm *vm, const char *name, const char *src, s
                                  zx_program **out)
 {
     if (!vm || !out || (!src && len)) return ZX_E_ARGUMENT;
+    if (zx_vm_check_idle(vm) != ZX_OK) return ZX_E_ARGUMENT;
     if (!name) name = "<source>";
     char err[ERRSZ];
     zx_node *ast = zx_parse(src ? src : "", len, name, err, sizeof err);
@@ -214,7 +223,8 @@ zx_status zx_program_load_source(zx_vm *vm, const char *name, const char *src, s
         zx_vm_set_error(vm, "%s", err);
         return ZX_E_SYNTAX;
     }
-    zx_program *p = zx_compile(ast, name, vm->heap, err, sizeof err);
+    zx_host_names hosts = { zx_host_has_name, vm };
+    zx_program *p = zx_compile_hosts(ast, name, vm->heap, &hosts, err, sizeof err);
     zx_ast_free(ast);
     if (!p) {
         zx_vm_set_error(vm, "%s", err);
@@ -227,6 +237,7 @@ zx_status zx_program_load_assembly(zx_vm *vm, const char *name, const char *text
                                    zx_program **out)
 {
     if (!vm || !out || (!text && len)) return ZX_E_ARGUMENT;
+    if (zx_vm_check_idle(vm) != ZX_OK) return ZX_E_ARGUMENT;
     if (!name) name = "<assembly>";
     char err[ERRSZ];
     zx_program *p = zx_assemble(text ? text : "", len, name, vm->heap, err, sizeof err);
@@ -246,10 +257,15 @@ zx_status zx_vm_load_bytecode_named(zx_vm *vm, const char *name, const void *dat
                                     zx_program **out)
 {
     if (!vm || !out || (!data && len)) return ZX_E_ARGUMENT;
+    if (zx_vm_check_idle(vm) != ZX_OK) return ZX_E_ARGUMENT;
     char err[ERRSZ];
     zx_program *p = zx_bytecode_read(data, len, vm->heap, err, sizeof err);
     if (!p) {
         zx_vm_set_error(vm, "%s: error: %s", name, err);
+        /* the right magic with another format version is a version mismatch, not damage */
+        const uint8_t *b = data;
+        if (len >= 6 && memcmp(b, "ZXBC", 4) == 0 && (b[4] | b[5] << 8) != ZX_BYTECODE_FORMAT_VERSION)
+            return ZX_E_VERSION;
         return ZX_E_BYTECODE;
     }
     return adopt(vm, p, out);
@@ -264,6 +280,7 @@ static bool has_suffix(const char *s, const char *suffix)
 zx_status zx_program_load_file(zx_vm *vm, const char *path, zx_program **out)
 {
     if (!vm || !path || !out) return ZX_E_ARGUMENT;
+    if (zx_vm_check_idle(vm) != ZX_OK) return ZX_E_ARGUMENT;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         zx_vm_set_error(vm, "%s: error: cannot open file: %s", path, strerror(errno));
@@ -293,6 +310,7 @@ zx_status zx_program_load_file(zx_vm *vm, const char *path, zx_program **out)
 void zx_program_destroy(zx_program *p)
 {
     if (!p) return;
+    zx_program_state_free(p);
     zx_vm *vm = p->vm;
     if (vm) {
         if (p->vm_prev) p->vm_prev->vm_next = p->vm_next;
@@ -351,19 +369,31 @@ void zx_run_fini(zx_run *run)
     zx_decref(run->args);
 }
 
+void zx_program_state_free(zx_program *p)
+{
+    if (!p->state) return;
+    zx_run_fini(p->state);
+    free(p->state);
+    p->state = NULL;
+}
+
 zx_status zx_program_run(zx_program *p)
 {
     if (!p || !p->vm) return ZX_E_ARGUMENT;
     zx_vm *vm = p->vm;
+    if (zx_vm_check_idle(vm) != ZX_OK) return ZX_E_ARGUMENT;
     vm->last_error.len = 0;
-    zx_run run;
-    zx_status st = zx_run_init(&run, p);
+    zx_program_state_free(p);     /* each run starts from fresh globals */
+    zx_run *run = malloc(sizeof *run);
+    zx_status st = run ? zx_run_init(run, p) : ZX_E_MEMORY;
     if (st != ZX_OK) {
+        free(run);
         zx_vm_set_error(vm, "%s: error: out of memory", p->source_name);
         return st;
     }
+    atomic_store(&vm->running, 1);
     zx_task root;
-    zx_task_init(&root, &run, NULL);
+    zx_task_init(&root, run, NULL);
     root.is_root = 1;
     zx_frame *f = zx_frame_push(&root, p->main, NULL, NULL, 0, NULL);
     if (!f) {
@@ -374,7 +404,7 @@ zx_status zx_program_run(zx_program *p)
     }
     zx_status fst = zx_task_flush(&root);
     if (st == ZX_OK && fst != ZX_OK) st = fst;
-    if (st == ZX_E_OUTPUT || atomic_load(&run.output_failed)) {
+    if (st == ZX_E_OUTPUT || atomic_load(&run->output_failed)) {
         st = ZX_E_OUTPUT;
         zx_vm_set_error(vm, "%s: error: output closed", p->source_name);
     } else if (st != ZX_OK) {
@@ -382,8 +412,9 @@ zx_status zx_program_run(zx_program *p)
         zx_vm_set_error(vm, "%s", root.error.data);
     }
     zx_task_fini(&root);
-    zx_run_fini(&run);
+    p->state = run;               /* kept for zx_program_call and the global accessors */
     atomic_store(&vm->interrupt, 0);
+    atomic_store(&vm->running, 0);
     return st;
 }
 

@@ -41,6 +41,10 @@ struct zx_vm {
     struct topo *topo;            /* hwloc topology, made on first use (src/sched.c) */
     struct zx_sched *sched;       /* executor, made on first parallel work */
     zx_run_stats stats;           /* of the last run */
+    struct zx_host *hosts;        /* registered host functions (src/host.c) */
+    uint32_t nhosts, caphosts;
+    atomic_int running;           /* a run or call is in progress: reentrant API calls are refused */
+    struct zx_error_info *error_info; /* last_error parsed into place and frames (src/api_call.c) */
 };
 
 void zx_vm_set_error(zx_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -48,6 +52,10 @@ zx_status zx_vm_load_bytecode_named(zx_vm *vm, const char *name, const void *dat
                                     zx_program **out);
 zx_status zx_run_init(zx_run *run, zx_program *p);
 void zx_run_fini(zx_run *run);
+/* Free a program's kept run state (prog->state: the last run's globals and args). */
+void zx_program_state_free(zx_program *p);
+/* Free vm->error_info (src/api_call.c). */
+void zx_vm_error_info_free(zx_vm *vm);
 /* Execute the top level of a run with the VM's mode (sequential, DAG, JIT). */
 zx_status zx_vm_exec_main(zx_vm *vm, zx_task *root, zx_frame *f);
 

@@ -229,6 +229,7 @@ static zx_program *build_all_opcodes(zx_heap *h)
     E(MAKE_CLOSURE, cf, 0); E(LOAD_CONST, k1, 0); E(CALL_TOP, 1, 0); E(POP, 0, 0);
     E(LOAD_LOCAL, tmp, 0); E(CALL_BUILTIN, ZX_BI_len, 1); E(POP, 0, 0);
     E(LOAD_BUILTIN, ZX_BI_range, 0); E(POP, 0, 0);
+    E(LOAD_HOST, kpush, 0); E(POP, 0, 0);           /* a host function's name: any string */
     E(LOAD_LOCAL, tmp, 0); E(LOAD_CONST, k1, 0); E(CALL_METHOD, kpush, 1); E(POP, 0, 0);
     E(FORK_EXECUTION, cfork, 2);
     E(JOIN_WORKERS, 0, 0);
@@ -882,6 +883,8 @@ static void test_verifier(zx_heap *h)
     VERIFY_FAILS(p, "verify: <main>: instruction 0 (LOAD_BUILTIN): unknown builtin 9");
     p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(CALL_METHOD, 0, 0), I(RETURN, 0, 0));
     VERIFY_FAILS(p, "verify: <main>: instruction 1 (CALL_METHOD): method name (constant 0) is not a string");
+    p = base(h); MAIN_CODE(p, I(LOAD_HOST, 0, 0), I(POP, 0, 0), RET);
+    VERIFY_FAILS(p, "verify: <main>: instruction 0 (LOAD_HOST): host function name (constant 0) is not a string");
     p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(CALL_METHOD, 4, 0), I(RETURN, 0, 0));
     VERIFY_FAILS(p, "verify: <main>: instruction 1 (CALL_METHOD): constant 4 out of range (1 constants)");
     p = base(h); MAIN_CODE(p, I(FORK_EXECUTION, 0, 1), RET); child(p->main, ZX_CODE_FORK, "<fork>");
