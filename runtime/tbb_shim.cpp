@@ -17,10 +17,11 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
-#include <set>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <numeric>
+#include <set>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -529,7 +530,7 @@ tbbshim_status tbbshim_parallel_for(tbbshim_executor *ex, size_t n, size_t grain
     if (n == 0)
         return TBBSHIM_OK;
     return guarded(ex, "tbbshim_parallel_for", [&]() -> tbbshim_status {
-        size_t g = grain ? grain : std::max<size_t>(1, n / (8 * (size_t)ex->workers));
+        size_t g = std::min(n, grain ? grain : std::max<size_t>(1, n / (8 * (size_t)ex->workers)));
         std::atomic<bool> skipped{false};
         hb_edges hb;
         auto one = [&](size_t b, size_t e) {
@@ -557,18 +558,17 @@ tbbshim_status tbbshim_parallel_for(tbbshim_executor *ex, size_t n, size_t grain
                     tbb::simple_partitioner());
             });
         } else {
-            // Random mode: cut [0, n) into chunks of `g` and hand them out in a shuffled order
-            // (at most 65536 chunks, so that a huge n does not need a huge permutation).
-            const size_t max_chunks = 65536;
-            size_t chunk = g, nchunks = (n + chunk - 1) / chunk;
-            if (nchunks > max_chunks) {
-                chunk = (n + max_chunks - 1) / max_chunks;
-                nchunks = (n + chunk - 1) / chunk;
+            // Random mode: cut [0, n) into chunks of `g` and hand them out in a shuffled order:
+            // chunk k of the loop is chunk (a*k + c) mod nchunks, a bijection when a is
+            // coprime with nchunks.  No permutation array, so any n works (beyond 2^32 chunks,
+            // where a*k could overflow, a rotation only).
+            size_t nchunks = (n + g - 1) / g;
+            size_t a = 1, c = (size_t)(ex->random() % nchunks);
+            if (nchunks > 2 && nchunks <= UINT32_MAX) {
+                do
+                    a = 1 + (size_t)(ex->random() % (nchunks - 1));
+                while (std::gcd(a, nchunks) != 1);
             }
-            std::vector<uint32_t> perm(nchunks);
-            for (size_t i = 0; i < nchunks; i++)
-                perm[i] = (uint32_t)i;
-            ex->shuffle(perm.data(), nchunks);
             hb_release(&hb.start);
             ex->arena.execute([&] {
                 tbb::parallel_for(
@@ -576,8 +576,8 @@ tbbshim_status tbbshim_parallel_for(tbbshim_executor *ex, size_t n, size_t grain
                     [&](const tbb::blocked_range<size_t> &r) {
                         hb_acquire(&hb.start);
                         for (size_t k = r.begin(); k < r.end(); k++) {
-                            size_t b = (size_t)perm[k] * chunk;
-                            one(b, std::min(n, b + chunk));
+                            size_t chunk = (a * k + c) % nchunks;
+                            one(chunk * g, std::min(n, (chunk + 1) * g));
                         }
                     },
                     tbb::simple_partitioner());

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../runtime/builtins.h"
+#include "host.h"
 
 /*
  * Calls are resolved by following where the callee value came from, with a small abstract
@@ -13,8 +14,10 @@
  * of child c; a value loaded from a variable that has exactly one store in the whole program,
  * and that store stores a closure of child c, is a closure of c (true in every activation,
  * since locations are per code object, not per activation); a builtin pushed by LOAD_BUILTIN
- * is that builtin.  Where two paths bring different tags, or anything else produced the
- * value, the callee is unknown.
+ * is that builtin, and a host function pushed by LOAD_HOST is the pseudo-builtin
+ * PURE_HOST when it was registered pure (an effect-free reader of its arguments) and unknown
+ * otherwise.  Where two paths bring different tags, or anything else produced the value, the
+ * callee is unknown.
  *
  * Costs are estimates in "instructions executed": one per instruction, times 100 per
  * enclosing loop; a call adds the callee's cost; recursion or an unknown callee adds a
@@ -33,6 +36,7 @@ enum { TK_VAR = 2, TK_CLOSURE = 3, TK_BUILTIN = 4 };
 #define COST_RECURSIVE 1000000u      /* a call into a cycle of the call graph */
 #define COST_UNKNOWN_CALL 1000u      /* a call nobody can see into */
 #define PMAP_ELEMENTS 100u           /* parallel_map over a list of unknown length */
+#define PURE_HOST ((uint32_t)ZX_BI_COUNT) /* the builtin id standing for any pure host function */
 
 /* ---------- locations ---------- */
 
@@ -93,6 +97,9 @@ static void tag_step(const analysis *a, const analysis_code *ac, const zx_instr 
     }
     case OP_LOAD_BUILTIN:
         st[n++] = MAKE_TAG(TK_BUILTIN, in->a);
+        break;
+    case OP_LOAD_HOST:
+        st[n++] = zx_host_is_pure(a->prog, ac->code->consts[in->a]) ? MAKE_TAG(TK_BUILTIN, PURE_HOST) : TAG_UNKNOWN;
         break;
     case OP_DUP:
         if (n >= 1) { st[n] = st[n - 1]; n++; }
@@ -283,7 +290,7 @@ bool deps_resolve_calls(analysis *a)
                 if (loc < a->nlocs && count[loc] == 1 && TAG_KIND(stored[loc]) == TK_CLOSURE) id = TAG_ARG(stored[loc]);
             }
             ac->callee[pc] = id;
-            if (is_call && id == ANALYSIS_NONE && TAG_KIND(t) == TK_BUILTIN && TAG_ARG(t) < (uint32_t)ZX_BI_COUNT)
+            if (is_call && id == ANALYSIS_NONE && TAG_KIND(t) == TK_BUILTIN && TAG_ARG(t) <= PURE_HOST)
                 ac->callee[pc] = ANALYSIS_CALLEE_BUILTIN(TAG_ARG(t));
         }
     }
@@ -302,7 +309,7 @@ static int site_builtin(const analysis *a, const analysis_code *ac, uint32_t pc)
     uint32_t v = ac->callee[pc];
     if (v == ANALYSIS_NONE || v < a->ncodes) return -1;
     uint32_t b = ANALYSIS_NONE - 1 - v;
-    return b < (uint32_t)ZX_BI_COUNT ? (int)b : -1;
+    return b <= PURE_HOST ? (int)b : -1;
 }
 
 /* The code object a call site calls, or ANALYSIS_NONE. */
@@ -327,7 +334,7 @@ static bool builtin_effects(int b, analysis_summary *s)
         break;
     case ZX_BI_args:
         break;
-    default:                         /* len, string, int, float, type, range: pure readers */
+    default:                         /* len, string, int, float, type, range, PURE_HOST: pure readers */
         s->reads_heap = true;
         break;
     }

@@ -10,6 +10,7 @@
 #include "analysis.h"
 #include "arith.h"
 #include "executor.h"
+#include "host.h"
 #include "vm.h"
 
 /*
@@ -289,7 +290,7 @@ static zx_status pmap_sequential(zx_task *t, zx_frame *f, zx_value fn, zx_list *
 static const char *pmap_blocker(zx_task *t, zx_value fn, uint64_t *cost)
 {
     *cost = 0;
-    if (zx_is_type(fn, ZX_O_BUILTIN)) return NULL;
+    if (zx_is_type(fn, ZX_O_BUILTIN)) return zx_host_pmap_blocker(t->run->prog, fn);
     zx_vm *vm = task_vm(t);
     analysis *a = zx_vm_program_analysis(t->run->prog, vm->opts.chunk_size);
     if (!a) return "the analysis ran out of memory";

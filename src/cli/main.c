@@ -1,10 +1,12 @@
 /* main.c — the zexus-jit command line: a client of include/zexus.h and nothing else. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "zexus.h"
 
@@ -32,6 +34,7 @@ static const char usage_text[] =
     "  --topology=SPEC       hwloc synthetic topology, or xml:PATH\n"
     "  --max-depth=N         Zexus call-depth limit (10000)\n"
     "  --max-memory=SIZE     heap limit, e.g. 512M or 2G (unlimited)\n"
+    "  --max-time=SECONDS    stop the run with a runtime error after SECONDS (unlimited)\n"
     "  --no-cache            do not use the compiled-code cache\n"
     "  --stats[=json]        after the run, statistics to stderr: chunks, DAG width,\n"
     "                        critical path, threads, busy time, what ran sequentially and why\n"
@@ -43,11 +46,21 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 runtime error, 2 usage, syntax or unreadable input,\n"
     "130 interrupted.  See docs/cli.md.\n";
 
-static zx_vm *g_running_vm;   /* for the SIGINT handler only */
+static zx_vm *g_running_vm;   /* for the SIGINT and SIGALRM handlers only */
+static volatile sig_atomic_t g_timed_out;   /* --max-time ran out (SIGALRM) */
 
 static void on_sigint(int sig)
 {
     (void)sig;
+    if (g_running_vm) zx_vm_interrupt(g_running_vm);
+}
+
+/* --max-time reuses the interrupt that both tiers poll at every back-edge and call; report()
+ * then words the resulting "interrupted" as the runtime error "time limit exceeded". */
+static void on_alarm(int sig)
+{
+    (void)sig;
+    g_timed_out = 1;
     if (g_running_vm) zx_vm_interrupt(g_running_vm);
 }
 
@@ -105,13 +118,15 @@ typedef struct cli {
     const char *output;          /* compile -o */
     bool dot;                    /* chunks --dot */
     int stats;                   /* 0 none, 1 text, 2 json */
+    double max_time;             /* run --max-time in seconds, 0 = unlimited */
     int nargs;
     char **args;
 } cli;
 
 /* Options that take a value: accepted as --name=value and --name value. */
 static const char *const valued[] = { "--mode", "--workers", "--jit", "--chunk-size", "--pin",
-                                      "--topology", "--max-depth", "--max-memory", "--sched-seed", NULL };
+                                      "--topology", "--max-depth", "--max-memory", "--max-time",
+                                      "--sched-seed", NULL };
 
 static int parse_option(cli *c, const char *name, const char *val)
 {
@@ -155,6 +170,13 @@ static int parse_option(cli *c, const char *name, const char *val)
         o->max_depth = (int)n;
     } else if (strcmp(name, "--max-memory") == 0) {
         if (!parse_size(val, &o->max_memory)) return usage_error("bad --max-memory '%s' (e.g. 512M)", val);
+    } else if (strcmp(name, "--max-time") == 0) {
+        char *end;
+        errno = 0;
+        double v = strtod(val, &end);
+        if (errno || end == val || *end || !isfinite(v) || v <= 0 || v > 1e7)
+            return usage_error("bad --max-time '%s' (seconds, e.g. 10 or 0.5)", val);
+        c->max_time = v;
     } else {
         return usage_error("unknown option '%s'", name);
     }
@@ -227,6 +249,15 @@ static int parse_args(cli *c, int argc, char **argv, bool rest_are_args)
 
 static int report(zx_vm *vm, zx_status st)
 {
+    if (st == ZX_E_INTERRUPTED && g_timed_out) {
+        /* "FILE:LINE:COL: runtime error: interrupted\n  at ..." with the cause put right */
+        static const char what[] = "runtime error: interrupted";
+        const char *msg = zx_vm_last_error(vm);
+        const char *at = strstr(msg, what);
+        if (at) fprintf(stderr, "%.*sruntime error: time limit exceeded%s\n", (int)(at - msg), msg, at + strlen(what));
+        else fprintf(stderr, "runtime error: time limit exceeded\n");
+        return EXIT_RUNTIME;
+    }
     if (st != ZX_OK && st != ZX_E_OUTPUT) {
         const char *msg = zx_vm_last_error(vm);
         fprintf(stderr, "%s\n", msg[0] ? msg : zx_status_str(st));
@@ -251,7 +282,22 @@ static int cmd_run(cli *c)
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_sigint;
         sigaction(SIGINT, &sa, NULL);
+        struct itimerval limit;
+        memset(&limit, 0, sizeof limit);
+        if (c->max_time > 0) {
+            sa.sa_handler = on_alarm;
+            sa.sa_flags = SA_RESTART;   /* output writes carry on; only the poll sees it */
+            sigaction(SIGALRM, &sa, NULL);
+            limit.it_value.tv_sec = (time_t)c->max_time;
+            limit.it_value.tv_usec = (suseconds_t)((c->max_time - floor(c->max_time)) * 1e6);
+            if (limit.it_value.tv_sec == 0 && limit.it_value.tv_usec == 0) limit.it_value.tv_usec = 1;
+            setitimer(ITIMER_REAL, &limit, NULL);
+        }
         st = zx_program_run(prog);
+        if (c->max_time > 0) {
+            memset(&limit, 0, sizeof limit);
+            setitimer(ITIMER_REAL, &limit, NULL);
+        }
         g_running_vm = NULL;
         if (c->stats) {
             char *text;

@@ -334,7 +334,7 @@ static void test_parallel_for(void)
                 memset(&p, 0, sizeof p);
                 memset(hits, 0, n * sizeof *hits);
                 p.hits = hits;
-                p.grain = s ? 0 : grains[g];  /* random mode may coarsen chunks of huge n */
+                p.grain = grains[g];
                 p.workers = workers[w];
                 CHECK(tbbshim_parallel_for(ex, n, grains[g], pf_body, &p, NULL) == TBBSHIM_OK);
                 for (size_t i = 0; i < n; i++)
