@@ -112,7 +112,8 @@ ZX_API void zx_options_init(zx_options *opts);
 
 /* Create a VM.  opts may be NULL for the defaults; it is copied (the topology string too).
  * On success *out owns the VM.  ZX_E_VERSION when opts->struct_size is not this header's
- * sizeof(zx_options) (zx_options_init sets it); ZX_E_ARGUMENT for an option out of range. */
+ * sizeof(zx_options) (zx_options_init sets it); ZX_E_ARGUMENT for an option out of range or
+ * a topology that hwloc cannot read (a named topology is read here, not on first use). */
 ZX_API zx_status zx_vm_create(const zx_options *opts, zx_vm **out);
 /* Destroy a VM, every program still loaded in it and their compiled code.  Every zx_val
  * made from the VM must have been freed before (they live in its heap).  NULL is allowed. */

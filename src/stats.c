@@ -5,6 +5,7 @@
 
 #include "executor.h"
 #include "vm.h"
+#include "../jit/jit.h"
 
 static void json_string(zx_buf *b, const char *s, size_t n)
 {
@@ -124,6 +125,10 @@ zx_status zx_info(const char *topology, char **out)
     zx_buf b;
     zx_buf_init(&b);
     zx_buf_printf(&b, "zexus-jit %s, bytecode format %d\n", ZEXUS_VERSION_STRING, ZEXUS_BYTECODE_VERSION);
+    /* Naming the LLVM version loads the JIT module: info is the one command that should. */
+    const char *llvm = zx_jit_llvm_version(vm);
+    if (llvm) zx_buf_printf(&b, "JIT: LLVM %s\n", llvm);
+    else zx_buf_puts(&b, "JIT: unavailable (libzexus-jit.so could not be loaded)\n");
     char *d = topo_describe(t, zx_vm_worker_count(vm));
     if (d) zx_buf_puts(&b, d);
     free(d);

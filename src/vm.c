@@ -127,6 +127,15 @@ zx_status zx_vm_create(const zx_options *opts, zx_vm **out)
     atomic_init(&vm->interrupt, 0);
     zx_buf_init(&vm->stats.notes);
     pthread_mutex_init(&vm->stats.lock, NULL);
+    /* A topology named by the caller is read now, so that a bad one is an error here and not
+     * silently ignored by a run that happens never to need the workers. */
+    if (o.topology) {
+        char err[256];
+        if (!zx_vm_topology(vm, err, sizeof err)) {
+            zx_vm_destroy(vm);
+            return ZX_E_ARGUMENT;
+        }
+    }
     *out = vm;
     return ZX_OK;
 }

@@ -11,6 +11,7 @@
 #include "zexus.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
+enum { HELP_SHOWN = -1 };   /* parse_args met --help: print the usage, exit 0 */
 
 static const char usage_text[] =
     "usage: zexus-jit run [options] FILE [ARGS...]   run a .zx, .zxa or .zxbc program\n"
@@ -42,6 +43,8 @@ static const char usage_text[] =
     "  --dot                 chunks: one Graphviz digraph instead of the listing\n"
     "  --dump-ir             print the LLVM IR of compiled code (before and after\n"
     "                        optimisation) to stderr\n"
+    "  --perf                name JIT-compiled code for perf and gdb: /tmp/perf-PID.map\n"
+    "                        and a jitdump (see docs/profiling.md)\n"
     "\n"
     "Exit status: 0 success, 1 runtime error, 2 usage, syntax or unreadable input,\n"
     "130 interrupted.  See docs/cli.md.\n";
@@ -195,6 +198,7 @@ static int parse_args(cli *c, int argc, char **argv, bool rest_are_args)
                 return 0;
             }
         }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return HELP_SHOWN;
         if (strcmp(a, "-o") == 0) {
             if (i + 1 >= argc) return usage_error("%s needs a file name", a);
             c->output = argv[++i];
@@ -218,6 +222,10 @@ static int parse_args(cli *c, int argc, char **argv, bool rest_are_args)
         }
         if (strcmp(a, "--dump-ir") == 0) {
             c->opts.dump_ir = 1;
+            continue;
+        }
+        if (strcmp(a, "--perf") == 0) {
+            c->opts.perf = 1;
             continue;
         }
         if (a[0] == '-' && a[1] == '-' ) {
@@ -247,6 +255,17 @@ static int parse_args(cli *c, int argc, char **argv, bool rest_are_args)
     return 0;
 }
 
+/* zx_vm_create refused the options: the one option it checks against the machine is the
+ * topology (every other value was range-checked while parsing). */
+static int create_failed(const cli *c, zx_status st)
+{
+    if (st == ZX_E_ARGUMENT && c->opts.topology)
+        return usage_error("bad --topology '%s' (an hwloc synthetic description, or xml:PATH)",
+                           c->opts.topology);
+    fprintf(stderr, "zexus-jit: cannot create the VM: %s\n", zx_status_str(st));
+    return exit_code(st);
+}
+
 static int report(zx_vm *vm, zx_status st)
 {
     if (st == ZX_E_INTERRUPTED && g_timed_out) {
@@ -269,10 +288,7 @@ static int cmd_run(cli *c)
 {
     zx_vm *vm;
     zx_status st = zx_vm_create(&c->opts, &vm);
-    if (st != ZX_OK) {
-        fprintf(stderr, "zexus-jit: cannot create the VM: %s\n", zx_status_str(st));
-        return exit_code(st);
-    }
+    if (st != ZX_OK) return create_failed(c, st);
     zx_vm_set_args(vm, c->nargs, (const char *const *)c->args);
     zx_program *prog;
     st = zx_program_load_file(vm, c->file, &prog);
@@ -317,7 +333,7 @@ static int cmd_compile(cli *c)
     if (!c->output) return usage_error("%s", "compile needs -o OUT.zxbc");
     zx_vm *vm;
     zx_status st = zx_vm_create(&c->opts, &vm);
-    if (st != ZX_OK) return exit_code(st);
+    if (st != ZX_OK) return create_failed(c, st);
     zx_program *prog;
     st = zx_program_load_file(vm, c->file, &prog);
     if (st == ZX_OK) {
@@ -346,7 +362,7 @@ static int cmd_disasm(cli *c)
 {
     zx_vm *vm;
     zx_status st = zx_vm_create(&c->opts, &vm);
-    if (st != ZX_OK) return exit_code(st);
+    if (st != ZX_OK) return create_failed(c, st);
     zx_program *prog;
     st = zx_program_load_file(vm, c->file, &prog);
     if (st == ZX_OK) {
@@ -366,7 +382,7 @@ static int cmd_chunks(cli *c)
 {
     zx_vm *vm;
     zx_status st = zx_vm_create(&c->opts, &vm);
-    if (st != ZX_OK) return exit_code(st);
+    if (st != ZX_OK) return create_failed(c, st);
     zx_program *prog;
     st = zx_program_load_file(vm, c->file, &prog);
     if (st == ZX_OK) {
@@ -424,6 +440,10 @@ int main(int argc, char **argv)
         for (int i = 2; i < argc; i++) {
             const char *a = argv[i];
             const char *val = strchr(a, '=');
+            if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+                fputs(usage_text, stdout);
+                return 0;
+            }
             if (strncmp(a, "--topology", 10) == 0 && (a[10] == '=' || a[10] == 0)) {
                 if (!val && i + 1 < argc) val = argv[++i] - 1;
                 if (!val) return usage_error("%s needs a value", "--topology");
@@ -438,10 +458,14 @@ int main(int argc, char **argv)
     if (!is_run && strcmp(sub, "compile") != 0 && strcmp(sub, "disasm") != 0 && strcmp(sub, "chunks") != 0)
         return usage_error("unknown command '%s'", sub);
     int rc = parse_args(&c, argc - 2, argv + 2, is_run);
+    if (rc == HELP_SHOWN) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
     if (rc) return rc;
     if (c.dot && strcmp(sub, "chunks") != 0) return usage_error("%s", "--dot is only for chunks");
-    if (is_run) return cmd_run(&c);
     if (c.output && strcmp(sub, "compile") != 0) return usage_error("%s", "-o is only for compile");
+    if (is_run) return cmd_run(&c);
     if (strcmp(sub, "chunks") == 0) return cmd_chunks(&c);
     if (strcmp(sub, "compile") == 0) return cmd_compile(&c);
     return cmd_disasm(&c);

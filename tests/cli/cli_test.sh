@@ -76,6 +76,14 @@ printf 'this is not assembly\n' > bad.zxa
 "$bin" compile prog.zx > out.txt 2> err.txt; check compile_no_o 2 $? 'compile needs -o' err.txt
 "$bin" run --max-depth 50 prog.zx > out.txt 2> err.txt; check spaced_value 0 $?
 "$bin" --help > out.txt 2> err.txt; check help 0 $? '^usage: zexus-jit run' out.txt
+"$bin" run --help > out.txt 2> err.txt; check run_help 0 $? '^usage: zexus-jit run' out.txt
+"$bin" info --help > out.txt 2> err.txt; check info_help 0 $? '^usage: zexus-jit run' out.txt
+"$bin" run -o x.zxbc prog.zx > out.txt 2> err.txt; check run_o 2 $? '-o is only for compile' err.txt
+[[ ! -e x.zxbc ]] || { echo "FAIL run_o wrote x.zxbc"; fails=$((fails + 1)); }
+# a topology that hwloc cannot read is a usage error even where the run never needs workers
+"$bin" run --mode=seq --topology=bogus prog.zx > out.txt 2> err.txt; check bad_topology 2 $? "bad --topology 'bogus'" err.txt
+[[ ! -s out.txt ]] || { echo "FAIL bad_topology ran the program"; fails=$((fails + 1)); }
+"$bin" info > out.txt 2> err.txt; check info 0 $? '^JIT: LLVM 19\.' out.txt
 "$bin" --version > out.txt 2> err.txt; check version 0 $? '^zexus-jit [0-9]+\.[0-9]+\.[0-9]+' out.txt
 
 # --max-depth: a fixed Zexus call depth, the same message whatever the limit
