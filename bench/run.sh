@@ -255,13 +255,14 @@ for spec in "${benches[@]}"; do
     [[ -n $cpython_bin ]] && row "$bench" CPython python3 - "$class" -- "$cpython_bin" "$here/py/$prog.py" "${av[@]}"
 done
 
-# ---- JIT compile latency: ZEXUS_JIT_LOG=1 names every compiled code object and its time ----
+# ---- JIT compile latency: ZEXUS_JIT_LOG=1 names every compiled code object and its time
+# (--no-cache: a cached module would be loaded, not compiled) ----
 compile_log=$work/compile.log
 : > "$compile_log"
 for prog in arith matmul floats fib pmap manychunks forkjoin; do
     [[ -f $here/$prog.zx ]] || continue
     for o in -O0 -O2; do
-        ZEXUS_JIT_LOG=1 "$zx" run --jit=always --mode=seq $o "$here/$prog.zx" 2>&1 >/dev/null |
+        ZEXUS_JIT_LOG=1 "$zx" run --jit=always --no-cache --mode=seq $o "$here/$prog.zx" 2>&1 >/dev/null |
             sed -n "s/^jit: compiled [^ ]*:\([^ ]*\) (line [0-9]*) at \(-O[0-3]\): \([0-9.]*\) ms.*/$prog \1 \2 \3/p" \
             >> "$compile_log" || true
     done

@@ -23,14 +23,17 @@ extern "C" {
  *  - Threading: a zx_vm and everything created from it is used by one host thread at a time
  *    (the VM runs its own worker threads internally).  Distinct VMs may be used from distinct
  *    threads with no locking, and their runs proceed at the same time (nothing in the library
- *    serialises them).  zx_vm_interrupt is the one call that is safe from any thread at any
- *    time; host functions, which may run on worker threads, use values as zx_host_fn says.
+ *    serialises them).  zx_vm_interrupt and zx_program_snapshot are the calls that are safe
+ *    from any thread at any time (a program must not be destroyed meanwhile); host functions,
+ *    which may run on worker threads, use values as zx_host_fn says.
  *  - Reentrancy: while a run or call of a VM is in progress (inside a host function or the
- *    output callback), the only calls allowed on that VM are zx_vm_interrupt and the zx_val_*
+ *    output callback), the only calls allowed on that VM are zx_vm_interrupt,
+ *    zx_program_snapshot (of `shared` globals, also from any other thread) and the zx_val_*
  *    functions; zx_program_run, zx_program_call, the global accessors, loading and
  *    registering return ZX_E_ARGUMENT, and destroying is undefined.
  *  - Memory: everything, the Zexus heap included, comes from the C library's malloc, realloc
- *    and free.  There is no allocator option because Zexus objects are freed by whichever
+ *    and free, except the blocks that hold a run's global variables, which hwloc maps bound
+ *    to NUMA nodes on a machine with several (docs/parallel.md, "Shared state").  There is no allocator option because Zexus objects are freed by whichever
  *    worker thread drops the last reference, long after and far from where they were made, so
  *    an allocator would have to be thread-safe and free-from-any-thread, which is exactly
  *    malloc's contract; to change it, interpose malloc for the process (jemalloc, mimalloc).
@@ -81,8 +84,8 @@ typedef enum zx_jit { ZX_JIT_AUTO = 0, ZX_JIT_OFF = 1, ZX_JIT_ALWAYS = 2, ZX_JIT
 
 /* Output callback: receives program output, in program order, never concurrently (calls
  * are serialised), possibly from a worker thread (the one that finishes the work before it
- * in program order), always before the zx_program_run or zx_program_call that produced it
- * returns.  `data` is borrowed for the duration of the call and not NUL-terminated.  The
+ * in program order, or the one running the earliest top-level chunk not yet finished, which
+ * streams), always before the zx_program_run or zx_program_call that produced it returns.  `data` is borrowed for the duration of the call and not NUL-terminated.  The
  * callback must not call into the VM (see "Reentrancy").  Return 0 on success; non-zero
  * stops the program with ZX_E_OUTPUT (a closed pipe, say). */
 typedef int (*zx_output_fn)(void *userdata, const char *data, size_t len);
@@ -98,7 +101,8 @@ typedef struct zx_options {
     const char *topology;    /* NULL: the machine; else an hwloc synthetic spec or "xml:PATH" */
     int max_depth;           /* Zexus call-depth limit, default 10000 */
     size_t max_memory;       /* bytes of Zexus heap, 0 = unlimited */
-    int use_cache;           /* 1: use the compiled-code cache (default) */
+    int use_cache;           /* 1: use the JIT's compiled-code cache, $XDG_CACHE_HOME/zexus-jit
+                                (default); 0: neither read nor write it */
     int perf;                /* 1: write perf map and jitdump for JIT code */
     uint64_t sched_seed;     /* non-zero: seeded random scheduling (tests) */
     zx_output_fn output;     /* NULL: write to stdout */
@@ -264,6 +268,25 @@ ZX_API zx_status zx_program_call(zx_program *prog, const char *name, const zx_va
 ZX_API zx_status zx_program_get_global(zx_program *prog, const char *name, zx_val **out);
 ZX_API zx_status zx_program_set_global(zx_program *prog, const char *name, const zx_val *value);
 
+/* Read n globals at once, as one consistent cut: out[i] is a new handle to the value of global
+ * names[i], or NULL when the run has not assigned it (yet).  No update of a `shared` global
+ * is ever seen half done, and the updates of one piece of parallel work (one block of
+ * parallel_map elements), or of one zx_program_set_globals, are seen all or not at all.
+ * The one call besides zx_vm_interrupt that is safe from any thread at any time: while a run
+ * or call of the VM is in progress (on another thread, or from a host function) it reads
+ * `shared` globals only, which is how a monitoring thread watches a running program's
+ * counters; the lists and maps they hold may still be changing.  It never sets
+ * zx_vm_last_error.  ZX_E_NOT_FOUND when the program has not run or a name is not one of its
+ * globals; ZX_E_ARGUMENT for bad arguments, or a global that is not `shared` while the VM
+ * runs; ZX_E_MEMORY.  On failure out is untouched. */
+ZX_API zx_status zx_program_snapshot(zx_program *prog, const char *const *names, size_t n, zx_val **out);
+/* Assign n globals at once (names[i] takes values[i]'s value; the caller keeps its handles),
+ * as one step for zx_program_snapshot; a name given twice takes the later value.  Every
+ * name is checked first: ZX_E_NOT_FOUND (the program has not run, or no such global) or
+ * ZX_E_ARGUMENT (a `const` global, a value of another VM, a run in progress) assigns none. */
+ZX_API zx_status zx_program_set_globals(zx_program *prog, const char *const *names, const zx_val *const *values,
+                                        size_t n);
+
 /* ---------- host functions ---------- */
 
 /* A C function callable from Zexus.  argv holds argc borrowed handles, valid during the
@@ -317,7 +340,7 @@ ZX_API zx_status zx_program_chunks(zx_program *prog, int chunk_size, int dot, ch
 /* Statistics of the VM's last run: threads used, the top-level chunk DAG (chunks, width,
  * critical path, parallelism), parallel_map and fork decisions with the reason for each one
  * that ran sequentially, per-worker busy time, speedup estimate and efficiency, worker
- * placement on the topology, and JIT figures.  json = 0: text; 1: one JSON object.  *out is
+ * placement on the topology, the NUMA partitions of the globals, and JIT figures.  json = 0: text; 1: one JSON object.  *out is
  * malloc'ed, NUL-terminated, owned by the caller (free()). */
 ZX_API zx_status zx_vm_stats(zx_vm *vm, int json, char **out);
 

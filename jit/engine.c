@@ -1,9 +1,12 @@
 /* engine.c — the LLJIT session of one VM: modules, pass pipelines, resource trackers, perf. */
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
@@ -11,6 +14,7 @@
 #include <llvm-c/ErrorHandling.h>
 #include <llvm-c/ExecutionEngine.h>
 #include <llvm-c/LLJIT.h>
+#include <llvm-c/Object.h>
 #include <llvm-c/Orc.h>
 #include <llvm-c/OrcEE.h>
 #include <llvm-c/Support.h>
@@ -18,6 +22,7 @@
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
+#include "cache.h"
 #include "jit.h"
 #include "lower.h"
 
@@ -30,11 +35,17 @@ struct zx_jit_engine {
     LLVMTargetMachineRef tm;      /* for the optimisation pipeline */
     zx_jit_config cfg;
     uint64_t next_module;
+    zx_cache *cache;              /* compiled-code cache (jit/cache.h), NULL when off */
+    uint8_t cache_key[ZX_CACHE_KEY_LEN];   /* the engine's part of every cache key */
+    uint32_t next_program;
 };
 
 /* What the JIT keeps per program (zx_program.jit): its code lives under one tracker. */
 typedef struct program_code {
     LLVMOrcResourceTrackerRef rt;
+    uint32_t serial;              /* 1 for the engine's first program, 2 for the next ... */
+    int keyed;                    /* cache_key is computed */
+    uint8_t cache_key[ZX_CACHE_KEY_LEN];   /* the program's part of cache keys: its bytecode */
 } program_code;
 
 /*
@@ -153,6 +164,14 @@ static zx_jit_engine *engine_create(const zx_jit_config *cfg, char *err, size_t 
         goto fail;
     }
     LLVMOrcJITDylibAddGenerator(e->jd, gen);
+    if (cfg->cache_dir) {
+        e->cache = zx_cache_open(cfg->cache_dir, cfg->cache_stats);
+        char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
+        zx_cache_engine_key(e->cache_key, LLVM_VERSION_STRING, LLVMOrcLLJITGetTripleString(e->jit), cpu, features,
+                            ol, cfg->helpers, cfg->nhelpers);
+        LLVMDisposeMessage(cpu);
+        LLVMDisposeMessage(features);
+    }
     return e;
 fail:
     engine_destroy(e);
@@ -167,6 +186,7 @@ static void engine_destroy(zx_jit_engine *e)
         if (le) LLVMConsumeError(le);
     }
     if (e->tm) LLVMDisposeTargetMachine(e->tm);
+    zx_cache_close(e->cache);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }
@@ -183,13 +203,15 @@ static double now_ms(void)
  * LLVM's module-level default pipelines mostly cost time; -O1/-O2 run a function pipeline
  * that does what our IR needs (allocas to SSA, constant tags folded, redundant loads and
  * branches removed, loop-invariant code hoisted).  -O3 is LLVM's own default<O3>.
- * ZEXUS_JIT_PASSES overrides (for experiments).
+ * ZEXUS_JIT_PASSES overrides (for experiments).  A bare "instcombine" in a textual pipeline
+ * checks that one iteration reached a fixpoint and is a fatal error (the process exits) when
+ * it did not, which some of our IR provokes; LLVM's own pipelines turn that check off too.
  */
 static const char *const pipelines[4] = {
     NULL,
-    "function(sroa,early-cse,simplifycfg,instcombine,simplifycfg)",
-    "function(sroa,early-cse<memssa>,simplifycfg,instcombine,correlated-propagation,"
-    "simplifycfg,loop-mssa(licm),gvn,sccp,instcombine,jump-threading,dse,adce,simplifycfg)",
+    "function(sroa,early-cse,simplifycfg,instcombine<no-verify-fixpoint>,simplifycfg)",
+    "function(sroa,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,correlated-propagation,"
+    "simplifycfg,loop-mssa(licm),gvn,sccp,instcombine<no-verify-fixpoint>,jump-threading,dse,adce,simplifycfg)",
     "default<O3>",
 };
 
@@ -205,22 +227,121 @@ static void dump_module(LLVMModuleRef m, zx_program *prog, zx_code **codes, char
     LLVMDisposeMessage(text);
 }
 
-static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, size_t n, zx_jit_code_stats *stats,
-                         char *err, size_t errsz)
+/* k: c's index in the preorder walk from `at` (`zexus-jit disasm` order: the top level is 0). */
+static bool code_index(const zx_code *at, const zx_code *c, uint32_t *k)
 {
-    zx_status st = ZX_E_UNSUPPORTED;
-    char what[256];
-    char **fnames = calloc(n ? n : 1, sizeof *fnames);
-    zx_jit_code_stats *local_stats = stats ? NULL : calloc(n ? n : 1, sizeof *local_stats);
-    if (!stats) stats = local_stats;
-    if (!fnames || !stats) {
-        free(fnames);
-        free(local_stats);
-        snprintf(err, errsz, "out of memory");
-        return ZX_E_MEMORY;
+    if (at == c) return true;
+    for (uint32_t i = 0; i < at->nchildren; i++) {
+        ++*k;
+        if (code_index(at->children[i], c, k)) return true;
     }
-    pthread_mutex_lock(&e->lock);
-    uint64_t id = ++e->next_module;
+    return false;
+}
+
+/*
+ * The name of a code object's native function, which perf (jitdump and /tmp/perf-PID.map) and
+ * gdb show: "zx:FILE:WHAT:line N:code K", WHAT being "top level", "action NAME", "lambda" or
+ * "fork block", N the line it is defined on and K its index in the program.  One JITDylib
+ * holds every program of the engine, so from the second program on ":program P" keeps names
+ * of programs with the same file apart.  Control characters in a path become '?' (a perf map
+ * line ends at a newline); a path longer than 200 bytes keeps its last 200.
+ */
+static char *native_name(const zx_program *prog, const zx_code *c, uint32_t serial)
+{
+    const char *file = prog->source_name;
+    size_t flen = strlen(file);
+    if (flen > 200) file += flen - 200;
+    char what[160];
+    switch (c->kind) {
+    case ZX_CODE_MAIN: snprintf(what, sizeof what, "top level"); break;
+    case ZX_CODE_ACTION: snprintf(what, sizeof what, "action %.100s", c->name); break;
+    case ZX_CODE_LAMBDA: snprintf(what, sizeof what, "lambda"); break;
+    case ZX_CODE_FORK: snprintf(what, sizeof what, "fork block"); break;
+    default: snprintf(what, sizeof what, "code object %.100s", c->name); break;
+    }
+    uint32_t k = 0;
+    if (!code_index(prog->main, c, &k)) k = UINT32_MAX;
+    char name[512], program[32] = "";
+    if (serial > 1) snprintf(program, sizeof program, ":program %u", serial);
+    snprintf(name, sizeof name, "zx:%s:%s:line %u:code %u%s", file, what, c->pos.line, k, program);
+    for (char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+    return strdup(name);
+}
+
+/*
+ * perf's map of JIT code, /tmp/perf-PID.map: one "START SIZE NAME" line (hex, no 0x) per
+ * native function.  The first engine of the process that profiles truncates what an earlier
+ * process with the same pid left; after that every VM of the process appends, one write()
+ * per line so that lines never interleave.
+ */
+static pthread_once_t perf_map_once = PTHREAD_ONCE_INIT;
+
+static void perf_map_path(char *path, size_t n)
+{
+    snprintf(path, n, "/tmp/perf-%ld.map", (long)getpid());
+}
+
+static void perf_map_truncate(void)
+{
+    char path[64];
+    perf_map_path(path, sizeof path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) close(fd);
+}
+
+static void perf_map_write(char **fnames, void **addrs, const uint64_t *sizes, size_t n)
+{
+    pthread_once(&perf_map_once, perf_map_truncate);
+    char path[64];
+    perf_map_path(path, sizeof path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return;   /* profiling is best effort: the run goes on without the map */
+    for (size_t i = 0; i < n; i++) {
+        char line[600];
+        int len = snprintf(line, sizeof line, "%llx %llx %s\n", (unsigned long long)(uintptr_t)addrs[i],
+                           (unsigned long long)sizes[i], fnames[i]);
+        if (len > 0 && (size_t)len < sizeof line && write(fd, line, (size_t)len) != len) break;
+    }
+    close(fd);
+}
+
+/* The size of each fnames[i] in the object file obj (0 if not found): what the map needs and
+ * the JIT's lookup does not give. */
+static void symbol_sizes(LLVMMemoryBufferRef obj, char **fnames, uint64_t *sizes, size_t n)
+{
+    char *msg = NULL;
+    LLVMBinaryRef bin = LLVMCreateBinary(obj, NULL, &msg);
+    LLVMDisposeMessage(msg);
+    if (!bin) return;
+    LLVMSymbolIteratorRef si = LLVMObjectFileCopySymbolIterator(bin);
+    for (; si && !LLVMObjectFileIsSymbolIteratorAtEnd(bin, si); LLVMMoveToNextSymbol(si)) {
+        const char *name = LLVMGetSymbolName(si);
+        for (size_t i = 0; name && i < n; i++)
+            if (strcmp(name, fnames[i]) == 0) sizes[i] = LLVMGetSymbolSize(si);
+    }
+    if (si) LLVMDisposeSymbolIterator(si);
+    LLVMDisposeBinary(bin);
+}
+
+/* The pass pipeline of the engine's level (NULL at -O0); ZEXUS_JIT_PASSES replaces it. */
+static const char *pipeline(const zx_jit_engine *e)
+{
+    if (e->cfg.opt_level == 0) return NULL;
+    const char *passes = getenv("ZEXUS_JIT_PASSES");
+    return passes && passes[0] ? passes : pipelines[e->cfg.opt_level];
+}
+
+#define WHAT_SIZE 256
+
+/* Lower codes[0..n) as one module with functions fnames, optimise it and generate its object
+ * file.  times[0], times[1]: when lowering and optimisation ended.  what: the caller's buffer
+ * for the fatal-error handler's label (it stays set while the object is linked).  NULL on
+ * failure (err). */
+static LLVMMemoryBufferRef build_object(zx_jit_engine *e, zx_program *prog, zx_code **codes, char **fnames,
+                                        size_t n, uint64_t id, zx_jit_code_stats *stats, double times[2],
+                                        char what[WHAT_SIZE], char *err, size_t errsz)
+{
     LLVMContextRef cx = LLVMContextCreate();
     char modname[64];
     snprintf(modname, sizeof modname, "zexus.%llu", (unsigned long long)id);
@@ -228,31 +349,22 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
     LLVMSetSourceFileName(m, prog->source_name, strlen(prog->source_name));
     LLVMSetDataLayout(m, LLVMOrcLLJITGetDataLayoutStr(e->jit));
     LLVMSetTarget(m, LLVMOrcLLJITGetTripleString(e->jit));
-    double t0 = now_ms();
 
     for (size_t i = 0; i < n; i++) {
-        char name[160];
-        char clean[96];
-        size_t k = 0;
-        for (const char *p = codes[i]->name; *p && k + 1 < sizeof clean; p++)
-            clean[k++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ? *p : '_');
-        clean[k] = '\0';
-        snprintf(name, sizeof name, "zx%llu.%zu.%s", (unsigned long long)id, i, clean);
-        fnames[i] = strdup(name);
-        snprintf(what, sizeof what, "%s:%s (line %u)", prog->source_name, codes[i]->name, codes[i]->pos.line);
+        snprintf(what, WHAT_SIZE, "%s:%s (line %u)", prog->source_name, codes[i]->name, codes[i]->pos.line);
         compiling_what = what;
         double c0 = now_ms();
-        if (!fnames[i] || !zx_lower_code(m, prog, codes[i], fnames[i], &stats[i], err, errsz)) {
+        if (!zx_lower_code(m, prog, codes[i], fnames[i], codes, n, &stats[i], err, errsz)) {
             char tmp[512];
             snprintf(tmp, sizeof tmp, "%s", err);
             snprintf(err, errsz, "cannot compile %s: %s", what, tmp);
             LLVMDisposeModule(m);
             LLVMContextDispose(cx);
-            goto out;
+            return NULL;
         }
         stats[i].compile_ms = now_ms() - c0;
     }
-    snprintf(what, sizeof what, "%s (%zu code objects)", prog->source_name, n);
+    snprintf(what, WHAT_SIZE, "%s (%zu code objects)", prog->source_name, n);
     compiling_what = what;
     char *vmsg = NULL;
     if (LLVMVerifyModule(m, LLVMReturnStatusAction, &vmsg)) {
@@ -261,14 +373,13 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
         LLVMDisposeMessage(vmsg);
         LLVMDisposeModule(m);
         LLVMContextDispose(cx);
-        goto out;
+        return NULL;
     }
     LLVMDisposeMessage(vmsg);
     if (e->cfg.dump_ir) dump_module(m, prog, codes, fnames, n, "before");
-    double t_lowered = now_ms();
-    if (e->cfg.opt_level > 0) {
-        const char *passes = getenv("ZEXUS_JIT_PASSES");
-        if (!passes || !passes[0]) passes = pipelines[e->cfg.opt_level];
+    times[0] = now_ms();
+    const char *passes = pipeline(e);
+    if (passes) {
         LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
         LLVMErrorRef le = LLVMRunPasses(m, passes, e->tm, po);
         LLVMDisposePassBuilderOptions(po);
@@ -276,24 +387,12 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
             take_error(le, "optimisation failed", err, errsz);
             LLVMDisposeModule(m);
             LLVMContextDispose(cx);
-            goto out;
+            return NULL;
         }
     }
     if (e->cfg.dump_ir) dump_module(m, prog, codes, fnames, n, "after");
-    double t_optimised = now_ms();
+    times[1] = now_ms();
 
-    program_code *pc = prog->jit;
-    if (!pc) {
-        pc = calloc(1, sizeof *pc);
-        if (!pc) {
-            LLVMDisposeModule(m);
-            LLVMContextDispose(cx);
-            snprintf(err, errsz, "out of memory");
-            goto out;
-        }
-        pc->rt = LLVMOrcJITDylibCreateResourceTracker(e->jd);
-        prog->jit = pc;
-    }
     /* Code generation with our own target machine (kept for the engine's life: creating one
      * per module costs milliseconds), then the object goes to the JIT under the program's
      * tracker. */
@@ -305,29 +404,191 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
     if (bad) {
         snprintf(err, errsz, "code generation failed for %s: %s", what, emsg ? emsg : "?");
         LLVMDisposeMessage(emsg);
-        goto out;
+        return NULL;
     }
-    LLVMErrorRef le = LLVMOrcLLJITAddObjectFileWithRT(e->jit, pc->rt, obj);
+    return obj;
+}
+
+/*
+ * The object goes to the JIT under a tracker of its own first, and to the program's tracker
+ * once every function is found: when linking fails, removing that tracker takes the object's
+ * symbols out again, so the module can be compiled anew under the same names (a cached object
+ * that LLVM rejects).  Takes obj.  addrs[i]: fnames[i]'s code.
+ */
+static int add_object(zx_jit_engine *e, program_code *pc, LLVMMemoryBufferRef obj, char **fnames, size_t n,
+                      void **addrs, char *err, size_t errsz)
+{
+    LLVMOrcResourceTrackerRef rt = LLVMOrcJITDylibCreateResourceTracker(e->jd);
+    LLVMErrorRef le = LLVMOrcLLJITAddObjectFileWithRT(e->jit, rt, obj);
     if (le) {
         take_error(le, "cannot add the compiled object", err, errsz);
-        goto out;
+        goto fail;
     }
-    void **addrs = calloc(n ? n : 1, sizeof *addrs);
-    for (size_t i = 0; addrs && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         LLVMOrcExecutorAddress a = 0;
         le = LLVMOrcLLJITLookup(e->jit, &a, fnames[i]);
         if (le) {
             take_error(le, "cannot look up compiled code", err, errsz);
-            free(addrs);
-            goto out;
+            goto fail;
         }
         addrs[i] = (void *)(uintptr_t)a;
     }
-    if (!addrs) goto out;
+    LLVMOrcResourceTrackerTransferTo(rt, pc->rt);
+    LLVMOrcReleaseResourceTracker(rt);
+    return 1;
+fail:
+    le = LLVMOrcResourceTrackerRemove(rt);
+    if (le) LLVMConsumeError(le);
+    LLVMOrcReleaseResourceTracker(rt);
+    return 0;
+}
+
+/* The cache key of the module of codes[0..n) with functions fnames.  The names are a part:
+ * they are what makes symbols unique in the JITDylib (native_name), and a cached object
+ * defines exactly the names it was compiled with. */
+static void module_key(zx_jit_engine *e, program_code *pc, zx_program *prog, zx_code **codes, char **fnames,
+                       size_t n, uint8_t key[ZX_CACHE_KEY_LEN])
+{
+    if (!pc->keyed) {
+        zx_cache_program_key(pc->cache_key, prog);
+        pc->keyed = 1;
+    }
+    uint32_t *index = calloc(n ? n : 1, sizeof *index);
+    for (size_t i = 0; index && i < n; i++)
+        if (!code_index(prog->main, codes[i], &index[i])) index[i] = UINT32_MAX;
+    zx_cache_module_key(key, e->cache_key, pipeline(e), pc->cache_key, index, (const char *const *)fnames,
+                        index ? n : 0);
+    free(index);
+}
+
+/* A cache hit: the object, with each code object's statistics.  NULL on a miss. */
+static LLVMMemoryBufferRef cached_object(zx_jit_engine *e, const uint8_t key[ZX_CACHE_KEY_LEN], char **fnames,
+                                         size_t n, zx_jit_code_stats *stats)
+{
+    zx_cache_entry ce;
+    if (!zx_cache_load(e->cache, key, n, &ce)) return NULL;
+    LLVMMemoryBufferRef obj = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ce.names[i], fnames[i]) != 0) goto out;   /* the key covers names: damage */
+    obj = LLVMCreateMemoryBufferWithMemoryRangeCopy(ce.obj, ce.objsize, "zexus-jit cache");
+    for (size_t i = 0; obj && i < n; i++) {
+        stats[i].entries = ce.entries[i];
+        stats[i].helper_ops = ce.helper_ops[i];
+        stats[i].cached = 1;
+    }
+out:
+    if (!obj) zx_cache_reject(e->cache, key);
+    zx_cache_entry_free(&ce);
+    return obj;
+}
+
+/* Store the object file (obj, size) of a module that was just compiled and linked. */
+static void cache_object(zx_jit_engine *e, const uint8_t key[ZX_CACHE_KEY_LEN], char **fnames, size_t n,
+                         const zx_jit_code_stats *stats, void *obj, size_t size)
+{
+    zx_cache_entry ce;
+    memset(&ce, 0, sizeof ce);
+    ce.n = n;
+    ce.names = fnames;
+    ce.entries = calloc(n ? n : 1, sizeof *ce.entries);
+    ce.helper_ops = calloc(n ? n : 1, sizeof *ce.helper_ops);
+    if (ce.entries && ce.helper_ops) {
+        for (size_t i = 0; i < n; i++) {
+            ce.entries[i] = stats[i].entries;
+            ce.helper_ops[i] = stats[i].helper_ops;
+        }
+        ce.obj = obj;
+        ce.objsize = size;
+        zx_cache_store(e->cache, key, &ce);
+    }
+    free(ce.entries);
+    free(ce.helper_ops);
+}
+
+static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, size_t n, zx_jit_code_stats *stats,
+                         char *err, size_t errsz)
+{
+    zx_status st = ZX_E_UNSUPPORTED;
+    char what[WHAT_SIZE];
+    char **fnames = calloc(n ? n : 1, sizeof *fnames);
+    zx_jit_code_stats *local_stats = stats ? NULL : calloc(n ? n : 1, sizeof *local_stats);
+    if (!stats) stats = local_stats;
+    if (!fnames || !stats) {
+        free(fnames);
+        free(local_stats);
+        snprintf(err, errsz, "out of memory");
+        return ZX_E_MEMORY;
+    }
+    pthread_mutex_lock(&e->lock);
+    uint64_t *sizes = NULL;
+    void *copy = NULL;            /* the new object, to be cached once it links */
+    size_t copysz = 0;
+    program_code *pc = prog->jit;
+    if (!pc) {
+        pc = calloc(1, sizeof *pc);
+        if (!pc) {
+            snprintf(err, errsz, "out of memory");
+            goto out;
+        }
+        pc->rt = LLVMOrcJITDylibCreateResourceTracker(e->jd);
+        pc->serial = ++e->next_program;
+        prog->jit = pc;
+    }
+    uint64_t id = ++e->next_module;
+    for (size_t i = 0; i < n; i++) {
+        fnames[i] = native_name(prog, codes[i], pc->serial);
+        if (!fnames[i]) {
+            snprintf(err, errsz, "out of memory");
+            goto out;
+        }
+    }
+    double t0 = now_ms(), times[2] = { 0, 0 };
+    uint8_t key[ZX_CACHE_KEY_LEN];
+    if (e->cache) module_key(e, pc, prog, codes, fnames, n, key);
+    /* --dump-ir asks to see the IR: it always compiles (and refreshes the entry) */
+    LLVMMemoryBufferRef obj = e->cache && !e->cfg.dump_ir ? cached_object(e, key, fnames, n, stats) : NULL;
+    int cached = obj != NULL;
+    if (!cached) {
+        obj = build_object(e, prog, codes, fnames, n, id, stats, times, what, err, errsz);
+        if (!obj) goto out;
+    }
+    if (e->cfg.perf) {
+        /* read before the JIT takes the object */
+        sizes = calloc(n ? n : 1, sizeof *sizes);
+        if (sizes) symbol_sizes(obj, fnames, sizes, n);
+    }
+    void **addrs = calloc(n ? n : 1, sizeof *addrs);
+    if (!addrs) {
+        LLVMDisposeMemoryBuffer(obj);
+        snprintf(err, errsz, "out of memory");
+        goto out;
+    }
+    if (e->cache && !cached && (copy = malloc(copysz = LLVMGetBufferSize(obj))))
+        memcpy(copy, LLVMGetBufferStart(obj), copysz);
+    if (!add_object(e, pc, obj, fnames, n, addrs, err, errsz)) {
+        if (!cached) {
+            free(addrs);
+            goto out;
+        }
+        /* a cached object LLVM rejects: count it as damage and compile the module after all */
+        zx_cache_reject(e->cache, key);
+        for (size_t i = 0; i < n; i++) stats[i].cached = 0;
+        cached = 0;
+        obj = build_object(e, prog, codes, fnames, n, id, stats, times, what, err, errsz);
+        if (!obj || !add_object(e, pc, obj, fnames, n, addrs, err, errsz)) {
+            free(addrs);
+            goto out;
+        }
+    }
+    if (sizes) perf_map_write(fnames, addrs, sizes, n);
+    if (copy) cache_object(e, key, fnames, n, stats, copy, copysz);
     double t_done = now_ms();
-    if (e->cfg.log)
+    if (e->cfg.log && cached)
+        fprintf(stderr, "jit: module %llu (%zu code objects): from the cache, load+link %.3f ms\n",
+                (unsigned long long)id, n, t_done - t0);
+    else if (e->cfg.log)
         fprintf(stderr, "jit: module %llu (%zu code objects): lower+verify %.3f ms, optimise %.3f ms, codegen+link %.3f ms\n",
-                (unsigned long long)id, n, t_lowered - t0, t_optimised - t_lowered, t_done - t_optimised);
+                (unsigned long long)id, n, times[0] - t0, times[1] - times[0], t_done - times[1]);
     double per = n ? (t_done - t0) / (double)n : 0;
     for (size_t i = 0; i < n; i++) {
         stats[i].compile_ms = per;
@@ -338,6 +599,8 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
 out:
     compiling_what = NULL;
     pthread_mutex_unlock(&e->lock);
+    free(sizes);
+    free(copy);
     for (size_t i = 0; i < n; i++) free(fnames[i]);
     free(fnames);
     free(local_stats);

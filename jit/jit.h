@@ -33,9 +33,38 @@ typedef zx_status (*zx_native_fn)(zx_task *t, zx_frame *f, uint32_t end_pc, zx_v
 
 enum { ZX_JIT_NONE = 0, ZX_JIT_QUEUED = 1, ZX_JIT_COMPILED = 2, ZX_JIT_FAILED = 3 };
 
+/*
+ * What the JIT did with one code object, for --stats (zx_code.jit_info).  src/jit_loader.c
+ * makes it before the code object's first compilation, so it exists before any native code
+ * for it can run, and frees it with the program.  The compile figures are written before
+ * jit_state becomes COMPILED or FAILED (read them only after seeing that state); the side-exit
+ * counters are bumped by native code from any thread (relaxed: figures, not synchronisation).
+ */
+enum {
+    ZX_JIT_EXIT_GUARD = 0,         /* an entry's type guard failed: a variable's tag is not the
+                                      one the lowering proved there */
+    ZX_JIT_EXIT_NO_ENTRY = 1,      /* entered at an instruction that is not an entry point */
+    ZX_JIT_EXIT_REASONS = 2,
+};
+typedef struct zx_jit_info {
+    double compile_ms;             /* its share of its module's lowering+optimisation+codegen */
+    uint32_t entries, helper_ops;  /* as zx_jit_code_stats */
+    int cached;                    /* as zx_jit_code_stats */
+    char *error;                   /* why it failed to compile, or NULL */
+    uint32_t ncode;
+    _Atomic uint64_t exits[];      /* [reason * ncode + pc]: side exits to the interpreter */
+} zx_jit_info;
+
 /* ---- the interface between libzexus and the dlopen'ed module ---- */
 
-#define ZX_JIT_ABI 1
+#define ZX_JIT_ABI 2
+
+/* The compiled-code cache's counters (jit/cache.h): owned by libzexus, bumped by the module.
+ * hits/misses/writes/corrupt count cache entries, one per compiled module. */
+typedef struct zx_jit_cache_stats {
+    _Atomic int enabled;           /* the cache directory could be used */
+    _Atomic uint64_t hits, misses, writes, corrupt, evicted;
+} zx_jit_cache_stats;
 
 typedef struct zx_jit_symbol {
     const char *name;
@@ -45,10 +74,12 @@ typedef struct zx_jit_symbol {
 typedef struct zx_jit_config {
     int opt_level;                 /* 0..3 */
     int dump_ir;                   /* print IR before and after optimisation to stderr */
-    int perf;                      /* register code with perf (jitdump) */
+    int perf;                      /* /tmp/perf-PID.map, jitdump and gdb registration */
     int log;                       /* a line per module on stderr: where compile time went */
     const zx_jit_symbol *helpers;  /* runtime helpers, defined as absolute symbols */
     size_t nhelpers;
+    const char *cache_dir;         /* the compiled-code cache, or NULL for none (copied) */
+    zx_jit_cache_stats *cache_stats;   /* its counters (outlive the engine) */
 } zx_jit_config;
 
 /* Per code object statistics, filled in by compile. */
@@ -56,6 +87,7 @@ typedef struct zx_jit_code_stats {
     double compile_ms;             /* lowering + optimisation + code generation */
     uint32_t entries;              /* entry points (depth-0 instructions reachable from pc 0) */
     uint32_t helper_ops;           /* instructions lowered to a call of the interpreter's step */
+    int cached;                    /* 1: loaded from the compiled-code cache, not compiled */
 } zx_jit_code_stats;
 
 typedef struct zx_jit_engine zx_jit_engine;
@@ -117,5 +149,21 @@ void zx_jit_program_unload(struct zx_vm *vm, zx_program *p);
 void zx_jit_vm_fini(struct zx_vm *vm);
 /* Version of the LLVM the module was built with, loading it if needed; NULL if unavailable. */
 const char *zx_jit_llvm_version(struct zx_vm *vm);
+
+/* The JIT-wide figures of a VM for --stats (src/stats.c formats them with each code object's
+ * zx_jit_info).  All zero when no program has asked for the JIT (--jit=off). */
+typedef struct zx_jit_figures {
+    int module_loaded;             /* the module and its engine are ready */
+    char load_error[512];          /* why they could not be made, or "" */
+    double load_ms;                /* dlopen of libzexus-jit.so and its checks */
+    double engine_ms;              /* creating the LLJIT (target machines, helpers) */
+    uint64_t compiles;             /* calls of compile (modules; retries and failures count) */
+    double compile_ms;             /* their total wall time */
+} zx_jit_figures;
+void zx_jit_get_figures(struct zx_vm *vm, zx_jit_figures *out);
+
+/* The compiled-code cache counters of vm (they live as long as vm), and in *dir its directory
+ * (NULL when the cache is off).  NULL when no program has asked for the JIT (--jit=off). */
+const zx_jit_cache_stats *zx_jit_cache_stats_of(struct zx_vm *vm, const char **dir);
 
 #endif

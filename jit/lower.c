@@ -27,9 +27,15 @@
  *             spilled to f's operand stack and their results reloaded from it.
  *   errors:   f->pc is stored before every helper call; a failure spills the operand stack
  *             to f (as the interpreter would have left it) and returns the status.
+ *   calls:    a call of a code object of the same module goes through that callee's call stub
+ *             (push the frame in the interpreter's layout, call its function, pop), the rest
+ *             through jit_helper_call (see emit_direct_call).
+ *   versions: an action whose parameters are all ints may also get an internal "int
+ *             arguments" function, entered from pc 0 (see want_int_version).
  *
  * Reference counts follow the interpreter exactly: a value on the stack or in a local owns
- * one reference; immediates need none.
+ * one reference; immediates need none.  The one exception is a value loaded only to be called
+ * or indexed at once, which may be borrowed (plan_borrows).
  */
 
 enum {
@@ -94,9 +100,21 @@ typedef struct lw {
     int32_t *depth;               /* stack depth before each pc; -1: unreachable */
     uint8_t *state;               /* W masks per pc: locals, tracked globals, stack */
     uint8_t *live;                /* per pc, per local and tracked global: relied on (liveness) */
+    uint8_t *in_span;             /* per pc: strictly inside a jump's span: never a chunk end */
+    LLVMBasicBlockRef *go;        /* per pc: its block past the end_pc check, or NULL */
+    uint8_t *int_state;           /* the state with every parameter an int (want_int_version) */
+    LLVMValueRef int_fn;          /* the int version's function (internal), or NULL */
+    LLVMValueRef pub_fn;          /* the code object's own (public) function */
     LLVMBasicBlockRef stop_bb;    /* end_pc reached: phi of the pc */
     LLVMValueRef stop_pc;
     uint32_t steps;
+    zx_code *const *batch;        /* the code objects lowered into this module */
+    size_t nbatch;
+    zx_code **callee;             /* per pc: the code object a CALL_TOP calls directly, or NULL */
+    uint8_t *borrow;              /* per pc: BORROW_* (plan_borrows), or NULL */
+    uint64_t borrowed;            /* stack slots that may hold a borrowed value now */
+    LLVMValueRef *sown;           /* per stack slot: i1, the value owns its reference */
+    LLVMValueRef code_v;          /* f->code (loaded at entry) */
 } lw;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -239,7 +257,7 @@ static int transfer(lw *L, uint32_t pc, uint8_t *s, int *d, uint32_t succ[2])
     return n;
 }
 
-static int analyse(lw *L, char *err, size_t errsz)
+static int analyse(lw *L, uint8_t param_mask, char *err, size_t errsz)
 {
     zx_code *c = L->code;
     L->depth = malloc(c->ncode * sizeof *L->depth);
@@ -254,10 +272,10 @@ static int analyse(lw *L, char *err, size_t errsz)
         return 0;
     }
     for (uint32_t i = 0; i < c->ncode; i++) L->depth[i] = -1;
-    /* pc 0: parameters are values, other locals undefined, cells hold their cell */
+    /* pc 0: parameters are values (of param_mask), other locals undefined, cells hold their cell */
     uint8_t *s0 = L->state;
     for (uint32_t i = 0; i < L->nl; i++) {
-        s0[i] = i < c->nparams ? M_VAL : M_U;
+        s0[i] = i < c->nparams ? param_mask : M_U;
         if (c->local_is_cell && c->local_is_cell[i]) s0[i] = M_O;
     }
     memset(s0 + L->nl, M_ANY, L->ng);
@@ -383,6 +401,372 @@ static int liveness(lw *L)
     return 1;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Direct calls: which code object a CALL_TOP calls                                           */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * A call goes direct (emit_call) when its callee is a closure of a code object lowered into
+ * the same module.  Which one is predicted from where the callee value came from: a
+ * MAKE_CLOSURE, or a variable whose every store stores a closure of one and the same child
+ * (`action f(...)` compiles to MAKE_CLOSURE k; STORE_NAME f).  Stores are looked for in the
+ * variable's own code object (for a global, in the whole program), so a store by an inner
+ * closure, or by the host, is not seen: the prediction is only a prediction.  The native code
+ * checks the callee's code at run time and takes the generic path when it differs, so a
+ * variable reassigned at run time costs speed, never correctness.
+ */
+
+typedef uint64_t origin;          /* where a stack value came from */
+#define OG_UNSET 0ull
+#define OG_UNKNOWN 1ull
+enum { OG_CLOSURE = 2, OG_GLOBAL, OG_LOCAL, OG_FREE };
+#define OG(kind, arg) (((uint64_t)(kind) << 32) | (uint32_t)(arg))
+#define OG_KIND(o) ((uint32_t)((o) >> 32))
+#define OG_ARG(o) ((uint32_t)(o))
+
+static origin og_merge(origin x, origin y)
+{
+    if (x == OG_UNSET) return y;
+    if (y == OG_UNSET || x == y) return x;
+    return OG_UNKNOWN;
+}
+
+/* The child a store at pc of c stores, when the value is a closure made just before it. */
+static zx_code *stored_closure(const zx_code *c, uint32_t pc)
+{
+    if (pc == 0 || c->code[pc - 1].op != OP_MAKE_CLOSURE || c->code[pc - 1].a >= c->nchildren) return NULL;
+    return c->children[c->code[pc - 1].a];
+}
+
+/* The closure every store to local `slot` of c stores (NULL: none, or not always the same). */
+static zx_code *local_closure(const zx_code *c, uint32_t slot)
+{
+    if (slot < c->nparams) return NULL;      /* stored by every call */
+    zx_code *x = NULL;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        int stores = 0;
+        switch (in->op) {
+        case OP_STORE_LOCAL: case OP_STORE_CELL: stores = in->a == slot; break;
+        case OP_GET_ITER: if (in->a == slot || in->a + 1 == slot) return NULL; break;
+        case OP_FOR_ITER1: case OP_FOR_ITER2: if ((uint32_t)in->b + 1 == slot) return NULL; break;
+        default: break;
+        }
+        if (!stores) continue;
+        zx_code *y = stored_closure(c, pc);
+        if (!y || (x && x != y)) return NULL;
+        x = y;
+    }
+    return x;
+}
+
+/* The same for global g, over every code object under c; *ok = 0 once two stores differ. */
+static void global_closure_in(const zx_code *c, uint32_t g, zx_code **x, int *ok)
+{
+    for (uint32_t pc = 0; pc < c->ncode && *ok; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if ((in->op != OP_STORE_NAME && in->op != OP_SHARED_WRITE) || in->a != g) continue;
+        zx_code *y = in->op == OP_STORE_NAME ? stored_closure(c, pc) : NULL;
+        if (!y || (*x && *x != y)) *ok = 0;
+        else *x = y;
+    }
+    for (uint32_t i = 0; i < c->nchildren && *ok; i++) global_closure_in(c->children[i], g, x, ok);
+}
+
+static const zx_code *parent_of(const zx_code *at, const zx_code *c)
+{
+    for (uint32_t i = 0; i < at->nchildren; i++) {
+        if (at->children[i] == c) return at;
+        const zx_code *p = parent_of(at->children[i], c);
+        if (p) return p;
+    }
+    return NULL;
+}
+
+static zx_code *origin_code(lw *L, origin o)
+{
+    const zx_code *c = L->code;
+    uint32_t k = OG_ARG(o);
+    switch (OG_KIND(o)) {
+    case OG_CLOSURE: return k < c->nchildren ? c->children[k] : NULL;
+    case OG_LOCAL: return local_closure(c, k);
+    case OG_GLOBAL: {
+        zx_code *x = NULL;
+        int ok = 1;
+        global_closure_in(L->prog->main, k, &x, &ok);
+        return ok ? x : NULL;
+    }
+    case OG_FREE:
+        /* follow the captured variable out to the code object that declares it */
+        for (int hops = 0; hops <= ZX_MAX_CODE_DEPTH && k < c->nfree; hops++) {
+            const zx_code *p = parent_of(L->prog->main, c);
+            if (!p) return NULL;
+            if (c->free[k].from_parent_local) return local_closure(p, c->free[k].index);
+            k = c->free[k].index;
+            c = p;
+        }
+        return NULL;
+    default: return NULL;
+    }
+}
+
+/* Apply the instruction at pc to the origins st (depth *d). */
+static void origin_step(const zx_instr *in, origin *st, int *d)
+{
+    int n = *d;
+    switch (in->op) {
+    case OP_LOAD_NAME: case OP_SHARED_READ: st[n++] = OG(OG_GLOBAL, in->a); break;
+    case OP_LOAD_LOCAL: case OP_LOAD_CELL: st[n++] = OG(OG_LOCAL, in->a); break;
+    case OP_LOAD_FREE: st[n++] = OG(OG_FREE, in->a); break;
+    case OP_MAKE_CLOSURE: st[n++] = OG(OG_CLOSURE, in->a); break;
+    case OP_DUP: st[n] = st[n - 1]; n++; break;
+    case OP_DUP2: st[n] = st[n - 2]; st[n + 1] = st[n - 1]; n += 2; break;
+    case OP_ROT3: {
+        origin c = st[n - 1];
+        st[n - 1] = st[n - 2];
+        st[n - 2] = st[n - 3];
+        st[n - 3] = c;
+        break;
+    }
+    default: {
+        int pops, pushes;
+        stack_effect(in, &pops, &pushes);
+        n -= pops;
+        for (int i = 0; i < pushes; i++) st[n++] = OG_UNKNOWN;
+        break;
+    }
+    }
+    *d = n;
+}
+
+/* Fill L->callee: for each CALL_TOP, the code object of the batch it calls directly.  Only
+ * callees whose frame a call stub can push qualify: the right arity, no captured locals (they
+ * start as cells, made in zx_frame_push). */
+static int predict_callees(lw *L)
+{
+    zx_code *c = L->code;
+    int any = 0;
+    for (uint32_t pc = 0; pc < c->ncode && !any; pc++) any = c->code[pc].op == OP_CALL_TOP && L->depth[pc] >= 0;
+    if (!any || !L->nbatch) return 1;
+    size_t *off = malloc(((size_t)c->ncode + 1) * sizeof *off);
+    size_t total = 0;
+    for (uint32_t pc = 0; off && pc < c->ncode; pc++) {
+        off[pc] = total;
+        total += L->depth[pc] > 0 ? (size_t)L->depth[pc] : 0;
+    }
+    origin *states = calloc(total + 1, sizeof *states);
+    origin *st = malloc(((size_t)L->ns + 2) * sizeof *st);
+    L->callee = calloc(c->ncode, sizeof *L->callee);
+    int ok = off && states && st && L->callee;
+    /* forward passes to a fixpoint (verified code: the depth at every pc is known) */
+    for (int changed = ok; changed;) {
+        changed = 0;
+        for (uint32_t pc = 0; pc < c->ncode; pc++) {
+            if (L->depth[pc] < 0) continue;
+            const zx_instr *in = &c->code[pc];
+            int d0 = L->depth[pc], d = d0;
+            memcpy(st, states + off[pc], (size_t)d0 * sizeof *st);
+            origin_step(in, st, &d);
+            uint32_t succ[2];
+            int keep[2] = { 0, 0 }, ns = 0;
+            switch (in->op) {
+            case OP_JUMP: succ[ns++] = in->a; break;
+            case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: succ[ns++] = pc + 1; succ[ns++] = in->a; break;
+            case OP_FOR_ITER1: case OP_FOR_ITER2: keep[ns] = 1; succ[ns++] = in->a; succ[ns++] = pc + 1; break;
+            case OP_RETURN: break;
+            default: succ[ns++] = pc + 1; break;
+            }
+            for (int k = 0; k < ns; k++) {
+                uint32_t s = succ[k];
+                if (s >= c->ncode || L->depth[s] < 0) continue;
+                const origin *src = keep[k] ? states + off[pc] : st;
+                int sd = keep[k] ? d0 : d;
+                if (sd != L->depth[s]) continue;
+                origin *dst = states + off[s];
+                for (int j = 0; j < sd; j++) {
+                    origin m = og_merge(dst[j], src[j]);
+                    if (m != dst[j]) {
+                        dst[j] = m;
+                        changed = 1;
+                    }
+                }
+            }
+        }
+    }
+    /* the top level runs once: only its loops' calls are worth the code of a direct call */
+    uint8_t *in_loop = ok ? calloc(c->ncode + 1, 1) : NULL;
+    ok = ok && in_loop;
+    for (uint32_t pc = 0; ok && pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if ((in->op == OP_JUMP || in->op == OP_JUMP_IF_FALSE || in->op == OP_JUMP_IF_TRUE) && in->a <= pc)
+            memset(in_loop + in->a, 1, pc - in->a + 1);
+    }
+    for (uint32_t pc = 0; ok && pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if (in->op != OP_CALL_TOP || L->depth[pc] < (int)in->a + 1) continue;
+        if (c->kind == ZX_CODE_MAIN && !in_loop[pc]) continue;
+        zx_code *x = origin_code(L, states[off[pc] + (uint32_t)L->depth[pc] - in->a - 1]);
+        int in_batch = 0;
+        for (size_t i = 0; x && i < L->nbatch; i++) in_batch |= L->batch[i] == x;
+        if (!in_batch || x->kind == ZX_CODE_MAIN || x->nparams != in->a) continue;
+        int cells = 0;
+        for (uint32_t i = 0; x->local_is_cell && i < x->nlocals; i++) cells |= x->local_is_cell[i];
+        if (cells) continue;
+        L->callee[pc] = x;
+    }
+    free(in_loop);
+    free(off);
+    free(states);
+    free(st);
+    return ok;
+}
+
+
+/* ---------------------------------------------------------------------------------------- */
+/* Borrowed operands: reference counts a use does not need                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * A value that is loaded only to be indexed or called, right away, may be borrowed: the load
+ * takes no reference and the use drops none, which saves two atomic operations (a matrix
+ * element a[i][j] read in a loop saves six).  The variable (or the container the value was
+ * read from) keeps it alive, as long as nothing between the load and the use can run Zexus or
+ * host code, store, or mutate a container: only loads, arithmetic, indexing and building
+ * lists and maps may come between, in straight-line code (no other thread may write what a
+ * chunk reads meanwhile: the analysis orders them).  An element read by a borrowed INDEX of a
+ * borrowed container may itself be borrowed (b[k][j]); the slow path of that INDEX (a string,
+ * a map) makes a new value, so ownership is a bit per stack slot (sown), constant where it is
+ * known.  Every path that hands a borrowed value on (a generic call, an error leaving it on
+ * f's stack) takes a reference first (spill).
+ *
+ * A direct call's callee may be freed during the call (the callee reassigns its own name)
+ * unless a plain local of the caller holds it, so a global or captured callee is borrowed
+ * only when it needs no closure while it runs: no captured variables of its own.
+ */
+enum { BORROW_LOAD = 1, BORROW_USE = 2, BORROW_RESULT = 4 };
+#define BORROW_MAX_STACK 64       /* slots tracked in a uint64_t */
+
+static int borrow_safe_between(unsigned op)
+{
+    switch (op) {
+    case OP_LOAD_CONST: case OP_LOAD_NAME: case OP_LOAD_LOCAL: case OP_LOAD_CELL: case OP_LOAD_FREE:
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
+    case OP_EQ: case OP_NEQ: case OP_LT: case OP_GT: case OP_LTE: case OP_GTE: case OP_NEG: case OP_NOT:
+    case OP_INDEX: case OP_BUILD_LIST: case OP_BUILD_MAP:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The instruction that last wrote stack slot `slot` before its use at p, when the code from
+ * it to p is straight-line and borrow-safe; UINT32_MAX otherwise. */
+static uint32_t borrow_source(lw *L, uint32_t p, int slot, const uint8_t *target)
+{
+    const zx_code *c = L->code;
+    for (uint32_t r = p; r-- > 0;) {
+        if (L->depth[r] < 0 || target[r + 1]) return UINT32_MAX;
+        int pops, pushes;
+        stack_effect(&c->code[r], &pops, &pushes);
+        int low = L->depth[r] - pops;      /* slots at or above this one are written */
+        if (low <= slot) return low + pushes > slot ? r : UINT32_MAX;
+        if (!borrow_safe_between(c->code[r].op)) return UINT32_MAX;
+    }
+    return UINT32_MAX;
+}
+
+static int plan_borrows(lw *L)
+{
+    const zx_code *c = L->code;
+    if (L->ns > BORROW_MAX_STACK) return 1;
+    uint8_t *target = calloc(c->ncode + 1, 1);
+    L->borrow = calloc(c->ncode, 1);
+    if (!target || !L->borrow) {
+        free(target);
+        return 0;
+    }
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if ((in->op == OP_JUMP || in->op == OP_JUMP_IF_FALSE || in->op == OP_JUMP_IF_TRUE || in->op == OP_FOR_ITER1 ||
+             in->op == OP_FOR_ITER2) && in->a < c->ncode)
+            target[in->a] = 1;
+    }
+    /* in pc order: an INDEX source must know whether its own container was borrowed */
+    for (uint32_t p = 0; p < c->ncode; p++) {
+        const zx_instr *in = &c->code[p];
+        int d = L->depth[p];
+        if (d < 0) continue;
+        if (in->op == OP_INDEX && d >= 2) {
+            uint32_t q = borrow_source(L, p, d - 2, target);
+            if (q == UINT32_MAX) continue;
+            unsigned op = c->code[q].op;
+            if (op == OP_LOAD_LOCAL || op == OP_LOAD_NAME || op == OP_LOAD_CELL || op == OP_LOAD_FREE) {
+                L->borrow[q] |= BORROW_LOAD;
+            } else if (op == OP_INDEX && (L->borrow[q] & BORROW_USE)) {
+                L->borrow[q] |= BORROW_RESULT;
+            } else {
+                continue;
+            }
+            L->borrow[p] |= BORROW_USE;
+        } else if (in->op == OP_CALL_TOP && L->callee && L->callee[p] && d >= (int)in->a + 1) {
+            uint32_t q = borrow_source(L, p, d - (int)in->a - 1, target);
+            if (q == UINT32_MAX) continue;
+            unsigned op = c->code[q].op;
+            int kept = op == OP_LOAD_LOCAL;      /* the caller's own local keeps the closure alive */
+            if (op != OP_LOAD_LOCAL && op != OP_LOAD_NAME && op != OP_LOAD_CELL && op != OP_LOAD_FREE) continue;
+            if (!kept && L->callee[p]->nfree) continue;
+            L->borrow[q] |= BORROW_LOAD;
+            L->borrow[p] |= BORROW_USE;
+        }
+    }
+    free(target);
+    return 1;
+}
+
+/*
+ * The int version.  An action or lambda whose parameters are all ints when called gets a
+ * second copy of its code, typed by an analysis that starts from int parameters, so numeric
+ * code runs unboxed without hoping for anything: the entry checks the arguments' tags (before
+ * any effect) and runs the generic copy otherwise.  Only where it pays: some arithmetic or
+ * comparison whose operand types become known, in code that loops or calls (straight-line code
+ * is over before its tag checks matter), small enough that compiling it twice stays cheap.
+ * Chunk entries other than pc 0 always run the generic copy.
+ */
+#define INT_VERSION_MAX_CODE 400
+
+static int singleton(uint8_t m);
+
+static int want_int_version(lw *L)
+{
+    const zx_code *c = L->code;
+    if (c->kind == ZX_CODE_MAIN || c->nparams == 0 || c->ncode > INT_VERSION_MAX_CODE) return 0;
+    for (uint32_t i = 0; c->local_is_cell && i < c->nparams; i++)
+        if (c->local_is_cell[i]) return 0;
+    /* only code that repeats (a loop, or a call that may recurse) runs long enough to pay for
+     * being compiled twice */
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if (in->op == OP_CALL_TOP || ((in->op == OP_JUMP || in->op == OP_JUMP_IF_FALSE || in->op == OP_JUMP_IF_TRUE) && in->a <= pc))
+            return 1;
+    }
+    return 0;
+}
+
+static int int_version_pays(lw *L, const uint8_t *generic)
+{
+    const zx_code *c = L->code;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        unsigned op = c->code[pc].op;
+        int d = L->depth[pc];
+        if (d < 2 || !(is_cmp(op) || op == OP_ADD || op == OP_SUB || op == OP_MUL || op == OP_DIV || op == OP_MOD))
+            continue;
+        const uint8_t *g = generic + (size_t)pc * L->W + L->nl + L->ng, *n = L->state + (size_t)pc * L->W + L->nl + L->ng;
+        int known = singleton(n[d - 1]) && singleton(n[d - 2]) && ((n[d - 1] | n[d - 2]) & ~(M_I | M_F)) == 0;
+        if (known && !(singleton(g[d - 1]) && singleton(g[d - 2]))) return 1;
+    }
+    return 0;
+}
+
 static uint8_t *st_locals(lw *L, uint32_t pc) { return L->state + (size_t)pc * L->W; }
 static uint8_t *st_globals(lw *L, uint32_t pc) { return L->state + (size_t)pc * L->W + L->nl; }
 static uint8_t *st_stack(lw *L, uint32_t pc) { return L->state + (size_t)pc * L->W + L->nl + L->ng; }
@@ -413,6 +797,41 @@ static LLVMValueRef gepv(lw *L, LLVMValueRef base, LLVMValueRef off)
 static LLVMValueRef load(lw *L, LLVMTypeRef ty, LLVMValueRef p, const char *name)
 {
     return LLVMBuildLoad2(L->b, ty, p, name);
+}
+
+/* The address of global g's slot: the run's table (zx_run.gvar, runtime/partition.h) is filled
+ * before the run and never changes, so the load is marked invariant and LLVM may hoist it. */
+static LLVMValueRef global_ptr(lw *L, uint32_t g)
+{
+    LLVMValueRef p = load(L, L->ptr, gep(L, L->globals, (uint64_t)g * sizeof(zx_value *)), "gslot");
+    unsigned kind = LLVMGetMDKindIDInContext(L->cx, "invariant.load", 14);
+    LLVMSetMetadata(p, kind, LLVMMetadataAsValue(L->cx, LLVMMDNodeInContext2(L->cx, NULL, 0)));
+    return p;
+}
+
+/* Type-based alias information: the slots of two different globals never overlap, nor a
+ * global and the run's flags, so LLVM may keep a global in a register across stores to
+ * another (and promote it out of a loop that calls nothing).  Shared variables are left out:
+ * their updates go through the runtime. */
+static void tbaa(lw *L, LLVMValueRef inst, const char *type)
+{
+    if (!inst || !LLVMIsAInstruction(inst)) return;
+    LLVMMetadataRef root_ops[] = { LLVMMDStringInContext2(L->cx, "zexus-jit", 9) };
+    LLVMMetadataRef root = LLVMMDNodeInContext2(L->cx, root_ops, 1);
+    LLVMMetadataRef zero = LLVMValueAsMetadata(LLVMConstInt(L->i64, 0, 0));
+    LLVMMetadataRef type_ops[] = { LLVMMDStringInContext2(L->cx, type, strlen(type)), root, zero };
+    LLVMMetadataRef ty = LLVMMDNodeInContext2(L->cx, type_ops, 3);
+    LLVMMetadataRef tag_ops[] = { ty, ty, zero };
+    LLVMSetMetadata(inst, LLVMGetMDKindIDInContext(L->cx, "tbaa", 4),
+                    LLVMMetadataAsValue(L->cx, LLVMMDNodeInContext2(L->cx, tag_ops, 3)));
+}
+
+static void tbaa_global(lw *L, LLVMValueRef inst, uint32_t g)
+{
+    if (L->prog->globals[g].is_shared) return;
+    char type[40];
+    snprintf(type, sizeof type, "global %u", g);
+    tbaa(L, inst, type);
 }
 
 static LLVMBasicBlockRef newbb(lw *L, const char *name)
@@ -467,6 +886,23 @@ static val load_val_mem(lw *L, LLVMValueRef p, uint8_t mask)
     return v;
 }
 
+static val load_global(lw *L, uint32_t g, uint8_t mask)
+{
+    val v = load_val_mem(L, global_ptr(L, g), mask);
+    tbaa_global(L, v.tag, g);
+    tbaa_global(L, v.pay, g);
+    return v;
+}
+
+/* A tag proven the same before and after is already in the slot. */
+static void store_global(lw *L, uint32_t g, val v, uint8_t old_mask)
+{
+    LLVMValueRef p = global_ptr(L, g);
+    if (!(singleton(old_mask) && old_mask == v.mask))
+        tbaa_global(L, LLVMBuildStore(L->b, v.tag, gep(L, p, offsetof(zx_value, tag))), g);
+    tbaa_global(L, LLVMBuildStore(L->b, v.pay, gep(L, p, offsetof(zx_value, u))), g);
+}
+
 static void set_pc(lw *L, uint32_t pc)
 {
     LLVMBuildStore(L->b, c32(L, pc), gep(L, L->f, offsetof(zx_frame, pc)));
@@ -493,10 +929,22 @@ static void sset(lw *L, uint32_t s, val v)
     LLVMBuildStore(L->b, v.pay, L->spay[s]);
 }
 
+static void incref(lw *L, val v);
+static void emit_if(lw *L, LLVMValueRef cond, LLVMBasicBlockRef *then_bb, LLVMBasicBlockRef *cont_bb);
+
+/* Operand stack slots [lo, hi) to f's memory, where each owns a reference: a borrowed callee
+ * (predict_callees) takes one. */
 static void spill(lw *L, uint32_t lo, uint32_t hi)
 {
     for (uint32_t s = lo; s < hi; s++) {
         val v = { load(L, L->i8, L->stag[s], ""), load(L, L->i64, L->spay[s], ""), M_ANY };
+        if (s < 64 && (L->borrowed >> s & 1)) {
+            LLVMBasicBlockRef then_bb, cont_bb;
+            emit_if(L, LLVMBuildNot(L->b, load(L, L->i1, L->sown[s], "owned"), ""), &then_bb, &cont_bb);
+            incref(L, v);
+            LLVMBuildBr(L->b, cont_bb);
+            at(L, cont_bb);
+        }
         store_val_mem(L, slot_ptr(L, L->nl + s), v);
     }
 }
@@ -516,11 +964,13 @@ static val lget(lw *L, uint32_t i, uint8_t mask)
 }
 
 /* Locals write through to f->locals. */
-static void lset(lw *L, uint32_t i, val v)
+static void lset(lw *L, uint32_t i, val v, uint8_t old_mask)
 {
     LLVMBuildStore(L->b, v.tag, L->ltag[i]);
     LLVMBuildStore(L->b, v.pay, L->lpay[i]);
-    store_val_mem(L, slot_ptr(L, i), v);
+    /* f->locals[i] mirrors the registers: a tag proven the same before and after is there */
+    if (singleton(old_mask) && old_mask == v.mask) LLVMBuildStore(L->b, v.pay, gep(L, slot_ptr(L, i), offsetof(zx_value, u)));
+    else store_val_mem(L, slot_ptr(L, i), v);
 }
 
 static void lreload(lw *L, uint32_t i)
@@ -614,11 +1064,26 @@ static void emit_fail(lw *L, LLVMValueRef st, uint32_t spill_hi, int sp_depth)
     LLVMBuildRet(L->b, st);
 }
 
+/* Branch to `rare` if cond, else to `common`, telling LLVM which is which: errors, stops and
+ * fallbacks to helpers are placed out of line, and register allocation favours the fast path
+ * (spills and reloads sink into the rare blocks). */
+static void br_rare(lw *L, LLVMValueRef cond, LLVMBasicBlockRef rare, LLVMBasicBlockRef common)
+{
+    LLVMValueRef br = LLVMBuildCondBr(L->b, cond, rare, common);
+    LLVMMetadataRef md[] = {
+        LLVMMDStringInContext2(L->cx, "branch_weights", 14),
+        LLVMValueAsMetadata(c32(L, 1)),
+        LLVMValueAsMetadata(c32(L, 2000)),
+    };
+    LLVMSetMetadata(br, LLVMGetMDKindIDInContext(L->cx, "prof", 4),
+                    LLVMMetadataAsValue(L->cx, LLVMMDNodeInContext2(L->cx, md, 3)));
+}
+
 /* Continue if st is ZX_OK; otherwise emit_fail. */
 static void check_status(lw *L, LLVMValueRef st, uint32_t spill_hi, int sp_depth)
 {
     LLVMBasicBlockRef fail = newbb(L, "fail"), ok = newbb(L, "");
-    LLVMBuildCondBr(L->b, status_ok(L, st), ok, fail);
+    br_rare(L, LLVMBuildNot(L->b, status_ok(L, st), ""), fail, ok);
     at(L, fail);
     emit_fail(L, st, spill_hi, sp_depth);
     at(L, ok);
@@ -638,7 +1103,7 @@ static void emit_raise(lw *L, uint32_t pc, zx_status code, const char *msg, uint
 static void raise_if(lw *L, LLVMValueRef cond, uint32_t pc, const char *msg, uint32_t d)
 {
     LLVMBasicBlockRef bad = newbb(L, "raise"), ok = newbb(L, "");
-    LLVMBuildCondBr(L->b, cond, bad, ok);
+    br_rare(L, cond, bad, ok);
     at(L, bad);
     emit_raise(L, pc, ZX_E_RUNTIME, msg, d);
     at(L, ok);
@@ -648,7 +1113,7 @@ static void raise_undefined_if(lw *L, val v, uint32_t pc, uint32_t d)
 {
     if (!(v.mask & M_U)) return;
     LLVMBasicBlockRef bad = newbb(L, "undef"), ok = newbb(L, "");
-    LLVMBuildCondBr(L->b, is_tag(L, v, ZX_T_UNDEF), bad, ok);
+    br_rare(L, is_tag(L, v, ZX_T_UNDEF), bad, ok);
     at(L, bad);
     set_pc(L, pc);
     LLVMTypeRef pt[] = { L->ptr, L->ptr };
@@ -663,17 +1128,21 @@ static void poll(lw *L, uint32_t pc, uint32_t d)
     LLVMValueRef a = load(L, L->i32, L->interrupt_p, "intr");
     LLVMSetOrdering(a, LLVMAtomicOrderingMonotonic);
     LLVMSetAlignment(a, 4);
+    tbaa(L, a, "run flag");
     LLVMValueRef c = load(L, L->i32, L->cancel_p, "cancel");
     LLVMSetOrdering(c, LLVMAtomicOrderingMonotonic);
     LLVMSetAlignment(c, 4);
+    tbaa(L, c, "run flag");
     LLVMValueRef stop = LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildOr(L->b, a, c, ""), c32(L, 0), "stop");
     LLVMBasicBlockRef bad = newbb(L, "stop"), ok = newbb(L, "");
-    LLVMBuildCondBr(L->b, stop, bad, ok);
+    br_rare(L, stop, bad, ok);
     at(L, bad);
     set_pc(L, pc);
     LLVMTypeRef pt[] = { L->ptr, L->ptr };
     LLVMValueRef args[] = { L->t, L->f };
-    emit_fail(L, call(L, "jit_helper_stop", L->i32, pt, args, 2), d, (int)d);
+    /* the cancel flag is a hint for the whole run: the helper says whether this task stops */
+    check_status(L, call(L, "jit_helper_stop", L->i32, pt, args, 2), d, (int)d);
+    LLVMBuildBr(L->b, ok);
     at(L, ok);
 }
 
@@ -803,7 +1272,8 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
     LLVMValueRef both_int = LLVMBuildAnd(L->b, is_tag(L, a, ZX_T_INT), is_tag(L, b, ZX_T_INT), "");
     if (has_int) {
         LLVMBasicBlockRef ib = newbb(L, "int"), nb = newbb(L, "");
-        LLVMBuildCondBr(L->b, both_int, ib, nb);
+        if (has_flt) LLVMBuildCondBr(L->b, both_int, ib, nb);
+        else br_rare(L, LLVMBuildNot(L->b, both_int, ""), nb, ib);   /* the helper is the rare case */
         at(L, ib);
         val r = { NULL, NULL, 0 };
         int_binop(L, op, a.pay, b.pay, pc, d, &r);
@@ -819,7 +1289,7 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
         LLVMValueRef cond = arith_f ? LLVMBuildAnd(L->b, a_num, b_num, "")
                                     : LLVMBuildAnd(L->b, is_tag(L, a, ZX_T_FLOAT), is_tag(L, b, ZX_T_FLOAT), "");
         LLVMBasicBlockRef fb = newbb(L, "flt"), nb = newbb(L, "");
-        LLVMBuildCondBr(L->b, cond, fb, nb);
+        br_rare(L, LLVMBuildNot(L->b, cond, ""), nb, fb);
         at(L, fb);
         LLVMValueRef x = LLVMBuildSelect(L->b, is_tag(L, a, ZX_T_INT), LLVMBuildSIToFP(L->b, a.pay, L->f64, ""),
                                          as_f64(L, a.pay), "x");
@@ -877,9 +1347,27 @@ static void emit_neg(lw *L, uint32_t pc, uint32_t d)
 /* Instructions                                                                               */
 /* ---------------------------------------------------------------------------------------- */
 
+/* Release operand v in stack slot s after its use: a borrowed one (plan_borrows) owns nothing
+ * unless its slot's bit says so. */
+static void drop_operand(lw *L, val v, uint32_t s, int borrowed)
+{
+    if (!borrowed) {
+        decref(L, v);
+        return;
+    }
+    if (!(v.mask & M_O)) return;
+    LLVMBasicBlockRef then_bb, cont_bb;
+    emit_if(L, load(L, L->i1, L->sown[s], "owned"), &then_bb, &cont_bb);
+    decref(L, v);
+    LLVMBuildBr(L->b, cont_bb);
+    at(L, cont_bb);
+}
+
 static void emit_index(lw *L, uint32_t pc, uint32_t d)
 {
     uint8_t *sm = st_stack(L, pc);
+    int use = L->borrow && (L->borrow[pc] & BORROW_USE) && (L->borrowed >> (d - 2) & 1);
+    int lend = L->borrow && (L->borrow[pc] & BORROW_RESULT);
     val obj = sget(L, d - 2, sm[d - 2]), key = sget(L, d - 1, sm[d - 1]);
     LLVMBasicBlockRef cont = newbb(L, "index.done"), slow = newbb(L, "index.slow");
     LLVMValueRef tags[2], pays[2];
@@ -888,20 +1376,21 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
     if ((obj.mask & M_O) && (key.mask & M_I)) {
         /* list[int] in range, inline */
         LLVMBasicBlockRef c1 = newbb(L, ""), c2 = newbb(L, ""), fast = newbb(L, "index.list");
-        LLVMBuildCondBr(L->b, LLVMBuildAnd(L->b, is_tag(L, obj, ZX_T_OBJ), is_tag(L, key, ZX_T_INT), ""), c1, slow);
+        br_rare(L, LLVMBuildNot(L->b, LLVMBuildAnd(L->b, is_tag(L, obj, ZX_T_OBJ), is_tag(L, key, ZX_T_INT), ""), ""), slow, c1);
         at(L, c1);
         LLVMValueRef o = as_ptr(L, obj.pay);
         LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
-        LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_LIST), ""), c2, slow);
+        br_rare(L, LLVMBuildICmp(L->b, LLVMIntNE, ty, c8(L, ZX_O_LIST), ""), slow, c2);
         at(L, c2);
         LLVMValueRef len = LLVMBuildZExt(L->b, load(L, L->i32, gep(L, o, offsetof(zx_list, len)), "len"), L->i64, "");
-        LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntULT, key.pay, len, ""), fast, slow);
+        br_rare(L, LLVMBuildICmp(L->b, LLVMIntUGE, key.pay, len, ""), slow, fast);
         at(L, fast);
         LLVMValueRef items = load(L, L->ptr, gep(L, o, offsetof(zx_list, items)), "items");
         LLVMValueRef ep = gepv(L, items, LLVMBuildMul(L->b, key.pay, c64(L, sizeof(zx_value)), ""));
         val e = load_val_mem(L, ep, M_VAL);
-        incref(L, e);
-        decref(L, obj);
+        if (lend) LLVMBuildStore(L->b, LLVMConstInt(L->i1, 0, 0), L->sown[d - 2]);
+        else incref(L, e);
+        drop_operand(L, obj, d - 2, use);
         tags[n] = e.tag;
         pays[n] = e.pay;
         from[n++] = LLVMGetInsertBlock(L->b);
@@ -917,8 +1406,9 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
     LLVMValueRef st = call(L, "jit_helper_index", L->i32, pt, args, 7);
     check_status(L, st, d, (int)d);
     val r = load_val_mem(L, L->tmpval, M_ANY);
-    decref(L, obj);
+    drop_operand(L, obj, d - 2, use);
     decref(L, key);
+    if (lend) LLVMBuildStore(L->b, LLVMConstInt(L->i1, 1, 0), L->sown[d - 2]);   /* a new value */
     tags[n] = r.tag;
     pays[n] = r.pay;
     from[n++] = LLVMGetInsertBlock(L->b);
@@ -930,6 +1420,8 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
     LLVMAddIncoming(pay, pays, from, (unsigned)n);
     val v = { tag, pay, M_VAL };
     sset(L, d - 2, v);
+    L->borrowed &= ~(1ull << (d - 2));
+    if (lend) L->borrowed |= 1ull << (d - 2);
 }
 
 static void emit_for_iter(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
@@ -952,7 +1444,7 @@ static void emit_for_iter(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
     incref(L, e);
     if (two) sset(L, d, mkint(L, idx));
     sset(L, d + (two ? 1 : 0), e);
-    lset(L, slot + 1, mkint(L, LLVMBuildAdd(L->b, idx, c64(L, 1), "")));
+    lset(L, slot + 1, mkint(L, LLVMBuildAdd(L->b, idx, c64(L, 1), "")), M_I);
     LLVMBuildBr(L->b, L->bb[pc + 1]);
     /* maps (and anything else) through the helper, on memory */
     at(L, other);
@@ -969,9 +1461,298 @@ static void emit_for_iter(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
     LLVMBuildBr(L->b, L->bb[pc + 1]);
 }
 
+/* The native function of code object x of the batch: declared on first use, defined when x
+ * is lowered (zx_lower_code renames it then).  A string attribute names x's place in the batch,
+ * so each code object has exactly one function whichever is lowered first. */
+static LLVMValueRef code_fn(lw *L, const zx_code *x)
+{
+    size_t k = 0;
+    while (k < L->nbatch && L->batch[k] != x) k++;
+    char key[24];
+    snprintf(key, sizeof key, "%zu", k);
+    for (LLVMValueRef fn = LLVMGetFirstFunction(L->m); fn; fn = LLVMGetNextFunction(fn)) {
+        LLVMAttributeRef a = LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, "zexus-code", 10);
+        unsigned len = 0;
+        const char *v = a ? LLVMGetStringAttributeValue(a, &len) : NULL;
+        if (v && len == strlen(key) && memcmp(v, key, len) == 0) return fn;
+    }
+    LLVMTypeRef params[] = { L->ptr, L->ptr, L->i32, L->ptr };
+    char name[40];
+    snprintf(name, sizeof name, "zexus.code.%zu", k);
+    LLVMValueRef fn = LLVMAddFunction(L->m, name, LLVMFunctionType(L->i32, params, 4, 0));
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                            LLVMCreateStringAttribute(L->cx, "zexus-code", 10, key, (unsigned)strlen(key)));
+    return fn;
+}
+
+/* What a call stub returns when the value stack segment is full: nothing was done, the call
+ * takes the generic path (which grows the stack).  Not a zx_status. */
+#define STUB_FULL 0x7fffffff
+
+/*
+ * The call stub of `target` (the function of code object x, or its int version): an internal
+ * function shared by every direct call of it in the module, so that each call site stays
+ * small.  It takes the caller's task and frame, the closure and the arguments (as tag,
+ * payload pairs, moved in), and does what the interpreter's CALL_TOP and zx_frame_push do:
+ * poll, check the depth limit and the C stack (each direct call nests a native C frame),
+ * push x's frame on the task's value stack in the interpreter's layout, call, and pop it
+ * (zx_frame_pop).  It returns the callee's status (the result in *result) or, with the
+ * arguments left untouched, STUB_FULL.  On any other failure the arguments are released and
+ * the error is on the task (raised at the caller's f->pc, which the caller has stored).
+ */
+static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
+{
+    uint32_t argc = x->nparams;
+    size_t k = 0;
+    while (k < L->nbatch && L->batch[k] != x) k++;
+    char name[160];
+    snprintf(name, sizeof name, "zx:call %.100s (code %zu of the module%s)", x->name, k,
+             L->int_fn && target == L->int_fn ? ", int arguments" : "");
+    LLVMValueRef stub = LLVMGetNamedFunction(L->m, name);
+    if (stub) return stub;
+    LLVMTypeRef *pt = malloc((4 + 2 * (size_t)argc) * sizeof *pt);
+    if (!pt) return NULL;
+    unsigned np = 0;
+    pt[np++] = L->ptr;
+    pt[np++] = L->ptr;
+    pt[np++] = L->ptr;
+    for (uint32_t i = 0; i < argc; i++) {
+        pt[np++] = L->i8;
+        pt[np++] = L->i64;
+    }
+    pt[np++] = L->ptr;
+    stub = LLVMAddFunction(L->m, name, LLVMFunctionType(L->i32, pt, np, 0));
+    free(pt);
+    LLVMSetLinkage(stub, LLVMInternalLinkage);
+
+    /* build it with the emitter's helpers: they work on L->b and L->fn */
+    LLVMBuilderRef saved_b = L->b;
+    LLVMValueRef saved_fn = L->fn;
+    L->b = LLVMCreateBuilderInContext(L->cx);
+    L->fn = stub;
+    LLVMValueRef t = LLVMGetParam(stub, 0), f = LLVMGetParam(stub, 1), obj = LLVMGetParam(stub, 2);
+    LLVMValueRef result = LLVMGetParam(stub, np - 1);
+    val *args = calloc(argc + 1, sizeof *args);
+    at(L, LLVMAppendBasicBlockInContext(L->cx, stub, "entry"));
+    for (uint32_t i = 0; i < argc; i++) {
+        args[i].tag = LLVMGetParam(stub, 3 + 2 * i);
+        args[i].pay = LLVMGetParam(stub, 4 + 2 * i);
+        args[i].mask = M_VAL;
+    }
+    LLVMValueRef run = load(L, L->ptr, gep(L, t, offsetof(zx_task, run)), "run");
+
+    /* refused: the arguments are released (the caller keeps only the callee) */
+    LLVMBasicBlockRef refuse = newbb(L, "refuse");
+    LLVMBasicBlockRef go = newbb(L, "");
+    at(L, refuse);
+    LLVMValueRef why = LLVMBuildPhi(L->b, L->i32, "status");
+    for (uint32_t i = 0; i < argc; i++) decref(L, args[i]);
+    LLVMBuildRet(L->b, why);
+
+    /* as the interpreter: poll first (the cancel flag is a hint; the helper decides) */
+    at(L, LLVMGetEntryBasicBlock(stub));
+    LLVMValueRef ip = load(L, L->ptr, gep(L, run, offsetof(zx_run, interrupt)), "interrupt");
+    LLVMValueRef a = load(L, L->i32, ip, "intr");
+    LLVMSetOrdering(a, LLVMAtomicOrderingMonotonic);
+    LLVMSetAlignment(a, 4);
+    tbaa(L, a, "run flag");
+    LLVMValueRef cflag = load(L, L->i32, gep(L, run, offsetof(zx_run, cancel)), "cancel");
+    LLVMSetOrdering(cflag, LLVMAtomicOrderingMonotonic);
+    LLVMSetAlignment(cflag, 4);
+    tbaa(L, cflag, "run flag");
+    LLVMBasicBlockRef stop = newbb(L, "stop"), polled = newbb(L, "polled");
+    br_rare(L, LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildOr(L->b, a, cflag, ""), c32(L, 0), ""), stop, polled);
+    at(L, stop);
+    LLVMTypeRef spt[] = { L->ptr, L->ptr };
+    LLVMValueRef sargs[] = { t, f };
+    LLVMValueRef sst = call(L, "jit_helper_stop", L->i32, spt, sargs, 2);
+    LLVMBasicBlockRef stop_bb = LLVMGetInsertBlock(L->b);
+    LLVMBuildCondBr(L->b, status_ok(L, sst), polled, refuse);
+    LLVMAddIncoming(why, &sst, &stop_bb, 1);
+
+    /* the depth limit, which also guards the C stack */
+    at(L, polled);
+    LLVMValueRef depth = LLVMBuildAdd(L->b, load(L, L->i32, gep(L, f, offsetof(zx_frame, depth)), "fdepth"), c32(L, 1), "depth");
+    LLVMValueRef maxd = load(L, L->i32, gep(L, run, offsetof(zx_run, max_depth)), "max_depth");
+    LLVMValueRef deep = LLVMBuildICmp(L->b, LLVMIntUGT, depth, maxd, "");
+    LLVMTypeRef pty = L->ptr;
+    unsigned fa_id = LLVMLookupIntrinsicID("llvm.frameaddress", 17);
+    LLVMValueRef fa_fn = LLVMGetIntrinsicDeclaration(L->m, fa_id, &pty, 1);
+    LLVMValueRef zero = c32(L, 0);
+    LLVMValueRef fa = LLVMBuildCall2(L->b, LLVMIntrinsicGetType(L->cx, fa_id, &pty, 1), fa_fn, &zero, 1, "fa");
+    LLVMValueRef limit = load(L, L->ptr, gep(L, t, offsetof(zx_task, stack_limit)), "stack_limit");
+    deep = LLVMBuildOr(L->b, deep, LLVMBuildICmp(L->b, LLVMIntULT, fa, limit, ""), "too_deep");
+    LLVMBasicBlockRef raise = newbb(L, "too_deep");
+    br_rare(L, deep, raise, go);
+    at(L, raise);
+    LLVMTypeRef rpt[] = { L->ptr, L->ptr, L->i32, L->ptr };
+    LLVMValueRef rargs[] = { t, f, c32(L, ZX_E_RUNTIME), msg_const(L, "call depth limit exceeded") };
+    LLVMValueRef rst = call(L, "jit_helper_raise", L->i32, rpt, rargs, 4);
+    LLVMBuildBr(L->b, refuse);
+    LLVMAddIncoming(why, &rst, &raise, 1);
+
+    /* the frame: LIFO from the task's current value-stack segment */
+    at(L, go);
+    LLVMBasicBlockRef full = newbb(L, "full");
+    uint64_t nvals = ZX_FRAME_VALS + x->nlocals + x->max_stack + 1;
+    LLVMValueRef segp = gep(L, t, offsetof(zx_task, seg));
+    LLVMValueRef seg = load(L, L->ptr, segp, "seg");
+    LLVMBasicBlockRef next = newbb(L, "seg");
+    br_rare(L, LLVMBuildIsNull(L->b, seg, ""), full, next);
+    at(L, next);
+    LLVMValueRef topp = gep(L, seg, offsetof(zx_vseg, top));
+    LLVMValueRef top = load(L, L->i64, topp, "top");
+    LLVMValueRef cap = load(L, L->i64, gep(L, seg, offsetof(zx_vseg, cap)), "cap");
+    LLVMValueRef ntop = LLVMBuildAdd(L->b, top, c64(L, (int64_t)nvals), "ntop");
+    next = newbb(L, "push");
+    br_rare(L, LLVMBuildICmp(L->b, LLVMIntUGT, ntop, cap, ""), full, next);
+    at(L, full);
+    LLVMBuildRet(L->b, c32(L, STUB_FULL));
+    at(L, next);
+    LLVMBuildStore(L->b, ntop, topp);
+    LLVMValueRef nf = gepv(L, gep(L, seg, offsetof(zx_vseg, v)), LLVMBuildMul(L->b, top, c64(L, sizeof(zx_value)), ""));
+    LLVMValueRef nlocals = gep(L, nf, ZX_FRAME_VALS * sizeof(zx_value));
+    LLVMBuildStore(L->b, load(L, L->ptr, gep(L, obj, offsetof(zx_func, code)), "code"), gep(L, nf, offsetof(zx_frame, code)));
+    LLVMBuildStore(L->b, obj, gep(L, nf, offsetof(zx_frame, func)));
+    LLVMBuildStore(L->b, nlocals, gep(L, nf, offsetof(zx_frame, locals)));
+    LLVMBuildStore(L->b, gep(L, nlocals, (uint64_t)x->nlocals * sizeof(zx_value)), gep(L, nf, offsetof(zx_frame, sp)));
+    LLVMBuildStore(L->b, c32(L, 0), gep(L, nf, offsetof(zx_frame, pc)));
+    LLVMBuildStore(L->b, depth, gep(L, nf, offsetof(zx_frame, depth)));
+    LLVMBuildStore(L->b, f, gep(L, nf, offsetof(zx_frame, parent)));
+    LLVMBuildStore(L->b, seg, gep(L, nf, offsetof(zx_frame, seg)));
+    LLVMBuildStore(L->b, top, gep(L, nf, offsetof(zx_frame, mark)));
+    LLVMBuildStore(L->b, c8(L, 0), gep(L, nf, offsetof(zx_frame, is_base)));
+    for (uint32_t i = 0; i < x->nlocals; i++) {
+        val v = { c8(L, ZX_T_UNDEF), c64(L, 0), M_U };
+        if (i < argc) v = args[i];
+        store_val_mem(L, gep(L, nlocals, (uint64_t)i * sizeof(zx_value)), v);
+    }
+    LLVMValueRef cargs[] = { t, nf, c32(L, UINT32_MAX), result };
+    LLVMValueRef st = LLVMBuildCall2(L->b, LLVMGlobalGetValueType(target), target, cargs, 4, "st");
+
+    /* pop it (zx_frame_pop): release locals and what is left on its operand stack */
+    LLVMBasicBlockRef head = newbb(L, "pop"), body = newbb(L, "pop.value"), popped = newbb(L, "popped");
+    LLVMValueRef sp = load(L, L->ptr, gep(L, nf, offsetof(zx_frame, sp)), "csp");
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(L->b);
+    LLVMBuildBr(L->b, head);
+    at(L, head);
+    LLVMValueRef p = LLVMBuildPhi(L->b, L->ptr, "pv");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntULT, p, sp, ""), body, popped);
+    at(L, body);
+    decref(L, load_val_mem(L, p, M_ANY));
+    LLVMValueRef pn = gep(L, p, sizeof(zx_value));
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(L->b);
+    LLVMBuildBr(L->b, head);
+    LLVMValueRef inc_v[] = { nlocals, pn };
+    LLVMBasicBlockRef inc_b[] = { pre, latch };
+    LLVMAddIncoming(p, inc_v, inc_b, 2);
+    at(L, popped);
+    LLVMBuildStore(L->b, seg, segp);
+    LLVMBuildStore(L->b, top, topp);
+    LLVMBuildRet(L->b, st);
+
+    free(args);
+    LLVMDisposeBuilder(L->b);
+    L->b = saved_b;
+    L->fn = saved_fn;
+    return stub;
+}
+
+/* CALL_TOP of a closure of x, a code object of this module (predict_callees), through x's call
+ * stub; the arguments move into the callee's frame.  Falls to `generic` when the callee is not
+ * a closure of x, or the value stack segment is full.  Leaves the result in stack slot base
+ * and branches to done. */
+static void emit_direct_call(lw *L, zx_code *x, uint32_t pc, uint32_t d, LLVMBasicBlockRef generic,
+                             LLVMBasicBlockRef done)
+{
+    uint32_t argc = x->nparams, base = d - argc - 1;
+    uint8_t *sm = st_stack(L, pc);
+    val callee = sget(L, base, sm[base]);
+    LLVMBasicBlockRef next;
+
+    /* the callee must be a closure of x: same code object, or (for another code object)
+     * its published native function is this module's */
+    if (callee.mask != M_O) {
+        next = newbb(L, "call.obj");
+        LLVMBuildCondBr(L->b, is_tag(L, callee, ZX_T_OBJ), next, generic);
+        at(L, next);
+    }
+    LLVMValueRef obj = as_ptr(L, callee.pay);
+    LLVMValueRef ty = load(L, L->i8, gep(L, obj, offsetof(zx_obj, type)), "otype");
+    next = newbb(L, "call.func");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_FUNC), ""), next, generic);
+    at(L, next);
+    LLVMValueRef code = load(L, L->ptr, gep(L, obj, offsetof(zx_func, code)), "fcode");
+    LLVMValueRef xfn = x == L->code ? L->pub_fn : code_fn(L, x);
+    LLVMValueRef same;
+    if (x == L->code) {
+        same = LLVMBuildICmp(L->b, LLVMIntEQ, code, L->code_v, "self");
+    } else {
+        LLVMValueRef nat = load(L, L->ptr, gep(L, code, offsetof(zx_code, native)), "native");
+        LLVMSetOrdering(nat, LLVMAtomicOrderingMonotonic);
+        LLVMSetAlignment(nat, 8);
+        same = LLVMBuildICmp(L->b, LLVMIntEQ, nat, xfn, "known");
+    }
+    if (x == L->code && L->int_fn) {
+        /* a recursive call whose arguments are proven ints enters the int version at once */
+        int ints = 1;
+        for (uint32_t i = 0; i < argc; i++) ints &= sm[base + 1 + i] == M_I;
+        if (ints) xfn = L->int_fn;
+    }
+    LLVMValueRef stub = call_stub(L, x, xfn);
+    if (!stub) {
+        LLVMBuildBr(L->b, generic);
+        return;
+    }
+    next = newbb(L, "call.known");
+    LLVMBuildCondBr(L->b, same, next, generic);
+    at(L, next);
+    set_pc(L, pc);
+    LLVMValueRef *args = malloc((4 + 2 * (size_t)argc) * sizeof *args);
+    if (!args) {
+        LLVMBuildBr(L->b, generic);
+        return;
+    }
+    unsigned n = 0;
+    args[n++] = L->t;
+    args[n++] = L->f;
+    args[n++] = obj;
+    for (uint32_t i = 0; i < argc; i++) {
+        val v = sget(L, base + 1 + i, sm[base + 1 + i]);
+        args[n++] = v.tag;
+        args[n++] = v.pay;
+    }
+    args[n++] = L->tmpval;
+    LLVMValueRef st = LLVMBuildCall2(L->b, LLVMGlobalGetValueType(stub), stub, args, n, "st");
+    free(args);
+    next = newbb(L, "call.pushed");
+    br_rare(L, LLVMBuildICmp(L->b, LLVMIntEQ, st, c32(L, STUB_FULL), ""), generic, next);
+    at(L, next);
+
+    /* on failure the callee value stays on f's operand stack (the arguments went with the
+     * callee's frame); a borrowed one is left out: it may have been freed meanwhile */
+    int borrowed = (int)(L->borrowed >> base & 1);   /* only loads lend callees: never owned */
+    check_status(L, st, borrowed ? base : base + 1, (int)(borrowed ? base : base + 1));
+    val r = load_val_mem(L, L->tmpval, M_VAL);
+    callee.mask = M_O;
+    if (!borrowed) decref(L, callee);
+    sset(L, base, r);
+    LLVMBuildBr(L->b, done);
+}
+
 static void emit_call(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
 {
     uint32_t argc = in->a, base = d - argc - 1;
+    LLVMBasicBlockRef done = NULL;
+    /* a code object with an int version runs its generic one only for unusual arguments: it
+     * keeps its calls generic, which keeps the code (and the compile time) small */
+    int generic_copy = L->int_fn && L->fn == L->pub_fn;
+    if (L->callee && L->callee[pc] && !generic_copy) {
+        LLVMBasicBlockRef generic = newbb(L, "call.generic");
+        done = newbb(L, "call.done");
+        emit_direct_call(L, L->callee[pc], pc, d, generic, done);
+        at(L, generic);
+    }
     set_pc(L, pc);
     spill(L, base, d);
     set_sp(L, d);
@@ -980,6 +1761,11 @@ static void emit_call(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
     LLVMValueRef st = call(L, "jit_helper_call", L->i32, pt, args, 3);
     check_status(L, st, base, -1);
     reload(L, base, base + 1);
+    if (done) {
+        LLVMBuildBr(L->b, done);
+        at(L, done);
+    }
+    L->borrowed &= ~(1ull << base);
 }
 
 static LLVMValueRef cell_of(lw *L, const zx_instr *in)
@@ -988,6 +1774,47 @@ static LLVMValueRef cell_of(lw *L, const zx_instr *in)
         return as_ptr(L, load(L, L->i64, L->lpay[in->a], "cellp"));
     LLVMValueRef fn = load(L, L->ptr, gep(L, L->f, offsetof(zx_frame, func)), "func");
     return load(L, L->ptr, gep(L, fn, offsetof(zx_func, free) + (uint64_t)in->a * sizeof(zx_cell *)), "cell");
+}
+
+/*
+ * end_pc is UINT32_MAX or the end of a chunk, and chunks are whole statements that no jump
+ * enters or leaves: an instruction strictly inside a jump's span (between a forward jump and
+ * its target; after a loop's head up to its back-edge) is never one.  Only the others check
+ * end_pc, and a back-edge goes past its loop head's check (a chunk that ends at a loop head
+ * stops there on the way in, never from inside the loop).
+ */
+static int mark_spans(lw *L)
+{
+    const zx_code *c = L->code;
+    L->in_span = calloc(c->ncode + 1, 1);
+    L->go = calloc(c->ncode + 1, sizeof *L->go);
+    if (!L->in_span || !L->go) return 0;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if (in->op != OP_JUMP && in->op != OP_JUMP_IF_FALSE && in->op != OP_JUMP_IF_TRUE && in->op != OP_FOR_ITER1 &&
+            in->op != OP_FOR_ITER2)
+            continue;
+        uint32_t lo = in->a > pc ? pc + 1 : in->a + 1, hi = in->a > pc ? in->a : pc + 1;
+        for (uint32_t k = lo; k < hi && k < c->ncode; k++) L->in_span[k] = 1;
+    }
+    return 1;
+}
+
+/* Where a back-edge to pc goes: past pc's end_pc check. */
+static LLVMBasicBlockRef back_target(lw *L, uint32_t pc)
+{
+    return L->go[pc] ? L->go[pc] : L->bb[pc];
+}
+
+/* The reference a load pushes: none when a direct call borrows the value (predict_callees). */
+static void load_ref(lw *L, val v, uint32_t pc, uint32_t d)
+{
+    if (L->borrow && (L->borrow[pc] & BORROW_LOAD)) {
+        L->borrowed |= 1ull << d;
+        LLVMBuildStore(L->b, LLVMConstInt(L->i1, 0, 0), L->sown[d]);
+    } else {
+        incref(L, v);
+    }
 }
 
 static void emit_instr(lw *L, uint32_t pc)
@@ -1000,9 +1827,11 @@ static void emit_instr(lw *L, uint32_t pc)
     stack_effect(in, &pops, &pushes);
 
     at(L, L->bb[pc]);
-    if (d == 0) {
-        /* a statement boundary: stop here when asked to (chunks end at such boundaries) */
+    if (d == 0 && !L->in_span[pc]) {
+        /* a statement boundary: stop here when asked to (chunks end at such boundaries, never
+         * inside a loop or an if, so only a jump's target can be one: see mark_spans) */
         LLVMBasicBlockRef go = newbb(L, "");
+        L->go[pc] = go;
         LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, L->end_pc, c32(L, pc), ""), L->stop_bb, go);
         LLVMValueRef pcv = c32(L, pc);
         LLVMBasicBlockRef from = L->bb[pc];
@@ -1034,20 +1863,22 @@ static void emit_instr(lw *L, uint32_t pc)
     }
     case OP_LOAD_NAME: case OP_SHARED_READ: {
         uint8_t gm = in->a < L->ng ? st_globals(L, pc)[in->a] : M_ANY;
-        LLVMValueRef p = gep(L, L->globals, (uint64_t)in->a * sizeof(zx_value));
-        val v = load_val_mem(L, p, gm);
+        val v = load_global(L, in->a, gm);
         raise_undefined_if(L, v, pc, d);
         v.mask &= M_VAL;
-        incref(L, v);
+        load_ref(L, v, pc, d);
         sset(L, d, v);
         break;
     }
     case OP_STORE_NAME: {
+        if (L->prog->globals[in->a].is_shared) {
+            /* a snapshot may read it from another thread: stored under its lock (interp.c) */
+            emit_step(L, pc, d, 1, 0);
+            break;
+        }
         uint8_t gm = in->a < L->ng ? st_globals(L, pc)[in->a] : M_ANY;
-        LLVMValueRef p = gep(L, L->globals, (uint64_t)in->a * sizeof(zx_value));
-        val old = load_val_mem(L, p, gm);
-        val v = sget(L, d - 1, sm[d - 1]);
-        store_val_mem(L, p, v);
+        val old = load_global(L, in->a, gm);
+        store_global(L, in->a, sget(L, d - 1, sm[d - 1]), gm);
         decref(L, old);
         break;
     }
@@ -1087,7 +1918,7 @@ static void emit_instr(lw *L, uint32_t pc)
     }
     case OP_JUMP:
         if (in->a <= pc) poll(L, pc, d);
-        LLVMBuildBr(L->b, L->bb[in->a]);
+        LLVMBuildBr(L->b, in->a <= pc ? back_target(L, in->a) : L->bb[in->a]);
         return;
     case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: {
         val v = sget(L, d - 1, sm[d - 1]);
@@ -1100,7 +1931,7 @@ static void emit_instr(lw *L, uint32_t pc)
             LLVMBuildCondBr(L->b, t, back, L->bb[pc + 1]);
             at(L, back);
             poll(L, pc, d - 1);
-            LLVMBuildBr(L->b, target);
+            LLVMBuildBr(L->b, back_target(L, in->a));
         } else {
             LLVMBuildCondBr(L->b, t, target, L->bb[pc + 1]);
         }
@@ -1128,13 +1959,13 @@ static void emit_instr(lw *L, uint32_t pc)
         raise_undefined_if(L, v, pc, d);
         v.mask &= M_VAL;
         if (singleton(v.mask)) v.tag = c8(L, mask_tag(v.mask));
-        incref(L, v);
+        load_ref(L, v, pc, d);
         sset(L, d, v);
         break;
     }
     case OP_STORE_LOCAL: {
         val old = lget(L, in->a, st_locals(L, pc)[in->a]);
-        lset(L, in->a, sget(L, d - 1, sm[d - 1]));
+        lset(L, in->a, sget(L, d - 1, sm[d - 1]), old.mask);
         decref(L, old);
         break;
     }
@@ -1142,7 +1973,7 @@ static void emit_instr(lw *L, uint32_t pc)
         val v = load_val_mem(L, gep(L, cell_of(L, in), offsetof(zx_cell, v)), M_ANY);
         raise_undefined_if(L, v, pc, d);
         v.mask = M_VAL;
-        incref(L, v);
+        load_ref(L, v, pc, d);
         sset(L, d, v);
         break;
     }
@@ -1192,14 +2023,17 @@ static void emit_instr(lw *L, uint32_t pc)
 /* The function                                                                               */
 /* ---------------------------------------------------------------------------------------- */
 
-static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
+/* Registers for locals and operand stack slots: allocas in the function's first block, where
+ * SROA turns them into SSA values. */
+static void emit_allocas(lw *L)
 {
     zx_code *c = L->code;
-    at(L, entry);
-    L->ltag = calloc(L->nl + 1, sizeof *L->ltag);
-    L->lpay = calloc(L->nl + 1, sizeof *L->lpay);
-    L->stag = calloc(L->ns + 1, sizeof *L->stag);
-    L->spay = calloc(L->ns + 1, sizeof *L->spay);
+    if (!L->ltag) {
+        L->ltag = calloc(L->nl + 1, sizeof *L->ltag);
+        L->lpay = calloc(L->nl + 1, sizeof *L->lpay);
+        L->stag = calloc(L->ns + 1, sizeof *L->stag);
+        L->spay = calloc(L->ns + 1, sizeof *L->spay);
+    }
     for (uint32_t i = 0; i < L->nl; i++) {
         char name[48];
         snprintf(name, sizeof name, "%s.tag", c->local_names[i]);
@@ -1213,19 +2047,71 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
     }
     L->tmpval = LLVMBuildAlloca(L->b, LLVMArrayType(L->i64, 2), "tmpval");
     LLVMSetAlignment(L->tmpval, 8);
+    if (L->borrow) {
+        if (!L->sown) L->sown = calloc(L->ns + 1, sizeof *L->sown);
+        for (uint32_t s = 0; L->sown && s < L->ns; s++) L->sown[s] = LLVMBuildAlloca(L->b, L->i1, "s.owned");
+    }
+}
 
+/* What every instruction reads of f, t and the run, and the locals, at the end of `bb`. */
+static void emit_prologue(lw *L, LLVMBasicBlockRef bb)
+{
+    at(L, bb);
     L->locals = load(L, L->ptr, gep(L, L->f, offsetof(zx_frame, locals)), "locals");
     LLVMValueRef run = load(L, L->ptr, gep(L, L->t, offsetof(zx_task, run)), "run");
-    L->globals = load(L, L->ptr, gep(L, run, offsetof(zx_run, globals)), "globals");
+    L->code_v = load(L, L->ptr, gep(L, L->f, offsetof(zx_frame, code)), "code");
+    L->globals = load(L, L->ptr, gep(L, run, offsetof(zx_run, gvar)), "gvar");
     L->interrupt_p = load(L, L->ptr, gep(L, run, offsetof(zx_run, interrupt)), "interrupt");
     L->cancel_p = gep(L, run, offsetof(zx_run, cancel));
     for (uint32_t i = 0; i < L->nl; i++) lreload(L, i);
+}
+
+/* The end_pc exit: every depth-0 instruction may branch here (emit_instr adds the incoming). */
+static void emit_stop(lw *L)
+{
+    L->stop_bb = newbb(L, "end_pc");
+    at(L, L->stop_bb);
+    L->stop_pc = LLVMBuildPhi(L->b, L->i32, "at");
+    LLVMBuildStore(L->b, L->stop_pc, gep(L, L->f, offsetof(zx_frame, pc)));
+    set_sp(L, 0);
+    LLVMBuildRet(L->b, c32(L, ZX_OK));
+}
+
+static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
+{
+    zx_code *c = L->code;
+    at(L, entry);
+    emit_allocas(L);
+    if (L->int_fn) {
+        /* a call (pc 0, to its end) with every argument an int runs the int version (a tail call) */
+        LLVMBasicBlockRef check = newbb(L, "entry.call"), ints = newbb(L, "entry.ints"), rest = newbb(L, "entry.any");
+        LLVMValueRef pcv = load(L, L->i32, gep(L, L->f, offsetof(zx_frame, pc)), "pc");
+        LLVMValueRef is_call = LLVMBuildAnd(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, pcv, c32(L, 0), ""),
+                                            LLVMBuildICmp(L->b, LLVMIntEQ, L->end_pc, c32(L, UINT32_MAX), ""), "");
+        LLVMBuildCondBr(L->b, is_call, check, rest);
+        at(L, check);
+        LLVMValueRef locals = load(L, L->ptr, gep(L, L->f, offsetof(zx_frame, locals)), "locals");
+        LLVMValueRef all = LLVMConstInt(L->i1, 1, 0);
+        for (uint32_t i = 0; i < c->nparams; i++) {
+            LLVMValueRef tag = load(L, L->i8, gep(L, locals, (uint64_t)i * sizeof(zx_value) + offsetof(zx_value, tag)), "");
+            all = LLVMBuildAnd(L->b, all, LLVMBuildICmp(L->b, LLVMIntEQ, tag, c8(L, ZX_T_INT), ""), "");
+        }
+        LLVMBuildCondBr(L->b, all, ints, rest);
+        at(L, ints);
+        LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result };
+        LLVMValueRef r = LLVMBuildCall2(L->b, LLVMGlobalGetValueType(L->int_fn), L->int_fn, args, 4, "");
+        LLVMSetTailCall(r, 1);
+        LLVMBuildRet(L->b, r);
+        entry = rest;
+    }
+    emit_prologue(L, entry);
     LLVMValueRef pc0 = load(L, L->i32, gep(L, L->f, offsetof(zx_frame, pc)), "pc");
 
-    L->exit_bb = newbb(L, "side_exit");
+    L->exit_bb = newbb(L, "side_exit");   /* a failed entry guard */
+    LLVMBasicBlockRef no_entry = newbb(L, "no_entry");
     uint32_t nentries = 0;
     for (uint32_t pc = 0; pc < c->ncode; pc++) nentries += L->depth[pc] == 0;
-    LLVMValueRef sw = LLVMBuildSwitch(L->b, pc0, L->exit_bb, nentries);
+    LLVMValueRef sw = LLVMBuildSwitch(L->b, pc0, no_entry, nentries);
     for (uint32_t pc = 0; pc < c->ncode; pc++) {
         if (L->depth[pc] != 0) continue;
         char name[48];
@@ -1241,32 +2127,33 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
             uint8_t m = i < L->nl ? lm[i] : gm[i - L->nl];
             if (m == M_ANY || !lv[i]) continue;
             LLVMValueRef tag = i < L->nl ? load(L, L->i8, L->ltag[i], "")
-                                         : load(L, L->i8, gep(L, L->globals, (uint64_t)(i - L->nl) * sizeof(zx_value)), "gtag");
+                                         : load(L, L->i8, global_ptr(L, i - L->nl), "gtag");
+            if (i >= L->nl) tbaa_global(L, tag, i - L->nl);
             LLVMValueRef bit = LLVMBuildShl(L->b, c32(L, 1), LLVMBuildZExt(L->b, tag, L->i32, ""), "");
             LLVMValueRef in = LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildAnd(L->b, bit, c32(L, m), ""), c32(L, 0), "");
             ok = LLVMBuildAnd(L->b, ok, in, "");
         }
         LLVMBasicBlockRef pass = newbb(L, "");
-        LLVMBuildCondBr(L->b, ok, pass, L->exit_bb);
+        br_rare(L, LLVMBuildNot(L->b, ok, ""), L->exit_bb, pass);
         at(L, pass);
         LLVMBuildBr(L->b, L->bb[pc]);
         stats->entries++;
     }
     /* end_pc reached at a statement boundary: the frame is already in memory */
-    L->stop_bb = newbb(L, "end_pc");
-    at(L, L->stop_bb);
-    L->stop_pc = LLVMBuildPhi(L->b, L->i32, "at");
-    LLVMBuildStore(L->b, L->stop_pc, gep(L, L->f, offsetof(zx_frame, pc)));
-    set_sp(L, 0);
-    LLVMBuildRet(L->b, c32(L, ZX_OK));
+    emit_stop(L);
+    /* both side exits name their reason, which --stats counts per instruction */
     at(L, L->exit_bb);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->ptr };
-    LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result };
-    LLVMBuildRet(L->b, call(L, "jit_helper_exit", L->i32, pt, args, 4));
+    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->ptr, L->i32 };
+    LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result, c32(L, ZX_JIT_EXIT_GUARD) };
+    LLVMBuildRet(L->b, call(L, "jit_helper_exit", L->i32, pt, args, 5));
+    at(L, no_entry);
+    args[4] = c32(L, ZX_JIT_EXIT_NO_ENTRY);
+    LLVMBuildRet(L->b, call(L, "jit_helper_exit", L->i32, pt, args, 5));
 }
 
 LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const char *fname,
-                           zx_jit_code_stats *stats, char *err, size_t errsz)
+                           zx_code *const *batch, size_t nbatch, zx_jit_code_stats *stats, char *err,
+                           size_t errsz)
 {
     lw L;
     memset(&L, 0, sizeof L);
@@ -1285,6 +2172,9 @@ LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, con
     L.ng = prog->nglobals < MAX_TRACKED_GLOBALS ? prog->nglobals : MAX_TRACKED_GLOBALS;
     L.ns = code->max_stack + 2;
     L.W = L.nl + L.ng + L.ns;
+    L.batch = batch;
+    L.nbatch = nbatch;
+    L.borrowed = 0;
     LLVMValueRef fn = NULL;
     if (code->ncode == 0) {
         snprintf(err, errsz, "%s: empty code object", code->name);
@@ -1296,15 +2186,42 @@ LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, con
             return NULL;
         }
     }
-    if (!analyse(&L, err, errsz)) goto done;
-    if (!liveness(&L)) {
+    if (!analyse(&L, M_VAL, err, errsz)) goto done;
+    if (!liveness(&L) || !predict_callees(&L) || !plan_borrows(&L) || !mark_spans(&L)) {
         snprintf(err, errsz, "out of memory");
         goto done;
     }
+    if (want_int_version(&L)) {
+        /* analyse again with int parameters; depth is the same */
+        uint8_t *generic = L.state;
+        int32_t *depth = L.depth;
+        if (analyse(&L, M_I, err, errsz) && int_version_pays(&L, generic)) {
+            L.int_state = L.state;
+        } else {
+            free(L.state);
+        }
+        free(L.depth);
+        L.state = generic;
+        L.depth = depth;
+    }
+    uint32_t last = code->ncode - 1;
+    if (L.depth[last] >= 0 && code->code[last].op != OP_RETURN && code->code[last].op != OP_JUMP) {
+        snprintf(err, errsz, "%s: falls off the end at pc %u", code->name, last);
+        goto done;
+    }
 
-    LLVMTypeRef params[] = { L.ptr, L.ptr, L.i32, L.ptr };
-    fn = LLVMAddFunction(m, fname, LLVMFunctionType(L.i32, params, 4, 0));
+    /* the function other code objects of the batch may already call directly, renamed */
+    int in_batch = 0;
+    for (size_t i = 0; i < nbatch; i++) in_batch |= batch[i] == code;
+    if (in_batch) {
+        fn = code_fn(&L, code);
+        LLVMSetValueName2(fn, fname, strlen(fname));
+    } else {
+        LLVMTypeRef params[] = { L.ptr, L.ptr, L.i32, L.ptr };
+        fn = LLVMAddFunction(m, fname, LLVMFunctionType(L.i32, params, 4, 0));
+    }
     L.fn = fn;
+    L.pub_fn = fn;
     L.t = LLVMGetParam(fn, 0);
     L.f = LLVMGetParam(fn, 1);
     L.end_pc = LLVMGetParam(fn, 2);
@@ -1323,21 +2240,45 @@ LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, con
         snprintf(name, sizeof name, "pc%u.line%u.%s", pc, code->positions[pc].line, optab[op_row(code->code[pc].op)].name);
         L.bb[pc] = LLVMAppendBasicBlockInContext(L.cx, fn, name);
     }
-    emit_entry(&L, entry, stats);
-    for (uint32_t pc = 0; pc < code->ncode; pc++) {
-        if (L.depth[pc] < 0) continue;
-        if (pc + 1 >= code->ncode) {
-            const zx_instr *in = &code->code[pc];
-            if (in->op != OP_RETURN && in->op != OP_JUMP) {
-                snprintf(err, errsz, "%s: falls off the end at pc %u", code->name, pc);
-                LLVMDeleteFunction(fn);
-                fn = NULL;
-                goto done;
-            }
-        }
-        emit_instr(&L, pc);
+    if (L.int_state) {
+        char name[512];
+        snprintf(name, sizeof name, "%s (int arguments)", fname);
+        L.int_fn = LLVMAddFunction(m, name, LLVMGlobalGetValueType(fn));
+        LLVMSetLinkage(L.int_fn, LLVMInternalLinkage);
     }
+    emit_entry(&L, entry, stats);
+    for (uint32_t pc = 0; pc < code->ncode; pc++)
+        if (L.depth[pc] >= 0) emit_instr(&L, pc);
     stats->helper_ops = L.steps;
+    if (L.int_fn) {
+        /* the same instructions again, typed by the int analysis, as a function of their own
+         * (entered at pc 0 only), so that register allocation sees only the int paths */
+        uint8_t *generic = L.state;
+        L.state = L.int_state;
+        L.fn = L.int_fn;
+        L.t = LLVMGetParam(L.fn, 0);
+        L.f = LLVMGetParam(L.fn, 1);
+        L.end_pc = c32(&L, UINT32_MAX);      /* entered by calls only: runs to its RETURN */
+        L.result = LLVMGetParam(L.fn, 3);
+        LLVMBasicBlockRef ientry = LLVMAppendBasicBlockInContext(L.cx, L.fn, "entry");
+        for (uint32_t pc = 0; pc < code->ncode; pc++) {
+            if (L.depth[pc] < 0) continue;
+            char name[64];
+            snprintf(name, sizeof name, "pc%u.line%u.%s", pc, code->positions[pc].line, optab[op_row(code->code[pc].op)].name);
+            L.bb[pc] = LLVMAppendBasicBlockInContext(L.cx, L.fn, name);
+        }
+        at(&L, ientry);
+        emit_allocas(&L);
+        emit_prologue(&L, ientry);
+        LLVMBuildBr(L.b, L.bb[0]);
+        emit_stop(&L);
+        L.exit_bb = NULL;
+        L.borrowed = 0;
+        memset(L.go, 0, (code->ncode + 1) * sizeof *L.go);
+        for (uint32_t pc = 0; pc < code->ncode; pc++)
+            if (L.depth[pc] >= 0) emit_instr(&L, pc);
+        L.state = generic;
+    }
 done:
     if (L.b) LLVMDisposeBuilder(L.b);
     free(L.bb);
@@ -1348,5 +2289,11 @@ done:
     free(L.depth);
     free(L.state);
     free(L.live);
+    free(L.callee);
+    free(L.borrow);
+    free(L.sown);
+    free(L.in_span);
+    free(L.go);
+    free(L.int_state);
     return fn;
 }

@@ -138,6 +138,39 @@ void cap_release(int workers)
 
 // ---- executor pieces --------------------------------------------------------------------
 
+// Busy time is a callback's own work.  While a callback is inside a nested call of the shim
+// its thread either waits for the nested tasks or runs them (and any others) meanwhile; those
+// tasks are timed on their own, so the nested call's whole duration is left out of the
+// callback's.  Per thread: where the innermost running callback collects that time.
+thread_local uint64_t *tl_nested_ns = nullptr;
+
+uint64_t elapsed_ns(std::chrono::steady_clock::time_point t0)
+{
+    auto dt = std::chrono::steady_clock::now() - t0;
+    return (uint64_t)std::chrono::duration_cast<std::chrono::nanoseconds>(dt).count();
+}
+
+// Held for the duration of a public call: inside a callback, charges the call to it.
+class nested_call {
+public:
+    nested_call() : outer_(tl_nested_ns)
+    {
+        if (outer_)
+            t0_ = std::chrono::steady_clock::now();
+    }
+    ~nested_call()
+    {
+        if (outer_)
+            *outer_ += elapsed_ns(t0_);
+    }
+    nested_call(const nested_call &) = delete;
+    nested_call &operator=(const nested_call &) = delete;
+
+private:
+    uint64_t *outer_;
+    std::chrono::steady_clock::time_point t0_{};
+};
+
 // Per-slot counters, a cache line each: every slot is written by the thread in it.
 struct alignas(64) slot_counters {
     std::atomic<uint64_t> tasks{0};
@@ -259,7 +292,8 @@ struct tbbshim_executor {
         return s >= 0 && s < workers ? s : workers;
     }
 
-    // Run one task's callback, counting it against the slot of the running thread.
+    // Run one task's callback, counting it against the slot of the running thread: its
+    // duration less the nested calls it made (see tl_nested_ns).
     template <class F> int timed(F &&f)
     {
         int s = slot();
@@ -270,12 +304,17 @@ struct tbbshim_executor {
             threads.insert(me);
             c.last_thread.store(me, std::memory_order_relaxed);
         }
+        uint64_t nested = 0;
+        struct scope {
+            uint64_t *saved;
+            ~scope() { tl_nested_ns = saved; }
+        } restore{tl_nested_ns};
+        tl_nested_ns = &nested;
         auto t0 = std::chrono::steady_clock::now();
         int rc = f(s);
-        auto dt = std::chrono::steady_clock::now() - t0;
+        uint64_t dt = elapsed_ns(t0);
         c.tasks.fetch_add(1, std::memory_order_relaxed);
-        c.busy_ns.fetch_add((uint64_t)std::chrono::duration_cast<std::chrono::nanoseconds>(dt).count(),
-                            std::memory_order_relaxed);
+        c.busy_ns.fetch_add(dt > nested ? dt - nested : 0, std::memory_order_relaxed);
         return rc;
     }
 
@@ -466,6 +505,7 @@ tbbshim_status tbbshim_run_dag(tbbshim_executor *ex, uint32_t n_nodes, const uin
         return TBBSHIM_OK;
     if (!succ_offsets || !npreds || !run_node || (succ_offsets[n_nodes] > 0 && !succs))
         return ex->error("tbbshim_run_dag", "bad argument");
+    nested_call nested;
     return guarded(ex, "tbbshim_run_dag", [&]() -> tbbshim_status {
         dag_run run;
         run.ex = ex;
@@ -529,6 +569,7 @@ tbbshim_status tbbshim_parallel_for(tbbshim_executor *ex, size_t n, size_t grain
         return ex->error("tbbshim_parallel_for", "bad argument");
     if (n == 0)
         return TBBSHIM_OK;
+    nested_call nested;
     return guarded(ex, "tbbshim_parallel_for", [&]() -> tbbshim_status {
         size_t g = std::min(n, grain ? grain : std::max<size_t>(1, n / (8 * (size_t)ex->workers)));
         std::atomic<bool> skipped{false};
@@ -595,6 +636,7 @@ tbbshim_status tbbshim_fork(tbbshim_executor *ex, uint32_t n, int (*run)(void *c
         return ex->error("tbbshim_fork", "bad argument");
     if (n == 0)
         return TBBSHIM_OK;
+    nested_call nested;
     return guarded(ex, "tbbshim_fork", [&]() -> tbbshim_status {
         std::atomic<int> stop{0};
         std::vector<uint32_t> order(n);

@@ -113,10 +113,12 @@ tbbshim_status tbbshim_fork(tbbshim_executor *ex, uint32_t n, int (*run)(void *c
  * answer means nothing: oneTBB cannot tell which arena a thread is in. */
 int tbbshim_current_slot(const tbbshim_executor *ex);
 
-/* Statistics, per slot: index 0..N-1 are arena slots, index N counts work whose slot was out
- * of range (never expected).  A task is one DAG node, one fork task or one parallel_for range;
- * busy time is the wall time inside callbacks (a callback that waits on nested work counts
- * that time too). */
+/* Statistics, per slot: index 0..N-1 are arena slots (0: the calling thread), index N counts
+ * work whose slot was out of range (never expected).  A task is one DAG node, one fork task or
+ * one parallel_for range; busy time is the wall time inside callbacks less the time they spend
+ * inside nested calls of the shim (tbbshim_run_dag, tbbshim_parallel_for, tbbshim_fork made
+ * from a callback): the tasks a thread runs while it waits there are counted on their own, and
+ * the waiting itself is not busy, so no time is counted twice. */
 typedef struct tbbshim_slot_stats {
     uint64_t tasks;
     uint64_t busy_ns;

@@ -585,6 +585,40 @@ void *topo_alloc_on_node(const topo *t, int node, size_t size, bool *bound)
     return (char *)p + TOPO_MEM_HEADER;
 }
 
+void *topo_alloc_interleaved(const topo *t, size_t size, bool *bound)
+{
+    topo_mem_header *h = NULL;
+    size_t total;
+    void *p = NULL;
+
+    if (bound)
+        *bound = false;
+    if (size > SIZE_MAX - TOPO_MEM_HEADER)
+        return NULL;
+    total = size + TOPO_MEM_HEADER;
+    /* Interleaving over one node is plain memory: only ask hwloc when there are several. */
+    if (t->machine && t->nodes > 1) {
+        hwloc_const_nodeset_t all = hwloc_topology_get_topology_nodeset(t->hw);
+        if (all)
+            p = hwloc_alloc_membind(t->hw, total, all, HWLOC_MEMBIND_INTERLEAVE,
+                                    HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_STRICT);
+        if (p) {
+            h = p;
+            h->from_hwloc = 1;
+            if (bound)
+                *bound = true;
+        }
+    }
+    if (!p) {
+        if (posix_memalign(&p, TOPO_MEM_HEADER, total) != 0)
+            return NULL;
+        h = p;
+        h->from_hwloc = 0;
+    }
+    h->total = total;
+    return (char *)p + TOPO_MEM_HEADER;
+}
+
 void topo_free(const topo *t, void *p)
 {
     topo_mem_header *h;

@@ -9,8 +9,8 @@
  * The topology module is the only place that knows hwloc.  Everything hangs off a `topo`
  * handle; there is no process-wide state.  After topo_create returns, a handle is read-only:
  * every function below that takes a `const topo *`, and topo_pin_worker, topo_binding_*,
- * topo_alloc_on_node and topo_free, may be called from any number of threads at once
- * (hwloc allows concurrent queries and binding calls on a loaded topology).
+ * topo_alloc_on_node, topo_alloc_interleaved and topo_free, may be called from any number of
+ * threads at once (hwloc allows concurrent queries and binding calls on a loaded topology).
  *
  * Errors: fallible functions return 0 on success and -1 on failure, and then write a
  * NUL-terminated message to `err` (which may be NULL; err_size counts the terminator).
@@ -84,6 +84,11 @@ int topo_binding_restore(const topo *t, const topo_binding *b, char *err, size_t
  * *bound (may be NULL) says which happened.  NULL only when out of memory.  Free with
  * topo_free on the same topology. */
 void *topo_alloc_on_node(const topo *t, int node, size_t size, bool *bound);
+/* The same with the pages interleaved over every NUMA node of the topology
+ * (HWLOC_MEMBIND_INTERLEAVE, strict), for memory that every node uses alike.  Ordinary memory
+ * on one node, on a topology that is not this machine, or when binding fails; *bound says
+ * which happened. */
+void *topo_alloc_interleaved(const topo *t, size_t size, bool *bound);
 /* NULL is allowed. */
 void topo_free(const topo *t, void *p);
 

@@ -10,6 +10,7 @@
 
 #include "../src/bytecode.h"
 #include "builtins.h"
+#include "topology.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* The heap                                                                                   */
@@ -284,6 +285,8 @@ static void release_into(zx_value v, zx_obj **dying)
         retire(v.u.o, dying);
 }
 
+static void store_release(zx_obj *o, uint8_t flag, void *p);
+
 void zx_obj_free(zx_obj *o)
 {
     zx_obj *dying = NULL;
@@ -295,7 +298,7 @@ void zx_obj_free(zx_obj *o)
         case ZX_O_LIST: {
             zx_list *l = (zx_list *)d;
             for (uint32_t i = 0; i < l->len; i++) release_into(l->items[i], &dying);
-            free(l->items);
+            store_release(d, ZX_OF_NUMA_STORE, l->items);
             break;
         }
         case ZX_O_MAP: {
@@ -304,8 +307,8 @@ void zx_obj_free(zx_obj *o)
                 release_into(m->entries[i].key, &dying);
                 release_into(m->entries[i].value, &dying);
             }
-            free(m->entries);
-            free(m->index);
+            store_release(d, ZX_OF_NUMA_STORE, m->entries);
+            store_release(d, ZX_OF_NUMA_INDEX, m->index);
             break;
         }
         case ZX_O_CELL:
@@ -458,6 +461,84 @@ bool zx_utf8_valid(const char *bytes, size_t n)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* NUMA-bound storage of lists and maps                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The node of the worker this thread is (set by the scheduler: per-worker state, not shared). */
+static _Thread_local const topo *tl_topo;
+static _Thread_local int tl_node = -1;
+
+void zx_heap_thread_node(const topo *t, int node)
+{
+    tl_topo = node >= 0 ? t : NULL;
+    tl_node = node >= 0 ? node : -1;
+}
+
+static uint16_t creation_node(void) { return tl_topo ? (uint16_t)tl_node : (uint16_t)ZX_NODE_NONE; }
+
+/* A bound block starts with the topology it came from, so that any thread can free it. */
+typedef struct numa_block {
+    const topo *t;
+    size_t pad;                      /* keeps the storage 16-byte aligned */
+} numa_block;
+
+static const topo *block_topo(const void *p) { return ((const numa_block *)p - 1)->t; }
+
+/* Bound when the object has a node, the storage is large, and a topology is at hand: this
+ * thread's, or that of the block being replaced. */
+static const topo *numa_topo(const zx_obj *o, size_t bytes, const void *old, bool old_bound)
+{
+    if (o->node == ZX_NODE_NONE || bytes < ZX_NUMA_STORE_MIN) return NULL;
+    return old_bound ? block_topo(old) : tl_topo;
+}
+
+static void *store_alloc(const topo *t, int node, size_t bytes)
+{
+    if (!t) return malloc(bytes);
+    if (bytes > SIZE_MAX - sizeof(numa_block)) return NULL;
+    numa_block *b = topo_alloc_on_node(t, node, sizeof *b + bytes, NULL);
+    if (!b) return NULL;
+    b->t = t;
+    return b + 1;
+}
+
+static void store_free(void *p, bool bound)
+{
+    if (!p) return;
+    if (!bound) {
+        free(p);
+        return;
+    }
+    numa_block *b = (numa_block *)p - 1;
+    topo_free(b->t, b);
+}
+
+/* realloc for the storage of o that flag marks (ZX_OF_NUMA_STORE or ZX_OF_NUMA_INDEX). */
+static void *store_realloc(zx_obj *o, uint8_t flag, void *p, size_t old_bytes, size_t bytes)
+{
+    bool bound = atomic_load_explicit(&o->flags, memory_order_relaxed) & flag;
+    const topo *t = numa_topo(o, bytes, p, bound);
+    if (!t && !bound) return realloc(p, bytes);
+    void *q = store_alloc(t, o->node, bytes);
+    if (!q) return NULL;
+    if (p) memcpy(q, p, old_bytes < bytes ? old_bytes : bytes);
+    store_free(p, bound);
+    if (t) atomic_fetch_or_explicit(&o->flags, flag, memory_order_relaxed);
+    else atomic_fetch_and_explicit(&o->flags, (uint8_t)~flag, memory_order_relaxed);
+    return q;
+}
+
+static void *store_new(zx_obj *o, uint8_t flag, size_t bytes)
+{
+    return store_realloc(o, flag, NULL, 0, bytes);
+}
+
+static void store_release(zx_obj *o, uint8_t flag, void *p)
+{
+    store_free(p, atomic_load_explicit(&o->flags, memory_order_relaxed) & flag);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Lists                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -465,12 +546,13 @@ zx_list *zx_list_new(zx_heap *h, uint32_t cap)
 {
     zx_list *l = zx_heap_alloc_obj(h, ZX_O_LIST, sizeof(zx_list));
     if (!l) return NULL;
+    l->hdr.node = creation_node();
     l->len = 0;
     l->cap = 0;
     l->items = NULL;
     if (cap) {
         if (!zx_heap_account(h, (ptrdiff_t)((size_t)cap * sizeof(zx_value)))) goto fail;
-        l->items = malloc((size_t)cap * sizeof(zx_value));
+        l->items = store_new(&l->hdr, ZX_OF_NUMA_STORE, (size_t)cap * sizeof(zx_value));
         if (!l->items) {
             zx_heap_account(h, -(ptrdiff_t)((size_t)cap * sizeof(zx_value)));
             goto fail;
@@ -491,7 +573,8 @@ bool zx_list_push(zx_heap *h, zx_list *l, zx_value v)
         zx_heap *lh = obj_heap(l);      /* freeing returns the bytes to the list's own heap */
         ptrdiff_t delta = (ptrdiff_t)((size_t)(ncap - l->cap) * sizeof(zx_value));
         if (!zx_heap_account(lh, delta)) return false;
-        zx_value *ni = realloc(l->items, (size_t)ncap * sizeof(zx_value));
+        zx_value *ni = store_realloc(&l->hdr, ZX_OF_NUMA_STORE, l->items, (size_t)l->cap * sizeof(zx_value),
+                                     (size_t)ncap * sizeof(zx_value));
         if (!ni) {
             zx_heap_account(lh, -delta);
             return false;
@@ -562,6 +645,7 @@ zx_map *zx_map_new(zx_heap *h, uint32_t cap)
 {
     zx_map *m = zx_heap_alloc_obj(h, ZX_O_MAP, sizeof(zx_map));
     if (!m) return NULL;
+    m->hdr.node = creation_node();
     m->len = m->cap = 0;
     m->entries = NULL;
     m->index = NULL;
@@ -572,11 +656,11 @@ zx_map *zx_map_new(zx_heap *h, uint32_t cap)
         while (icap < cap * 2) icap *= 2;
         size_t bytes = (size_t)cap * sizeof(zx_map_entry) + (size_t)icap * sizeof(int32_t);
         if (!zx_heap_account(h, (ptrdiff_t)bytes)) goto fail;
-        m->entries = malloc((size_t)cap * sizeof(zx_map_entry));
-        m->index = malloc((size_t)icap * sizeof(int32_t));
+        m->entries = store_new(&m->hdr, ZX_OF_NUMA_STORE, (size_t)cap * sizeof(zx_map_entry));
+        m->index = store_new(&m->hdr, ZX_OF_NUMA_INDEX, (size_t)icap * sizeof(int32_t));
         if (!m->entries || !m->index) {
-            free(m->entries);
-            free(m->index);
+            store_release(&m->hdr, ZX_OF_NUMA_STORE, m->entries);
+            store_release(&m->hdr, ZX_OF_NUMA_INDEX, m->index);
             m->entries = NULL;
             m->index = NULL;
             zx_heap_account(h, -(ptrdiff_t)bytes);
@@ -622,7 +706,8 @@ static bool map_grow_index(zx_map *m, zx_heap *mh)
     if (ncap > (1u << 30)) return false;
     ptrdiff_t delta = (ptrdiff_t)((size_t)(ncap - m->index_cap) * sizeof(int32_t));
     if (!zx_heap_account(mh, delta)) return false;
-    int32_t *ni = malloc((size_t)ncap * sizeof(int32_t));
+    /* rebuilt from the entries below: nothing of the old index is kept */
+    int32_t *ni = store_realloc(&m->hdr, ZX_OF_NUMA_INDEX, m->index, 0, (size_t)ncap * sizeof(int32_t));
     if (!ni) {
         zx_heap_account(mh, -delta);
         return false;
@@ -633,7 +718,6 @@ static bool map_grow_index(zx_map *m, zx_heap *mh)
         while (ni[i] >= 0) i = (i + 1) & (ncap - 1);
         ni[i] = (int32_t)e;
     }
-    free(m->index);
     m->index = ni;
     m->index_cap = ncap;
     return true;
@@ -661,7 +745,8 @@ bool zx_map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value)
             uint32_t ncap = m->cap < 4 ? 4 : m->cap * 2;
             ptrdiff_t delta = (ptrdiff_t)((size_t)(ncap - m->cap) * sizeof(zx_map_entry));
             if (!zx_heap_account(mh, delta)) return false;
-            zx_map_entry *ne = realloc(m->entries, (size_t)ncap * sizeof(zx_map_entry));
+            zx_map_entry *ne = store_realloc(&m->hdr, ZX_OF_NUMA_STORE, m->entries,
+                                             (size_t)m->cap * sizeof(zx_map_entry), (size_t)ncap * sizeof(zx_map_entry));
             if (!ne) {
                 zx_heap_account(mh, -delta);
                 return false;

@@ -40,10 +40,16 @@ typedef struct zx_obj {
     _Atomic uint32_t rc;
     uint8_t type;                /* zx_objtype */
     _Atomic uint8_t flags;       /* ZX_OF_* */
-    uint16_t node;               /* NUMA node of the arena it came from */
+    uint16_t node;               /* lists and maps: the NUMA node of the worker that made them,
+                                    or ZX_NODE_NONE; 0 for other objects */
 } zx_obj;
 
-enum { ZX_OF_CYCLE_CANDIDATE = 1 };
+enum {
+    ZX_OF_CYCLE_CANDIDATE = 1,
+    ZX_OF_NUMA_STORE = 2,        /* a list's items or a map's entries are NUMA-bound (value.c) */
+    ZX_OF_NUMA_INDEX = 4,        /* a map's index is */
+};
+#define ZX_NODE_NONE 0xffffu     /* zx_obj.node of an object made off the scheduler's workers */
 
 typedef struct zx_value {
     uint8_t tag;                 /* zx_tag */
@@ -151,6 +157,14 @@ bool zx_heap_account(zx_heap *h, ptrdiff_t delta);
 size_t zx_heap_bytes(const zx_heap *h);
 size_t zx_heap_peak(const zx_heap *h);
 void zx_heap_note_cycle_candidate(zx_heap *h, zx_obj *o);
+/* NUMA placement of the out-of-line storage of lists and maps (docs/parallel.md, "Shared
+ * state"): the scheduler calls this on a worker pinned to NUMA node `node` of t as it enters
+ * its arena, and with (NULL, -1) as it leaves.  Lists and maps made on that thread remember the
+ * node; their items, entries and index of ZX_NUMA_STORE_MIN bytes or more are then bound to it
+ * with topo_alloc_on_node, also when they grow later on another thread, and never move. */
+struct topo;
+#define ZX_NUMA_STORE_MIN ((size_t)256 << 10)
+void zx_heap_thread_node(const struct topo *t, int node);
 
 /* ---- strings (UTF-8) ---- */
 zx_string *zx_string_new(zx_heap *h, const char *bytes, size_t n);  /* NULL: memory limit */

@@ -126,8 +126,8 @@ cmd_sanitize() {
 
 # The tests that run threads: every program in the parallel modes (par1..par8 use --jit=off),
 # the runtime's decisions and placement, the seeded scheduler (--jit=off under TSan), and the
-# scheduler's and topology's unit tests.
-tsan_tests='\.par[0-9]+\.|^parallel\.|^reliability\.seeds$|^unit\.test_(sched|topology)$'
+# scheduler's, topology's and partitions' unit tests.
+tsan_tests='\.par[0-9]+\.|^parallel\.|^reliability\.seeds$|^unit\.test_(sched|topology|partition)$'
 
 cmd_tsan() {
     cmd_deps

@@ -48,7 +48,9 @@ zx_status zx_program_get_global(zx_program *p, const char *name, zx_val **out)
     long slot;
     zx_status st = find_global(p, name, &slot);
     if (st != ZX_OK) return st;
-    zx_value v = p->state->globals[slot];
+    uint32_t g = (uint32_t)slot;
+    zx_value v;
+    partitions_snapshot(p->state->parts, &g, 1, &v);   /* a shared global: under its lock */
     if (v.tag == ZX_T_UNDEF) {
         zx_vm_set_error(vm, "%s: error: global '%s' was never assigned", p->source_name, name);
         return ZX_E_NOT_FOUND;
@@ -74,10 +76,110 @@ zx_status zx_program_set_global(zx_program *p, const char *name, const zx_val *v
         return ZX_E_ARGUMENT;
     }
     zx_incref(value->v);
-    zx_value old = p->state->globals[slot];
-    p->state->globals[slot] = value->v;
-    zx_decref(old);
+    partitions_store(p->state->parts, (uint32_t)slot, value->v);
     return ZX_OK;
+}
+
+/* The slots of names[0..n-1]; false when one is not a global of p (*bad: its index). */
+static bool global_slots(const zx_program *p, const char *const *names, size_t n, uint32_t *slots, size_t *bad)
+{
+    for (size_t i = 0; i < n; i++) {
+        long slot = global_slot(p, names[i]);
+        if (slot < 0) {
+            *bad = i;
+            return false;
+        }
+        slots[i] = (uint32_t)slot;
+    }
+    return true;
+}
+
+/* May run on any thread, also while the VM runs: it sets no error message (last_error belongs
+ * to the host thread) and reads the program's state under vm->state_lock, so that a run
+ * starting meanwhile cannot free it.  While a run or call is in progress, only shared globals
+ * may be read: they alone are stored under the partitions' lock (partition.h). */
+zx_status zx_program_snapshot(zx_program *p, const char *const *names, size_t n, zx_val **out)
+{
+    if (!p || !p->vm || (n && (!names || !out))) return ZX_E_ARGUMENT;
+    for (size_t i = 0; i < n; i++)
+        if (!names[i]) return ZX_E_ARGUMENT;
+    zx_vm *vm = p->vm;
+    uint32_t *slots = malloc((n ? n : 1) * sizeof *slots);
+    zx_value *vals = malloc((n ? n : 1) * sizeof *vals);
+    zx_val **handles = calloc(n ? n : 1, sizeof *handles);
+    zx_status st = ZX_OK;
+    size_t bad = 0;
+    if (!slots || !vals || !handles) {
+        st = ZX_E_MEMORY;
+        goto out;
+    }
+    pthread_mutex_lock(&vm->state_lock);
+    if (!p->state || !global_slots(p, names, n, slots, &bad)) st = ZX_E_NOT_FOUND;
+    for (size_t i = 0; st == ZX_OK && i < n; i++)
+        if (atomic_load(&vm->running) && !p->state->parts->is_shared[slots[i]]) st = ZX_E_ARGUMENT;
+    if (st == ZX_OK) partitions_snapshot(p->state->parts, slots, n, vals);
+    pthread_mutex_unlock(&vm->state_lock);
+    if (st != ZX_OK) goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (vals[i].tag == ZX_T_UNDEF) continue;              /* not assigned (yet): NULL */
+        if (st != ZX_OK) {
+            zx_decref(vals[i]);
+            continue;
+        }
+        handles[i] = zx_val_wrap(vm, vals[i]);                 /* on failure it released vals[i] */
+        if (!handles[i]) st = ZX_E_MEMORY;
+    }
+    if (st == ZX_OK) {
+        memcpy(out, handles, n * sizeof *out);
+    } else {
+        for (size_t i = 0; i < n; i++) zx_val_free(handles[i]);
+    }
+out:
+    free(slots);
+    free(vals);
+    free(handles);
+    return st;
+}
+
+zx_status zx_program_set_globals(zx_program *p, const char *const *names, const zx_val *const *values, size_t n)
+{
+    if (!p || !p->vm || (n && (!names || !values))) return ZX_E_ARGUMENT;
+    zx_vm *vm = p->vm;
+    for (size_t i = 0; i < n; i++)
+        if (!names[i] || !values[i] || values[i]->vm != vm) return ZX_E_ARGUMENT;
+    if (zx_vm_check_idle(vm) != ZX_OK) return ZX_E_ARGUMENT;
+    vm->last_error.len = 0;
+    if (!p->state) {
+        zx_vm_set_error(vm, "%s: error: the program has not run, so its globals cannot be set", p->source_name);
+        return ZX_E_NOT_FOUND;
+    }
+    uint32_t *slots = malloc((n ? n : 1) * sizeof *slots);
+    zx_value *vals = malloc((n ? n : 1) * sizeof *vals);
+    zx_status st = ZX_OK;
+    size_t bad = 0;
+    if (!slots || !vals) {
+        st = ZX_E_MEMORY;
+    } else if (!global_slots(p, names, n, slots, &bad)) {
+        zx_vm_set_error(vm, "%s: error: the program has no global '%s'", p->source_name, names[bad]);
+        st = ZX_E_NOT_FOUND;
+    } else {
+        for (size_t i = 0; i < n && st == ZX_OK; i++)
+            if (p->globals[slots[i]].is_const) {
+                zx_vm_set_error(vm, "%s: error: cannot assign to constant '%s'", p->source_name, names[i]);
+                st = ZX_E_ARGUMENT;
+            }
+    }
+    if (st == ZX_OK) {
+        for (size_t i = 0; i < n; i++) {
+            vals[i] = values[i]->v;
+            zx_incref(vals[i]);
+        }
+        partitions_exchange(p->state->parts, slots, n, vals);   /* all at once for a snapshot */
+        for (size_t i = 0; i < n; i++) zx_decref(vals[i]);
+    }
+    free(slots);
+    free(vals);
+    return st;
 }
 
 zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *argv, int argc,
@@ -93,7 +195,7 @@ zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *
     zx_status st = find_global(p, name, &slot);
     if (st != ZX_OK) return st;
     zx_run *run = p->state;
-    zx_value fn = run->globals[slot];
+    zx_value fn = *run->gvar[slot];
     if (!zx_is_type(fn, ZX_O_FUNC) && !zx_is_type(fn, ZX_O_BUILTIN)) {
         zx_vm_set_error(vm, "%s: error: global '%s' is %s, not an action", p->source_name, name,
                         fn.tag == ZX_T_UNDEF ? "unassigned" : zx_type_name(fn));
@@ -111,7 +213,9 @@ zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *
     for (int i = 0; i < argc; i++) args[i] = argv[i]->v;
 
     zx_incref(fn);                /* the action may reassign its own global */
+    pthread_mutex_lock(&vm->state_lock);     /* see zx_program_snapshot */
     atomic_store(&vm->running, 1);
+    pthread_mutex_unlock(&vm->state_lock);
     atomic_store(&run->cancel, 0);
     atomic_store(&run->output_failed, 0);
     zx_task root;

@@ -56,6 +56,7 @@ typedef struct zx_code {
     void *_Atomic native;        /* zx_native_fn compiled for this code object, or NULL */
     _Atomic uint32_t hotness;    /* entries + loop back-edges counted by the interpreter */
     _Atomic int jit_state;       /* 0 none, 1 queued/compiling, 2 compiled, 3 failed */
+    void *_Atomic jit_info;      /* zx_jit_info (jit/jit.h): what the JIT did with it, for --stats */
     struct zx_program *program;  /* the program this code belongs to (set on load) */
 } zx_code;
 

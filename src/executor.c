@@ -14,14 +14,19 @@ static void on_entry(void *ctx, int slot)
     char err[128];
     /* slot 0 is the embedder's own thread: remember its binding so it is never left pinned */
     if (slot == 0 && topo_binding_save(s->topo, s->caller_binding, err, sizeof err) != 0) return;
-    topo_pin_worker(s->topo, slot, err, sizeof err);
+    if (topo_pin_worker(s->topo, slot, err, sizeof err) != 0) return;
+    /* large list and map storage made here is bound to this worker's node (value.h); with one
+     * node there is nothing to choose */
+    if (topo_numa_nodes(s->topo) > 1) zx_heap_thread_node(s->topo, topo_worker_node(s->topo, slot));
 }
 
 static void on_exit_arena(void *ctx, int slot)
 {
     zx_sched *s = ctx;
     char err[128];
-    if (s->pin && slot == 0) topo_binding_restore(s->topo, s->caller_binding, err, sizeof err);
+    if (!s->pin) return;
+    zx_heap_thread_node(NULL, -1);
+    if (slot == 0) topo_binding_restore(s->topo, s->caller_binding, err, sizeof err);
 }
 
 topo *zx_vm_topology(zx_vm *vm, char *err, size_t errsz)

@@ -24,6 +24,7 @@ void zx_task_init(zx_task *t, zx_run *run, zx_frame *caller)
     t->run = run;
     t->caller = caller;
     t->pmap_element = -1;
+    atomic_init(&t->streaming, 0);
     zx_buf_init(&t->out);
     zx_buf_init(&t->error);
 }
@@ -78,7 +79,7 @@ static void *vstack_alloc(zx_task *t, size_t nvals, zx_vseg **seg, size_t *mark)
     return p;
 }
 
-#define FRAME_VALS ((sizeof(zx_frame) + sizeof(zx_value) - 1) / sizeof(zx_value))
+#define FRAME_VALS ZX_FRAME_VALS
 
 /* Bytes of C stack kept free below the deepest Zexus frame: room for a builtin, a JIT
  * helper or the printer to run on top of it. */
@@ -108,6 +109,14 @@ bool zx_stack_exhausted(void)
 {
     /* the frame address, not a local's: under ASan locals may live on a fake heap stack */
     return (char *)__builtin_frame_address(0) < stack_low_bound();
+}
+
+/* Every call from C into native code goes through here: native code that calls native code
+ * checks the C stack against t->stack_limit inline, so it must be this thread's bound. */
+static inline zx_native_fn enter_native(zx_task *t, zx_native_fn nat)
+{
+    t->stack_limit = stack_low_bound();
+    return nat;
 }
 
 zx_frame *zx_frame_push(zx_task *t, zx_code *code, zx_func *fn, const zx_value *argv, uint32_t argc,
@@ -224,7 +233,9 @@ zx_status zx_task_flush(zx_task *t)
 zx_status zx_task_write(zx_task *t, const char *data, size_t len)
 {
     zx_buf_put(&t->out, data, len);
-    if (t->is_root && t->out.len >= t->stream_threshold) return zx_task_flush(t);
+    /* acquire: the committer flushed everything before this chunk before setting the flag */
+    bool streams = t->is_root || atomic_load_explicit(&t->streaming, memory_order_acquire);
+    if (streams && t->out.len >= t->stream_threshold) return zx_task_flush(t);
     return ZX_OK;
 }
 
@@ -441,6 +452,7 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
         zx_jit_tick(t, f->code, 1); \
         zx_native_fn nat_ = zx_jit_native(f->code); \
         if (nat_ && f->is_base != ZX_FRAME_NO_OSR && f->sp == f->locals + f->code->nlocals) { \
+            enter_native(t, nat_); \
             if (f == base) return nat_(t, f, end_pc, result); \
             zx_value r_; \
             CHECK(nat_(t, f, UINT32_MAX, &r_)); \
@@ -466,18 +478,15 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             break;
         }
         case OP_LOAD_NAME: case OP_SHARED_READ: {
-            zx_value v = run->globals[in->a];
+            zx_value v = *run->gvar[in->a];
             if (v.tag == ZX_T_UNDEF) { st = raise_undefined(t, f, in); goto fail; }
             zx_incref(v);
             PUSH(v);
             break;
         }
-        case OP_STORE_NAME: {
-            zx_value old = run->globals[in->a];
-            run->globals[in->a] = POPV();
-            zx_decref(old);
+        case OP_STORE_NAME:
+            partitions_store(run->parts, in->a, POPV());   /* a shared global: under its lock */
             break;
-        }
         case OP_SHARED_WRITE: {
             zx_value rhs = POPV();
             CHECK(zx_shared_update(t, f, in->a, in->b, rhs));
@@ -602,7 +611,7 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
                     zx_value r;
                     zx_frame *nf = zx_frame_push(t, fn->code, fn, argv, argc, f);
                     if (!nf) { st = t->status; goto fail; }
-                    st = nat(t, nf, UINT32_MAX, &r);
+                    st = enter_native(t, nat)(t, nf, UINT32_MAX, &r);
                     zx_frame_pop(t, nf);
                     if (st != ZX_OK) goto fail;
                     for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
@@ -875,7 +884,7 @@ fail:
 zx_status zx_interp_exec(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result)
 {
     zx_native_fn nat = zx_jit_native(f->code);
-    if (nat) return nat(t, f, end_pc, result);
+    if (nat) return enter_native(t, nat)(t, f, end_pc, result);
     if (f->pc == 0) zx_jit_tick(t, f->code, ZX_JIT_ENTRY_TICKS);
     return zx_interp_run(t, f, end_pc, result);
 }

@@ -5,13 +5,15 @@
 #include <stdatomic.h>
 
 #include "bytecode.h"
+#include "partition.h"
 #include "zexus.h"
 
 /* Everything a run of one program shares between its tasks. */
 typedef struct zx_run {
     zx_program *prog;
     zx_heap *heap;
-    zx_value *globals;            /* prog->nglobals values */
+    zx_partitions *parts;         /* the globals, in NUMA partitions (runtime/partition.h) */
+    zx_value *const *gvar;        /* parts->var: global g lives at *gvar[g]; fixed for the run */
     zx_value args;                /* the `args` list */
     atomic_int *interrupt;        /* the VM's interrupt flag */
     atomic_int cancel;            /* set once any piece of parallel work failed: a cheap hint
@@ -62,10 +64,17 @@ typedef struct zx_task {
     zx_run *run;
     zx_buf out;
     uint8_t is_root;              /* may stream its output straight to the sink */
-    size_t stream_threshold;      /* root: deliver output once this many bytes are buffered */
+    atomic_int streaming;         /* a top-level chunk that every earlier chunk has committed
+                                     before: streams like the root (set by the committer) */
+    size_t stream_threshold;      /* root, streaming: deliver output once this many bytes are
+                                     buffered */
     zx_frame *frame;              /* innermost frame of the task's entry, for traces */
     zx_frame *caller;             /* frame that started this task (traces continue there) */
     zx_vseg *seg;
+    char *stack_limit;            /* native code calling native code directly raises "call depth
+                                     limit exceeded" below this C stack address: this thread's
+                                     zx_stack_exhausted bound, stored by every entry from C into
+                                     native code (a task never changes threads while inside it) */
     long pmap_element;            /* -1, or the parallel_map element being computed */
     const zx_cancel_link *cancel; /* the parallel work this task is a piece of, innermost first */
     struct zx_shared_log *shared_log; /* non-NULL inside parallel work: `shared` updates are logged */
@@ -75,6 +84,10 @@ typedef struct zx_task {
 
 void zx_task_init(zx_task *t, zx_run *run, zx_frame *caller);
 void zx_task_fini(zx_task *t);
+
+/* Value slots of a frame's header: a frame of `code` takes ZX_FRAME_VALS + nlocals +
+ * max_stack + 1 slots of the task's value stack (native code pushes frames in this layout). */
+#define ZX_FRAME_VALS ((sizeof(zx_frame) + sizeof(zx_value) - 1) / sizeof(zx_value))
 
 /* Make a frame for calling `code` as closure `fn` (NULL for the top level) with borrowed
  * arguments; captured parameters are boxed into cells.  NULL and an error on the task when
@@ -102,9 +115,10 @@ bool zx_stack_exhausted(void);
 /* Record a runtime error at frame f's current instruction (message without the place). */
 zx_status zx_task_raise(zx_task *t, zx_frame *f, zx_status st, const char *msg);
 
-/* Append to the task's output; the root streams to the sink past a threshold. */
+/* Append to the task's output; the root (and a streaming chunk) streams to the sink past a
+ * threshold. */
 zx_status zx_task_write(zx_task *t, const char *data, size_t len);
-/* Deliver the task's buffered output to the sink (root only). */
+/* Deliver the task's buffered output to the sink (root or streaming chunk only). */
 zx_status zx_task_flush(zx_task *t);
 
 #endif

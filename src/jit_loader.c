@@ -9,6 +9,13 @@
 #include "vm.h"
 #include "../jit/jit.h"
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 #ifndef ZX_JIT_MODULE_NAME
 #define ZX_JIT_MODULE_NAME "libzexus-jit.so"
 #endif
@@ -36,6 +43,11 @@ typedef struct zx_jit_host {
     int thread_started, stop;
     pthread_t thread;
     int log;                      /* ZEXUS_JIT_LOG=1: a line per compilation on stderr */
+    char *cache_dir;              /* the compiled-code cache, NULL when off (cache_dir_for) */
+    zx_jit_cache_stats cache;     /* its counters, bumped by the module */
+    /* --stats figures (zx_jit_figures), under lock */
+    double load_ms, engine_ms, compile_ms;
+    uint64_t compiles;
 } zx_jit_host;
 
 /* ---------- finding and loading the module ---------- */
@@ -105,7 +117,10 @@ static int ensure_engine(zx_jit_host *h)
     if (h->engine) return 1;
     if (h->load_failed) return 0;
     char err[512];
+    double t0 = now_ms();
     const zx_jit_module_api *api = h->api ? h->api : load_module(err, sizeof err);
+    double t1 = now_ms();
+    if (!h->api) h->load_ms = t1 - t0;
     zx_jit_engine *e = NULL;
     if (api) {
         zx_jit_config cfg;
@@ -116,7 +131,10 @@ static int ensure_engine(zx_jit_host *h)
         cfg.log = h->log;
         cfg.helpers = zx_jit_helpers;
         cfg.nhelpers = zx_jit_nhelpers;
+        cfg.cache_dir = h->cache_dir;
+        cfg.cache_stats = &h->cache;
         e = api->engine_create(&cfg, err, sizeof err);
+        h->engine_ms = now_ms() - t1;
     }
     h->api = api;
     if (!e) {
@@ -128,28 +146,69 @@ static int ensure_engine(zx_jit_host *h)
     return 1;
 }
 
-static double now_ms(void)
+/* The code object's --stats record, made on first use (before it is first compiled, so native
+ * code always finds it); NULL only when out of memory. */
+static zx_jit_info *info_of(zx_code *c)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    zx_jit_info *i = atomic_load_explicit(&c->jit_info, memory_order_acquire);
+    if (i) return i;
+    size_t nexits = (size_t)ZX_JIT_EXIT_REASONS * c->ncode;
+    zx_jit_info *fresh = calloc(1, sizeof *fresh + nexits * sizeof fresh->exits[0]);
+    if (!fresh) return NULL;
+    fresh->ncode = c->ncode;
+    for (size_t k = 0; k < nexits; k++) atomic_init(&fresh->exits[k], 0);
+    void *expected = NULL;
+    if (atomic_compare_exchange_strong_explicit(&c->jit_info, &expected, fresh, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return fresh;
+    free(fresh);
+    return expected;
+}
+
+/* Record why c is not compiled (before its jit_state says FAILED). */
+static void info_failed(zx_code *c, const char *why)
+{
+    zx_jit_info *i = info_of(c);
+    if (!i) return;
+    free(i->error);
+    i->error = strdup(why);
 }
 
 /* Compile codes[0..n) of p; h->lock must not be held. */
 static zx_status compile_codes(zx_jit_host *h, zx_program *p, zx_code **codes, size_t n, char *err, size_t errsz)
 {
     zx_jit_code_stats *stats = calloc(n ? n : 1, sizeof *stats);
+    for (size_t i = 0; i < n; i++) info_of(codes[i]);   /* before native code can exist */
     double t0 = now_ms();
     zx_status st = h->api->compile(h->engine, p, codes, n, stats, err, errsz);
     double t1 = now_ms();
-    for (size_t i = 0; i < n; i++)
+    pthread_mutex_lock(&h->lock);
+    h->compiles++;
+    h->compile_ms += t1 - t0;
+    pthread_mutex_unlock(&h->lock);
+    for (size_t i = 0; i < n; i++) {
+        zx_jit_info *info = info_of(codes[i]);
+        if (info && st == ZX_OK) {
+            free(info->error);
+            info->error = NULL;
+            if (stats) {
+                info->compile_ms = stats[i].compile_ms;
+                info->entries = stats[i].entries;
+                info->helper_ops = stats[i].helper_ops;
+                info->cached = stats[i].cached;
+            }
+        } else if (info) {
+            info_failed(codes[i], err);
+        }
         atomic_store(&codes[i]->jit_state, st == ZX_OK ? ZX_JIT_COMPILED : ZX_JIT_FAILED);
+    }
     if (h->log) {
         if (st != ZX_OK) fprintf(stderr, "jit: %s: %s\n", p->source_name, err);
         for (size_t i = 0; i < n && st == ZX_OK && stats; i++)
-            fprintf(stderr, "jit: compiled %s:%s (line %u) at -O%d: %.3f ms, %u entries, %u steps\n",
-                    p->source_name, codes[i]->name, codes[i]->pos.line, h->vm->opts.opt_level,
-                    stats[i].compile_ms, stats[i].entries, stats[i].helper_ops);
+            fprintf(stderr, "jit: %s %s:%s (line %u) at -O%d: %.3f ms, %u entries, %u steps\n",
+                    stats[i].cached ? "loaded from the cache" : "compiled", p->source_name, codes[i]->name,
+                    codes[i]->pos.line, h->vm->opts.opt_level, stats[i].compile_ms, stats[i].entries,
+                    stats[i].helper_ops);
         fprintf(stderr, "jit: batch of %zu: %.3f ms\n", n, t1 - t0);
     }
     free(stats);
@@ -175,6 +234,7 @@ static void *compiler_main(void *arg)
             char err[512];
             compile_codes(h, c->program, &c, 1, err, sizeof err);
         } else {
+            info_failed(c, h->load_error);
             atomic_store(&c->jit_state, ZX_JIT_FAILED);
             if (h->log) fprintf(stderr, "jit: %s\n", h->load_error);
         }
@@ -196,6 +256,7 @@ void zx_jit_hot(zx_task *t, zx_code *c)
     zx_jit_host *h = vm->jit;
     pthread_mutex_lock(&h->lock);
     if (h->load_failed || h->stop) {
+        info_failed(c, h->load_failed ? h->load_error : "the VM is shutting down");
         atomic_store(&c->jit_state, ZX_JIT_FAILED);
     } else {
         if (!h->thread_started) {
@@ -214,6 +275,8 @@ void zx_jit_hot(zx_task *t, zx_code *c)
             h->queue[h->qlen++] = c;
             pthread_cond_signal(&h->wake);
         } else {
+            info_failed(c, h->thread_started ? "out of memory for the compile queue"
+                                             : "cannot start the compiler thread");
             atomic_store(&c->jit_state, ZX_JIT_FAILED);
         }
     }
@@ -221,6 +284,19 @@ void zx_jit_hot(zx_task *t, zx_code *c)
 }
 
 /* ---------- programs and VMs ---------- */
+
+/* The compiled-code cache directory: $XDG_CACHE_HOME/zexus-jit, else $HOME/.cache/zexus-jit
+ * (the XDG base directory rules: a relative XDG_CACHE_HOME is ignored).  NULL when neither is
+ * set: the cache is off.  Whether it can be created is the module's business (jit/cache.c). */
+static char *cache_dir_for(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char path[4096];
+    if (xdg && xdg[0] == '/') snprintf(path, sizeof path, "%s/zexus-jit", xdg);
+    else if (home && home[0] == '/') snprintf(path, sizeof path, "%s/.cache/zexus-jit", home);
+    else return NULL;
+    return strdup(path);
+}
 
 static void collect(zx_code *c, zx_program *p, zx_code ***out, size_t *n, size_t *cap)
 {
@@ -250,6 +326,7 @@ zx_status zx_jit_program_loaded(zx_vm *vm, zx_program *p, char *err, size_t errs
         pthread_cond_init(&h->idle, NULL);
         const char *log = getenv("ZEXUS_JIT_LOG");
         h->log = log && log[0] == '1';
+        if (vm->opts.use_cache) h->cache_dir = cache_dir_for();
         vm->jit = h;
     }
     if (vm->opts.jit == ZX_JIT_ALWAYS || vm->opts.jit == ZX_JIT_STRICT) {
@@ -279,6 +356,14 @@ done:
     return st;
 }
 
+static void free_infos(zx_code *c)
+{
+    zx_jit_info *i = atomic_exchange(&c->jit_info, NULL);
+    if (i) free(i->error);
+    free(i);
+    for (uint32_t k = 0; k < c->nchildren; k++) free_infos(c->children[k]);
+}
+
 void zx_jit_program_unload(zx_vm *vm, zx_program *p)
 {
     zx_jit_host *h = vm ? vm->jit : NULL;
@@ -291,6 +376,7 @@ void zx_jit_program_unload(zx_vm *vm, zx_program *p)
     while (h->compiling && h->compiling->program == p) pthread_cond_wait(&h->idle, &h->lock);
     if (h->engine) h->api->program_release(h->engine, p);
     pthread_mutex_unlock(&h->lock);
+    if (p->main) free_infos(p->main);
 }
 
 void zx_jit_vm_fini(zx_vm *vm)
@@ -307,6 +393,7 @@ void zx_jit_vm_fini(zx_vm *vm)
     pthread_cond_destroy(&h->wake);
     pthread_cond_destroy(&h->idle);
     free(h->queue);
+    free(h->cache_dir);
     free(h);
     vm->jit = NULL;
 }
@@ -317,4 +404,26 @@ const char *zx_jit_llvm_version(zx_vm *vm)
     if (vm && vm->jit && vm->jit->api) return vm->jit->api->llvm_version;
     const zx_jit_module_api *api = load_module(err, sizeof err);
     return api ? api->llvm_version : NULL;
+}
+
+void zx_jit_get_figures(zx_vm *vm, zx_jit_figures *out)
+{
+    memset(out, 0, sizeof *out);
+    zx_jit_host *h = vm ? vm->jit : NULL;
+    if (!h) return;
+    pthread_mutex_lock(&h->lock);
+    out->module_loaded = h->engine != NULL;
+    if (h->load_failed) snprintf(out->load_error, sizeof out->load_error, "%s", h->load_error);
+    out->load_ms = h->load_ms;
+    out->engine_ms = h->engine_ms;
+    out->compiles = h->compiles;
+    out->compile_ms = h->compile_ms;
+    pthread_mutex_unlock(&h->lock);
+}
+
+const zx_jit_cache_stats *zx_jit_cache_stats_of(zx_vm *vm, const char **dir)
+{
+    zx_jit_host *h = vm ? vm->jit : NULL;
+    *dir = h ? h->cache_dir : NULL;
+    return h ? &h->cache : NULL;
 }

@@ -11,15 +11,24 @@
 #include "arith.h"
 #include "executor.h"
 #include "host.h"
+#include "interp_ops.h"
 #include "vm.h"
 
 /*
  * Every piece of parallel work (a chunk of the top level, a block of parallel_map elements, a
- * fork block) runs as its own task: its own output buffer, its own value stack, its own log
- * of `shared` updates.  When the work joins, the pieces' buffers are spliced into the parent
- * in program order and their logs applied in program order, so output and shared results are
- * exactly those of the sequential run.  The first failure in program order wins: later pieces
+ * fork block) runs as its own task: its own output buffer, its own value stack.  When the work
+ * joins, the pieces' buffers are spliced into the parent in program order, so output is
+ * exactly that of the sequential run.  The first failure in program order wins: later pieces
  * are cancelled (zx_cancel_scope), earlier ones still finish because one may fail first.
+ *
+ * `shared` updates: the elements of a parallel_map are not ordered among themselves, so each
+ * block logs its updates and the logs are applied in program order at the join.  Top-level
+ * chunks and fork blocks are ordered by the analysis against every other piece that reads,
+ * writes or updates the same variable (docs/analysis.md §4), so they apply their updates
+ * directly, like a sequential run, and a later block that reads the variable sees them; they
+ * log only when they run inside logged work (a fork inside a parallel_map element).  A log
+ * that cannot be applied (an integer overflow) makes its block run again sequentially on the
+ * parent, updates applied directly, so the error is raised at the update with its trace.
  *
  * Whether something runs in parallel is decided here: --mode=seq never; --mode=par whenever
  * the analysis allows it; --mode=auto when the analysis allows it and the estimated work is
@@ -95,7 +104,7 @@ static bool log_append(zx_shared_log *log, uint32_t global, int op, zx_value rhs
 static zx_status apply_update(zx_task *t, zx_frame *f, uint32_t global, int op, zx_value rhs)
 {
     char msg[160];
-    zx_value *slot = &t->run->globals[global];
+    zx_value *slot = t->run->gvar[global];
     if (slot->tag == ZX_T_UNDEF) {
         zx_decref(rhs);
         snprintf(msg, sizeof msg, "undefined variable '%s'", t->run->prog->globals[global].name);
@@ -105,9 +114,7 @@ static zx_status apply_update(zx_task *t, zx_frame *f, uint32_t global, int op, 
     bool ok = zx_binop(t->run->heap, op, *slot, rhs, &r, msg, sizeof msg);
     zx_decref(rhs);
     if (!ok) return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
-    zx_value old = *slot;
-    *slot = r;
-    zx_decref(old);
+    partitions_store(t->run->parts, global, r);     /* under the shared globals' lock */
     return ZX_OK;
 }
 
@@ -125,7 +132,7 @@ zx_status zx_shared_update(zx_task *t, zx_frame *f, uint32_t global, int op, zx_
 }
 
 /* Move a finished piece's log into the parent: its own log when the parent is itself parallel
- * work, else the globals.  Consumes the log. */
+ * work, else the globals (failures raised on the parent).  Consumes the log. */
 static zx_status join_log(zx_task *t, zx_frame *f, zx_shared_log *log)
 {
     zx_status st = ZX_OK;
@@ -135,6 +142,59 @@ static zx_status join_log(zx_task *t, zx_frame *f, zx_shared_log *log)
     free(log->e);
     memset(log, 0, sizeof *log);
     return st;
+}
+
+typedef struct undo_entry {
+    uint32_t global;
+    zx_value old;
+} undo_entry;
+
+/* Apply a finished piece's log to the globals, in order, without consuming it.  When an update
+ * fails (an integer overflow, an undefined variable, no memory) every update of the log that
+ * was applied is undone and the answer is false: the caller runs the piece again. */
+static bool apply_log(zx_run *run, const zx_shared_log *log)
+{
+    undo_entry *undo = NULL;
+    size_t nundo = 0, cap = 0;
+    bool ok = true;
+    partitions_write_lock(run->parts);   /* an observer sees the piece's updates all at once */
+    for (size_t i = 0; i < log->n && ok; i++) {
+        const zx_shared_entry *e = &log->e[i];
+        zx_value *slot = run->gvar[e->global];
+        size_t k = 0;
+        while (k < nundo && undo[k].global != e->global) k++;
+        if (k == nundo) {            /* first update of this variable: keep its value */
+            if (nundo == cap) {
+                size_t ncap = cap ? cap * 2 : 4;
+                undo_entry *u = realloc(undo, ncap * sizeof *u);
+                if (!u) {
+                    ok = false;
+                    break;
+                }
+                undo = u;
+                cap = ncap;
+            }
+            zx_incref(*slot);
+            undo[nundo++] = (undo_entry){ e->global, *slot };
+        }
+        char msg[160];
+        zx_value r;
+        if (slot->tag == ZX_T_UNDEF || !zx_binop(run->heap, e->op, *slot, e->rhs, &r, msg, sizeof msg)) {
+            ok = false;
+            break;
+        }
+        zx_decref(*slot);
+        *slot = r;
+    }
+    for (size_t k = 0; k < nundo && !ok; k++) {
+        zx_value *slot = run->gvar[undo[k].global], cur = *slot;
+        *slot = undo[k].old;
+        undo[k].old = cur;           /* released below */
+    }
+    partitions_write_unlock(run->parts);
+    for (size_t k = 0; k < nundo; k++) zx_decref(undo[k].old);
+    free(undo);
+    return ok;
 }
 
 /* ---------- pieces of parallel work ---------- */
@@ -167,26 +227,41 @@ static void piece_fail(piece *p, zx_cancel_scope *scope)
     atomic_store_explicit(&p->task.run->cancel, 1, memory_order_relaxed);
 }
 
-/* Splice the pieces' output and shared logs into the parent in order, up to and including the
- * first failed piece, whose error becomes the parent's. */
-static zx_status join_pieces(zx_task *t, zx_frame *f, piece *ps, uint32_t n)
+/* A piece that stops before its end (cancelled, interrupted) is failed, so that no join ever
+ * takes its partial work for finished work. */
+static void piece_stop(piece *p, zx_frame *f, zx_cancel_scope *scope)
+{
+    zx_interp_stop_status(&p->task, f);
+    piece_fail(p, scope);
+}
+
+/* Run piece i again on the parent task, sequentially, its shared updates applied directly. */
+typedef zx_status (*rerun_fn)(void *ctx, zx_task *t, uint32_t i);
+
+/* Splice the pieces' shared logs and output into the parent in order, up to and including the
+ * first failed piece, whose error becomes the parent's.  A piece whose log cannot be applied to
+ * the globals is run again with rerun (its output discarded): the sequential run's error, at
+ * the update, after exactly the output before it. */
+static zx_status join_pieces(zx_task *t, zx_frame *f, piece *ps, uint32_t n, rerun_fn rerun, void *ctx)
 {
     zx_status st = ZX_OK;
     for (uint32_t i = 0; i < n; i++) {
         piece *p = &ps[i];
         if (st == ZX_OK) {
-            if (p->task.out.len) {
-                zx_status w = zx_task_write(t, p->task.out.data, p->task.out.len);
-                if (w != ZX_OK) st = w;
-            }
-            zx_status l = join_log(t, f, &p->log);
-            if (st == ZX_OK && l != ZX_OK) st = l;
-            if (st == ZX_OK && p->failed) {
-                st = p->task.status;
-                if (t->status == ZX_OK) {
-                    t->status = p->task.status;
-                    t->error.len = 0;
-                    zx_buf_put(&t->error, p->task.error.data, p->task.error.len);
+            bool again = false;
+            if (t->shared_log || !rerun) st = join_log(t, f, &p->log);
+            else again = p->log.n && !apply_log(t->run, &p->log);
+            if (again) {
+                st = rerun(ctx, t, i);      /* replaces the piece: its output and error are dropped */
+            } else {
+                if (st == ZX_OK && p->task.out.len) st = zx_task_write(t, p->task.out.data, p->task.out.len);
+                if (st == ZX_OK && p->failed) {
+                    st = p->task.status;
+                    if (t->status == ZX_OK) {
+                        t->status = p->task.status;
+                        t->error.len = 0;
+                        zx_buf_put(&t->error, p->task.error.data, p->task.error.len);
+                    }
                 }
             }
         }
@@ -235,10 +310,7 @@ static void pmap_block(pmap_ctx *c, uint32_t b)
     if (hi > c->n) hi = c->n;
     for (uint32_t i = lo; i < hi; i++) {
         if (zx_task_should_stop(&p->task)) {
-            if (atomic_load(p->task.run->interrupt)) {
-                zx_task_raise(&p->task, c->f, ZX_E_INTERRUPTED, "interrupted");
-                piece_fail(p, &c->scope);
-            }
+            piece_stop(p, c->f, &c->scope);
             return;
         }
         zx_value elem = c->in->items[i];
@@ -248,6 +320,25 @@ static void pmap_block(pmap_ctx *c, uint32_t b)
             return;
         }
     }
+}
+
+/* Block b's elements again, on the parent task, in order (join_pieces' rerun). */
+static zx_status pmap_rerun(void *ctx, zx_task *t, uint32_t b)
+{
+    pmap_ctx *c = ctx;
+    uint32_t lo = b * c->per_block, hi = lo + c->per_block;
+    if (hi > c->n) hi = c->n;
+    long saved = t->pmap_element;
+    zx_status st = ZX_OK;
+    for (uint32_t i = lo; i < hi && st == ZX_OK; i++) {
+        zx_value elem = c->in->items[i];
+        zx_decref(c->results[i]);
+        c->results[i] = zx_undef();
+        t->pmap_element = (long)i;
+        st = zx_interp_call(t, c->f, c->fn, &elem, 1, &c->results[i]);
+    }
+    t->pmap_element = saved;
+    return st;
 }
 
 static void pmap_body(void *ctx, size_t begin, size_t end, int slot)
@@ -358,7 +449,7 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
         for (uint32_t b = 0; b < c.nblocks; b++)
             if (!c.pieces[b].ran) pmap_block(&c, b);
     }
-    st = join_pieces(t, f, c.pieces, c.nblocks);
+    st = join_pieces(t, f, c.pieces, c.nblocks, pmap_rerun, &c);
     if (st == ZX_OK) {
         zx_list *res = zx_list_new(t->run->heap, n);
         if (!res) {
@@ -456,13 +547,18 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
         if (!c.pieces) {
             st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
         } else {
-            for (uint32_t i = 0; i < n; i++) piece_init(&c.pieces[i], t, f, &c.scope, i);
+            for (uint32_t i = 0; i < n; i++) {
+                piece_init(&c.pieces[i], t, f, &c.scope, i);
+                /* ordered by the fork's DAG against every block that touches the same shared
+                 * variable: updates apply directly unless the fork is itself inside logged work */
+                if (!t->shared_log) c.pieces[i].task.shared_log = NULL;
+            }
             tbbshim_status ts = tbbshim_run_dag(s->ex, n, af->dag.succ_offsets, af->dag.succs, af->dag.npreds,
                                                 fork_node, &c, NULL);
             if (ts == TBBSHIM_ERROR)
                 for (uint32_t i = 0; i < n; i++)
                     if (!c.pieces[i].ran) fork_node(&c, i);
-            st = join_pieces(t, f, c.pieces, n);
+            st = join_pieces(t, f, c.pieces, n, NULL, NULL);
             free(c.pieces);
         }
     }
@@ -485,19 +581,35 @@ typedef struct dag_ctx {
     uint8_t *done;
 } dag_ctx;
 
-/* Deliver the output of every finished chunk at the head of program order.  The lock guards
- * only this bookkeeping and the write; no Zexus code runs under it. */
+/* Deliver the output of every finished chunk at the head of program order, then let the
+ * chunk now at the head, if it has not finished, stream: everything before it has gone to the
+ * sink, so it may write there itself as it prints (a closed pipe stops it there, as it would
+ * stop a sequential run).  Chunks after it keep buffering.  The lock guards only this
+ * bookkeeping and the writes; no Zexus code runs under it. */
 static void dag_commit(dag_ctx *c)
 {
     pthread_mutex_lock(&c->commit_lock);
-    while (c->next_commit < c->ac->nchunks && c->done[c->next_commit]) {
+    uint32_t n = c->ac->nchunks;
+    bool stopped = false;
+    while (c->next_commit < n && c->done[c->next_commit]) {
         piece *p = &c->pieces[c->next_commit];
         if (p->task.out.len) {
             zx_task_write(c->root, p->task.out.data, p->task.out.len);
             p->task.out.len = 0;
         }
-        if (p->failed) break;   /* nothing after a failure is committed */
+        if (p->failed) {        /* nothing after a failure is committed */
+            stopped = true;
+            break;
+        }
         c->next_commit++;
+    }
+    if (!stopped && c->next_commit < n) {
+        zx_task *head = &c->pieces[c->next_commit].task;
+        if (!atomic_load_explicit(&head->streaming, memory_order_relaxed)) {
+            zx_task_flush(c->root);
+            /* release: the chunk's own flushes come after what was just written */
+            atomic_store_explicit(&head->streaming, 1, memory_order_release);
+        }
     }
     pthread_mutex_unlock(&c->commit_lock);
 }
@@ -597,7 +709,9 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
     for (uint32_t i = 0; i < ac->nchunks; i++) {
         piece_init(&c.pieces[i], root, NULL, &c.scope, i);
         c.pieces[i].task.shared_log = NULL;   /* between chunks shared variables are ordinary */
+        c.pieces[i].task.stream_threshold = root->stream_threshold;
     }
+    dag_commit(&c);                           /* chunk 0 streams from the start */
     tbbshim_status ts = tbbshim_run_dag(s->ex, ac->nchunks, ac->dag.succ_offsets, ac->dag.succs,
                                         ac->dag.npreds, dag_node, &c, NULL);
     if (ts == TBBSHIM_ERROR)

@@ -11,6 +11,7 @@
 #include "interp.h"
 #include "parallel.h"
 #include "executor.h"
+#include "placement.h"
 #include "vm.h"
 #include "../jit/jit.h"
 
@@ -126,6 +127,9 @@ zx_status zx_vm_create(const zx_options *opts, zx_vm **out)
     }
     atomic_init(&vm->interrupt, 0);
     zx_buf_init(&vm->stats.notes);
+    pthread_mutex_init(&vm->state_lock, NULL);
+    zx_buf_init(&vm->stats.partitions_json);
+    zx_buf_init(&vm->stats.partitions_text);
     pthread_mutex_init(&vm->stats.lock, NULL);
     /* A topology named by the caller is read now, so that a bad one is an error here and not
      * silently ignored by a run that happens never to need the workers. */
@@ -148,12 +152,15 @@ void zx_vm_destroy(zx_vm *vm)
     zx_vm_error_info_free(vm);
     zx_jit_vm_fini(vm);
     zx_sched_destroy(vm->sched);
-    if (vm->topo) topo_destroy(vm->topo);
     zx_buf_free(&vm->stats.notes);
+    zx_buf_free(&vm->stats.partitions_json);
+    zx_buf_free(&vm->stats.partitions_text);
     pthread_mutex_destroy(&vm->stats.lock);
+    pthread_mutex_destroy(&vm->state_lock);
     for (int i = 0; i < vm->argc; i++) free(vm->argv[i]);
     free(vm->argv);
     zx_heap_destroy(vm->heap);
+    if (vm->topo) topo_destroy(vm->topo);  /* after the heap: NUMA-bound storage is freed with it */
     zx_buf_free(&vm->last_error);
     free(vm->topology);
     free(vm);
@@ -319,8 +326,10 @@ zx_status zx_program_load_file(zx_vm *vm, const char *path, zx_program **out)
 void zx_program_destroy(zx_program *p)
 {
     if (!p) return;
-    zx_program_state_free(p);
     zx_vm *vm = p->vm;
+    if (vm) pthread_mutex_lock(&vm->state_lock);
+    zx_program_state_free(p);
+    if (vm) pthread_mutex_unlock(&vm->state_lock);
     if (vm) {
         if (p->vm_prev) p->vm_prev->vm_next = p->vm_next;
         else vm->programs = p->vm_next;
@@ -355,11 +364,12 @@ zx_status zx_run_init(zx_run *run, zx_program *p)
     memset(run, 0, sizeof *run);
     run->prog = p;
     run->heap = vm->heap;
-    run->globals = calloc(p->nglobals ? p->nglobals : 1, sizeof *run->globals);
-    if (!run->globals) return ZX_E_MEMORY;
+    run->parts = placement_build(vm, p);
+    if (!run->parts) return ZX_E_MEMORY;
+    run->gvar = run->parts->var;
     run->args = make_args(vm);
     if (run->args.tag == ZX_T_UNDEF) {
-        free(run->globals);
+        partitions_destroy(run->parts);
         return ZX_E_MEMORY;
     }
     run->interrupt = &vm->interrupt;
@@ -373,8 +383,7 @@ zx_status zx_run_init(zx_run *run, zx_program *p)
 
 void zx_run_fini(zx_run *run)
 {
-    for (uint32_t i = 0; i < run->prog->nglobals; i++) zx_decref(run->globals[i]);
-    free(run->globals);
+    partitions_destroy(run->parts);
     zx_decref(run->args);
 }
 
@@ -392,15 +401,21 @@ zx_status zx_program_run(zx_program *p)
     zx_vm *vm = p->vm;
     if (zx_vm_check_idle(vm) != ZX_OK) return ZX_E_ARGUMENT;
     vm->last_error.len = 0;
+    /* the new run's state is the program's from its start: zx_program_snapshot (from any
+     * thread) reads its shared globals while it runs */
+    pthread_mutex_lock(&vm->state_lock);
     zx_program_state_free(p);     /* each run starts from fresh globals */
     zx_run *run = malloc(sizeof *run);
     zx_status st = run ? zx_run_init(run, p) : ZX_E_MEMORY;
     if (st != ZX_OK) {
+        pthread_mutex_unlock(&vm->state_lock);
         free(run);
         zx_vm_set_error(vm, "%s: error: out of memory", p->source_name);
         return st;
     }
+    p->state = run;               /* kept for zx_program_call and the global accessors */
     atomic_store(&vm->running, 1);
+    pthread_mutex_unlock(&vm->state_lock);
     zx_task root;
     zx_task_init(&root, run, NULL);
     root.is_root = 1;
@@ -421,7 +436,6 @@ zx_status zx_program_run(zx_program *p)
         zx_vm_set_error(vm, "%s", root.error.data);
     }
     zx_task_fini(&root);
-    p->state = run;               /* kept for zx_program_call and the global accessors */
     atomic_store(&vm->interrupt, 0);
     atomic_store(&vm->running, 0);
     return st;

@@ -21,6 +21,8 @@ typedef struct zx_run_stats {
     _Atomic uint64_t forks_parallel, forks_sequential;
     uint64_t wall_ns;
     zx_buf notes;                 /* one line per decision to run something sequentially */
+    zx_buf partitions_json;       /* where the run's globals live (src/placement.c) */
+    zx_buf partitions_text;
     pthread_mutex_t lock;         /* guards notes */
 } zx_run_stats;
 
@@ -44,6 +46,8 @@ struct zx_vm {
     struct zx_host *hosts;        /* registered host functions (src/host.c) */
     uint32_t nhosts, caphosts;
     atomic_int running;           /* a run or call is in progress: reentrant API calls are refused */
+    pthread_mutex_t state_lock;   /* guards every program's `state` pointer and setting `running`,
+                                     for zx_program_snapshot from other threads (api_call.c) */
     struct zx_error_info *error_info; /* last_error parsed into place and frames (src/api_call.c) */
 };
 

@@ -363,8 +363,8 @@ zx_status zx_vm_run_chunk_order(zx_program *p, const uint32_t *order, uint32_t n
     zx_buf_put(&all, "", 1);
     for (uint32_t g = 0; g < p->nglobals; g++) {
         zx_buf_printf(&globals, "%s = ", p->globals[g].name);
-        if (run.globals[g].tag == ZX_T_UNDEF) zx_buf_puts(&globals, "<undefined>");
-        else zx_format_value(&globals, run.globals[g]);
+        if (run.gvar[g]->tag == ZX_T_UNDEF) zx_buf_puts(&globals, "<undefined>");
+        else zx_format_value(&globals, *run.gvar[g]);
         zx_buf_puts(&globals, "\n");
     }
     zx_buf_put(&globals, "", 1);

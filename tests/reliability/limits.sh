@@ -110,6 +110,22 @@ action spin(v) {
 }
 print(parallel_map(spin, range(16)))
 ZX
+# element 0 fails last in time but first in order: a later element's failure (which raises
+# the run's cancel hint) must not stop it early
+cat > first_error.zx <<'ZX'
+print("before")
+action slow(v) {
+    let s = 1
+    let i = 0
+    while (i < 2000000) { s = (s * 31 + i) % 1000003; i = i + 1 }
+    return 10 / (s - s)
+}
+action elem(v) {
+    if (v == 0) { return slow(v) }
+    return 10 / (v - 5)
+}
+print(parallel_map(elem, range(8)))
+ZX
 cat > lines.zx <<'ZX'
 let i = 0
 while (i < 2000000) { print(i); i = i + 1 }
@@ -123,6 +139,7 @@ for m in "${modes[@]}"; do
     # down(40) is 41 nested calls of down; the top level is not a call
     expect "--max-depth=41 fits down(40)" 0 40 '' -- "${mo[@]}" --max-depth=41 depth40.zx
     expect "--max-depth=40 does not" 1 '' '^depth40\.zx:.*: runtime error: call depth limit exceeded$' -- "${mo[@]}" --max-depth=40 depth40.zx
+    expect "first error in parallel_map" 1 before '^first_error\.zx:6:[0-9]+: runtime error: division by zero \(in parallel_map element 0\)$' -- "${mo[@]}" first_error.zx
     expect "memory: range" 1 before '^huge_range\.zx:2:[0-9]+: runtime error: memory limit exceeded$' -- "${mo[@]}" --max-memory=64M huge_range.zx
     expect "memory: string" 1 before '^huge_string\.zx:3:[0-9]+: runtime error: memory limit exceeded$' -- "${mo[@]}" --max-memory=64M huge_string.zx
     expect "memory: push in parallel_map" 1 before '^huge_push\.zx:.*: runtime error: memory limit exceeded' -- "${mo[@]}" --max-memory=64M huge_push.zx

@@ -326,6 +326,52 @@ done:
     unload(&fx);
 }
 
+/* Fork blocks and shared variables (DESIGN.md §4): a block that reads a shared variable which
+ * an earlier block of the same fork updates depends on it, whether it reads it directly,
+ * through a call or in a nested fork; so do a plain assignment after an update and an update
+ * after a read.  The runtime relies on this to apply fork blocks' updates directly. */
+static void test_fork_shared(void)
+{
+    fixture fx;
+    CHECK(load(&fx,
+               "shared let s = 0\n"                              /* 1 */
+               "let a = 0\n"                                     /* 2 */
+               "let b = 0\n"                                     /* 3 */
+               "action peek() { return s }\n"                    /* 4 */
+               "action bump(v) {\n s += v\n return v\n}\n"       /* 5-8 */
+               "fork { s += 1 }\n"                               /* 9: block 0 */
+               "fork { a = s }\n"                                /* 10: block 1 */
+               "fork { b = peek() }\n"                           /* 11: block 2 */
+               "fork { let r = parallel_map(bump, range(3)) }\n" /* 12: block 3 */
+               "fork {\n fork { print(1) }\n fork { a = s + 1 }\n join\n}\n" /* 13-17: block 4 */
+               "fork { s = 5 }\n"                                /* 18: block 5 */
+               "fork { print(2) }\n"                             /* 19: block 6 */
+               "join\n"
+               "print(s, a, b)\n",
+               50));
+    const analysis_code *m = main_code(&fx);
+    CHECK(m->nforks == 1);
+    if (m->nforks != 1) goto done;
+    const analysis_dag *d = &m->forks[0].dag;
+    uint32_t s = global_slot(&fx, "s");
+    CHECK(d->n == 7);
+    const analysis_edge *e = edge(d, 0, 1);            /* read after an update */
+    CHECK(e && e->kind == DEP_RAW && e->loc == s);
+    e = edge(d, 0, 2);                                 /* ... through a call */
+    CHECK(e && e->kind == DEP_RAW && e->loc == s);
+    e = edge(d, 0, 3);                                 /* two updates (parallel_map's function) */
+    CHECK(e && e->kind == DEP_RAW && e->loc == s);
+    e = edge(d, 2, 3);                                 /* an update after a read */
+    CHECK(e && e->kind == DEP_WAR && e->loc == s);
+    e = edge(d, 3, 4);                                 /* a nested fork's read after an update */
+    CHECK(e && e->kind == DEP_RAW && e->loc == s);
+    e = edge(d, 0, 5);                                 /* a plain assignment after an update */
+    CHECK(e && e->loc == s);
+    for (uint32_t i = 0; i < 6; i++) CHECK(!analysis_dag_reaches(d, i, 6));    /* touches nothing */
+done:
+    unload(&fx);
+}
+
 static void test_calls_through_variables(void)
 {
     fixture fx;
@@ -520,6 +566,7 @@ int main(void)
     test_scoping();
     test_aliasing();
     test_captured();
+    test_fork_shared();
     test_calls_through_variables();
     test_recursion_and_cost();
     test_loops_never_split();

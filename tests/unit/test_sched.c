@@ -520,6 +520,64 @@ static void test_nested(void)
         }
 }
 
+/* ---- busy time of nested work ---- */
+
+typedef struct busy_ctx {
+    tbbshim_executor *ex;
+    int depth;               /* levels of nested forks below this one */
+} busy_ctx;
+
+static int busy_task(void *ctx, uint32_t i)
+{
+    busy_ctx *c = ctx;
+    (void)i;
+    if (c->depth == 0) {
+        sleep_us(2000);
+        return 0;
+    }
+    busy_ctx inner = {c->ex, c->depth - 1};
+    return tbbshim_fork(c->ex, 3, busy_task, &inner, NULL) != TBBSHIM_OK;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A task that waits for nested tasks is not busy meanwhile: busy time is never counted twice,
+ * so the slots together are never busier than the threads were there. */
+static void test_nested_busy(void)
+{
+    static const int workers[] = {1, 2};
+    for (int w = 0; w < 2; w++) {
+        tbbshim_executor *ex = make_exec(workers[w], 0);
+        tbbshim_slot_stats st[3];
+        busy_ctx c;
+        uint64_t busy = 0, tasks = 0, leaves = 0;
+        if (!ex)
+            return;
+        c.ex = ex;
+        c.depth = 2;
+        uint64_t t0 = now_ns();
+        CHECK(tbbshim_fork(ex, 3, busy_task, &c, NULL) == TBBSHIM_OK);
+        uint64_t wall = now_ns() - t0;
+        int n = tbbshim_stats(ex, st, 3, NULL);
+        CHECK(n == workers[w] + 1);
+        for (int s = 0; s < n && s < 3; s++) {
+            tasks += st[s].tasks;
+            busy += st[s].busy_ns;
+        }
+        leaves = 27;
+        CHECK(tasks == 3 + 9 + leaves);
+        /* the 27 sleeping leaves are busy time; the 12 waiting tasks add next to nothing */
+        CHECK(busy >= leaves * 2000 * 1000);
+        CHECK(busy <= wall * (uint64_t)workers[w]);
+        tbbshim_destroy(ex);
+    }
+}
+
 /* ---- bad input ---- */
 
 static void test_errors(void)
@@ -710,6 +768,7 @@ int main(void)
     test_hammer();
     test_cancel();
     test_nested();
+    test_nested_busy();
     test_pinning();
     test_no_thread_leak();
     return CHECK_DONE();

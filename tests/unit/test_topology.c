@@ -160,6 +160,13 @@ static void test_synthetic(void)
             memset(p, 0x5a, 1000);
         }
         topo_free(t, p);
+        /* interleaved over the nodes of a topology that is not this machine: ordinary memory */
+        bound = true;
+        p = topo_alloc_interleaved(t, 200, &bound);
+        CHECK(p != NULL);
+        CHECK(!bound);
+        if (p) CHECK((uintptr_t)p % 64 == 0);
+        topo_free(t, p);
     }
     topo_destroy(t);
 
@@ -306,6 +313,15 @@ static void test_machine(void)
         CHECK(p != NULL);
         topo_free(t, p);
         topo_free(t, NULL);
+        /* interleaved: bound only where this machine has several nodes */
+        p = topo_alloc_interleaved(t, 3 << 20, &bound);
+        CHECK(p != NULL);
+        CHECK(bound == (topo_numa_nodes(t) > 1));
+        if (p) {
+            CHECK((uintptr_t)p % 64 == 0);
+            memset(p, 3, 3 << 20);
+        }
+        topo_free(t, p);
     }
     {
         char *json = topo_json(t, 3), *text = topo_describe(t, 3);

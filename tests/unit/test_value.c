@@ -7,6 +7,7 @@
 #include "builtins.h"
 #include "bytecode.h"
 #include "check.h"
+#include "topology.h"
 #include "value.h"
 
 /* Compare how print shows v with want. */
@@ -790,6 +791,64 @@ static void test_methods(zx_heap *h)
     zx_obj_decref(inner);
 }
 
+/* Lists and maps made and grown large on a thread that the scheduler marked as a worker of node
+ * 2: their storage is node-bound (ordinary memory behind the same header on a synthetic
+ * topology), keeps its contents and its node as it grows on another thread, and is freed by
+ * whoever drops it; a list made off the workers stays in ordinary memory. */
+static void *grow_elsewhere(void *arg)
+{
+    zx_list *l = arg;
+    for (int i = 0; i < 40000; i++) zx_list_push(NULL, l, zx_int(i));
+    return NULL;
+}
+
+static void test_numa_storage(void)
+{
+    char err[256];
+    topo *t = NULL;
+    CHECK(topo_create("numa:4 core:1 pu:1", &t, err, sizeof err) == 0);
+    if (!t) return;
+    zx_heap *h = zx_heap_create(0);
+    zx_heap_thread_node(t, 2);
+    zx_list *small = zx_list_new(h, 4), *big = zx_list_new(h, 0);
+    zx_map *m = zx_map_new(h, 0);
+    if (big)
+        for (int i = 0; i < 40000; i++) zx_list_push(h, big, zx_int(i));
+    zx_heap_thread_node(NULL, -1);
+    zx_list *plain = zx_list_new(h, 0);
+    CHECK(small && big && m && plain);
+    if (small && big && m && plain) {
+        CHECK(big->hdr.node == 2 && m->hdr.node == 2 && plain->hdr.node == ZX_NODE_NONE);
+        zx_list_push(h, small, zx_int(1));
+        CHECK(!(atomic_load(&small->hdr.flags) & ZX_OF_NUMA_STORE));   /* below ZX_NUMA_STORE_MIN */
+        CHECK(atomic_load(&big->hdr.flags) & ZX_OF_NUMA_STORE);
+        CHECK((uintptr_t)big->items % 16 == 0);
+        pthread_t th;
+        CHECK(pthread_create(&th, NULL, grow_elsewhere, big) == 0);   /* a thread with no node */
+        pthread_join(th, NULL);
+        bool intact = big->len == 80000;
+        for (uint32_t i = 0; i < big->len && intact; i++) intact = big->items[i].u.i == (int64_t)(i % 40000);
+        CHECK(intact);
+        CHECK(atomic_load(&big->hdr.flags) & ZX_OF_NUMA_STORE);
+        zx_heap_thread_node(t, 2);           /* a worker of node 2 again */
+        for (int i = 0; i < 20000; i++) zx_map_set(h, m, zx_int(i), zx_int(i * 2));
+        zx_heap_thread_node(NULL, -1);
+        CHECK(atomic_load(&m->hdr.flags) & ZX_OF_NUMA_STORE);
+        CHECK(atomic_load(&m->hdr.flags) & ZX_OF_NUMA_INDEX);
+        zx_value *v = zx_map_get(m, zx_int(19999));
+        CHECK(v && v->u.i == 39998);
+        for (int i = 0; i < 40000; i++) zx_list_push(h, plain, zx_int(i));
+        CHECK(!(atomic_load(&plain->hdr.flags) & ZX_OF_NUMA_STORE));
+    }
+    if (small) zx_obj_decref(small);
+    if (big) zx_obj_decref(big);
+    if (m) zx_obj_decref(m);
+    if (plain) zx_obj_decref(plain);
+    CHECK(zx_heap_bytes(h) == 0);
+    zx_heap_destroy(h);
+    topo_destroy(t);
+}
+
 int main(void)
 {
     zx_heap *h = zx_heap_create(0);
@@ -811,5 +870,6 @@ int main(void)
     test_memory_limit();
     test_candidates();
     test_concurrent_candidates();
+    test_numa_storage();
     return CHECK_DONE();
 }

@@ -1,0 +1,551 @@
+/* cache.c — the compiled-code cache (cache.h): keys, entry files, eviction. */
+#include "cache.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <llvm-c/blake3.h>
+
+#define CACHE_FORMAT 1
+#define ENTRY_SUFFIX ".zxo"
+#define MAX_NAME 4096                 /* a symbol name longer than this is damage */
+#define MAX_ENTRY (1u << 30)          /* a file larger than this is damage */
+#define STALE_TMP_SECONDS 3600        /* a temporary file this old was left by a crashed writer */
+
+static const char entry_magic[8] = { 'Z', 'X', 'J', 'I', 'T', 'O', 'B', 'J' };
+
+struct zx_cache {
+    char *dir;
+    zx_jit_cache_stats *counters;     /* the engine's, or own_counters */
+    zx_jit_cache_stats own_counters;
+    uint64_t max_bytes;
+    int read_only;                    /* a write failed for lack of permission or space */
+};
+
+/* ---------- hashing ---------- */
+
+static void hash_bytes(llvm_blake3_hasher *h, const void *p, size_t n) { llvm_blake3_hasher_update(h, p, n); }
+static void hash_u32(llvm_blake3_hasher *h, uint32_t v) { hash_bytes(h, &v, sizeof v); }
+static void hash_u64(llvm_blake3_hasher *h, uint64_t v) { hash_bytes(h, &v, sizeof v); }
+
+/* Strings are length-prefixed, so that ("ab","c") and ("a","bc") differ. */
+static void hash_str(llvm_blake3_hasher *h, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    hash_u64(h, s ? n : UINT64_MAX);
+    hash_bytes(h, s, n);
+}
+
+/* The GNU build id of the object that holds this code (the JIT module): it changes whenever
+ * the lowering does. */
+typedef struct build_id {
+    uintptr_t addr;
+    const uint8_t *id;
+    size_t len;
+} build_id;
+
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    build_id *b = arg;
+    int mine = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && b->addr >= start && b->addr < start + ph->p_memsz) mine = 1;
+    }
+    if (!mine) return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE) continue;
+        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+            const uint8_t *name = p + sizeof *nh;
+            const uint8_t *desc = name + ((nh->n_namesz + 3u) & ~3u);
+            if (desc + nh->n_descsz > end) break;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
+                b->id = desc;
+                b->len = nh->n_descsz;
+                return 1;
+            }
+            p = desc + ((nh->n_descsz + 3u) & ~3u);
+        }
+    }
+    return 1;
+}
+
+/* Without a build id: the module file's contents. */
+static void hash_module_file(llvm_blake3_hasher *h)
+{
+    Dl_info info;
+    if (!dladdr((void *)hash_module_file, &info) || !info.dli_fname) {
+        hash_str(h, __DATE__ " " __TIME__);
+        return;
+    }
+    FILE *f = fopen(info.dli_fname, "rb");
+    if (!f) {
+        hash_str(h, __DATE__ " " __TIME__);
+        return;
+    }
+    char buf[65536];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0) hash_bytes(h, buf, k);
+    fclose(f);
+}
+
+void zx_cache_engine_key(uint8_t out[ZX_CACHE_KEY_LEN], const char *llvm_version, const char *triple,
+                         const char *cpu, const char *features, int opt_level, const zx_jit_symbol *helpers,
+                         size_t nhelpers)
+{
+    llvm_blake3_hasher h;
+    llvm_blake3_hasher_init(&h);
+    hash_str(&h, "zexus-jit compiled-code cache");
+    hash_u32(&h, CACHE_FORMAT);
+    hash_u32(&h, ZX_JIT_ABI);
+    hash_u32(&h, (uint32_t)sizeof(zx_frame));
+    hash_u32(&h, (uint32_t)sizeof(zx_task));
+    hash_u32(&h, (uint32_t)sizeof(zx_code));
+    build_id b = { (uintptr_t)(void *)zx_cache_engine_key, NULL, 0 };
+    dl_iterate_phdr(find_build_id, &b);
+    if (b.id) {
+        hash_u64(&h, b.len);
+        hash_bytes(&h, b.id, b.len);
+    } else {
+        hash_module_file(&h);
+    }
+    hash_u64(&h, nhelpers);
+    for (size_t i = 0; i < nhelpers; i++) hash_str(&h, helpers[i].name);
+    hash_str(&h, llvm_version);
+    hash_str(&h, triple);
+    hash_str(&h, cpu);
+    hash_str(&h, features);
+    hash_u32(&h, (uint32_t)opt_level);
+    llvm_blake3_hasher_finalize(&h, out, ZX_CACHE_KEY_LEN);
+}
+
+static void hash_value(llvm_blake3_hasher *h, zx_value v)
+{
+    hash_u32(h, v.tag);
+    switch (v.tag) {
+    case ZX_T_INT: hash_u64(h, (uint64_t)v.u.i); break;
+    case ZX_T_FLOAT: hash_bytes(h, &v.u.f, sizeof v.u.f); break;
+    case ZX_T_BOOL: hash_u32(h, v.u.b ? 1u : 0u); break;
+    case ZX_T_OBJ:
+        hash_u32(h, v.u.o->type);
+        if (v.u.o->type == ZX_O_STRING) {
+            const zx_string *s = (const zx_string *)v.u.o;
+            hash_u64(h, s->nbytes);
+            hash_bytes(h, s->data, s->nbytes);
+        }
+        break;
+    default: break;
+    }
+}
+
+/* Everything of c and its children except source positions of instructions and local names,
+ * which only name things in --dump-ir. */
+static void hash_code(llvm_blake3_hasher *h, const zx_code *c)
+{
+    hash_u32(h, (uint32_t)c->kind);
+    hash_str(h, c->name);
+    hash_u32(h, c->pos.line);
+    hash_u32(h, c->pos.col);
+    hash_u32(h, c->nparams);
+    hash_u32(h, c->nlocals);
+    for (uint32_t i = 0; i < c->nlocals; i++) hash_u32(h, c->local_is_cell ? c->local_is_cell[i] : 0);
+    hash_u32(h, c->nfree);
+    for (uint32_t i = 0; i < c->nfree; i++) {
+        hash_u32(h, c->free[i].from_parent_local);
+        hash_u32(h, c->free[i].index);
+    }
+    hash_u32(h, c->ncode);
+    for (uint32_t i = 0; i < c->ncode; i++) {
+        hash_u32(h, c->code[i].op);
+        hash_u32(h, c->code[i].a);
+        hash_u32(h, c->code[i].b);
+    }
+    hash_u32(h, c->nconsts);
+    for (uint32_t i = 0; i < c->nconsts; i++) hash_value(h, c->consts[i]);
+    hash_u32(h, c->max_stack);
+    hash_u32(h, c->nchildren);
+    for (uint32_t i = 0; i < c->nchildren; i++) hash_code(h, c->children[i]);
+}
+
+void zx_cache_program_key(uint8_t out[ZX_CACHE_KEY_LEN], const zx_program *p)
+{
+    llvm_blake3_hasher h;
+    llvm_blake3_hasher_init(&h);
+    hash_u32(&h, p->nglobals);
+    for (uint32_t i = 0; i < p->nglobals; i++) {
+        hash_str(&h, p->globals[i].name);
+        hash_u32(&h, p->globals[i].is_const);
+        hash_u32(&h, p->globals[i].is_shared);
+    }
+    hash_code(&h, p->main);
+    llvm_blake3_hasher_finalize(&h, out, ZX_CACHE_KEY_LEN);
+}
+
+void zx_cache_module_key(uint8_t out[ZX_CACHE_KEY_LEN], const uint8_t engine[ZX_CACHE_KEY_LEN],
+                         const char *pipeline, const uint8_t program[ZX_CACHE_KEY_LEN], const uint32_t *index,
+                         const char *const *names, size_t n)
+{
+    llvm_blake3_hasher h;
+    llvm_blake3_hasher_init(&h);
+    hash_bytes(&h, engine, ZX_CACHE_KEY_LEN);
+    hash_str(&h, pipeline);
+    hash_bytes(&h, program, ZX_CACHE_KEY_LEN);
+    hash_u64(&h, n);
+    for (size_t i = 0; i < n; i++) {
+        hash_u32(&h, index[i]);
+        hash_str(&h, names[i]);
+    }
+    llvm_blake3_hasher_finalize(&h, out, ZX_CACHE_KEY_LEN);
+}
+
+/* ---------- the directory ---------- */
+
+/* mkdir -p, new directories private (the XDG base directory rule). */
+static int make_dirs(const char *path)
+{
+    char *p = strdup(path);
+    if (!p) return 0;
+    int ok = 1;
+    for (char *s = p + 1; ok; s++) {
+        if (*s != '/' && *s != '\0') continue;
+        char c = *s;
+        *s = '\0';
+        struct stat st;
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) ok = 0;
+        else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) ok = 0;
+        *s = c;
+        if (c == '\0') break;
+    }
+    free(p);
+    return ok;
+}
+
+zx_cache *zx_cache_open(const char *dir, zx_jit_cache_stats *counters)
+{
+    if (!dir || dir[0] != '/' || !make_dirs(dir)) return NULL;
+    zx_cache *c = calloc(1, sizeof *c);
+    if (!c || !(c->dir = strdup(dir))) {
+        free(c);
+        return NULL;
+    }
+    c->counters = counters ? counters : &c->own_counters;
+    c->max_bytes = ZX_CACHE_MAX_BYTES;
+    const char *max = getenv("ZEXUS_JIT_CACHE_MAX");
+    if (max && max[0]) {
+        char *end;
+        unsigned long long v = strtoull(max, &end, 10);
+        if (*end == '\0') c->max_bytes = v;
+    }
+    atomic_store(&c->counters->enabled, 1);
+    return c;
+}
+
+void zx_cache_close(zx_cache *c)
+{
+    if (!c) return;
+    free(c->dir);
+    free(c);
+}
+
+static void count(_Atomic uint64_t *counter)
+{
+    atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+}
+
+static void entry_path(const zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], char *out, size_t outsz)
+{
+    int k = snprintf(out, outsz, "%s/", c->dir);
+    for (int i = 0; i < ZX_CACHE_KEY_LEN && k > 0 && (size_t)k + 3 < outsz; i++)
+        k += snprintf(out + k, outsz - (size_t)k, "%02x", key[i]);
+    if (k > 0 && (size_t)k < outsz) snprintf(out + k, outsz - (size_t)k, "%s", ENTRY_SUFFIX);
+}
+
+/* ---------- entries ----------
+ *
+ *   magic[8] format:u32 n:u32 key[32] objsize:u64
+ *   n x { entries:u32 helper_ops:u32 namelen:u32 name[namelen] }
+ *   object[objsize]
+ *   checksum[32]      BLAKE3 of everything before it
+ *
+ * Integers are in the host's byte order: the CPU is part of the key anyway.
+ */
+
+typedef struct reader {
+    const uint8_t *p, *end;
+} reader;
+
+static int rd(reader *r, void *out, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n) return 0;
+    memcpy(out, r->p, n);
+    r->p += n;
+    return 1;
+}
+
+void zx_cache_entry_free(zx_cache_entry *e)
+{
+    if (!e) return;
+    for (size_t i = 0; e->names && i < e->n; i++) free(e->names[i]);
+    free(e->names);
+    free(e->entries);
+    free(e->helper_ops);
+    free(e->obj);
+    memset(e, 0, sizeof *e);
+}
+
+static int parse_entry(const uint8_t *data, size_t size, const uint8_t key[ZX_CACHE_KEY_LEN], size_t n,
+                       zx_cache_entry *e)
+{
+    if (size < sizeof entry_magic + ZX_CACHE_KEY_LEN) return 0;
+    uint8_t sum[ZX_CACHE_KEY_LEN];
+    llvm_blake3_hasher h;
+    llvm_blake3_hasher_init(&h);
+    llvm_blake3_hasher_update(&h, data, size - ZX_CACHE_KEY_LEN);
+    llvm_blake3_hasher_finalize(&h, sum, sizeof sum);
+    if (memcmp(sum, data + size - ZX_CACHE_KEY_LEN, sizeof sum) != 0) return 0;
+
+    reader r = { data, data + size - ZX_CACHE_KEY_LEN };
+    char magic[sizeof entry_magic];
+    uint32_t format, count_n;
+    uint8_t k[ZX_CACHE_KEY_LEN];
+    uint64_t objsize;
+    if (!rd(&r, magic, sizeof magic) || memcmp(magic, entry_magic, sizeof magic) != 0) return 0;
+    if (!rd(&r, &format, sizeof format) || format != CACHE_FORMAT) return 0;
+    if (!rd(&r, &count_n, sizeof count_n) || count_n != n) return 0;
+    if (!rd(&r, k, sizeof k) || memcmp(k, key, sizeof k) != 0) return 0;
+    if (!rd(&r, &objsize, sizeof objsize) || objsize == 0 || objsize > (uint64_t)(r.end - r.p)) return 0;
+    e->n = n;
+    e->names = calloc(n ? n : 1, sizeof *e->names);
+    e->entries = calloc(n ? n : 1, sizeof *e->entries);
+    e->helper_ops = calloc(n ? n : 1, sizeof *e->helper_ops);
+    if (!e->names || !e->entries || !e->helper_ops) return 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t len;
+        if (!rd(&r, &e->entries[i], sizeof(uint32_t)) || !rd(&r, &e->helper_ops[i], sizeof(uint32_t)) ||
+            !rd(&r, &len, sizeof len) || len == 0 || len > MAX_NAME || (size_t)(r.end - r.p) < len)
+            return 0;
+        if (!(e->names[i] = malloc(len + 1))) return 0;
+        rd(&r, e->names[i], len);
+        e->names[i][len] = '\0';
+        if (strlen(e->names[i]) != len) return 0;
+    }
+    if ((uint64_t)(r.end - r.p) != objsize) return 0;
+    if (!(e->obj = malloc(objsize))) return 0;
+    rd(&r, e->obj, objsize);
+    e->objsize = objsize;
+    return 1;
+}
+
+/* Read the whole file at path into a new buffer; -1 when there is none (or it cannot be
+ * read), 0 when it is unreasonably large (damage), 1 with *data and *size. */
+static int read_file(const char *path, uint64_t max, uint8_t **data, size_t *size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat st;
+    int rc = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        rc = 0;
+        if ((uint64_t)st.st_size <= max && st.st_size > 0) {
+            uint8_t *buf = malloc((size_t)st.st_size);
+            size_t got = 0;
+            ssize_t k = 1;
+            while (buf && got < (size_t)st.st_size && k > 0) {
+                k = read(fd, buf + got, (size_t)st.st_size - got);
+                if (k > 0) got += (size_t)k;
+                else if (k < 0 && errno == EINTR) k = 1;
+            }
+            if (buf && got == (size_t)st.st_size) {
+                *data = buf;
+                *size = got;
+                rc = 1;
+                futimens(fd, NULL);   /* a hit is recent use: evicted last */
+            } else if (!buf) {
+                rc = -1;              /* out of memory is no damage */
+            } else {
+                free(buf);
+            }
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+int zx_cache_load(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], size_t n, zx_cache_entry *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c) return 0;
+    char path[4096];
+    entry_path(c, key, path, sizeof path);
+    uint8_t *data = NULL;
+    size_t size = 0;
+    int rc = read_file(path, MAX_ENTRY, &data, &size);
+    if (rc > 0 && parse_entry(data, size, key, n, out)) {
+        free(data);
+        count(&c->counters->hits);
+        return 1;
+    }
+    free(data);
+    zx_cache_entry_free(out);
+    if (rc >= 0) {
+        count(&c->counters->corrupt);
+        unlink(path);
+    }
+    count(&c->counters->misses);
+    return 0;
+}
+
+void zx_cache_reject(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN])
+{
+    if (!c) return;
+    char path[4096];
+    entry_path(c, key, path, sizeof path);
+    unlink(path);
+    count(&c->counters->corrupt);
+}
+
+typedef struct file_info {
+    char *name;
+    off_t size;
+    struct timespec mtime;
+} file_info;
+
+static int older_first(const void *a, const void *b)
+{
+    const file_info *x = a, *y = b;
+    if (x->mtime.tv_sec != y->mtime.tv_sec) return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+    if (x->mtime.tv_nsec != y->mtime.tv_nsec) return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Keep the directory's entries (and temporary files) within max_bytes, oldest mtime first;
+ * temporary files a crashed writer left behind go whatever the size. */
+static void evict(zx_cache *c)
+{
+    DIR *d = opendir(c->dir);
+    if (!d) return;
+    int dfd = dirfd(d);
+    file_info *files = NULL;
+    size_t nfiles = 0, cap = 0;
+    uint64_t total = 0;
+    time_t now = time(NULL);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        int is_entry = len > strlen(ENTRY_SUFFIX) && strcmp(de->d_name + len - strlen(ENTRY_SUFFIX), ENTRY_SUFFIX) == 0;
+        int is_tmp = strstr(de->d_name, ENTRY_SUFFIX ".tmp") != NULL;
+        if (!is_entry && !is_tmp) continue;
+        struct stat st;
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (is_tmp && now - st.st_mtim.tv_sec > STALE_TMP_SECONDS) {
+            unlinkat(dfd, de->d_name, 0);
+            continue;
+        }
+        if (nfiles == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            file_info *f = realloc(files, ncap * sizeof *f);
+            if (!f) break;
+            files = f;
+            cap = ncap;
+        }
+        if (!(files[nfiles].name = strdup(de->d_name))) break;
+        files[nfiles].size = st.st_size;
+        files[nfiles].mtime = st.st_mtim;
+        total += (uint64_t)st.st_size;
+        nfiles++;
+    }
+    if (total > c->max_bytes) {
+        qsort(files, nfiles, sizeof *files, older_first);
+        for (size_t i = 0; i < nfiles && total > c->max_bytes; i++) {
+            if (unlinkat(dfd, files[i].name, 0) == 0) count(&c->counters->evicted);
+            total -= (uint64_t)files[i].size;
+        }
+    }
+    for (size_t i = 0; i < nfiles; i++) free(files[i].name);
+    free(files);
+    closedir(d);
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n) {
+        ssize_t k = write(fd, b, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return 0;
+        b += k;
+        n -= (size_t)k;
+    }
+    return 1;
+}
+
+void zx_cache_store(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], const zx_cache_entry *e)
+{
+    if (!c || c->read_only) return;
+    /* the entry in memory first: one write, and the checksum over exactly what is written */
+    size_t size = sizeof entry_magic + 2 * sizeof(uint32_t) + ZX_CACHE_KEY_LEN + sizeof(uint64_t);
+    for (size_t i = 0; i < e->n; i++) size += 3 * sizeof(uint32_t) + strlen(e->names[i]);
+    size += e->objsize + ZX_CACHE_KEY_LEN;
+    if (size > c->max_bytes) return;   /* it would evict everything, itself included */
+    uint8_t *buf = malloc(size), *p = buf;
+    if (!buf) return;
+#define PUT(src, len) (memcpy(p, (src), (len)), p += (len))
+    uint32_t format = CACHE_FORMAT, n = (uint32_t)e->n;
+    uint64_t objsize = e->objsize;
+    PUT(entry_magic, sizeof entry_magic);
+    PUT(&format, sizeof format);
+    PUT(&n, sizeof n);
+    PUT(key, ZX_CACHE_KEY_LEN);
+    PUT(&objsize, sizeof objsize);
+    for (size_t i = 0; i < e->n; i++) {
+        uint32_t len = (uint32_t)strlen(e->names[i]);
+        PUT(&e->entries[i], sizeof(uint32_t));
+        PUT(&e->helper_ops[i], sizeof(uint32_t));
+        PUT(&len, sizeof len);
+        PUT(e->names[i], len);
+    }
+    PUT(e->obj, e->objsize);
+#undef PUT
+    llvm_blake3_hasher h;
+    llvm_blake3_hasher_init(&h);
+    llvm_blake3_hasher_update(&h, buf, (size_t)(p - buf));
+    llvm_blake3_hasher_finalize(&h, p, ZX_CACHE_KEY_LEN);
+
+    /* a private temporary name in the same directory, then rename: readers (other processes
+     * too) see the whole entry or none */
+    static _Atomic unsigned serial;
+    char path[4096], tmp[4200];
+    entry_path(c, key, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld-%u", path, (long)getpid(), atomic_fetch_add(&serial, 1u));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int ok = fd >= 0;
+    if (!ok && (errno == EACCES || errno == EROFS || errno == EPERM || errno == ENOSPC || errno == EDQUOT))
+        c->read_only = 1;
+    if (ok) {
+        ok = write_all(fd, buf, size);
+        if (!ok && (errno == ENOSPC || errno == EDQUOT)) c->read_only = 1;
+        if (close(fd) != 0) ok = 0;
+        if (ok && rename(tmp, path) != 0) ok = 0;
+        if (!ok) unlink(tmp);
+    }
+    free(buf);
+    if (!ok) return;
+    count(&c->counters->writes);
+    evict(c);
+}
