@@ -30,6 +30,9 @@ typedef zx_status (*zx_native_fn)(zx_task *t, zx_frame *f, uint32_t end_pc, zx_v
  * counts ZX_JIT_ENTRY_TICKS, a loop back-edge 1 (so: 2 calls, or 1000 iterations). */
 #define ZX_JIT_HOT 1000u
 #define ZX_JIT_ENTRY_TICKS 500u
+/* Auto mode loads the JIT module only once the program has had hot code this long (ms): see
+ * zx_jit_hot. */
+#define ZX_JIT_WARMUP_MS 20.0
 
 enum { ZX_JIT_NONE = 0, ZX_JIT_QUEUED = 1, ZX_JIT_COMPILED = 2, ZX_JIT_FAILED = 3 };
 

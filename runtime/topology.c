@@ -372,6 +372,10 @@ int topo_create(const char *spec, topo **out, char *err, size_t err_size)
         set_err(err, err_size, "topology: out of memory");
         return -1;
     }
+    /* hwloc loads its plugins (libxml2 XML, OpenCL, OpenGL, PCI) at the first init: 10 ms or
+     * more of a short parallel run, for devices that play no part in placement (the built-in
+     * XML reader still serves xml: topologies).  A blacklist the user set wins. */
+    setenv("HWLOC_PLUGINS_BLACKLIST", "hwloc_xml_libxml,hwloc_opencl,hwloc_gl,hwloc_pci,hwloc_cuda,hwloc_nvml,hwloc_rsmi,hwloc_levelzero", 0);
     if (hwloc_topology_init(&t->hw) != 0) {
         t->hw = NULL;
         set_err(err, err_size, "topology: hwloc_topology_init failed: %s", strerror(errno));

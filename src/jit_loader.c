@@ -48,6 +48,7 @@ typedef struct zx_jit_host {
     /* --stats figures (zx_jit_figures), under lock */
     double load_ms, engine_ms, compile_ms;
     uint64_t compiles;
+    double first_hot_ms;          /* when code first got hot (auto mode), 0 before; under lock */
 } zx_jit_host;
 
 /* ---------- finding and loading the module ---------- */
@@ -251,9 +252,25 @@ void zx_jit_hot(zx_task *t, zx_code *c)
     zx_program *p = c->program ? c->program : t->run->prog;
     zx_vm *vm = p->vm;
     if (!vm || !vm->jit || vm->opts.jit != ZX_JIT_AUTO || !c->program) return;
+    zx_jit_host *h = vm->jit;
+    /* Loading LLVM costs tens of milliseconds, more than a short program runs: until the
+     * compiler thread exists, hot code waits until the program has had hot code for
+     * ZX_JIT_WARMUP_MS (its hotness starts again meanwhile), so a program that ends sooner
+     * never pays for the load. */
+    pthread_mutex_lock(&h->lock);
+    int wait = 0;
+    if (!h->thread_started) {
+        double now = now_ms();
+        if (h->first_hot_ms == 0) h->first_hot_ms = now;
+        wait = now - h->first_hot_ms < ZX_JIT_WARMUP_MS;
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (wait) {
+        atomic_store_explicit(&c->hotness, 0, memory_order_relaxed);
+        return;
+    }
     int expected = ZX_JIT_NONE;
     if (!atomic_compare_exchange_strong(&c->jit_state, &expected, ZX_JIT_QUEUED)) return;
-    zx_jit_host *h = vm->jit;
     pthread_mutex_lock(&h->lock);
     if (h->load_failed || h->stop) {
         info_failed(c, h->load_failed ? h->load_error : "the VM is shutting down");
