@@ -36,6 +36,10 @@
  */
 
 #define AUTO_MIN_WORK 5000u         /* estimated instructions that pay for a parallel region */
+/* --mode=auto runs the top level's chunks in order on the calling thread until this much time
+ * has passed, and only the chunks left then go parallel: starting the scheduler and reading
+ * the topology cost several milliseconds, more than a short program runs. */
+#define AUTO_PREFIX_NS 1000000u
 #define PMAP_BLOCKS_PER_WORKER 4
 
 typedef struct zx_shared_entry {
@@ -281,10 +285,12 @@ static zx_sched *sched_for(zx_task *t)
     return s;
 }
 
-static bool worth_it(zx_vm *vm, zx_sched *s, uint64_t work, double parallelism)
+/* Decided before the scheduler exists: starting oneTBB and reading the topology cost
+ * milliseconds that a sequential run must not pay. */
+static bool worth_it(zx_vm *vm, uint64_t work, double parallelism)
 {
     if (vm->opts.mode == ZX_MODE_PAR) return true;
-    return s->workers > 1 && work >= AUTO_MIN_WORK && parallelism >= 1.5;
+    return work >= AUTO_MIN_WORK && parallelism >= 1.5 && zx_vm_worker_count(vm) > 1;
 }
 
 static const char *file_of(zx_task *t) { return t->run->prog->source_name; }
@@ -408,11 +414,12 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
     zx_list *in = ZX_AS_LIST(xs);
     uint32_t n = in->len;
     zx_pos pos = f->code->positions[f->pc];
-    zx_sched *s = n >= 2 ? sched_for(t) : NULL;
+    bool par_mode = n >= 2 && vm->opts.mode != ZX_MODE_SEQ;
     uint64_t cost = 0;
-    const char *why = s ? pmap_blocker(t, fn, &cost) : NULL;
-    if (s && !why && !worth_it(vm, s, cost * n, (double)n))
+    const char *why = par_mode ? pmap_blocker(t, fn, &cost) : NULL;
+    if (par_mode && !why && !worth_it(vm, cost * n, (double)n))
         why = "too little work to pay for going parallel (--mode=auto)";
+    zx_sched *s = par_mode && !why ? sched_for(t) : NULL;
     if (!s || why) {
         if (why)
             zx_stats_note(vm, "parallel_map at %s:%u:%u ran sequentially: %s", file_of(t), pos.line, pos.col, why);
@@ -521,11 +528,13 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
         closures[i] = fork_closure(t, f, f->code->children[first + i]);
         if (closures[i].tag == ZX_T_UNDEF) st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
     }
-    zx_sched *s = st == ZX_OK ? sched_for(t) : NULL;
-    const analysis_fork *af = s ? fork_analysis(t, f) : NULL;
-    bool parallel = af && af->nblocks == n && worth_it(vm, s, af->dag.work, af->dag.parallelism);
+    bool par_mode = st == ZX_OK && vm->opts.mode != ZX_MODE_SEQ;
+    const analysis_fork *af = par_mode ? fork_analysis(t, f) : NULL;
+    bool wanted = af && af->nblocks == n && worth_it(vm, af->dag.work, af->dag.parallelism);
+    zx_sched *s = wanted ? sched_for(t) : NULL;
+    bool parallel = wanted && s;
     if (st == ZX_OK && !parallel) {
-        if (s) {
+        if (par_mode && !wanted) {
             zx_pos pos = f->code->positions[f->pc];
             zx_stats_note(vm, "fork at %s:%u:%u ran sequentially: %s", file_of(t), pos.line, pos.col,
                           af ? "too little work or no independent blocks (--mode=auto)" : "no analysis");
@@ -573,6 +582,7 @@ typedef struct dag_ctx {
     zx_task *root;
     zx_program *prog;
     const analysis_code *ac;
+    uint32_t base;                /* DAG node k is chunk base + k; the chunks before ran already */
     piece *pieces;
     zx_cancel_scope scope;
     /* committing output in program order as chunks finish */
@@ -614,21 +624,25 @@ static void dag_commit(dag_ctx *c)
     pthread_mutex_unlock(&c->commit_lock);
 }
 
-static int dag_node(void *ctx, uint32_t i)
+/* Run chunk ch of the top level in a frame of its own on task t (as the DAG runs it). */
+static zx_status run_chunk(zx_task *t, zx_program *prog, const analysis_chunk *ch)
+{
+    zx_frame *f = zx_frame_push(t, prog->main, NULL, NULL, 0, NULL);
+    if (!f) return t->status != ZX_OK ? t->status : ZX_E_MEMORY;
+    f->pc = ch->start;
+    zx_status st = zx_interp_exec(t, f, ch->end, NULL);
+    zx_frame_pop(t, f);
+    return st;
+}
+
+static int dag_node(void *ctx, uint32_t node)
 {
     dag_ctx *c = ctx;
+    uint32_t i = c->base + node;
     piece *p = &c->pieces[i];
     if (i <= atomic_load(&c->scope.first_failed)) {
         p->ran = 1;
-        const analysis_chunk *ch = &c->ac->chunks[i];
-        zx_frame *f = zx_frame_push(&p->task, c->prog->main, NULL, NULL, 0, NULL);
-        if (!f) {
-            piece_fail(p, &c->scope);
-        } else {
-            f->pc = ch->start;
-            if (zx_interp_exec(&p->task, f, ch->end, NULL) != ZX_OK) piece_fail(p, &c->scope);
-            zx_frame_pop(&p->task, f);
-        }
+        if (run_chunk(&p->task, c->prog, &c->ac->chunks[i]) != ZX_OK) piece_fail(p, &c->scope);
     }
     pthread_mutex_lock(&c->commit_lock);
     c->done[i] = 1;
@@ -667,12 +681,24 @@ static bool auto_worth_main(const analysis *a, const analysis_code *ac)
     return work >= AUTO_MIN_WORK && longest && (double)work / (double)longest >= 1.5;
 }
 
+static bool main_wanted(zx_vm *vm, analysis *a, const analysis_code *ac)
+{
+    if (!ac || ac->nchunks < 2) return false;
+    return vm->opts.mode == ZX_MODE_PAR || auto_worth_main(a, ac);
+}
+
+bool zx_parallel_main_wanted(zx_vm *vm, zx_program *prog)
+{
+    if (vm->opts.mode == ZX_MODE_SEQ) return false;
+    analysis *a = zx_vm_program_analysis(prog, vm->opts.chunk_size);
+    return main_wanted(vm, a, a ? analysis_code_of(a, prog->main) : NULL);
+}
+
 zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
 {
     zx_vm *vm = task_vm(root);
     zx_program *prog = root->run->prog;
-    zx_sched *s = sched_for(root);
-    analysis *a = s ? zx_vm_program_analysis(prog, vm->opts.chunk_size) : NULL;
+    analysis *a = vm->opts.mode != ZX_MODE_SEQ ? zx_vm_program_analysis(prog, vm->opts.chunk_size) : NULL;
     const analysis_code *ac = a ? analysis_code_of(a, prog->main) : NULL;
     if (ac) {
         vm->stats.chunks = ac->nchunks;
@@ -683,42 +709,96 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
         vm->stats.dag_width = set ? analysis_dag_width(&ac->dag, set) : 0;
         free(set);
     }
-    bool go = ac && ac->nchunks >= 2 &&
-              (vm->opts.mode == ZX_MODE_PAR || (s->workers > 1 && auto_worth_main(a, ac)));
-    if (!go) {
-        if (ac && vm->opts.mode == ZX_MODE_AUTO)
+    bool go = main_wanted(vm, a, ac);
+    uint32_t first = 0;           /* the chunks before it ran on this thread, in order */
+    if (go && vm->opts.mode == ZX_MODE_AUTO) {
+        uint64_t t0 = now_ns();
+        while (first < ac->nchunks && now_ns() - t0 < AUTO_PREFIX_NS) {
+            zx_status st = run_chunk(root, prog, &ac->chunks[first]);
+            if (st != ZX_OK) return st;
+            first++;
+        }
+        if (ac->nchunks - first < 2 || zx_vm_worker_count(vm) < 2) {
+            for (; first < ac->nchunks; first++) {
+                zx_status st = run_chunk(root, prog, &ac->chunks[first]);
+                if (st != ZX_OK) return st;
+            }
+            if (ac->nchunks - first < 2)
+                zx_stats_note(vm, "top level ran sequentially: it took less than %u ms (--mode=auto)",
+                              AUTO_PREFIX_NS / 1000000u);
+            else
+                zx_stats_note(vm, "top level ran sequentially: one worker");
+            return ZX_OK;
+        }
+    }
+    zx_sched *s = go ? sched_for(root) : NULL;
+    if (!s) {
+        if (ac && vm->opts.mode == ZX_MODE_AUTO && !go)
             zx_stats_note(vm, "top level ran sequentially: %s",
                           ac->nchunks < 2 ? "one chunk" : "too little independent work (--mode=auto)");
-        return zx_interp_exec(root, f, UINT32_MAX, NULL);
+        if (first == 0) return zx_interp_exec(root, f, UINT32_MAX, NULL);
+        for (; first < ac->nchunks; first++) {
+            zx_status st = run_chunk(root, prog, &ac->chunks[first]);
+            if (st != ZX_OK) return st;
+        }
+        return ZX_OK;
     }
+    if (first > 0)
+        zx_stats_note(vm, "top level: the first %u of %u chunks ran on the calling thread before going parallel "
+                          "(--mode=auto runs %u ms in order first)",
+                      first, ac->nchunks, AUTO_PREFIX_NS / 1000000u);
     vm->stats.dag_used = true;
     dag_ctx c;
     memset(&c, 0, sizeof c);
     c.root = root;
     c.prog = prog;
     c.ac = ac;
+    c.base = first;
+    c.next_commit = first;
     atomic_init(&c.scope.first_failed, UINT32_MAX);
     pthread_mutex_init(&c.commit_lock, NULL);
     c.pieces = calloc(ac->nchunks, sizeof *c.pieces);
     c.done = calloc(ac->nchunks, 1);
+    /* the DAG of the chunks left: node k is chunk first + k, edges from chunks that ran dropped */
+    uint32_t m = ac->nchunks - first;
+    uint32_t *offs = NULL, *succs = NULL, *npreds = NULL;
+    if (first > 0) {
+        offs = calloc((size_t)m + 1, sizeof *offs);
+        succs = malloc((ac->dag.succ_offsets[ac->nchunks] + 1) * sizeof *succs);
+        npreds = calloc(m ? m : 1, sizeof *npreds);
+    }
     zx_status st = ZX_OK;
-    if (!c.pieces || !c.done) {
+    if (!c.pieces || !c.done || (first > 0 && (!offs || !succs || !npreds))) {
         st = zx_task_raise(root, f, ZX_E_MEMORY, "memory limit exceeded");
         goto out;
     }
-    for (uint32_t i = 0; i < ac->nchunks; i++) {
+    if (first > 0) {
+        uint32_t e = 0;
+        for (uint32_t k = 0; k < m; k++) {
+            offs[k] = e;
+            uint32_t i = first + k;
+            for (uint32_t x = ac->dag.succ_offsets[i]; x < ac->dag.succ_offsets[i + 1]; x++) {
+                succs[e++] = ac->dag.succs[x] - first;   /* successors come later in order */
+                npreds[ac->dag.succs[x] - first]++;
+            }
+        }
+        offs[m] = e;
+        for (uint32_t i = 0; i < first; i++) c.done[i] = 1;
+    }
+    for (uint32_t i = first; i < ac->nchunks; i++) {
         piece_init(&c.pieces[i], root, NULL, &c.scope, i);
         c.pieces[i].task.shared_log = NULL;   /* between chunks shared variables are ordinary */
         c.pieces[i].task.stream_threshold = root->stream_threshold;
     }
-    dag_commit(&c);                           /* chunk 0 streams from the start */
-    tbbshim_status ts = tbbshim_run_dag(s->ex, ac->nchunks, ac->dag.succ_offsets, ac->dag.succs,
-                                        ac->dag.npreds, dag_node, &c, NULL);
+    dag_commit(&c);                           /* the first chunk streams from the start */
+    tbbshim_status ts = first > 0 ? tbbshim_run_dag(s->ex, m, offs, succs, npreds, dag_node, &c, NULL)
+                                  : tbbshim_run_dag(s->ex, ac->nchunks, ac->dag.succ_offsets, ac->dag.succs,
+                                                    ac->dag.npreds, dag_node, &c, NULL);
     if (ts == TBBSHIM_ERROR)
-        for (uint32_t i = 0; i < ac->nchunks; i++)
-            if (!c.pieces[i].ran && !c.done[i]) dag_node(&c, i);
+        for (uint32_t i = first; i < ac->nchunks; i++)
+            if (!c.pieces[i].ran && !c.done[i]) dag_node(&c, i - first);
     dag_commit(&c);
-    for (uint32_t i = 0; i < ac->nchunks; i++) {
+    for (uint32_t i = first; i < ac->nchunks; i++) {
         piece *p = &c.pieces[i];
         if (p->failed && st == ZX_OK) {
             st = p->task.status;
@@ -729,6 +809,9 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
         zx_task_fini(&p->task);
     }
 out:
+    free(offs);
+    free(succs);
+    free(npreds);
     free(c.pieces);
     free(c.done);
     pthread_mutex_destroy(&c.commit_lock);

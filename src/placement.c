@@ -7,6 +7,7 @@
 
 #include "analysis.h"
 #include "executor.h"
+#include "parallel.h"
 
 #define WRITER_NONE (-1)          /* no chunk writes the global */
 #define WRITER_MANY (-2)          /* written from several nodes */
@@ -187,6 +188,18 @@ static void report(zx_vm *vm, const layout *L, const zx_partitions *ps)
     zx_buf_puts(x, "\n");
 }
 
+/* More than one NUMA node online (Linux: /sys/devices/system/node/online reads "0" on a
+ * machine with one node, "0-1" or "0,2" with more); false where it cannot be read. */
+static bool numa_machine(void)
+{
+    FILE *fp = fopen("/sys/devices/system/node/online", "r");
+    if (!fp) return false;
+    char line[64] = "";
+    bool many = fgets(line, sizeof line, fp) && strpbrk(line, "-,") != NULL;
+    fclose(fp);
+    return many;
+}
+
 zx_partitions *placement_build(zx_vm *vm, zx_program *p)
 {
     uint32_t ng = p->nglobals;
@@ -201,7 +214,13 @@ zx_partitions *placement_build(zx_vm *vm, zx_program *p)
     for (uint32_t g = 0; g < ng; g++) shared[g] = p->globals[g].is_shared;
 
     char err[256];
-    if (vm->opts.mode != ZX_MODE_SEQ) L.t = zx_vm_topology(vm, err, sizeof err);
+    /* A top level that runs sequentially needs no rule, and no topology: reading it costs
+     * milliseconds that a short run must not pay.  Under --mode=auto the top level may stay
+     * sequential (its first millisecond always is), so there the rule is applied only where
+     * it can matter: a named topology, or a machine with more than one NUMA node. */
+    if (zx_parallel_main_wanted(vm, p) &&
+        (vm->opts.mode == ZX_MODE_PAR || vm->topo || vm->opts.topology || numa_machine()))
+        L.t = zx_vm_topology(vm, err, sizeof err);
     /* unpinned workers float over every node: only the interleaved home partition fits */
     if (L.t && vm->opts.pin && !nodes_in_use(&L, vm)) goto out;
     L.a = L.t && L.nused > 0 ? zx_vm_program_analysis(p, vm->opts.chunk_size) : NULL;
