@@ -31,13 +31,13 @@ extern "C" {
  *    zx_program_snapshot (of `shared` globals, also from any other thread) and the zx_val_*
  *    functions; zx_program_run, zx_program_call, the global accessors, loading and
  *    registering return ZX_E_ARGUMENT, and destroying is undefined.
- *  - Memory: everything, the Zexus heap included, comes from the C library's malloc, realloc
- *    and free, except the blocks that hold a run's global variables, which hwloc maps bound
- *    to NUMA nodes on a machine with several (docs/parallel.md, "Shared state").  There is no allocator option because Zexus objects are freed by whichever
- *    worker thread drops the last reference, long after and far from where they were made, so
- *    an allocator would have to be thread-safe and free-from-any-thread, which is exactly
- *    malloc's contract; to change it, interpose malloc for the process (jemalloc, mimalloc).
- *    zx_options.max_memory bounds the Zexus heap of one VM.
+ *  - Memory: the Zexus heap of a VM (every object and its storage: what
+ *    zx_options.max_memory bounds) comes from the VM's allocator zx_options.alloc (see
+ *    zx_alloc_fn), or from the C library's malloc, realloc and free when that is NULL.  The
+ *    rest (the VM's own bookkeeping, programs, bytecode, JIT code, LLVM, oneTBB) comes from
+ *    the C library, except the blocks that hwloc binds to NUMA nodes on a machine with
+ *    several: a run's global variables and the storage of large lists and maps made on
+ *    workers (docs/parallel.md, "Shared state").
  *  - Process-wide state the library cannot avoid: LLVM's native-target initialisation (done
  *    once, on the first JIT compilation), oneTBB's thread cap (raised to the largest worker
  *    count of any live VM and lowered when they go), and with `perf` profiling on, the files
@@ -90,6 +90,30 @@ typedef enum zx_jit { ZX_JIT_AUTO = 0, ZX_JIT_OFF = 1, ZX_JIT_ALWAYS = 2, ZX_JIT
  * stops the program with ZX_E_OUTPUT (a closed pipe, say). */
 typedef int (*zx_output_fn)(void *userdata, const char *data, size_t len);
 
+/* Allocator of a VM's Zexus heap (zx_options.alloc), with the contract of Lua's lua_Alloc:
+ *  - new_size == 0: free ptr, a block of old_size bytes (ptr may be NULL: do nothing), and
+ *    return NULL;
+ *  - ptr == NULL (old_size is then 0): allocate new_size bytes; NULL on failure;
+ *  - otherwise: resize ptr from old_size to new_size bytes, keeping the contents up to the
+ *    smaller size, and return the block (it may move); NULL on failure, leaving ptr intact.
+ * old_size is always the size the block was allocated or last resized with.  Blocks must be
+ * aligned for any type, as malloc's are.  `ud` is zx_options.alloc_ud.
+ * Thread safety: an object is made on the thread that runs the code making it and freed by
+ * whichever thread drops the last reference to it (a worker; the host thread in zx_val_free,
+ * zx_program_destroy or zx_vm_destroy), so the function is called from any thread of the
+ * VM, concurrently, and a block may be freed or resized on another thread than the one that
+ * allocated it: it must be thread-safe.  It must not call into the VM.  A failed allocation
+ * is a memory error: a run stops with ZX_E_MEMORY ("memory limit exceeded"), a zx_val
+ * constructor returns ZX_E_MEMORY.
+ * What goes through it: the Zexus heap, i.e. every object and its storage (strings, lists
+ * and their item arrays, maps and their entry and index tables, cells, closures, host
+ * function values), those of zx_val_* constructors and programs' constants included.
+ * What does not: the VM's own bookkeeping, programs, bytecode, JIT code, LLVM, oneTBB and
+ * hwloc, and the blocks hwloc binds to NUMA nodes on a machine with several (a run's global
+ * variables; the storage of lists and maps, from 256 KiB, made on pinned workers;
+ * docs/parallel.md, "Shared state"). */
+typedef void *(*zx_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_size);
+
 typedef struct zx_options {
     uint32_t struct_size;    /* sizeof(zx_options), set by zx_options_init */
     int workers;             /* 0: the cores the process may use */
@@ -109,6 +133,10 @@ typedef struct zx_options {
     void *output_userdata;
     int dump_ir;             /* 1: print each compiled module's LLVM IR before and after
                                 optimisation to stderr (labelled with file, code object, line) */
+    zx_alloc_fn alloc;       /* the Zexus heap's allocator (see zx_alloc_fn); NULL: malloc,
+                                realloc and free.  With alloc_ud, it must stay valid until
+                                zx_vm_destroy returns. */
+    void *alloc_ud;          /* passed to alloc as ud; not owned */
 } zx_options;
 
 /* Fill *opts with the defaults. */

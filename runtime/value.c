@@ -1,6 +1,7 @@
 /* value.c — the heap (accounting, memory limit, cycle candidates), heap objects, equality and printing. */
 #include "value.h"
 
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -18,6 +19,8 @@
 
 struct zx_heap {
     size_t max_bytes;                /* 0 = unlimited */
+    zx_heap_alloc_fn alloc;          /* NULL: malloc, realloc, free */
+    void *alloc_ud;
     _Atomic size_t bytes;
     _Atomic size_t peak;
     pthread_mutex_t lock;            /* guards the candidate registry only */
@@ -27,21 +30,43 @@ struct zx_heap {
 
 /*
  * Every object is preceded by a hidden prefix that records its heap and size, because
- * zx_obj_free has no heap argument and must still return the bytes to the right counter.
- * Once an object is dying its accounting is settled, and the prefix becomes the link of the
- * free worklist, so freeing any structure needs neither recursion nor allocation.
+ * zx_obj_free has no heap argument and must still return the bytes to the right counter
+ * and the block to the right allocator.  Once an object is dying its accounting is settled,
+ * and the size becomes the link of the free worklist, so freeing any structure needs neither
+ * recursion nor allocation; the size of a dying object is then recomputed from its type
+ * (dying_size), which only lists, maps, cells and closures need.
  */
-typedef union zx_objpre {
-    struct {
-        zx_heap *heap;
-        size_t size;
-    } live;
-    struct zx_obj *next_dying;
+typedef struct zx_objpre {
+    zx_heap *heap;
+    union {
+        size_t size;                 /* live: the object's size, prefix excluded */
+        struct zx_obj *next_dying;   /* dying */
+    } u;
 } zx_objpre;
 
 #define ZX_PREFIX_SIZE sizeof(zx_objpre)
 
 static zx_objpre *obj_prefix(zx_obj *o) { return (zx_objpre *)(void *)((char *)o - ZX_PREFIX_SIZE); }
+
+/* The heap's allocator, for blocks of Zexus-heap memory (h may be NULL: the C library's). */
+static void *heap_malloc(zx_heap *h, size_t n)
+{
+    if (!h || !h->alloc) return malloc(n);
+    return h->alloc(h->alloc_ud, NULL, 0, n);
+}
+
+static void *heap_realloc(zx_heap *h, void *p, size_t old_n, size_t n)
+{
+    if (!h || !h->alloc) return realloc(p, n);
+    return h->alloc(h->alloc_ud, p, p ? old_n : 0, n);
+}
+
+static void heap_free(zx_heap *h, void *p, size_t n)
+{
+    if (!p) return;
+    if (!h || !h->alloc) free(p);
+    else (void)h->alloc(h->alloc_ud, p, n, 0);
+}
 
 static void update_peak(zx_heap *h, size_t now)
 {
@@ -52,11 +77,15 @@ static void update_peak(zx_heap *h, size_t now)
     }
 }
 
-zx_heap *zx_heap_create(size_t max_bytes)
+zx_heap *zx_heap_create(size_t max_bytes) { return zx_heap_create_with(max_bytes, NULL, NULL); }
+
+zx_heap *zx_heap_create_with(size_t max_bytes, zx_heap_alloc_fn alloc, void *ud)
 {
-    zx_heap *h = calloc(1, sizeof *h);
+    zx_heap *h = calloc(1, sizeof *h);   /* bookkeeping: not from the heap's allocator */
     if (!h) return NULL;
     h->max_bytes = max_bytes;
+    h->alloc = alloc;
+    h->alloc_ud = alloc ? ud : NULL;
     atomic_init(&h->bytes, 0);
     atomic_init(&h->peak, 0);
     if (pthread_mutex_init(&h->lock, NULL) != 0) {
@@ -96,13 +125,13 @@ void *zx_heap_alloc_obj(zx_heap *h, zx_objtype type, size_t size)
 {
     if (size < sizeof(zx_obj) || size > SIZE_MAX / 2) return NULL;
     if (!zx_heap_account(h, (ptrdiff_t)size)) return NULL;
-    zx_objpre *pre = malloc(ZX_PREFIX_SIZE + size);
+    zx_objpre *pre = heap_malloc(h, ZX_PREFIX_SIZE + size);
     if (!pre) {
         zx_heap_account(h, -(ptrdiff_t)size);
         return NULL;
     }
-    pre->live.heap = h;
-    pre->live.size = size;
+    pre->heap = h;
+    pre->u.size = size;
     zx_obj *o = (zx_obj *)(void *)((char *)pre + ZX_PREFIX_SIZE);
     atomic_init(&o->rc, 1);
     o->type = (uint8_t)type;
@@ -112,7 +141,7 @@ void *zx_heap_alloc_obj(zx_heap *h, zx_objtype type, size_t size)
 }
 
 /* The heap an object was allocated from: its out-of-line storage is accounted there too. */
-static zx_heap *obj_heap(const void *o) { return obj_prefix((zx_obj *)o)->live.heap; }
+static zx_heap *obj_heap(const void *o) { return obj_prefix((zx_obj *)o)->heap; }
 
 static bool may_hold_refs(zx_value v)
 {
@@ -261,22 +290,37 @@ static size_t outofline_bytes(const zx_obj *o)
     return 0;
 }
 
+/* The size of a list, map, cell or closure, as its constructor allocated it (the prefix's
+ * record of it is the worklist link once it is dying). */
+static size_t dying_size(const zx_obj *o)
+{
+    switch ((zx_objtype)o->type) {
+    case ZX_O_LIST: return sizeof(zx_list);
+    case ZX_O_MAP: return sizeof(zx_map);
+    case ZX_O_CELL: return sizeof(zx_cell);
+    case ZX_O_FUNC: return sizeof(zx_func) + (size_t)((const zx_func *)o)->nfree * sizeof(zx_cell *);
+    case ZX_O_STRING: case ZX_O_BUILTIN: break;
+    }
+    return 0;
+}
+
 /* An object whose count reached zero: settle its accounting, then free it at once if it
  * holds no references, else push it on the worklist threaded through the prefixes. */
 static void retire(zx_obj *o, zx_obj **dying)
 {
     zx_objpre *pre = obj_prefix(o);
-    zx_heap_account(pre->live.heap, -(ptrdiff_t)(pre->live.size + outofline_bytes(o)));
+    zx_heap_account(pre->heap, -(ptrdiff_t)(pre->u.size + outofline_bytes(o)));
     switch ((zx_objtype)o->type) {
     case ZX_O_STRING: case ZX_O_BUILTIN:
-        free(pre);
+        heap_free(pre->heap, pre, ZX_PREFIX_SIZE + pre->u.size);
         return;
     case ZX_O_LIST: case ZX_O_MAP: case ZX_O_CELL: case ZX_O_FUNC:
-        pre->next_dying = *dying;
+        assert(pre->u.size == dying_size(o));
+        pre->u.next_dying = *dying;
         *dying = o;
         return;
     }
-    free(pre);
+    heap_free(pre->heap, pre, ZX_PREFIX_SIZE + pre->u.size);
 }
 
 static void release_into(zx_value v, zx_obj **dying)
@@ -285,7 +329,7 @@ static void release_into(zx_value v, zx_obj **dying)
         retire(v.u.o, dying);
 }
 
-static void store_release(zx_obj *o, uint8_t flag, void *p);
+static void store_release(zx_obj *o, uint8_t flag, void *p, size_t bytes);
 
 void zx_obj_free(zx_obj *o)
 {
@@ -293,12 +337,12 @@ void zx_obj_free(zx_obj *o)
     retire(o, &dying);
     while (dying) {
         zx_obj *d = dying;
-        dying = obj_prefix(d)->next_dying;
+        dying = obj_prefix(d)->u.next_dying;
         switch ((zx_objtype)d->type) {
         case ZX_O_LIST: {
             zx_list *l = (zx_list *)d;
             for (uint32_t i = 0; i < l->len; i++) release_into(l->items[i], &dying);
-            store_release(d, ZX_OF_NUMA_STORE, l->items);
+            store_release(d, ZX_OF_NUMA_STORE, l->items, (size_t)l->cap * sizeof(zx_value));
             break;
         }
         case ZX_O_MAP: {
@@ -307,8 +351,8 @@ void zx_obj_free(zx_obj *o)
                 release_into(m->entries[i].key, &dying);
                 release_into(m->entries[i].value, &dying);
             }
-            store_release(d, ZX_OF_NUMA_STORE, m->entries);
-            store_release(d, ZX_OF_NUMA_INDEX, m->index);
+            store_release(d, ZX_OF_NUMA_STORE, m->entries, (size_t)m->cap * sizeof(zx_map_entry));
+            store_release(d, ZX_OF_NUMA_INDEX, m->index, (size_t)m->index_cap * sizeof(int32_t));
             break;
         }
         case ZX_O_CELL:
@@ -322,7 +366,8 @@ void zx_obj_free(zx_obj *o)
         }
         case ZX_O_STRING: case ZX_O_BUILTIN: break;
         }
-        free(obj_prefix(d));
+        zx_objpre *pre = obj_prefix(d);
+        heap_free(pre->heap, pre, ZX_PREFIX_SIZE + dying_size(d));
     }
 }
 
@@ -492,9 +537,10 @@ static const topo *numa_topo(const zx_obj *o, size_t bytes, const void *old, boo
     return old_bound ? block_topo(old) : tl_topo;
 }
 
-static void *store_alloc(const topo *t, int node, size_t bytes)
+/* Storage of `bytes` bytes: bound to `node` of t, else from the heap's allocator. */
+static void *store_alloc(zx_heap *h, const topo *t, int node, size_t bytes)
 {
-    if (!t) return malloc(bytes);
+    if (!t) return heap_malloc(h, bytes);
     if (bytes > SIZE_MAX - sizeof(numa_block)) return NULL;
     numa_block *b = topo_alloc_on_node(t, node, sizeof *b + bytes, NULL);
     if (!b) return NULL;
@@ -502,27 +548,30 @@ static void *store_alloc(const topo *t, int node, size_t bytes)
     return b + 1;
 }
 
-static void store_free(void *p, bool bound)
+static void store_free(zx_heap *h, void *p, bool bound, size_t bytes)
 {
     if (!p) return;
     if (!bound) {
-        free(p);
+        heap_free(h, p, bytes);
         return;
     }
     numa_block *b = (numa_block *)p - 1;
     topo_free(b->t, b);
 }
 
-/* realloc for the storage of o that flag marks (ZX_OF_NUMA_STORE or ZX_OF_NUMA_INDEX). */
-static void *store_realloc(zx_obj *o, uint8_t flag, void *p, size_t old_bytes, size_t bytes)
+/* realloc for the storage of o that flag marks (ZX_OF_NUMA_STORE or ZX_OF_NUMA_INDEX): p has
+ * old_bytes bytes (0 when NULL), of which the first `keep` bytes must survive.  Storage
+ * that is not NUMA-bound comes from o's heap's allocator. */
+static void *store_realloc(zx_obj *o, uint8_t flag, void *p, size_t old_bytes, size_t keep, size_t bytes)
 {
+    zx_heap *h = obj_heap(o);
     bool bound = atomic_load_explicit(&o->flags, memory_order_relaxed) & flag;
     const topo *t = numa_topo(o, bytes, p, bound);
-    if (!t && !bound) return realloc(p, bytes);
-    void *q = store_alloc(t, o->node, bytes);
+    if (!t && !bound) return heap_realloc(h, p, old_bytes, bytes);
+    void *q = store_alloc(h, t, o->node, bytes);
     if (!q) return NULL;
-    if (p) memcpy(q, p, old_bytes < bytes ? old_bytes : bytes);
-    store_free(p, bound);
+    if (p) memcpy(q, p, keep < bytes ? keep : bytes);
+    store_free(h, p, bound, old_bytes);
     if (t) atomic_fetch_or_explicit(&o->flags, flag, memory_order_relaxed);
     else atomic_fetch_and_explicit(&o->flags, (uint8_t)~flag, memory_order_relaxed);
     return q;
@@ -530,12 +579,13 @@ static void *store_realloc(zx_obj *o, uint8_t flag, void *p, size_t old_bytes, s
 
 static void *store_new(zx_obj *o, uint8_t flag, size_t bytes)
 {
-    return store_realloc(o, flag, NULL, 0, bytes);
+    return store_realloc(o, flag, NULL, 0, 0, bytes);
 }
 
-static void store_release(zx_obj *o, uint8_t flag, void *p)
+/* Free the storage p of o (bytes bytes) that flag marks. */
+static void store_release(zx_obj *o, uint8_t flag, void *p, size_t bytes)
 {
-    store_free(p, atomic_load_explicit(&o->flags, memory_order_relaxed) & flag);
+    store_free(obj_heap(o), p, atomic_load_explicit(&o->flags, memory_order_relaxed) & flag, bytes);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -573,7 +623,8 @@ bool zx_list_push(zx_heap *h, zx_list *l, zx_value v)
         zx_heap *lh = obj_heap(l);      /* freeing returns the bytes to the list's own heap */
         ptrdiff_t delta = (ptrdiff_t)((size_t)(ncap - l->cap) * sizeof(zx_value));
         if (!zx_heap_account(lh, delta)) return false;
-        zx_value *ni = store_realloc(&l->hdr, ZX_OF_NUMA_STORE, l->items, (size_t)l->cap * sizeof(zx_value),
+        size_t old_bytes = (size_t)l->cap * sizeof(zx_value);
+        zx_value *ni = store_realloc(&l->hdr, ZX_OF_NUMA_STORE, l->items, old_bytes, old_bytes,
                                      (size_t)ncap * sizeof(zx_value));
         if (!ni) {
             zx_heap_account(lh, -delta);
@@ -659,8 +710,8 @@ zx_map *zx_map_new(zx_heap *h, uint32_t cap)
         m->entries = store_new(&m->hdr, ZX_OF_NUMA_STORE, (size_t)cap * sizeof(zx_map_entry));
         m->index = store_new(&m->hdr, ZX_OF_NUMA_INDEX, (size_t)icap * sizeof(int32_t));
         if (!m->entries || !m->index) {
-            store_release(&m->hdr, ZX_OF_NUMA_STORE, m->entries);
-            store_release(&m->hdr, ZX_OF_NUMA_INDEX, m->index);
+            store_release(&m->hdr, ZX_OF_NUMA_STORE, m->entries, (size_t)cap * sizeof(zx_map_entry));
+            store_release(&m->hdr, ZX_OF_NUMA_INDEX, m->index, (size_t)icap * sizeof(int32_t));
             m->entries = NULL;
             m->index = NULL;
             zx_heap_account(h, -(ptrdiff_t)bytes);
@@ -707,7 +758,8 @@ static bool map_grow_index(zx_map *m, zx_heap *mh)
     ptrdiff_t delta = (ptrdiff_t)((size_t)(ncap - m->index_cap) * sizeof(int32_t));
     if (!zx_heap_account(mh, delta)) return false;
     /* rebuilt from the entries below: nothing of the old index is kept */
-    int32_t *ni = store_realloc(&m->hdr, ZX_OF_NUMA_INDEX, m->index, 0, (size_t)ncap * sizeof(int32_t));
+    int32_t *ni = store_realloc(&m->hdr, ZX_OF_NUMA_INDEX, m->index, (size_t)m->index_cap * sizeof(int32_t), 0,
+                                (size_t)ncap * sizeof(int32_t));
     if (!ni) {
         zx_heap_account(mh, -delta);
         return false;
@@ -745,8 +797,9 @@ bool zx_map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value)
             uint32_t ncap = m->cap < 4 ? 4 : m->cap * 2;
             ptrdiff_t delta = (ptrdiff_t)((size_t)(ncap - m->cap) * sizeof(zx_map_entry));
             if (!zx_heap_account(mh, delta)) return false;
-            zx_map_entry *ne = store_realloc(&m->hdr, ZX_OF_NUMA_STORE, m->entries,
-                                             (size_t)m->cap * sizeof(zx_map_entry), (size_t)ncap * sizeof(zx_map_entry));
+            size_t old_bytes = (size_t)m->cap * sizeof(zx_map_entry);
+            zx_map_entry *ne = store_realloc(&m->hdr, ZX_OF_NUMA_STORE, m->entries, old_bytes, old_bytes,
+                                             (size_t)ncap * sizeof(zx_map_entry));
             if (!ne) {
                 zx_heap_account(mh, -delta);
                 return false;

@@ -148,9 +148,20 @@ static inline void zx_obj_decref(void *o) { zx_decref(zx_objval(o)); }
 /* Every allocation goes through a heap so that --max-memory and cycle clearing work.  A heap
  * is shared by all workers of one VM; its counters are atomic. */
 zx_heap *zx_heap_create(size_t max_bytes /* 0 = unlimited */);
+/* The allocator of a heap, with zx_alloc_fn's contract (include/zexus.h): new_size 0 frees
+ * ptr (old_size bytes) and returns NULL; ptr NULL allocates new_size bytes (old_size 0);
+ * otherwise it resizes ptr from old_size to new_size bytes, and a NULL result leaves ptr
+ * intact.  Called from any thread, concurrently.  The same type as zx_alloc_fn. */
+typedef void *(*zx_heap_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_size);
+/* A heap whose objects and their out-of-line storage (not NUMA-bound storage, not the heap's
+ * own bookkeeping) come from alloc(ud, ...); alloc NULL: the C library's malloc, realloc and
+ * free, as zx_heap_create. */
+zx_heap *zx_heap_create_with(size_t max_bytes, zx_heap_alloc_fn alloc, void *ud);
 void zx_heap_destroy(zx_heap *h);      /* clears cycle candidates, then frees the heap */
 /* Allocate `size` bytes for an object of `type` with rc = 1; NULL when the memory limit would
- * be exceeded (the caller raises "memory limit exceeded") or malloc fails. */
+ * be exceeded (the caller raises "memory limit exceeded") or the heap's allocator fails.
+ * Lists, maps, cells and closures must be allocated with the sizes their constructors below
+ * use (zx_obj_free recomputes them); strings and builtins may have any size. */
 void *zx_heap_alloc_obj(zx_heap *h, zx_objtype type, size_t size);
 /* Account for growth of an object's out-of-line storage; false when over the limit. */
 bool zx_heap_account(zx_heap *h, ptrdiff_t delta);

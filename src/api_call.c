@@ -55,8 +55,7 @@ zx_status zx_program_get_global(zx_program *p, const char *name, zx_val **out)
         zx_vm_set_error(vm, "%s: error: global '%s' was never assigned", p->source_name, name);
         return ZX_E_NOT_FOUND;
     }
-    zx_incref(v);
-    zx_val *h = zx_val_wrap(vm, v);
+    zx_val *h = zx_val_wrap(vm, v);    /* takes the snapshot's reference; released on failure */
     if (!h) return ZX_E_MEMORY;
     *out = h;
     return ZX_OK;
@@ -130,7 +129,7 @@ zx_status zx_program_snapshot(zx_program *p, const char *const *names, size_t n,
         if (!handles[i]) st = ZX_E_MEMORY;
     }
     if (st == ZX_OK) {
-        memcpy(out, handles, n * sizeof *out);
+        if (n) memcpy(out, handles, n * sizeof *out);
     } else {
         for (size_t i = 0; i < n; i++) zx_val_free(handles[i]);
     }

@@ -115,7 +115,7 @@ zx_status zx_vm_create(const zx_options *opts, zx_vm **out)
     zx_buf_init(&vm->last_error);
     zx_buf_put(&vm->last_error, "", 1);
     vm->last_error.len = 0;
-    vm->heap = zx_heap_create(o.max_memory);
+    vm->heap = zx_heap_create_with(o.max_memory, o.alloc, o.alloc_ud);   /* zx_alloc_fn's type */
     if (!vm->heap) {
         free(vm->topology);
         free(vm);
