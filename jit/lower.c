@@ -1497,7 +1497,9 @@ static LLVMValueRef code_fn(lw *L, const zx_code *x)
  * poll, check the depth limit and the C stack (each direct call nests a native C frame),
  * push x's frame on the task's value stack in the interpreter's layout, call, and pop it
  * (zx_frame_pop).  It returns the callee's status (the result in *result) or, with the
- * arguments left untouched, STUB_FULL.  On any other failure the arguments are released and
+ * arguments left untouched, STUB_FULL (the value stack's segment is full, or the C stack is
+ * below the task's stack_limit: the caller's generic path makes the call through the
+ * interpreter).  On any other failure the arguments are released and
  * the error is on the task (raised at the caller's f->pc, which the caller has stored).
  */
 static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
@@ -1570,20 +1572,26 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
     LLVMBuildCondBr(L->b, status_ok(L, sst), polled, refuse);
     LLVMAddIncoming(why, &sst, &stop_bb, 1);
 
-    /* the depth limit, which also guards the C stack */
+    /* the depth limit, as the interpreter; then the C stack: below t->stack_limit the call is
+     * refused (STUB_FULL, arguments untouched) and the caller's generic path makes it through
+     * the interpreter, which enters no native code there and does not deepen the C stack, so
+     * the depth limit is reached at the same depth in every tier */
     at(L, polled);
     LLVMValueRef depth = LLVMBuildAdd(L->b, load(L, L->i32, gep(L, f, offsetof(zx_frame, depth)), "fdepth"), c32(L, 1), "depth");
     LLVMValueRef maxd = load(L, L->i32, gep(L, run, offsetof(zx_run, max_depth)), "max_depth");
-    LLVMValueRef deep = LLVMBuildICmp(L->b, LLVMIntUGT, depth, maxd, "");
+    LLVMValueRef deep = LLVMBuildICmp(L->b, LLVMIntUGT, depth, maxd, "too_deep");
+    LLVMBasicBlockRef raise = newbb(L, "too_deep"), stack_ok = newbb(L, "depth_ok"), low = newbb(L, "c_stack_low");
+    br_rare(L, deep, raise, stack_ok);
+    at(L, stack_ok);
     LLVMTypeRef pty = L->ptr;
     unsigned fa_id = LLVMLookupIntrinsicID("llvm.frameaddress", 17);
     LLVMValueRef fa_fn = LLVMGetIntrinsicDeclaration(L->m, fa_id, &pty, 1);
     LLVMValueRef zero = c32(L, 0);
     LLVMValueRef fa = LLVMBuildCall2(L->b, LLVMIntrinsicGetType(L->cx, fa_id, &pty, 1), fa_fn, &zero, 1, "fa");
     LLVMValueRef limit = load(L, L->ptr, gep(L, t, offsetof(zx_task, stack_limit)), "stack_limit");
-    deep = LLVMBuildOr(L->b, deep, LLVMBuildICmp(L->b, LLVMIntULT, fa, limit, ""), "too_deep");
-    LLVMBasicBlockRef raise = newbb(L, "too_deep");
-    br_rare(L, deep, raise, go);
+    br_rare(L, LLVMBuildICmp(L->b, LLVMIntULT, fa, limit, ""), low, go);
+    at(L, low);
+    LLVMBuildRet(L->b, c32(L, STUB_FULL));
     at(L, raise);
     LLVMTypeRef rpt[] = { L->ptr, L->ptr, L->i32, L->ptr };
     LLVMValueRef rargs[] = { t, f, c32(L, ZX_E_RUNTIME), msg_const(L, "call depth limit exceeded") };

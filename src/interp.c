@@ -111,11 +111,32 @@ bool zx_stack_exhausted(void)
     return (char *)__builtin_frame_address(0) < stack_low_bound();
 }
 
+/* Bytes of C stack, above the zx_stack_exhausted bound, in which no native code is entered.
+ * Every Zexus call made by native code nests a native C frame (large ones at -O0, where the
+ * frame grows with the code), so on a thread whose stack is smaller than max_depth such
+ * frames (the main thread's 8 MiB) the C stack would run out before the Zexus depth limit.
+ * Below this bound calls run in the interpreter instead, whose calls do not deepen the C
+ * stack: --max-depth stays the one limit of every tier. */
+#define NATIVE_MARGIN (512 * 1024)
+
+static char *native_low_bound(void)
+{
+    char *low = stack_low_bound();
+    return low == (char *)1 ? low : low + NATIVE_MARGIN;
+}
+
+/* True when the C stack has room for native code (and whatever it nests). */
+static inline bool native_room(void)
+{
+    return (char *)__builtin_frame_address(0) >= native_low_bound();
+}
+
 /* Every call from C into native code goes through here: native code that calls native code
- * checks the C stack against t->stack_limit inline, so it must be this thread's bound. */
+ * checks the C stack against t->stack_limit inline (and makes the call through the
+ * interpreter below it), so it must be this thread's bound. */
 static inline zx_native_fn enter_native(zx_task *t, zx_native_fn nat)
 {
-    t->stack_limit = stack_low_bound();
+    t->stack_limit = native_low_bound();
     return nat;
 }
 
@@ -451,7 +472,7 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
 #define BACK_EDGE() { /* a block, not do-while: `continue` must reach the loop */ \
         zx_jit_tick(t, f->code, 1); \
         zx_native_fn nat_ = zx_jit_native(f->code); \
-        if (nat_ && f->is_base != ZX_FRAME_NO_OSR && f->sp == f->locals + f->code->nlocals) { \
+        if (nat_ && f->is_base != ZX_FRAME_NO_OSR && f->sp == f->locals + f->code->nlocals && native_room()) { \
             enter_native(t, nat_); \
             if (f == base) return nat_(t, f, end_pc, result); \
             zx_value r_; \
@@ -607,7 +628,7 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
                 zx_func *fn = ZX_AS_FUNC(callee);
                 CHECK(check_arity(t, f, fn->code, argc));
                 zx_native_fn nat = zx_jit_native(fn->code);
-                if (nat) {   /* compiled: run it on its own frame, C-recursively */
+                if (nat && native_room()) {   /* compiled: run it on its own frame, C-recursively */
                     zx_value r;
                     zx_frame *nf = zx_frame_push(t, fn->code, fn, argv, argc, f);
                     if (!nf) { st = t->status; goto fail; }
@@ -884,7 +905,7 @@ fail:
 zx_status zx_interp_exec(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result)
 {
     zx_native_fn nat = zx_jit_native(f->code);
-    if (nat) return enter_native(t, nat)(t, f, end_pc, result);
+    if (nat && native_room()) return enter_native(t, nat)(t, f, end_pc, result);
     if (f->pc == 0) zx_jit_tick(t, f->code, ZX_JIT_ENTRY_TICKS);
     return zx_interp_run(t, f, end_pc, result);
 }

@@ -71,10 +71,11 @@ typedef struct zx_task {
     zx_frame *frame;              /* innermost frame of the task's entry, for traces */
     zx_frame *caller;             /* frame that started this task (traces continue there) */
     zx_vseg *seg;
-    char *stack_limit;            /* native code calling native code directly raises "call depth
-                                     limit exceeded" below this C stack address: this thread's
-                                     zx_stack_exhausted bound, stored by every entry from C into
-                                     native code (a task never changes threads while inside it) */
+    char *stack_limit;            /* native code calling native code directly makes the call
+                                     through the interpreter below this C stack address (this
+                                     thread's zx_stack_exhausted bound plus a margin), stored by
+                                     every entry from C into native code (a task never changes
+                                     threads while inside it) */
     long pmap_element;            /* -1, or the parallel_map element being computed */
     const zx_cancel_link *cancel; /* the parallel work this task is a piece of, innermost first */
     struct zx_shared_log *shared_log; /* non-NULL inside parallel work: `shared` updates are logged */
