@@ -199,9 +199,9 @@ if ((!quick)); then
     echo '  few percent of the goal or of each other on a shared 2-core VM, where the IQRs overlap:'
     echo '  `--mode=auto` runs the top level'\''s first millisecond in order and never starts the scheduler'
     echo '  for these programs (their "run" times are equal), so what is left is noise in 5–7 ms processes.'
-    echo '  One known defect costs parallel time: now and then (about 1 run in 12 of `--jit=always'
+    echo '  One known defect costs parallel time: on a loaded machine (1 run in 12 of `--jit=always'
     echo '  --mode=par --workers=2 bench/arith.zx 20000000`) the oneTBB worker takes no task during the'
-    echo '  whole run and `--stats` shows 1 thread used.'
+    echo '  whole run and `--stats` shows 1 thread used (0 in 40 on a quiet machine).'
 fi
 echo
 echo "## Results"
