@@ -554,9 +554,28 @@ int topo_binding_restore(const topo *t, const topo_binding *b, char *err, size_t
 
 /* ---------------------------------------------------------------- NUMA memory ---- */
 
+/* Finish a block of `total` bytes: p from hwloc_alloc_membind (bound), or NULL for plain
+ * memory instead; the header records which, for topo_free. */
+static void *mem_finish(void *p, size_t total, bool *bound)
+{
+    topo_mem_header *h;
+    if (p) {
+        h = p;
+        h->from_hwloc = 1;
+        if (bound)
+            *bound = true;
+    } else {
+        if (posix_memalign(&p, TOPO_MEM_HEADER, total) != 0)
+            return NULL;
+        h = p;
+        h->from_hwloc = 0;
+    }
+    h->total = total;
+    return (char *)p + TOPO_MEM_HEADER;
+}
+
 void *topo_alloc_on_node(const topo *t, int node, size_t size, bool *bound)
 {
-    topo_mem_header *h = NULL;
     size_t total;
     void *p = NULL;
 
@@ -572,26 +591,12 @@ void *topo_alloc_on_node(const topo *t, int node, size_t size, bool *bound)
         if (obj && obj->nodeset)
             p = hwloc_alloc_membind(t->hw, total, obj->nodeset, HWLOC_MEMBIND_BIND,
                                     HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_STRICT);
-        if (p) {
-            h = p;
-            h->from_hwloc = 1;
-            if (bound)
-                *bound = true;
-        }
     }
-    if (!p) {
-        if (posix_memalign(&p, TOPO_MEM_HEADER, total) != 0)
-            return NULL;
-        h = p;
-        h->from_hwloc = 0;
-    }
-    h->total = total;
-    return (char *)p + TOPO_MEM_HEADER;
+    return mem_finish(p, total, bound);
 }
 
 void *topo_alloc_interleaved(const topo *t, size_t size, bool *bound)
 {
-    topo_mem_header *h = NULL;
     size_t total;
     void *p = NULL;
 
@@ -606,21 +611,8 @@ void *topo_alloc_interleaved(const topo *t, size_t size, bool *bound)
         if (all)
             p = hwloc_alloc_membind(t->hw, total, all, HWLOC_MEMBIND_INTERLEAVE,
                                     HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_STRICT);
-        if (p) {
-            h = p;
-            h->from_hwloc = 1;
-            if (bound)
-                *bound = true;
-        }
     }
-    if (!p) {
-        if (posix_memalign(&p, TOPO_MEM_HEADER, total) != 0)
-            return NULL;
-        h = p;
-        h->from_hwloc = 0;
-    }
-    h->total = total;
-    return (char *)p + TOPO_MEM_HEADER;
+    return mem_finish(p, total, bound);
 }
 
 void topo_free(const topo *t, void *p)
