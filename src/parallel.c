@@ -635,6 +635,16 @@ static zx_status run_chunk(zx_task *t, zx_program *prog, const analysis_chunk *c
     return st;
 }
 
+/* Run chunks [from, the end) of the top level in order on task t, stopping at an error. */
+static zx_status run_chunks_from(zx_task *t, zx_program *prog, const analysis_code *ac, uint32_t from)
+{
+    for (uint32_t i = from; i < ac->nchunks; i++) {
+        zx_status st = run_chunk(t, prog, &ac->chunks[i]);
+        if (st != ZX_OK) return st;
+    }
+    return ZX_OK;
+}
+
 static int dag_node(void *ctx, uint32_t node)
 {
     dag_ctx *c = ctx;
@@ -718,17 +728,14 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
             if (st != ZX_OK) return st;
             first++;
         }
-        if (ac->nchunks - first < 2 || zx_vm_worker_count(vm) < 2) {
-            for (; first < ac->nchunks; first++) {
-                zx_status st = run_chunk(root, prog, &ac->chunks[first]);
-                if (st != ZX_OK) return st;
-            }
-            if (ac->nchunks - first < 2)
+        bool few = ac->nchunks - first < 2;
+        if (few || zx_vm_worker_count(vm) < 2) {
+            if (few)
                 zx_stats_note(vm, "top level ran sequentially: it took less than %u ms (--mode=auto)",
                               AUTO_PREFIX_NS / 1000000u);
             else
                 zx_stats_note(vm, "top level ran sequentially: one worker");
-            return ZX_OK;
+            return run_chunks_from(root, prog, ac, first);
         }
     }
     zx_sched *s = go ? sched_for(root) : NULL;
@@ -736,12 +743,7 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
         if (ac && vm->opts.mode == ZX_MODE_AUTO && !go)
             zx_stats_note(vm, "top level ran sequentially: %s",
                           ac->nchunks < 2 ? "one chunk" : "too little independent work (--mode=auto)");
-        if (first == 0) return zx_interp_exec(root, f, UINT32_MAX, NULL);
-        for (; first < ac->nchunks; first++) {
-            zx_status st = run_chunk(root, prog, &ac->chunks[first]);
-            if (st != ZX_OK) return st;
-        }
-        return ZX_OK;
+        return first == 0 ? zx_interp_exec(root, f, UINT32_MAX, NULL) : run_chunks_from(root, prog, ac, first);
     }
     if (first > 0)
         zx_stats_note(vm, "top level: the first %u of %u chunks ran on the calling thread before going parallel "
