@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../src/interp.h"
+#include "exec/frame.h"
 
 /*
  * Tiers.  The unit of compilation is a whole code object (the top level, an action, a lambda,
@@ -20,7 +20,7 @@
  * side exit hands the frame to the interpreter at the exact instruction.
  *
  * The JIT module (libzexus-jit.so, everything under jit/) links libLLVM; libzexus loads it
- * with dlopen on first use (src/jit_loader.c), so a run that compiles nothing never pays
+ * with dlopen on first use (jit/host/jit_loader.c), so a run that compiles nothing never pays
  * LLVM's start-up cost.  The module calls back into libzexus only through the helper
  * table below (runtime helpers referenced by name from the generated code).
  */
@@ -37,7 +37,7 @@ typedef zx_status (*zx_native_fn)(zx_task *t, zx_frame *f, uint32_t end_pc, zx_v
 enum { ZX_JIT_NONE = 0, ZX_JIT_QUEUED = 1, ZX_JIT_COMPILED = 2, ZX_JIT_FAILED = 3 };
 
 /*
- * What the JIT did with one code object, for --stats (zx_code.jit_info).  src/jit_loader.c
+ * What the JIT did with one code object, for --stats (zx_code.jit_info).  jit/host/jit_loader.c
  * makes it before the code object's first compilation, so it exists before any native code
  * for it can run, and frees it with the program.  The compile figures are written before
  * jit_state becomes COMPILED or FAILED (read them only after seeing that state); the side-exit
@@ -116,9 +116,9 @@ typedef struct zx_jit_module_api {
 /* The one symbol the module exports. */
 #define ZX_JIT_MODULE_SYMBOL "zx_jit_module"
 
-/* ---- libzexus side (src/jit_loader.c, src/jit_helpers.c) ---- */
+/* ---- libzexus side (jit/host/jit_loader.c, jit/host/jit_helpers.c) ---- */
 
-/* The runtime helpers passed to the module (src/jit_helpers.c). */
+/* The runtime helpers passed to the module (jit/host/jit_helpers.c). */
 extern const zx_jit_symbol zx_jit_helpers[];
 extern const size_t zx_jit_nhelpers;
 
@@ -153,7 +153,7 @@ void zx_jit_vm_fini(struct zx_vm *vm);
 /* Version of the LLVM the module was built with, loading it if needed; NULL if unavailable. */
 const char *zx_jit_llvm_version(struct zx_vm *vm);
 
-/* The JIT-wide figures of a VM for --stats (src/stats.c formats them with each code object's
+/* The JIT-wide figures of a VM for --stats (src/vm/stats.c formats them with each code object's
  * zx_jit_info).  All zero when no program has asked for the JIT (--jit=off). */
 typedef struct zx_jit_figures {
     int module_loaded;             /* the module and its engine are ready */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/builtins.h"
+#include "runtime/builtins.h"
 
 /*
  * Shape of the generated function (zx_native_fn):
@@ -22,7 +22,7 @@
  *             unboxed.  Stores to locals also write through to f->locals (other chunks of the
  *             same frame, helpers and side exits see them; no write-back is needed anywhere).
  *             Globals, cells and captured variables are memory, read at each use.
- *   helpers:  what is not inline calls src/jit_helpers.c by name; "memory-stack" helpers
+ *   helpers:  what is not inline calls jit/host/jit_helpers.c by name; "memory-stack" helpers
  *             (the interpreter's one-instruction step, calls, iteration) get their operands
  *             spilled to f's operand stack and their results reloaded from it.
  *   errors:   f->pc is stored before every helper call; a failure spills the operand stack

@@ -15,7 +15,7 @@
  * block of memory: a node partition is bound to its NUMA node (topo_alloc_on_node), the home
  * partition is interleaved over all nodes (topo_alloc_interleaved); on a topology that is not
  * this machine, or one node, both are ordinary memory.  Which global goes where is the
- * caller's decision (src/placement.c has the rule); this module lays the slots out:
+ * caller's decision (src/analysis/placement.c has the rule); this module lays the slots out:
  *
  *   - a padded global has a cache line (ZX_CACHE_LINE bytes) of its own;
  *   - the other globals of a partition are packed in groups: globals of one group share

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/bytecode.h"
+#include "bytecode/bytecode.h"
 #include "builtins.h"
 #include "topology.h"
 

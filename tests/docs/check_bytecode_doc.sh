@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# docs/bytecode.md must document every opcode of src/opcodes.h with its number, and no other:
+# docs/bytecode.md must document every opcode of src/bytecode/opcodes.h with its number, and no other:
 # each OPDEF(NAME, number, ...) row needs a table row "| `NAME` | number | ..." in the doc.
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
-header=$root/src/opcodes.h
+header=$root/src/bytecode/opcodes.h
 doc=$root/docs/bytecode.md
 [[ -r $header ]] || { echo "cannot read $header"; exit 1; }
 [[ -r $doc ]] || { echo "cannot read $doc"; exit 1; }
@@ -25,12 +25,12 @@ fails=0
 missing=$(comm -23 <(printf '%s\n' "$want") <(printf '%s\n' "$have"))
 extra=$(comm -13 <(printf '%s\n' "$want") <(printf '%s\n' "$have"))
 if [[ -n $missing ]]; then
-    echo "opcodes of src/opcodes.h without a row '| \`NAME\` | number |' in docs/bytecode.md:"
+    echo "opcodes of src/bytecode/opcodes.h without a row '| \`NAME\` | number |' in docs/bytecode.md:"
     sed 's/^/  /' <<< "$missing"
     fails=1
 fi
 if [[ -n $extra ]]; then
-    echo "rows of docs/bytecode.md for opcodes that src/opcodes.h does not define (name, number):"
+    echo "rows of docs/bytecode.md for opcodes that src/bytecode/opcodes.h does not define (name, number):"
     sed 's/^/  /' <<< "$extra"
     fails=1
 fi

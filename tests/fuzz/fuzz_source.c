@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis.h"
-#include "ast.h"
-#include "bytecode.h"
+#include "analysis/analysis.h"
+#include "front/ast.h"
+#include "bytecode/bytecode.h"
 
 /*
  * Source that does not parse or compile must be refused with "fuzz.zx:LINE:COL: error: ...".

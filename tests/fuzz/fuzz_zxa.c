@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytecode.h"
+#include "bytecode/bytecode.h"
 
 /*
  * Whatever the assembler accepts must disassemble to text that assembles to the same program,

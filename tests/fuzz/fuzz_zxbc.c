@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytecode.h"
+#include "bytecode/bytecode.h"
 
 /*
  * The input is taken as a payload and wrapped in a valid header with its checksum, so that

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "analysis.h"
+#include "analysis/analysis.h"
 #include "check.h"
-#include "interp.h"
+#include "exec/interp.h"
 #include "zexus.h"
 
 /* ---------- helpers ---------- */

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "analysis.h"
+#include "analysis/analysis.h"
 #include "check.h"
-#include "value.h"
+#include "runtime/value.h"
 #include "zexus.h"
 
 /*

@@ -3,9 +3,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "arith.h"
+#include "runtime/arith.h"
 #include "check.h"
-#include "opcodes.h"
+#include "bytecode/opcodes.h"
 
 /* The printed form of a binop's result, or "error: MESSAGE". */
 static void binop_text(zx_heap *h, int op, zx_value a, zx_value b, char *out, size_t outsz)

@@ -4,10 +4,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "builtins.h"
-#include "bytecode.h"
+#include "runtime/builtins.h"
+#include "bytecode/bytecode.h"
 #include "check.h"
-#include "value.h"
+#include "runtime/value.h"
 
 #define ERRSZ 512
 static const zx_pos P0 = { 0, 0 };

@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-#include "ast.h"
+#include "front/ast.h"
 #include "check.h"
 
 /* ---------- a compact S-expression form of a tree ---------- */

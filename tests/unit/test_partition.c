@@ -1,6 +1,6 @@
 /* test_partition.c — unit tests of runtime/partition: the layout of globals in partitions, the lock, snapshots. */
 #include "check.h"
-#include "partition.h"
+#include "runtime/partition.h"
 
 #include <pthread.h>
 #include <sched.h>

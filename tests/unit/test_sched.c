@@ -1,7 +1,7 @@
 /* test_sched.c — unit tests of runtime/tbb_shim: DAG order, parallel for, fork, cancellation, nesting, threads, pinning. */
 #include "check.h"
-#include "tbb_shim.h"
-#include "topology.h"
+#include "runtime/tbb_shim.h"
+#include "runtime/topology.h"
 
 #include <dirent.h>
 #include <pthread.h>

@@ -1,6 +1,6 @@
 /* test_topology.c — unit tests of runtime/topology: counts, placement, usable cores, cgroup quota, pinning, NUMA memory. */
 #include "check.h"
-#include "topology.h"
+#include "runtime/topology.h"
 
 #include <sched.h>
 #include <stdint.h>

@@ -4,11 +4,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "builtins.h"
-#include "bytecode.h"
+#include "runtime/builtins.h"
+#include "bytecode/bytecode.h"
 #include "check.h"
-#include "topology.h"
-#include "value.h"
+#include "runtime/topology.h"
+#include "runtime/value.h"
 
 /* Compare how print shows v with want. */
 static void check_fmt(const char *file, int line, zx_value v, const char *want)

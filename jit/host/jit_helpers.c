@@ -1,0 +1,152 @@
+/* jit_helpers.c — the runtime helpers that JIT-compiled code calls by name (jit/lower.c). */
+#include <string.h>
+
+#include "runtime/arith.h"
+#include "exec/interp_ops.h"
+#include "jit/jit.h"
+
+/*
+ * Conventions shared with jit/lower.c:
+ *  - Native code stores f->pc (the instruction being executed) before every call here, so
+ *    errors name the right place and stack traces through callers are right.
+ *  - "Memory-stack" helpers (step, call, for_iter) work on the frame exactly as the
+ *    interpreter does: their operands are in f->locals[nlocals..] below f->sp, and on success
+ *    they leave their results there.  On failure f->sp is where the interpreter would have
+ *    left it.
+ *  - Value helpers take values as (tag, payload) pairs, borrowed, and return new references
+ *    through an out-pointer.
+ */
+
+static zx_value mkval(uint32_t tag, int64_t pay)
+{
+    zx_value v;
+    memset(&v, 0, sizeof v);
+    v.tag = (uint8_t)tag;
+    v.u.i = pay;
+    return v;
+}
+
+static bool stop_requested(zx_task *t)
+{
+    return zx_task_should_stop(t);
+}
+
+/* Run the one instruction at f->pc in the interpreter (the general case of most opcodes). */
+static zx_status jit_helper_step(zx_task *t, zx_frame *f)
+{
+    return zx_interp_run(t, f, f->pc + 1, NULL);
+}
+
+/* Side exit: the interpreter finishes the frame from f->pc (everything written back).
+ * reason is a ZX_JIT_EXIT_*; the count per instruction is for --stats. */
+static zx_status jit_helper_exit(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result, uint32_t reason)
+{
+    zx_jit_info *info = atomic_load_explicit(&f->code->jit_info, memory_order_acquire);
+    if (info && reason < ZX_JIT_EXIT_REASONS && f->pc < info->ncode)
+        atomic_fetch_add_explicit(&info->exits[(size_t)reason * info->ncode + f->pc], 1, memory_order_relaxed);
+    f->is_base = ZX_FRAME_NO_OSR;
+    return zx_interp_run(t, f, end_pc, result);
+}
+
+/* a OP b for every case the inline fast paths do not cover. */
+static zx_status jit_helper_binop(zx_task *t, zx_frame *f, uint32_t op, uint32_t atag, int64_t apay,
+                                  uint32_t btag, int64_t bpay, zx_value *out)
+{
+    char msg[200];
+    if (!zx_binop(t->run->heap, (int)op, mkval(atag, apay), mkval(btag, bpay), out, msg, sizeof msg))
+        return zx_task_raise(t, f, strcmp(msg, "memory limit exceeded") == 0 ? ZX_E_MEMORY : ZX_E_RUNTIME,
+                             msg);
+    return ZX_OK;
+}
+
+static zx_status jit_helper_raise(zx_task *t, zx_frame *f, int32_t st, const char *msg)
+{
+    return zx_task_raise(t, f, (zx_status)st, msg);
+}
+
+static zx_status jit_helper_undefined(zx_task *t, zx_frame *f)
+{
+    return zx_interp_raise_undefined(t, f);
+}
+
+/* A poll found the interrupt flag or the run's cancel hint set: ZX_OK (go on) unless this task
+ * must really stop (the hint is set once any piece of parallel work failed, anywhere). */
+static zx_status jit_helper_stop(zx_task *t, zx_frame *f)
+{
+    if (!zx_task_should_stop(t)) return ZX_OK;
+    return zx_interp_stop_status(t, f);
+}
+
+/* CALL_TOP with argc arguments: [callee, args...] on the memory stack -> [result]. */
+static zx_status jit_helper_call(zx_task *t, zx_frame *f, uint32_t argc)
+{
+    zx_value *argv = f->sp - argc;
+    if (stop_requested(t)) return zx_interp_stop_status(t, f);
+    zx_value r;
+    zx_status st = zx_interp_call(t, f, argv[-1], argv, argc, &r);
+    if (st != ZX_OK) return st;
+    for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
+    f->sp -= argc + 1;
+    *f->sp++ = r;
+    return ZX_OK;
+}
+
+/* FOR_ITER1/2 on the iterable in local `slot` (a list or a map): pushes the next element
+ * (index or key first for FOR_ITER2) and returns 1, or returns 0 when exhausted. */
+static int32_t jit_helper_for_iter(zx_task *t, zx_frame *f, uint32_t slot, uint32_t two)
+{
+    (void)t;
+    zx_value it = f->locals[slot];
+    int64_t i = f->locals[slot + 1].u.i;
+    if (zx_is_type(it, ZX_O_LIST)) {
+        zx_list *l = ZX_AS_LIST(it);
+        if (i >= (int64_t)l->len) return 0;
+        if (two) *f->sp++ = zx_int(i);
+        zx_incref(l->items[i]);
+        *f->sp++ = l->items[i];
+    } else {
+        zx_map *m = ZX_AS_MAP(it);
+        if (i >= (int64_t)m->len) return 0;
+        zx_incref(m->entries[i].key);
+        *f->sp++ = m->entries[i].key;
+        if (two) {
+            zx_incref(m->entries[i].value);
+            *f->sp++ = m->entries[i].value;
+        }
+    }
+    f->locals[slot + 1].u.i = i + 1;
+    return 1;
+}
+
+/* obj[key], borrowed operands, for what the inline list path does not cover. */
+static zx_status jit_helper_index(zx_task *t, zx_frame *f, uint32_t otag, int64_t opay, uint32_t ktag,
+                                  int64_t kpay, zx_value *out)
+{
+    return zx_interp_index_get(t, f, mkval(otag, opay), mkval(ktag, kpay), out);
+}
+
+static void jit_helper_note_cycle(zx_task *t, zx_obj *o)
+{
+    zx_heap_note_cycle_candidate(t->run->heap, o);
+}
+
+static void jit_helper_obj_free(zx_obj *o)
+{
+    zx_obj_free(o);
+}
+
+/* The table handed to the JIT module: generated code names these, never addresses. */
+const zx_jit_symbol zx_jit_helpers[] = {
+    { "jit_helper_step", (void *)jit_helper_step },
+    { "jit_helper_exit", (void *)jit_helper_exit },
+    { "jit_helper_binop", (void *)jit_helper_binop },
+    { "jit_helper_raise", (void *)jit_helper_raise },
+    { "jit_helper_undefined", (void *)jit_helper_undefined },
+    { "jit_helper_stop", (void *)jit_helper_stop },
+    { "jit_helper_call", (void *)jit_helper_call },
+    { "jit_helper_for_iter", (void *)jit_helper_for_iter },
+    { "jit_helper_index", (void *)jit_helper_index },
+    { "jit_helper_note_cycle", (void *)jit_helper_note_cycle },
+    { "jit_helper_obj_free", (void *)jit_helper_obj_free },
+};
+const size_t zx_jit_nhelpers = sizeof zx_jit_helpers / sizeof zx_jit_helpers[0];

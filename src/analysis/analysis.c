@@ -1,0 +1,571 @@
+/* analysis.c — builds a program's analysis, and the shared pieces: location sets, names, DAG finishing. */
+#include "analysis/analysis.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------- location sets ---------- */
+
+static uint32_t locset_lower_bound(const analysis_locset *s, uint32_t id)
+{
+    uint32_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->ids[mid] < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+bool analysis_locset_has(const analysis_locset *s, uint32_t id)
+{
+    uint32_t i = locset_lower_bound(s, id);
+    return i < s->n && s->ids[i] == id;
+}
+
+static bool locset_reserve(analysis_locset *s, uint32_t want)
+{
+    if (want <= s->cap) return true;
+    uint32_t cap = s->cap ? s->cap : 4;
+    while (cap < want) cap *= 2;
+    uint32_t *ids = realloc(s->ids, (size_t)cap * sizeof *ids);
+    if (!ids) return false;
+    s->ids = ids;
+    s->cap = cap;
+    return true;
+}
+
+bool analysis_locset_add(analysis_locset *s, uint32_t id)
+{
+    uint32_t i = locset_lower_bound(s, id);
+    if (i < s->n && s->ids[i] == id) return true;
+    if (!locset_reserve(s, s->n + 1)) return false;
+    memmove(s->ids + i + 1, s->ids + i, (size_t)(s->n - i) * sizeof *s->ids);
+    s->ids[i] = id;
+    s->n++;
+    return true;
+}
+
+bool analysis_locset_union(analysis_locset *s, const analysis_locset *o)
+{
+    if (o->n == 0) return true;
+    if (o->n <= 2) {
+        for (uint32_t i = 0; i < o->n; i++)
+            if (!analysis_locset_add(s, o->ids[i])) return false;
+        return true;
+    }
+    uint32_t *m = malloc((size_t)(s->n + o->n) * sizeof *m);
+    if (!m) return false;
+    uint32_t i = 0, j = 0, k = 0;
+    while (i < s->n || j < o->n) {
+        if (j == o->n || (i < s->n && s->ids[i] < o->ids[j])) m[k++] = s->ids[i++];
+        else if (i == s->n || o->ids[j] < s->ids[i]) m[k++] = o->ids[j++];
+        else { m[k++] = s->ids[i++]; j++; }
+    }
+    uint32_t cap = s->n + o->n;
+    free(s->ids);
+    s->ids = m;
+    s->n = k;
+    s->cap = cap;
+    return true;
+}
+
+uint32_t analysis_locset_common(const analysis_locset *x, const analysis_locset *y)
+{
+    uint32_t i = 0, j = 0;
+    while (i < x->n && j < y->n) {
+        if (x->ids[i] == y->ids[j]) return x->ids[i];
+        if (x->ids[i] < y->ids[j]) i++;
+        else j++;
+    }
+    return ANALYSIS_NONE;
+}
+
+void analysis_locset_free(analysis_locset *s)
+{
+    free(s->ids);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---------- summaries and costs ---------- */
+
+uint64_t analysis_cost_add(uint64_t x, uint64_t y)
+{
+    uint64_t r = x + y;
+    return r < x ? UINT64_MAX : r;
+}
+
+uint64_t analysis_cost_mul(uint64_t x, uint64_t y)
+{
+    if (x && y > UINT64_MAX / x) return UINT64_MAX;
+    return x * y;
+}
+
+bool analysis_summary_union(analysis_summary *s, const analysis_summary *o)
+{
+    if (!analysis_locset_union(&s->reads, &o->reads) || !analysis_locset_union(&s->writes, &o->writes) ||
+        !analysis_locset_union(&s->updates, &o->updates))
+        return false;
+    s->reads_heap |= o->reads_heap;
+    s->writes_heap |= o->writes_heap;
+    s->calls_unknown |= o->calls_unknown;
+    s->may_raise |= o->may_raise;
+    s->has_output |= o->has_output;
+    s->loops_or_recurses |= o->loops_or_recurses;
+    s->cost = analysis_cost_add(s->cost, o->cost);
+    return true;
+}
+
+void analysis_summary_free(analysis_summary *s)
+{
+    analysis_locset_free(&s->reads);
+    analysis_locset_free(&s->writes);
+    analysis_locset_free(&s->updates);
+}
+
+/* ---------- names ---------- */
+
+const char *analysis_dep_kind_name(int kind)
+{
+    switch (kind) {
+    case DEP_RAW: return "RAW";
+    case DEP_WAR: return "WAR";
+    case DEP_WAW: return "WAW";
+    case DEP_HEAP: return "heap";
+    case DEP_CALL: return "call";
+    case DEP_BARRIER: return "barrier";
+    case DEP_RETURN: return "return";
+    default: return "?";
+    }
+}
+
+const char *analysis_loc_name(const analysis *a, uint32_t loc)
+{
+    if (loc < a->prog->nglobals) return a->prog->globals[loc].name;
+    if (loc >= a->nlocs) return "?";
+    const analysis_code *ac = &a->codes[a->loc_code[loc]];
+    return ac->code->local_names[loc - ac->loc_base];
+}
+
+static void describe_code(const zx_code *c, char *buf, size_t size)
+{
+    switch ((int)c->kind) {
+    case ZX_CODE_MAIN: snprintf(buf, size, "the top level"); return;
+    case ZX_CODE_ACTION: snprintf(buf, size, "action '%s'", c->name ? c->name : "?"); return;
+    case ZX_CODE_LAMBDA: snprintf(buf, size, "the lambda at line %u", c->pos.line); return;
+    case ZX_CODE_FORK: snprintf(buf, size, "the fork block at line %u", c->pos.line); return;
+    default: snprintf(buf, size, "code '%s'", c->name ? c->name : "?"); return;
+    }
+}
+
+void analysis_loc_describe(const analysis *a, uint32_t loc, char *buf, size_t size)
+{
+    if (loc < a->prog->nglobals) {
+        const zx_global *g = &a->prog->globals[loc];
+        snprintf(buf, size, "%s '%s'", g->is_shared ? "shared global" : "global", g->name);
+        return;
+    }
+    if (loc >= a->nlocs) {
+        snprintf(buf, size, "location %u", loc);
+        return;
+    }
+    const analysis_code *ac = &a->codes[a->loc_code[loc]];
+    uint32_t slot = loc - ac->loc_base;
+    const char *name = ac->code->local_names[slot];
+    char where[160];
+    describe_code(ac->code, where, sizeof where);
+    if (ac->code->local_is_cell && ac->code->local_is_cell[slot])
+        snprintf(buf, size, "captured variable '%s' of %s", name, where);
+    else if (name[0] == '$')
+        snprintf(buf, size, "loop temporary '%s' of %s", name, where);
+    else
+        snprintf(buf, size, "local '%s' of %s", name, where);
+}
+
+/* ---------- lookups ---------- */
+
+static uint32_t ptr_hash(const void *p, uint32_t cap)
+{
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return (uint32_t)x & (cap - 1);
+}
+
+const analysis_code *analysis_code_of(const analysis *a, const zx_code *c)
+{
+    if (!a || !c || !a->hash) return NULL;
+    for (uint32_t h = ptr_hash(c, a->hash_cap);; h = (h + 1) & (a->hash_cap - 1)) {
+        uint32_t id = a->hash[h];
+        if (id == ANALYSIS_NONE) return NULL;
+        if (a->codes[id].code == c) return &a->codes[id];
+    }
+}
+
+bool analysis_pmap_parallel_ok(const analysis_code *fn, const char **reason)
+{
+    if (!fn) {
+        if (reason) *reason = "the function is not a code object of this program";
+        return false;
+    }
+    if (fn->pmap_reason) {
+        if (reason) *reason = fn->pmap_reason;
+        return false;
+    }
+    if (reason) *reason = NULL;
+    return true;
+}
+
+/* ---------- DAGs ---------- */
+
+static int edge_cmp(const void *x, const void *y)
+{
+    const analysis_edge *e = x, *f = y;
+    if (e->from != f->from) return e->from < f->from ? -1 : 1;
+    if (e->to != f->to) return e->to < f->to ? -1 : 1;
+    return 0;
+}
+
+/* Above this many nodes the CSR keeps every edge instead of the transitive reduction
+ * (the ancestor bitsets would cost n*n/8 bytes). */
+#define DAG_REDUCE_MAX 8192u
+
+bool analysis_dag_finish(analysis_dag *d, const uint64_t *cost)
+{
+    bool ok = false;
+    uint32_t n = d->n;
+    uint64_t *anc = NULL;
+    uint8_t *keep = NULL;
+    uint32_t *pred_off = NULL, *preds = NULL, *best = NULL;
+    uint64_t *longest = NULL;
+    if (d->nedges) qsort(d->edges, d->nedges, sizeof *d->edges, edge_cmp);
+    d->succ_offsets = calloc((size_t)n + 1, sizeof *d->succ_offsets);
+    d->npreds = calloc(n ? n : 1, sizeof *d->npreds);
+    keep = malloc(d->nedges ? d->nedges : 1);
+    pred_off = calloc((size_t)n + 1, sizeof *pred_off);
+    preds = malloc((d->nedges ? d->nedges : 1) * sizeof *preds);   /* edge indices by target */
+    if (!d->succ_offsets || !d->npreds || !keep || !pred_off || !preds) goto fail;
+    memset(keep, 1, d->nedges ? d->nedges : 1);
+
+    /* predecessor lists (edge indices), each sorted by source descending */
+    for (uint32_t e = 0; e < d->nedges; e++) pred_off[d->edges[e].to + 1]++;
+    for (uint32_t v = 0; v < n; v++) pred_off[v + 1] += pred_off[v];
+    {
+        uint32_t *fill = calloc(n ? n : 1, sizeof *fill);
+        if (!fill) goto fail;
+        for (uint32_t e = d->nedges; e-- > 0;) {
+            uint32_t v = d->edges[e].to;
+            preds[pred_off[v] + fill[v]++] = e;
+        }
+        free(fill);
+    }
+
+    /* transitive reduction: a predecessor already among the ancestors gathered from later
+     * predecessors is implied by them */
+    if (n && n <= DAG_REDUCE_MAX) {
+        size_t words = ((size_t)n + 63) / 64;
+        anc = calloc((size_t)n * words, sizeof *anc);
+        if (!anc) goto fail;
+        for (uint32_t v = 0; v < n; v++) {
+            uint64_t *av = anc + (size_t)v * words;
+            for (uint32_t k = pred_off[v]; k < pred_off[v + 1]; k++) {
+                uint32_t e = preds[k], u = d->edges[e].from;
+                if (av[u / 64] >> (u % 64) & 1) {
+                    keep[e] = 0;
+                    continue;
+                }
+                const uint64_t *au = anc + (size_t)u * words;
+                for (size_t w = 0; w < words; w++) av[w] |= au[w];
+                av[u / 64] |= 1ull << (u % 64);
+            }
+        }
+    }
+    uint32_t nkept = 0;
+    for (uint32_t e = 0; e < d->nedges; e++) {
+        if (!keep[e]) continue;
+        nkept++;
+        d->succ_offsets[d->edges[e].from + 1]++;
+        d->npreds[d->edges[e].to]++;
+    }
+    for (uint32_t v = 0; v < n; v++) d->succ_offsets[v + 1] += d->succ_offsets[v];
+    d->succs = malloc((nkept ? nkept : 1) * sizeof *d->succs);
+    if (!d->succs) goto fail;
+    {
+        uint32_t k = 0;   /* edges are sorted by (from, to): the CSR fills in order */
+        for (uint32_t e = 0; e < d->nedges; e++)
+            if (keep[e]) d->succs[k++] = d->edges[e].to;
+    }
+
+    /* critical path: nodes in program order are a topological order */
+    longest = malloc((n ? n : 1) * sizeof *longest);
+    best = malloc((n ? n : 1) * sizeof *best);
+    if (!longest || !best) goto fail;
+    d->work = 0;
+    for (uint32_t v = 0; v < n; v++) {
+        longest[v] = cost[v];
+        best[v] = ANALYSIS_NONE;
+        d->work = analysis_cost_add(d->work, cost[v]);
+    }
+    uint32_t end = ANALYSIS_NONE;
+    for (uint32_t u = 0; u < n; u++) {
+        for (uint32_t k = d->succ_offsets[u]; k < d->succ_offsets[u + 1]; k++) {
+            uint32_t v = d->succs[k];
+            uint64_t l = analysis_cost_add(longest[u], cost[v]);
+            if (l > longest[v] || best[v] == ANALYSIS_NONE) {   /* l >= cost[v] always */
+                longest[v] = l;
+                best[v] = u;
+            }
+        }
+        if (end == ANALYSIS_NONE || longest[u] > longest[end]) end = u;
+    }
+    d->critical_path = end == ANALYSIS_NONE ? 0 : longest[end];
+    d->parallelism = d->critical_path ? (double)d->work / (double)d->critical_path : 1.0;
+    d->npath = 0;
+    for (uint32_t v = end; v != ANALYSIS_NONE; v = best[v]) d->npath++;
+    d->path = malloc((d->npath ? d->npath : 1) * sizeof *d->path);
+    if (!d->path) goto fail;
+    {
+        uint32_t k = d->npath;
+        for (uint32_t v = end; v != ANALYSIS_NONE; v = best[v]) d->path[--k] = v;
+    }
+    ok = true;
+fail:
+    free(anc);
+    free(keep);
+    free(pred_off);
+    free(preds);
+    free(longest);
+    free(best);
+    return ok;
+}
+
+void analysis_dag_free(analysis_dag *d)
+{
+    free(d->succ_offsets);
+    free(d->succs);
+    free(d->npreds);
+    free(d->edges);
+    free(d->path);
+    memset(d, 0, sizeof *d);
+}
+
+bool analysis_dag_reaches(const analysis_dag *d, uint32_t from, uint32_t to)
+{
+    if (from == to) return true;
+    if (from > to || to >= d->n || !d->succ_offsets) return false;
+    uint8_t *seen = calloc(d->n, 1);
+    uint32_t *stack = malloc((size_t)d->n * sizeof *stack);
+    bool found = false;
+    if (!seen || !stack) {
+        found = true;     /* out of memory: the conservative answer */
+        goto done;
+    }
+    uint32_t sp = 0;
+    stack[sp++] = from;
+    seen[from] = 1;
+    while (sp && !found) {
+        uint32_t u = stack[--sp];
+        for (uint32_t k = d->succ_offsets[u]; k < d->succ_offsets[u + 1]; k++) {
+            uint32_t v = d->succs[k];
+            if (v == to) {
+                found = true;
+                break;
+            }
+            if (v < to && !seen[v]) {   /* edges go forward: nothing past `to` leads back */
+                seen[v] = 1;
+                stack[sp++] = v;
+            }
+        }
+    }
+done:
+    free(seen);
+    free(stack);
+    return found;
+}
+
+/* Dilworth: the width is n minus a maximum matching between "left" and "right" copies of the
+ * nodes, with u-v joined when v is reachable from u; König's construction turns the matching
+ * into a largest antichain. */
+static bool width_augment(uint32_t u, const uint64_t *reach, size_t words, uint32_t n, uint32_t *match_r,
+                          uint8_t *visited)
+{
+    const uint64_t *ru = reach + (size_t)u * words;
+    for (uint32_t v = u + 1; v < n; v++) {
+        if (!(ru[v / 64] >> (v % 64) & 1) || visited[v]) continue;
+        visited[v] = 1;
+        if (match_r[v] == ANALYSIS_NONE || width_augment(match_r[v], reach, words, n, match_r, visited)) {
+            match_r[v] = u;
+            return true;
+        }
+    }
+    return false;
+}
+
+uint32_t analysis_dag_width(const analysis_dag *d, uint32_t *set)
+{
+    uint32_t n = d->n, size = 0;
+    if (n == 0 || n > ANALYSIS_WIDTH_MAX || !d->succ_offsets) return 0;
+    size_t words = ((size_t)n + 63) / 64;
+    uint64_t *reach = calloc((size_t)n * words, sizeof *reach);
+    uint32_t *match_r = malloc((size_t)n * sizeof *match_r), *match_l = malloc((size_t)n * sizeof *match_l);
+    uint8_t *visited = malloc(n), *zl = calloc(n, 1), *zr = calloc(n, 1);
+    uint32_t *queue = malloc((size_t)n * sizeof *queue);
+    if (!reach || !match_r || !match_l || !visited || !zl || !zr || !queue) goto done;
+    for (uint32_t u = n; u-- > 0;) {
+        uint64_t *ru = reach + (size_t)u * words;
+        for (uint32_t k = d->succ_offsets[u]; k < d->succ_offsets[u + 1]; k++) {
+            uint32_t v = d->succs[k];
+            const uint64_t *rv = reach + (size_t)v * words;
+            for (size_t w = 0; w < words; w++) ru[w] |= rv[w];
+            ru[v / 64] |= 1ull << (v % 64);
+        }
+    }
+    for (uint32_t v = 0; v < n; v++) match_r[v] = match_l[v] = ANALYSIS_NONE;
+    for (uint32_t u = 0; u < n; u++) {
+        memset(visited, 0, n);
+        width_augment(u, reach, words, n, match_r, visited);
+    }
+    for (uint32_t v = 0; v < n; v++)
+        if (match_r[v] != ANALYSIS_NONE) match_l[match_r[v]] = v;
+    /* Z: reachable from unmatched left nodes, left to right by any edge, right to left by
+     * the matching */
+    uint32_t qh = 0, qt = 0;
+    for (uint32_t u = 0; u < n; u++)
+        if (match_l[u] == ANALYSIS_NONE) {
+            zl[u] = 1;
+            queue[qt++] = u;
+        }
+    while (qh < qt) {
+        uint32_t u = queue[qh++];
+        const uint64_t *ru = reach + (size_t)u * words;
+        for (uint32_t v = u + 1; v < n; v++) {
+            if (!(ru[v / 64] >> (v % 64) & 1) || zr[v] || match_l[u] == v) continue;
+            zr[v] = 1;
+            uint32_t w = match_r[v];
+            if (w != ANALYSIS_NONE && !zl[w]) {
+                zl[w] = 1;
+                queue[qt++] = w;
+            }
+        }
+    }
+    for (uint32_t v = 0; v < n; v++)
+        if (zl[v] && !zr[v]) set[size++] = v;
+done:
+    free(reach);
+    free(match_r);
+    free(match_l);
+    free(visited);
+    free(zl);
+    free(zr);
+    free(queue);
+    return size;
+}
+
+/* ---------- building ---------- */
+
+static uint32_t count_codes(const zx_code *c, int level)
+{
+    uint32_t n = 1;
+    if (level > ZX_MAX_CODE_DEPTH) return n;
+    for (uint32_t i = 0; i < c->nchildren; i++) n += count_codes(c->children[i], level + 1);
+    return n;
+}
+
+static void number_codes(analysis *a, zx_code *c, uint32_t parent, uint32_t *next, int level)
+{
+    uint32_t id = (*next)++;
+    analysis_code *ac = &a->codes[id];
+    ac->code = c;
+    ac->id = id;
+    ac->parent = parent;
+    if (level > ZX_MAX_CODE_DEPTH) return;
+    for (uint32_t i = 0; i < c->nchildren; i++) number_codes(a, c->children[i], id, next, level + 1);
+}
+
+static void free_scratch(analysis_code *ac)
+{
+    free(ac->depth);
+    free(ac->loop_depth);
+    free(ac->site_cost);
+    ac->depth = NULL;
+    ac->loop_depth = NULL;
+    ac->site_cost = NULL;
+    analysis_summary_free(&ac->local);
+}
+
+analysis *analysis_build(zx_program *p, int chunk_size)
+{
+    if (!p || !p->main) return NULL;
+    analysis *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->prog = p;
+    a->chunk_size = chunk_size > 0 ? chunk_size : ANALYSIS_DEFAULT_CHUNK_SIZE;
+    a->ncodes = count_codes(p->main, 1);
+    a->codes = calloc(a->ncodes, sizeof *a->codes);
+    if (!a->codes) goto fail;
+    uint32_t next = 0;
+    number_codes(a, p->main, ANALYSIS_NONE, &next, 1);
+
+    /* location ids: globals, then every code object's locals */
+    uint64_t nlocs = p->nglobals;
+    for (uint32_t i = 0; i < a->ncodes; i++) {
+        a->codes[i].loc_base = (uint32_t)nlocs;
+        nlocs += a->codes[i].code->nlocals;
+    }
+    if (nlocs >= ANALYSIS_NONE) goto fail;
+    a->nlocs = (uint32_t)nlocs;
+    a->loc_code = malloc((nlocs ? nlocs : 1) * sizeof *a->loc_code);
+    if (!a->loc_code) goto fail;
+    for (uint32_t g = 0; g < p->nglobals; g++) a->loc_code[g] = ANALYSIS_NONE;
+    for (uint32_t i = 0; i < a->ncodes; i++)
+        for (uint32_t s = 0; s < a->codes[i].code->nlocals; s++) a->loc_code[a->codes[i].loc_base + s] = i;
+
+    a->hash_cap = 16;
+    while (a->hash_cap < 2 * a->ncodes) a->hash_cap *= 2;
+    a->hash = malloc((size_t)a->hash_cap * sizeof *a->hash);
+    if (!a->hash) goto fail;
+    memset(a->hash, 0xff, (size_t)a->hash_cap * sizeof *a->hash);
+    for (uint32_t i = 0; i < a->ncodes; i++) {
+        if (analysis_code_of(a, a->codes[i].code)) continue;   /* shared child: first wins */
+        uint32_t h = ptr_hash(a->codes[i].code, a->hash_cap);
+        while (a->hash[h] != ANALYSIS_NONE) h = (h + 1) & (a->hash_cap - 1);
+        a->hash[h] = i;
+    }
+
+    for (uint32_t i = 0; i < a->ncodes; i++)
+        if (!chunker_scan(&a->codes[i])) goto fail;
+    if (!deps_resolve_calls(a) || !deps_summarize(a)) goto fail;
+    for (uint32_t i = 0; i < a->ncodes; i++)
+        if (!chunker_split(a, &a->codes[i]) || !deps_build_dags(a, &a->codes[i])) goto fail;
+    for (uint32_t i = 0; i < a->ncodes; i++) free_scratch(&a->codes[i]);
+    return a;
+fail:
+    analysis_free(a);
+    return NULL;
+}
+
+void analysis_free(analysis *a)
+{
+    if (!a) return;
+    for (uint32_t i = 0; a->codes && i < a->ncodes; i++) {
+        analysis_code *ac = &a->codes[i];
+        for (uint32_t k = 0; k < ac->nchunks; k++) analysis_summary_free(&ac->chunks[k].eff);
+        free(ac->chunks);
+        analysis_dag_free(&ac->dag);
+        for (uint32_t k = 0; k < ac->nforks; k++) {
+            free(ac->forks[k].blocks);
+            analysis_dag_free(&ac->forks[k].dag);
+        }
+        free(ac->forks);
+        analysis_summary_free(&ac->summary);
+        free(ac->pmap_reason);
+        free(ac->callee);
+        free_scratch(ac);
+    }
+    free(a->codes);
+    free(a->loc_code);
+    free(a->hash);
+    free(a);
+}

@@ -1,0 +1,231 @@
+/* analysis.h — chunks of every code object, their effect summaries and dependency DAGs (DESIGN.md §5). */
+#ifndef ZX_ANALYSIS_H
+#define ZX_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bytecode/bytecode.h"
+#include "zexus.h"
+
+/*
+ * The analysis of a program (docs/analysis.md has the rules with examples):
+ *
+ *  - every code object (the top level, each action, lambda and fork block) is cut into
+ *    chunks: runs of whole statements, each starting and ending at stack depth 0, with no
+ *    jump entering or leaving (a RETURN may leave: the chunk is marked);
+ *  - every code object has a summary of what one call of it may do, and every chunk a
+ *    summary of what running it may do, in terms of locations: variables (globals by slot,
+ *    locals and cells by code object and slot; a captured variable is a location of the
+ *    scope that declares it), one heap location, output;
+ *  - the chunks of each code object form a DAG with an edge A -> B (A before B in program
+ *    order) for every direct dependency: RAW, WAR, WAW on a variable, heap, an unresolved
+ *    call, a barrier, a return;
+ *  - each FORK_EXECUTION has the same kind of DAG over its blocks.
+ *
+ * An analysis is immutable once built and may be read from any number of threads.
+ */
+
+#define ANALYSIS_DEFAULT_CHUNK_SIZE 50
+#define ANALYSIS_NONE UINT32_MAX          /* no location, no code object, no node */
+#define ANALYSIS_CALLEE_BUILTIN(b) (ANALYSIS_NONE - 1u - (uint32_t)(b))
+
+/* Location ids: 0 .. nglobals-1 are the globals by slot; code object i's local slot s is
+ * codes[i].loc_base + s.  The heap is not a location id: summaries carry it as flags. */
+
+typedef struct analysis_locset {          /* sorted, without duplicates */
+    uint32_t n, cap;
+    uint32_t *ids;
+} analysis_locset;
+
+typedef struct analysis_summary {
+    analysis_locset reads;                /* loads of variables */
+    analysis_locset writes;               /* stores of variables */
+    analysis_locset updates;              /* `shared` globals updated with op= (SHARED_WRITE) */
+    bool reads_heap;                      /* reads an element, a length, formats a list ... */
+    bool writes_heap;                     /* index assignment, push, pop */
+    bool calls_unknown;                   /* calls something the analysis cannot resolve */
+    bool may_raise;
+    bool has_output;                      /* print: ordered by output buffers, never an edge */
+    bool loops_or_recurses;               /* a loop, parallel_map, or recursion, transitively */
+    uint64_t cost;                        /* estimated instructions executed (saturating) */
+} analysis_summary;
+
+enum analysis_chunk_flags {
+    CHUNK_HAS_LOOP      = 1 << 0,         /* contains a backward jump */
+    CHUNK_CALLS_UNKNOWN = 1 << 1,         /* ordered after every earlier chunk, before every later */
+    CHUNK_HAS_RETURN    = 1 << 2,         /* may leave the code object: later chunks wait for it */
+    CHUNK_IS_BARRIER    = 1 << 3,         /* contains BARRIER_SYNC: a fence */
+    CHUNK_OUTPUT        = 1 << 4,         /* prints */
+    CHUNK_IS_FORK       = 1 << 5,         /* contains FORK_EXECUTION + JOIN_WORKERS */
+    CHUNK_HEAVY         = 1 << 6,         /* costly statement standing alone (loop, costly call) */
+};
+
+typedef struct analysis_chunk {
+    uint32_t start, end;                  /* instructions [start, end) */
+    uint32_t first_line, last_line;       /* source lines covered; 0 when unknown */
+    uint64_t cost;
+    unsigned flags;                       /* analysis_chunk_flags */
+    analysis_summary eff;                 /* what running the chunk may do (callees included) */
+} analysis_chunk;
+
+typedef enum analysis_dep_kind {
+    DEP_RAW = 0,                          /* B reads a variable A writes */
+    DEP_WAR,                              /* B writes a variable A reads */
+    DEP_WAW,                              /* both write a variable */
+    DEP_HEAP,                             /* one writes the heap, the other touches it */
+    DEP_CALL,                             /* one calls something unresolved */
+    DEP_BARRIER,                          /* a barrier lies between them (edges to/from it) */
+    DEP_RETURN,                           /* A may return: B runs only if it did not */
+    DEP_KIND_COUNT
+} analysis_dep_kind;
+
+typedef struct analysis_edge {
+    uint32_t from, to;                    /* node ids, from < to */
+    uint32_t kind;                        /* analysis_dep_kind */
+    uint32_t loc;                         /* the variable that causes it, or ANALYSIS_NONE */
+} analysis_edge;
+
+/* A DAG over nodes 0..n-1 numbered in program order (every edge goes forward). */
+typedef struct analysis_dag {
+    uint32_t n;
+    /* For the scheduler: successors in CSR form, transitively reduced (an edge implied by a
+     * path of others is left out), and the predecessor counts that go with them. */
+    uint32_t *succ_offsets;               /* n + 1 */
+    uint32_t *succs;
+    uint32_t *npreds;                     /* n */
+    /* For display: every direct dependency with its kind and location, sorted by (from, to). */
+    uint32_t nedges;
+    analysis_edge *edges;
+    uint64_t work;                        /* sum of node costs */
+    uint64_t critical_path;               /* largest sum of costs along a path */
+    double parallelism;                   /* work / critical_path (1 for an empty DAG) */
+    uint32_t npath;
+    uint32_t *path;                       /* one critical path, node ids in order */
+} analysis_dag;
+
+typedef struct analysis_fork {
+    uint32_t pc;                          /* the FORK_EXECUTION instruction */
+    uint32_t nblocks;
+    uint32_t *blocks;                     /* code ids of the blocks, in order */
+    analysis_dag dag;                     /* nodes are the blocks */
+} analysis_fork;
+
+typedef struct analysis_code {
+    zx_code *code;
+    uint32_t id;                          /* index in analysis.codes (preorder; main is 0) */
+    uint32_t parent;                      /* code id, ANALYSIS_NONE for main */
+    uint32_t loc_base;                    /* location id of local slot 0 */
+    uint32_t nchunks;
+    analysis_chunk *chunks;
+    analysis_dag dag;                     /* nodes are the chunks */
+    uint32_t nforks;
+    analysis_fork *forks;
+    /* What one call may do, callees included; the code object's own plain (non-cell) locals
+     * are left out: no other activation can see them. */
+    analysis_summary summary;
+    bool recursive;                       /* in a cycle of the call graph */
+    char *pmap_reason;                    /* why it may not run as a parallel_map function; NULL: it may */
+    /* Per instruction: the code id a CALL_TOP / PARALLEL_MAP calls; ANALYSIS_CALLEE_BUILTIN(b)
+     * when it calls builtin b; ANALYSIS_NONE when it is unresolved or not a call. */
+    uint32_t *callee;
+    /* Scratch for the builders, freed before analysis_build returns. */
+    int32_t *depth;                       /* operand-stack depth before each instruction; -1 unreachable */
+    uint32_t *loop_depth;                 /* loops enclosing each instruction */
+    uint64_t *site_cost;                  /* cost of each instruction, its callees included */
+    analysis_summary local;               /* the code's own instructions, no callees */
+} analysis_code;
+
+typedef struct analysis {
+    zx_program *prog;
+    int chunk_size;
+    uint32_t ncodes;
+    analysis_code *codes;
+    uint32_t nlocs;                       /* number of variable location ids */
+    uint32_t *loc_code;                   /* nlocs: owning code id of a location (ANALYSIS_NONE: global) */
+    uint32_t hash_cap;                    /* zx_code pointer -> code id, open addressing */
+    uint32_t *hash;
+} analysis;
+
+/* ---- analysis.c: building, lookups, names ---- */
+
+/* Analyse a verified program with chunks of up to chunk_size instructions (<= 0: the default).
+ * NULL when out of memory.  The result does not change the program. */
+analysis *analysis_build(zx_program *p, int chunk_size);
+void analysis_free(analysis *a);
+/* The analysis of a code object of the program, or NULL. */
+const analysis_code *analysis_code_of(const analysis *a, const zx_code *c);
+/* True when `fn` may run as the function of a parallel_map in parallel (DESIGN.md §4): it
+ * writes nothing but its own locals and `shared` variables through op=, and reads no shared
+ * variable.  Otherwise *reason (borrowed from the analysis) says why. */
+bool analysis_pmap_parallel_ok(const analysis_code *fn, const char **reason);
+/* "global 'x'", "local 'i' of action 'work'", "captured variable 'c' of action 'make'". */
+void analysis_loc_describe(const analysis *a, uint32_t loc, char *buf, size_t size);
+/* The bare variable name of a location ("x"). */
+const char *analysis_loc_name(const analysis *a, uint32_t loc);
+const char *analysis_dep_kind_name(int kind);   /* "RAW", "WAR", ..., "barrier" */
+/* True when the DAG has a path from node `from` to node `to` (from == to included). */
+bool analysis_dag_reaches(const analysis_dag *d, uint32_t from, uint32_t to);
+/* The width of the DAG: a largest set of nodes with no path between any two of them, in
+ * increasing order, into set[] (room for d->n).  Returns its size; 0 when the DAG has more
+ * than ANALYSIS_WIDTH_MAX nodes or memory runs out. */
+#define ANALYSIS_WIDTH_MAX 2048u
+uint32_t analysis_dag_width(const analysis_dag *d, uint32_t *set);
+
+/* Location sets and summaries (shared by the builders; false when out of memory). */
+bool analysis_locset_add(analysis_locset *s, uint32_t id);
+bool analysis_locset_union(analysis_locset *s, const analysis_locset *o);
+bool analysis_locset_has(const analysis_locset *s, uint32_t id);
+/* First id in both sets, or ANALYSIS_NONE. */
+uint32_t analysis_locset_common(const analysis_locset *x, const analysis_locset *y);
+void analysis_locset_free(analysis_locset *s);
+bool analysis_summary_union(analysis_summary *s, const analysis_summary *o);
+void analysis_summary_free(analysis_summary *s);
+/* Saturating cost arithmetic. */
+uint64_t analysis_cost_add(uint64_t x, uint64_t y);
+uint64_t analysis_cost_mul(uint64_t x, uint64_t y);
+/* Fill the CSR, predecessor counts, work, critical path and parallelism of a DAG whose
+ * nodes and edges are set, with node costs cost[0..n-1]. */
+bool analysis_dag_finish(analysis_dag *d, const uint64_t *cost);
+void analysis_dag_free(analysis_dag *d);
+
+/* ---- chunker.c: statements and chunks ---- */
+
+/* Operand-stack depth before every instruction (-1: unreachable) and loop nesting. */
+bool chunker_scan(analysis_code *ac);
+/* Cut the code object into chunks (needs the callee summaries: deps_summarize first). */
+bool chunker_split(analysis *a, analysis_code *ac);
+
+/* ---- deps.c: call resolution, summaries, dependencies ---- */
+
+/* Resolve the callee of every call site of every code object. */
+bool deps_resolve_calls(analysis *a);
+/* Each code object's own effects, then the interprocedural summaries (fixpoint over the
+ * call graph, recursion included), costs and the parallel_map verdicts. */
+bool deps_summarize(analysis *a);
+/* The effects of instructions [start, end) of a code object, callees included. */
+bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t start, uint32_t end,
+                        analysis_summary *out);
+/* The chunk DAG of a code object and the block DAGs of its forks. */
+bool deps_build_dags(analysis *a, analysis_code *ac);
+/* The first dependency of B on an earlier A from their summaries (ANALYSIS_NONE: none);
+ * *loc gets the variable when there is one. */
+uint32_t deps_conflict(const analysis_summary *A, const analysis_summary *B, uint32_t *loc);
+
+/* ---- vm_analysis.c: the VM layer's use of it ---- */
+
+/* The program's analysis with chunk_size (<= 0: the VM's option), built on first use and
+ * kept in prog->analysis.  Safe from workers while the chunk size stays the VM's (the first
+ * build may race: one result is kept); asking for another chunk size rebuilds it and is for
+ * the host thread while nothing runs.  NULL when out of memory. */
+analysis *zx_vm_program_analysis(zx_program *p, int chunk_size);
+/* Free prog->analysis (zx_program_destroy calls it). */
+void zx_vm_analysis_release(zx_program *p);
+/* For tests: run the top level's chunks (of prog->analysis with the VM's chunk size) in the
+ * given order on one frame with the interpreter, each chunk's output buffered on its own and
+ * the buffers joined in program order.  *output and *globals_dump ("name = value" lines, one
+ * per global) are malloc'ed, also on a runtime error (the status says which). */
+zx_status zx_vm_run_chunk_order(zx_program *p, const uint32_t *order, uint32_t n, char **output,
+                                char **globals_dump);
+
+#endif

@@ -1,0 +1,910 @@
+/* deps.c — effect summaries on locations (interprocedural, recursion included) and the dependency DAGs built from them. */
+#include "analysis/analysis.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/builtins.h"
+#include "exec/host.h"
+
+/*
+ * Calls are resolved by following where the callee value came from, with a small abstract
+ * interpretation of the operand stack ("tags"): a value pushed by MAKE_CLOSURE c is a closure
+ * of child c; a value loaded from a variable that has exactly one store in the whole program,
+ * and that store stores a closure of child c, is a closure of c (true in every activation,
+ * since locations are per code object, not per activation); a builtin pushed by LOAD_BUILTIN
+ * is that builtin, and a host function pushed by LOAD_HOST is the pseudo-builtin
+ * PURE_HOST when it was registered pure (an effect-free reader of its arguments) and unknown
+ * otherwise.  Where two paths bring different tags, or anything else produced the value, the
+ * callee is unknown.
+ *
+ * Costs are estimates in "instructions executed": one per instruction, times 100 per
+ * enclosing loop; a call adds the callee's cost; recursion or an unknown callee adds a
+ * large constant.
+ */
+
+typedef uint64_t tag;
+#define TAG_UNSET 0ull
+#define TAG_UNKNOWN 1ull
+#define TAG_KIND(t) ((uint32_t)((t) >> 32))
+#define TAG_ARG(t) ((uint32_t)(t))
+enum { TK_VAR = 2, TK_CLOSURE = 3, TK_BUILTIN = 4 };
+#define MAKE_TAG(kind, arg) (((uint64_t)(kind) << 32) | (uint32_t)(arg))
+
+#define LOOP_WEIGHT 100u
+#define COST_RECURSIVE 1000000u      /* a call into a cycle of the call graph */
+#define COST_UNKNOWN_CALL 1000u      /* a call nobody can see into */
+#define PMAP_ELEMENTS 100u           /* parallel_map over a list of unknown length */
+#define PURE_HOST ((uint32_t)ZX_BI_COUNT) /* the builtin id standing for any pure host function */
+
+/* ---------- locations ---------- */
+
+/* The location of captured variable k of code object id: a local of the scope declaring it. */
+static uint32_t free_loc(const analysis *a, uint32_t id, uint32_t k)
+{
+    for (int hops = 0; hops <= ZX_MAX_CODE_DEPTH; hops++) {
+        const analysis_code *ac = &a->codes[id];
+        if (ac->parent == ANALYSIS_NONE || k >= ac->code->nfree) return ANALYSIS_NONE;
+        const zx_freevar *fv = &ac->code->free[k];
+        const analysis_code *p = &a->codes[ac->parent];
+        if (fv->from_parent_local) return fv->index < p->code->nlocals ? p->loc_base + fv->index : ANALYSIS_NONE;
+        id = ac->parent;
+        k = fv->index;
+    }
+    return ANALYSIS_NONE;
+}
+
+static bool is_global(const analysis *a, uint32_t loc) { return loc < a->prog->nglobals; }
+
+/* Own plain local of code object ac: private to one activation. */
+static bool is_own_plain_local(const analysis_code *ac, uint32_t loc)
+{
+    if (loc < ac->loc_base || loc >= ac->loc_base + ac->code->nlocals) return false;
+    uint32_t slot = loc - ac->loc_base;
+    return !(ac->code->local_is_cell && ac->code->local_is_cell[slot]);
+}
+
+/* ---------- tags: where stack values come from ---------- */
+
+static tag tag_merge(tag x, tag y)
+{
+    if (x == TAG_UNSET) return y;
+    if (y == TAG_UNSET || x == y) return x;
+    return TAG_UNKNOWN;
+}
+
+/* Apply instruction `in` of code object ac to the tag stack st (depth *d). */
+static void tag_step(const analysis *a, const analysis_code *ac, const zx_instr *in, tag *st, int32_t *d)
+{
+    int32_t n = *d;
+    switch ((int)in->op) {
+    case OP_LOAD_NAME: case OP_SHARED_READ:
+        st[n++] = MAKE_TAG(TK_VAR, in->a);
+        break;
+    case OP_LOAD_LOCAL: case OP_LOAD_CELL:
+        st[n++] = MAKE_TAG(TK_VAR, ac->loc_base + in->a);
+        break;
+    case OP_LOAD_FREE: {
+        uint32_t loc = free_loc(a, ac->id, in->a);
+        st[n++] = loc == ANALYSIS_NONE ? TAG_UNKNOWN : MAKE_TAG(TK_VAR, loc);
+        break;
+    }
+    case OP_MAKE_CLOSURE: {
+        const analysis_code *child = in->a < ac->code->nchildren ? analysis_code_of(a, ac->code->children[in->a]) : NULL;
+        st[n++] = child ? MAKE_TAG(TK_CLOSURE, child->id) : TAG_UNKNOWN;
+        break;
+    }
+    case OP_LOAD_BUILTIN:
+        st[n++] = MAKE_TAG(TK_BUILTIN, in->a);
+        break;
+    case OP_LOAD_HOST:
+        st[n++] = zx_host_is_pure(a->prog, ac->code->consts[in->a]) ? MAKE_TAG(TK_BUILTIN, PURE_HOST) : TAG_UNKNOWN;
+        break;
+    case OP_DUP:
+        if (n >= 1) { st[n] = st[n - 1]; n++; }
+        break;
+    case OP_DUP2:
+        if (n >= 2) { st[n] = st[n - 2]; st[n + 1] = st[n - 1]; n += 2; }
+        break;
+    case OP_ROT3:
+        if (n >= 3) {
+            tag t = st[n - 1];
+            st[n - 1] = st[n - 2];
+            st[n - 2] = st[n - 3];
+            st[n - 3] = t;
+        }
+        break;
+    default: {
+        int pops, pushes;
+        zx_op_stack_effect(in, &pops, &pushes);
+        n -= pops;
+        if (n < 0) n = 0;
+        for (int i = 0; i < pushes; i++) st[n++] = TAG_UNKNOWN;
+        break;
+    }
+    }
+    *d = n;
+}
+
+/* The tag that matters at an instruction: the stored value or the callee. */
+static tag site_tag_of(const zx_instr *in, const tag *st, int32_t d)
+{
+    switch ((int)in->op) {
+    case OP_STORE_NAME: case OP_STORE_LOCAL: case OP_STORE_CELL: case OP_STORE_FREE:
+        return d >= 1 ? st[d - 1] : TAG_UNKNOWN;
+    case OP_CALL_TOP:
+        return d >= (int32_t)in->a + 1 ? st[d - (int32_t)in->a - 1] : TAG_UNKNOWN;
+    case OP_PARALLEL_MAP:
+        return d >= 2 ? st[d - 2] : TAG_UNKNOWN;
+    case OP_CALL_BUILTIN:
+        return in->a == ZX_BI_parallel_map && in->b == 2 && d >= 2 ? st[d - 2] : TAG_UNKNOWN;
+    default:
+        return TAG_UNKNOWN;
+    }
+}
+
+/* Forward dataflow of tags over one code object to a fixpoint; fills site[pc]. */
+static bool tag_code(const analysis *a, const analysis_code *ac, tag *site)
+{
+    const zx_code *c = ac->code;
+    uint32_t n = c->ncode;
+    bool ok = false;
+    int32_t maxd = 0;
+    size_t total = 0;
+    size_t *off = malloc(((size_t)n + 1) * sizeof *off);
+    uint8_t *seen = calloc(n ? n : 1, 1);
+    tag *states = NULL, *st = NULL;
+    if (!off || !seen) goto fail;
+    for (uint32_t pc = 0; pc < n; pc++) {
+        off[pc] = total;
+        int32_t d = ac->depth[pc] > 0 ? ac->depth[pc] : 0;
+        total += (size_t)d;
+        if (d > maxd) maxd = d;
+    }
+    off[n] = total;
+    states = calloc(total ? total : 1, sizeof *states);
+    st = malloc(((size_t)maxd + 8) * sizeof *st);
+    if (!states || !st) goto fail;
+    if (n) seen[0] = 1;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (uint32_t pc = 0; pc < n; pc++) {
+            if (!seen[pc] || ac->depth[pc] < 0) continue;
+            const zx_instr *in = &c->code[pc];
+            const zx_opinfo *info = zx_op_info(in->op);
+            if (!info) continue;
+            int32_t d = ac->depth[pc];
+            memcpy(st, states + off[pc], (size_t)d * sizeof *st);
+            bool is_for = in->op == OP_FOR_ITER1 || in->op == OP_FOR_ITER2;
+            int32_t din = d;
+            tag_step(a, ac, in, st, &d);
+            uint32_t succ[2];
+            int k = 0;
+            bool keeps[2] = { false, false };
+            if (info->flags & OPF_JUMPS) {
+                keeps[k] = is_for;        /* FOR_ITER's exit keeps the incoming stack */
+                succ[k++] = in->a;
+            }
+            if (!(info->flags & OPF_ENDS) && in->op != OP_JUMP) succ[k++] = pc + 1;
+            for (int i = 0; i < k; i++) {
+                uint32_t t = succ[i];
+                if (t >= n || ac->depth[t] < 0) continue;
+                const tag *src = keeps[i] ? states + off[pc] : st;
+                int32_t sd = keeps[i] ? din : d;
+                if (sd != ac->depth[t]) continue;    /* cannot happen after the verifier */
+                tag *dst = states + off[t];
+                if (!seen[t]) {
+                    memcpy(dst, src, (size_t)sd * sizeof *dst);
+                    seen[t] = 1;
+                    changed = true;
+                    continue;
+                }
+                for (int32_t j = 0; j < sd; j++) {
+                    tag m = tag_merge(dst[j], src[j]);
+                    if (m != dst[j]) {
+                        dst[j] = m;
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+    for (uint32_t pc = 0; pc < n; pc++) {
+        site[pc] = TAG_UNKNOWN;
+        if (!seen[pc] || ac->depth[pc] < 0) continue;
+        site[pc] = site_tag_of(&c->code[pc], states + off[pc], ac->depth[pc]);
+    }
+    ok = true;
+fail:
+    free(off);
+    free(seen);
+    free(states);
+    free(st);
+    return ok;
+}
+
+/* Count a store of `value` into loc. */
+static void note_store(uint32_t *count, tag *stored, uint32_t loc, tag value)
+{
+    if (loc == ANALYSIS_NONE) return;
+    if (count[loc] < 2) count[loc]++;
+    stored[loc] = value;
+}
+
+bool deps_resolve_calls(analysis *a)
+{
+    bool ok = false;
+    uint32_t nl = a->nlocs ? a->nlocs : 1;
+    uint32_t *count = calloc(nl, sizeof *count);
+    tag *stored = calloc(nl, sizeof *stored);
+    tag **sites = calloc(a->ncodes, sizeof *sites);
+    if (!count || !stored || !sites) goto fail;
+    for (uint32_t i = 0; i < a->ncodes; i++) {
+        analysis_code *ac = &a->codes[i];
+        const zx_code *c = ac->code;
+        sites[i] = malloc((c->ncode ? c->ncode : 1) * sizeof **sites);
+        ac->callee = malloc((c->ncode ? c->ncode : 1) * sizeof *ac->callee);
+        if (!sites[i] || !ac->callee || !tag_code(a, ac, sites[i])) goto fail;
+        /* parameters are stored by every call */
+        for (uint32_t s = 0; s < c->nparams; s++) note_store(count, stored, ac->loc_base + s, TAG_UNKNOWN);
+        for (uint32_t pc = 0; pc < c->ncode; pc++) {
+            const zx_instr *in = &c->code[pc];
+            switch ((int)in->op) {
+            case OP_STORE_NAME:
+                note_store(count, stored, in->a, sites[i][pc]);
+                break;
+            case OP_SHARED_WRITE:
+                note_store(count, stored, in->a, TAG_UNKNOWN);
+                break;
+            case OP_STORE_LOCAL: case OP_STORE_CELL:
+                note_store(count, stored, ac->loc_base + in->a, sites[i][pc]);
+                break;
+            case OP_STORE_FREE:
+                note_store(count, stored, free_loc(a, i, in->a), sites[i][pc]);
+                break;
+            case OP_GET_ITER:
+                note_store(count, stored, ac->loc_base + in->a, TAG_UNKNOWN);
+                note_store(count, stored, ac->loc_base + in->a + 1, TAG_UNKNOWN);
+                break;
+            case OP_FOR_ITER1: case OP_FOR_ITER2:
+                note_store(count, stored, ac->loc_base + in->b + 1, TAG_UNKNOWN);
+                break;
+            default:
+                break;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < a->ncodes; i++) {
+        analysis_code *ac = &a->codes[i];
+        for (uint32_t pc = 0; pc < ac->code->ncode; pc++) {
+            tag t = sites[i][pc];
+            uint32_t id = ANALYSIS_NONE;
+            unsigned op = ac->code->code[pc].op;
+            bool is_call = op == OP_CALL_TOP || op == OP_PARALLEL_MAP ||
+                           (op == OP_CALL_BUILTIN && ac->code->code[pc].a == ZX_BI_parallel_map);
+            if (is_call && TAG_KIND(t) == TK_CLOSURE) {
+                id = TAG_ARG(t);
+            } else if (is_call && TAG_KIND(t) == TK_VAR) {
+                uint32_t loc = TAG_ARG(t);
+                if (loc < a->nlocs && count[loc] == 1 && TAG_KIND(stored[loc]) == TK_CLOSURE) id = TAG_ARG(stored[loc]);
+            }
+            ac->callee[pc] = id;
+            if (is_call && id == ANALYSIS_NONE && TAG_KIND(t) == TK_BUILTIN && TAG_ARG(t) <= PURE_HOST)
+                ac->callee[pc] = ANALYSIS_CALLEE_BUILTIN(TAG_ARG(t));
+        }
+    }
+    ok = true;
+fail:
+    for (uint32_t i = 0; sites && i < a->ncodes; i++) free(sites[i]);
+    free(sites);
+    free(count);
+    free(stored);
+    return ok;
+}
+
+/* The builtin a call site calls, or -1. */
+static int site_builtin(const analysis *a, const analysis_code *ac, uint32_t pc)
+{
+    uint32_t v = ac->callee[pc];
+    if (v == ANALYSIS_NONE || v < a->ncodes) return -1;
+    uint32_t b = ANALYSIS_NONE - 1 - v;
+    return b <= PURE_HOST ? (int)b : -1;
+}
+
+/* The code object a call site calls, or ANALYSIS_NONE. */
+static uint32_t site_code(const analysis *a, const analysis_code *ac, uint32_t pc)
+{
+    uint32_t v = ac->callee[pc];
+    return v < a->ncodes ? v : ANALYSIS_NONE;
+}
+
+/* ---------- effects of single instructions ---------- */
+
+static bool builtin_effects(int b, analysis_summary *s)
+{
+    switch (b) {
+    case ZX_BI_print:
+        s->has_output = true;
+        s->reads_heap = true;
+        break;
+    case ZX_BI_parallel_map:
+        s->calls_unknown = true;    /* its function was not resolved */
+        s->reads_heap = true;
+        break;
+    case ZX_BI_args:
+        break;
+    default:                         /* len, string, int, float, type, range, PURE_HOST: pure readers */
+        s->reads_heap = true;
+        break;
+    }
+    s->may_raise = true;
+    return true;
+}
+
+/* Which heap effects a method call by name has. */
+static void method_effects(const zx_code *c, const zx_instr *in, analysis_summary *s)
+{
+    int m = -1;
+    if (in->a < c->nconsts && zx_is_type(c->consts[in->a], ZX_O_STRING))
+        m = zx_method_lookup(ZX_AS_STRING(c->consts[in->a])->data);
+    s->reads_heap = true;
+    s->may_raise = true;
+    switch (m) {
+    case ZX_M_is_empty: case ZX_M_has: case ZX_M_keys: case ZX_M_values:
+        break;
+    default:                         /* push, pop, and (conservatively) anything unknown */
+        s->writes_heap = true;
+        break;
+    }
+}
+
+/* Add the effects of instruction pc itself (not of what it calls) to s. */
+static bool instr_effects(const analysis *a, const analysis_code *ac, uint32_t pc, analysis_summary *s)
+{
+    const zx_code *c = ac->code;
+    const zx_instr *in = &c->code[pc];
+    const zx_opinfo *info = zx_op_info(in->op);
+    if (!info) return true;
+    if (info->flags & OPF_RAISES) s->may_raise = true;
+    bool ok = true;
+    switch ((int)in->op) {
+    case OP_LOAD_NAME: case OP_SHARED_READ:
+        ok = analysis_locset_add(&s->reads, in->a);
+        break;
+    case OP_STORE_NAME:
+        ok = analysis_locset_add(&s->writes, in->a);
+        break;
+    case OP_SHARED_WRITE:
+        ok = analysis_locset_add(&s->updates, in->a);
+        break;
+    case OP_LOAD_LOCAL: case OP_LOAD_CELL:
+        ok = analysis_locset_add(&s->reads, ac->loc_base + in->a);
+        break;
+    case OP_STORE_LOCAL: case OP_STORE_CELL:
+        ok = analysis_locset_add(&s->writes, ac->loc_base + in->a);
+        break;
+    case OP_LOAD_FREE: case OP_STORE_FREE: {
+        uint32_t loc = free_loc(a, ac->id, in->a);
+        if (loc == ANALYSIS_NONE) {
+            s->calls_unknown = true;      /* a malformed capture: assume anything */
+            break;
+        }
+        ok = analysis_locset_add(in->op == OP_LOAD_FREE ? &s->reads : &s->writes, loc);
+        break;
+    }
+    case OP_GET_ITER:
+        ok = analysis_locset_add(&s->writes, ac->loc_base + in->a) &&
+             analysis_locset_add(&s->writes, ac->loc_base + in->a + 1);
+        break;
+    case OP_FOR_ITER1: case OP_FOR_ITER2:
+        s->reads_heap = true;
+        ok = analysis_locset_add(&s->reads, ac->loc_base + in->b) &&
+             analysis_locset_add(&s->reads, ac->loc_base + in->b + 1) &&
+             analysis_locset_add(&s->writes, ac->loc_base + in->b + 1);
+        break;
+    case OP_INDEX: case OP_EQ: case OP_NEQ: case OP_PRINT:
+        s->reads_heap = true;
+        if (in->op == OP_PRINT) s->has_output = true;
+        break;
+    case OP_STORE_INDEX:
+        s->writes_heap = true;
+        break;
+    case OP_CALL_METHOD:
+        method_effects(c, in, s);
+        break;
+    case OP_CALL_BUILTIN:
+        if (in->a == ZX_BI_parallel_map && site_code(a, ac, pc) != ANALYSIS_NONE) {
+            s->reads_heap = true;         /* resolved: the callee's summary is added by the caller */
+            s->may_raise = true;
+            break;
+        }
+        builtin_effects((int)in->a, s);
+        break;
+    case OP_CALL_TOP: case OP_PARALLEL_MAP: {
+        if (in->op == OP_PARALLEL_MAP) s->reads_heap = true;   /* it reads the list */
+        if (site_code(a, ac, pc) != ANALYSIS_NONE) break;
+        int b = site_builtin(a, ac, pc);
+        if (b >= 0) builtin_effects(b, s);
+        else s->calls_unknown = true;
+        break;
+    }
+    default:
+        break;
+    }
+    return ok;
+}
+
+/* The code ids a call site (or fork) runs: up to all blocks of a fork. */
+static uint32_t site_targets(const analysis *a, const analysis_code *ac, uint32_t pc, uint32_t *out, uint32_t max)
+{
+    const zx_instr *in = &ac->code->code[pc];
+    uint32_t n = 0;
+    if (in->op == OP_FORK_EXECUTION) {
+        for (uint32_t i = 0; i < in->b && n < max; i++) {
+            uint32_t k = in->a + i;
+            const analysis_code *b = k < ac->code->nchildren ? analysis_code_of(a, ac->code->children[k]) : NULL;
+            if (b) out[n++] = b->id;
+        }
+        return n;
+    }
+    uint32_t id = site_code(a, ac, pc);
+    if (id != ANALYSIS_NONE && max) out[n++] = id;
+    return n;
+}
+
+static uint64_t loop_weight(const analysis_code *ac, uint32_t pc)
+{
+    uint64_t w = 1;
+    for (uint32_t i = 0; i < ac->loop_depth[pc] && w != UINT64_MAX; i++) w = analysis_cost_mul(w, LOOP_WEIGHT);
+    return w;
+}
+
+bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t start, uint32_t end,
+                        analysis_summary *out)
+{
+    const zx_code *c = ac->code;
+    for (uint32_t pc = start; pc < end && pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if (!instr_effects(a, ac, pc, out)) return false;
+        const zx_opinfo *info = zx_op_info(in->op);
+        if (info && (info->flags & OPF_JUMPS) && in->a <= pc) out->loops_or_recurses = true;
+        if (in->op == OP_PARALLEL_MAP) out->loops_or_recurses = true;
+        out->cost = analysis_cost_add(out->cost, ac->site_cost ? ac->site_cost[pc] : 1);
+        if (in->op == OP_FORK_EXECUTION) {
+            for (uint32_t i = 0; i < in->b; i++) {
+                uint32_t k = in->a + i;
+                const analysis_code *b = k < c->nchildren ? analysis_code_of(a, c->children[k]) : NULL;
+                if (!b) continue;
+                uint64_t keep = out->cost;
+                if (!analysis_summary_union(out, &b->summary)) return false;
+                out->cost = keep;     /* site_cost already counts the blocks */
+            }
+            continue;
+        }
+        uint32_t id = site_code(a, ac, pc);
+        if (id == ANALYSIS_NONE) continue;
+        uint64_t keep = out->cost;
+        if (!analysis_summary_union(out, &a->codes[id].summary)) return false;
+        out->cost = keep;
+    }
+    return true;
+}
+
+/* ---------- the call graph: strongly connected components (Tarjan, iterative) ---------- */
+
+typedef struct callgraph {
+    uint32_t *off, *to;             /* CSR of callees (resolved calls and fork blocks) */
+} callgraph;
+
+static bool build_callgraph(const analysis *a, callgraph *g)
+{
+    uint32_t n = a->ncodes, m = 0;
+    uint32_t buf[64];
+    g->off = calloc((size_t)n + 1, sizeof *g->off);
+    if (!g->off) return false;
+    for (uint32_t i = 0; i < n; i++) {
+        const analysis_code *ac = &a->codes[i];
+        for (uint32_t pc = 0; pc < ac->code->ncode; pc++) {
+            const zx_instr *in = &ac->code->code[pc];
+            uint32_t k = in->op == OP_FORK_EXECUTION ? in->b : (site_code(a, ac, pc) != ANALYSIS_NONE);
+            m += k;
+            g->off[i + 1] += k;
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) g->off[i + 1] += g->off[i];
+    g->to = malloc((m ? m : 1) * sizeof *g->to);
+    if (!g->to) return false;
+    for (uint32_t i = 0; i < n; i++) {
+        const analysis_code *ac = &a->codes[i];
+        uint32_t k = g->off[i];
+        for (uint32_t pc = 0; pc < ac->code->ncode; pc++) {
+            const zx_instr *in = &ac->code->code[pc];
+            if (in->op == OP_FORK_EXECUTION) {
+                for (uint32_t j = 0; j < in->b; j++) {
+                    uint32_t c = in->a + j;
+                    const analysis_code *b = c < ac->code->nchildren ? analysis_code_of(a, ac->code->children[c]) : NULL;
+                    g->to[k++] = b ? b->id : i;   /* a missing block cannot happen after the verifier */
+                }
+                continue;
+            }
+            uint32_t nt = site_targets(a, ac, pc, buf, 64);
+            for (uint32_t j = 0; j < nt; j++) g->to[k++] = buf[j];
+        }
+    }
+    return true;
+}
+
+/* Fills comp[v] with the component number of every code object; components are numbered in
+ * the order Tarjan's algorithm completes them: callees before callers. */
+static bool tarjan(const analysis *a, const callgraph *g, uint32_t *comp, uint32_t *ncomp)
+{
+    uint32_t n = a->ncodes;
+    bool ok = false;
+    uint32_t *index = malloc((size_t)n * sizeof *index), *low = malloc((size_t)n * sizeof *low);
+    uint32_t *stack = malloc((size_t)n * sizeof *stack), *cs_v = malloc((size_t)n * sizeof *cs_v);
+    uint32_t *cs_e = malloc((size_t)n * sizeof *cs_e);
+    uint8_t *on = calloc(n, 1);
+    if (!index || !low || !stack || !cs_v || !cs_e || !on) goto fail;
+    for (uint32_t v = 0; v < n; v++) index[v] = ANALYSIS_NONE;
+    uint32_t counter = 0, sp = 0, nc = 0;
+    for (uint32_t root = 0; root < n; root++) {
+        if (index[root] != ANALYSIS_NONE) continue;
+        uint32_t csp = 0;
+        cs_v[csp] = root;
+        cs_e[csp++] = g->off[root];
+        index[root] = low[root] = counter++;
+        stack[sp++] = root;
+        on[root] = 1;
+        while (csp) {
+            uint32_t v = cs_v[csp - 1];
+            if (cs_e[csp - 1] < g->off[v + 1]) {
+                uint32_t w = g->to[cs_e[csp - 1]++];
+                if (index[w] == ANALYSIS_NONE) {
+                    index[w] = low[w] = counter++;
+                    stack[sp++] = w;
+                    on[w] = 1;
+                    cs_v[csp] = w;
+                    cs_e[csp++] = g->off[w];
+                } else if (on[w] && index[w] < low[v]) {
+                    low[v] = index[w];
+                }
+                continue;
+            }
+            if (low[v] == index[v]) {
+                uint32_t w;
+                do {
+                    w = stack[--sp];
+                    on[w] = 0;
+                    comp[w] = nc;
+                } while (w != v);
+                nc++;
+            }
+            csp--;
+            if (csp) {
+                uint32_t u = cs_v[csp - 1];
+                if (low[v] < low[u]) low[u] = low[v];
+            }
+        }
+    }
+    *ncomp = nc;
+    ok = true;
+fail:
+    free(index);
+    free(low);
+    free(stack);
+    free(cs_v);
+    free(cs_e);
+    free(on);
+    return ok;
+}
+
+/* ---------- summaries ---------- */
+
+/* The reason a code object may not be a parallel_map function (DESIGN.md §4), or NULL. */
+static char *pmap_reason(const analysis *a, const analysis_code *ac)
+{
+    const analysis_summary *s = &ac->summary;
+    char what[256], buf[400];
+    if (s->calls_unknown)
+        return strdup("it calls a function that the analysis cannot resolve (held in a variable, "
+                      "a list or a parameter)");
+    for (uint32_t i = 0; i < s->writes.n; i++) {
+        uint32_t loc = s->writes.ids[i];
+        if (loc >= ac->loc_base && loc < ac->loc_base + ac->code->nlocals) continue;   /* its own */
+        analysis_loc_describe(a, loc, what, sizeof what);
+        if (is_global(a, loc) && a->prog->globals[loc].is_shared)
+            snprintf(buf, sizeof buf, "it assigns %s (inside parallel work only '%s op= e' is allowed)",
+                     what, a->prog->globals[loc].name);
+        else
+            snprintf(buf, sizeof buf, "it assigns %s", what);
+        return strdup(buf);
+    }
+    if (s->writes_heap) return strdup("it may change a list or map (index assignment, push or pop)");
+    for (uint32_t i = 0; i < s->reads.n; i++) {
+        uint32_t loc = s->reads.ids[i];
+        if (!is_global(a, loc) || !a->prog->globals[loc].is_shared) continue;
+        analysis_loc_describe(a, loc, what, sizeof what);
+        snprintf(buf, sizeof buf, "it reads %s (inside parallel work only '%s op= e' is allowed)", what,
+                 a->prog->globals[loc].name);
+        return strdup(buf);
+    }
+    return NULL;
+}
+
+/* Cost of each instruction of ac, with callees: in_comp says which code ids are in ac's own
+ * component (their cost is not known yet: recursion). */
+static bool compute_site_costs(const analysis *a, analysis_code *ac, const uint32_t *comp)
+{
+    const zx_code *c = ac->code;
+    ac->site_cost = malloc((c->ncode ? c->ncode : 1) * sizeof *ac->site_cost);
+    if (!ac->site_cost) return false;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        uint64_t inner = 1;
+        if (in->op == OP_FORK_EXECUTION) {
+            for (uint32_t i = 0; i < in->b; i++) {
+                uint32_t k = in->a + i;
+                const analysis_code *b = k < c->nchildren ? analysis_code_of(a, c->children[k]) : NULL;
+                if (!b) continue;
+                inner = analysis_cost_add(inner, comp[b->id] == comp[ac->id] ? COST_RECURSIVE : b->summary.cost);
+            }
+        } else if (in->op == OP_CALL_TOP || in->op == OP_PARALLEL_MAP || in->op == OP_CALL_BUILTIN) {
+            uint32_t id = site_code(a, ac, pc);
+            uint64_t callee = 1;
+            if (id != ANALYSIS_NONE) callee = comp[id] == comp[ac->id] ? COST_RECURSIVE : a->codes[id].summary.cost;
+            else if (in->op != OP_CALL_BUILTIN && site_builtin(a, ac, pc) < 0) callee = COST_UNKNOWN_CALL;
+            else if (in->op == OP_CALL_BUILTIN && in->a == ZX_BI_parallel_map) callee = COST_UNKNOWN_CALL;
+            if (in->op == OP_PARALLEL_MAP || (in->op == OP_CALL_BUILTIN && in->a == ZX_BI_parallel_map))
+                callee = analysis_cost_mul(callee, PMAP_ELEMENTS);
+            inner = analysis_cost_add(inner, callee);
+        }
+        ac->site_cost[pc] = analysis_cost_mul(loop_weight(ac, pc), inner);
+    }
+    return true;
+}
+
+bool deps_summarize(analysis *a)
+{
+    uint32_t n = a->ncodes, ncomp = 0;
+    bool ok = false;
+    callgraph g = { NULL, NULL };
+    uint32_t *comp = malloc((n ? n : 1) * sizeof *comp);
+    uint32_t *order = NULL, *first = NULL;
+    if (!comp || !build_callgraph(a, &g) || !tarjan(a, &g, comp, &ncomp)) goto fail;
+
+    /* each code object's own effects, its own plain locals left out */
+    for (uint32_t i = 0; i < n; i++) {
+        analysis_code *ac = &a->codes[i];
+        analysis_summary all;
+        memset(&all, 0, sizeof all);
+        for (uint32_t pc = 0; pc < ac->code->ncode; pc++) {
+            if (!instr_effects(a, ac, pc, &all)) {
+                analysis_summary_free(&all);
+                goto fail;
+            }
+            const zx_instr *in = &ac->code->code[pc];
+            const zx_opinfo *info = zx_op_info(in->op);
+            if ((info && (info->flags & OPF_JUMPS) && in->a <= pc) || in->op == OP_PARALLEL_MAP)
+                all.loops_or_recurses = true;
+        }
+        analysis_summary *s = &ac->local;
+        memset(s, 0, sizeof *s);
+        s->reads_heap = all.reads_heap;
+        s->writes_heap = all.writes_heap;
+        s->calls_unknown = all.calls_unknown;
+        s->may_raise = all.may_raise;
+        s->has_output = all.has_output;
+        s->loops_or_recurses = all.loops_or_recurses;
+        const analysis_locset *sets[3] = { &all.reads, &all.writes, &all.updates };
+        analysis_locset *dsts[3] = { &s->reads, &s->writes, &s->updates };
+        for (int k = 0; k < 3; k++)
+            for (uint32_t j = 0; j < sets[k]->n; j++)
+                if (!is_own_plain_local(ac, sets[k]->ids[j]) && !analysis_locset_add(dsts[k], sets[k]->ids[j])) {
+                    analysis_summary_free(&all);
+                    goto fail;
+                }
+        analysis_summary_free(&all);
+    }
+
+    /* members of each component, components in callee-first order */
+    order = malloc((n ? n : 1) * sizeof *order);
+    first = calloc((size_t)ncomp + 1, sizeof *first);
+    if (!order || !first) goto fail;
+    for (uint32_t i = 0; i < n; i++) first[comp[i] + 1]++;
+    for (uint32_t k = 0; k < ncomp; k++) first[k + 1] += first[k];
+    {
+        uint32_t *fill = calloc(ncomp ? ncomp : 1, sizeof *fill);
+        if (!fill) goto fail;
+        for (uint32_t i = 0; i < n; i++) order[first[comp[i]] + fill[comp[i]]++] = i;
+        free(fill);
+    }
+    for (uint32_t k = 0; k < ncomp; k++) {
+        analysis_summary s;
+        memset(&s, 0, sizeof s);
+        bool cyclic = first[k + 1] - first[k] > 1;
+        for (uint32_t m = first[k]; m < first[k + 1]; m++) {
+            uint32_t v = order[m];
+            for (uint32_t e = g.off[v]; e < g.off[v + 1]; e++) {
+                uint32_t w = g.to[e];
+                if (comp[w] == k) {
+                    if (w == v) cyclic = true;
+                    continue;
+                }
+                if (!analysis_summary_union(&s, &a->codes[w].summary)) goto fail_s;
+            }
+            if (!analysis_summary_union(&s, &a->codes[v].local)) goto fail_s;
+        }
+        if (cyclic) s.loops_or_recurses = true;
+        for (uint32_t m = first[k]; m < first[k + 1]; m++) {
+            analysis_code *ac = &a->codes[order[m]];
+            ac->recursive = cyclic;
+            if (!compute_site_costs(a, ac, comp)) goto fail_s;
+        }
+        for (uint32_t m = first[k]; m < first[k + 1]; m++) {
+            analysis_code *ac = &a->codes[order[m]];
+            uint64_t cost = cyclic ? COST_RECURSIVE : 0;
+            for (uint32_t pc = 0; pc < ac->code->ncode; pc++) cost = analysis_cost_add(cost, ac->site_cost[pc]);
+            memset(&ac->summary, 0, sizeof ac->summary);
+            if (!analysis_summary_union(&ac->summary, &s)) goto fail_s;
+            ac->summary.cost = cost;
+        }
+        analysis_summary_free(&s);
+        continue;
+    fail_s:
+        analysis_summary_free(&s);
+        goto fail;
+    }
+    for (uint32_t i = 0; i < n; i++) a->codes[i].pmap_reason = pmap_reason(a, &a->codes[i]);
+    ok = true;
+fail:
+    free(comp);
+    free(order);
+    free(first);
+    free(g.off);
+    free(g.to);
+    return ok;
+}
+
+/* ---------- dependencies ---------- */
+
+uint32_t deps_conflict(const analysis_summary *A, const analysis_summary *B, uint32_t *loc)
+{
+    /* shared updates (op=) read and write */
+    const analysis_locset *aw[2] = { &A->writes, &A->updates }, *ar[2] = { &A->reads, &A->updates };
+    const analysis_locset *bw[2] = { &B->writes, &B->updates }, *br[2] = { &B->reads, &B->updates };
+    uint32_t l;
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            if ((l = analysis_locset_common(aw[i], br[j])) != ANALYSIS_NONE) { *loc = l; return DEP_RAW; }
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            if ((l = analysis_locset_common(ar[i], bw[j])) != ANALYSIS_NONE) { *loc = l; return DEP_WAR; }
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            if ((l = analysis_locset_common(aw[i], bw[j])) != ANALYSIS_NONE) { *loc = l; return DEP_WAW; }
+    *loc = ANALYSIS_NONE;
+    if ((A->writes_heap && (B->reads_heap || B->writes_heap)) || (B->writes_heap && A->reads_heap)) return DEP_HEAP;
+    return ANALYSIS_NONE;
+}
+
+typedef struct edgelist {
+    analysis_edge *e;
+    uint32_t n, cap;
+} edgelist;
+
+static bool edge_add(edgelist *l, uint32_t from, uint32_t to, uint32_t kind, uint32_t loc)
+{
+    if (l->n == l->cap) {
+        uint32_t cap = l->cap ? l->cap * 2 : 16;
+        analysis_edge *e = realloc(l->e, (size_t)cap * sizeof *e);
+        if (!e) return false;
+        l->e = e;
+        l->cap = cap;
+    }
+    l->e[l->n++] = (analysis_edge){ from, to, kind, loc };
+    return true;
+}
+
+/* The chunk DAG: data dependencies between every two chunks of one stretch between fences
+ * (chunks with a barrier or an unresolved call); a fence gets an edge from every chunk since
+ * the previous fence and to every chunk up to the next, so pairs across it are implied. */
+static bool chunk_dag(analysis_code *ac)
+{
+    edgelist l = { NULL, 0, 0 };
+    uint64_t *cost = malloc((ac->nchunks ? ac->nchunks : 1) * sizeof *cost);
+    if (!cost) return false;
+    uint32_t fence = ANALYSIS_NONE, seg = 0;
+    for (uint32_t b = 0; b < ac->nchunks; b++) {
+        const analysis_chunk *B = &ac->chunks[b];
+        bool b_fence = B->flags & (CHUNK_IS_BARRIER | CHUNK_CALLS_UNKNOWN);
+        cost[b] = B->cost;
+        uint32_t loc, kind;
+        if (fence != ANALYSIS_NONE) {
+            const analysis_chunk *F = &ac->chunks[fence];
+            kind = deps_conflict(&F->eff, &B->eff, &loc);
+            if (kind == ANALYSIS_NONE) {
+                if ((F->flags | B->flags) & CHUNK_CALLS_UNKNOWN) kind = DEP_CALL;
+                else if ((F->flags | B->flags) & CHUNK_IS_BARRIER) kind = DEP_BARRIER;
+                else kind = DEP_RETURN;
+            }
+            if (!edge_add(&l, fence, b, kind, loc)) goto fail;
+        }
+        for (uint32_t x = seg; x < b; x++) {
+            const analysis_chunk *A = &ac->chunks[x];
+            kind = deps_conflict(&A->eff, &B->eff, &loc);
+            if (kind == ANALYSIS_NONE && b_fence) kind = B->flags & CHUNK_CALLS_UNKNOWN ? DEP_CALL : DEP_BARRIER;
+            if (kind == ANALYSIS_NONE && (A->flags & CHUNK_HAS_RETURN)) kind = DEP_RETURN;
+            if (kind != ANALYSIS_NONE && !edge_add(&l, x, b, kind, loc)) goto fail;
+        }
+        if (b_fence) {
+            fence = b;
+            seg = b + 1;
+        }
+    }
+    ac->dag.n = ac->nchunks;
+    ac->dag.edges = l.e;
+    ac->dag.nedges = l.n;
+    l.e = NULL;
+    if (!analysis_dag_finish(&ac->dag, cost)) goto fail;
+    free(cost);
+    return true;
+fail:
+    free(l.e);
+    free(cost);
+    return false;
+}
+
+/* The block DAG of one fork: blocks whose summaries conflict run in program order. */
+static bool fork_dag(analysis *a, analysis_code *ac, uint32_t pc, analysis_fork *f)
+{
+    const zx_instr *in = &ac->code->code[pc];
+    edgelist l = { NULL, 0, 0 };
+    f->pc = pc;
+    f->nblocks = 0;
+    f->blocks = malloc((in->b ? in->b : 1) * sizeof *f->blocks);
+    uint64_t *cost = malloc((in->b ? in->b : 1) * sizeof *cost);
+    if (!f->blocks || !cost) goto fail;
+    for (uint32_t i = 0; i < in->b; i++) {
+        uint32_t k = in->a + i;
+        const analysis_code *b = k < ac->code->nchildren ? analysis_code_of(a, ac->code->children[k]) : NULL;
+        if (!b) continue;
+        cost[f->nblocks] = b->summary.cost;
+        f->blocks[f->nblocks++] = b->id;
+    }
+    for (uint32_t j = 0; j < f->nblocks; j++) {
+        const analysis_summary *B = &a->codes[f->blocks[j]].summary;
+        for (uint32_t i = 0; i < j; i++) {
+            const analysis_summary *A = &a->codes[f->blocks[i]].summary;
+            uint32_t loc, kind = deps_conflict(A, B, &loc);
+            if (kind == ANALYSIS_NONE && (A->calls_unknown || B->calls_unknown)) kind = DEP_CALL;
+            if (kind != ANALYSIS_NONE && !edge_add(&l, i, j, kind, loc)) goto fail;
+        }
+    }
+    f->dag.n = f->nblocks;
+    f->dag.edges = l.e;
+    f->dag.nedges = l.n;
+    l.e = NULL;
+    if (!analysis_dag_finish(&f->dag, cost)) goto fail;
+    free(cost);
+    return true;
+fail:
+    free(l.e);
+    free(cost);
+    return false;
+}
+
+bool deps_build_dags(analysis *a, analysis_code *ac)
+{
+    if (!chunk_dag(ac)) return false;
+    uint32_t nf = 0;
+    for (uint32_t pc = 0; pc < ac->code->ncode; pc++) nf += ac->code->code[pc].op == OP_FORK_EXECUTION;
+    if (!nf) return true;
+    ac->forks = calloc(nf, sizeof *ac->forks);
+    if (!ac->forks) return false;
+    for (uint32_t pc = 0; pc < ac->code->ncode; pc++) {
+        if (ac->code->code[pc].op != OP_FORK_EXECUTION) continue;
+        if (!fork_dag(a, ac, pc, &ac->forks[ac->nforks++])) return false;
+    }
+    return true;
+}

@@ -1,0 +1,199 @@
+/* bytecode.c — building programs and code objects: the tables the compiler, assembler and loader fill. */
+#include "bytecode/bytecode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Every growable array of a zx_code or zx_program is allocated through grow_array, whose
+ * capacity is a function of the count alone (the count rounded up to a power of two, at least
+ * 8), so no capacity field is needed and appends are amortised O(1).  Code that fills these
+ * arrays must go through the builders below.  Running out of memory while building is fatal,
+ * as in the compiler: no builder has a way to report it.
+ */
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) {
+        fputs("zexus: out of memory\n", stderr);
+        abort();
+    }
+    return q;
+}
+
+static char *xstrdup(const char *s)
+{
+    if (!s) s = "";
+    size_t n = strlen(s) + 1;
+    return memcpy(xrealloc(NULL, n), s, n);
+}
+
+/* Make room for element `count` (0-based) of an array that holds `count` elements now. */
+static void *grow_array(void *arr, uint32_t count, size_t elem)
+{
+    if (count == UINT32_MAX) {
+        fputs("zexus: bytecode table too large\n", stderr);
+        abort();
+    }
+    if (count >= 8 && (count & (count - 1)) != 0) return arr;   /* still room */
+    if (count > 0 && count < 8) return arr;
+    size_t cap = count < 8 ? 8 : (size_t)count * 2;
+    return xrealloc(arr, cap * elem);
+}
+
+/* ---- programs ---- */
+
+zx_program *zx_program_new(const char *source_name, zx_heap *heap)
+{
+    zx_program *p = xrealloc(NULL, sizeof *p);
+    memset(p, 0, sizeof *p);
+    p->source_name = xstrdup(source_name);
+    p->heap = heap;
+    return p;
+}
+
+void zx_program_free(zx_program *p)
+{
+    if (!p) return;
+    for (uint32_t i = 0; i < p->nglobals; i++) free(p->globals[i].name);
+    free(p->globals);
+    zx_code_free(p->main);
+    free(p->source_name);
+    free(p);
+}
+
+uint32_t zx_program_push_global(zx_program *p, const char *name)
+{
+    p->globals = grow_array(p->globals, p->nglobals, sizeof *p->globals);
+    zx_global *g = &p->globals[p->nglobals];
+    g->name = xstrdup(name);
+    g->is_const = 0;
+    g->is_shared = 0;
+    return p->nglobals++;
+}
+
+uint32_t zx_program_add_global(zx_program *p, const char *name)
+{
+    if (!name) name = "";
+    for (uint32_t i = 0; i < p->nglobals; i++)
+        if (strcmp(p->globals[i].name, name) == 0) return i;
+    return zx_program_push_global(p, name);
+}
+
+/* ---- code objects ---- */
+
+zx_code *zx_code_new(zx_code_kind kind, const char *name)
+{
+    zx_code *c = xrealloc(NULL, sizeof *c);
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->name = xstrdup(name);
+    return c;
+}
+
+void zx_code_free(zx_code *c)
+{
+    if (!c) return;
+    for (uint32_t i = 0; i < c->nchildren; i++) zx_code_free(c->children[i]);
+    free(c->children);
+    for (uint32_t i = 0; i < c->nconsts; i++) zx_decref(c->consts[i]);
+    free(c->consts);
+    for (uint32_t i = 0; i < c->nlocals; i++) free(c->local_names[i]);
+    free(c->local_names);
+    free(c->local_is_cell);
+    for (uint32_t i = 0; i < c->nfree; i++) free(c->free[i].name);
+    free(c->free);
+    free(c->code);
+    free(c->positions);
+    free(c->name);
+    free(c);
+}
+
+uint32_t zx_code_emit(zx_code *c, uint16_t op, uint32_t a, uint16_t b, zx_pos pos)
+{
+    c->code = grow_array(c->code, c->ncode, sizeof *c->code);
+    c->positions = grow_array(c->positions, c->ncode, sizeof *c->positions);
+    c->code[c->ncode] = (zx_instr){ .op = op, .b = b, .a = a };
+    c->positions[c->ncode] = pos;
+    return c->ncode++;
+}
+
+/* Same constant: same tag and the same value; floats by bit pattern (so -0.0 != 0.0 and a NaN
+ * matches only itself), strings by content, other objects by identity. */
+static bool const_same(zx_value x, zx_value y)
+{
+    if (x.tag != y.tag) return false;
+    switch ((zx_tag)x.tag) {
+    case ZX_T_UNDEF: case ZX_T_NULL: return true;
+    case ZX_T_BOOL: return x.u.b == y.u.b;
+    case ZX_T_INT: return x.u.i == y.u.i;
+    case ZX_T_FLOAT: {
+        uint64_t bx, by;
+        memcpy(&bx, &x.u.f, sizeof bx);
+        memcpy(&by, &y.u.f, sizeof by);
+        return bx == by;
+    }
+    case ZX_T_OBJ:
+        if (x.u.o == y.u.o) return true;
+        if (x.u.o->type != ZX_O_STRING || y.u.o->type != ZX_O_STRING) return false;
+        return zx_string_eq(ZX_AS_STRING(x), ZX_AS_STRING(y));
+    }
+    return false;
+}
+
+uint32_t zx_code_push_const(zx_code *c, zx_value v)
+{
+    c->consts = grow_array(c->consts, c->nconsts, sizeof *c->consts);
+    zx_incref(v);
+    c->consts[c->nconsts] = v;
+    return c->nconsts++;
+}
+
+uint32_t zx_code_add_const(zx_code *c, zx_value v)
+{
+    for (uint32_t i = 0; i < c->nconsts; i++)
+        if (const_same(c->consts[i], v)) return i;
+    return zx_code_push_const(c, v);
+}
+
+uint32_t zx_code_add_local(zx_code *c, const char *name)
+{
+    c->local_names = grow_array(c->local_names, c->nlocals, sizeof *c->local_names);
+    c->local_is_cell = grow_array(c->local_is_cell, c->nlocals, sizeof *c->local_is_cell);
+    c->local_names[c->nlocals] = xstrdup(name);
+    c->local_is_cell[c->nlocals] = 0;
+    return c->nlocals++;
+}
+
+uint32_t zx_code_add_child(zx_code *c, zx_code *child)
+{
+    c->children = grow_array(c->children, c->nchildren, sizeof *c->children);
+    c->children[c->nchildren] = child;
+    return c->nchildren++;
+}
+
+uint32_t zx_code_add_free(zx_code *c, const char *name, bool from_parent_local, uint32_t index)
+{
+    c->free = grow_array(c->free, c->nfree, sizeof *c->free);
+    c->free[c->nfree] = (zx_freevar){ .from_parent_local = from_parent_local ? 1 : 0,
+                                      .index = index, .name = xstrdup(name) };
+    return c->nfree++;
+}
+
+int zx_op_operand_count(unsigned op)
+{
+    const zx_opinfo *info = zx_op_info(op);
+    if (!info) return -1;
+    switch (info->kind) {
+    case OPK_NONE: return 0;
+    case OPK_CONST: case OPK_LOCAL: case OPK_FREE: case OPK_CHILD: case OPK_JUMP:
+    case OPK_ARGC: case OPK_COUNT: case OPK_FLAG:
+        return 1;
+    case OPK_GLOBAL: return op == OP_SHARED_WRITE ? 2 : 1;     /* b: the arithmetic opcode */
+    case OPK_BUILTIN: return op == OP_CALL_BUILTIN ? 2 : 1;    /* b: the argument count */
+    case OPK_METHOD: case OPK_ITER: case OPK_FORK: return 2;
+    }
+    return -1;
+}

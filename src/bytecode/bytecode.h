@@ -1,0 +1,128 @@
+/* bytecode.h — the bytecode container: code objects, constants, names, positions, programs. */
+#ifndef ZX_BYTECODE_H
+#define ZX_BYTECODE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytecode/opcodes.h"
+#include "runtime/value.h"
+
+#define ZX_BYTECODE_FORMAT_VERSION 1
+
+/* Limits that the verifier, the assembler and the loader all enforce. */
+#define ZX_MAX_LOCALS     65535   /* locals of one code object (FOR_ITER names a slot in 16 bits) */
+#define ZX_MAX_CODE_DEPTH 256     /* nesting of code objects: main is depth 1 */
+
+typedef enum zx_code_kind {
+    ZX_CODE_MAIN = 0,    /* the top level: its variables are the program's globals */
+    ZX_CODE_ACTION,      /* action / function NAME(...) */
+    ZX_CODE_LAMBDA,      /* (x) => e */
+    ZX_CODE_FORK,        /* one block of fork { } ... join: a parameterless lambda */
+} zx_code_kind;
+
+typedef struct zx_pos {
+    uint32_t line, col;  /* 1-based; 0 = unknown */
+} zx_pos;
+
+/* Where a closure's captured variable i comes from when MAKE_CLOSURE runs in the parent. */
+typedef struct zx_freevar {
+    uint8_t from_parent_local;   /* 1: the parent's local slot `index` (a cell); 0: the parent's free var `index` */
+    uint32_t index;
+    char *name;
+} zx_freevar;
+
+typedef struct zx_code {
+    zx_code_kind kind;
+    char *name;                  /* action name; "<lambda>", "<fork>", "<main>" */
+    zx_pos pos;                  /* where it is defined */
+    uint32_t nparams;            /* params are locals 0..nparams-1 */
+    uint32_t nlocals;            /* params + named locals + hidden temporaries */
+    char **local_names;          /* nlocals names; hidden temporaries start with '$' */
+    uint8_t *local_is_cell;      /* nlocals flags: captured by an inner closure, lives in a cell */
+    uint32_t nfree;
+    zx_freevar *free;
+    uint32_t ncode;
+    zx_instr *code;
+    zx_pos *positions;           /* ncode source positions */
+    uint32_t nconsts;
+    zx_value *consts;            /* ints, floats, strings, bools, null only */
+    uint32_t nchildren;
+    struct zx_code **children;   /* nested actions, lambdas, fork blocks */
+    uint32_t max_stack;          /* computed by the verifier */
+    /* Execution state, owned by the VM and JIT layers; the builders leave it zero. */
+    void *_Atomic native;        /* zx_native_fn compiled for this code object, or NULL */
+    _Atomic uint32_t hotness;    /* entries + loop back-edges counted by the interpreter */
+    _Atomic int jit_state;       /* 0 none, 1 queued/compiling, 2 compiled, 3 failed */
+    void *_Atomic jit_info;      /* zx_jit_info (jit/jit.h): what the JIT did with it, for --stats */
+    struct zx_program *program;  /* the program this code belongs to (set on load) */
+} zx_code;
+
+typedef struct zx_global {
+    char *name;
+    uint8_t is_const;
+    uint8_t is_shared;           /* declared with `shared let` */
+} zx_global;
+
+typedef struct zx_program {
+    char *source_name;           /* the path as given, or the name recorded in a .zxbc */
+    uint32_t nglobals;
+    zx_global *globals;
+    zx_code *main;
+    zx_heap *heap;               /* owns the constant strings */
+    /* Set by the VM that loaded the program (vm.c); the builders leave them zero. */
+    struct zx_vm *vm;
+    struct zx_program *vm_prev, *vm_next;
+    void *analysis;              /* chunk DAGs, owned by the VM layer */
+    void *jit;                   /* compiled code, owned by the JIT layer */
+    struct zx_run *state;        /* the last run's globals and args, kept for calls (vm.c) */
+} zx_program;
+
+/* ---- building (compiler, assembler, loader) ---- */
+zx_program *zx_program_new(const char *source_name, zx_heap *heap);
+void zx_program_free(zx_program *p);   /* frees every code object and constant */
+zx_code *zx_code_new(zx_code_kind kind, const char *name);
+void zx_code_free(zx_code *c);
+/* Append an instruction; returns its index. */
+uint32_t zx_code_emit(zx_code *c, uint16_t op, uint32_t a, uint16_t b, zx_pos pos);
+/* Add a constant (deduplicated by kind and value); takes a new reference; returns its index. */
+uint32_t zx_code_add_const(zx_code *c, zx_value v);
+uint32_t zx_code_add_local(zx_code *c, const char *name);
+uint32_t zx_code_add_child(zx_code *c, zx_code *child);
+uint32_t zx_code_add_free(zx_code *c, const char *name, bool from_parent_local, uint32_t index);
+uint32_t zx_program_add_global(zx_program *p, const char *name);  /* existing slot if present */
+/* Append without looking for an equal entry: the loader and the assembler keep a program's
+ * tables exactly as written (the verifier rejects duplicate global names). */
+uint32_t zx_code_push_const(zx_code *c, zx_value v);     /* takes a new reference */
+uint32_t zx_program_push_global(zx_program *p, const char *name);
+/* Operands of opcode `op` that carry meaning: 0 (none), 1 (a) or 2 (a and b); -1 when op is
+ * not an opcode.  Unused operands are 0 in a verified program. */
+int zx_op_operand_count(unsigned op);
+
+/* ---- checking ---- */
+/* Verify every code object of p: operand ranges, jump targets, stack depth consistent at
+ * every instruction and never negative, RETURN at the end of every path, children's kinds.
+ * Sets max_stack.  On failure writes a message naming code object and instruction to err
+ * (errsz bytes) and returns false.  After success the interpreter and the JIT may assume
+ * every property checked here. */
+bool zx_verify_program(zx_program *p, char *err, size_t errsz);
+
+/* ---- text assembly (.zxa) ---- */
+/* Disassemble to text that zx_assemble reads back into an identical program. */
+void zx_disassemble(const zx_program *p, zx_buf *out);
+/* Assemble .zxa text; on failure returns NULL and writes "NAME:LINE:COL: error: ..." to err. */
+zx_program *zx_assemble(const char *text, size_t len, const char *source_name, zx_heap *heap,
+                        char *err, size_t errsz);
+
+/* ---- binary bytecode (.zxbc) ---- */
+/* Serialise (magic "ZXBC", format version, payload, checksum). */
+void zx_bytecode_write(const zx_program *p, zx_buf *out);
+/* Load and check; NULL on a damaged, truncated or wrong-version file with a message in err.
+ * The caller still runs zx_verify_program. */
+zx_program *zx_bytecode_read(const uint8_t *data, size_t len, zx_heap *heap, char *err, size_t errsz);
+/* The checksum zx_bytecode_write stores (over the payload): exposed for the fuzz target. */
+uint64_t zx_bytecode_checksum(const uint8_t *data, size_t len);
+
+#endif

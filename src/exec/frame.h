@@ -1,0 +1,117 @@
+/* frame.h — what a run is made of: run, frame, task, cancel scopes; the layout native code shares. */
+#ifndef ZX_FRAME_H
+#define ZX_FRAME_H
+
+#include <stdatomic.h>
+
+#include "bytecode/bytecode.h"
+#include "runtime/partition.h"
+#include "zexus.h"
+
+/* Everything a run of one program shares between its tasks. */
+typedef struct zx_run {
+    zx_program *prog;
+    zx_heap *heap;
+    zx_partitions *parts;         /* the globals, in NUMA partitions (runtime/partition.h) */
+    zx_value *const *gvar;        /* parts->var: global g lives at *gvar[g]; fixed for the run */
+    zx_value args;                /* the `args` list */
+    atomic_int *interrupt;        /* the VM's interrupt flag */
+    atomic_int cancel;            /* set once any piece of parallel work failed: a cheap hint
+                                     that compiled code polls before zx_task_should_stop */
+    int max_depth;
+    zx_output_fn output;
+    void *output_userdata;
+    atomic_int output_failed;
+} zx_run;
+
+typedef struct zx_frame {
+    zx_code *code;
+    zx_func *func;                /* the closure being run; NULL for the top level */
+    zx_value *locals;             /* code->nlocals */
+    zx_value *sp;                 /* next free operand slot; the stack starts at locals + nlocals */
+    uint32_t pc;                  /* instruction being executed */
+    uint32_t depth;               /* Zexus call depth of this frame */
+    struct zx_frame *parent;      /* the caller, for stack traces; NULL at the root */
+    struct zx_vseg *seg;          /* value-stack segment and mark, to release the slots */
+    size_t mark;
+    uint8_t is_base;              /* entered from C: RETURN here leaves the interpreter loop */
+} zx_frame;
+
+typedef struct zx_vseg {
+    struct zx_vseg *prev, *next;
+    size_t cap, top;
+    zx_value v[];
+} zx_vseg;
+
+/* One level of parallel work (a DAG of chunks, the elements of a parallel_map, the blocks of a
+ * fork): when a piece fails, every later piece (index > first_failed) stops at its next
+ * back-edge or call; earlier pieces finish, because one of them may fail first. */
+typedef struct zx_cancel_scope {
+    _Atomic uint32_t first_failed;    /* UINT32_MAX: nothing failed */
+} zx_cancel_scope;
+
+typedef struct zx_cancel_link {
+    zx_cancel_scope *scope;
+    uint32_t index;                   /* this task's piece in that scope */
+    const struct zx_cancel_link *outer;
+} zx_cancel_link;
+
+struct zx_shared_log;
+
+/* One unit of work: the top level, a chunk, a parallel_map element range, a fork block.
+ * Output goes to the task's own buffer (DESIGN.md §5), never to the worker thread's. */
+typedef struct zx_task {
+    zx_run *run;
+    zx_buf out;
+    uint8_t is_root;              /* may stream its output straight to the sink */
+    atomic_int streaming;         /* a top-level chunk that every earlier chunk has committed
+                                     before: streams like the root (set by the committer) */
+    size_t stream_threshold;      /* root, streaming: deliver output once this many bytes are
+                                     buffered */
+    zx_frame *frame;              /* innermost frame of the task's entry, for traces */
+    zx_frame *caller;             /* frame that started this task (traces continue there) */
+    zx_vseg *seg;
+    char *stack_limit;            /* native code calling native code directly makes the call
+                                     through the interpreter below this C stack address (this
+                                     thread's zx_stack_exhausted bound plus a margin), stored by
+                                     every entry from C into native code (a task never changes
+                                     threads while inside it) */
+    long pmap_element;            /* -1, or the parallel_map element being computed */
+    const zx_cancel_link *cancel; /* the parallel work this task is a piece of, innermost first */
+    struct zx_shared_log *shared_log; /* non-NULL inside parallel work: `shared` updates are logged */
+    zx_status status;             /* of the first error */
+    zx_buf error;                 /* its full text (message and trace lines) */
+} zx_task;
+
+void zx_task_init(zx_task *t, zx_run *run, zx_frame *caller);
+void zx_task_fini(zx_task *t);
+
+/* Value slots of a frame's header: a frame of `code` takes ZX_FRAME_VALS + nlocals +
+ * max_stack + 1 slots of the task's value stack (native code pushes frames in this layout). */
+#define ZX_FRAME_VALS ((sizeof(zx_frame) + sizeof(zx_value) - 1) / sizeof(zx_value))
+
+/* Make a frame for calling `code` as closure `fn` (NULL for the top level) with borrowed
+ * arguments; captured parameters are boxed into cells.  NULL and an error on the task when
+ * the call depth limit is hit. */
+zx_frame *zx_frame_push(zx_task *t, zx_code *code, zx_func *fn, const zx_value *argv, uint32_t argc,
+                        zx_frame *parent);
+/* Release a frame and every value in it (and any frames above it). */
+void zx_frame_pop(zx_task *t, zx_frame *f);
+
+/* True when the task must stop at this back-edge or call: the run was interrupted, or
+ * an earlier piece of the parallel work it belongs to failed. */
+bool zx_task_should_stop(zx_task *t);
+
+/* True when this thread's C stack has too little room left for another nested call. */
+bool zx_stack_exhausted(void);
+
+/* Record a runtime error at frame f's current instruction (message without the place). */
+zx_status zx_task_raise(zx_task *t, zx_frame *f, zx_status st, const char *msg);
+
+/* Append to the task's output; the root (and a streaming chunk) streams to the sink past a
+ * threshold. */
+zx_status zx_task_write(zx_task *t, const char *data, size_t len);
+/* Deliver the task's buffered output to the sink (root or streaming chunk only). */
+zx_status zx_task_flush(zx_task *t);
+
+#endif

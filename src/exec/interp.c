@@ -1,0 +1,947 @@
+/* interp.c — the reference interpreter: runs bytecode over frames on a task's value stack. */
+#include "exec/interp.h"
+#include "exec/interp_ops.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/arith.h"
+#include "runtime/builtins.h"
+#include "exec/host.h"
+#include "exec/parallel.h"
+#include "jit/jit.h"
+
+#define VSEG_MIN 16384          /* values per value-stack segment */
+
+/* ---------- tasks, frames and the value stack ---------- */
+
+void zx_task_init(zx_task *t, zx_run *run, zx_frame *caller)
+{
+    memset(t, 0, sizeof *t);
+    t->run = run;
+    t->caller = caller;
+    t->pmap_element = -1;
+    atomic_init(&t->streaming, 0);
+    zx_buf_init(&t->out);
+    zx_buf_init(&t->error);
+}
+
+void zx_task_fini(zx_task *t)
+{
+    zx_vseg *s = t->seg;
+    while (s && s->prev) s = s->prev;
+    while (s) {
+        zx_vseg *next = s->next;
+        free(s);
+        s = next;
+    }
+    t->seg = NULL;
+    zx_buf_free(&t->out);
+    zx_buf_free(&t->error);
+}
+
+/* Reserve n values (plus room for the frame header) LIFO from the task's segments. */
+static void *vstack_alloc(zx_task *t, size_t nvals, zx_vseg **seg, size_t *mark)
+{
+    zx_vseg *s = t->seg;
+    if (!s || s->top + nvals > s->cap) {
+        zx_vseg *next = s ? s->next : NULL;
+        if (next && next->cap < nvals) {
+            /* too small for this frame: drop it and every later (unused) segment */
+            for (zx_vseg *d = next; d;) {
+                zx_vseg *dn = d->next;
+                free(d);
+                d = dn;
+            }
+            if (s) s->next = NULL;
+            next = NULL;
+        }
+        if (!next) {
+            size_t cap = nvals > VSEG_MIN ? nvals : VSEG_MIN;
+            next = malloc(sizeof *next + cap * sizeof(zx_value));
+            if (!next) return NULL;
+            next->prev = s;
+            next->next = NULL;
+            next->cap = cap;
+            if (s) s->next = next;
+        }
+        next->top = 0;
+        s = next;
+        t->seg = s;
+    }
+    *seg = s;
+    *mark = s->top;
+    void *p = &s->v[s->top];
+    s->top += nvals;
+    return p;
+}
+
+#define FRAME_VALS ZX_FRAME_VALS
+
+/* Bytes of C stack kept free below the deepest Zexus frame: room for a builtin, a JIT
+ * helper or the printer to run on top of it. */
+#define STACK_RESERVE (256 * 1024)
+
+/* The lowest usable address of this thread's stack.  Cached per thread: reading the stack
+ * bounds of the main thread parses /proc/self/maps. */
+static char *stack_low_bound(void)
+{
+    static _Thread_local char *low;
+    if (!low) {
+        pthread_attr_t attr;
+        void *addr = NULL;
+        size_t size = 0;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            pthread_attr_getstack(&attr, &addr, &size);
+            pthread_attr_destroy(&attr);
+        }
+        low = addr ? (char *)addr + STACK_RESERVE : (char *)1;
+    }
+    return low;
+}
+
+/* True when the C stack is too deep for another nested interpreter or native call.  The
+ * Zexus depth limit normally triggers first; this keeps small thread stacks from crashing. */
+bool zx_stack_exhausted(void)
+{
+    /* the frame address, not a local's: under ASan locals may live on a fake heap stack */
+    return (char *)__builtin_frame_address(0) < stack_low_bound();
+}
+
+/* Bytes of C stack, above the zx_stack_exhausted bound, in which no native code is entered.
+ * Every Zexus call made by native code nests a native C frame (large ones at -O0, where the
+ * frame grows with the code), so on a thread whose stack is smaller than max_depth such
+ * frames (the main thread's 8 MiB) the C stack would run out before the Zexus depth limit.
+ * Below this bound calls run in the interpreter instead, whose calls do not deepen the C
+ * stack: --max-depth stays the one limit of every tier. */
+#define NATIVE_MARGIN (512 * 1024)
+
+static char *native_low_bound(void)
+{
+    char *low = stack_low_bound();
+    return low == (char *)1 ? low : low + NATIVE_MARGIN;
+}
+
+/* True when the C stack has room for native code (and whatever it nests). */
+static inline bool native_room(void)
+{
+    return (char *)__builtin_frame_address(0) >= native_low_bound();
+}
+
+/* Every call from C into native code goes through here: native code that calls native code
+ * checks the C stack against t->stack_limit inline (and makes the call through the
+ * interpreter below it), so it must be this thread's bound. */
+static inline zx_native_fn enter_native(zx_task *t, zx_native_fn nat)
+{
+    t->stack_limit = native_low_bound();
+    return nat;
+}
+
+zx_frame *zx_frame_push(zx_task *t, zx_code *code, zx_func *fn, const zx_value *argv, uint32_t argc,
+                        zx_frame *parent)
+{
+    uint32_t depth = parent ? parent->depth + (code->kind == ZX_CODE_MAIN ? 0 : 1) : 0;
+    if (code->kind != ZX_CODE_MAIN && (depth > (uint32_t)t->run->max_depth || zx_stack_exhausted())) {
+        zx_task_raise(t, parent, ZX_E_RUNTIME, "call depth limit exceeded");
+        return NULL;
+    }
+    zx_vseg *seg;
+    size_t mark;
+    size_t nvals = FRAME_VALS + code->nlocals + code->max_stack + 1;
+    zx_value *mem = vstack_alloc(t, nvals, &seg, &mark);
+    if (!mem) {
+        zx_task_raise(t, parent, ZX_E_MEMORY, "memory limit exceeded");
+        return NULL;
+    }
+    zx_frame *f = (zx_frame *)mem;
+    f->code = code;
+    f->func = fn;
+    f->locals = mem + FRAME_VALS;
+    f->sp = f->locals + code->nlocals;
+    f->pc = 0;
+    f->depth = depth;
+    f->parent = parent;
+    f->seg = seg;
+    f->mark = mark;
+    f->is_base = 0;
+    for (uint32_t i = 0; i < code->nlocals; i++) f->locals[i] = zx_undef();
+    for (uint32_t i = 0; i < argc && i < code->nparams; i++) {
+        zx_incref(argv[i]);
+        f->locals[i] = argv[i];
+    }
+    if (code->local_is_cell) {
+        for (uint32_t i = 0; i < code->nlocals; i++) {
+            if (!code->local_is_cell[i]) continue;
+            zx_cell *c = zx_cell_new(t->run->heap, f->locals[i]);
+            if (!c) {
+                zx_frame_pop(t, f);
+                zx_task_raise(t, parent, ZX_E_MEMORY, "memory limit exceeded");
+                return NULL;
+            }
+            zx_decref(f->locals[i]);
+            f->locals[i] = zx_objval(c);
+        }
+    }
+    return f;
+}
+
+void zx_frame_pop(zx_task *t, zx_frame *f)
+{
+    for (zx_value *v = f->locals; v < f->sp; v++) zx_decref(*v);
+    t->seg = f->seg;
+    f->seg->top = f->mark;
+}
+
+/* ---------- errors and output ---------- */
+
+#define TRACE_KEEP 10
+
+static zx_pos frame_pos(const zx_frame *f)
+{
+    if (f->pc < f->code->ncode) return f->code->positions[f->pc];
+    return f->code->ncode ? f->code->positions[f->code->ncode - 1] : f->code->pos;
+}
+
+zx_status zx_task_raise(zx_task *t, zx_frame *f, zx_status st, const char *msg)
+{
+    if (t->status != ZX_OK) return t->status;     /* the first error wins */
+    t->status = st;
+    const char *file = t->run->prog->source_name;
+    zx_buf *b = &t->error;
+    b->len = 0;
+    zx_pos p = f ? frame_pos(f) : t->run->prog->main->pos;
+    zx_buf_printf(b, "%s:%u:%u: runtime error: %s", file, p.line, p.col, msg);
+    if (t->pmap_element >= 0) zx_buf_printf(b, " (in parallel_map element %ld)", t->pmap_element);
+    /* One line per active call, innermost first; a deep recursion keeps its innermost and
+     * outermost TRACE_KEEP calls and counts the ones in between. */
+    size_t ncalls = 0;
+    for (const zx_frame *g = f; g; g = g->parent) ncalls += g->code->kind != ZX_CODE_MAIN;
+    size_t i = 0;
+    for (const zx_frame *g = f; g; g = g->parent) {
+        if (g->code->kind == ZX_CODE_MAIN) continue;
+        if (ncalls > 2 * TRACE_KEEP && i >= TRACE_KEEP && i < ncalls - TRACE_KEEP) {
+            if (i == TRACE_KEEP) zx_buf_printf(b, "\n  ... %zu more calls ...", ncalls - 2 * TRACE_KEEP);
+            i++;
+            continue;
+        }
+        zx_pos q = frame_pos(g);
+        zx_buf_printf(b, "\n  at %s (%s:%u:%u)", g->code->name, file, q.line, q.col);
+        i++;
+    }
+    return st;
+}
+
+zx_status zx_task_flush(zx_task *t)
+{
+    zx_run *r = t->run;
+    if (t->out.len == 0) return ZX_OK;
+    if (atomic_load(&r->output_failed)) {
+        t->out.len = 0;
+        return ZX_E_OUTPUT;
+    }
+    int rc = r->output(r->output_userdata, t->out.data, t->out.len);
+    t->out.len = 0;
+    if (rc != 0) {
+        atomic_store(&r->output_failed, 1);
+        return ZX_E_OUTPUT;
+    }
+    return ZX_OK;
+}
+
+zx_status zx_task_write(zx_task *t, const char *data, size_t len)
+{
+    zx_buf_put(&t->out, data, len);
+    /* acquire: the committer flushed everything before this chunk before setting the flag */
+    bool streams = t->is_root || atomic_load_explicit(&t->streaming, memory_order_acquire);
+    if (streams && t->out.len >= t->stream_threshold) return zx_task_flush(t);
+    return ZX_OK;
+}
+
+/* ---------- helpers for the loop ---------- */
+
+#define poll_stop zx_task_should_stop
+
+bool zx_task_should_stop(zx_task *t)
+{
+    zx_run *r = t->run;
+    if (atomic_load_explicit(r->interrupt, memory_order_relaxed)) return true;
+    for (const zx_cancel_link *c = t->cancel; c; c = c->outer)
+        if (c->index > atomic_load_explicit(&c->scope->first_failed, memory_order_relaxed)) return true;
+    return false;
+}
+
+static zx_status stop_status(zx_task *t, zx_frame *f)
+{
+    if (atomic_load(t->run->interrupt)) return zx_task_raise(t, f, ZX_E_INTERRUPTED, "interrupted");
+    /* cancelled because other work failed first: not an error of its own */
+    if (t->status == ZX_OK) t->status = ZX_E_INTERRUPTED;
+    return t->status;
+}
+
+static const char *undefined_name(const zx_frame *f, const zx_instr *in, zx_program *prog)
+{
+    if (in->op == OP_LOAD_NAME || in->op == OP_SHARED_READ) return prog->globals[in->a].name;
+    if (in->op == OP_LOAD_FREE) return f->code->free[in->a].name;
+    return f->code->local_names[in->a];     /* LOAD_LOCAL, LOAD_CELL */
+}
+
+static zx_status raise_undefined(zx_task *t, zx_frame *f, const zx_instr *in)
+{
+    char msg[200];
+    snprintf(msg, sizeof msg, "undefined variable '%s'", undefined_name(f, in, t->run->prog));
+    return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+}
+
+static zx_status index_get(zx_task *t, zx_frame *f, zx_value obj, zx_value key, zx_value *out)
+{
+    char msg[160];
+    if (zx_is_type(obj, ZX_O_LIST)) {
+        zx_list *l = ZX_AS_LIST(obj);
+        if (key.tag != ZX_T_INT) goto mismatch;
+        if (key.u.i < 0 || key.u.i >= (int64_t)l->len) { *out = zx_null(); return ZX_OK; }
+        *out = l->items[key.u.i];
+        zx_incref(*out);
+        return ZX_OK;
+    }
+    if (zx_is_type(obj, ZX_O_MAP)) {
+        if (!zx_value_hashable(key)) goto mismatch;
+        zx_value *v = zx_map_get(ZX_AS_MAP(obj), key);
+        *out = v ? *v : zx_null();
+        zx_incref(*out);
+        return ZX_OK;
+    }
+    if (zx_is_type(obj, ZX_O_STRING)) {
+        if (key.tag != ZX_T_INT) goto mismatch;
+        zx_string *c = zx_string_at(t->run->heap, ZX_AS_STRING(obj), key.u.i);
+        *out = c ? zx_objval(c) : zx_null();
+        return ZX_OK;
+    }
+mismatch:
+    snprintf(msg, sizeof msg, "type mismatch: cannot index %s with %s", zx_type_name(obj), zx_type_name(key));
+    return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+}
+
+static zx_status index_set(zx_task *t, zx_frame *f, zx_value obj, zx_value key, zx_value v)
+{
+    char msg[160];
+    if (zx_is_type(obj, ZX_O_LIST)) {
+        zx_list *l = ZX_AS_LIST(obj);
+        if (key.tag != ZX_T_INT) goto mismatch;
+        if (key.u.i < 0 || key.u.i >= (int64_t)l->len)
+            return zx_task_raise(t, f, ZX_E_RUNTIME, "index out of range");
+        zx_incref(v);
+        zx_value old = l->items[key.u.i];
+        l->items[key.u.i] = v;
+        zx_decref(old);
+        if (zx_is_obj(v) && v.u.o->type != ZX_O_STRING)
+            zx_heap_note_cycle_candidate(t->run->heap, obj.u.o);
+        return ZX_OK;
+    }
+    if (zx_is_type(obj, ZX_O_MAP)) {
+        if (!zx_value_hashable(key)) goto mismatch;
+        if (!zx_map_set(t->run->heap, ZX_AS_MAP(obj), key, v))
+            return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+        return ZX_OK;
+    }
+mismatch:
+    snprintf(msg, sizeof msg, "type mismatch: cannot assign to an element of %s with %s index",
+             zx_type_name(obj), zx_type_name(key));
+    return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+}
+
+static zx_value make_closure(zx_task *t, zx_frame *f, zx_code *child)
+{
+    zx_func *fn = zx_func_new(t->run->heap, child, t->run->prog, child->nfree);
+    if (!fn) return zx_undef();
+    for (uint32_t i = 0; i < child->nfree; i++) {
+        const zx_freevar *fv = &child->free[i];
+        zx_cell *c = fv->from_parent_local ? (zx_cell *)f->locals[fv->index].u.o : f->func->free[fv->index];
+        zx_obj_incref(c);
+        fn->free[i] = c;
+    }
+    return zx_objval(fn);
+}
+
+/* The iterable for `for each`: lists and maps iterate live; a string becomes its characters. */
+static zx_status iter_prepare(zx_task *t, zx_frame *f, zx_value v, zx_value *out)
+{
+    if (zx_is_type(v, ZX_O_LIST) || zx_is_type(v, ZX_O_MAP)) {
+        *out = v;
+        return ZX_OK;
+    }
+    if (zx_is_type(v, ZX_O_STRING)) {
+        zx_string *s = ZX_AS_STRING(v);
+        zx_list *l = zx_list_new(t->run->heap, s->ncodepoints);
+        if (!l) return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+        for (uint32_t i = 0; i < s->ncodepoints; i++) {
+            zx_string *c = zx_string_at(t->run->heap, s, i);
+            if (!c || !zx_list_push(t->run->heap, l, zx_objval(c))) {
+                if (c) zx_obj_decref(c);
+                zx_obj_decref(l);
+                return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+            }
+            zx_obj_decref(c);
+        }
+        zx_decref(v);
+        *out = zx_objval(l);
+        return ZX_OK;
+    }
+    char msg[120];
+    snprintf(msg, sizeof msg, "type mismatch: cannot iterate over %s", zx_type_name(v));
+    zx_decref(v);
+    return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+}
+
+static zx_status do_print(zx_task *t, zx_frame *f, zx_value *args, uint32_t n)
+{
+    zx_buf b;
+    zx_buf_init(&b);
+    for (uint32_t i = 0; i < n; i++) {
+        if (i) zx_buf_put(&b, " ", 1);
+        zx_format_value(&b, args[i]);
+    }
+    zx_buf_put(&b, "\n", 1);
+    zx_status st = zx_task_write(t, b.data, b.len);
+    zx_buf_free(&b);
+    if (st != ZX_OK) {
+        t->status = st;
+        return st;
+    }
+    return ZX_OK;
+}
+
+static zx_status call_builtin_value(zx_task *t, zx_frame *f, int id, zx_value *argv, uint32_t argc,
+                                   zx_value *out)
+{
+    char msg[160];
+    int lo, hi;
+    if (id >= ZX_BI_COUNT) return zx_host_call(t, f, id, argv, argc, out);
+    zx_builtin_arity(id, &lo, &hi);
+    if (id == ZX_BI_args) {
+        snprintf(msg, sizeof msg, "type mismatch: List is not callable");
+        return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    }
+    if ((int)argc < lo || (int)argc > hi) {
+        if (lo == hi) snprintf(msg, sizeof msg, "expected %d arguments, got %u", lo, argc);
+        else snprintf(msg, sizeof msg, "expected %d to %d arguments, got %u", lo, hi, argc);
+        return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    }
+    if (id == ZX_BI_print) {
+        *out = zx_null();
+        return do_print(t, f, argv, argc);
+    }
+    if (id == ZX_BI_parallel_map) return zx_parallel_map(t, f, argv[0], argv[1], out);
+    zx_callres r = zx_builtin_call(t->run->heap, id, argv, (int)argc, out);
+    if (!r.ok) {
+        zx_status st = strcmp(r.msg, "memory limit exceeded") == 0 ? ZX_E_MEMORY : ZX_E_RUNTIME;
+        return zx_task_raise(t, f, st, r.msg);
+    }
+    return ZX_OK;
+}
+
+static zx_status check_arity(zx_task *t, zx_frame *f, zx_code *code, uint32_t argc)
+{
+    if (argc == code->nparams) return ZX_OK;
+    char msg[80];
+    snprintf(msg, sizeof msg, "expected %u arguments, got %u", code->nparams, argc);
+    return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+}
+
+/* ---------- the loop ---------- */
+
+zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *result)
+{
+    zx_run *run = t->run;
+    zx_heap *heap = run->heap;
+    zx_frame *f = base;
+    zx_status st = ZX_OK;
+    char msg[200];
+    if (base->is_base != ZX_FRAME_NO_OSR) base->is_base = 1;
+    if (result) *result = zx_null();
+
+#define RAISE(status, text) do { st = zx_task_raise(t, f, (status), (text)); goto fail; } while (0)
+#define CHECK(expr) do { if ((st = (expr)) != ZX_OK) goto fail; } while (0)
+#define PUSH(v) (*f->sp++ = (v))
+#define POPV() (*--f->sp)
+#define TOP(i) (f->sp[-1 - (i)])
+/* A loop back-edge to f->pc: count hotness, and once the code is compiled continue in it
+ * (on-stack replacement) when the operand stack is empty, as at every loop header. */
+#define BACK_EDGE() { /* a block, not do-while: `continue` must reach the loop */ \
+        zx_jit_tick(t, f->code, 1); \
+        zx_native_fn nat_ = zx_jit_native(f->code); \
+        if (nat_ && f->is_base != ZX_FRAME_NO_OSR && f->sp == f->locals + f->code->nlocals && native_room()) { \
+            enter_native(t, nat_); \
+            if (f == base) return nat_(t, f, end_pc, result); \
+            zx_value r_; \
+            CHECK(nat_(t, f, UINT32_MAX, &r_)); \
+            zx_frame *caller_ = f->parent; \
+            zx_func *fn_ = f->func; \
+            zx_frame_pop(t, f); \
+            zx_obj_decref(fn_); \
+            f = caller_; \
+            PUSH(r_); \
+            f->pc++; \
+            continue; \
+        } \
+    }
+
+    for (;;) {
+        if (f == base && f->pc == end_pc) return ZX_OK;
+        const zx_instr *in = &f->code->code[f->pc];
+        switch ((zx_opcode)in->op) {
+        case OP_LOAD_CONST: {
+            zx_value v = f->code->consts[in->a];
+            zx_incref(v);
+            PUSH(v);
+            break;
+        }
+        case OP_LOAD_NAME: case OP_SHARED_READ: {
+            zx_value v = *run->gvar[in->a];
+            if (v.tag == ZX_T_UNDEF) { st = raise_undefined(t, f, in); goto fail; }
+            zx_incref(v);
+            PUSH(v);
+            break;
+        }
+        case OP_STORE_NAME:
+            partitions_store(run->parts, in->a, POPV());   /* a shared global: under its lock */
+            break;
+        case OP_SHARED_WRITE: {
+            zx_value rhs = POPV();
+            CHECK(zx_shared_update(t, f, in->a, in->b, rhs));
+            break;
+        }
+        case OP_POP:
+            zx_decref(POPV());
+            break;
+        case OP_DUP: {
+            zx_value v = TOP(0);
+            zx_incref(v);
+            PUSH(v);
+            break;
+        }
+        case OP_DUP2: {
+            zx_value a = TOP(1), b = TOP(0);
+            zx_incref(a);
+            zx_incref(b);
+            PUSH(a);
+            PUSH(b);
+            break;
+        }
+        case OP_ROT3: {
+            zx_value c = TOP(0);
+            f->sp[-1] = f->sp[-2];
+            f->sp[-2] = f->sp[-3];
+            f->sp[-3] = c;
+            break;
+        }
+        case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
+        case OP_LT: case OP_GT: case OP_LTE: case OP_GTE: case OP_EQ: case OP_NEQ: {
+            zx_value b = TOP(0), a = TOP(1), r;
+            if (a.tag == ZX_T_INT && b.tag == ZX_T_INT) {
+                int64_t x = a.u.i, y = b.u.i, z;
+                switch (in->op) {     /* the int fast paths; the rest go to zx_binop */
+                case OP_ADD: if (__builtin_add_overflow(x, y, &z)) RAISE(ZX_E_RUNTIME, "integer overflow"); r = zx_int(z); goto int_done;
+                case OP_SUB: if (__builtin_sub_overflow(x, y, &z)) RAISE(ZX_E_RUNTIME, "integer overflow"); r = zx_int(z); goto int_done;
+                case OP_MUL: if (__builtin_mul_overflow(x, y, &z)) RAISE(ZX_E_RUNTIME, "integer overflow"); r = zx_int(z); goto int_done;
+                case OP_LT: r = zx_bool(x < y); goto int_done;
+                case OP_GT: r = zx_bool(x > y); goto int_done;
+                case OP_LTE: r = zx_bool(x <= y); goto int_done;
+                case OP_GTE: r = zx_bool(x >= y); goto int_done;
+                case OP_EQ: r = zx_bool(x == y); goto int_done;
+                case OP_NEQ: r = zx_bool(x != y); goto int_done;
+                default: break;
+                }
+            }
+            if (!zx_binop(heap, in->op, a, b, &r, msg, sizeof msg)) {
+                RAISE(strcmp(msg, "memory limit exceeded") == 0 ? ZX_E_MEMORY : ZX_E_RUNTIME, msg);
+            }
+            zx_decref(a);
+            zx_decref(b);
+        int_done:
+            f->sp -= 2;
+            PUSH(r);
+            break;
+        }
+        case OP_NEG: {
+            zx_value a = TOP(0), r;
+            if (!zx_negate(a, &r, msg, sizeof msg)) RAISE(ZX_E_RUNTIME, msg);
+            zx_decref(a);
+            f->sp[-1] = r;
+            break;
+        }
+        case OP_NOT: {
+            zx_value a = TOP(0);
+            f->sp[-1] = zx_bool(!zx_truthy(a));
+            zx_decref(a);
+            break;
+        }
+        case OP_JUMP:
+            if (in->a <= f->pc) {
+                if (poll_stop(t)) { st = stop_status(t, f); goto fail; }
+                f->pc = in->a;
+                BACK_EDGE();
+                continue;
+            }
+            f->pc = in->a;
+            continue;
+        case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: {
+            zx_value c = POPV();
+            bool truthy = zx_truthy(c);
+            zx_decref(c);
+            if (truthy == (in->op == OP_JUMP_IF_TRUE)) {
+                if (in->a <= f->pc) {
+                    if (poll_stop(t)) { st = stop_status(t, f); goto fail; }
+                    f->pc = in->a;
+                    BACK_EDGE();
+                    continue;
+                }
+                f->pc = in->a;
+                continue;
+            }
+            break;
+        }
+        case OP_RETURN: {
+            zx_value r = POPV();
+            if (f == base) {
+                if (result) *result = r;
+                else zx_decref(r);
+                return ZX_OK;
+            }
+            zx_frame *caller = f->parent;
+            zx_func *fn = f->func;
+            zx_frame_pop(t, f);
+            zx_obj_decref(fn);
+            f = caller;
+            PUSH(r);
+            f->pc++;
+            continue;
+        }
+        case OP_CALL_TOP: {
+            uint32_t argc = in->a;
+            zx_value *argv = f->sp - argc;
+            zx_value callee = argv[-1];
+            if (poll_stop(t)) { st = stop_status(t, f); goto fail; }
+            if (zx_is_type(callee, ZX_O_FUNC)) {
+                zx_func *fn = ZX_AS_FUNC(callee);
+                CHECK(check_arity(t, f, fn->code, argc));
+                zx_native_fn nat = zx_jit_native(fn->code);
+                if (nat && native_room()) {   /* compiled: run it on its own frame, C-recursively */
+                    zx_value r;
+                    zx_frame *nf = zx_frame_push(t, fn->code, fn, argv, argc, f);
+                    if (!nf) { st = t->status; goto fail; }
+                    st = enter_native(t, nat)(t, nf, UINT32_MAX, &r);
+                    zx_frame_pop(t, nf);
+                    if (st != ZX_OK) goto fail;
+                    for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
+                    f->sp -= argc + 1;
+                    PUSH(r);
+                    break;
+                }
+                zx_jit_tick(t, fn->code, ZX_JIT_ENTRY_TICKS);
+                zx_frame *nf = zx_frame_push(t, fn->code, fn, argv, argc, f);
+                if (!nf) { st = t->status; goto fail; }
+                /* an inline frame owns a reference to its closure (dropped at RETURN); the
+                 * callee's locals hold their own references to the arguments */
+                zx_obj_incref(fn);
+                for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
+                f->sp -= argc + 1;
+                f = nf;
+                continue;
+            }
+            if (zx_is_type(callee, ZX_O_BUILTIN)) {
+                zx_value r;
+                CHECK(call_builtin_value(t, f, ((zx_builtin_obj *)callee.u.o)->id, argv, argc, &r));
+                for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
+                f->sp -= argc + 1;
+                PUSH(r);
+                break;
+            }
+            snprintf(msg, sizeof msg, "type mismatch: %s is not callable", zx_type_name(callee));
+            RAISE(ZX_E_RUNTIME, msg);
+        }
+        case OP_CALL_BUILTIN: {
+            uint32_t argc = in->b;
+            zx_value *argv = f->sp - argc;
+            zx_value r;
+            if (in->a == ZX_BI_args) {
+                r = run->args;
+                zx_incref(r);
+            } else {
+                CHECK(call_builtin_value(t, f, (int)in->a, argv, argc, &r));
+            }
+            for (uint32_t i = 0; i < argc; i++) zx_decref(argv[i]);
+            f->sp -= argc;
+            PUSH(r);
+            break;
+        }
+        case OP_LOAD_BUILTIN: {
+            if (in->a == ZX_BI_args) {
+                zx_incref(run->args);
+                PUSH(run->args);
+                break;
+            }
+            zx_builtin_obj *b = zx_heap_alloc_obj(heap, ZX_O_BUILTIN, sizeof *b);
+            if (!b) RAISE(ZX_E_MEMORY, "memory limit exceeded");
+            b->id = (int)in->a;
+            PUSH(zx_objval(b));
+            break;
+        }
+        case OP_LOAD_HOST: {
+            zx_value h;
+            CHECK(zx_host_load(t, f, f->code->consts[in->a], &h));
+            PUSH(h);
+            break;
+        }
+        case OP_CALL_METHOD: {
+            uint32_t argc = in->b;
+            zx_value *argv = f->sp - argc;
+            zx_value recv = argv[-1];
+            zx_string *name = ZX_AS_STRING(f->code->consts[in->a]);
+            int mid = zx_string_method_id(name);
+            zx_value r;
+            if (mid < 0) {
+                snprintf(msg, sizeof msg, "type mismatch: %s has no method '%s'", zx_type_name(recv), name->data);
+                RAISE(ZX_E_RUNTIME, msg);
+            }
+            zx_callres cr = zx_method_call(heap, mid, recv, argv, (int)argc, &r);
+            if (!cr.ok) RAISE(strcmp(cr.msg, "memory limit exceeded") == 0 ? ZX_E_MEMORY : ZX_E_RUNTIME, cr.msg);
+            for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
+            f->sp -= argc + 1;
+            PUSH(r);
+            break;
+        }
+        case OP_BUILD_LIST: {
+            uint32_t n = in->a;
+            zx_list *l = zx_list_new(heap, n);
+            if (!l) RAISE(ZX_E_MEMORY, "memory limit exceeded");
+            zx_value *items = f->sp - n;
+            for (uint32_t i = 0; i < n; i++) {
+                if (!zx_list_push(heap, l, items[i])) {
+                    zx_obj_decref(l);
+                    RAISE(ZX_E_MEMORY, "memory limit exceeded");
+                }
+            }
+            for (uint32_t i = 0; i < n; i++) zx_decref(items[i]);
+            f->sp -= n;
+            PUSH(zx_objval(l));
+            break;
+        }
+        case OP_BUILD_MAP: {
+            uint32_t n = in->a;
+            zx_map *m = zx_map_new(heap, n);
+            if (!m) RAISE(ZX_E_MEMORY, "memory limit exceeded");
+            zx_value *items = f->sp - 2 * n;
+            for (uint32_t i = 0; i < n; i++) {
+                if (!zx_value_hashable(items[2 * i])) {
+                    zx_obj_decref(m);
+                    snprintf(msg, sizeof msg, "type mismatch: %s cannot be a map key", zx_type_name(items[2 * i]));
+                    RAISE(ZX_E_RUNTIME, msg);
+                }
+                if (!zx_map_set(heap, m, items[2 * i], items[2 * i + 1])) {
+                    zx_obj_decref(m);
+                    RAISE(ZX_E_MEMORY, "memory limit exceeded");
+                }
+            }
+            for (uint32_t i = 0; i < 2 * n; i++) zx_decref(items[i]);
+            f->sp -= 2 * n;
+            PUSH(zx_objval(m));
+            break;
+        }
+        case OP_INDEX: {
+            zx_value key = TOP(0), obj = TOP(1), r;
+            CHECK(index_get(t, f, obj, key, &r));
+            zx_decref(obj);
+            zx_decref(key);
+            f->sp -= 2;
+            PUSH(r);
+            break;
+        }
+        case OP_STORE_INDEX: {
+            zx_value v = TOP(0), key = TOP(1), obj = TOP(2);
+            CHECK(index_set(t, f, obj, key, v));
+            zx_decref(v);
+            zx_decref(key);
+            zx_decref(obj);
+            f->sp -= 3;
+            break;
+        }
+        case OP_PRINT: {
+            uint32_t n = in->a;
+            zx_value *args = f->sp - n;
+            CHECK(do_print(t, f, args, n));
+            for (uint32_t i = 0; i < n; i++) zx_decref(args[i]);
+            f->sp -= n;
+            break;
+        }
+        case OP_NOP: case OP_BARRIER_SYNC: case OP_JOIN_WORKERS:
+            break;
+        case OP_LOAD_LOCAL: {
+            zx_value v = f->locals[in->a];
+            if (v.tag == ZX_T_UNDEF) { st = raise_undefined(t, f, in); goto fail; }
+            zx_incref(v);
+            PUSH(v);
+            break;
+        }
+        case OP_STORE_LOCAL: {
+            zx_value old = f->locals[in->a];
+            f->locals[in->a] = POPV();
+            zx_decref(old);
+            break;
+        }
+        case OP_LOAD_CELL: case OP_LOAD_FREE: {
+            zx_cell *c = in->op == OP_LOAD_CELL ? (zx_cell *)f->locals[in->a].u.o : f->func->free[in->a];
+            zx_value v = c->v;
+            if (v.tag == ZX_T_UNDEF) { st = raise_undefined(t, f, in); goto fail; }
+            zx_incref(v);
+            PUSH(v);
+            break;
+        }
+        case OP_STORE_CELL: case OP_STORE_FREE: {
+            zx_cell *c = in->op == OP_STORE_CELL ? (zx_cell *)f->locals[in->a].u.o : f->func->free[in->a];
+            zx_value v = POPV(), old = c->v;
+            c->v = v;
+            zx_decref(old);
+            if (zx_is_obj(v) && v.u.o->type != ZX_O_STRING) zx_heap_note_cycle_candidate(heap, &c->hdr);
+            break;
+        }
+        case OP_MAKE_CLOSURE: {
+            zx_value fn = make_closure(t, f, f->code->children[in->a]);
+            if (fn.tag == ZX_T_UNDEF) RAISE(ZX_E_MEMORY, "memory limit exceeded");
+            PUSH(fn);
+            break;
+        }
+        case OP_GET_ITER: {
+            zx_value it;
+            CHECK(iter_prepare(t, f, POPV(), &it));
+            zx_decref(f->locals[in->a]);
+            zx_decref(f->locals[in->a + 1]);
+            f->locals[in->a] = it;
+            f->locals[in->a + 1] = zx_int(0);
+            break;
+        }
+        case OP_FOR_ITER1: case OP_FOR_ITER2: {
+            zx_value it = f->locals[in->b];
+            int64_t i = f->locals[in->b + 1].u.i;
+            if (poll_stop(t)) { st = stop_status(t, f); goto fail; }
+            if (zx_is_type(it, ZX_O_LIST)) {
+                zx_list *l = ZX_AS_LIST(it);
+                if (i >= (int64_t)l->len) { f->pc = in->a; continue; }
+                if (in->op == OP_FOR_ITER2) PUSH(zx_int(i));
+                zx_incref(l->items[i]);
+                PUSH(l->items[i]);
+            } else {
+                zx_map *m = ZX_AS_MAP(it);
+                if (i >= (int64_t)m->len) { f->pc = in->a; continue; }
+                zx_incref(m->entries[i].key);
+                PUSH(m->entries[i].key);
+                if (in->op == OP_FOR_ITER2) {
+                    zx_incref(m->entries[i].value);
+                    PUSH(m->entries[i].value);
+                }
+            }
+            f->locals[in->b + 1].u.i = i + 1;
+            break;
+        }
+        case OP_ASSERT: {
+            zx_value m = in->a ? POPV() : zx_null();
+            zx_value c = POPV();
+            bool ok = zx_truthy(c);
+            zx_decref(c);
+            if (!ok) {
+                if (in->a) {
+                    zx_buf b;
+                    zx_buf_init(&b);
+                    zx_buf_puts(&b, "assertion failed: ");
+                    zx_format_value(&b, m);
+                    zx_buf_put(&b, "", 1);
+                    zx_decref(m);
+                    st = zx_task_raise(t, f, ZX_E_RUNTIME, b.data);
+                    zx_buf_free(&b);
+                    goto fail;
+                }
+                RAISE(ZX_E_RUNTIME, "assertion failed");
+            }
+            zx_decref(m);
+            break;
+        }
+        case OP_PARALLEL_MAP: {
+            zx_value xs = TOP(0), fn = TOP(1), r;
+            CHECK(zx_parallel_map(t, f, fn, xs, &r));
+            zx_decref(xs);
+            zx_decref(fn);
+            f->sp -= 2;
+            PUSH(r);
+            break;
+        }
+        case OP_FORK_EXECUTION:
+            CHECK(zx_fork_run(t, f, in->a, in->b));
+            break;
+        }
+        f->pc++;
+    }
+
+fail:
+    if (st == ZX_OK) st = t->status != ZX_OK ? t->status : ZX_E_RUNTIME;
+    /* unwind the frames this call pushed; the base frame is the caller's to pop */
+    while (f != base) {
+        zx_frame *caller = f->parent;
+        zx_func *fn = f->func;
+        zx_frame_pop(t, f);
+        zx_obj_decref(fn);
+        f = caller;
+    }
+    return st;
+#undef RAISE
+#undef CHECK
+#undef PUSH
+#undef POPV
+#undef TOP
+#undef BACK_EDGE
+}
+
+zx_status zx_interp_exec(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result)
+{
+    zx_native_fn nat = zx_jit_native(f->code);
+    if (nat && native_room()) return enter_native(t, nat)(t, f, end_pc, result);
+    if (f->pc == 0) zx_jit_tick(t, f->code, ZX_JIT_ENTRY_TICKS);
+    return zx_interp_run(t, f, end_pc, result);
+}
+
+zx_status zx_interp_call(zx_task *t, zx_frame *caller, zx_value fn, const zx_value *argv, uint32_t argc,
+                         zx_value *result)
+{
+    if (zx_is_type(fn, ZX_O_FUNC)) {
+        zx_func *func = ZX_AS_FUNC(fn);
+        zx_status st = check_arity(t, caller, func->code, argc);
+        if (st != ZX_OK) return st;
+        zx_frame *f = zx_frame_push(t, func->code, func, argv, argc, caller);
+        if (!f) return t->status;
+        st = zx_interp_exec(t, f, UINT32_MAX, result);
+        zx_frame_pop(t, f);
+        return st;
+    }
+    if (zx_is_type(fn, ZX_O_BUILTIN)) {
+        zx_value *args = (zx_value *)argv;
+        return call_builtin_value(t, caller, ((zx_builtin_obj *)fn.u.o)->id, args, argc, result);
+    }
+    char msg[120];
+    snprintf(msg, sizeof msg, "type mismatch: %s is not callable", zx_type_name(fn));
+    return zx_task_raise(t, caller, ZX_E_RUNTIME, msg);
+}
+
+/* ---------- entry points for the JIT's runtime helpers (interp_ops.h) ---------- */
+
+zx_status zx_interp_stop_status(zx_task *t, zx_frame *f) { return stop_status(t, f); }
+
+zx_status zx_interp_raise_undefined(zx_task *t, zx_frame *f)
+{
+    return raise_undefined(t, f, &f->code->code[f->pc]);
+}
+
+zx_status zx_interp_index_get(zx_task *t, zx_frame *f, zx_value obj, zx_value key, zx_value *out)
+{
+    return index_get(t, f, obj, key, out);
+}

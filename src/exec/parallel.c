@@ -1,0 +1,823 @@
+/* parallel.c — the chunk DAG, parallel_map, fork/join and shared updates, with sequential results. */
+#include "exec/parallel.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analysis/analysis.h"
+#include "runtime/arith.h"
+#include "exec/executor.h"
+#include "exec/host.h"
+#include "exec/interp_ops.h"
+#include "vm/vm.h"
+
+/*
+ * Every piece of parallel work (a chunk of the top level, a block of parallel_map elements, a
+ * fork block) runs as its own task: its own output buffer, its own value stack.  When the work
+ * joins, the pieces' buffers are spliced into the parent in program order, so output is
+ * exactly that of the sequential run.  The first failure in program order wins: later pieces
+ * are cancelled (zx_cancel_scope), earlier ones still finish because one may fail first.
+ *
+ * `shared` updates: the elements of a parallel_map are not ordered among themselves, so each
+ * block logs its updates and the logs are applied in program order at the join.  Top-level
+ * chunks and fork blocks are ordered by the analysis against every other piece that reads,
+ * writes or updates the same variable (docs/analysis.md §4), so they apply their updates
+ * directly, like a sequential run, and a later block that reads the variable sees them; they
+ * log only when they run inside logged work (a fork inside a parallel_map element).  A log
+ * that cannot be applied (an integer overflow) makes its block run again sequentially on the
+ * parent, updates applied directly, so the error is raised at the update with its trace.
+ *
+ * Whether something runs in parallel is decided here: --mode=seq never; --mode=par whenever
+ * the analysis allows it; --mode=auto when the analysis allows it and the estimated work is
+ * worth more than going parallel costs (AUTO_MIN_WORK).
+ */
+
+#define AUTO_MIN_WORK 5000u         /* estimated instructions that pay for a parallel region */
+/* --mode=auto runs the top level's chunks in order on the calling thread until this much time
+ * has passed, and only the chunks left then go parallel: starting the scheduler and reading
+ * the topology cost several milliseconds, more than a short program runs. */
+#define AUTO_PREFIX_NS 1000000u
+#define PMAP_BLOCKS_PER_WORKER 4
+
+typedef struct zx_shared_entry {
+    uint32_t global;
+    int op;
+    zx_value rhs;
+} zx_shared_entry;
+
+typedef struct zx_shared_log {
+    zx_shared_entry *e;
+    size_t n, cap;
+} zx_shared_log;
+
+static zx_vm *task_vm(const zx_task *t) { return t->run->prog->vm; }
+
+void zx_stats_note(zx_vm *vm, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&vm->stats.lock);
+    zx_buf *b = &vm->stats.notes;
+    size_t n = strlen(line);
+    bool seen = false;
+    for (size_t i = 0; i + n <= b->len && !seen; i++)
+        seen = (i == 0 || b->data[i - 1] == '\n') && memcmp(b->data + i, line, n) == 0 &&
+               (i + n == b->len || b->data[i + n] == '\n');
+    if (!seen) {
+        zx_buf_put(b, line, n);
+        zx_buf_put(b, "\n", 1);
+    }
+    pthread_mutex_unlock(&vm->stats.lock);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---------- shared updates ---------- */
+
+static void log_free(zx_shared_log *log)
+{
+    for (size_t i = 0; i < log->n; i++) zx_decref(log->e[i].rhs);
+    free(log->e);
+    memset(log, 0, sizeof *log);
+}
+
+static bool log_append(zx_shared_log *log, uint32_t global, int op, zx_value rhs)
+{
+    if (log->n == log->cap) {
+        size_t cap = log->cap ? log->cap * 2 : 16;
+        zx_shared_entry *e = realloc(log->e, cap * sizeof *e);
+        if (!e) return false;
+        log->e = e;
+        log->cap = cap;
+    }
+    log->e[log->n++] = (zx_shared_entry){ global, op, rhs };
+    return true;
+}
+
+static zx_status apply_update(zx_task *t, zx_frame *f, uint32_t global, int op, zx_value rhs)
+{
+    char msg[160];
+    zx_value *slot = t->run->gvar[global];
+    if (slot->tag == ZX_T_UNDEF) {
+        zx_decref(rhs);
+        snprintf(msg, sizeof msg, "undefined variable '%s'", t->run->prog->globals[global].name);
+        return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    }
+    zx_value r;
+    bool ok = zx_binop(t->run->heap, op, *slot, rhs, &r, msg, sizeof msg);
+    zx_decref(rhs);
+    if (!ok) return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    partitions_store(t->run->parts, global, r);     /* under the shared globals' lock */
+    return ZX_OK;
+}
+
+zx_status zx_shared_update(zx_task *t, zx_frame *f, uint32_t global, int op, zx_value rhs)
+{
+    if (t->shared_log) {
+        /* inside parallel work: applied at the join, in element order */
+        if (!log_append(t->shared_log, global, op, rhs)) {
+            zx_decref(rhs);
+            return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+        }
+        return ZX_OK;
+    }
+    return apply_update(t, f, global, op, rhs);
+}
+
+/* Move a finished piece's log into the parent: its own log when the parent is itself parallel
+ * work, else the globals (failures raised on the parent).  Consumes the log. */
+static zx_status join_log(zx_task *t, zx_frame *f, zx_shared_log *log)
+{
+    zx_status st = ZX_OK;
+    size_t i = 0;
+    for (; i < log->n && st == ZX_OK; i++) st = zx_shared_update(t, f, log->e[i].global, log->e[i].op, log->e[i].rhs);
+    for (; i < log->n; i++) zx_decref(log->e[i].rhs);
+    free(log->e);
+    memset(log, 0, sizeof *log);
+    return st;
+}
+
+typedef struct undo_entry {
+    uint32_t global;
+    zx_value old;
+} undo_entry;
+
+/* Apply a finished piece's log to the globals, in order, without consuming it.  When an update
+ * fails (an integer overflow, an undefined variable, no memory) every update of the log that
+ * was applied is undone and the answer is false: the caller runs the piece again. */
+static bool apply_log(zx_run *run, const zx_shared_log *log)
+{
+    undo_entry *undo = NULL;
+    size_t nundo = 0, cap = 0;
+    bool ok = true;
+    partitions_write_lock(run->parts);   /* an observer sees the piece's updates all at once */
+    for (size_t i = 0; i < log->n && ok; i++) {
+        const zx_shared_entry *e = &log->e[i];
+        zx_value *slot = run->gvar[e->global];
+        size_t k = 0;
+        while (k < nundo && undo[k].global != e->global) k++;
+        if (k == nundo) {            /* first update of this variable: keep its value */
+            if (nundo == cap) {
+                size_t ncap = cap ? cap * 2 : 4;
+                undo_entry *u = realloc(undo, ncap * sizeof *u);
+                if (!u) {
+                    ok = false;
+                    break;
+                }
+                undo = u;
+                cap = ncap;
+            }
+            zx_incref(*slot);
+            undo[nundo++] = (undo_entry){ e->global, *slot };
+        }
+        char msg[160];
+        zx_value r;
+        if (slot->tag == ZX_T_UNDEF || !zx_binop(run->heap, e->op, *slot, e->rhs, &r, msg, sizeof msg)) {
+            ok = false;
+            break;
+        }
+        zx_decref(*slot);
+        *slot = r;
+    }
+    for (size_t k = 0; k < nundo && !ok; k++) {
+        zx_value *slot = run->gvar[undo[k].global], cur = *slot;
+        *slot = undo[k].old;
+        undo[k].old = cur;           /* released below */
+    }
+    partitions_write_unlock(run->parts);
+    for (size_t k = 0; k < nundo; k++) zx_decref(undo[k].old);
+    free(undo);
+    return ok;
+}
+
+/* ---------- pieces of parallel work ---------- */
+
+typedef struct piece {
+    zx_task task;
+    zx_cancel_link link;
+    zx_shared_log log;
+    uint8_t ran;
+    uint8_t failed;
+} piece;
+
+static void piece_init(piece *p, zx_task *parent, zx_frame *caller, zx_cancel_scope *scope, uint32_t index)
+{
+    zx_task_init(&p->task, parent->run, caller);
+    p->link.scope = scope;
+    p->link.index = index;
+    p->link.outer = parent->cancel;
+    p->task.cancel = &p->link;
+    p->task.shared_log = &p->log;
+    p->task.pmap_element = parent->pmap_element;
+}
+
+static void piece_fail(piece *p, zx_cancel_scope *scope)
+{
+    p->failed = 1;
+    uint32_t cur = atomic_load(&scope->first_failed);
+    while (p->link.index < cur && !atomic_compare_exchange_weak(&scope->first_failed, &cur, p->link.index)) {
+    }
+    atomic_store_explicit(&p->task.run->cancel, 1, memory_order_relaxed);
+}
+
+/* A piece that stops before its end (cancelled, interrupted) is failed, so that no join ever
+ * takes its partial work for finished work. */
+static void piece_stop(piece *p, zx_frame *f, zx_cancel_scope *scope)
+{
+    zx_interp_stop_status(&p->task, f);
+    piece_fail(p, scope);
+}
+
+/* Run piece i again on the parent task, sequentially, its shared updates applied directly. */
+typedef zx_status (*rerun_fn)(void *ctx, zx_task *t, uint32_t i);
+
+/* Splice the pieces' shared logs and output into the parent in order, up to and including the
+ * first failed piece, whose error becomes the parent's.  A piece whose log cannot be applied to
+ * the globals is run again with rerun (its output discarded): the sequential run's error, at
+ * the update, after exactly the output before it. */
+static zx_status join_pieces(zx_task *t, zx_frame *f, piece *ps, uint32_t n, rerun_fn rerun, void *ctx)
+{
+    zx_status st = ZX_OK;
+    for (uint32_t i = 0; i < n; i++) {
+        piece *p = &ps[i];
+        if (st == ZX_OK) {
+            bool again = false;
+            if (t->shared_log || !rerun) st = join_log(t, f, &p->log);
+            else again = p->log.n && !apply_log(t->run, &p->log);
+            if (again) {
+                st = rerun(ctx, t, i);      /* replaces the piece: its output and error are dropped */
+            } else {
+                if (st == ZX_OK && p->task.out.len) st = zx_task_write(t, p->task.out.data, p->task.out.len);
+                if (st == ZX_OK && p->failed) {
+                    st = p->task.status;
+                    if (t->status == ZX_OK) {
+                        t->status = p->task.status;
+                        t->error.len = 0;
+                        zx_buf_put(&t->error, p->task.error.data, p->task.error.len);
+                    }
+                }
+            }
+        }
+        log_free(&p->log);
+        zx_task_fini(&p->task);
+    }
+    return st;
+}
+
+static zx_sched *sched_for(zx_task *t)
+{
+    zx_vm *vm = task_vm(t);
+    if (vm->opts.mode == ZX_MODE_SEQ) return NULL;
+    char err[256];
+    zx_sched *s = zx_vm_sched(vm, err, sizeof err);
+    if (!s) zx_stats_note(vm, "no parallel scheduler: %s", err);
+    return s;
+}
+
+/* Decided before the scheduler exists: starting oneTBB and reading the topology cost
+ * milliseconds that a sequential run must not pay. */
+static bool worth_it(zx_vm *vm, uint64_t work, double parallelism)
+{
+    if (vm->opts.mode == ZX_MODE_PAR) return true;
+    return work >= AUTO_MIN_WORK && parallelism >= 1.5 && zx_vm_worker_count(vm) > 1;
+}
+
+static const char *file_of(zx_task *t) { return t->run->prog->source_name; }
+
+/* ---------- parallel_map ---------- */
+
+typedef struct pmap_ctx {
+    zx_task *parent;
+    zx_frame *f;
+    zx_value fn;
+    zx_list *in;
+    zx_value *results;
+    piece *pieces;
+    uint32_t nblocks, per_block, n;
+    zx_cancel_scope scope;
+} pmap_ctx;
+
+static void pmap_block(pmap_ctx *c, uint32_t b)
+{
+    piece *p = &c->pieces[b];
+    p->ran = 1;
+    uint32_t lo = b * c->per_block, hi = lo + c->per_block;
+    if (hi > c->n) hi = c->n;
+    for (uint32_t i = lo; i < hi; i++) {
+        if (zx_task_should_stop(&p->task)) {
+            piece_stop(p, c->f, &c->scope);
+            return;
+        }
+        zx_value elem = c->in->items[i];
+        p->task.pmap_element = (long)i;
+        if (zx_interp_call(&p->task, c->f, c->fn, &elem, 1, &c->results[i]) != ZX_OK) {
+            piece_fail(p, &c->scope);
+            return;
+        }
+    }
+}
+
+/* Block b's elements again, on the parent task, in order (join_pieces' rerun). */
+static zx_status pmap_rerun(void *ctx, zx_task *t, uint32_t b)
+{
+    pmap_ctx *c = ctx;
+    uint32_t lo = b * c->per_block, hi = lo + c->per_block;
+    if (hi > c->n) hi = c->n;
+    long saved = t->pmap_element;
+    zx_status st = ZX_OK;
+    for (uint32_t i = lo; i < hi && st == ZX_OK; i++) {
+        zx_value elem = c->in->items[i];
+        zx_decref(c->results[i]);
+        c->results[i] = zx_undef();
+        t->pmap_element = (long)i;
+        st = zx_interp_call(t, c->f, c->fn, &elem, 1, &c->results[i]);
+    }
+    t->pmap_element = saved;
+    return st;
+}
+
+static void pmap_body(void *ctx, size_t begin, size_t end, int slot)
+{
+    (void)slot;
+    pmap_ctx *c = ctx;
+    for (size_t b = begin; b < end; b++) pmap_block(c, (uint32_t)b);
+}
+
+static zx_status pmap_sequential(zx_task *t, zx_frame *f, zx_value fn, zx_list *in, zx_value *out)
+{
+    zx_list *res = zx_list_new(t->run->heap, in->len);
+    if (!res) return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+    long saved = t->pmap_element;
+    zx_status st = ZX_OK;
+    for (uint32_t i = 0; i < in->len; i++) {
+        zx_value elem = in->items[i], r;
+        zx_incref(elem);
+        t->pmap_element = (long)i;
+        st = zx_interp_call(t, f, fn, &elem, 1, &r);
+        zx_decref(elem);
+        if (st != ZX_OK) break;
+        bool ok = zx_list_push(t->run->heap, res, r);
+        zx_decref(r);
+        if (!ok) {
+            st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+            break;
+        }
+    }
+    t->pmap_element = saved;
+    if (st != ZX_OK) {
+        zx_obj_decref(res);
+        return st;
+    }
+    *out = zx_objval(res);
+    return ZX_OK;
+}
+
+/* Why fn may not run elementwise in parallel (NULL: it may). */
+static const char *pmap_blocker(zx_task *t, zx_value fn, uint64_t *cost)
+{
+    *cost = 0;
+    if (zx_is_type(fn, ZX_O_BUILTIN)) return zx_host_pmap_blocker(t->run->prog, fn);
+    zx_vm *vm = task_vm(t);
+    analysis *a = zx_vm_program_analysis(t->run->prog, vm->opts.chunk_size);
+    if (!a) return "the analysis ran out of memory";
+    const analysis_code *ac = analysis_code_of(a, ZX_AS_FUNC(fn)->code);
+    if (!ac) return "the function is not part of this program";
+    *cost = ac->summary.cost;
+    const char *reason = NULL;
+    if (!analysis_pmap_parallel_ok(ac, &reason)) return reason ? reason : "it has effects";
+    return NULL;
+}
+
+zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_value *out)
+{
+    char msg[160];
+    if (!zx_is_type(xs, ZX_O_LIST)) {
+        snprintf(msg, sizeof msg, "type mismatch: parallel_map expects a List, got %s", zx_type_name(xs));
+        return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    }
+    if (!zx_is_type(fn, ZX_O_FUNC) && !zx_is_type(fn, ZX_O_BUILTIN)) {
+        snprintf(msg, sizeof msg, "type mismatch: %s is not callable", zx_type_name(fn));
+        return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    }
+    zx_vm *vm = task_vm(t);
+    zx_list *in = ZX_AS_LIST(xs);
+    uint32_t n = in->len;
+    zx_pos pos = f->code->positions[f->pc];
+    bool par_mode = n >= 2 && vm->opts.mode != ZX_MODE_SEQ;
+    uint64_t cost = 0;
+    const char *why = par_mode ? pmap_blocker(t, fn, &cost) : NULL;
+    if (par_mode && !why && !worth_it(vm, cost * n, (double)n))
+        why = "too little work to pay for going parallel (--mode=auto)";
+    zx_sched *s = par_mode && !why ? sched_for(t) : NULL;
+    if (!s || why) {
+        if (why)
+            zx_stats_note(vm, "parallel_map at %s:%u:%u ran sequentially: %s", file_of(t), pos.line, pos.col, why);
+        atomic_fetch_add(&vm->stats.pmaps_sequential, 1);
+        return pmap_sequential(t, f, fn, in, out);
+    }
+    atomic_fetch_add(&vm->stats.pmaps_parallel, 1);
+    atomic_fetch_add(&vm->stats.pmap_elements, n);
+
+    pmap_ctx c;
+    memset(&c, 0, sizeof c);
+    c.parent = t;
+    c.f = f;
+    c.fn = fn;
+    c.in = in;
+    c.n = n;
+    uint32_t want = (uint32_t)s->workers * PMAP_BLOCKS_PER_WORKER;
+    c.nblocks = n < want ? n : want;
+    c.per_block = (n + c.nblocks - 1) / c.nblocks;
+    c.nblocks = (n + c.per_block - 1) / c.per_block;
+    atomic_init(&c.scope.first_failed, UINT32_MAX);
+    c.results = calloc(n, sizeof *c.results);
+    c.pieces = calloc(c.nblocks, sizeof *c.pieces);
+    if (!c.results || !c.pieces) {
+        free(c.results);
+        free(c.pieces);
+        return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+    }
+    for (uint32_t b = 0; b < c.nblocks; b++) piece_init(&c.pieces[b], t, f, &c.scope, b);
+    tbbshim_status ts = tbbshim_parallel_for(s->ex, c.nblocks, 1, pmap_body, &c, NULL);
+    zx_status st = ZX_OK;
+    if (ts == TBBSHIM_ERROR) {
+        /* the shim itself failed: finish the blocks that did not run, in order, here */
+        for (uint32_t b = 0; b < c.nblocks; b++)
+            if (!c.pieces[b].ran) pmap_block(&c, b);
+    }
+    st = join_pieces(t, f, c.pieces, c.nblocks, pmap_rerun, &c);
+    if (st == ZX_OK) {
+        zx_list *res = zx_list_new(t->run->heap, n);
+        if (!res) {
+            st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+        } else {
+            for (uint32_t i = 0; i < n && st == ZX_OK; i++)
+                if (!zx_list_push(t->run->heap, res, c.results[i]))
+                    st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+            if (st == ZX_OK) *out = zx_objval(res);
+            else zx_obj_decref(res);
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) zx_decref(c.results[i]);
+    free(c.results);
+    free(c.pieces);
+    return st;
+}
+
+/* ---------- fork / join ---------- */
+
+static zx_value fork_closure(zx_task *t, zx_frame *f, zx_code *block)
+{
+    zx_func *fn = zx_func_new(t->run->heap, block, t->run->prog, block->nfree);
+    if (!fn) return zx_undef();
+    for (uint32_t k = 0; k < block->nfree; k++) {
+        const zx_freevar *fv = &block->free[k];
+        zx_cell *c = fv->from_parent_local ? (zx_cell *)f->locals[fv->index].u.o : f->func->free[fv->index];
+        zx_obj_incref(c);
+        fn->free[k] = c;
+    }
+    return zx_objval(fn);
+}
+
+typedef struct fork_ctx {
+    zx_frame *f;
+    zx_value *closures;
+    piece *pieces;
+    zx_cancel_scope scope;
+} fork_ctx;
+
+static int fork_node(void *ctx, uint32_t i)
+{
+    fork_ctx *c = ctx;
+    piece *p = &c->pieces[i];
+    if (i > atomic_load(&c->scope.first_failed)) return 0;   /* cancelled by an earlier block */
+    p->ran = 1;
+    zx_value r;
+    if (zx_interp_call(&p->task, c->f, c->closures[i], NULL, 0, &r) != ZX_OK) piece_fail(p, &c->scope);
+    else zx_decref(r);
+    return 0;
+}
+
+static const analysis_fork *fork_analysis(zx_task *t, zx_frame *f)
+{
+    analysis *a = zx_vm_program_analysis(t->run->prog, task_vm(t)->opts.chunk_size);
+    const analysis_code *ac = a ? analysis_code_of(a, f->code) : NULL;
+    for (uint32_t i = 0; ac && i < ac->nforks; i++)
+        if (ac->forks[i].pc == f->pc) return &ac->forks[i];
+    return NULL;
+}
+
+zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
+{
+    zx_vm *vm = task_vm(t);
+    zx_value *closures = calloc(n, sizeof *closures);
+    if (!closures) return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+    zx_status st = ZX_OK;
+    for (uint32_t i = 0; i < n && st == ZX_OK; i++) {
+        closures[i] = fork_closure(t, f, f->code->children[first + i]);
+        if (closures[i].tag == ZX_T_UNDEF) st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+    }
+    bool par_mode = st == ZX_OK && vm->opts.mode != ZX_MODE_SEQ;
+    const analysis_fork *af = par_mode ? fork_analysis(t, f) : NULL;
+    bool wanted = af && af->nblocks == n && worth_it(vm, af->dag.work, af->dag.parallelism);
+    zx_sched *s = wanted ? sched_for(t) : NULL;
+    bool parallel = wanted && s;
+    if (st == ZX_OK && !parallel) {
+        if (par_mode && !wanted) {
+            zx_pos pos = f->code->positions[f->pc];
+            zx_stats_note(vm, "fork at %s:%u:%u ran sequentially: %s", file_of(t), pos.line, pos.col,
+                          af ? "too little work or no independent blocks (--mode=auto)" : "no analysis");
+        }
+        atomic_fetch_add(&vm->stats.forks_sequential, 1);
+        for (uint32_t i = 0; i < n && st == ZX_OK; i++) {
+            zx_value r;
+            st = zx_interp_call(t, f, closures[i], NULL, 0, &r);
+            if (st == ZX_OK) zx_decref(r);
+        }
+    } else if (st == ZX_OK) {
+        atomic_fetch_add(&vm->stats.forks_parallel, 1);
+        fork_ctx c;
+        memset(&c, 0, sizeof c);
+        c.f = f;
+        c.closures = closures;
+        atomic_init(&c.scope.first_failed, UINT32_MAX);
+        c.pieces = calloc(n, sizeof *c.pieces);
+        if (!c.pieces) {
+            st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+        } else {
+            for (uint32_t i = 0; i < n; i++) {
+                piece_init(&c.pieces[i], t, f, &c.scope, i);
+                /* ordered by the fork's DAG against every block that touches the same shared
+                 * variable: updates apply directly unless the fork is itself inside logged work */
+                if (!t->shared_log) c.pieces[i].task.shared_log = NULL;
+            }
+            tbbshim_status ts = tbbshim_run_dag(s->ex, n, af->dag.succ_offsets, af->dag.succs, af->dag.npreds,
+                                                fork_node, &c, NULL);
+            if (ts == TBBSHIM_ERROR)
+                for (uint32_t i = 0; i < n; i++)
+                    if (!c.pieces[i].ran) fork_node(&c, i);
+            st = join_pieces(t, f, c.pieces, n, NULL, NULL);
+            free(c.pieces);
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) zx_decref(closures[i]);
+    free(closures);
+    return st;
+}
+
+/* ---------- the top level as a DAG of chunks ---------- */
+
+typedef struct dag_ctx {
+    zx_task *root;
+    zx_program *prog;
+    const analysis_code *ac;
+    uint32_t base;                /* DAG node k is chunk base + k; the chunks before ran already */
+    piece *pieces;
+    zx_cancel_scope scope;
+    /* committing output in program order as chunks finish */
+    pthread_mutex_t commit_lock;
+    uint32_t next_commit;
+    uint8_t *done;
+} dag_ctx;
+
+/* Deliver the output of every finished chunk at the head of program order, then let the
+ * chunk now at the head, if it has not finished, stream: everything before it has gone to the
+ * sink, so it may write there itself as it prints (a closed pipe stops it there, as it would
+ * stop a sequential run).  Chunks after it keep buffering.  The lock guards only this
+ * bookkeeping and the writes; no Zexus code runs under it. */
+static void dag_commit(dag_ctx *c)
+{
+    pthread_mutex_lock(&c->commit_lock);
+    uint32_t n = c->ac->nchunks;
+    bool stopped = false;
+    while (c->next_commit < n && c->done[c->next_commit]) {
+        piece *p = &c->pieces[c->next_commit];
+        if (p->task.out.len) {
+            zx_task_write(c->root, p->task.out.data, p->task.out.len);
+            p->task.out.len = 0;
+        }
+        if (p->failed) {        /* nothing after a failure is committed */
+            stopped = true;
+            break;
+        }
+        c->next_commit++;
+    }
+    if (!stopped && c->next_commit < n) {
+        zx_task *head = &c->pieces[c->next_commit].task;
+        if (!atomic_load_explicit(&head->streaming, memory_order_relaxed)) {
+            zx_task_flush(c->root);
+            /* release: the chunk's own flushes come after what was just written */
+            atomic_store_explicit(&head->streaming, 1, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&c->commit_lock);
+}
+
+/* Run chunk ch of the top level in a frame of its own on task t (as the DAG runs it). */
+static zx_status run_chunk(zx_task *t, zx_program *prog, const analysis_chunk *ch)
+{
+    zx_frame *f = zx_frame_push(t, prog->main, NULL, NULL, 0, NULL);
+    if (!f) return t->status != ZX_OK ? t->status : ZX_E_MEMORY;
+    f->pc = ch->start;
+    zx_status st = zx_interp_exec(t, f, ch->end, NULL);
+    zx_frame_pop(t, f);
+    return st;
+}
+
+/* Run chunks [from, the end) of the top level in order on task t, stopping at an error. */
+static zx_status run_chunks_from(zx_task *t, zx_program *prog, const analysis_code *ac, uint32_t from)
+{
+    for (uint32_t i = from; i < ac->nchunks; i++) {
+        zx_status st = run_chunk(t, prog, &ac->chunks[i]);
+        if (st != ZX_OK) return st;
+    }
+    return ZX_OK;
+}
+
+static int dag_node(void *ctx, uint32_t node)
+{
+    dag_ctx *c = ctx;
+    uint32_t i = c->base + node;
+    piece *p = &c->pieces[i];
+    if (i <= atomic_load(&c->scope.first_failed)) {
+        p->ran = 1;
+        if (run_chunk(&p->task, c->prog, &c->ac->chunks[i]) != ZX_OK) piece_fail(p, &c->scope);
+    }
+    pthread_mutex_lock(&c->commit_lock);
+    c->done[i] = 1;
+    pthread_mutex_unlock(&c->commit_lock);
+    dag_commit(c);
+    return 0;
+}
+
+/* --mode=auto's evidence of heavy independent work: chunk costs where a call into recursion
+ * counts only its own instructions (the estimate for recursion is a guess, and a wrong guess
+ * must not make auto slower than seq), then work and critical path over the DAG. */
+static bool auto_worth_main(const analysis *a, const analysis_code *ac)
+{
+    uint64_t *cp = calloc(ac->nchunks, sizeof *cp);
+    if (!cp) return false;
+    uint64_t work = 0, longest = 0;
+    for (uint32_t i = 0; i < ac->nchunks; i++) {
+        const analysis_chunk *ch = &ac->chunks[i];
+        uint64_t cost = ch->cost;
+        for (uint32_t pc = ch->start; pc < ch->end; pc++) {
+            uint32_t callee = ac->callee ? ac->callee[pc] : ANALYSIS_NONE;
+            if (callee < a->ncodes && a->codes[callee].recursive) {
+                cost = ch->end - ch->start;
+                break;
+            }
+        }
+        work += cost;
+        cp[i] += cost;                       /* cp[i]: longest path ending at i */
+        if (cp[i] > longest) longest = cp[i];
+        for (uint32_t e = ac->dag.succ_offsets[i]; e < ac->dag.succ_offsets[i + 1]; e++) {
+            uint32_t j = ac->dag.succs[e];
+            if (cp[i] > cp[j]) cp[j] = cp[i];
+        }
+    }
+    free(cp);
+    return work >= AUTO_MIN_WORK && longest && (double)work / (double)longest >= 1.5;
+}
+
+static bool main_wanted(zx_vm *vm, analysis *a, const analysis_code *ac)
+{
+    if (!ac || ac->nchunks < 2) return false;
+    return vm->opts.mode == ZX_MODE_PAR || auto_worth_main(a, ac);
+}
+
+bool zx_parallel_main_wanted(zx_vm *vm, zx_program *prog)
+{
+    if (vm->opts.mode == ZX_MODE_SEQ) return false;
+    analysis *a = zx_vm_program_analysis(prog, vm->opts.chunk_size);
+    return main_wanted(vm, a, a ? analysis_code_of(a, prog->main) : NULL);
+}
+
+zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
+{
+    zx_vm *vm = task_vm(root);
+    zx_program *prog = root->run->prog;
+    analysis *a = vm->opts.mode != ZX_MODE_SEQ ? zx_vm_program_analysis(prog, vm->opts.chunk_size) : NULL;
+    const analysis_code *ac = a ? analysis_code_of(a, prog->main) : NULL;
+    if (ac) {
+        vm->stats.chunks = ac->nchunks;
+        vm->stats.work = ac->dag.work;
+        vm->stats.critical_path = ac->dag.critical_path;
+        vm->stats.parallelism = ac->dag.parallelism;
+        uint32_t *set = ac->dag.n ? malloc(ac->dag.n * sizeof *set) : NULL;
+        vm->stats.dag_width = set ? analysis_dag_width(&ac->dag, set) : 0;
+        free(set);
+    }
+    bool go = main_wanted(vm, a, ac);
+    uint32_t first = 0;           /* the chunks before it ran on this thread, in order */
+    if (go && vm->opts.mode == ZX_MODE_AUTO) {
+        uint64_t t0 = now_ns();
+        while (first < ac->nchunks && now_ns() - t0 < AUTO_PREFIX_NS) {
+            zx_status st = run_chunk(root, prog, &ac->chunks[first]);
+            if (st != ZX_OK) return st;
+            first++;
+        }
+        bool few = ac->nchunks - first < 2;
+        if (few || zx_vm_worker_count(vm) < 2) {
+            if (few)
+                zx_stats_note(vm, "top level ran sequentially: it took less than %u ms (--mode=auto)",
+                              AUTO_PREFIX_NS / 1000000u);
+            else
+                zx_stats_note(vm, "top level ran sequentially: one worker");
+            return run_chunks_from(root, prog, ac, first);
+        }
+    }
+    zx_sched *s = go ? sched_for(root) : NULL;
+    if (!s) {
+        if (ac && vm->opts.mode == ZX_MODE_AUTO && !go)
+            zx_stats_note(vm, "top level ran sequentially: %s",
+                          ac->nchunks < 2 ? "one chunk" : "too little independent work (--mode=auto)");
+        return first == 0 ? zx_interp_exec(root, f, UINT32_MAX, NULL) : run_chunks_from(root, prog, ac, first);
+    }
+    if (first > 0)
+        zx_stats_note(vm, "top level: the first %u of %u chunks ran on the calling thread before going parallel "
+                          "(--mode=auto runs %u ms in order first)",
+                      first, ac->nchunks, AUTO_PREFIX_NS / 1000000u);
+    vm->stats.dag_used = true;
+    dag_ctx c;
+    memset(&c, 0, sizeof c);
+    c.root = root;
+    c.prog = prog;
+    c.ac = ac;
+    c.base = first;
+    c.next_commit = first;
+    atomic_init(&c.scope.first_failed, UINT32_MAX);
+    pthread_mutex_init(&c.commit_lock, NULL);
+    c.pieces = calloc(ac->nchunks, sizeof *c.pieces);
+    c.done = calloc(ac->nchunks, 1);
+    /* the DAG of the chunks left: node k is chunk first + k, edges from chunks that ran dropped */
+    uint32_t m = ac->nchunks - first;
+    uint32_t *offs = NULL, *succs = NULL, *npreds = NULL;
+    if (first > 0) {
+        offs = calloc((size_t)m + 1, sizeof *offs);
+        succs = malloc((ac->dag.succ_offsets[ac->nchunks] + 1) * sizeof *succs);
+        npreds = calloc(m ? m : 1, sizeof *npreds);
+    }
+    zx_status st = ZX_OK;
+    if (!c.pieces || !c.done || (first > 0 && (!offs || !succs || !npreds))) {
+        st = zx_task_raise(root, f, ZX_E_MEMORY, "memory limit exceeded");
+        goto out;
+    }
+    if (first > 0) {
+        uint32_t e = 0;
+        for (uint32_t k = 0; k < m; k++) {
+            offs[k] = e;
+            uint32_t i = first + k;
+            for (uint32_t x = ac->dag.succ_offsets[i]; x < ac->dag.succ_offsets[i + 1]; x++) {
+                succs[e++] = ac->dag.succs[x] - first;   /* successors come later in order */
+                npreds[ac->dag.succs[x] - first]++;
+            }
+        }
+        offs[m] = e;
+        for (uint32_t i = 0; i < first; i++) c.done[i] = 1;
+    }
+    for (uint32_t i = first; i < ac->nchunks; i++) {
+        piece_init(&c.pieces[i], root, NULL, &c.scope, i);
+        c.pieces[i].task.shared_log = NULL;   /* between chunks shared variables are ordinary */
+        c.pieces[i].task.stream_threshold = root->stream_threshold;
+    }
+    dag_commit(&c);                           /* the first chunk streams from the start */
+    tbbshim_status ts = first > 0 ? tbbshim_run_dag(s->ex, m, offs, succs, npreds, dag_node, &c, NULL)
+                                  : tbbshim_run_dag(s->ex, ac->nchunks, ac->dag.succ_offsets, ac->dag.succs,
+                                                    ac->dag.npreds, dag_node, &c, NULL);
+    if (ts == TBBSHIM_ERROR)
+        for (uint32_t i = first; i < ac->nchunks; i++)
+            if (!c.pieces[i].ran && !c.done[i]) dag_node(&c, i - first);
+    dag_commit(&c);
+    for (uint32_t i = first; i < ac->nchunks; i++) {
+        piece *p = &c.pieces[i];
+        if (p->failed && st == ZX_OK) {
+            st = p->task.status;
+            root->status = st;
+            root->error.len = 0;
+            zx_buf_put(&root->error, p->task.error.data, p->task.error.len);
+        }
+        zx_task_fini(&p->task);
+    }
+out:
+    free(offs);
+    free(succs);
+    free(npreds);
+    free(c.pieces);
+    free(c.done);
+    pthread_mutex_destroy(&c.commit_lock);
+    return st;
+}
+
+uint64_t zx_parallel_now_ns(void) { return now_ns(); }

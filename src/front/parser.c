@@ -1,0 +1,1237 @@
+/* parser.c — Zexus tokens to the syntax tree of ast.h: recursive descent, stopping at the first error. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "front/ast.h"
+#include "front/lexer.h"
+
+/*
+ * Newlines: a TK_NEWLINE ends a statement, except inside an expression bracket — (), [] and a
+ * map's {} — where parser_peek skips it.  `skip_nl` says which of the two we are in; each
+ * bracket saves it in a C local and restores it on the way out, so the C stack is the bracket
+ * stack, and a block's { } (a lambda body inside a call, say) turns newlines back on.  After a
+ * binary operator, a comma, `=` or `=>` the parser skips newlines itself.
+ *
+ * Depth: every construct that nests the tree — a bracket, a block, a unary operator, the right
+ * side of **, each link of a left-associative chain (a + b + c ..., f()()..., elif ...) —
+ * counts one level.  Past PARSER_MAX_DEPTH levels the parse fails ("nesting too deep"), which
+ * bounds this parser's recursion and the height of the tree, so every later recursive walk of
+ * it (the compiler, zx_ast_free) is bounded too.  At the limit the parser needs about 0.5 MB of
+ * C stack (1 MB under AddressSanitizer).
+ */
+#define PARSER_MAX_DEPTH 1000
+
+typedef struct parser_fn {      /* what the innermost function body allows where we are */
+    bool in_action;             /* inside an action or lambda: `return` allowed */
+    bool in_fork;               /* inside a fork block of it: no return, barrier, or leaving jumps */
+    int loops;                  /* loops open inside the function (or fork block) around here */
+} parser_fn;
+
+typedef struct parser {
+    const char *src;
+    lexer_token *tok;           /* ends with TK_EOF or TK_ERROR; i never moves past it */
+    size_t i;
+    const char *lexerr;         /* the message of a final TK_ERROR */
+    const char *file;
+    char *err;
+    size_t errsz;
+    bool failed;
+    bool skip_nl;
+    int depth;
+    parser_fn fn;
+} parser;
+
+typedef struct parser_vec {
+    zx_node **v;
+    size_t n, cap;
+} parser_vec;
+
+typedef struct parser_names {
+    char **v;
+    size_t n, cap;
+} parser_names;
+
+static zx_node *parser_expr(parser *p);
+static zx_node *parser_unary(parser *p);
+static zx_node *parser_block(parser *p);
+static zx_node *parser_statement(parser *p);
+
+/* ---------- errors ---------- */
+
+static void parser_vfail(parser *p, zx_pos pos, const char *fmt, va_list ap)
+{
+    if (p->failed) return;
+    p->failed = true;
+    char msg[256];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (p->err && p->errsz)
+        snprintf(p->err, p->errsz, "%s:%u:%u: error: %s", p->file, pos.line, pos.col, msg);
+}
+
+static void parser_fail(parser *p, zx_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void parser_fail(parser *p, zx_pos pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    parser_vfail(p, pos, fmt, ap);
+    va_end(ap);
+}
+
+/* An error at token t; at the lexer's error token its own message wins, being the first. */
+static void parser_fail_at(parser *p, const lexer_token *t, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void parser_fail_at(parser *p, const lexer_token *t, const char *fmt, ...)
+{
+    if (t->kind == TK_ERROR) {
+        parser_fail(p, t->pos, "%s", p->lexerr);
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    parser_vfail(p, t->pos, fmt, ap);
+    va_end(ap);
+}
+
+static const char *parser_describe(const parser *p, const lexer_token *t, char *buf, size_t bufsz)
+{
+    if (t->kind == TK_INT || t->kind == TK_FLOAT || t->kind == TK_NAME) {
+        size_t n = t->len;
+        snprintf(buf, bufsz, "'%.*s%s'", (int)(n > 40 ? 40 : n), p->src + t->start, n > 40 ? "..." : "");
+    } else if (t->kind == TK_EOF || t->kind == TK_NEWLINE || t->kind == TK_STRING) {
+        snprintf(buf, bufsz, "%s", lexer_kind_text(t->kind));
+    } else {
+        snprintf(buf, bufsz, "'%s'", lexer_kind_text(t->kind));
+    }
+    return buf;
+}
+
+static void parser_unexpected(parser *p, const lexer_token *t)
+{
+    char d[64];
+    parser_fail_at(p, t, "unexpected %s", parser_describe(p, t, d, sizeof d));
+}
+
+static void parser_expected(parser *p, const lexer_token *t, const char *what)
+{
+    char d[64];
+    parser_fail_at(p, t, "expected %s, found %s", what, parser_describe(p, t, d, sizeof d));
+}
+
+static void parser_oom(parser *p)
+{
+    parser_fail(p, p->tok[p->i].pos, "out of memory");
+}
+
+/* ---------- tokens ---------- */
+
+static lexer_token *parser_peek(parser *p)
+{
+    if (p->skip_nl)
+        while (p->tok[p->i].kind == TK_NEWLINE) p->i++;
+    return &p->tok[p->i];
+}
+
+static void parser_advance(parser *p)
+{
+    lexer_kind k = p->tok[p->i].kind;
+    if (k != TK_EOF && k != TK_ERROR) p->i++;
+}
+
+static bool parser_at(parser *p, lexer_kind k) { return parser_peek(p)->kind == k; }
+
+static bool parser_accept(parser *p, lexer_kind k)
+{
+    if (!parser_at(p, k)) return false;
+    parser_advance(p);
+    return true;
+}
+
+static void parser_skip_newlines(parser *p)
+{
+    while (p->tok[p->i].kind == TK_NEWLINE) p->i++;
+}
+
+/* Where a simple statement may end: the terminator itself is left for parser_end. */
+static bool parser_at_end(parser *p)
+{
+    lexer_kind k = parser_peek(p)->kind;
+    return k == TK_SEMI || k == TK_NEWLINE || k == TK_RBRACE || k == TK_EOF;
+}
+
+static bool parser_end(parser *p)
+{
+    lexer_token *t = parser_peek(p);
+    if (t->kind == TK_SEMI || t->kind == TK_NEWLINE) {
+        parser_advance(p);
+        return true;
+    }
+    if (t->kind == TK_RBRACE || t->kind == TK_EOF) return true;
+    parser_unexpected(p, t);
+    return false;
+}
+
+/* Consume the closing bracket of one opened at `open`. */
+static bool parser_close(parser *p, lexer_kind close, const char *what, zx_pos open)
+{
+    lexer_token *t = parser_peek(p);
+    if (t->kind == close) {
+        parser_advance(p);
+        return true;
+    }
+    parser_fail_at(p, t, "expected '%s' to close the %s opened at %u:%u", lexer_kind_text(close),
+                   what, open.line, open.col);
+    return false;
+}
+
+static bool parser_enter(parser *p)
+{
+    if (p->depth >= PARSER_MAX_DEPTH) {
+        parser_fail(p, p->tok[p->i].pos, "nesting too deep");
+        return false;
+    }
+    p->depth++;
+    return true;
+}
+
+/* ---------- nodes ---------- */
+
+void zx_ast_free(zx_node *n)
+{
+    if (!n) return;
+    zx_ast_free(n->a);
+    zx_ast_free(n->b);
+    zx_ast_free(n->c);
+    for (size_t k = 0; k < n->n; k++) zx_ast_free(n->items[k]);
+    free(n->items);
+    for (size_t k = 0; k < n->nparams; k++) free(n->params[k]);
+    free(n->params);
+    free(n->str);
+    free(n->name);
+    free(n->name2);
+    free(n);
+}
+
+static zx_node *parser_new(parser *p, zx_node_kind kind, zx_pos pos)
+{
+    zx_node *n = calloc(1, sizeof *n);
+    if (!n) {
+        parser_oom(p);
+        return NULL;
+    }
+    n->kind = kind;
+    n->pos = pos;
+    return n;
+}
+
+static char *parser_strndup(parser *p, const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (!d) {
+        parser_oom(p);
+        return NULL;
+    }
+    if (n) memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+static char *parser_token_name(parser *p, const lexer_token *t)
+{
+    return parser_strndup(p, p->src + t->start, t->len);
+}
+
+/* Take x into the vector; on failure x is freed. */
+static bool parser_vec_push(parser *p, parser_vec *v, zx_node *x)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 4;
+        zx_node **nv = realloc(v->v, cap * sizeof *nv);
+        if (!nv) {
+            zx_ast_free(x);
+            parser_oom(p);
+            return false;
+        }
+        v->v = nv;
+        v->cap = cap;
+    }
+    v->v[v->n++] = x;
+    return true;
+}
+
+static void parser_vec_free(parser_vec *v)
+{
+    for (size_t k = 0; k < v->n; k++) zx_ast_free(v->v[k]);
+    free(v->v);
+    *v = (parser_vec){ 0 };
+}
+
+static void parser_vec_give(parser_vec *v, zx_node *to)
+{
+    to->items = v->v;
+    to->n = v->n;
+    *v = (parser_vec){ 0 };
+}
+
+static void parser_names_free(parser_names *v)
+{
+    for (size_t k = 0; k < v->n; k++) free(v->v[k]);
+    free(v->v);
+    *v = (parser_names){ 0 };
+}
+
+/* `parallel_map` is a builtin that compiles to its own opcode; it may not be rebound. */
+static bool parser_check_name(parser *p, const char *name, zx_pos pos)
+{
+    if (strcmp(name, "parallel_map") == 0) {
+        parser_fail(p, pos, "'parallel_map' is a reserved name");
+        return false;
+    }
+    return true;
+}
+
+/* A declared name (variable, parameter, action): a TK_NAME token, not parallel_map. */
+static char *parser_decl_name(parser *p, const char *what)
+{
+    lexer_token *t = parser_peek(p);
+    if (t->kind != TK_NAME) {
+        parser_expected(p, t, what);
+        return NULL;
+    }
+    char *name = parser_token_name(p, t);
+    if (!name) return NULL;
+    if (!parser_check_name(p, name, t->pos)) {
+        free(name);
+        return NULL;
+    }
+    parser_advance(p);
+    return name;
+}
+
+/* `: type` after a name: accepted and ignored (LANGUAGE-FACTS.md "Syntax"). */
+static bool parser_type(parser *p)
+{
+    lexer_token *t = parser_peek(p);
+    if (t->kind != TK_NAME) {
+        parser_expected(p, t, "a type name");
+        return false;
+    }
+    parser_advance(p);
+    return true;
+}
+
+/* ---------- expressions ---------- */
+
+/* Arguments `( e, e, ... )` into call->items; trailing comma allowed. */
+static bool parser_args(parser *p, zx_node *call)
+{
+    zx_pos open = parser_peek(p)->pos;
+    parser_vec args = { 0 };
+    bool saved = p->skip_nl;
+    p->skip_nl = true;
+    parser_advance(p);
+    while (!parser_at(p, TK_RPAREN)) {
+        zx_node *e = parser_expr(p);
+        if (!e || !parser_vec_push(p, &args, e)) goto fail;
+        if (!parser_accept(p, TK_COMMA)) break;
+    }
+    if (!parser_close(p, TK_RPAREN, "'('", open)) goto fail;
+    p->skip_nl = saved;
+    parser_vec_give(&args, call);
+    return true;
+fail:
+    p->skip_nl = saved;
+    parser_vec_free(&args);
+    return false;
+}
+
+/* Parameters `( a, b: type, ... )`; distinct names. */
+static bool parser_params(parser *p, parser_names *out)
+{
+    zx_pos open = parser_peek(p)->pos;
+    bool saved = p->skip_nl;
+    p->skip_nl = true;
+    parser_advance(p);
+    while (!parser_at(p, TK_RPAREN)) {
+        zx_pos pos = parser_peek(p)->pos;
+        char *name = parser_decl_name(p, "a parameter name");
+        if (!name) goto fail;
+        for (size_t k = 0; k < out->n; k++) {
+            if (strcmp(out->v[k], name) == 0) {
+                parser_fail(p, pos, "duplicate parameter '%s'", name);
+                free(name);
+                goto fail;
+            }
+        }
+        if (out->n == out->cap) {
+            size_t cap = out->cap ? out->cap * 2 : 4;
+            char **nv = realloc(out->v, cap * sizeof *nv);
+            if (!nv) {
+                free(name);
+                parser_oom(p);
+                goto fail;
+            }
+            out->v = nv;
+            out->cap = cap;
+        }
+        out->v[out->n++] = name;
+        if (parser_accept(p, TK_COLON) && !parser_type(p)) goto fail;
+        if (!parser_accept(p, TK_COMMA)) break;
+    }
+    if (!parser_close(p, TK_RPAREN, "'('", open)) goto fail;
+    p->skip_nl = saved;
+    return true;
+fail:
+    p->skip_nl = saved;
+    return false;
+}
+
+/* At '(': does a parameter list and `=>` follow?  Token lookahead only, no nodes. */
+static bool parser_is_lambda(parser *p)
+{
+    const lexer_token *t = p->tok;
+    size_t j = p->i + 1;
+#define PARSER_SKIP_NL() while (t[j].kind == TK_NEWLINE) j++
+    PARSER_SKIP_NL();
+    while (t[j].kind != TK_RPAREN) {
+        if (t[j].kind != TK_NAME) return false;
+        j++;
+        PARSER_SKIP_NL();
+        if (t[j].kind == TK_COLON) {
+            j++;
+            PARSER_SKIP_NL();
+            if (t[j].kind != TK_NAME) return false;
+            j++;
+            PARSER_SKIP_NL();
+        }
+        if (t[j].kind == TK_COMMA) {
+            j++;
+            PARSER_SKIP_NL();
+        } else if (t[j].kind != TK_RPAREN) {
+            return false;
+        }
+    }
+    j++;
+    if (p->skip_nl) PARSER_SKIP_NL();
+#undef PARSER_SKIP_NL
+    return t[j].kind == TK_ARROW;
+}
+
+/* (params) => expr   or   (params) => { block } */
+static zx_node *parser_lambda(parser *p)
+{
+    parser_names params = { 0 };
+    zx_node *n = parser_new(p, N_LAMBDA, parser_peek(p)->pos);
+    if (!n || !parser_params(p, &params)) goto fail;
+    n->params = params.v;
+    n->nparams = params.n;
+    params = (parser_names){ 0 };
+    if (!parser_accept(p, TK_ARROW)) {
+        parser_expected(p, parser_peek(p), "'=>'");
+        goto fail;
+    }
+    parser_skip_newlines(p);
+    parser_fn saved = p->fn;
+    p->fn = (parser_fn){ .in_action = true };
+    if (parser_at(p, TK_LBRACE)) n->b = parser_block(p);
+    else n->a = parser_expr(p);
+    p->fn = saved;
+    if (!n->a && !n->b) goto fail;
+    return n;
+fail:
+    parser_names_free(&params);
+    zx_ast_free(n);
+    return NULL;
+}
+
+static zx_node *parser_list(parser *p)
+{
+    zx_pos open = parser_peek(p)->pos;
+    parser_vec items = { 0 };
+    zx_node *n = NULL;
+    bool saved = p->skip_nl;
+    p->skip_nl = true;
+    parser_advance(p);
+    while (!parser_at(p, TK_RBRACKET)) {
+        zx_node *e = parser_expr(p);
+        if (!e || !parser_vec_push(p, &items, e)) goto fail;
+        if (!parser_accept(p, TK_COMMA)) break;
+    }
+    if (!parser_close(p, TK_RBRACKET, "'['", open)) goto fail;
+    if (!(n = parser_new(p, N_LIST, open))) goto fail;
+    p->skip_nl = saved;
+    parser_vec_give(&items, n);
+    return n;
+fail:
+    p->skip_nl = saved;
+    parser_vec_free(&items);
+    return NULL;
+}
+
+/* A map key: a string, a number (optionally negative), true/false, or a bare name (a string). */
+static zx_node *parser_map_key(parser *p)
+{
+    lexer_token *t = parser_peek(p);
+    zx_pos pos = t->pos;
+    bool neg = false;
+    if (t->kind == TK_MINUS && (t[1].kind == TK_INT || t[1].kind == TK_FLOAT)) {
+        neg = true;
+        parser_advance(p);
+        t = parser_peek(p);
+    }
+    zx_node *k = NULL;
+    if (t->kind == TK_INT) {
+        if ((k = parser_new(p, N_INT, pos))) k->ival = neg ? -t->ival : t->ival;
+    } else if (t->kind == TK_FLOAT) {
+        if ((k = parser_new(p, N_FLOAT, pos))) k->fval = neg ? -t->fval : t->fval;
+    } else if (t->kind == TK_STRING || t->kind == TK_NAME) {
+        if ((k = parser_new(p, N_STRING, pos))) {
+            k->str = t->kind == TK_STRING ? parser_strndup(p, t->str, t->slen) : parser_token_name(p, t);
+            k->slen = t->kind == TK_STRING ? t->slen : t->len;
+            if (!k->str) {
+                zx_ast_free(k);
+                k = NULL;
+            }
+        }
+    } else if (t->kind == TK_TRUE || t->kind == TK_FALSE) {
+        if ((k = parser_new(p, N_BOOL, pos))) k->ival = t->kind == TK_TRUE;
+    } else {
+        parser_expected(p, t, "a map key");
+        return NULL;
+    }
+    if (k) parser_advance(p);
+    return k;
+}
+
+static zx_node *parser_map(parser *p)
+{
+    zx_pos open = parser_peek(p)->pos;
+    parser_vec items = { 0 };
+    zx_node *n = NULL;
+    bool saved = p->skip_nl;
+    p->skip_nl = true;
+    parser_advance(p);
+    while (!parser_at(p, TK_RBRACE)) {
+        zx_node *k = parser_map_key(p);
+        if (!k || !parser_vec_push(p, &items, k)) goto fail;
+        if (!parser_accept(p, TK_COLON)) {
+            parser_expected(p, parser_peek(p), "':' after the map key");
+            goto fail;
+        }
+        zx_node *v = parser_expr(p);
+        if (!v || !parser_vec_push(p, &items, v)) goto fail;
+        if (!parser_accept(p, TK_COMMA)) break;
+    }
+    if (!parser_close(p, TK_RBRACE, "'{'", open)) goto fail;
+    if (!(n = parser_new(p, N_MAP, open))) goto fail;
+    p->skip_nl = saved;
+    parser_vec_give(&items, n);
+    return n;
+fail:
+    p->skip_nl = saved;
+    parser_vec_free(&items);
+    return NULL;
+}
+
+static zx_node *parser_paren(parser *p)
+{
+    zx_pos open = parser_peek(p)->pos;
+    bool saved = p->skip_nl;
+    p->skip_nl = true;
+    parser_advance(p);
+    zx_node *e = parser_expr(p);
+    if (e && !parser_close(p, TK_RPAREN, "'('", open)) {
+        zx_ast_free(e);
+        e = NULL;
+    }
+    p->skip_nl = saved;
+    return e;
+}
+
+static zx_node *parser_primary(parser *p)
+{
+    lexer_token *t = parser_peek(p);
+    zx_node *n = NULL;
+    switch ((int)t->kind) {   /* a few of the many token kinds: the rest are errors */
+    case TK_INT:
+        if ((n = parser_new(p, N_INT, t->pos))) n->ival = t->ival;
+        break;
+    case TK_FLOAT:
+        if ((n = parser_new(p, N_FLOAT, t->pos))) n->fval = t->fval;
+        break;
+    case TK_STRING:
+        if ((n = parser_new(p, N_STRING, t->pos))) {
+            n->slen = t->slen;
+            if (!(n->str = parser_strndup(p, t->str, t->slen))) {
+                zx_ast_free(n);
+                return NULL;
+            }
+        }
+        break;
+    case TK_TRUE: case TK_FALSE:
+        if ((n = parser_new(p, N_BOOL, t->pos))) n->ival = t->kind == TK_TRUE;
+        break;
+    case TK_NULL:
+        n = parser_new(p, N_NULL, t->pos);
+        break;
+    case TK_NAME: case TK_PRINT:   /* `print` in an expression is the builtin, a value */
+        if ((n = parser_new(p, N_NAME, t->pos)) && !(n->name = parser_token_name(p, t))) {
+            zx_ast_free(n);
+            return NULL;
+        }
+        break;
+    case TK_LPAREN:   /* the brackets count their depth in the parser_expr inside them */
+        return parser_is_lambda(p) ? parser_lambda(p) : parser_paren(p);
+    case TK_LBRACKET:
+        return parser_list(p);
+    case TK_LBRACE:
+        return parser_map(p);
+    default:
+        parser_unexpected(p, t);
+        return NULL;
+    }
+    if (n) parser_advance(p);
+    return n;
+}
+
+/* Calls f(x), indexing a[i], members m.k and method calls m.k(x), chained left to right. */
+static zx_node *parser_postfix(parser *p)
+{
+    zx_node *n = parser_primary(p);
+    int chain = 0;
+    while (n) {
+        lexer_token *t = parser_peek(p);
+        if (t->kind != TK_LPAREN && t->kind != TK_LBRACKET && t->kind != TK_DOT) break;
+        if (!parser_enter(p)) goto fail;
+        chain++;
+        if (t->kind == TK_LPAREN) {
+            zx_node *call = parser_new(p, N_CALL, n->pos);
+            if (!call) goto fail;
+            call->a = n;
+            n = call;
+            if (!parser_args(p, call)) goto fail;
+        } else if (t->kind == TK_LBRACKET) {
+            zx_pos open = t->pos;
+            zx_node *ix = parser_new(p, N_INDEX, open);
+            if (!ix) goto fail;
+            ix->a = n;
+            n = ix;
+            bool saved = p->skip_nl;
+            p->skip_nl = true;
+            parser_advance(p);
+            ix->b = parser_expr(p);
+            bool ok = ix->b && parser_close(p, TK_RBRACKET, "'['", open);
+            p->skip_nl = saved;
+            if (!ok) goto fail;
+        } else {
+            parser_advance(p);
+            t = parser_peek(p);
+            if (t->kind != TK_NAME && !lexer_is_keyword(t->kind)) {
+                parser_expected(p, t, "a name after '.'");
+                goto fail;
+            }
+            zx_node *m = parser_new(p, N_MEMBER, t->pos);
+            if (!m) goto fail;
+            m->a = n;
+            n = m;
+            if (!(m->name = parser_token_name(p, t))) goto fail;
+            parser_advance(p);
+            if (parser_at(p, TK_LPAREN)) {
+                m->kind = N_METHOD_CALL;
+                if (!parser_args(p, m)) goto fail;
+            }
+        }
+    }
+    p->depth -= chain;
+    return n;
+fail:
+    p->depth -= chain;
+    zx_ast_free(n);
+    return NULL;
+}
+
+/* base ** exponent: right-associative, tighter than unary minus on its left (-2 ** 2 is
+ * -(2 ** 2)) but taking a unary on its right (2 ** -1). */
+static zx_node *parser_power(parser *p)
+{
+    zx_node *base = parser_postfix(p);
+    if (!base || !parser_at(p, TK_POW)) return base;
+    zx_node *n = parser_new(p, N_BINARY, parser_peek(p)->pos);
+    if (!n) goto fail;
+    n->op = OP_POW;
+    n->a = base;
+    base = NULL;
+    parser_advance(p);
+    parser_skip_newlines(p);
+    if (!parser_enter(p)) goto fail;
+    n->b = parser_unary(p);
+    p->depth--;
+    if (!n->b) goto fail;
+    return n;
+fail:
+    zx_ast_free(base);
+    zx_ast_free(n);
+    return NULL;
+}
+
+static zx_node *parser_unary(parser *p)
+{
+    lexer_token *t = parser_peek(p);
+    if (t->kind != TK_MINUS && t->kind != TK_BANG) return parser_power(p);
+    zx_node *n = parser_new(p, N_UNARY, t->pos);
+    if (!n) return NULL;
+    n->op = t->kind == TK_MINUS ? OP_NEG : OP_NOT;
+    parser_advance(p);
+    parser_skip_newlines(p);
+    if (!parser_enter(p)) goto fail;
+    n->a = parser_unary(p);
+    p->depth--;
+    if (!n->a) goto fail;
+    return n;
+fail:
+    zx_ast_free(n);
+    return NULL;
+}
+
+/* Binary operators, lowest to highest: || && (== !=) (< > <= >=) (+ -) (* / %). */
+static const struct {
+    lexer_kind tok;
+    int prec;
+    zx_node_kind kind;
+    int op;
+} parser_binops[] = {
+    { TK_OROR, 1, N_OR, 0 },        { TK_ANDAND, 2, N_AND, 0 },
+    { TK_EQ, 3, N_BINARY, OP_EQ },  { TK_NE, 3, N_BINARY, OP_NEQ },
+    { TK_LT, 4, N_BINARY, OP_LT },  { TK_GT, 4, N_BINARY, OP_GT },
+    { TK_LE, 4, N_BINARY, OP_LTE }, { TK_GE, 4, N_BINARY, OP_GTE },
+    { TK_PLUS, 5, N_BINARY, OP_ADD }, { TK_MINUS, 5, N_BINARY, OP_SUB },
+    { TK_STAR, 6, N_BINARY, OP_MUL }, { TK_SLASH, 6, N_BINARY, OP_DIV },
+    { TK_PERCENT, 6, N_BINARY, OP_MOD },
+};
+
+static int parser_binop(lexer_kind k)
+{
+    for (int r = 0; r < (int)(sizeof parser_binops / sizeof parser_binops[0]); r++)
+        if (parser_binops[r].tok == k) return r;
+    return -1;
+}
+
+/* Precedence climbing: operators of precedence >= min, left-associative. */
+static zx_node *parser_binary(parser *p, int min)
+{
+    zx_node *left = parser_unary(p);
+    int chain = 0;
+    while (left) {
+        lexer_token *t = parser_peek(p);
+        int r = parser_binop(t->kind);
+        if (r < 0 || parser_binops[r].prec < min) break;
+        zx_node *n = parser_new(p, parser_binops[r].kind, t->pos);
+        if (!n) goto fail;
+        n->op = parser_binops[r].op;
+        n->a = left;
+        left = n;
+        parser_advance(p);
+        parser_skip_newlines(p);
+        if (!parser_enter(p)) goto fail;
+        chain++;
+        if (!(n->b = parser_binary(p, parser_binops[r].prec + 1))) goto fail;
+    }
+    p->depth -= chain;
+    return left;
+fail:
+    p->depth -= chain;
+    zx_ast_free(left);
+    return NULL;
+}
+
+/* The lowest level: c ? a : b (right-associative) and a ?? b, which share a precedence. */
+static zx_node *parser_expr(parser *p)
+{
+    if (!parser_enter(p)) return NULL;
+    zx_node *left = parser_binary(p, 1);
+    int chain = 0;
+    while (left) {
+        lexer_token *t = parser_peek(p);
+        if (t->kind == TK_QQ) {
+            zx_node *n = parser_new(p, N_NULLISH, t->pos);
+            if (!n) goto fail;
+            n->a = left;
+            left = n;
+            parser_advance(p);
+            parser_skip_newlines(p);
+            if (!parser_enter(p)) goto fail;
+            chain++;
+            if (!(n->b = parser_binary(p, 1))) goto fail;
+        } else if (t->kind == TK_QUESTION) {
+            zx_node *n = parser_new(p, N_TERNARY, t->pos);
+            if (!n) goto fail;
+            n->a = left;
+            left = n;
+            parser_advance(p);
+            parser_skip_newlines(p);
+            if (!(n->b = parser_expr(p))) goto fail;
+            if (!parser_accept(p, TK_COLON)) {
+                parser_expected(p, parser_peek(p), "':' in the conditional expression");
+                goto fail;
+            }
+            parser_skip_newlines(p);
+            if (!(n->c = parser_expr(p))) goto fail;
+            break;   /* the else branch took everything after it */
+        } else {
+            break;
+        }
+    }
+    p->depth -= chain + 1;
+    return left;
+fail:
+    p->depth -= chain + 1;
+    zx_ast_free(left);
+    return NULL;
+}
+
+/* ---------- statements ---------- */
+
+/* { statements }; newlines end statements again inside, whatever surrounds the block. */
+static zx_node *parser_block(parser *p)
+{
+    if (!p->skip_nl) parser_skip_newlines(p);   /* a brace on the next line */
+    lexer_token *t = parser_peek(p);
+    if (t->kind != TK_LBRACE) {
+        parser_expected(p, t, "'{'");
+        return NULL;
+    }
+    zx_pos open = t->pos;
+    if (!parser_enter(p)) return NULL;
+    parser_vec items = { 0 };
+    zx_node *n = NULL;
+    bool saved = p->skip_nl;
+    p->skip_nl = false;
+    parser_advance(p);
+    for (;;) {
+        while (parser_at(p, TK_NEWLINE) || parser_at(p, TK_SEMI)) parser_advance(p);
+        t = parser_peek(p);
+        if (t->kind == TK_RBRACE) break;
+        if (t->kind == TK_EOF || t->kind == TK_ERROR) {
+            parser_fail_at(p, t, "expected '}' to close the block opened at %u:%u", open.line, open.col);
+            goto fail;
+        }
+        zx_node *s = parser_statement(p);
+        if (!s || !parser_vec_push(p, &items, s)) goto fail;
+    }
+    parser_advance(p);
+    if (!(n = parser_new(p, N_BLOCK, open))) goto fail;
+    p->skip_nl = saved;
+    p->depth--;
+    parser_vec_give(&items, n);
+    return n;
+fail:
+    p->skip_nl = saved;
+    p->depth--;
+    parser_vec_free(&items);
+    return NULL;
+}
+
+/* let NAME [: type] = e   const NAME ...   shared let NAME ... */
+static zx_node *parser_let(parser *p)
+{
+    lexer_token *t = parser_peek(p);
+    zx_node *n = parser_new(p, N_LET, t->pos);
+    if (!n) return NULL;
+    n->is_const = t->kind == TK_CONST;
+    n->is_shared = t->kind == TK_SHARED;
+    parser_advance(p);
+    if (n->is_shared && !parser_accept(p, TK_LET)) {
+        parser_expected(p, parser_peek(p), "'let' after 'shared'");
+        goto fail;
+    }
+    if (!(n->name = parser_decl_name(p, "a variable name"))) goto fail;
+    if (parser_accept(p, TK_COLON) && !parser_type(p)) goto fail;
+    if (!parser_accept(p, TK_ASSIGN)) {
+        parser_expected(p, parser_peek(p), "'='");
+        goto fail;
+    }
+    parser_skip_newlines(p);
+    if (!(n->a = parser_expr(p))) goto fail;
+    return n;
+fail:
+    zx_ast_free(n);
+    return NULL;
+}
+
+static const struct { lexer_kind tok; int op; } parser_assign_ops[] = {
+    { TK_ASSIGN, 0 }, { TK_PLUS_EQ, OP_ADD }, { TK_MINUS_EQ, OP_SUB }, { TK_STAR_EQ, OP_MUL },
+    { TK_SLASH_EQ, OP_DIV }, { TK_PERCENT_EQ, OP_MOD }, { TK_POW_EQ, OP_POW },
+};
+
+/* An expression statement, or an assignment `target op= e` to a name, xs[i] or m.k. */
+static zx_node *parser_simple(parser *p)
+{
+    zx_pos start = parser_peek(p)->pos;
+    zx_node *e = parser_expr(p), *n = NULL;
+    if (!e) return NULL;
+    lexer_token *t = parser_peek(p);
+    int r = -1;
+    for (int k = 0; k < (int)(sizeof parser_assign_ops / sizeof parser_assign_ops[0]); k++)
+        if (parser_assign_ops[k].tok == t->kind) r = k;
+    if (r < 0) {
+        if (!(n = parser_new(p, N_EXPR_STMT, start))) goto fail;
+        n->a = e;
+        return n;
+    }
+    if (e->kind != N_NAME && e->kind != N_INDEX && e->kind != N_MEMBER) {
+        parser_fail(p, t->pos, "invalid assignment target");
+        goto fail;
+    }
+    if (e->kind == N_NAME && !parser_check_name(p, e->name, e->pos)) goto fail;
+    int op = parser_assign_ops[r].op;
+    if (!(n = parser_new(p, N_ASSIGN, op ? t->pos : start))) goto fail;
+    n->op = op;
+    n->a = e;
+    e = NULL;
+    parser_advance(p);
+    parser_skip_newlines(p);
+    if (!(n->b = parser_expr(p))) goto fail;
+    return n;
+fail:
+    zx_ast_free(e);
+    zx_ast_free(n);
+    return NULL;
+}
+
+/* The argument-list form of print and assert, `print(a, b)`: at '(' (not a lambda's), parse
+ * the list into n->items.  1: taken, the statement ends after it; 0: nothing consumed, because
+ * one item is followed by more expression, as in `print (a + b) * 2`; -1: an error. */
+static int parser_keyword_args(parser *p, zx_node *n)
+{
+    if (!parser_at(p, TK_LPAREN) || parser_is_lambda(p)) return 0;
+    size_t save = p->i;
+    if (!parser_args(p, n)) return -1;
+    if (parser_at_end(p)) return 1;
+    if (n->n != 1) {
+        parser_unexpected(p, parser_peek(p));
+        return -1;
+    }
+    zx_ast_free(n->items[0]);
+    free(n->items);
+    n->items = NULL;
+    n->n = 0;
+    p->i = save;
+    return 0;
+}
+
+/* print e | print(a, b, ...) | print() | print */
+static zx_node *parser_print(parser *p)
+{
+    zx_node *n = parser_new(p, N_PRINT, parser_peek(p)->pos);
+    if (!n) return NULL;
+    parser_advance(p);
+    if (parser_at_end(p)) return n;
+    int r = parser_keyword_args(p, n);
+    if (r < 0) goto fail;
+    if (r > 0) return n;
+    zx_node *e = parser_expr(p);
+    if (!e) goto fail;
+    if (!(n->items = malloc(sizeof *n->items))) {
+        zx_ast_free(e);
+        parser_oom(p);
+        goto fail;
+    }
+    n->items[0] = e;
+    n->n = 1;
+    return n;
+fail:
+    zx_ast_free(n);
+    return NULL;
+}
+
+static zx_node *parser_return(parser *p)
+{
+    lexer_token *t = parser_peek(p);
+    if (p->fn.in_fork) {
+        parser_fail(p, t->pos, "'return' cannot leave a fork block");
+        return NULL;
+    }
+    if (!p->fn.in_action) {
+        parser_fail(p, t->pos, "'return' outside an action");
+        return NULL;
+    }
+    zx_node *n = parser_new(p, N_RETURN, t->pos);
+    if (!n) return NULL;
+    parser_advance(p);
+    if (!parser_at_end(p) && !(n->a = parser_expr(p))) {
+        zx_ast_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+static zx_node *parser_jump(parser *p)
+{
+    lexer_token *t = parser_peek(p);
+    const char *word = lexer_kind_text(t->kind);
+    if (p->fn.loops == 0) {
+        if (p->fn.in_fork) parser_fail(p, t->pos, "'%s' cannot leave a fork block", word);
+        else parser_fail(p, t->pos, "'%s' outside a loop", word);
+        return NULL;
+    }
+    zx_node *n = parser_new(p, t->kind == TK_BREAK ? N_BREAK : N_CONTINUE, t->pos);
+    if (n) parser_advance(p);
+    return n;
+}
+
+/* assert c | assert c, message | assert(c) | assert(c, message) */
+static zx_node *parser_assert(parser *p)
+{
+    zx_node *n = parser_new(p, N_ASSERT, parser_peek(p)->pos);
+    if (!n) return NULL;
+    parser_advance(p);
+    zx_pos open = parser_peek(p)->pos;
+    int r = parser_keyword_args(p, n);
+    if (r < 0) goto fail;
+    if (r > 0) {
+        if (n->n == 0 || n->n > 2) {
+            parser_fail(p, open, "assert takes a condition and an optional message");
+            goto fail;
+        }
+        n->a = n->items[0];
+        n->b = n->n == 2 ? n->items[1] : NULL;
+        free(n->items);
+        n->items = NULL;
+        n->n = 0;
+        return n;
+    }
+    if (!(n->a = parser_expr(p))) goto fail;
+    if (parser_accept(p, TK_COMMA)) {
+        parser_skip_newlines(p);
+        if (!(n->b = parser_expr(p))) goto fail;
+    }
+    return n;
+fail:
+    zx_ast_free(n);
+    return NULL;
+}
+
+static zx_node *parser_barrier(parser *p)
+{
+    lexer_token *t = parser_peek(p);
+    if (p->fn.in_fork) {
+        parser_fail(p, t->pos, "'barrier' inside a fork block");
+        return NULL;
+    }
+    zx_node *n = parser_new(p, N_BARRIER, t->pos);
+    if (n) parser_advance(p);
+    return n;
+}
+
+/* if c { } elif c { } else if c { } else { }: each elif / else-if is an N_IF in c. */
+static zx_node *parser_if(parser *p)
+{
+    zx_node *root = NULL, **slot = &root;
+    int chain = 0;
+    for (;;) {
+        zx_node *n = parser_new(p, N_IF, parser_peek(p)->pos);
+        if (!n) goto fail;
+        *slot = n;
+        slot = &n->c;
+        parser_advance(p);   /* if / elif */
+        if (!(n->a = parser_expr(p)) || !(n->b = parser_block(p))) goto fail;
+        size_t save = p->i;
+        parser_skip_newlines(p);   /* `}` and `else` may sit on different lines */
+        if (parser_at(p, TK_ELIF)) {
+            if (!parser_enter(p)) goto fail;
+            chain++;
+            continue;
+        }
+        if (!parser_accept(p, TK_ELSE)) {
+            p->i = save;
+            break;
+        }
+        parser_skip_newlines(p);
+        if (parser_at(p, TK_IF)) {
+            if (!parser_enter(p)) goto fail;
+            chain++;
+            continue;
+        }
+        if (!(*slot = parser_block(p))) goto fail;
+        break;
+    }
+    p->depth -= chain;
+    return root;
+fail:
+    p->depth -= chain;
+    zx_ast_free(root);
+    return NULL;
+}
+
+static zx_node *parser_loop_body(parser *p)
+{
+    p->fn.loops++;
+    zx_node *body = parser_block(p);
+    p->fn.loops--;
+    return body;
+}
+
+static zx_node *parser_while(parser *p)
+{
+    zx_node *n = parser_new(p, N_WHILE, parser_peek(p)->pos);
+    if (!n) return NULL;
+    parser_advance(p);
+    if (!(n->a = parser_expr(p)) || !(n->b = parser_loop_body(p))) {
+        zx_ast_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+/* for each v in xs { }   for each i, v in xs { } */
+static zx_node *parser_for(parser *p)
+{
+    zx_node *n = parser_new(p, N_FOR_EACH, parser_peek(p)->pos);
+    if (!n) return NULL;
+    parser_advance(p);
+    if (!parser_accept(p, TK_EACH)) {
+        parser_fail_at(p, parser_peek(p), "expected 'each' after 'for'");
+        goto fail;
+    }
+    if (!(n->name = parser_decl_name(p, "a loop variable name"))) goto fail;
+    if (parser_accept(p, TK_COMMA)) {
+        zx_pos pos = parser_peek(p)->pos;
+        if (!(n->name2 = parser_decl_name(p, "a loop variable name"))) goto fail;
+        if (strcmp(n->name, n->name2) == 0) {
+            parser_fail(p, pos, "duplicate loop variable '%s'", n->name2);
+            goto fail;
+        }
+    }
+    if (!parser_accept(p, TK_IN)) {
+        parser_expected(p, parser_peek(p), "'in'");
+        goto fail;
+    }
+    if (!(n->a = parser_expr(p)) || !(n->b = parser_loop_body(p))) goto fail;
+    return n;
+fail:
+    zx_ast_free(n);
+    return NULL;
+}
+
+/* action NAME(params) [-> type] { }  (or `function`) */
+static zx_node *parser_action(parser *p)
+{
+    parser_names params = { 0 };
+    zx_node *n = parser_new(p, N_ACTION, parser_peek(p)->pos);
+    if (!n) return NULL;
+    parser_advance(p);
+    if (!(n->name = parser_decl_name(p, "an action name"))) goto fail;
+    if (!parser_at(p, TK_LPAREN)) {
+        parser_expected(p, parser_peek(p), "'(' after the action name");
+        goto fail;
+    }
+    if (!parser_params(p, &params)) goto fail;
+    n->params = params.v;
+    n->nparams = params.n;
+    params = (parser_names){ 0 };
+    if (parser_accept(p, TK_THIN_ARROW) && !parser_type(p)) goto fail;
+    parser_fn saved = p->fn;
+    p->fn = (parser_fn){ .in_action = true };
+    n->b = parser_block(p);
+    p->fn = saved;
+    if (!n->b) goto fail;
+    return n;
+fail:
+    parser_names_free(&params);
+    zx_ast_free(n);
+    return NULL;
+}
+
+/* fork { } fork { } ... join: two or more blocks, only newlines or `;` between them. */
+static zx_node *parser_fork(parser *p)
+{
+    zx_pos open = parser_peek(p)->pos;
+    parser_vec blocks = { 0 };
+    zx_node *n = NULL;
+    for (;;) {
+        zx_pos pos = parser_peek(p)->pos;
+        parser_advance(p);   /* fork */
+        parser_fn saved = p->fn;
+        p->fn.in_fork = true;
+        p->fn.loops = 0;
+        zx_node *b = parser_block(p);
+        p->fn = saved;
+        if (!b) goto fail;
+        b->pos = pos;   /* a block's code object is "defined" at its `fork` */
+        if (!parser_vec_push(p, &blocks, b)) goto fail;
+        while (parser_at(p, TK_NEWLINE) || parser_at(p, TK_SEMI)) parser_advance(p);
+        lexer_token *t = parser_peek(p);
+        if (t->kind == TK_FORK) continue;
+        if (t->kind != TK_JOIN) {
+            parser_fail_at(p, t, "expected 'join' to close the fork opened at %u:%u", open.line, open.col);
+            goto fail;
+        }
+        if (blocks.n < 2) {
+            parser_fail(p, t->pos, "a fork needs at least two blocks");
+            goto fail;
+        }
+        parser_advance(p);
+        break;
+    }
+    if (!(n = parser_new(p, N_FORK, open))) goto fail;
+    parser_vec_give(&blocks, n);
+    return n;
+fail:
+    parser_vec_free(&blocks);
+    return NULL;
+}
+
+static zx_node *parser_statement(parser *p)
+{
+    lexer_kind k = parser_peek(p)->kind;
+    zx_node *n;
+    if (k == TK_ACTION || k == TK_FUNCTION) return parser_action(p);
+    if (k == TK_IF) return parser_if(p);
+    if (k == TK_WHILE) return parser_while(p);
+    if (k == TK_FOR) return parser_for(p);
+    if (k == TK_FORK) return parser_fork(p);
+    if (k == TK_LET || k == TK_CONST || k == TK_SHARED) n = parser_let(p);
+    else if (k == TK_RETURN) n = parser_return(p);
+    else if (k == TK_BREAK || k == TK_CONTINUE) n = parser_jump(p);
+    else if (k == TK_PRINT) n = parser_print(p);
+    else if (k == TK_ASSERT) n = parser_assert(p);
+    else if (k == TK_BARRIER) n = parser_barrier(p);
+    else n = parser_simple(p);
+    if (n && !parser_end(p)) {
+        zx_ast_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+zx_node *zx_parse(const char *src, size_t len, const char *file, char *err, size_t errsz)
+{
+    parser p = { .file = file ? file : "<input>", .err = err, .errsz = errsz };
+    lexer_tokens toks;
+    parser_vec items = { 0 };
+    zx_node *prog = NULL;
+    if (err && errsz) err[0] = '\0';
+    if (!lexer_run(src, len, &toks)) {
+        if (err && errsz) snprintf(err, errsz, "%s:1:1: error: out of memory", p.file);
+        return NULL;
+    }
+    p.src = src ? src : "";
+    p.tok = toks.v;
+    p.lexerr = toks.err;
+    if (!(prog = parser_new(&p, N_PROGRAM, (zx_pos){ 1, 1 }))) goto fail;
+    for (;;) {
+        while (parser_at(&p, TK_NEWLINE) || parser_at(&p, TK_SEMI)) parser_advance(&p);
+        if (parser_at(&p, TK_EOF)) break;
+        zx_node *s = parser_statement(&p);
+        if (!s || !parser_vec_push(&p, &items, s) || p.failed) goto fail;
+    }
+    parser_vec_give(&items, prog);
+    lexer_free(&toks);
+    return prog;
+fail:
+    if (!p.failed) parser_fail(&p, p.tok[p.i].pos, "internal error: parse failed without a message");
+    parser_vec_free(&items);
+    zx_ast_free(prog);
+    lexer_free(&toks);
+    return NULL;
+}
