@@ -553,8 +553,8 @@ static void test_memory_limit(void)
     CHECK(!zx_heap_account(h, 20000));
     zx_value r;
     zx_callres cr = zx_builtin_call(h, ZX_BI_range, (zx_value[]){ zx_int(100000) }, 1, &r);
-    CHECK(!cr.ok);
-    CHECK_STR(cr.msg, "memory limit exceeded");
+    CHECK(!cr.ok && cr.err.id == ZX_ERR_MEMORY);
+    CHECK_STR(cr.err.msg, "memory limit exceeded");
     zx_obj_decref(l);
     CHECK(zx_heap_bytes(h) == 0);
     CHECK(zx_heap_account(h, 500));
@@ -632,7 +632,7 @@ static zx_callres call1(zx_heap *h, int id, zx_value a, zx_value *out)
     return zx_builtin_call(h, id, &a, 1, out);
 }
 
-#define CHECK_ERR(res, want) do { zx_callres r_ = (res); CHECK(!r_.ok); CHECK_STR(r_.msg, want); } while (0)
+#define CHECK_ERR(res, want) do { zx_callres r_ = (res); CHECK(!r_.ok); CHECK_STR(r_.err.msg, want); } while (0)
 
 static void test_builtins(zx_heap *h)
 {
