@@ -381,9 +381,10 @@ mismatch:
     return zx_task_raise_err(t, f, ZX_ERR_STORE_TYPE, zx_type_name(obj), zx_type_name(key));
 }
 
-static zx_value make_closure(zx_task *t, zx_frame *f, zx_code *child)
+zx_value zx_closure_new(zx_task *t, zx_frame *f, zx_code *child)
 {
-    zx_func *fn = zx_func_new(t->run->heap, child, t->run->prog, child->nfree);
+    zx_func *fn = zx_func_new(t->run->heap, child, t->run->prog, child->name, child->kind == ZX_CODE_LAMBDA,
+                              child->nfree);
     if (!fn) return zx_undef();
     for (uint32_t i = 0; i < child->nfree; i++) {
         const zx_freevar *fv = &child->free[i];
@@ -822,7 +823,7 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             break;
         }
         case OP_MAKE_CLOSURE: {
-            zx_value fn = make_closure(t, f, f->code->children[in->a]);
+            zx_value fn = zx_closure_new(t, f, f->code->children[in->a]);
             if (fn.tag == ZX_T_UNDEF) RAISE(ZX_ERR_MEMORY);
             PUSH(fn);
             break;

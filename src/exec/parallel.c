@@ -470,19 +470,6 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
 
 /* ---------- fork / join ---------- */
 
-static zx_value fork_closure(zx_task *t, zx_frame *f, zx_code *block)
-{
-    zx_func *fn = zx_func_new(t->run->heap, block, t->run->prog, block->nfree);
-    if (!fn) return zx_undef();
-    for (uint32_t k = 0; k < block->nfree; k++) {
-        const zx_freevar *fv = &block->free[k];
-        zx_cell *c = fv->from_parent_local ? (zx_cell *)f->locals[fv->index].u.o : f->func->free[fv->index];
-        zx_obj_incref(c);
-        fn->free[k] = c;
-    }
-    return zx_objval(fn);
-}
-
 typedef struct fork_ctx {
     zx_frame *f;
     zx_value *closures;
@@ -518,7 +505,7 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
     if (!closures) return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
     zx_status st = ZX_OK;
     for (uint32_t i = 0; i < n && st == ZX_OK; i++) {
-        closures[i] = fork_closure(t, f, f->code->children[first + i]);
+        closures[i] = zx_closure_new(t, f, f->code->children[first + i]);
         if (closures[i].tag == ZX_T_UNDEF) st = zx_task_raise_err(t, f, ZX_ERR_MEMORY);
     }
     bool par_mode = st == ZX_OK && vm->opts.mode != ZX_MODE_SEQ;
