@@ -227,24 +227,23 @@ static uint32_t site_code(const analysis *a, const analysis_code *ac, uint32_t p
 
 /* ---------- effects of single instructions ---------- */
 
+/* Add the effect column of a builtin or method (runtime/builtins.h) to s.  Effects with no
+ * location of their own (files, clock, random state, sleeping) order the call like an
+ * unresolved one. */
+static void add_effects(unsigned fx, analysis_summary *s)
+{
+    if (fx & ZX_FX_READS_HEAP) s->reads_heap = true;
+    if (fx & ZX_FX_WRITES_HEAP) s->writes_heap = true;
+    if (fx & ZX_FX_PRINTS) s->has_output = true;
+    if (fx & (ZX_FX_CALLS | ZX_FX_READS_FILES | ZX_FX_WRITES_FILES | ZX_FX_CLOCK | ZX_FX_RANDOM | ZX_FX_SLEEPS))
+        s->calls_unknown = true;    /* CALLS: its function was not resolved */
+    s->may_raise = true;
+}
+
 static bool builtin_effects(int b, analysis_summary *s)
 {
-    switch (b) {
-    case ZX_BI_print:
-        s->has_output = true;
-        s->reads_heap = true;
-        break;
-    case ZX_BI_parallel_map:
-        s->calls_unknown = true;    /* its function was not resolved */
-        s->reads_heap = true;
-        break;
-    case ZX_BI_args:
-        break;
-    default:                         /* len, string, int, float, type, range, PURE_HOST: pure readers */
-        s->reads_heap = true;
-        break;
-    }
-    s->may_raise = true;
+    /* a host function registered pure is an effect-free reader of its arguments */
+    add_effects(b == (int)PURE_HOST ? ZX_FX_READS_HEAP : zx_builtin_effects(b), s);
     return true;
 }
 
@@ -255,14 +254,7 @@ static void method_effects(const zx_code *c, const zx_instr *in, analysis_summar
     if (in->a < c->nconsts && zx_is_type(c->consts[in->a], ZX_O_STRING))
         m = zx_method_lookup(ZX_AS_STRING(c->consts[in->a])->data);
     s->reads_heap = true;
-    s->may_raise = true;
-    switch (m) {
-    case ZX_M_is_empty: case ZX_M_has: case ZX_M_keys: case ZX_M_values:
-        break;
-    default:                         /* push, pop, and (conservatively) anything unknown */
-        s->writes_heap = true;
-        break;
-    }
+    add_effects(zx_method_effects(m), s);
 }
 
 /* Add the effects of instruction pc itself (not of what it calls) to s. */
