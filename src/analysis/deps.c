@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "runtime/builtins.h"
-#include "exec/host.h"
 
 /*
  * Calls are resolved by following where the callee value came from, with a small abstract
@@ -99,7 +98,7 @@ static void tag_step(const analysis *a, const analysis_code *ac, const zx_instr 
         st[n++] = MAKE_TAG(TK_BUILTIN, in->a);
         break;
     case OP_LOAD_HOST:
-        st[n++] = zx_host_is_pure(a->prog, ac->code->consts[in->a]) ? MAKE_TAG(TK_BUILTIN, PURE_HOST) : TAG_UNKNOWN;
+        st[n++] = analysis_host_is_pure(a, ac->code->consts[in->a]) ? MAKE_TAG(TK_BUILTIN, PURE_HOST) : TAG_UNKNOWN;
         break;
     case OP_DUP:
         if (n >= 1) { st[n] = st[n - 1]; n++; }
