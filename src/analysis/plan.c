@@ -84,7 +84,8 @@ zx_plan *plan_build(zx_program *p, const plan_options *o)
     if (!pl->forks) goto fail;
     uint32_t k = 0;
     bool fork_may = false;
-    for (uint32_t i = 0; i < a->ncodes; i++)
+    for (uint32_t i = 0; i < a->ncodes; i++) {
+        pl->codes[i].first_fork = k;
         for (uint32_t f = 0; f < a->codes[i].nforks; f++, k++) {
             const analysis_fork *af = &a->codes[i].forks[f];
             pl->forks[k].code = i;
@@ -92,6 +93,7 @@ zx_plan *plan_build(zx_program *p, const plan_options *o)
             /* before the workers are known: whether it could be worth it with enough */
             fork_may |= o->mode == ZX_MODE_PAR || (af->dag.work >= AUTO_MIN_WORK && af->dag.parallelism >= 1.5);
         }
+    }
     const analysis_code *ac = pl->main;
     if (ac) {
         uint32_t *set = ac->dag.n ? malloc(ac->dag.n * sizeof *set) : NULL;
@@ -158,7 +160,9 @@ const char *plan_pmap_blocker(const zx_plan *pl, zx_value fn, uint64_t *cost)
 const plan_fork *plan_fork_at(const zx_plan *pl, const zx_code *c, uint32_t pc)
 {
     const analysis_code *ac = pl->a ? analysis_code_of(pl->a, c) : NULL;
-    for (uint32_t k = 0; ac && k < pl->nforks; k++)
-        if (pl->forks[k].code == ac->id && pl->forks[k].fork->pc == pc) return &pl->forks[k];
+    for (uint32_t k = 0; ac && k < ac->nforks; k++) {
+        const plan_fork *pf = &pl->forks[pl->codes[ac->id].first_fork + k];
+        if (pf->fork->pc == pc) return pf;
+    }
     return NULL;
 }

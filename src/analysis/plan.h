@@ -45,9 +45,11 @@ typedef struct plan_machine {
                                              topology, one read before, or a NUMA machine */
 } plan_machine;
 
-typedef struct plan_code {                /* per analysis code id: as a parallel_map function */
-    const char *pmap_blocker;             /* why not in parallel (borrowed); NULL: it may be */
+typedef struct plan_code {                /* per analysis code id */
+    const char *pmap_blocker;             /* as a parallel_map function: why not in parallel
+                                             (borrowed); NULL: it may be */
     uint64_t cost;                        /* of one call */
+    uint32_t first_fork;                  /* its fork sites: forks[first_fork ..] (nforks of its analysis) */
 } plan_code;
 
 typedef struct plan_fork {
