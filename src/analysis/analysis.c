@@ -493,12 +493,31 @@ static void free_scratch(analysis_code *ac)
     analysis_summary_free(&ac->local);
 }
 
-analysis *analysis_build(zx_program *p, int chunk_size)
+analysis *analysis_build(zx_program *p, int chunk_size) { return analysis_build_hosts(p, chunk_size, NULL); }
+
+bool analysis_host_index_pure(const analysis_hosts *hosts, uint32_t k)
+{
+    return hosts && k < hosts->n && (hosts->pure[k / 8] >> (k % 8) & 1);
+}
+
+bool analysis_host_is_pure(const analysis *a, zx_value name)
+{
+    const analysis_hosts *h = a->hosts;
+    if (!h || !zx_is_type(name, ZX_O_STRING)) return false;
+    const zx_string *s = ZX_AS_STRING(name);
+    for (uint32_t k = 0; k < h->n; k++)
+        if (strlen(h->names[k]) == s->nbytes && memcmp(h->names[k], s->data, s->nbytes) == 0)
+            return analysis_host_index_pure(h, k);
+    return false;
+}
+
+analysis *analysis_build_hosts(zx_program *p, int chunk_size, const analysis_hosts *hosts)
 {
     if (!p || !p->main) return NULL;
     analysis *a = calloc(1, sizeof *a);
     if (!a) return NULL;
     a->prog = p;
+    a->hosts = hosts;
     a->chunk_size = chunk_size > 0 ? chunk_size : ANALYSIS_DEFAULT_CHUNK_SIZE;
     a->ncodes = count_codes(p->main, 1);
     a->codes = calloc(a->ncodes, sizeof *a->codes);
@@ -538,6 +557,7 @@ analysis *analysis_build(zx_program *p, int chunk_size)
     for (uint32_t i = 0; i < a->ncodes; i++)
         if (!chunker_split(a, &a->codes[i]) || !deps_build_dags(a, &a->codes[i])) goto fail;
     for (uint32_t i = 0; i < a->ncodes; i++) free_scratch(&a->codes[i]);
+    a->hosts = NULL;
     return a;
 fail:
     analysis_free(a);

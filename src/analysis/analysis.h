@@ -135,8 +135,18 @@ typedef struct analysis_code {
     analysis_summary local;               /* the code's own instructions, no callees */
 } analysis_code;
 
+/* The purity of the VM's host functions as the program saw them when it was loaded (made by
+ * src/vm/host.c): their names in registration order and a bit per name.  The analysis reads
+ * it, and never the VM's table: a LOAD_HOST of a pure host function is a call without effects. */
+typedef struct analysis_hosts {
+    uint32_t n;
+    const char *const *names;             /* n names, borrowed from the VM's table */
+    const uint8_t *pure;                  /* bitmap: bit k set when host k is ZX_HOST_PURE */
+} analysis_hosts;
+
 typedef struct analysis {
     zx_program *prog;
+    const analysis_hosts *hosts;          /* borrowed, for the build only (NULL: none is pure) */
     int chunk_size;
     uint32_t ncodes;
     analysis_code *codes;
@@ -151,6 +161,12 @@ typedef struct analysis {
 /* Analyse a verified program with chunks of up to chunk_size instructions (<= 0: the default).
  * NULL when out of memory.  The result does not change the program. */
 analysis *analysis_build(zx_program *p, int chunk_size);
+/* The same, with the host functions in `hosts` known (NULL: no host function is pure). */
+analysis *analysis_build_hosts(zx_program *p, int chunk_size, const analysis_hosts *hosts);
+/* True when the string constant `name` names a pure host function of the analysis' hosts. */
+bool analysis_host_is_pure(const analysis *a, zx_value name);
+/* True when host function k (its builtin id less ZX_BI_COUNT) is pure in `hosts`. */
+bool analysis_host_index_pure(const analysis_hosts *hosts, uint32_t k);
 void analysis_free(analysis *a);
 /* The analysis of a code object of the program, or NULL. */
 const analysis_code *analysis_code_of(const analysis *a, const zx_code *c);
@@ -211,21 +227,5 @@ bool deps_build_dags(analysis *a, analysis_code *ac);
 /* The first dependency of B on an earlier A from their summaries (ANALYSIS_NONE: none);
  * *loc gets the variable when there is one. */
 uint32_t deps_conflict(const analysis_summary *A, const analysis_summary *B, uint32_t *loc);
-
-/* ---- vm_analysis.c: the VM layer's use of it ---- */
-
-/* The program's analysis with chunk_size (<= 0: the VM's option), built on first use and
- * kept in prog->analysis.  Safe from workers while the chunk size stays the VM's (the first
- * build may race: one result is kept); asking for another chunk size rebuilds it and is for
- * the host thread while nothing runs.  NULL when out of memory. */
-analysis *zx_vm_program_analysis(zx_program *p, int chunk_size);
-/* Free prog->analysis (zx_program_destroy calls it). */
-void zx_vm_analysis_release(zx_program *p);
-/* For tests: run the top level's chunks (of prog->analysis with the VM's chunk size) in the
- * given order on one frame with the interpreter, each chunk's output buffered on its own and
- * the buffers joined in program order.  *output and *globals_dump ("name = value" lines, one
- * per global) are malloc'ed, also on a runtime error (the status says which). */
-zx_status zx_vm_run_chunk_order(zx_program *p, const uint32_t *order, uint32_t n, char **output,
-                                char **globals_dump);
 
 #endif

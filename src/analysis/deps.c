@@ -7,7 +7,6 @@
 
 #include "bytecode/flow.h"
 #include "runtime/builtins.h"
-#include "exec/host.h"
 
 /*
  * Calls are resolved by following where the callee value came from, with the stack-origin
@@ -98,7 +97,7 @@ static zx_flow_key producer_tag(void *ctx, const zx_code *c, uint32_t pc, int i)
     case OP_LOAD_BUILTIN:
         return MAKE_TAG(TK_BUILTIN, in->a);
     case OP_LOAD_HOST:
-        return zx_host_is_pure(a->prog, c->consts[in->a]) ? MAKE_TAG(TK_BUILTIN, PURE_HOST) : TAG_UNKNOWN;
+        return analysis_host_is_pure(a, c->consts[in->a]) ? MAKE_TAG(TK_BUILTIN, PURE_HOST) : TAG_UNKNOWN;
     default:
         return TAG_UNKNOWN;
     }

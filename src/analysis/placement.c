@@ -5,16 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/analysis.h"
-#include "exec/executor.h"
-#include "exec/parallel.h"
 
 #define WRITER_NONE (-1)          /* no chunk writes the global */
 #define WRITER_MANY (-2)          /* written from several nodes */
 #define GROUP_UNWRITTEN UINT32_MAX
 
 typedef struct layout {
-    zx_program *prog;
+    const zx_program *prog;
     const topo *t;
     int *used;                    /* the NUMA nodes in use, in worker order */
     int nused;
@@ -27,9 +24,9 @@ typedef struct layout {
 } layout;
 
 /* The nodes of the workers' cores, each once. */
-static bool nodes_in_use(layout *L, zx_vm *vm)
+static bool nodes_in_use(layout *L, int workers)
 {
-    int nodes = topo_numa_nodes(L->t), workers = zx_vm_worker_count(vm);
+    int nodes = topo_numa_nodes(L->t);
     L->used = calloc(nodes > 0 ? (size_t)nodes : 1, sizeof *L->used);
     if (!L->used) return false;
     for (int w = 0; w < workers && L->nused < nodes; w++) {
@@ -149,88 +146,33 @@ static void json_name(zx_buf *b, const char *s)
 
 #define TEXT_NAMES_MAX 8          /* names per partition on the text line */
 
-/* vm->stats.partitions_json / partitions_text: the partitions in order, their memory, bytes and
- * variables (in slot order), the nodes in use and each top-level chunk's node. */
-static void report(zx_vm *vm, const layout *L, const zx_partitions *ps)
-{
-    zx_buf *j = &vm->stats.partitions_json, *x = &vm->stats.partitions_text;
-    j->len = x->len = 0;
-    zx_buf_puts(j, "{\"nodes_in_use\":[");
-    for (int k = 0; k < L->nused; k++) zx_buf_printf(j, "%s%d", k ? "," : "", L->used[k]);
-    zx_buf_puts(j, "],\"chunk_nodes\":[");
-    for (uint32_t i = 0; L->chunk_node && i < L->ac->nchunks; i++)
-        zx_buf_printf(j, "%s%d", i ? "," : "", L->used[L->chunk_node[i]]);
-    zx_buf_puts(j, "],\"list\":[");
-    zx_buf_puts(x, "partitions:");
-    for (uint32_t p = 0; p < ps->nparts; p++) {
-        const partition *part = &ps->parts[p];
-        char name[32];
-        if (part->node == ZX_PARTITION_HOME) snprintf(name, sizeof name, "home");
-        else snprintf(name, sizeof name, "node %d", part->node);
-        zx_buf_printf(j, "%s{\"partition\":\"%s\",\"node\":", p ? "," : "", name);
-        if (part->node == ZX_PARTITION_HOME) zx_buf_puts(j, "null");
-        else zx_buf_printf(j, "%d", part->node);
-        zx_buf_printf(j, ",\"memory\":\"%s\",\"bytes\":%zu,\"variables\":[", memory_name(part->memory), part->bytes);
-        zx_buf_printf(x, "%s %s (%s, %zu B):", p ? ";" : "", name, memory_name(part->memory), part->bytes);
-        uint32_t k = 0;
-        for (uint32_t g = 0; g < ps->n; g++) {
-            if (ps->part_of[g] != p) continue;
-            if (k) zx_buf_puts(j, ",");
-            json_name(j, L->prog->globals[g].name);
-            if (k < TEXT_NAMES_MAX) zx_buf_printf(x, "%s %s", k ? "," : "", L->prog->globals[g].name);
-            k++;
-        }
-        if (k > TEXT_NAMES_MAX) zx_buf_printf(x, " and %u more", k - TEXT_NAMES_MAX);
-        if (!k) zx_buf_puts(x, " -");
-        zx_buf_puts(j, "]}");
-    }
-    zx_buf_puts(j, "]}");
-    zx_buf_puts(x, "\n");
-}
-
-/* More than one NUMA node online (Linux: /sys/devices/system/node/online reads "0" on a
- * machine with one node, "0-1" or "0,2" with more); false where it cannot be read. */
-static bool numa_machine(void)
-{
-    FILE *fp = fopen("/sys/devices/system/node/online", "r");
-    if (!fp) return false;
-    char line[64] = "";
-    bool many = fgets(line, sizeof line, fp) && strpbrk(line, "-,") != NULL;
-    fclose(fp);
-    return many;
-}
-
-zx_partitions *placement_build(zx_vm *vm, zx_program *p)
+placement_layout *placement_build(const zx_program *p, const analysis *a, const placement_options *o)
 {
     uint32_t ng = p->nglobals;
     layout L;
     memset(&L, 0, sizeof L);
     L.prog = p;
+    L.t = o->topo;
+    placement_layout *res = calloc(1, sizeof *res);
     uint8_t *shared = calloc(ng ? ng : 1, 1);
-    partition_place *place = calloc(ng ? ng : 1, sizeof *place);
+    partition_place *place = NULL;
     int *nodes = NULL, *part_of_used = NULL;
-    zx_partitions *ps = NULL;
-    if (!shared || !place) goto out;
+    bool ok = false;
+    if (!res || !shared) goto out;
     for (uint32_t g = 0; g < ng; g++) shared[g] = p->globals[g].is_shared;
 
-    char err[256];
-    /* A top level that runs sequentially needs no rule, and no topology: reading it costs
-     * milliseconds that a short run must not pay.  Under --mode=auto the top level may stay
-     * sequential (its first millisecond always is), so there the rule is applied only where
-     * it can matter: a named topology, or a machine with more than one NUMA node. */
-    if (zx_parallel_main_wanted(vm, p) &&
-        (vm->opts.mode == ZX_MODE_PAR || vm->topo || vm->opts.topology || numa_machine()))
-        L.t = zx_vm_topology(vm, err, sizeof err);
     /* unpinned workers float over every node: only the interleaved home partition fits */
-    if (L.t && vm->opts.pin && !nodes_in_use(&L, vm)) goto out;
-    L.a = L.t && L.nused > 0 ? zx_vm_program_analysis(p, vm->opts.chunk_size) : NULL;
+    if (L.t && o->pin && !nodes_in_use(&L, o->workers)) goto out;
+    L.a = L.t && L.nused > 0 ? a : NULL;
     L.ac = L.a ? analysis_code_of(L.a, p->main) : NULL;
     if (!L.ac) {
         /* no rule to apply (sequential, or no topology): one partition, shared globals padded */
-        ps = partitions_create(L.t, ng, shared, NULL, NULL, 0);
+        ok = true;
         goto out;
     }
     if (!assign_chunk_nodes(&L) || !find_writers(&L)) goto out;
+    place = calloc(ng ? ng : 1, sizeof *place);
+    if (!place) goto out;
 
     /* partitions: the nodes in use that hold a variable, then home; one node in use: one
      * partition, bound to it */
@@ -262,9 +204,29 @@ zx_partitions *placement_build(zx_vm *vm, zx_program *p)
             pl->group = L.first_writer[g];
         }
     }
-    ps = partitions_create(L.t, ng, shared, place, nodes, nparts);
+    res->place = place;
+    res->nodes = nodes;
+    res->nparts = nparts;
+    place = NULL;
+    nodes = NULL;
+    res->nchunks = L.ac->nchunks;
+    res->chunk_node = calloc(res->nchunks ? res->nchunks : 1, sizeof *res->chunk_node);
+    if (!res->chunk_node) goto out;
+    for (uint32_t i = 0; i < res->nchunks; i++) res->chunk_node[i] = L.used[L.chunk_node[i]];
+    ok = true;
 out:
-    if (ps) report(vm, &L, ps);
+    if (ok) {
+        res->nglobals = ng;
+        res->shared = shared;
+        res->topo = L.t;
+        res->used = L.used;
+        res->nused = L.nused;
+        shared = NULL;
+        L.used = NULL;
+    } else {
+        placement_free(res);
+        res = NULL;
+    }
     free(L.used);
     free(L.chunk_node);
     free(L.writer);
@@ -274,5 +236,57 @@ out:
     free(nodes);
     free(shared);
     free(place);
-    return ps;
+    return res;
 }
+
+void placement_free(placement_layout *pl)
+{
+    if (!pl) return;
+    free(pl->shared);
+    free(pl->place);
+    free(pl->nodes);
+    free(pl->used);
+    free(pl->chunk_node);
+    free(pl);
+}
+
+zx_partitions *placement_partitions(const placement_layout *pl)
+{
+    return partitions_create(pl->topo, pl->nglobals, pl->shared, pl->place, pl->nodes, pl->nparts);
+}
+
+void placement_report(const placement_layout *pl, const zx_program *prog, const zx_partitions *ps, zx_buf *j, zx_buf *x)
+{
+    j->len = x->len = 0;
+    zx_buf_puts(j, "{\"nodes_in_use\":[");
+    for (int k = 0; k < pl->nused; k++) zx_buf_printf(j, "%s%d", k ? "," : "", pl->used[k]);
+    zx_buf_puts(j, "],\"chunk_nodes\":[");
+    for (uint32_t i = 0; i < pl->nchunks; i++) zx_buf_printf(j, "%s%d", i ? "," : "", pl->chunk_node[i]);
+    zx_buf_puts(j, "],\"list\":[");
+    zx_buf_puts(x, "partitions:");
+    for (uint32_t p = 0; p < ps->nparts; p++) {
+        const partition *part = &ps->parts[p];
+        char name[32];
+        if (part->node == ZX_PARTITION_HOME) snprintf(name, sizeof name, "home");
+        else snprintf(name, sizeof name, "node %d", part->node);
+        zx_buf_printf(j, "%s{\"partition\":\"%s\",\"node\":", p ? "," : "", name);
+        if (part->node == ZX_PARTITION_HOME) zx_buf_puts(j, "null");
+        else zx_buf_printf(j, "%d", part->node);
+        zx_buf_printf(j, ",\"memory\":\"%s\",\"bytes\":%zu,\"variables\":[", memory_name(part->memory), part->bytes);
+        zx_buf_printf(x, "%s %s (%s, %zu B):", p ? ";" : "", name, memory_name(part->memory), part->bytes);
+        uint32_t k = 0;
+        for (uint32_t g = 0; g < ps->n; g++) {
+            if (ps->part_of[g] != p) continue;
+            if (k) zx_buf_puts(j, ",");
+            json_name(j, prog->globals[g].name);
+            if (k < TEXT_NAMES_MAX) zx_buf_printf(x, "%s %s", k ? "," : "", prog->globals[g].name);
+            k++;
+        }
+        if (k > TEXT_NAMES_MAX) zx_buf_printf(x, " and %u more", k - TEXT_NAMES_MAX);
+        if (!k) zx_buf_puts(x, " -");
+        zx_buf_puts(j, "]}");
+    }
+    zx_buf_puts(j, "]}");
+    zx_buf_puts(x, "\n");
+}
+

@@ -2,8 +2,10 @@
 #ifndef ZX_PLACEMENT_H
 #define ZX_PLACEMENT_H
 
+#include <stdbool.h>
+
+#include "analysis/analysis.h"
 #include "runtime/partition.h"
-#include "vm/vm.h"
 
 /*
  * The rule (docs/parallel.md, "Shared state"), decided once per run from the analysis, before
@@ -26,8 +28,38 @@
  *     cache line of its own, and the globals no chunk writes, packed.
  */
 
-/* The partitions of a run of p under vm's options (mode, workers, topology, chunk size), and
- * their description in vm->stats (partitions_json, partitions_text).  NULL when out of memory. */
-zx_partitions *placement_build(zx_vm *vm, zx_program *p);
+/* The machine facts the rule needs, decided by the caller before the run. */
+typedef struct placement_options {
+    const topo *topo;             /* NULL: no rule, one partition of ordinary memory */
+    int workers;                  /* the workers of a parallel region (>= 1) */
+    bool pin;                     /* workers are pinned (unpinned ones float: no rule) */
+} placement_options;
+
+/* Where every global of a program goes: a pure function of the analysis and the options,
+ * made once per plan; partitions_create lays out each run's globals from it. */
+typedef struct placement_layout {
+    uint32_t nglobals;
+    uint8_t *shared;              /* nglobals: the `shared` globals */
+    partition_place *place;       /* nglobals, or NULL: one partition, shared globals padded */
+    int *nodes;                   /* nparts partition nodes (ZX_PARTITION_HOME: home) */
+    uint32_t nparts;
+    const topo *topo;             /* the topology partitions_create gets (NULL: plain memory) */
+    int *used;                    /* the NUMA nodes in use, in worker order */
+    int nused;
+    uint32_t nchunks;             /* top-level chunks placed (0 without the rule) */
+    int *chunk_node;              /* nchunks: each one's NUMA node */
+} placement_layout;
+
+/* The placement of p's globals from its analysis a (NULL when the top level runs in order:
+ * no rule) under o.  NULL when out of memory. */
+placement_layout *placement_build(const zx_program *p, const analysis *a, const placement_options *o);
+void placement_free(placement_layout *pl);
+/* This run's globals laid out as pl says.  NULL when out of memory. */
+zx_partitions *placement_partitions(const placement_layout *pl);
+/* The partitions as --stats shows them (json and text replaced): the partitions in order,
+ * their memory, bytes and variables (in slot order), the nodes in use and each top-level
+ * chunk's node. */
+void placement_report(const placement_layout *pl, const zx_program *p, const zx_partitions *ps, zx_buf *json,
+                      zx_buf *text);
 
 #endif

@@ -96,7 +96,8 @@ typedef struct zx_program {
     /* Set by the VM that loaded the program (vm.c); the builders leave them zero. */
     struct zx_vm *vm;
     struct zx_program *vm_prev, *vm_next;
-    void *analysis;              /* chunk DAGs, owned by the VM layer */
+    void *plan;                  /* the runs' plan (analysis/plan.h), owned by the VM layer */
+    void *hosts;                 /* host functions' purity as loaded (analysis_hosts), VM-owned */
     void *jit;                   /* compiled code, owned by the JIT layer */
     struct zx_run *state;        /* the last run's globals and args, kept for calls (vm.c) */
 } zx_program;

@@ -1,11 +1,11 @@
-/* executor.c — creates the VM's executor and topology, and pins workers as they enter the arena. */
+/* executor.c — starts the scheduler's oneTBB executor on first use, and pins workers as they enter the arena. */
 #include "exec/executor.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm/vm.h"
+#include "runtime/value.h"
 
 static void on_entry(void *ctx, int slot)
 {
@@ -29,60 +29,44 @@ static void on_exit_arena(void *ctx, int slot)
     if (slot == 0) topo_binding_restore(s->topo, s->caller_binding, err, sizeof err);
 }
 
-topo *zx_vm_topology(zx_vm *vm, char *err, size_t errsz)
+zx_sched *zx_sched_create(topo *t, int workers, bool pin, uint64_t seed)
 {
-    if (vm->topo) return vm->topo;
-    if (topo_create(vm->opts.topology, &vm->topo, err, errsz) != 0) {
-        vm->topo = NULL;
-        return NULL;
-    }
-    return vm->topo;
-}
-
-int zx_vm_worker_count(zx_vm *vm)
-{
-    if (vm->opts.workers > 0) return vm->opts.workers;
-    char err[256];
-    topo *t = zx_vm_topology(vm, err, sizeof err);
-    int n = t ? topo_default_workers(t) : 1;
-    return n > 0 ? n : 1;
-}
-
-zx_sched *zx_vm_sched(zx_vm *vm, char *err, size_t errsz)
-{
-    if (vm->sched) return vm->sched;
-    topo *t = zx_vm_topology(vm, err, errsz);
-    if (!t) return NULL;
     zx_sched *s = calloc(1, sizeof *s);
-    if (!s) {
+    if (!s) return NULL;
+    s->topo = t;
+    s->workers = workers;
+    s->pin = pin;
+    s->seed = seed;
+    return s;
+}
+
+tbbshim_executor *zx_sched_executor(zx_sched *s, char *err, size_t errsz)
+{
+    if (s->ex) return s->ex;
+    if (!s->caller_binding) s->caller_binding = topo_binding_new(s->topo);
+    if (!s->caller_binding) {
         snprintf(err, errsz, "out of memory");
         return NULL;
     }
-    s->topo = t;
-    s->workers = zx_vm_worker_count(vm);
-    s->pin = vm->opts.pin != 0;
-    s->caller_binding = topo_binding_new(t);
     tbbshim_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.workers = s->workers;
     cfg.stack_size = 0;                  /* the shim's default: room for the recursion limit */
-    cfg.seed = vm->opts.sched_seed;
+    cfg.seed = s->seed;
     cfg.on_entry = on_entry;
     cfg.on_exit = on_exit_arena;
     cfg.observer_ctx = s;
-    if (!s->caller_binding || tbbshim_create(&cfg, &s->ex, err, errsz) != TBBSHIM_OK) {
-        topo_binding_free(s->caller_binding);
-        free(s);
+    if (tbbshim_create(&cfg, &s->ex, err, errsz) != TBBSHIM_OK) {
+        s->ex = NULL;
         return NULL;
     }
-    vm->sched = s;
-    return s;
+    return s->ex;
 }
 
 void zx_sched_destroy(zx_sched *s)
 {
     if (!s) return;
-    tbbshim_destroy(s->ex);
+    if (s->ex) tbbshim_destroy(s->ex);
     topo_binding_free(s->caller_binding);
     free(s);
 }

@@ -1,30 +1,30 @@
-/* executor.h — the VM's scheduler: a oneTBB executor over hwloc-pinned workers, made on first use. */
+/* executor.h — the scheduler: a oneTBB executor over hwloc-pinned workers, its threads started on first parallel work. */
 #ifndef ZX_EXECUTOR_H
 #define ZX_EXECUTOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "runtime/tbb_shim.h"
 #include "runtime/topology.h"
 
-struct zx_vm;
-
+/* Made by the VM before a run whose plan may go parallel, from a topology it has read; the
+ * executor's threads start only when parallel work first needs them (zx_sched_executor), on
+ * the thread running the program: a run that stays sequential never pays for them. */
 typedef struct zx_sched {
     topo *topo;
-    tbbshim_executor *ex;
+    tbbshim_executor *ex;           /* NULL until started */
     int workers;
     bool pin;
+    uint64_t seed;                  /* non-zero: seeded random scheduling order */
     topo_binding *caller_binding;   /* the embedder's thread binding, restored on leaving */
 } zx_sched;
 
-/* The VM's scheduler, created on first use with the VM's options (workers, pinning,
- * topology, seed).  NULL with a message in err when it cannot be created. */
-zx_sched *zx_vm_sched(struct zx_vm *vm, char *err, size_t errsz);
+/* A scheduler of `workers` workers over t (borrowed; outlives it).  NULL when out of memory. */
+zx_sched *zx_sched_create(topo *t, int workers, bool pin, uint64_t seed);
+/* Its executor, started on first use.  NULL with a message in err when it cannot start. */
+tbbshim_executor *zx_sched_executor(zx_sched *s, char *err, size_t errsz);
 void zx_sched_destroy(zx_sched *s);
-/* The VM's topology alone (for `info` and statistics), created on first use. */
-topo *zx_vm_topology(struct zx_vm *vm, char *err, size_t errsz);
-/* Workers the VM would use: --workers, or the cores the process may use. */
-int zx_vm_worker_count(struct zx_vm *vm);
 
 #endif

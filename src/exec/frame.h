@@ -23,6 +23,14 @@ typedef struct zx_run {
     zx_output_fn output;
     void *output_userdata;
     atomic_int output_failed;
+    /* What executing needs from outside the program, set up by the VM before the run starts:
+     * execution reads these and never the VM object. */
+    const struct zx_plan *plan;   /* the decisions, read-only (analysis/plan.h) */
+    struct zx_sched *sched;       /* the scheduler; NULL when the plan never goes parallel, or
+                                     it could not be made (sched_error says why) */
+    const char *sched_error;
+    struct zx_run_stats *stats;   /* where --stats figures and notes go (exec/run_stats.h) */
+    const struct zx_host_table *hosts; /* host functions for LOAD_HOST and calls (exec/host.h) */
 } zx_run;
 
 typedef struct zx_frame {

@@ -7,12 +7,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "analysis/analysis.h"
+#include "analysis/plan.h"
 #include "runtime/arith.h"
 #include "exec/executor.h"
-#include "exec/host.h"
 #include "exec/interp_ops.h"
-#include "vm/vm.h"
+#include "exec/run_stats.h"
 
 /*
  * Every piece of parallel work (a chunk of the top level, a block of parallel_map elements, a
@@ -30,12 +29,12 @@
  * that cannot be applied (an integer overflow) makes its block run again sequentially on the
  * parent, updates applied directly, so the error is raised at the update with its trace.
  *
- * Whether something runs in parallel is decided here: --mode=seq never; --mode=par whenever
- * the analysis allows it; --mode=auto when the analysis allows it and the estimated work is
- * worth more than going parallel costs (AUTO_MIN_WORK).
+ * Whether something runs in parallel the plan decides (analysis/plan.h), before the run:
+ * --mode=seq never; --mode=par whenever the analysis allows it; --mode=auto when the analysis
+ * allows it and the estimated work is worth more than going parallel costs.  What only the run
+ * knows (which function reaches a parallel_map, its element count, how long the top level's
+ * first chunks take) is applied here to the plan's facts.
  */
-
-#define AUTO_MIN_WORK 5000u         /* estimated instructions that pay for a parallel region */
 /* --mode=auto runs the top level's chunks in order on the calling thread until this much time
  * has passed, and only the chunks left then go parallel: starting the scheduler and reading
  * the topology cost several milliseconds, more than a short program runs. */
@@ -53,17 +52,15 @@ typedef struct zx_shared_log {
     size_t n, cap;
 } zx_shared_log;
 
-static zx_vm *task_vm(const zx_task *t) { return t->run->prog->vm; }
-
-void zx_stats_note(zx_vm *vm, const char *fmt, ...)
+void zx_stats_note(zx_run_stats *stats, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    pthread_mutex_lock(&vm->stats.lock);
-    zx_buf *b = &vm->stats.notes;
+    pthread_mutex_lock(&stats->lock);
+    zx_buf *b = &stats->notes;
     size_t n = strlen(line);
     bool seen = false;
     for (size_t i = 0; i + n <= b->len && !seen; i++)
@@ -73,7 +70,7 @@ void zx_stats_note(zx_vm *vm, const char *fmt, ...)
         zx_buf_put(b, line, n);
         zx_buf_put(b, "\n", 1);
     }
-    pthread_mutex_unlock(&vm->stats.lock);
+    pthread_mutex_unlock(&stats->lock);
 }
 
 static uint64_t now_ns(void)
@@ -274,22 +271,23 @@ static zx_status join_pieces(zx_task *t, zx_frame *f, piece *ps, uint32_t n, rer
     return st;
 }
 
+/* The run's scheduler with its executor started (the first parallel work starts it).  Asked
+ * only once the plan's decision is made: starting oneTBB costs milliseconds that a sequential
+ * run must not pay. */
 static zx_sched *sched_for(zx_task *t)
 {
-    zx_vm *vm = task_vm(t);
-    if (vm->opts.mode == ZX_MODE_SEQ) return NULL;
+    zx_run *run = t->run;
+    if (run->plan->mode == ZX_MODE_SEQ) return NULL;
     char err[256];
-    zx_sched *s = zx_vm_sched(vm, err, sizeof err);
-    if (!s) zx_stats_note(vm, "no parallel scheduler: %s", err);
-    return s;
-}
-
-/* Decided before the scheduler exists: starting oneTBB and reading the topology cost
- * milliseconds that a sequential run must not pay. */
-static bool worth_it(zx_vm *vm, uint64_t work, double parallelism)
-{
-    if (vm->opts.mode == ZX_MODE_PAR) return true;
-    return work >= AUTO_MIN_WORK && parallelism >= 1.5 && zx_vm_worker_count(vm) > 1;
+    if (!run->sched) {
+        zx_stats_note(run->stats, "no parallel scheduler: %s", run->sched_error ? run->sched_error : "none made");
+        return NULL;
+    }
+    if (!zx_sched_executor(run->sched, err, sizeof err)) {
+        zx_stats_note(run->stats, "no parallel scheduler: %s", err);
+        return NULL;
+    }
+    return run->sched;
 }
 
 static const char *file_of(zx_task *t) { return t->run->prog->source_name; }
@@ -382,45 +380,30 @@ static zx_status pmap_sequential(zx_task *t, zx_frame *f, zx_value fn, zx_list *
     return ZX_OK;
 }
 
-/* Why fn may not run elementwise in parallel (NULL: it may). */
-static const char *pmap_blocker(zx_task *t, zx_value fn, uint64_t *cost)
-{
-    *cost = 0;
-    if (zx_is_type(fn, ZX_O_BUILTIN)) return zx_host_pmap_blocker(t->run->prog, fn);
-    zx_vm *vm = task_vm(t);
-    analysis *a = zx_vm_program_analysis(t->run->prog, vm->opts.chunk_size);
-    if (!a) return "the analysis ran out of memory";
-    const analysis_code *ac = analysis_code_of(a, ZX_AS_FUNC(fn)->code);
-    if (!ac) return "the function is not part of this program";
-    *cost = ac->summary.cost;
-    const char *reason = NULL;
-    if (!analysis_pmap_parallel_ok(ac, &reason)) return reason ? reason : "it has effects";
-    return NULL;
-}
-
 zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_value *out)
 {
     if (!zx_is_type(xs, ZX_O_LIST)) return zx_task_raise_err(t, f, ZX_ERR_PMAP_TYPE, zx_type_name(xs));
     if (!zx_is_type(fn, ZX_O_FUNC) && !zx_is_type(fn, ZX_O_BUILTIN))
         return zx_task_raise_err(t, f, ZX_ERR_NOT_CALLABLE, zx_type_name(fn));
-    zx_vm *vm = task_vm(t);
+    const zx_plan *pl = t->run->plan;
+    zx_run_stats *stats = t->run->stats;
     zx_list *in = ZX_AS_LIST(xs);
     uint32_t n = in->len;
     zx_pos pos = f->code->positions[f->pc];
-    bool par_mode = n >= 2 && vm->opts.mode != ZX_MODE_SEQ;
+    bool par_mode = n >= 2 && pl->mode != ZX_MODE_SEQ;
     uint64_t cost = 0;
-    const char *why = par_mode ? pmap_blocker(t, fn, &cost) : NULL;
-    if (par_mode && !why && !worth_it(vm, cost * n, (double)n))
+    const char *why = par_mode ? plan_pmap_blocker(pl, fn, &cost) : NULL;
+    if (par_mode && !why && !plan_worth_it(pl, cost * n, (double)n))
         why = "too little work to pay for going parallel (--mode=auto)";
     zx_sched *s = par_mode && !why ? sched_for(t) : NULL;
     if (!s || why) {
         if (why)
-            zx_stats_note(vm, "parallel_map at %s:%u:%u ran sequentially: %s", file_of(t), pos.line, pos.col, why);
-        atomic_fetch_add(&vm->stats.pmaps_sequential, 1);
+            zx_stats_note(stats, "parallel_map at %s:%u:%u ran sequentially: %s", file_of(t), pos.line, pos.col, why);
+        atomic_fetch_add(&stats->pmaps_sequential, 1);
         return pmap_sequential(t, f, fn, in, out);
     }
-    atomic_fetch_add(&vm->stats.pmaps_parallel, 1);
-    atomic_fetch_add(&vm->stats.pmap_elements, n);
+    atomic_fetch_add(&stats->pmaps_parallel, 1);
+    atomic_fetch_add(&stats->pmap_elements, n);
 
     pmap_ctx c;
     memset(&c, 0, sizeof c);
@@ -489,18 +472,10 @@ static int fork_node(void *ctx, uint32_t i)
     return 0;
 }
 
-static const analysis_fork *fork_analysis(zx_task *t, zx_frame *f)
-{
-    analysis *a = zx_vm_program_analysis(t->run->prog, task_vm(t)->opts.chunk_size);
-    const analysis_code *ac = a ? analysis_code_of(a, f->code) : NULL;
-    for (uint32_t i = 0; ac && i < ac->nforks; i++)
-        if (ac->forks[i].pc == f->pc) return &ac->forks[i];
-    return NULL;
-}
-
 zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
 {
-    zx_vm *vm = task_vm(t);
+    const zx_plan *pl = t->run->plan;
+    zx_run_stats *stats = t->run->stats;
     zx_value *closures = calloc(n, sizeof *closures);
     if (!closures) return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
     zx_status st = ZX_OK;
@@ -508,25 +483,26 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
         closures[i] = zx_closure_new(t, f, f->code->children[first + i]);
         if (closures[i].tag == ZX_T_UNDEF) st = zx_task_raise_err(t, f, ZX_ERR_MEMORY);
     }
-    bool par_mode = st == ZX_OK && vm->opts.mode != ZX_MODE_SEQ;
-    const analysis_fork *af = par_mode ? fork_analysis(t, f) : NULL;
-    bool wanted = af && af->nblocks == n && worth_it(vm, af->dag.work, af->dag.parallelism);
+    bool par_mode = st == ZX_OK && pl->mode != ZX_MODE_SEQ;
+    const plan_fork *pf = par_mode ? plan_fork_at(pl, f->code, f->pc) : NULL;
+    const analysis_fork *af = pf ? pf->fork : NULL;
+    bool wanted = af && af->nblocks == n && pf->parallel;
     zx_sched *s = wanted ? sched_for(t) : NULL;
     bool parallel = wanted && s;
     if (st == ZX_OK && !parallel) {
         if (par_mode && !wanted) {
             zx_pos pos = f->code->positions[f->pc];
-            zx_stats_note(vm, "fork at %s:%u:%u ran sequentially: %s", file_of(t), pos.line, pos.col,
+            zx_stats_note(stats, "fork at %s:%u:%u ran sequentially: %s", file_of(t), pos.line, pos.col,
                           af ? "too little work or no independent blocks (--mode=auto)" : "no analysis");
         }
-        atomic_fetch_add(&vm->stats.forks_sequential, 1);
+        atomic_fetch_add(&stats->forks_sequential, 1);
         for (uint32_t i = 0; i < n && st == ZX_OK; i++) {
             zx_value r;
             st = zx_interp_call(t, f, closures[i], NULL, 0, &r);
             if (st == ZX_OK) zx_decref(r);
         }
     } else if (st == ZX_OK) {
-        atomic_fetch_add(&vm->stats.forks_parallel, 1);
+        atomic_fetch_add(&stats->forks_parallel, 1);
         fork_ctx c;
         memset(&c, 0, sizeof c);
         c.f = f;
@@ -641,67 +617,22 @@ static int dag_node(void *ctx, uint32_t node)
     return 0;
 }
 
-/* --mode=auto's evidence of heavy independent work: chunk costs where a call into recursion
- * counts only its own instructions (the estimate for recursion is a guess, and a wrong guess
- * must not make auto slower than seq), then work and critical path over the DAG. */
-static bool auto_worth_main(const analysis *a, const analysis_code *ac)
-{
-    uint64_t *cp = calloc(ac->nchunks, sizeof *cp);
-    if (!cp) return false;
-    uint64_t work = 0, longest = 0;
-    for (uint32_t i = 0; i < ac->nchunks; i++) {
-        const analysis_chunk *ch = &ac->chunks[i];
-        uint64_t cost = ch->cost;
-        for (uint32_t pc = ch->start; pc < ch->end; pc++) {
-            uint32_t callee = ac->callee ? ac->callee[pc] : ANALYSIS_NONE;
-            if (callee < a->ncodes && a->codes[callee].recursive) {
-                cost = ch->end - ch->start;
-                break;
-            }
-        }
-        work += cost;
-        cp[i] += cost;                       /* cp[i]: longest path ending at i */
-        if (cp[i] > longest) longest = cp[i];
-        for (uint32_t e = ac->dag.succ_offsets[i]; e < ac->dag.succ_offsets[i + 1]; e++) {
-            uint32_t j = ac->dag.succs[e];
-            if (cp[i] > cp[j]) cp[j] = cp[i];
-        }
-    }
-    free(cp);
-    return work >= AUTO_MIN_WORK && longest && (double)work / (double)longest >= 1.5;
-}
-
-static bool main_wanted(zx_vm *vm, analysis *a, const analysis_code *ac)
-{
-    if (!ac || ac->nchunks < 2) return false;
-    return vm->opts.mode == ZX_MODE_PAR || auto_worth_main(a, ac);
-}
-
-bool zx_parallel_main_wanted(zx_vm *vm, zx_program *prog)
-{
-    if (vm->opts.mode == ZX_MODE_SEQ) return false;
-    analysis *a = zx_vm_program_analysis(prog, vm->opts.chunk_size);
-    return main_wanted(vm, a, a ? analysis_code_of(a, prog->main) : NULL);
-}
-
 zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
 {
-    zx_vm *vm = task_vm(root);
+    const zx_plan *pl = root->run->plan;
+    zx_run_stats *stats = root->run->stats;
     zx_program *prog = root->run->prog;
-    analysis *a = vm->opts.mode != ZX_MODE_SEQ ? zx_vm_program_analysis(prog, vm->opts.chunk_size) : NULL;
-    const analysis_code *ac = a ? analysis_code_of(a, prog->main) : NULL;
+    const analysis_code *ac = pl->mode != ZX_MODE_SEQ ? pl->main : NULL;
     if (ac) {
-        vm->stats.chunks = ac->nchunks;
-        vm->stats.work = ac->dag.work;
-        vm->stats.critical_path = ac->dag.critical_path;
-        vm->stats.parallelism = ac->dag.parallelism;
-        uint32_t *set = ac->dag.n ? malloc(ac->dag.n * sizeof *set) : NULL;
-        vm->stats.dag_width = set ? analysis_dag_width(&ac->dag, set) : 0;
-        free(set);
+        stats->chunks = ac->nchunks;
+        stats->work = ac->dag.work;
+        stats->critical_path = ac->dag.critical_path;
+        stats->parallelism = ac->dag.parallelism;
+        stats->dag_width = pl->main_width;
     }
-    bool go = main_wanted(vm, a, ac);
+    bool go = ac && pl->main_dag;
     uint32_t first = 0;           /* the chunks before it ran on this thread, in order */
-    if (go && vm->opts.mode == ZX_MODE_AUTO) {
+    if (go && pl->mode == ZX_MODE_AUTO) {
         uint64_t t0 = now_ns();
         while (first < ac->nchunks && now_ns() - t0 < AUTO_PREFIX_NS) {
             zx_status st = run_chunk(root, prog, &ac->chunks[first]);
@@ -709,27 +640,27 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
             first++;
         }
         bool few = ac->nchunks - first < 2;
-        if (few || zx_vm_worker_count(vm) < 2) {
+        if (few || pl->workers < 2) {
             if (few)
-                zx_stats_note(vm, "top level ran sequentially: it took less than %u ms (--mode=auto)",
+                zx_stats_note(stats, "top level ran sequentially: it took less than %u ms (--mode=auto)",
                               AUTO_PREFIX_NS / 1000000u);
             else
-                zx_stats_note(vm, "top level ran sequentially: one worker");
+                zx_stats_note(stats, "top level ran sequentially: one worker");
             return run_chunks_from(root, prog, ac, first);
         }
     }
     zx_sched *s = go ? sched_for(root) : NULL;
     if (!s) {
-        if (ac && vm->opts.mode == ZX_MODE_AUTO && !go)
-            zx_stats_note(vm, "top level ran sequentially: %s",
+        if (ac && pl->mode == ZX_MODE_AUTO && !go)
+            zx_stats_note(stats, "top level ran sequentially: %s",
                           ac->nchunks < 2 ? "one chunk" : "too little independent work (--mode=auto)");
         return first == 0 ? zx_interp_exec(root, f, UINT32_MAX, NULL) : run_chunks_from(root, prog, ac, first);
     }
     if (first > 0)
-        zx_stats_note(vm, "top level: the first %u of %u chunks ran on the calling thread before going parallel "
+        zx_stats_note(stats, "top level: the first %u of %u chunks ran on the calling thread before going parallel "
                           "(--mode=auto runs %u ms in order first)",
                       first, ac->nchunks, AUTO_PREFIX_NS / 1000000u);
-    vm->stats.dag_used = true;
+    stats->dag_used = true;
     dag_ctx c;
     memset(&c, 0, sizeof c);
     c.root = root;

@@ -15,10 +15,6 @@ zx_status zx_shared_update(zx_task *t, zx_frame *f, uint32_t global, int op, zx_
  * analysis say so, else in the interpreter.  Output is committed in program order. */
 zx_status zx_parallel_run_main(zx_task *root, zx_frame *f);
 
-/* Whether the top level of prog may run as a chunk DAG under vm's mode (--mode=par always;
- * --mode=auto on evidence of enough independent work; it still runs its first millisecond in
- * order, and needs more than one worker). */
-bool zx_parallel_main_wanted(zx_vm *vm, zx_program *prog);
 uint64_t zx_parallel_now_ns(void);
 
 #endif

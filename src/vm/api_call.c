@@ -210,6 +210,13 @@ zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *
                         file, c->pos.line, c->pos.col, what, c->name, file, c->pos.line, c->pos.col);
         return ZX_E_RUNTIME;
     }
+    /* decided before the call runs, like a run: a parallel_map or fork in it reads the plan */
+    const zx_plan *plan = zx_vm_plan(vm, p);
+    if (!plan) {
+        zx_vm_set_error(vm, "%s: error: out of memory", p->source_name);
+        return ZX_E_MEMORY;
+    }
+    zx_vm_run_attach(vm, run, plan);
     zx_value args[CALL_MAX_ARGS];
     for (int i = 0; i < argc; i++) args[i] = argv[i]->v;
 

@@ -236,12 +236,14 @@ zx_status zx_vm_stats(zx_vm *vm, int json, char **out)
      * scheduler (the one running the program), which runs tasks like the others.  The shim's
      * extra last entry counts work outside the arena, never expected: shown only if any. */
     tbbshim_slot_stats *slots = NULL, outside = { 0, 0 };
-    int nslots = 0, threads = vm->sched ? 0 : 1;
-    if (vm->sched) {
-        int total = tbbshim_stats(vm->sched->ex, NULL, 0, NULL);
+    /* a scheduler whose threads never started did no parallel work */
+    tbbshim_executor *ex = vm->sched ? vm->sched->ex : NULL;
+    int nslots = 0, threads = ex ? 0 : 1;
+    if (ex) {
+        int total = tbbshim_stats(ex, NULL, 0, NULL);
         slots = calloc((size_t)total, sizeof *slots);
         if (slots) {
-            total = tbbshim_stats(vm->sched->ex, slots, total, &threads);
+            total = tbbshim_stats(ex, slots, total, &threads);
             nslots = total - 1;
             outside = slots[nslots];
         }
@@ -250,7 +252,7 @@ zx_status zx_vm_stats(zx_vm *vm, int json, char **out)
     for (int i = 0; i < nslots; i++) busy += slots[i].busy_ns;
     double wall = (double)s->wall_ns / 1e9;
     double speedup = s->wall_ns && busy ? (double)busy / (double)s->wall_ns : 1.0;
-    if (!vm->sched) speedup = 1.0;
+    if (!ex) speedup = 1.0;
     double efficiency = speedup / (workers > 0 ? workers : 1);
     char err[256];
     topo *t = zx_vm_topology(vm, err, sizeof err);

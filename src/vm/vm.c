@@ -5,13 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analysis/analysis.h"
 #include "vm/api.h"
 #include "front/ast.h"
 #include "exec/interp.h"
 #include "exec/parallel.h"
-#include "exec/executor.h"
-#include "analysis/placement.h"
 #include "vm/vm.h"
 #include "jit/jit.h"
 
@@ -126,6 +123,8 @@ zx_status zx_vm_create(const zx_options *opts, zx_vm **out)
         vm->line_buffered = isatty(STDOUT_FILENO);
     }
     atomic_init(&vm->interrupt, 0);
+    vm->hosts.vm = vm;
+    vm->hosts.invoke = zx_host_invoke;
     zx_buf_init(&vm->stats.notes);
     pthread_mutex_init(&vm->state_lock, NULL);
     zx_buf_init(&vm->stats.partitions_json);
@@ -212,6 +211,13 @@ static zx_status adopt(zx_vm *vm, zx_program *p, zx_program **out)
         zx_vm_set_error(vm, "%s: error: %s", p->source_name, err);
         zx_program_free(p);
         return ZX_E_NOT_FOUND;
+    }
+    /* the purity of the host functions it names is fixed now: the analysis reads it */
+    if (!zx_host_purity_refresh(vm, p)) {
+        zx_vm_set_error(vm, "%s: error: out of memory", p->source_name);
+        zx_host_purity_free(p);
+        zx_program_free(p);
+        return ZX_E_MEMORY;
     }
     p->vm = vm;
     p->vm_next = vm->programs;
@@ -336,7 +342,7 @@ void zx_program_destroy(zx_program *p)
         if (p->vm_next) p->vm_next->vm_prev = p->vm_prev;
         zx_jit_program_unload(vm, p);
     }
-    zx_vm_analysis_release(p);
+    zx_vm_plan_release(p);
     zx_program_free(p);
 }
 
@@ -362,10 +368,14 @@ zx_status zx_run_init(zx_run *run, zx_program *p)
 {
     zx_vm *vm = p->vm;
     memset(run, 0, sizeof *run);
+    /* everything decided before anything runs: the plan, its machine facts, the scheduler */
+    const zx_plan *plan = zx_vm_plan(vm, p);
+    if (!plan) return ZX_E_MEMORY;
     run->prog = p;
     run->heap = vm->heap;
-    run->parts = placement_build(vm, p);
+    run->parts = placement_partitions(plan->place);
     if (!run->parts) return ZX_E_MEMORY;
+    placement_report(plan->place, p, run->parts, &vm->stats.partitions_json, &vm->stats.partitions_text);
     run->gvar = run->parts->var;
     run->args = make_args(vm);
     if (run->args.tag == ZX_T_UNDEF) {
@@ -378,6 +388,7 @@ zx_status zx_run_init(zx_run *run, zx_program *p)
     run->max_depth = vm->opts.max_depth;
     run->output = vm->opts.output;
     run->output_userdata = vm->opts.output_userdata;
+    zx_vm_run_attach(vm, run, plan);
     return ZX_OK;
 }
 
@@ -465,7 +476,7 @@ zx_status zx_vm_exec_main(zx_vm *vm, zx_task *root, zx_frame *f)
 {
     root->stream_threshold = vm->line_buffered ? 0 : 8192;
     stats_reset(&vm->stats);
-    if (vm->sched) tbbshim_stats_reset(vm->sched->ex);
+    if (vm->sched && vm->sched->ex) tbbshim_stats_reset(vm->sched->ex);
     uint64_t t0 = zx_parallel_now_ns();
     zx_status st = vm->opts.mode == ZX_MODE_SEQ ? zx_interp_exec(root, f, UINT32_MAX, NULL)
                                                  : zx_parallel_run_main(root, f);

@@ -7,27 +7,12 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "analysis/plan.h"
+#include "exec/executor.h"
+#include "exec/host.h"
 #include "exec/interp.h"
+#include "exec/run_stats.h"
 #include "zexus.h"
-
-/* What the last run did in parallel and why not, for --stats (filled by src/exec/parallel.c). */
-typedef struct zx_run_stats {
-    bool dag_used;                /* the top level ran as a chunk DAG */
-    uint32_t chunks;              /* top-level chunks */
-    uint32_t dag_width;
-    uint64_t work, critical_path; /* estimated instructions */
-    double parallelism;
-    _Atomic uint64_t pmaps_parallel, pmaps_sequential, pmap_elements;
-    _Atomic uint64_t forks_parallel, forks_sequential;
-    uint64_t wall_ns;
-    zx_buf notes;                 /* one line per decision to run something sequentially */
-    zx_buf partitions_json;       /* where the run's globals live (src/analysis/placement.c) */
-    zx_buf partitions_text;
-    pthread_mutex_t lock;         /* guards notes */
-} zx_run_stats;
-
-/* Append a note to the run statistics (thread-safe; a repeated note is kept once). */
-void zx_stats_note(struct zx_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct zx_vm {
     zx_options opts;              /* with defaults filled in; topology points at our copy */
@@ -40,11 +25,11 @@ struct zx_vm {
     bool line_buffered;           /* default sink on a terminal: deliver output per print */
     zx_program *programs;         /* loaded programs, destroyed with the VM */
     struct zx_jit_host *jit;      /* JIT state (jit/host/jit_loader.c); NULL until a program loads */
-    struct topo *topo;            /* hwloc topology, made on first use (src/exec/executor.c) */
-    struct zx_sched *sched;       /* executor, made on first parallel work */
+    struct topo *topo;            /* hwloc topology, read when a plan first needs it (vm_plan.c) */
+    struct zx_sched *sched;       /* executor, made when a plan first may go parallel (vm_plan.c) */
+    char sched_error[256];        /* why sched or topo could not be made */
     zx_run_stats stats;           /* of the last run */
-    struct zx_host *hosts;        /* registered host functions (src/exec/host.c) */
-    uint32_t nhosts, caphosts;
+    zx_host_table hosts;          /* registered host functions (src/vm/host.c) */
     atomic_int running;           /* a run or call is in progress: reentrant API calls are refused */
     pthread_mutex_t state_lock;   /* guards every program's `state` pointer and setting `running`,
                                      for zx_program_snapshot from other threads (api_call.c) */
@@ -60,6 +45,29 @@ void zx_run_fini(zx_run *run);
 void zx_program_state_free(zx_program *p);
 /* Free vm->error_info (src/vm/api_call.c). */
 void zx_vm_error_info_free(zx_vm *vm);
+/* ---- vm_plan.c ---- */
+/* The plan of a run of p, built on first use and kept with the program, with the machine facts
+ * and the scheduler it needs made first (host thread, nothing running).  NULL when out of
+ * memory. */
+const zx_plan *zx_vm_plan(zx_vm *vm, zx_program *p);
+/* Point run at p's plan and what executing it needs (scheduler, statistics, host table). */
+void zx_vm_run_attach(zx_vm *vm, zx_run *run, const zx_plan *plan);
+/* Free p's plan and host purity (zx_program_destroy). */
+void zx_vm_plan_release(zx_program *p);
+/* The VM's topology (for `info`, statistics and plans), read on first use. */
+topo *zx_vm_topology(zx_vm *vm, char *err, size_t errsz);
+/* Workers the VM would use: --workers, or the cores the process may use. */
+int zx_vm_worker_count(zx_vm *vm);
+/* The program's analysis with chunk_size (<= 0: the VM's), built now for the caller, who
+ * frees it (analysis_free): `zexus-jit chunks` and tests.  NULL when out of memory. */
+analysis *zx_vm_analysis_build(zx_program *p, int chunk_size);
+/* For tests: run the top level's chunks (of an analysis with the VM's chunk size) in the
+ * given order on one frame with the interpreter, each chunk's output buffered on its own and
+ * the buffers joined in program order.  *output and *globals_dump ("name = value" lines, one
+ * per global) are malloc'ed, also on a runtime error (the status says which). */
+zx_status zx_vm_run_chunk_order(zx_program *p, const uint32_t *order, uint32_t n, char **output,
+                                char **globals_dump);
+
 /* Execute the top level of a run with the VM's mode (sequential, DAG, JIT). */
 zx_status zx_vm_exec_main(zx_vm *vm, zx_task *root, zx_frame *f);
 /* The end of a run or call of p on root task `root` that ended with st: flush its output,

@@ -1,47 +1,24 @@
-/* vm_analysis.c — the VM layer's use of the analysis: kept per program, shown as text or Graphviz, run in order for tests. */
+/* vm_analysis.c — the VM layer's use of the analysis: built for display as text or Graphviz, and run in a chosen order for tests. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analysis/analysis.h"
 #include "exec/interp.h"
-#include "vm/vm.h"
+#include "vm/api.h"
 
-/* ---------- the analysis kept with a program ---------- */
+/* ---------- the analysis built on the host thread ---------- */
 
 static int vm_chunk_size(const zx_program *p)
 {
     return p->vm && p->vm->opts.chunk_size > 0 ? p->vm->opts.chunk_size : ANALYSIS_DEFAULT_CHUNK_SIZE;
 }
 
-analysis *zx_vm_program_analysis(zx_program *p, int chunk_size)
+analysis *zx_vm_analysis_build(zx_program *p, int chunk_size)
 {
     if (chunk_size <= 0) chunk_size = vm_chunk_size(p);
-    analysis *a = __atomic_load_n((analysis **)&p->analysis, __ATOMIC_ACQUIRE);
-    if (a && a->chunk_size == chunk_size) return a;
-    analysis *fresh = analysis_build(p, chunk_size);
-    if (!fresh) return NULL;
-    if (!a) {
-        /* the first build may race with a worker's: one wins, the other is dropped */
-        analysis *expected = NULL;
-        if (__atomic_compare_exchange_n((analysis **)&p->analysis, &expected, fresh, false, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE))
-            return fresh;
-        analysis_free(fresh);
-        if (expected->chunk_size == chunk_size) return expected;
-        return NULL;   /* another chunk size at the same time: not a supported use */
-    }
-    /* another chunk size: only on the host thread, while nothing runs (zexus.h threading rule) */
-    analysis_free(a);
-    p->analysis = fresh;
-    return fresh;
-}
-
-void zx_vm_analysis_release(zx_program *p)
-{
-    if (!p) return;
-    analysis_free(p->analysis);
-    p->analysis = NULL;
+    if (p->vm && !zx_host_purity_refresh(p->vm, p)) return NULL;
+    return analysis_build_hosts(p, chunk_size, p->hosts);
 }
 
 /* ---------- text ---------- */
@@ -301,7 +278,7 @@ static void put_dot(zx_buf *b, const analysis *a)
 zx_status zx_program_chunks(zx_program *prog, int chunk_size, int dot, char **out)
 {
     if (!prog || !out) return ZX_E_ARGUMENT;
-    analysis *a = zx_vm_program_analysis(prog, chunk_size);
+    analysis *a = zx_vm_analysis_build(prog, chunk_size);
     if (!a) {
         if (prog->vm) zx_vm_set_error(prog->vm, "%s: error: out of memory", prog->source_name);
         return ZX_E_MEMORY;
@@ -310,6 +287,7 @@ zx_status zx_program_chunks(zx_program *prog, int chunk_size, int dot, char **ou
     zx_buf_init(&b);
     if (dot) put_dot(&b, a);
     else put_text(&b, a);
+    analysis_free(a);
     zx_buf_put(&b, "", 1);
     if (!b.data) return ZX_E_MEMORY;
     *out = b.data;
@@ -330,14 +308,18 @@ zx_status zx_vm_run_chunk_order(zx_program *p, const uint32_t *order, uint32_t n
                                 char **globals_dump)
 {
     if (!p || !p->vm || (!order && n) || !output || !globals_dump) return ZX_E_ARGUMENT;
-    analysis *a = zx_vm_program_analysis(p, 0);
+    analysis *a = zx_vm_analysis_build(p, 0);
     if (!a) return ZX_E_MEMORY;
     const analysis_code *m = &a->codes[0];
+    zx_status st = ZX_OK;
     for (uint32_t i = 0; i < n; i++)
-        if (order[i] >= m->nchunks) return ZX_E_ARGUMENT;
+        if (order[i] >= m->nchunks) st = ZX_E_ARGUMENT;
     zx_run run;
-    zx_status st = zx_run_init(&run, p);
-    if (st != ZX_OK) return st;
+    if (st == ZX_OK) st = zx_run_init(&run, p);
+    if (st != ZX_OK) {
+        analysis_free(a);
+        return st;
+    }
     run.output = discard_output;       /* nothing reaches the sink: every chunk keeps its own */
     run.output_userdata = NULL;
     zx_buf *outs = calloc(m->nchunks ? m->nchunks : 1, sizeof *outs);
@@ -373,6 +355,7 @@ zx_status zx_vm_run_chunk_order(zx_program *p, const uint32_t *order, uint32_t n
     free(outs);
     zx_task_fini(&t);
     zx_run_fini(&run);
+    analysis_free(a);
     *output = all.data;
     *globals_dump = globals.data;
     return st;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "analysis/analysis.h"
+#include "vm/vm.h"
 #include "check.h"
 #include "runtime/value.h"
 #include "zexus.h"
@@ -229,6 +230,7 @@ static bool check_program(int index, rng *r, bool *reorder_differs)
     zx_program *p = NULL;
     char *base_out = NULL, *base_globals = NULL;
     uint32_t *order = NULL;
+    analysis *a = NULL;
     if (!vm || zx_program_load_source(vm, "gen.zx", g.src.data, g.src.len, &p) != ZX_OK) {
         fprintf(stderr, "program %d does not load: %s\n%s\n", index, vm ? zx_vm_last_error(vm) : "no vm", g.src.data);
         ok = false;
@@ -239,7 +241,7 @@ static bool check_program(int index, rng *r, bool *reorder_differs)
         ok = false;
         goto done;
     }
-    analysis *a = zx_vm_program_analysis(p, chunk_size);
+    a = zx_vm_analysis_build(p, chunk_size);
     if (!a) { ok = false; goto done; }
     for (uint32_t i = 0; i < a->ncodes; i++)
         if (!jumps_stay_inside(&a->codes[i])) {
@@ -283,6 +285,7 @@ static bool check_program(int index, rng *r, bool *reorder_differs)
         free(globals);
     }
 done:
+    analysis_free(a);
     free(order);
     free(base_out);
     free(base_globals);
@@ -315,12 +318,13 @@ static bool check_width(int index, rng *r)
     zx_buf_init(&cap.out);
     zx_vm *vm = new_vm(50, &cap);
     zx_program *p = NULL;
+    analysis *a = NULL;
     if (!vm || zx_program_load_source(vm, "width.zx", g.src.data, g.src.len, &p) != ZX_OK) {
         fprintf(stderr, "width program %d does not load\n%s\n", index, g.src.data);
         ok = false;
         goto done;
     }
-    analysis *a = zx_vm_program_analysis(p, 50);
+    a = zx_vm_analysis_build(p, 50);
     const analysis_code *m = a ? &a->codes[0] : NULL;
     uint32_t chunk[8];
     for (int i = 0; m && i < k; i++) {
@@ -344,6 +348,7 @@ static bool check_width(int index, rng *r)
         fprintf(stderr, "width program %d: the %d calls of w are not independent\n%s\n", index, k, g.src.data);
     }
 done:
+    analysis_free(a);
     zx_vm_destroy(vm);
     zx_buf_free(&cap.out);
     zx_buf_free(&g.src);
