@@ -264,6 +264,11 @@ static bool instr_effects(const analysis *a, const analysis_code *ac, uint32_t p
     const zx_opinfo *info = zx_op_info(in->op);
     if (!info) return true;
     if (info->flags & OPF_RAISES) s->may_raise = true;
+    if (!(info->flags & OPF_CALLS)) {    /* a call's heap effects: its callee's or its builtin/method row's */
+        if (info->flags & OPF_READS_HEAP) s->reads_heap = true;
+        if (info->flags & OPF_WRITES_HEAP) s->writes_heap = true;
+        if (info->flags & OPF_OUTPUT) s->has_output = true;
+    }
     bool ok = true;
     switch ((int)in->op) {
     case OP_LOAD_NAME: case OP_SHARED_READ:
@@ -295,17 +300,9 @@ static bool instr_effects(const analysis *a, const analysis_code *ac, uint32_t p
              analysis_locset_add(&s->writes, ac->loc_base + in->a + 1);
         break;
     case OP_FOR_ITER1: case OP_FOR_ITER2:
-        s->reads_heap = true;
         ok = analysis_locset_add(&s->reads, ac->loc_base + in->b) &&
              analysis_locset_add(&s->reads, ac->loc_base + in->b + 1) &&
              analysis_locset_add(&s->writes, ac->loc_base + in->b + 1);
-        break;
-    case OP_INDEX: case OP_EQ: case OP_NEQ: case OP_PRINT:
-        s->reads_heap = true;
-        if (in->op == OP_PRINT) s->has_output = true;
-        break;
-    case OP_STORE_INDEX:
-        s->writes_heap = true;
         break;
     case OP_CALL_METHOD:
         method_effects(c, in, s);
