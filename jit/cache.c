@@ -113,7 +113,7 @@ void zx_cache_engine_key(uint8_t out[ZX_CACHE_KEY_LEN], const char *llvm_version
     llvm_blake3_hasher_init(&h);
     hash_str(&h, "zexus-jit compiled-code cache");
     hash_u32(&h, CACHE_FORMAT);
-    hash_u32(&h, ZX_JIT_ABI);
+    hash_u32(&h, JIT_ABI);
     hash_u32(&h, (uint32_t)sizeof(zx_frame));
     hash_u32(&h, (uint32_t)sizeof(zx_task));
     hash_u32(&h, (uint32_t)sizeof(zx_code));

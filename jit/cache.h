@@ -1,6 +1,6 @@
 /* cache.h — the compiled-code cache: object files on disk, keyed by all the code depends on. */
-#ifndef ZX_JIT_CACHE_H
-#define ZX_JIT_CACHE_H
+#ifndef JIT_CACHE_H
+#define JIT_CACHE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -10,7 +10,7 @@
 /*
  * One entry is the object file of one compiled module (every code object of a batch) with
  * the symbol name and statistics of each code object.  Its key is a BLAKE3 hash of
- *   - the engine: cache format, ZX_JIT_ABI, the shared struct sizes, the module's build id
+ *   - the engine: cache format, JIT_ABI, the shared struct sizes, the module's build id
  *     (so a rebuilt lowering never reuses old code), the helper names, the LLVM version,
  *     target triple, host CPU name and features, and the optimisation level;
  *   - the pass pipeline (ZEXUS_JIT_PASSES may change it);

@@ -26,7 +26,7 @@
 #include "jit.h"
 #include "lower.h"
 
-#define ZX_JIT_EXPORT __attribute__((visibility("default")))
+#define JIT_EXPORT __attribute__((visibility("default")))
 
 struct zx_jit_engine {
     pthread_mutex_t lock;         /* serialises add-module + first lookup (TOOLCHAIN.md hazard) */
@@ -620,8 +620,8 @@ static void program_release(zx_jit_engine *e, zx_program *prog)
     prog->jit = NULL;
 }
 
-ZX_JIT_EXPORT const zx_jit_module_api zx_jit_module = {
-    .abi = ZX_JIT_ABI,
+JIT_EXPORT const zx_jit_module_api zx_jit_module = {
+    .abi = JIT_ABI,
     .frame_size = sizeof(zx_frame),
     .task_size = sizeof(zx_task),
     .code_size = sizeof(zx_code),

@@ -2152,10 +2152,10 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
     /* both side exits name their reason, which --stats counts per instruction */
     at(L, L->exit_bb);
     LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->ptr, L->i32 };
-    LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result, c32(L, ZX_JIT_EXIT_GUARD) };
+    LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result, c32(L, JIT_EXIT_GUARD) };
     LLVMBuildRet(L->b, call(L, "jit_helper_exit", L->i32, pt, args, 5));
     at(L, no_entry);
-    args[4] = c32(L, ZX_JIT_EXIT_NO_ENTRY);
+    args[4] = c32(L, JIT_EXIT_NO_ENTRY);
     LLVMBuildRet(L->b, call(L, "jit_helper_exit", L->i32, pt, args, 5));
 }
 

@@ -1,6 +1,6 @@
 /* lower.h — zx_code to LLVM IR (jit/lower.c), used by the engine (jit/engine.c). */
-#ifndef ZX_JIT_LOWER_H
-#define ZX_JIT_LOWER_H
+#ifndef JIT_LOWER_H
+#define JIT_LOWER_H
 
 #include <llvm-c/Core.h>
 

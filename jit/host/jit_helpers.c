@@ -38,11 +38,11 @@ static zx_status jit_helper_step(zx_task *t, zx_frame *f)
 }
 
 /* Side exit: the interpreter finishes the frame from f->pc (everything written back).
- * reason is a ZX_JIT_EXIT_*; the count per instruction is for --stats. */
+ * reason is a JIT_EXIT_*; the count per instruction is for --stats. */
 static zx_status jit_helper_exit(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result, uint32_t reason)
 {
     zx_jit_info *info = atomic_load_explicit(&f->code->jit_info, memory_order_acquire);
-    if (info && reason < ZX_JIT_EXIT_REASONS && f->pc < info->ncode)
+    if (info && reason < JIT_EXIT_REASONS && f->pc < info->ncode)
         atomic_fetch_add_explicit(&info->exits[(size_t)reason * info->ncode + f->pc], 1, memory_order_relaxed);
     f->is_base = ZX_FRAME_NO_OSR;
     return zx_interp_run(t, f, end_pc, result);
