@@ -17,6 +17,8 @@
 
 #include <llvm-c/blake3.h>
 
+#include "helper_abi.h"
+
 #define CACHE_FORMAT 1
 #define ENTRY_SUFFIX ".zxo"
 #define MAX_NAME 4096                 /* a symbol name longer than this is damage */
@@ -106,8 +108,7 @@ static void hash_module_file(llvm_blake3_hasher *h)
 }
 
 void zx_cache_engine_key(uint8_t out[ZX_CACHE_KEY_LEN], const char *llvm_version, const char *triple,
-                         const char *cpu, const char *features, int opt_level, const zx_jit_symbol *helpers,
-                         size_t nhelpers)
+                         const char *cpu, const char *features, int opt_level)
 {
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
@@ -125,8 +126,7 @@ void zx_cache_engine_key(uint8_t out[ZX_CACHE_KEY_LEN], const char *llvm_version
     } else {
         hash_module_file(&h);
     }
-    hash_u64(&h, nhelpers);
-    for (size_t i = 0; i < nhelpers; i++) hash_str(&h, helpers[i].name);
+    hash_u64(&h, jit_helper_abi_hash(JIT_HELPER_ABI_TEXT));
     hash_str(&h, llvm_version);
     hash_str(&h, triple);
     hash_str(&h, cpu);

@@ -11,8 +11,8 @@
  * One entry is the object file of one compiled module (every code object of a batch) with
  * the symbol name and statistics of each code object.  Its key is a BLAKE3 hash of
  *   - the engine: cache format, JIT_ABI, the shared struct sizes, the module's build id
- *     (so a rebuilt lowering never reuses old code), the helper names, the LLVM version,
- *     target triple, host CPU name and features, and the optimisation level;
+ *     (so a rebuilt lowering never reuses old code), the helper ABI (jit/helper_abi.h), the
+ *     LLVM version, target triple, host CPU name and features, and the optimisation level;
  *   - the pass pipeline (ZEXUS_JIT_PASSES may change it);
  *   - the whole program's bytecode (every code object: instructions, constants, locals,
  *     cells, free variables, children; the globals), so that anything lowering reads from
@@ -44,8 +44,7 @@ typedef struct zx_cache_entry {
 
 /* The engine's part of every key.  pipeline NULL at -O0. */
 void zx_cache_engine_key(uint8_t out[ZX_CACHE_KEY_LEN], const char *llvm_version, const char *triple,
-                         const char *cpu, const char *features, int opt_level, const zx_jit_symbol *helpers,
-                         size_t nhelpers);
+                         const char *cpu, const char *features, int opt_level);
 /* The program's part: a hash of its bytecode. */
 void zx_cache_program_key(uint8_t out[ZX_CACHE_KEY_LEN], const zx_program *p);
 /* The key of one module: engine, pipeline, program, and for each of its code objects its

@@ -23,6 +23,7 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "cache.h"
+#include "helper_abi.h"
 #include "jit.h"
 #include "lower.h"
 
@@ -167,8 +168,7 @@ static zx_jit_engine *engine_create(const zx_jit_config *cfg, char *err, size_t 
     if (cfg->cache_dir) {
         e->cache = zx_cache_open(cfg->cache_dir, cfg->cache_stats);
         char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
-        zx_cache_engine_key(e->cache_key, LLVM_VERSION_STRING, LLVMOrcLLJITGetTripleString(e->jit), cpu, features,
-                            ol, cfg->helpers, cfg->nhelpers);
+        zx_cache_engine_key(e->cache_key, LLVM_VERSION_STRING, LLVMOrcLLJITGetTripleString(e->jit), cpu, features, ol);
         LLVMDisposeMessage(cpu);
         LLVMDisposeMessage(features);
     }
@@ -625,6 +625,7 @@ JIT_EXPORT const zx_jit_module_api zx_jit_module = {
     .frame_size = sizeof(zx_frame),
     .task_size = sizeof(zx_task),
     .code_size = sizeof(zx_code),
+    .helper_abi = JIT_HELPER_ABI_TEXT,
     .llvm_version = LLVM_VERSION_STRING,
     .engine_create = engine_create,
     .engine_destroy = engine_destroy,

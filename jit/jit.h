@@ -60,7 +60,9 @@ typedef struct zx_jit_info {
 
 /* ---- the interface between libzexus and the dlopen'ed module ---- */
 
-#define JIT_ABI 2
+/* The version of zx_jit_module_api and of the structs below; the helpers have their own check
+ * (jit/helper_abi.h). */
+#define JIT_ABI 3
 
 /* The compiled-code cache's counters (jit/cache.h): owned by libzexus, bumped by the module.
  * hits/misses/writes/corrupt count cache entries, one per compiled module. */
@@ -98,6 +100,7 @@ typedef struct zx_jit_engine zx_jit_engine;
 typedef struct zx_jit_module_api {
     uint32_t abi;                  /* JIT_ABI */
     uint32_t frame_size, task_size, code_size;   /* sizeof of the shared structs, checked */
+    const char *helper_abi;        /* JIT_HELPER_ABI_TEXT as the module was built: checked by hash */
     const char *llvm_version;
     /* Create an engine (one LLJIT).  NULL with a message in err on failure. */
     zx_jit_engine *(*engine_create)(const zx_jit_config *cfg, char *err, size_t errsz);

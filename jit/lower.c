@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "runtime/builtins.h"
+#include "helper_abi.h"
 
 /*
  * Shape of the generated function (zx_native_fn):
@@ -115,6 +116,7 @@ typedef struct lw {
     uint64_t borrowed;            /* stack slots that may hold a borrowed value now */
     LLVMValueRef *sown;           /* per stack slot: i1, the value owns its reference */
     LLVMValueRef code_v;          /* f->code (loaded at entry) */
+    const char *bad_helper;       /* a helper called against its row in helper_abi.h, or NULL */
 } lw;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -841,21 +843,44 @@ static LLVMBasicBlockRef newbb(lw *L, const char *name)
 
 static void at(lw *L, LLVMBasicBlockRef bb) { LLVMPositionBuilderAtEnd(L->b, bb); }
 
-static LLVMValueRef helper(lw *L, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, unsigned n,
-                           LLVMTypeRef *fty)
+/* Each helper's name and LLVM signature, from its row in jit/helper_abi.h. */
+static const struct {
+    const char *name;
+    uint8_t ret, nparams, params[JIT_HELPER_MAX_PARAMS];
+} helper_sigs[JIT_NHELPERS] = {
+#define HELPER_SIG(name, ret, params) \
+    { "jit_helper_" #name, JIT_TY_##ret, sizeof((uint8_t[]){ JIT_TY_LIST params }), { JIT_TY_LIST params } },
+    JIT_HELPERS(HELPER_SIG)
+#undef HELPER_SIG
+};
+
+static LLVMTypeRef abi_type(lw *L, unsigned ty)
 {
-    *fty = LLVMFunctionType(ret, params, n, 0);
-    LLVMValueRef h = LLVMGetNamedFunction(L->m, name);
-    if (!h) h = LLVMAddFunction(L->m, name, *fty);
-    return h;
+    switch ((jit_abi_type)ty) {
+    case JIT_TY_void: return L->vd;
+    case JIT_TY_i32: return L->i32;
+    case JIT_TY_i64: return L->i64;
+    case JIT_TY_f64: return L->f64;
+    case JIT_TY_ptr: return L->ptr;
+    }
+    return L->vd;
 }
 
-static LLVMValueRef call(lw *L, const char *name, LLVMTypeRef ret, LLVMTypeRef *pt, LLVMValueRef *args,
-                         unsigned n)
+/* Call helper h with args[0..n): declared in the module on first use with its row's type.  A
+ * call whose arity disagrees with the row emits nothing and fails the lowering (bad_helper). */
+static LLVMValueRef call(lw *L, jit_helper_id h, LLVMValueRef *args, unsigned n)
 {
-    LLVMTypeRef fty;
-    LLVMValueRef h = helper(L, name, ret, pt, n, &fty);
-    return LLVMBuildCall2(L->b, fty, h, args, n, "");
+    LLVMTypeRef params[JIT_HELPER_MAX_PARAMS];
+    for (unsigned i = 0; i < helper_sigs[h].nparams; i++) params[i] = abi_type(L, helper_sigs[h].params[i]);
+    LLVMTypeRef ret = abi_type(L, helper_sigs[h].ret);
+    if (n != helper_sigs[h].nparams) {
+        if (!L->bad_helper) L->bad_helper = helper_sigs[h].name;
+        return ret == L->vd ? NULL : LLVMGetUndef(ret);
+    }
+    LLVMTypeRef fty = LLVMFunctionType(ret, params, n, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(L->m, helper_sigs[h].name);
+    if (!fn) fn = LLVMAddFunction(L->m, helper_sigs[h].name, fty);
+    return LLVMBuildCall2(L->b, fty, fn, args, n, "");
 }
 
 static LLVMValueRef msg_const(lw *L, const char *msg)
@@ -1034,8 +1059,7 @@ static void decref(lw *L, val v)
     LLVMBasicBlockRef free_bb = newbb(L, "free");
     LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, old, c32(L, 1), ""), free_bb, cont_bb);
     at(L, free_bb);
-    LLVMTypeRef pt[] = { L->ptr };
-    call(L, "jit_helper_obj_free", L->vd, pt, &o, 1);
+    call(L, JIT_HELPER_obj_free, &o, 1);
     LLVMBuildBr(L->b, cont_bb);
     at(L, cont_bb);
 }
@@ -1093,9 +1117,8 @@ static void check_status(lw *L, LLVMValueRef st, uint32_t spill_hi, int sp_depth
 static void emit_raise(lw *L, uint32_t pc, zx_status code, const char *msg, uint32_t d)
 {
     set_pc(L, pc);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->ptr };
     LLVMValueRef args[] = { L->t, L->f, c32(L, code), msg_const(L, msg) };
-    LLVMValueRef st = call(L, "jit_helper_raise", L->i32, pt, args, 4);
+    LLVMValueRef st = call(L, JIT_HELPER_raise, args, 4);
     emit_fail(L, st, d, (int)d);
 }
 
@@ -1116,9 +1139,8 @@ static void raise_undefined_if(lw *L, val v, uint32_t pc, uint32_t d)
     br_rare(L, is_tag(L, v, ZX_T_UNDEF), bad, ok);
     at(L, bad);
     set_pc(L, pc);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr };
     LLVMValueRef args[] = { L->t, L->f };
-    emit_fail(L, call(L, "jit_helper_undefined", L->i32, pt, args, 2), d, (int)d);
+    emit_fail(L, call(L, JIT_HELPER_undefined, args, 2), d, (int)d);
     at(L, ok);
 }
 
@@ -1138,10 +1160,9 @@ static void poll(lw *L, uint32_t pc, uint32_t d)
     br_rare(L, stop, bad, ok);
     at(L, bad);
     set_pc(L, pc);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr };
     LLVMValueRef args[] = { L->t, L->f };
     /* the cancel flag is a hint for the whole run: the helper says whether this task stops */
-    check_status(L, call(L, "jit_helper_stop", L->i32, pt, args, 2), d, (int)d);
+    check_status(L, call(L, JIT_HELPER_stop, args, 2), d, (int)d);
     LLVMBuildBr(L->b, ok);
     at(L, ok);
 }
@@ -1154,9 +1175,8 @@ static void emit_step(lw *L, uint32_t pc, uint32_t d, uint32_t k, uint32_t pushe
     set_pc(L, pc);
     spill(L, d - k, d);
     set_sp(L, d);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr };
     LLVMValueRef args[] = { L->t, L->f };
-    LLVMValueRef st = call(L, "jit_helper_step", L->i32, pt, args, 2);
+    LLVMValueRef st = call(L, JIT_HELPER_step, args, 2);
     check_status(L, st, d - k, -1);
     reload(L, d - k, d - k + pushes);
 }
@@ -1305,10 +1325,9 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
     }
     if (has_gen || (!has_int && !has_flt)) {
         set_pc(L, pc);
-        LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->i32, L->i64, L->i32, L->i64, L->ptr };
         LLVMValueRef args[] = { L->t, L->f, c32(L, op), LLVMBuildZExt(L->b, a.tag, L->i32, ""), a.pay,
                                 LLVMBuildZExt(L->b, b.tag, L->i32, ""), b.pay, L->tmpval };
-        LLVMValueRef st = call(L, "jit_helper_binop", L->i32, pt, args, 8);
+        LLVMValueRef st = call(L, JIT_HELPER_binop, args, 8);
         check_status(L, st, d, (int)d);
         val r = load_val_mem(L, L->tmpval, M_ANY);
         decref(L, a);
@@ -1400,10 +1419,9 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
     }
     at(L, slow);
     set_pc(L, pc);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->i64, L->i32, L->i64, L->ptr };
     LLVMValueRef args[] = { L->t, L->f, LLVMBuildZExt(L->b, obj.tag, L->i32, ""), obj.pay,
                             LLVMBuildZExt(L->b, key.tag, L->i32, ""), key.pay, L->tmpval };
-    LLVMValueRef st = call(L, "jit_helper_index", L->i32, pt, args, 7);
+    LLVMValueRef st = call(L, JIT_HELPER_index, args, 7);
     check_status(L, st, d, (int)d);
     val r = load_val_mem(L, L->tmpval, M_ANY);
     drop_operand(L, obj, d - 2, use);
@@ -1450,9 +1468,8 @@ static void emit_for_iter(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
     at(L, other);
     set_pc(L, pc);
     set_sp(L, d);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->i32 };
     LLVMValueRef args[] = { L->t, L->f, c32(L, slot), c32(L, (unsigned)two) };
-    LLVMValueRef got = call(L, "jit_helper_for_iter", L->i32, pt, args, 4);
+    LLVMValueRef got = call(L, JIT_HELPER_for_iter, args, 4);
     LLVMBasicBlockRef pushed = newbb(L, "iter.pushed");
     LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, got, c32(L, 0), ""), L->bb[in->a], pushed);
     at(L, pushed);
@@ -1565,9 +1582,8 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
     LLVMBasicBlockRef stop = newbb(L, "stop"), polled = newbb(L, "polled");
     br_rare(L, LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildOr(L->b, a, cflag, ""), c32(L, 0), ""), stop, polled);
     at(L, stop);
-    LLVMTypeRef spt[] = { L->ptr, L->ptr };
     LLVMValueRef sargs[] = { t, f };
-    LLVMValueRef sst = call(L, "jit_helper_stop", L->i32, spt, sargs, 2);
+    LLVMValueRef sst = call(L, JIT_HELPER_stop, sargs, 2);
     LLVMBasicBlockRef stop_bb = LLVMGetInsertBlock(L->b);
     LLVMBuildCondBr(L->b, status_ok(L, sst), polled, refuse);
     LLVMAddIncoming(why, &sst, &stop_bb, 1);
@@ -1593,9 +1609,8 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
     at(L, low);
     LLVMBuildRet(L->b, c32(L, STUB_FULL));
     at(L, raise);
-    LLVMTypeRef rpt[] = { L->ptr, L->ptr, L->i32, L->ptr };
     LLVMValueRef rargs[] = { t, f, c32(L, ZX_E_RUNTIME), msg_const(L, "call depth limit exceeded") };
-    LLVMValueRef rst = call(L, "jit_helper_raise", L->i32, rpt, rargs, 4);
+    LLVMValueRef rst = call(L, JIT_HELPER_raise, rargs, 4);
     LLVMBuildBr(L->b, refuse);
     LLVMAddIncoming(why, &rst, &raise, 1);
 
@@ -1764,9 +1779,8 @@ static void emit_call(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
     set_pc(L, pc);
     spill(L, base, d);
     set_sp(L, d);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32 };
     LLVMValueRef args[] = { L->t, L->f, c32(L, argc) };
-    LLVMValueRef st = call(L, "jit_helper_call", L->i32, pt, args, 3);
+    LLVMValueRef st = call(L, JIT_HELPER_call, args, 3);
     check_status(L, st, base, -1);
     reload(L, base, base + 1);
     if (done) {
@@ -1999,9 +2013,8 @@ static void emit_instr(lw *L, uint32_t pc)
             LLVMValueRef ty = load(L, L->i8, gep(L, as_ptr(L, v.pay), offsetof(zx_obj, type)), "");
             LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntNE, ty, c8(L, ZX_O_STRING), ""), note, cont_bb);
             at(L, note);
-            LLVMTypeRef pt[] = { L->ptr, L->ptr };
             LLVMValueRef args[] = { L->t, cell };
-            call(L, "jit_helper_note_cycle", L->vd, pt, args, 2);
+            call(L, JIT_HELPER_note_cycle, args, 2);
             LLVMBuildBr(L->b, cont_bb);
             at(L, cont_bb);
         }
@@ -2151,12 +2164,11 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
     emit_stop(L);
     /* both side exits name their reason, which --stats counts per instruction */
     at(L, L->exit_bb);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->ptr, L->i32 };
     LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result, c32(L, JIT_EXIT_GUARD) };
-    LLVMBuildRet(L->b, call(L, "jit_helper_exit", L->i32, pt, args, 5));
+    LLVMBuildRet(L->b, call(L, JIT_HELPER_exit, args, 5));
     at(L, no_entry);
     args[4] = c32(L, JIT_EXIT_NO_ENTRY);
-    LLVMBuildRet(L->b, call(L, "jit_helper_exit", L->i32, pt, args, 5));
+    LLVMBuildRet(L->b, call(L, JIT_HELPER_exit, args, 5));
 }
 
 LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const char *fname,
@@ -2286,6 +2298,10 @@ LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, con
         for (uint32_t pc = 0; pc < code->ncode; pc++)
             if (L.depth[pc] >= 0) emit_instr(&L, pc);
         L.state = generic;
+    }
+    if (L.bad_helper) {
+        snprintf(err, errsz, "%s: %s called against its row in jit/helper_abi.h", code->name, L.bad_helper);
+        fn = NULL;
     }
 done:
     if (L.b) LLVMDisposeBuilder(L.b);

@@ -3,10 +3,11 @@
 
 #include "runtime/arith.h"
 #include "exec/interp_ops.h"
+#include "jit/helper_abi.h"
 #include "jit/jit.h"
 
 /*
- * Conventions shared with jit/lower.c:
+ * Conventions shared with jit/lower.c (each helper's signature is its row in jit/helper_abi.h):
  *  - Native code stores f->pc (the instruction being executed) before every call here, so
  *    errors name the right place and stack traces through callers are right.
  *  - "Memory-stack" helpers (step, call, for_iter) work on the frame exactly as the
@@ -135,18 +136,12 @@ static void jit_helper_obj_free(zx_obj *o)
     zx_obj_free(o);
 }
 
-/* The table handed to the JIT module: generated code names these, never addresses. */
+/* The table handed to the JIT module (jit/helper_abi.h): generated code names these, never
+ * addresses. */
 const zx_jit_symbol zx_jit_helpers[] = {
-    { "jit_helper_step", (void *)jit_helper_step },
-    { "jit_helper_exit", (void *)jit_helper_exit },
-    { "jit_helper_binop", (void *)jit_helper_binop },
-    { "jit_helper_raise", (void *)jit_helper_raise },
-    { "jit_helper_undefined", (void *)jit_helper_undefined },
-    { "jit_helper_stop", (void *)jit_helper_stop },
-    { "jit_helper_call", (void *)jit_helper_call },
-    { "jit_helper_for_iter", (void *)jit_helper_for_iter },
-    { "jit_helper_index", (void *)jit_helper_index },
-    { "jit_helper_note_cycle", (void *)jit_helper_note_cycle },
-    { "jit_helper_obj_free", (void *)jit_helper_obj_free },
+#define JIT_HELPER_SYMBOL(name, ret, params) { "jit_helper_" #name, (void *)jit_helper_##name },
+    JIT_HELPERS(JIT_HELPER_SYMBOL)
+#undef JIT_HELPER_SYMBOL
 };
 const size_t zx_jit_nhelpers = sizeof zx_jit_helpers / sizeof zx_jit_helpers[0];
+_Static_assert(sizeof zx_jit_helpers / sizeof zx_jit_helpers[0] == JIT_NHELPERS, "one symbol per helper row");

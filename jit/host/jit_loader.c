@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "vm/vm.h"
+#include "jit/helper_abi.h"
 #include "jit/jit.h"
 
 static double now_ms(void)
@@ -107,6 +108,13 @@ static const zx_jit_module_api *load_module(char *err, size_t errsz)
     if (api->abi != JIT_ABI || api->frame_size != sizeof(zx_frame) || api->task_size != sizeof(zx_task) ||
         api->code_size != sizeof(zx_code)) {
         snprintf(err, errsz, "the JIT module was built for a different libzexus (ABI mismatch)");
+        return NULL;
+    }
+    uint64_t want = jit_helper_abi_hash(JIT_HELPER_ABI_TEXT), have = jit_helper_abi_hash(api->helper_abi);
+    if (have != want) {
+        snprintf(err, errsz,
+                 "the JIT module was built with different runtime helpers (helper ABI %016llx, libzexus has %016llx)",
+                 (unsigned long long)have, (unsigned long long)want);
         return NULL;
     }
     return api;
