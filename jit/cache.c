@@ -135,65 +135,13 @@ void zx_cache_engine_key(uint8_t out[ZX_CACHE_KEY_LEN], const char *llvm_version
     llvm_blake3_hasher_finalize(&h, out, ZX_CACHE_KEY_LEN);
 }
 
-static void hash_value(llvm_blake3_hasher *h, zx_value v)
-{
-    hash_u32(h, v.tag);
-    switch (v.tag) {
-    case ZX_T_INT: hash_u64(h, (uint64_t)v.u.i); break;
-    case ZX_T_FLOAT: hash_bytes(h, &v.u.f, sizeof v.u.f); break;
-    case ZX_T_BOOL: hash_u32(h, v.u.b ? 1u : 0u); break;
-    case ZX_T_OBJ:
-        hash_u32(h, v.u.o->type);
-        if (v.u.o->type == ZX_O_STRING) {
-            const zx_string *s = (const zx_string *)v.u.o;
-            hash_u64(h, s->nbytes);
-            hash_bytes(h, s->data, s->nbytes);
-        }
-        break;
-    default: break;
-    }
-}
-
-/* Everything of c and its children except source positions of instructions and local names,
- * which only name things in --dump-ir. */
-static void hash_code(llvm_blake3_hasher *h, const zx_code *c)
-{
-    hash_u32(h, (uint32_t)c->kind);
-    hash_str(h, c->name);
-    hash_u32(h, c->pos.line);
-    hash_u32(h, c->pos.col);
-    hash_u32(h, c->nparams);
-    hash_u32(h, c->nlocals);
-    for (uint32_t i = 0; i < c->nlocals; i++) hash_u32(h, c->local_is_cell ? c->local_is_cell[i] : 0);
-    hash_u32(h, c->nfree);
-    for (uint32_t i = 0; i < c->nfree; i++) {
-        hash_u32(h, c->free[i].from_parent_local);
-        hash_u32(h, c->free[i].index);
-    }
-    hash_u32(h, c->ncode);
-    for (uint32_t i = 0; i < c->ncode; i++) {
-        hash_u32(h, c->code[i].op);
-        hash_u32(h, c->code[i].a);
-        hash_u32(h, c->code[i].b);
-    }
-    hash_u32(h, c->nconsts);
-    for (uint32_t i = 0; i < c->nconsts; i++) hash_value(h, c->consts[i]);
-    hash_u32(h, c->max_stack);
-    hash_u32(h, c->nchildren);
-    for (uint32_t i = 0; i < c->nchildren; i++) hash_code(h, c->children[i]);
-}
-
-void zx_cache_program_key(uint8_t out[ZX_CACHE_KEY_LEN], const zx_program *p)
+void zx_cache_program_key(uint8_t out[ZX_CACHE_KEY_LEN], const void *zxbc, size_t len)
 {
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
-    hash_u32(&h, p->nglobals);
-    for (uint32_t i = 0; i < p->nglobals; i++) {
-        hash_str(&h, p->globals[i].name);
-        hash_u32(&h, p->globals[i].is_const);
-        hash_u32(&h, p->globals[i].is_shared);
-    }
-    hash_code(&h, p->main);
+    hash_str(&h, "zexus-jit program (.zxbc)");
+    hash_u64(&h, len);
+    hash_bytes(&h, zxbc, len);
     llvm_blake3_hasher_finalize(&h, out, ZX_CACHE_KEY_LEN);
 }
 

@@ -14,9 +14,10 @@
  *     (so a rebuilt lowering never reuses old code), the helper ABI (jit/helper_abi.h), the
  *     LLVM version, target triple, host CPU name and features, and the optimisation level;
  *   - the pass pipeline (ZEXUS_JIT_PASSES may change it);
- *   - the whole program's bytecode (every code object: instructions, constants, locals,
- *     cells, free variables, children; the globals), so that anything lowering reads from
- *     any code object is covered;
+ *   - the whole program's canonical .zxbc bytes (src/bytecode/zxbc.c: every code object's
+ *     instructions, constants, locals, cells, free variables, children, source positions;
+ *     the globals), so that anything lowering reads from any code object is covered, and a
+ *     field that code objects gain is covered as soon as the format holds it;
  *   - which code objects of the program the module holds, and their functions' symbol names
  *     (the engine makes them unique in its JITDylib; an object defines the names it was
  *     compiled with, so a hit always defines the names this process asks for).
@@ -45,8 +46,8 @@ typedef struct zx_cache_entry {
 /* The engine's part of every key.  pipeline NULL at -O0. */
 void zx_cache_engine_key(uint8_t out[ZX_CACHE_KEY_LEN], const char *llvm_version, const char *triple,
                          const char *cpu, const char *features, int opt_level);
-/* The program's part: a hash of its bytecode. */
-void zx_cache_program_key(uint8_t out[ZX_CACHE_KEY_LEN], const zx_program *p);
+/* The program's part: a hash of its canonical .zxbc bytes (zx_jit_config.program_bytes). */
+void zx_cache_program_key(uint8_t out[ZX_CACHE_KEY_LEN], const void *zxbc, size_t len);
 /* The key of one module: engine, pipeline, program, and for each of its code objects its
  * preorder index in the program and its function's symbol name. */
 void zx_cache_module_key(uint8_t out[ZX_CACHE_KEY_LEN], const uint8_t engine[ZX_CACHE_KEY_LEN],

@@ -445,12 +445,16 @@ fail:
 
 /* The cache key of the module of codes[0..n) with functions fnames.  The names are a part:
  * they are what makes symbols unique in the JITDylib (native_name), and a cached object
- * defines exactly the names it was compiled with. */
-static void module_key(zx_jit_engine *e, program_code *pc, zx_program *prog, zx_code **codes, char **fnames,
-                       size_t n, uint8_t key[ZX_CACHE_KEY_LEN])
+ * defines exactly the names it was compiled with.  0: no key (out of memory), no cache. */
+static int module_key(zx_jit_engine *e, program_code *pc, zx_program *prog, zx_code **codes, char **fnames,
+                      size_t n, uint8_t key[ZX_CACHE_KEY_LEN])
 {
     if (!pc->keyed) {
-        zx_cache_program_key(pc->cache_key, prog);
+        size_t len = 0;
+        void *bytes = e->cfg.program_bytes ? e->cfg.program_bytes(prog, &len) : NULL;
+        if (!bytes) return 0;
+        zx_cache_program_key(pc->cache_key, bytes, len);
+        free(bytes);
         pc->keyed = 1;
     }
     uint32_t *index = calloc(n ? n : 1, sizeof *index);
@@ -459,6 +463,7 @@ static void module_key(zx_jit_engine *e, program_code *pc, zx_program *prog, zx_
     zx_cache_module_key(key, e->cache_key, pipeline(e), pc->cache_key, index, (const char *const *)fnames,
                         index ? n : 0);
     free(index);
+    return 1;
 }
 
 /* A cache hit: the object, with each code object's statistics.  NULL on a miss. */
@@ -544,9 +549,9 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
     }
     double t0 = now_ms(), times[2] = { 0, 0 };
     uint8_t key[ZX_CACHE_KEY_LEN];
-    if (e->cache) module_key(e, pc, prog, codes, fnames, n, key);
+    int keyed = e->cache && module_key(e, pc, prog, codes, fnames, n, key);
     /* --dump-ir asks to see the IR: it always compiles (and refreshes the entry) */
-    LLVMMemoryBufferRef obj = e->cache && !e->cfg.dump_ir ? cached_object(e, key, fnames, n, stats) : NULL;
+    LLVMMemoryBufferRef obj = keyed && !e->cfg.dump_ir ? cached_object(e, key, fnames, n, stats) : NULL;
     int cached = obj != NULL;
     if (!cached) {
         obj = build_object(e, prog, codes, fnames, n, id, stats, times, what, err, errsz);
@@ -563,7 +568,7 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
         snprintf(err, errsz, "out of memory");
         goto out;
     }
-    if (e->cache && !cached && (copy = malloc(copysz = LLVMGetBufferSize(obj))))
+    if (keyed && !cached && (copy = malloc(copysz = LLVMGetBufferSize(obj))))
         memcpy(copy, LLVMGetBufferStart(obj), copysz);
     if (!add_object(e, pc, obj, fnames, n, addrs, err, errsz)) {
         if (!cached) {

@@ -62,7 +62,7 @@ typedef struct zx_jit_info {
 
 /* The version of zx_jit_module_api and of the structs below; the helpers have their own check
  * (jit/helper_abi.h). */
-#define JIT_ABI 3
+#define JIT_ABI 4
 
 /* The compiled-code cache's counters (jit/cache.h): owned by libzexus, bumped by the module.
  * hits/misses/writes/corrupt count cache entries, one per compiled module. */
@@ -85,6 +85,9 @@ typedef struct zx_jit_config {
     size_t nhelpers;
     const char *cache_dir;         /* the compiled-code cache, or NULL for none (copied) */
     zx_jit_cache_stats *cache_stats;   /* its counters (outlive the engine) */
+    /* The canonical .zxbc bytes of p (zx_bytecode_write), malloc'ed, *len of them: the program's
+     * part of cache keys.  NULL when out of memory. */
+    void *(*program_bytes)(const zx_program *p, size_t *len);
 } zx_jit_config;
 
 /* Per code object statistics, filled in by compile. */

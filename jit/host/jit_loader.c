@@ -120,6 +120,17 @@ static const zx_jit_module_api *load_module(char *err, size_t errsz)
     return api;
 }
 
+/* zx_jit_config.program_bytes: the module keys its cache on the program's .zxbc encoding, so
+ * whatever the format holds (any field a code object gains with it) is a part of the key. */
+static void *program_bytes(const zx_program *p, size_t *len)
+{
+    zx_buf b;
+    zx_buf_init(&b);
+    zx_bytecode_write(p, &b);
+    *len = b.len;
+    return b.data;
+}
+
 /* Load module and engine if not done yet.  Called with h->lock held; drops it meanwhile. */
 static int ensure_engine(zx_jit_host *h)
 {
@@ -142,6 +153,7 @@ static int ensure_engine(zx_jit_host *h)
         cfg.nhelpers = zx_jit_nhelpers;
         cfg.cache_dir = h->cache_dir;
         cfg.cache_stats = &h->cache;
+        cfg.program_bytes = program_bytes;
         e = api->engine_create(&cfg, err, sizeof err);
         h->engine_ms = now_ms() - t1;
     }
