@@ -10,10 +10,11 @@
 typedef struct builtin_row {
     const char *name;
     int min, max;
+    unsigned effects, result;
 } builtin_row;
 
 static const builtin_row builtin_table[ZX_BI_COUNT] = {
-#define ZX_BI_ROW(name, id, lo, hi) [id] = { #name, lo, hi },
+#define ZX_BI_ROW(name, id, lo, hi, fx, res) [id] = { #name, lo, hi, fx, res },
     ZX_BUILTINS(ZX_BI_ROW)
 #undef ZX_BI_ROW
 };
@@ -22,10 +23,11 @@ typedef struct method_row {
     const char *name;
     zx_objtype receiver;
     int nargs;
+    unsigned effects, result;
 } method_row;
 
 static const method_row method_table[ZX_M_COUNT] = {
-#define ZX_M_ROW(name, id, recv, n) [id] = { #name, recv, n },
+#define ZX_M_ROW(name, id, recv, n, fx, res) [id] = { #name, recv, n, fx, res },
     ZX_METHODS(ZX_M_ROW)
 #undef ZX_M_ROW
 };
@@ -60,6 +62,14 @@ const char *zx_method_name(int id)
 {
     return id >= 0 && id < ZX_M_COUNT ? method_table[id].name : NULL;
 }
+
+unsigned zx_builtin_effects(int id) { return id >= 0 && id < ZX_BI_COUNT ? builtin_table[id].effects : ZX_FX_UNKNOWN; }
+unsigned zx_builtin_result(int id) { return id >= 0 && id < ZX_BI_COUNT ? builtin_table[id].result : ZX_RES_ANY; }
+unsigned zx_method_effects(int id)
+{
+    return id >= 0 && id < ZX_M_COUNT ? method_table[id].effects : ZX_FX_READS_HEAP | ZX_FX_WRITES_HEAP;
+}
+unsigned zx_method_result(int id) { return id >= 0 && id < ZX_M_COUNT ? method_table[id].result : ZX_RES_ANY; }
 
 int zx_string_method_id(zx_string *s)
 {

@@ -4,37 +4,63 @@
 
 #include "value.h"
 
-/* BUILTIN(name, id, min args, max args)  — `print` and `parallel_map` compile to opcodes but
- * are listed so that they can be used as values; `args` is the program's argument list. */
+/* What a builtin or method may do besides computing its result (the effect columns); the
+ * analysis reads them (deps.c), and an id not in the table may do anything
+ * (zx_builtin_effects, zx_method_effects).  Only some are used today. */
+enum zx_effect {
+    ZX_FX_PURE        = 0,
+    ZX_FX_READS_HEAP  = 1 << 0,   /* reads lists, maps, strings it is given */
+    ZX_FX_WRITES_HEAP = 1 << 1,   /* changes a list or map */
+    ZX_FX_PRINTS      = 1 << 2,   /* writes program output */
+    ZX_FX_CALLS       = 1 << 3,   /* calls a function it is given */
+    ZX_FX_READS_FILES = 1 << 4,
+    ZX_FX_WRITES_FILES = 1 << 5,
+    ZX_FX_CLOCK       = 1 << 6,   /* reads the clock */
+    ZX_FX_RANDOM      = 1 << 7,   /* reads and advances random state */
+    ZX_FX_SLEEPS      = 1 << 8,
+    ZX_FX_UNKNOWN     = ZX_FX_READS_HEAP | ZX_FX_WRITES_HEAP | ZX_FX_CALLS,
+};
+
+/* Result types (the result columns): a mask of value tags (1 << zx_tag). */
+#define ZX_RES_NULL  (1u << ZX_T_NULL)
+#define ZX_RES_BOOL  (1u << ZX_T_BOOL)
+#define ZX_RES_INT   (1u << ZX_T_INT)
+#define ZX_RES_FLOAT (1u << ZX_T_FLOAT)
+#define ZX_RES_OBJ   (1u << ZX_T_OBJ)
+#define ZX_RES_ANY   (ZX_RES_NULL | ZX_RES_BOOL | ZX_RES_INT | ZX_RES_FLOAT | ZX_RES_OBJ)
+
+/* BUILTIN(name, id, min args, max args, effects, result)  — `print` and `parallel_map` compile
+ * to opcodes but are listed so that they can be used as values; `args` is the program's
+ * argument list. */
 #define ZX_BUILTINS(BUILTIN) \
-    BUILTIN(len,          0, 1, 1) \
-    BUILTIN(string,       1, 1, 1) \
-    BUILTIN(int,          2, 1, 1) \
-    BUILTIN(float,        3, 1, 1) \
-    BUILTIN(type,         4, 1, 1) \
-    BUILTIN(range,        5, 1, 3) \
-    BUILTIN(print,        6, 0, 255) \
-    BUILTIN(parallel_map, 7, 2, 2) \
-    BUILTIN(args,         8, 0, 0)
+    BUILTIN(len,          0, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_INT) \
+    BUILTIN(string,       1, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    BUILTIN(int,          2, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_INT) \
+    BUILTIN(float,        3, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_FLOAT) \
+    BUILTIN(type,         4, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    BUILTIN(range,        5, 1, 3,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    BUILTIN(print,        6, 0, 255, ZX_FX_PRINTS | ZX_FX_READS_HEAP, ZX_RES_NULL) \
+    BUILTIN(parallel_map, 7, 2, 2,   ZX_FX_CALLS | ZX_FX_READS_HEAP,  ZX_RES_OBJ) \
+    BUILTIN(args,         8, 0, 0,   ZX_FX_PURE,                      ZX_RES_OBJ)
 
 typedef enum zx_builtin_id {
-#define ZX_BI_ENUM(name, id, lo, hi) ZX_BI_##name = id,
+#define ZX_BI_ENUM(name, id, lo, hi, fx, res) ZX_BI_##name = id,
     ZX_BUILTINS(ZX_BI_ENUM)
 #undef ZX_BI_ENUM
     ZX_BI_COUNT
 } zx_builtin_id;
 
-/* METHOD(name, id, receiver, nargs) */
+/* METHOD(name, id, receiver, nargs, effects, result) */
 #define ZX_METHODS(METHOD) \
-    METHOD(push,     0, ZX_O_LIST, 1) \
-    METHOD(pop,      1, ZX_O_LIST, 0) \
-    METHOD(is_empty, 2, ZX_O_LIST, 0) \
-    METHOD(has,      3, ZX_O_MAP,  1) \
-    METHOD(keys,     4, ZX_O_MAP,  0) \
-    METHOD(values,   5, ZX_O_MAP,  0)
+    METHOD(push,     0, ZX_O_LIST, 1, ZX_FX_READS_HEAP | ZX_FX_WRITES_HEAP, ZX_RES_OBJ) \
+    METHOD(pop,      1, ZX_O_LIST, 0, ZX_FX_READS_HEAP | ZX_FX_WRITES_HEAP, ZX_RES_ANY) \
+    METHOD(is_empty, 2, ZX_O_LIST, 0, ZX_FX_READS_HEAP,                     ZX_RES_BOOL) \
+    METHOD(has,      3, ZX_O_MAP,  1, ZX_FX_READS_HEAP,                     ZX_RES_BOOL) \
+    METHOD(keys,     4, ZX_O_MAP,  0, ZX_FX_READS_HEAP,                     ZX_RES_OBJ) \
+    METHOD(values,   5, ZX_O_MAP,  0, ZX_FX_READS_HEAP,                     ZX_RES_OBJ)
 
 typedef enum zx_method_id {
-#define ZX_M_ENUM(name, id, recv, n) ZX_M_##name = id,
+#define ZX_M_ENUM(name, id, recv, n, fx, res) ZX_M_##name = id,
     ZX_METHODS(ZX_M_ENUM)
 #undef ZX_M_ENUM
     ZX_M_COUNT
@@ -45,6 +71,13 @@ int zx_builtin_lookup(const char *name);       /* -1 if not a builtin */
 void zx_builtin_arity(int id, int *min, int *max);
 int zx_method_lookup(const char *name);        /* -1 if no such method */
 const char *zx_method_name(int id);
+/* The effect (zx_effect) and result-type (ZX_RES_*) columns, and ZX_RES_ANY for an id that is
+ * not in the table.  The effects of an unknown builtin are ZX_FX_UNKNOWN; those of an unknown
+ * method ZX_FX_READS_HEAP | ZX_FX_WRITES_HEAP (a method runs no code of the program). */
+unsigned zx_builtin_effects(int id);
+unsigned zx_builtin_result(int id);
+unsigned zx_method_effects(int id);
+unsigned zx_method_result(int id);
 /* The method id of a string constant, cached in the string. -1 if not a method name. */
 int zx_string_method_id(zx_string *s);
 

@@ -486,10 +486,8 @@ static void number_codes(analysis *a, zx_code *c, uint32_t parent, uint32_t *nex
 
 static void free_scratch(analysis_code *ac)
 {
-    free(ac->depth);
     free(ac->loop_depth);
     free(ac->site_cost);
-    ac->depth = NULL;
     ac->loop_depth = NULL;
     ac->site_cost = NULL;
     analysis_summary_free(&ac->local);

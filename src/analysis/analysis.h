@@ -130,7 +130,6 @@ typedef struct analysis_code {
      * when it calls builtin b; ANALYSIS_NONE when it is unresolved or not a call. */
     uint32_t *callee;
     /* Scratch for the builders, freed before analysis_build returns. */
-    int32_t *depth;                       /* operand-stack depth before each instruction; -1 unreachable */
     uint32_t *loop_depth;                 /* loops enclosing each instruction */
     uint64_t *site_cost;                  /* cost of each instruction, its callees included */
     analysis_summary local;               /* the code's own instructions, no callees */
@@ -191,7 +190,8 @@ void analysis_dag_free(analysis_dag *d);
 
 /* ---- chunker.c: statements and chunks ---- */
 
-/* Operand-stack depth before every instruction (-1: unreachable) and loop nesting. */
+/* Loop nesting of every instruction; false when the code object was not verified (the
+ * chunker and the analysis use the verifier's depth and boundary facts). */
 bool chunker_scan(analysis_code *ac);
 /* Cut the code object into chunks (needs the callee summaries: deps_summarize first). */
 bool chunker_split(analysis *a, analysis_code *ac);

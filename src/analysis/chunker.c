@@ -5,75 +5,39 @@
 #include <string.h>
 
 /*
- * A statement boundary is an instruction p where
- *   - the operand stack is empty (depth 0, as the verifier computes it),
- *   - no jump crosses p (a jump from before p to after it, or from p or later back to before
- *     it), so a loop or an if is never cut and a chunk can run from its first instruction
- *     until the pc reaches its end,
- *   - the instruction before p is not FORK_EXECUTION (its JOIN_WORKERS belongs to it) or
- *     GET_ITER (the loop it prepares follows).
+ * A statement boundary is an instruction the verifier marked ZX_PC_BOUNDARY (bytecode.h):
+ *   - the operand stack is empty there (depth 0),
+ *   - no jump crosses it (a jump from before it to after it, or from it or later back to
+ *     before it), so a loop or an if is never cut and a chunk can run from its first
+ *     instruction until the pc reaches its end,
+ *   - the instruction before it is not OPF_JOINS_NEXT (FORK_EXECUTION: its JOIN_WORKERS
+ *     belongs to it; GET_ITER: the loop it prepares follows).
  * Unreachable instructions are never boundaries: they stay with the statement before them.
  * Statements that contain a loop, parallel_map, a fork, a barrier or a call of something that
  * loops, recurses or is unknown stand alone; the others are packed up to chunk_size
  * instructions.  A statement longer than chunk_size is one chunk all the same.
  */
 
-static bool is_backward_jump(const zx_instr *in, uint32_t pc)
+static bool is_backward_jump(const zx_code *c, uint32_t pc)
 {
-    const zx_opinfo *info = zx_op_info(in->op);
-    return info && (info->flags & OPF_JUMPS) && in->a <= pc;
+    return c->pcflags[pc] & ZX_PC_BACK_EDGE;
 }
 
 bool chunker_scan(analysis_code *ac)
 {
     const zx_code *c = ac->code;
     uint32_t n = c->ncode;
-    bool ok = false;
-    uint32_t *work = malloc((n ? n : 1) * sizeof *work);
+    if (!c->depth || !c->pcflags) return false;     /* not verified */
     int32_t *diff = calloc((size_t)n + 1, sizeof *diff);
-    ac->depth = malloc((n ? n : 1) * sizeof *ac->depth);
     ac->loop_depth = calloc(n ? n : 1, sizeof *ac->loop_depth);
-    if (!work || !diff || !ac->depth || !ac->loop_depth) goto fail;
-    for (uint32_t i = 0; i < n; i++) ac->depth[i] = -1;
-
-    /* the verifier's walk: FOR_ITER's exit keeps the depth it had before the instruction */
-    uint32_t top = 0;
-    if (n) {
-        ac->depth[0] = 0;
-        work[top++] = 0;
+    if (!diff || !ac->loop_depth) {
+        free(diff);
+        return false;
     }
-    while (top) {
-        uint32_t pc = work[--top];
-        const zx_instr *in = &c->code[pc];
-        const zx_opinfo *info = zx_op_info(in->op);
-        if (!info) continue;
-        int pops, pushes;
-        zx_op_stack_effect(in, &pops, &pushes);
-        int32_t d = ac->depth[pc], after = d - pops + pushes;
-        bool is_for = in->op == OP_FOR_ITER1 || in->op == OP_FOR_ITER2;
-        uint32_t succ[2];
-        int32_t sdepth[2];
-        int k = 0;
-        if (info->flags & OPF_JUMPS) {
-            succ[k] = in->a;
-            sdepth[k++] = is_for ? d : after;
-        }
-        if (!(info->flags & OPF_ENDS) && in->op != OP_JUMP) {
-            succ[k] = pc + 1;
-            sdepth[k++] = after;
-        }
-        for (int i = 0; i < k; i++) {
-            if (succ[i] >= n || ac->depth[succ[i]] >= 0) continue;
-            ac->depth[succ[i]] = sdepth[i] < 0 ? 0 : sdepth[i];
-            work[top++] = succ[i];
-        }
-    }
-
     /* loop nesting: every backward jump i -> t makes [t, i] one loop level deeper */
     for (uint32_t pc = 0; pc < n; pc++) {
-        const zx_instr *in = &c->code[pc];
-        if (!is_backward_jump(in, pc)) continue;
-        diff[in->a]++;
+        if (!is_backward_jump(c, pc)) continue;
+        diff[c->code[pc].a]++;
         diff[pc + 1]--;
     }
     int32_t level = 0;
@@ -81,50 +45,21 @@ bool chunker_scan(analysis_code *ac)
         level += diff[pc];
         ac->loop_depth[pc] = level > 0 ? (uint32_t)level : 0;
     }
-    ok = true;
-fail:
-    free(work);
     free(diff);
-    return ok;
+    return true;
 }
 
 /* The statements of a code object: bounds[0] = 0 < bounds[1] < ... < bounds[n] = ncode. */
 static uint32_t *statement_bounds(const analysis_code *ac, uint32_t *nstmts)
 {
     const zx_code *c = ac->code;
-    uint32_t n = c->ncode;
-    int32_t *cross = calloc((size_t)n + 2, sizeof *cross);
+    uint32_t n = c->ncode, k = 0;
     uint32_t *bounds = malloc(((size_t)n + 1) * sizeof *bounds);
-    if (!cross || !bounds) {
-        free(cross);
-        free(bounds);
-        return NULL;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        const zx_instr *in = &c->code[i];
-        const zx_opinfo *info = zx_op_info(in->op);
-        if (!info || !(info->flags & OPF_JUMPS)) continue;
-        uint32_t t = in->a;
-        if (t > i) {            /* forward: crosses every b with i < b < t */
-            cross[i + 1]++;
-            cross[t]--;
-        } else {                /* backward: crosses every b with t < b <= i */
-            cross[t + 1]++;
-            cross[i + 1]--;
-        }
-    }
-    uint32_t k = 0;
-    int32_t crossing = 0;
+    if (!bounds) return NULL;
     bounds[k++] = 0;
-    for (uint32_t p = 1; p < n; p++) {
-        crossing += cross[p];
-        if (ac->depth[p] != 0 || crossing > 0) continue;
-        /* a fork is one statement with its join; a for-each with the GET_ITER before its loop */
-        if (c->code[p - 1].op == OP_FORK_EXECUTION || c->code[p - 1].op == OP_GET_ITER) continue;
-        bounds[k++] = p;
-    }
+    for (uint32_t p = 1; p < n; p++)
+        if (c->pcflags[p] & ZX_PC_BOUNDARY) bounds[k++] = p;
     if (n) bounds[k++] = n;
-    free(cross);
     *nstmts = k - 1;
     return bounds;
 }
@@ -139,7 +74,7 @@ static bool range_has_op(const zx_code *c, uint32_t start, uint32_t end, unsigne
 static bool range_has_backward_jump(const zx_code *c, uint32_t start, uint32_t end)
 {
     for (uint32_t pc = start; pc < end; pc++)
-        if (is_backward_jump(&c->code[pc], pc)) return true;
+        if (is_backward_jump(c, pc)) return true;
     return false;
 }
 

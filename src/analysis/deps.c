@@ -5,12 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytecode/flow.h"
 #include "runtime/builtins.h"
 #include "exec/host.h"
 
 /*
- * Calls are resolved by following where the callee value came from, with a small abstract
- * interpretation of the operand stack ("tags"): a value pushed by MAKE_CLOSURE c is a closure
+ * Calls are resolved by following where the callee value came from, with the stack-origin
+ * pass of bytecode/flow.h over "tags": a value pushed by MAKE_CLOSURE c is a closure
  * of child c; a value loaded from a variable that has exactly one store in the whole program,
  * and that store stores a closure of child c, is a closure of c (true in every activation,
  * since locations are per code object, not per activation); a builtin pushed by LOAD_BUILTIN
@@ -24,9 +25,8 @@
  * large constant.
  */
 
-typedef uint64_t tag;
-#define TAG_UNSET 0ull
-#define TAG_UNKNOWN 1ull
+typedef zx_flow_key tag;
+#define TAG_UNKNOWN ZX_FLOW_MERGE
 #define TAG_KIND(t) ((uint32_t)((t) >> 32))
 #define TAG_ARG(t) ((uint32_t)(t))
 enum { TK_VAR = 2, TK_CLOSURE = 3, TK_BUILTIN = 4 };
@@ -67,161 +67,67 @@ static bool is_own_plain_local(const analysis_code *ac, uint32_t loc)
 
 /* ---------- tags: where stack values come from ---------- */
 
-static tag tag_merge(tag x, tag y)
-{
-    if (x == TAG_UNSET) return y;
-    if (y == TAG_UNSET || x == y) return x;
-    return TAG_UNKNOWN;
-}
+/* A tag is a flow key (bytecode/flow.h): the stack-origin pass joins them, and where two
+ * paths bring different tags the value is TAG_UNKNOWN (ZX_FLOW_MERGE). */
+typedef struct tag_ctx {
+    const analysis *a;
+    const analysis_code *ac;
+} tag_ctx;
 
-/* Apply instruction `in` of code object ac to the tag stack st (depth *d). */
-static void tag_step(const analysis *a, const analysis_code *ac, const zx_instr *in, tag *st, int32_t *d)
+/* The tag of the value pushed by instruction pc (a producer, not a shuffle). */
+static zx_flow_key producer_tag(void *ctx, const zx_code *c, uint32_t pc, int i)
 {
-    int32_t n = *d;
+    const tag_ctx *cx = ctx;
+    const analysis *a = cx->a;
+    const analysis_code *ac = cx->ac;
+    const zx_instr *in = &c->code[pc];
+    (void)i;
     switch ((int)in->op) {
     case OP_LOAD_NAME: case OP_SHARED_READ:
-        st[n++] = MAKE_TAG(TK_VAR, in->a);
-        break;
+        return MAKE_TAG(TK_VAR, in->a);
     case OP_LOAD_LOCAL: case OP_LOAD_CELL:
-        st[n++] = MAKE_TAG(TK_VAR, ac->loc_base + in->a);
-        break;
+        return MAKE_TAG(TK_VAR, ac->loc_base + in->a);
     case OP_LOAD_FREE: {
         uint32_t loc = free_loc(a, ac->id, in->a);
-        st[n++] = loc == ANALYSIS_NONE ? TAG_UNKNOWN : MAKE_TAG(TK_VAR, loc);
-        break;
+        return loc == ANALYSIS_NONE ? TAG_UNKNOWN : MAKE_TAG(TK_VAR, loc);
     }
     case OP_MAKE_CLOSURE: {
-        const analysis_code *child = in->a < ac->code->nchildren ? analysis_code_of(a, ac->code->children[in->a]) : NULL;
-        st[n++] = child ? MAKE_TAG(TK_CLOSURE, child->id) : TAG_UNKNOWN;
-        break;
+        const analysis_code *child = in->a < c->nchildren ? analysis_code_of(a, c->children[in->a]) : NULL;
+        return child ? MAKE_TAG(TK_CLOSURE, child->id) : TAG_UNKNOWN;
     }
     case OP_LOAD_BUILTIN:
-        st[n++] = MAKE_TAG(TK_BUILTIN, in->a);
-        break;
+        return MAKE_TAG(TK_BUILTIN, in->a);
     case OP_LOAD_HOST:
-        st[n++] = zx_host_is_pure(a->prog, ac->code->consts[in->a]) ? MAKE_TAG(TK_BUILTIN, PURE_HOST) : TAG_UNKNOWN;
-        break;
-    case OP_DUP:
-        if (n >= 1) { st[n] = st[n - 1]; n++; }
-        break;
-    case OP_DUP2:
-        if (n >= 2) { st[n] = st[n - 2]; st[n + 1] = st[n - 1]; n += 2; }
-        break;
-    case OP_ROT3:
-        if (n >= 3) {
-            tag t = st[n - 1];
-            st[n - 1] = st[n - 2];
-            st[n - 2] = st[n - 3];
-            st[n - 3] = t;
-        }
-        break;
-    default: {
-        int pops, pushes;
-        zx_op_stack_effect(in, &pops, &pushes);
-        n -= pops;
-        if (n < 0) n = 0;
-        for (int i = 0; i < pushes; i++) st[n++] = TAG_UNKNOWN;
-        break;
-    }
-    }
-    *d = n;
-}
-
-/* The tag that matters at an instruction: the stored value or the callee. */
-static tag site_tag_of(const zx_instr *in, const tag *st, int32_t d)
-{
-    switch ((int)in->op) {
-    case OP_STORE_NAME: case OP_STORE_LOCAL: case OP_STORE_CELL: case OP_STORE_FREE:
-        return d >= 1 ? st[d - 1] : TAG_UNKNOWN;
-    case OP_CALL_TOP:
-        return d >= (int32_t)in->a + 1 ? st[d - (int32_t)in->a - 1] : TAG_UNKNOWN;
-    case OP_PARALLEL_MAP:
-        return d >= 2 ? st[d - 2] : TAG_UNKNOWN;
-    case OP_CALL_BUILTIN:
-        return in->a == ZX_BI_parallel_map && in->b == 2 && d >= 2 ? st[d - 2] : TAG_UNKNOWN;
+        return zx_host_is_pure(a->prog, c->consts[in->a]) ? MAKE_TAG(TK_BUILTIN, PURE_HOST) : TAG_UNKNOWN;
     default:
         return TAG_UNKNOWN;
     }
 }
 
-/* Forward dataflow of tags over one code object to a fixpoint; fills site[pc]. */
+/* The tag that matters at an instruction: the stored value or the callee. */
+static tag site_tag_of(const zx_instr *in, const zx_flow_origins *o, uint32_t pc)
+{
+    switch ((int)in->op) {
+    case OP_STORE_NAME: case OP_STORE_LOCAL: case OP_STORE_CELL: case OP_STORE_FREE:
+    case OP_CALL_TOP: case OP_PARALLEL_MAP:
+        return zx_flow_operand(o, pc, 0);            /* the value stored; the callee */
+    case OP_CALL_BUILTIN:
+        return in->a == ZX_BI_parallel_map && in->b == 2 ? zx_flow_operand(o, pc, 0) : TAG_UNKNOWN;
+    default:
+        return TAG_UNKNOWN;
+    }
+}
+
+/* site[pc] for every instruction of one code object, from the stack-origin pass. */
 static bool tag_code(const analysis *a, const analysis_code *ac, tag *site)
 {
     const zx_code *c = ac->code;
-    uint32_t n = c->ncode;
-    bool ok = false;
-    int32_t maxd = 0;
-    size_t total = 0;
-    size_t *off = malloc(((size_t)n + 1) * sizeof *off);
-    uint8_t *seen = calloc(n ? n : 1, 1);
-    tag *states = NULL, *st = NULL;
-    if (!off || !seen) goto fail;
-    for (uint32_t pc = 0; pc < n; pc++) {
-        off[pc] = total;
-        int32_t d = ac->depth[pc] > 0 ? ac->depth[pc] : 0;
-        total += (size_t)d;
-        if (d > maxd) maxd = d;
-    }
-    off[n] = total;
-    states = calloc(total ? total : 1, sizeof *states);
-    st = malloc(((size_t)maxd + 8) * sizeof *st);
-    if (!states || !st) goto fail;
-    if (n) seen[0] = 1;
-    for (bool changed = true; changed;) {
-        changed = false;
-        for (uint32_t pc = 0; pc < n; pc++) {
-            if (!seen[pc] || ac->depth[pc] < 0) continue;
-            const zx_instr *in = &c->code[pc];
-            const zx_opinfo *info = zx_op_info(in->op);
-            if (!info) continue;
-            int32_t d = ac->depth[pc];
-            memcpy(st, states + off[pc], (size_t)d * sizeof *st);
-            bool is_for = in->op == OP_FOR_ITER1 || in->op == OP_FOR_ITER2;
-            int32_t din = d;
-            tag_step(a, ac, in, st, &d);
-            uint32_t succ[2];
-            int k = 0;
-            bool keeps[2] = { false, false };
-            if (info->flags & OPF_JUMPS) {
-                keeps[k] = is_for;        /* FOR_ITER's exit keeps the incoming stack */
-                succ[k++] = in->a;
-            }
-            if (!(info->flags & OPF_ENDS) && in->op != OP_JUMP) succ[k++] = pc + 1;
-            for (int i = 0; i < k; i++) {
-                uint32_t t = succ[i];
-                if (t >= n || ac->depth[t] < 0) continue;
-                const tag *src = keeps[i] ? states + off[pc] : st;
-                int32_t sd = keeps[i] ? din : d;
-                if (sd != ac->depth[t]) continue;    /* cannot happen after the verifier */
-                tag *dst = states + off[t];
-                if (!seen[t]) {
-                    memcpy(dst, src, (size_t)sd * sizeof *dst);
-                    seen[t] = 1;
-                    changed = true;
-                    continue;
-                }
-                for (int32_t j = 0; j < sd; j++) {
-                    tag m = tag_merge(dst[j], src[j]);
-                    if (m != dst[j]) {
-                        dst[j] = m;
-                        changed = true;
-                    }
-                }
-            }
-        }
-    }
-    for (uint32_t pc = 0; pc < n; pc++) {
-        site[pc] = TAG_UNKNOWN;
-        if (!seen[pc] || ac->depth[pc] < 0) continue;
-        site[pc] = site_tag_of(&c->code[pc], states + off[pc], ac->depth[pc]);
-    }
-    ok = true;
-fail:
-    free(off);
-    free(seen);
-    free(states);
-    free(st);
-    return ok;
+    tag_ctx cx = { a, ac };
+    zx_flow_origins o;
+    if (!zx_flow_origins_build(c, producer_tag, &cx, &o)) return false;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) site[pc] = site_tag_of(&c->code[pc], &o, pc);
+    zx_flow_origins_free(&o);
+    return true;
 }
 
 /* Count a store of `value` into loc. */
@@ -321,24 +227,23 @@ static uint32_t site_code(const analysis *a, const analysis_code *ac, uint32_t p
 
 /* ---------- effects of single instructions ---------- */
 
+/* Add the effect column of a builtin or method (runtime/builtins.h) to s.  Effects with no
+ * location of their own (files, clock, random state, sleeping) order the call like an
+ * unresolved one. */
+static void add_effects(unsigned fx, analysis_summary *s)
+{
+    if (fx & ZX_FX_READS_HEAP) s->reads_heap = true;
+    if (fx & ZX_FX_WRITES_HEAP) s->writes_heap = true;
+    if (fx & ZX_FX_PRINTS) s->has_output = true;
+    if (fx & (ZX_FX_CALLS | ZX_FX_READS_FILES | ZX_FX_WRITES_FILES | ZX_FX_CLOCK | ZX_FX_RANDOM | ZX_FX_SLEEPS))
+        s->calls_unknown = true;    /* CALLS: its function was not resolved */
+    s->may_raise = true;
+}
+
 static bool builtin_effects(int b, analysis_summary *s)
 {
-    switch (b) {
-    case ZX_BI_print:
-        s->has_output = true;
-        s->reads_heap = true;
-        break;
-    case ZX_BI_parallel_map:
-        s->calls_unknown = true;    /* its function was not resolved */
-        s->reads_heap = true;
-        break;
-    case ZX_BI_args:
-        break;
-    default:                         /* len, string, int, float, type, range, PURE_HOST: pure readers */
-        s->reads_heap = true;
-        break;
-    }
-    s->may_raise = true;
+    /* a host function registered pure is an effect-free reader of its arguments */
+    add_effects(b == (int)PURE_HOST ? ZX_FX_READS_HEAP : zx_builtin_effects(b), s);
     return true;
 }
 
@@ -349,14 +254,7 @@ static void method_effects(const zx_code *c, const zx_instr *in, analysis_summar
     if (in->a < c->nconsts && zx_is_type(c->consts[in->a], ZX_O_STRING))
         m = zx_method_lookup(ZX_AS_STRING(c->consts[in->a])->data);
     s->reads_heap = true;
-    s->may_raise = true;
-    switch (m) {
-    case ZX_M_is_empty: case ZX_M_has: case ZX_M_keys: case ZX_M_values:
-        break;
-    default:                         /* push, pop, and (conservatively) anything unknown */
-        s->writes_heap = true;
-        break;
-    }
+    add_effects(zx_method_effects(m), s);
 }
 
 /* Add the effects of instruction pc itself (not of what it calls) to s. */
@@ -467,8 +365,7 @@ bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t sta
     for (uint32_t pc = start; pc < end && pc < c->ncode; pc++) {
         const zx_instr *in = &c->code[pc];
         if (!instr_effects(a, ac, pc, out)) return false;
-        const zx_opinfo *info = zx_op_info(in->op);
-        if (info && (info->flags & OPF_JUMPS) && in->a <= pc) out->loops_or_recurses = true;
+        if (c->pcflags[pc] & ZX_PC_BACK_EDGE) out->loops_or_recurses = true;
         if (in->op == OP_PARALLEL_MAP) out->loops_or_recurses = true;
         out->cost = analysis_cost_add(out->cost, ac->site_cost ? ac->site_cost[pc] : 1);
         if (in->op == OP_FORK_EXECUTION) {
@@ -683,9 +580,7 @@ bool deps_summarize(analysis *a)
                 analysis_summary_free(&all);
                 goto fail;
             }
-            const zx_instr *in = &ac->code->code[pc];
-            const zx_opinfo *info = zx_op_info(in->op);
-            if ((info && (info->flags & OPF_JUMPS) && in->a <= pc) || in->op == OP_PARALLEL_MAP)
+            if ((ac->code->pcflags[pc] & ZX_PC_BACK_EDGE) || ac->code->code[pc].op == OP_PARALLEL_MAP)
                 all.loops_or_recurses = true;
         }
         analysis_summary *s = &ac->local;

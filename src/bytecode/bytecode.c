@@ -103,6 +103,8 @@ void zx_code_free(zx_code *c)
     for (uint32_t i = 0; i < c->nlocals; i++) free(c->local_names[i]);
     free(c->local_names);
     free(c->local_is_cell);
+    free(c->depth);
+    free(c->pcflags);
     for (uint32_t i = 0; i < c->nfree; i++) free(c->free[i].name);
     free(c->free);
     free(c->code);

@@ -52,6 +52,11 @@ typedef struct zx_code {
     uint32_t nchildren;
     struct zx_code **children;   /* nested actions, lambdas, fork blocks */
     uint32_t max_stack;          /* computed by the verifier */
+    /* What the verifier proved, kept for every later walker (chunker, analysis, JIT): NULL
+     * until zx_verify_program succeeds, recomputed by each verification, freed with the code
+     * object, never part of .zxbc. */
+    int32_t *depth;              /* ncode: operand-stack depth before each instruction; -1 unreachable */
+    uint8_t *pcflags;            /* ncode: ZX_PC_* facts of each instruction */
     /* Execution state, owned by the VM and JIT layers; the builders leave it zero. */
     void *_Atomic native;        /* zx_native_fn compiled for this code object, or NULL */
     _Atomic uint32_t hotness;    /* entries + loop back-edges counted by the interpreter */
@@ -59,6 +64,22 @@ typedef struct zx_code {
     void *_Atomic jit_info;      /* zx_jit_info (jit/jit.h): what the JIT did with it, for --stats */
     struct zx_program *program;  /* the program this code belongs to (set on load) */
 } zx_code;
+
+/*
+ * Per-instruction facts the verifier records in zx_code.pcflags.  A jump (an OPF_JUMPS row,
+ * reachable or not) from i to t spans i+1 .. t-1 when t > i, and t+1 .. i when t <= i.
+ */
+enum zx_pc_flags {
+    ZX_PC_TARGET    = 1 << 0,  /* some jump lands here */
+    ZX_PC_SPANNED   = 1 << 1,  /* strictly inside some jump's span: control may come back
+                                  past it or jump over it, so no chunk ends here */
+    ZX_PC_BOUNDARY  = 1 << 2,  /* a statement boundary, where a chunk may start and the one
+                                  before it end: reachable at depth 0, not spanned, and the
+                                  instruction before it lacks OPF_JOINS_NEXT; pc 0 is one.  A
+                                  run [s, e) between two boundaries (e = ncode allowed) is
+                                  entered only at s and left only at e or by RETURN */
+    ZX_PC_BACK_EDGE = 1 << 3,  /* jumps backward (a <= pc): the bottom of a loop */
+};
 
 typedef struct zx_global {
     char *name;
@@ -104,7 +125,7 @@ int zx_op_operand_count(unsigned op);
 /* ---- checking ---- */
 /* Verify every code object of p: operand ranges, jump targets, stack depth consistent at
  * every instruction and never negative, RETURN at the end of every path, children's kinds.
- * Sets max_stack.  On failure writes a message naming code object and instruction to err
+ * Sets max_stack and the per-instruction facts depth and pcflags.  On failure writes a message naming code object and instruction to err
  * (errsz bytes) and returns false.  After success the interpreter and the JIT may assume
  * every property checked here. */
 bool zx_verify_program(zx_program *p, char *err, size_t errsz);

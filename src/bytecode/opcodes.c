@@ -36,19 +36,37 @@ int zx_op_by_name(const char *name)
     return -1;
 }
 
+/* n + the operand terms of a pops/pushes formula (ZX_SE_*); `a` is capped so that an
+ * unverified count cannot overflow an int (the verifier rejects counts over 2^24). */
+static int eval_effect(int f, const zx_instr *in)
+{
+    int a = in->a < (1u << 28) ? (int)in->a : 1 << 28;
+    int n = f & 0xff;
+    if (f & ZX_SE_A) n += a;
+    if (f & ZX_SE_2A) n += 2 * a;
+    if (f & ZX_SE_B) n += in->b;
+    return n;
+}
+
 void zx_op_stack_effect(const zx_instr *in, int *pops, int *pushes)
 {
     const zx_opinfo *info = zx_op_info(in->op);
-    *pops = info ? info->pops : 0;
-    *pushes = info ? info->pushes : 0;
-    switch (in->op) {     /* only the rows whose effect depends on the operands */
-    case OP_CALL_TOP:     *pops = (int)in->a + 1; break;
-    case OP_CALL_BUILTIN: *pops = in->b; break;
-    case OP_CALL_METHOD:  *pops = in->b + 1; break;
-    case OP_BUILD_LIST:   *pops = (int)in->a; break;
-    case OP_BUILD_MAP:    *pops = 2 * (int)in->a; break;
-    case OP_PRINT:        *pops = (int)in->a; break;
-    case OP_ASSERT:       *pops = in->a ? 2 : 1; break;
-    default: break;
-    }
+    *pops = info ? eval_effect(info->pops, in) : 0;
+    *pushes = info ? eval_effect(info->pushes, in) : 0;
+}
+
+int zx_op_successors(const zx_instr *in, uint32_t pc, uint32_t succ[2])
+{
+    const zx_opinfo *info = zx_op_info(in->op);
+    int n = 0;
+    if (!info) return 0;
+    if (info->flags & OPF_JUMPS) succ[n++] = in->a;
+    if (!(info->flags & OPF_ENDS)) succ[n++] = pc + 1;
+    return n;
+}
+
+int zx_op_edge_keeps(const zx_instr *in, int i)
+{
+    const zx_opinfo *info = zx_op_info(in->op);
+    return i == 0 && info && (info->flags & OPF_EXIT_KEEPS);
 }

@@ -16,9 +16,11 @@
  *     ones; the two slots of an iterator (GET_ITER a: iterable a, index a+1) are touched by
  *     nothing but GET_ITER and FOR_ITER, and every path to a FOR_ITER passes a GET_ITER of
  *     its slot, so FOR_ITER always finds a prepared iterator and an integer index;
- *   - the stack depth is the same on every path into an instruction, never negative, 1 at
- *     RETURN, 0 at fork, join and barrier; no path runs off the end of the code;
+ *   - the stack depth is the same on every path into an instruction, never negative, and
+ *     exactly the operands at OPF_STACK_EXACT rows (1 at RETURN, 0 at fork, join and
+ *     barrier); no path runs off the end of the code;
  *   - a closure's captured variables name cells of the parent or the parent's own captures.
+ * What it proves per instruction (stack depth, ZX_PC_* facts) stays on the code object.
  */
 
 #define VERIFY_MAX_CODE  (1u << 24)   /* instructions, constants, children per code object */
@@ -318,15 +320,9 @@ enum { ROLE_ITER = 1, ROLE_INDEX = 2, ROLE_OTHER = 4 };
 static bool is_iter_op(unsigned op) { return op == OP_GET_ITER || op == OP_FOR_ITER1 || op == OP_FOR_ITER2; }
 static uint32_t iter_slot(const zx_instr *in) { return in->op == OP_GET_ITER ? in->a : in->b; }
 
-/* Successors of instruction pc: at most two; returns how many. */
 static int successors(const zx_code *c, uint32_t pc, uint32_t succ[2])
 {
-    const zx_instr *in = &c->code[pc];
-    const zx_opinfo *info = zx_op_info(in->op);
-    int n = 0;
-    if (info->flags & OPF_JUMPS) succ[n++] = in->a;
-    if (!(info->flags & OPF_ENDS) && in->op != OP_JUMP) succ[n++] = pc + 1;
-    return n;
+    return zx_op_successors(&c->code[pc], pc, succ);
 }
 
 /* Immediate dominators of the reachable instructions (Cooper, Harvey and Kennedy, "A Simple,
@@ -548,6 +544,7 @@ static bool check_stack(verifier *V, zx_code *c, int32_t *depth)
     while (n) {
         uint32_t pc = work[--n];
         const zx_instr *in = &c->code[pc];
+        const zx_opinfo *info = zx_op_info(in->op);
         int32_t d = depth[pc];
         int pops, pushes;
         zx_op_stack_effect(in, &pops, &pushes);
@@ -555,23 +552,19 @@ static bool check_stack(verifier *V, zx_code *c, int32_t *depth)
             instr_error(V, c, pc, "stack underflow: needs %d value%s, stack depth is %d", pops, pops == 1 ? "" : "s", (int)d);
             goto fail;
         }
-        if (in->op == OP_RETURN && d != 1) {
-            instr_error(V, c, pc, "stack depth must be 1 at RETURN, is %d", (int)d);
-            goto fail;
-        }
-        if ((in->op == OP_BARRIER_SYNC || in->op == OP_FORK_EXECUTION || in->op == OP_JOIN_WORKERS) && d != 0) {
-            instr_error(V, c, pc, "stack depth must be 0 here, is %d", (int)d);
+        if ((info->flags & OPF_STACK_EXACT) && d != pops) {
+            if (pops == 0) instr_error(V, c, pc, "stack depth must be 0 here, is %d", (int)d);
+            else instr_error(V, c, pc, "stack depth must be %d at %s, is %d", pops, info->name, (int)d);
             goto fail;
         }
         int32_t after = d - pops + pushes;
         if (d > max) max = d;
         if (after > max) max = after;
-        bool is_for = in->op == OP_FOR_ITER1 || in->op == OP_FOR_ITER2;
         uint32_t succ[2];
-        int k = successors(c, pc, succ);
+        int k = zx_op_successors(in, pc, succ);
         for (int i = 0; i < k; i++) {
             uint32_t t = succ[i];
-            int32_t td = is_for && i == 0 ? d : after;   /* FOR_ITER's exit (succ[0]) keeps depth d */
+            int32_t td = zx_op_edge_keeps(in, i) ? d : after;
             if (t >= c->ncode) {
                 instr_error(V, c, pc, "execution falls off the end of the code");
                 goto fail;
@@ -592,6 +585,42 @@ fail:
     return ok;
 }
 
+/* The ZX_PC_* facts of every instruction (bytecode.h), from the depths check_stack proved. */
+static uint8_t *pc_facts(const zx_code *c, const int32_t *depth)
+{
+    uint32_t n = c->ncode;
+    uint8_t *f = calloc(n, 1);
+    int32_t *cross = calloc((size_t)n + 2, sizeof *cross);   /* +1 entering a span, -1 leaving */
+    if (!f || !cross) goto fail;
+    for (uint32_t i = 0; i < n; i++) {
+        const zx_instr *in = &c->code[i];
+        if (!(zx_op_info(in->op)->flags & OPF_JUMPS)) continue;
+        uint32_t t = in->a;       /* < n: check_operands checked every jump target */
+        f[t] |= ZX_PC_TARGET;
+        if (t > i) {
+            cross[i + 1]++;
+            cross[t]--;
+        } else {
+            f[i] |= ZX_PC_BACK_EDGE;
+            cross[t + 1]++;
+            cross[i + 1]--;
+        }
+    }
+    int32_t spans = 0;
+    for (uint32_t p = 0; p < n; p++) {
+        spans += cross[p];
+        if (spans > 0) f[p] |= ZX_PC_SPANNED;
+        else if (depth[p] == 0 && (p == 0 || !(zx_op_info(c->code[p - 1].op)->flags & OPF_JOINS_NEXT)))
+            f[p] |= ZX_PC_BOUNDARY;
+    }
+    free(cross);
+    return f;
+fail:
+    free(f);
+    free(cross);
+    return NULL;
+}
+
 /* ---- code objects ---- */
 
 static bool verify_code(verifier *V, zx_code *c, const zx_code *parent, int level)
@@ -601,11 +630,23 @@ static bool verify_code(verifier *V, zx_code *c, const zx_code *parent, int leve
     if (!check_shape(V, c, parent)) return false;
     for (uint32_t pc = 0; pc < c->ncode; pc++)
         if (!check_operands(V, c, pc)) return false;
+    free(c->depth);
+    free(c->pcflags);
+    c->depth = NULL;
+    c->pcflags = NULL;
     int32_t *depth = malloc((size_t)c->ncode * sizeof *depth);
     if (!depth) return code_error(V, c, "out of memory");
-    bool ok = check_stack(V, c, depth) && check_iterators(V, c, depth);
-    free(depth);
-    if (!ok) return false;
+    if (!check_stack(V, c, depth) || !check_iterators(V, c, depth)) {
+        free(depth);
+        return false;
+    }
+    uint8_t *facts = pc_facts(c, depth);
+    if (!facts) {
+        free(depth);
+        return code_error(V, c, "out of memory");
+    }
+    c->depth = depth;
+    c->pcflags = facts;
     for (uint32_t i = 0; i < c->nchildren; i++)
         if (!verify_code(V, c->children[i], c, level + 1)) return false;
     return true;

@@ -646,6 +646,24 @@ static void test_builtins(zx_heap *h)
     CHECK(lo == 1 && hi == 3);
     CHECK(zx_method_lookup("values") == ZX_M_values && zx_method_lookup("len") == -1);
     CHECK_STR(zx_method_name(ZX_M_is_empty), "is_empty");
+    /* the effect and result columns, and what an id in neither table gets */
+    CHECK(zx_builtin_effects(ZX_BI_print) == (ZX_FX_PRINTS | ZX_FX_READS_HEAP));
+    CHECK(zx_builtin_effects(ZX_BI_parallel_map) & ZX_FX_CALLS);
+    CHECK(zx_builtin_effects(ZX_BI_args) == ZX_FX_PURE && zx_builtin_effects(ZX_BI_len) == ZX_FX_READS_HEAP);
+    CHECK(zx_builtin_effects(ZX_BI_COUNT) == ZX_FX_UNKNOWN && zx_builtin_effects(-1) == ZX_FX_UNKNOWN);
+    CHECK((zx_builtin_effects(ZX_BI_COUNT) & ZX_FX_WRITES_HEAP) && (zx_method_effects(-1) & ZX_FX_WRITES_HEAP));
+    CHECK((zx_method_effects(ZX_M_pop) & ZX_FX_WRITES_HEAP) && zx_method_effects(ZX_M_keys) == ZX_FX_READS_HEAP);
+    CHECK(zx_builtin_result(ZX_BI_print) == ZX_RES_NULL && zx_builtin_result(99) == ZX_RES_ANY);
+    CHECK(zx_method_result(ZX_M_has) == ZX_RES_BOOL && zx_method_result(ZX_M_COUNT) == ZX_RES_ANY);
+    {   /* a builtin's result lies in its result column */
+        zx_value x;
+        CHECK(call1(h, ZX_BI_int, zx_float(2.5), &x).ok && ((zx_builtin_result(ZX_BI_int) >> x.tag) & 1));
+        CHECK(call1(h, ZX_BI_float, zx_int(2), &x).ok && ((zx_builtin_result(ZX_BI_float) >> x.tag) & 1));
+        CHECK(call1(h, ZX_BI_string, zx_int(2), &x).ok && ((zx_builtin_result(ZX_BI_string) >> x.tag) & 1));
+        zx_decref(x);
+        CHECK(call1(h, ZX_BI_type, zx_int(2), &x).ok && ((zx_builtin_result(ZX_BI_type) >> x.tag) & 1));
+        zx_decref(x);
+    }
 
     /* int */
     zx_value s42 = str(h, "42"), sm5 = str(h, "-5"), s45 = str(h, "4.5"), sabc = str(h, "abc");
