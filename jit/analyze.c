@@ -5,45 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytecode/flow.h"
 #include "runtime/builtins.h"
-
-/* Generated from the opcode table: pops/pushes (-1: from the operands). */
-static const struct { int num, pops, pushes; const char *name; } optab[] = {
-#define ROW(name, num, pops, pushes, kind, flags) { num, pops, pushes, #name },
-    ZX_OPCODES(ROW)
-#undef ROW
-};
-
-static int op_row(unsigned op)
-{
-    for (size_t i = 0; i < sizeof optab / sizeof optab[0]; i++)
-        if ((unsigned)optab[i].num == op) return (int)i;
-    return -1;
-}
 
 const char *analyze_op_name(unsigned op)
 {
-    int r = op_row(op);
-    return r < 0 ? "?" : optab[r].name;
+    const zx_opinfo *info = zx_op_info(op);
+    return info ? info->name : "?";
 }
-
-void analyze_stack_effect(const zx_instr *in, int *pops, int *pushes)
-{
-    int r = op_row(in->op);
-    *pops = optab[r].pops;
-    *pushes = optab[r].pushes;
-    switch (in->op) {   /* the rows with -1 */
-    case OP_CALL_TOP: *pops = (int)in->a + 1; break;
-    case OP_CALL_BUILTIN: *pops = in->b; break;
-    case OP_CALL_METHOD: *pops = in->b + 1; break;
-    case OP_BUILD_LIST: *pops = (int)in->a; break;
-    case OP_BUILD_MAP: *pops = 2 * (int)in->a; break;
-    case OP_PRINT: *pops = (int)in->a; break;
-    case OP_ASSERT: *pops = in->a ? 2 : 1; break;
-    default: break;
-    }
-}
-
 
 /* ---------------------------------------------------------------------------------------- */
 /* Type analysis: forward, over tag masks, from pc 0                                          */
@@ -64,26 +33,25 @@ uint8_t analyze_binop_mask(unsigned op, uint8_t a, uint8_t b)
     return r;
 }
 
+/* What builtin id returns: its row's result column (runtime/builtins.h). */
 static uint8_t builtin_mask(unsigned id)
 {
-    switch (id) {
-    case ZX_BI_len: case ZX_BI_int: return M_I;
-    case ZX_BI_float: return M_F;
-    case ZX_BI_string: case ZX_BI_type: case ZX_BI_range: case ZX_BI_args: case ZX_BI_parallel_map: return M_O;
-    case ZX_BI_print: return M_N;
-    default: return M_VAL;
-    }
+    static const uint8_t result[ZX_BI_COUNT] = {
+#define RESULT(name, id, lo, hi, fx, res) [id] = (uint8_t)(res),
+        ZX_BUILTINS(RESULT)
+#undef RESULT
+    };
+    return id < ZX_BI_COUNT && result[id] ? result[id] : M_VAL;
 }
 
-/* Apply instruction pc to state s (locals, globals, stack with depth *d).  Returns the
- * successors in succ (at most 2). */
-static int transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d, uint32_t succ[2])
+/* Apply instruction pc to state s (locals, globals, stack with depth *d): the state on its
+ * fall-through edge (and on a jump's, which carries the same state). */
+static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
 {
     const zx_instr *in = &a->code->code[pc];
     uint8_t *lm = s, *gm = s + a->nl, *sm = s + a->nl + a->ng;
     int pops, pushes;
-    analyze_stack_effect(in, &pops, &pushes);
-    int n = 0;
+    zx_op_stack_effect(in, &pops, &pushes);
     uint8_t top = *d > 0 ? sm[*d - 1] : 0, second = *d > 1 ? sm[*d - 2] : 0;
 #define PUSHM(m) (sm[(*d)++] = (uint8_t)(m))
 #define GM(i) ((i) < a->ng ? gm[i] : (uint8_t)M_ANY)
@@ -122,13 +90,9 @@ static int transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d, uint32_t s
         PUSHM((top & ~(M_I | M_F)) ? M_VAL : top);
         break;
     case OP_NOT: (*d)--; PUSHM(M_B); break;
-    case OP_JUMP: succ[n++] = in->a; return n;
-    case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE:
-        (*d)--;
-        succ[n++] = pc + 1;
-        if (in->a != pc + 1) succ[n++] = in->a;
-        return n;
-    case OP_RETURN: (*d)--; return 0;
+    case OP_JUMP: break;
+    case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: (*d)--; break;
+    case OP_RETURN: (*d)--; break;
     case OP_CALL_TOP:
         *d -= pops;
         PUSHM(M_VAL);
@@ -169,18 +133,15 @@ static int transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d, uint32_t s
         lm[in->a + 1] = M_I;
         break;
     case OP_FOR_ITER1: case OP_FOR_ITER2:
-        succ[n++] = in->a;      /* exit: nothing pushed (state copied before the pushes) */
+        /* the exit edge keeps the state before (zx_op_edge_keeps) */
         lm[in->b + 1] = M_I;
         if (in->op == OP_FOR_ITER2) PUSHM(M_VAL);
         PUSHM(M_VAL);
-        succ[n++] = pc + 1;
-        return n;
+        break;
     }
 #undef PUSHM
 #undef GM
 #undef CLOBBER_GLOBALS
-    succ[n++] = pc + 1;
-    return n;
 }
 
 int analyze_types(analyze_code *a, uint8_t param_mask, char *err, size_t errsz)
@@ -191,23 +152,28 @@ int analyze_types(analyze_code *a, uint8_t param_mask, char *err, size_t errsz)
         return 0;
     }
     for (uint32_t pc = 0; pc < c->ncode; pc++) {
-        if (op_row(c->code[pc].op) < 0) {
+        if (!zx_op_info(c->code[pc].op)) {
             snprintf(err, errsz, "%s: pc %u: unknown opcode %u", c->name, pc, c->code[pc].op);
             return 0;
         }
     }
-    a->depth = malloc(c->ncode * sizeof *a->depth);
-    a->state = calloc((size_t)c->ncode * a->W + a->W, 1);
+    if (!c->depth || !c->pcflags) {
+        snprintf(err, errsz, "%s: not verified", c->name);
+        return 0;
+    }
+    a->depth = c->depth;          /* the verifier's: the same edges as below, from pc 0 */
+    a->state = calloc((size_t)c->ncode * a->W + 2 * (size_t)a->W, 1);
     uint32_t *work = malloc((c->ncode + 1) * sizeof *work);
-    uint8_t *inq = calloc(c->ncode, 1);
+    uint8_t *inq = calloc(c->ncode, 1), *seen = calloc(c->ncode, 1);
     uint8_t *cur = a->state + (size_t)c->ncode * a->W;   /* scratch */
-    if (!a->depth || !a->state || !work || !inq) {
+    uint8_t *before = cur + a->W;                         /* the state a keeping edge carries */
+    if (!a->state || !work || !inq || !seen) {
         snprintf(err, errsz, "out of memory");
         free(work);
         free(inq);
+        free(seen);
         return 0;
     }
-    for (uint32_t i = 0; i < c->ncode; i++) a->depth[i] = -1;
     /* pc 0: parameters are values (of param_mask), other locals undefined, cells hold their cell */
     uint8_t *s0 = a->state;
     for (uint32_t i = 0; i < a->nl; i++) {
@@ -215,66 +181,46 @@ int analyze_types(analyze_code *a, uint8_t param_mask, char *err, size_t errsz)
         if (c->local_is_cell && c->local_is_cell[i]) s0[i] = M_O;
     }
     memset(s0 + a->nl, M_ANY, a->ng);
-    a->depth[0] = 0;
     uint32_t nw = 0;
     work[nw++] = 0;
-    inq[0] = 1;
+    inq[0] = seen[0] = 1;
     int ok = 1;
-    while (nw) {
+    while (nw && ok) {
         uint32_t pc = work[--nw];
         inq[pc] = 0;
         memcpy(cur, a->state + (size_t)pc * a->W, a->W);
+        memcpy(before, cur, a->W);
         int d = a->depth[pc];
+        transfer(a, pc, cur, &d);
         uint32_t succ[2];
-        /* FOR_ITER's exit edge leaves before the pushes: handle it with the unchanged state */
-        uint8_t *before = NULL;
-        const zx_instr *in = &c->code[pc];
-        if (in->op == OP_FOR_ITER1 || in->op == OP_FOR_ITER2) {
-            before = malloc(a->W);
-            if (!before) { ok = 0; break; }
-            memcpy(before, cur, a->W);
-        }
-        int d_after = d;
-        int ns = transfer(a, pc, cur, &d_after, succ);
-        if (d_after < 0 || (uint32_t)d_after > a->ns) {
-            snprintf(err, errsz, "stack depth out of range at pc %u", pc);
-            ok = 0;
-            free(before);
-            break;
-        }
-        for (int k = 0; k < ns; k++) {
+        int32_t sd[2];
+        int ns = zx_flow_edges(c, pc, succ, sd);
+        for (int k = 0; k < ns && ok; k++) {
             uint32_t s = succ[k];
-            const uint8_t *src = cur;
-            int sd = d_after;
-            if (before && k == 0) { src = before; sd = d; }
+            const uint8_t *src = zx_op_edge_keeps(&c->code[pc], k) ? before : cur;
             if (s >= c->ncode) continue;
+            if (sd[k] < 0 || (uint32_t)sd[k] > a->ns || sd[k] != a->depth[s] ||
+                (src == cur && sd[k] != d)) {
+                snprintf(err, errsz, "inconsistent stack depth at pc %u", s);
+                ok = 0;
+                break;
+            }
             uint8_t *dst = a->state + (size_t)s * a->W;
-            int changed = 0;
-            if (a->depth[s] < 0) {
-                a->depth[s] = sd;
-                memcpy(dst, src, a->W);
-                changed = 1;
-            } else {
-                if (a->depth[s] != sd) {
-                    snprintf(err, errsz, "inconsistent stack depth at pc %u", s);
-                    ok = 0;
-                    break;
-                }
-                for (uint32_t i = 0; i < a->nl + a->ng + (uint32_t)sd; i++) {
-                    uint8_t m = dst[i] | src[i];
-                    if (m != dst[i]) { dst[i] = m; changed = 1; }
-                }
+            int changed = !seen[s];
+            seen[s] = 1;
+            for (uint32_t i = 0; i < a->nl + a->ng + (uint32_t)sd[k]; i++) {
+                uint8_t m = dst[i] | src[i];
+                if (m != dst[i]) { dst[i] = m; changed = 1; }
             }
             if (changed && !inq[s]) {
                 inq[s] = 1;
                 work[nw++] = s;
             }
         }
-        free(before);
-        if (!ok) break;
     }
     free(work);
     free(inq);
+    free(seen);
     return ok;
 }
 
@@ -308,16 +254,7 @@ int analyze_liveness(analyze_code *a)
             const zx_instr *in = &c->code[pc];
             uint8_t *lv = a->live + (size_t)pc * V;
             uint32_t succ[2];
-            int ns = 0;
-            switch (in->op) {
-            case OP_JUMP: succ[ns++] = in->a; break;
-            case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: case OP_FOR_ITER1: case OP_FOR_ITER2:
-                succ[ns++] = pc + 1;
-                succ[ns++] = in->a;
-                break;
-            case OP_RETURN: break;
-            default: succ[ns++] = pc + 1; break;
-            }
+            int ns = zx_op_successors(in, pc, succ);
             int clobbers = in->op == OP_CALL_TOP || in->op == OP_PARALLEL_MAP || in->op == OP_FORK_EXECUTION ||
                            (in->op == OP_CALL_BUILTIN && in->a == ZX_BI_parallel_map) || in->op == OP_SHARED_WRITE;
             for (uint32_t i = 0; i < V; i++) {
@@ -352,20 +289,14 @@ int analyze_liveness(analyze_code *a)
  * variable reassigned at run time costs speed, never correctness.
  */
 
-typedef uint64_t origin;          /* where a stack value came from */
-#define OG_UNSET 0ull
-#define OG_UNKNOWN 1ull
+/* Where a callee value came from, as a key of the flow pass (bytecode/flow.h): which
+ * variable it was loaded from, or which child a MAKE_CLOSURE made; ZX_FLOW_MERGE otherwise.
+ * Loads of the same variable on two paths agree. */
+typedef zx_flow_key origin;
 enum { OG_CLOSURE = 2, OG_GLOBAL, OG_LOCAL, OG_FREE };
 #define OG(kind, arg) (((uint64_t)(kind) << 32) | (uint32_t)(arg))
 #define OG_KIND(o) ((uint32_t)((o) >> 32))
 #define OG_ARG(o) ((uint32_t)(o))
-
-static origin og_merge(origin x, origin y)
-{
-    if (x == OG_UNSET) return y;
-    if (y == OG_UNSET || x == y) return x;
-    return OG_UNKNOWN;
-}
 
 /* The child a store at pc of c stores, when the value is a closure made just before it. */
 static zx_code *stored_closure(const zx_code *c, uint32_t pc)
@@ -446,33 +377,18 @@ static zx_code *origin_code(analyze_code *a, origin o)
     }
 }
 
-/* Apply the instruction at pc to the origins st (depth *d). */
-static void origin_step(const zx_instr *in, origin *st, int *d)
+static zx_flow_key origin_key(void *ctx, const zx_code *c, uint32_t pc, int i)
 {
-    int n = *d;
+    (void)ctx;
+    (void)i;
+    const zx_instr *in = &c->code[pc];
     switch (in->op) {
-    case OP_LOAD_NAME: case OP_SHARED_READ: st[n++] = OG(OG_GLOBAL, in->a); break;
-    case OP_LOAD_LOCAL: case OP_LOAD_CELL: st[n++] = OG(OG_LOCAL, in->a); break;
-    case OP_LOAD_FREE: st[n++] = OG(OG_FREE, in->a); break;
-    case OP_MAKE_CLOSURE: st[n++] = OG(OG_CLOSURE, in->a); break;
-    case OP_DUP: st[n] = st[n - 1]; n++; break;
-    case OP_DUP2: st[n] = st[n - 2]; st[n + 1] = st[n - 1]; n += 2; break;
-    case OP_ROT3: {
-        origin c = st[n - 1];
-        st[n - 1] = st[n - 2];
-        st[n - 2] = st[n - 3];
-        st[n - 3] = c;
-        break;
+    case OP_LOAD_NAME: case OP_SHARED_READ: return OG(OG_GLOBAL, in->a);
+    case OP_LOAD_LOCAL: case OP_LOAD_CELL: return OG(OG_LOCAL, in->a);
+    case OP_LOAD_FREE: return OG(OG_FREE, in->a);
+    case OP_MAKE_CLOSURE: return OG(OG_CLOSURE, in->a);
+    default: return ZX_FLOW_MERGE;
     }
-    default: {
-        int pops, pushes;
-        analyze_stack_effect(in, &pops, &pushes);
-        n -= pops;
-        for (int i = 0; i < pushes; i++) st[n++] = OG_UNKNOWN;
-        break;
-    }
-    }
-    *d = n;
 }
 
 /* Fill a->callee: for each CALL_TOP, the code object of the batch it calls directly.  Only
@@ -484,64 +400,22 @@ int analyze_callees(analyze_code *a, zx_code *const *batch, size_t nbatch)
     int any = 0;
     for (uint32_t pc = 0; pc < c->ncode && !any; pc++) any = c->code[pc].op == OP_CALL_TOP && a->depth[pc] >= 0;
     if (!any || !nbatch) return 1;
-    size_t *off = malloc(((size_t)c->ncode + 1) * sizeof *off);
-    size_t total = 0;
-    for (uint32_t pc = 0; off && pc < c->ncode; pc++) {
-        off[pc] = total;
-        total += a->depth[pc] > 0 ? (size_t)a->depth[pc] : 0;
-    }
-    origin *states = calloc(total + 1, sizeof *states);
-    origin *st = malloc(((size_t)a->ns + 2) * sizeof *st);
+    zx_flow_origins o;
+    if (!zx_flow_origins_build(c, origin_key, NULL, &o)) return 0;
     a->callee = calloc(c->ncode, sizeof *a->callee);
-    int ok = off && states && st && a->callee;
-    /* forward passes to a fixpoint (verified code: the depth at every pc is known) */
-    for (int changed = ok; changed;) {
-        changed = 0;
-        for (uint32_t pc = 0; pc < c->ncode; pc++) {
-            if (a->depth[pc] < 0) continue;
-            const zx_instr *in = &c->code[pc];
-            int d0 = a->depth[pc], d = d0;
-            memcpy(st, states + off[pc], (size_t)d0 * sizeof *st);
-            origin_step(in, st, &d);
-            uint32_t succ[2];
-            int keep[2] = { 0, 0 }, ns = 0;
-            switch (in->op) {
-            case OP_JUMP: succ[ns++] = in->a; break;
-            case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: succ[ns++] = pc + 1; succ[ns++] = in->a; break;
-            case OP_FOR_ITER1: case OP_FOR_ITER2: keep[ns] = 1; succ[ns++] = in->a; succ[ns++] = pc + 1; break;
-            case OP_RETURN: break;
-            default: succ[ns++] = pc + 1; break;
-            }
-            for (int k = 0; k < ns; k++) {
-                uint32_t s = succ[k];
-                if (s >= c->ncode || a->depth[s] < 0) continue;
-                const origin *src = keep[k] ? states + off[pc] : st;
-                int sd = keep[k] ? d0 : d;
-                if (sd != a->depth[s]) continue;
-                origin *dst = states + off[s];
-                for (int j = 0; j < sd; j++) {
-                    origin m = og_merge(dst[j], src[j]);
-                    if (m != dst[j]) {
-                        dst[j] = m;
-                        changed = 1;
-                    }
-                }
-            }
-        }
-    }
+    int ok = a->callee != NULL;
     /* the top level runs once: only its loops' calls are worth the code of a direct call */
     uint8_t *in_loop = ok ? calloc(c->ncode + 1, 1) : NULL;
     ok = ok && in_loop;
     for (uint32_t pc = 0; ok && pc < c->ncode; pc++) {
         const zx_instr *in = &c->code[pc];
-        if ((in->op == OP_JUMP || in->op == OP_JUMP_IF_FALSE || in->op == OP_JUMP_IF_TRUE) && in->a <= pc)
-            memset(in_loop + in->a, 1, pc - in->a + 1);
+        if (c->pcflags[pc] & ZX_PC_BACK_EDGE) memset(in_loop + in->a, 1, pc - in->a + 1);
     }
     for (uint32_t pc = 0; ok && pc < c->ncode; pc++) {
         const zx_instr *in = &c->code[pc];
         if (in->op != OP_CALL_TOP || a->depth[pc] < (int)in->a + 1) continue;
         if (c->kind == ZX_CODE_MAIN && !in_loop[pc]) continue;
-        zx_code *x = origin_code(a, states[off[pc] + (uint32_t)a->depth[pc] - in->a - 1]);
+        zx_code *x = origin_code(a, zx_flow_operand(&o, pc, 0));   /* the deepest operand: the callee */
         int in_batch = 0;
         for (size_t i = 0; x && i < nbatch; i++) in_batch |= batch[i] == x;
         if (!in_batch || x->kind == ZX_CODE_MAIN || x->nparams != in->a) continue;
@@ -551,9 +425,7 @@ int analyze_callees(analyze_code *a, zx_code *const *batch, size_t nbatch)
         a->callee[pc] = x;
     }
     free(in_loop);
-    free(off);
-    free(states);
-    free(st);
+    zx_flow_origins_free(&o);
     return ok;
 }
 
@@ -593,37 +465,32 @@ static int borrow_safe_between(unsigned op)
     }
 }
 
-/* The instruction that last wrote stack slot `slot` before its use at p, when the code from
- * it to p is straight-line and borrow-safe; UINT32_MAX otherwise. */
-static uint32_t borrow_source(analyze_code *a, uint32_t p, int slot, const uint8_t *target)
+/* The instruction that made operand j of the instruction at p (flow origins o: the producer's
+ * pc), when the code from it to p is straight-line and borrow-safe; UINT32_MAX otherwise.  A
+ * value moved by DUP, DUP2 or ROT3 has a producer, but the shuffle between is not borrow-safe. */
+static uint32_t borrow_source(analyze_code *a, const zx_flow_origins *o, uint32_t p, uint32_t j)
 {
     const zx_code *c = a->code;
-    for (uint32_t r = p; r-- > 0;) {
-        if (a->depth[r] < 0 || target[r + 1]) return UINT32_MAX;
-        int pops, pushes;
-        analyze_stack_effect(&c->code[r], &pops, &pushes);
-        int low = a->depth[r] - pops;      /* slots at or above this one are written */
-        if (low <= slot) return low + pushes > slot ? r : UINT32_MAX;
-        if (!borrow_safe_between(c->code[r].op)) return UINT32_MAX;
+    zx_flow_key k = zx_flow_operand(o, p, j);
+    if (k <= ZX_FLOW_MERGE || ZX_FLOW_PC(k) >= p) return UINT32_MAX;
+    uint32_t q = ZX_FLOW_PC(k);
+    for (uint32_t r = q; r < p; r++) {
+        if (c->pcflags[r + 1] & ZX_PC_TARGET) return UINT32_MAX;
+        if (r > q && !borrow_safe_between(c->code[r].op)) return UINT32_MAX;
     }
-    return UINT32_MAX;
+    return q;
 }
 
 int analyze_borrows(analyze_code *a)
 {
     const zx_code *c = a->code;
     if (a->ns > BORROW_MAX_STACK) return 1;
-    uint8_t *target = calloc(c->ncode + 1, 1);
+    zx_flow_origins o;
+    if (!zx_flow_origins_build(c, NULL, NULL, &o)) return 0;
     a->borrow = calloc(c->ncode, 1);
-    if (!target || !a->borrow) {
-        free(target);
+    if (!a->borrow) {
+        zx_flow_origins_free(&o);
         return 0;
-    }
-    for (uint32_t pc = 0; pc < c->ncode; pc++) {
-        const zx_instr *in = &c->code[pc];
-        if ((in->op == OP_JUMP || in->op == OP_JUMP_IF_FALSE || in->op == OP_JUMP_IF_TRUE || in->op == OP_FOR_ITER1 ||
-             in->op == OP_FOR_ITER2) && in->a < c->ncode)
-            target[in->a] = 1;
     }
     /* in pc order: an INDEX source must know whether its own container was borrowed */
     for (uint32_t p = 0; p < c->ncode; p++) {
@@ -631,7 +498,7 @@ int analyze_borrows(analyze_code *a)
         int d = a->depth[p];
         if (d < 0) continue;
         if (in->op == OP_INDEX && d >= 2) {
-            uint32_t q = borrow_source(a, p, d - 2, target);
+            uint32_t q = borrow_source(a, &o, p, 0);
             if (q == UINT32_MAX) continue;
             unsigned op = c->code[q].op;
             if (op == OP_LOAD_LOCAL || op == OP_LOAD_NAME || op == OP_LOAD_CELL || op == OP_LOAD_FREE) {
@@ -643,7 +510,7 @@ int analyze_borrows(analyze_code *a)
             }
             a->borrow[p] |= BORROW_USE;
         } else if (in->op == OP_CALL_TOP && a->callee && a->callee[p] && d >= (int)in->a + 1) {
-            uint32_t q = borrow_source(a, p, d - (int)in->a - 1, target);
+            uint32_t q = borrow_source(a, &o, p, 0);
             if (q == UINT32_MAX) continue;
             unsigned op = c->code[q].op;
             int kept = op == OP_LOAD_LOCAL;      /* the caller's own local keeps the closure alive */
@@ -653,7 +520,7 @@ int analyze_borrows(analyze_code *a)
             a->borrow[p] |= BORROW_USE;
         }
     }
-    free(target);
+    zx_flow_origins_free(&o);
     return 1;
 }
 
@@ -678,8 +545,7 @@ static int want_int_version(analyze_code *a)
      * being compiled twice */
     for (uint32_t pc = 0; pc < c->ncode; pc++) {
         const zx_instr *in = &c->code[pc];
-        if (in->op == OP_CALL_TOP || ((in->op == OP_JUMP || in->op == OP_JUMP_IF_FALSE || in->op == OP_JUMP_IF_TRUE) && in->a <= pc))
-            return 1;
+        if (in->op == OP_CALL_TOP || (c->pcflags[pc] & ZX_PC_BACK_EDGE)) return 1;
     }
     return 0;
 }
@@ -700,29 +566,6 @@ static int int_version_pays(analyze_code *a, const uint8_t *generic)
 }
 
 
-/*
- * end_pc is UINT32_MAX or the end of a chunk, and chunks are whole statements that no jump
- * enters or leaves: an instruction strictly inside a jump's span (between a forward jump and
- * its target; after a loop's head up to its back-edge) is never one.  Only the others check
- * end_pc, and a back-edge goes past its loop head's check (a chunk that ends at a loop head
- * stops there on the way in, never from inside the loop).
- */
-int analyze_spans(analyze_code *a)
-{
-    const zx_code *c = a->code;
-    a->in_span = calloc(c->ncode + 1, 1);
-    if (!a->in_span) return 0;
-    for (uint32_t pc = 0; pc < c->ncode; pc++) {
-        const zx_instr *in = &c->code[pc];
-        if (in->op != OP_JUMP && in->op != OP_JUMP_IF_FALSE && in->op != OP_JUMP_IF_TRUE && in->op != OP_FOR_ITER1 &&
-            in->op != OP_FOR_ITER2)
-            continue;
-        uint32_t lo = in->a > pc ? pc + 1 : in->a + 1, hi = in->a > pc ? in->a : pc + 1;
-        for (uint32_t k = lo; k < hi && k < c->ncode; k++) a->in_span[k] = 1;
-    }
-    return 1;
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* The int version                                                                            */
 /* ---------------------------------------------------------------------------------------- */
@@ -732,12 +575,10 @@ void analyze_int_version(analyze_code *a)
     if (!want_int_version(a)) return;
     /* analyse again with int parameters; depth is the same */
     analyze_code ia = *a;
-    ia.depth = NULL;
     ia.state = NULL;
     char err[160];
     if (analyze_types(&ia, M_I, err, sizeof err) && int_version_pays(&ia, a->state)) a->int_state = ia.state;
     else free(ia.state);
-    free(ia.depth);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -757,12 +598,10 @@ void analyze_init(analyze_code *a, zx_program *prog, zx_code *code)
 
 void analyze_free(analyze_code *a)
 {
-    free(a->depth);
     free(a->state);
     free(a->live);
     free(a->callee);
     free(a->borrow);
-    free(a->in_span);
     free(a->int_state);
     memset(a, 0, sizeof *a);
 }

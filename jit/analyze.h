@@ -11,8 +11,9 @@
  * The JIT's planning analyses, free of LLVM so that a unit test can run them
  * (tests/unit/test_jit_analyze.c): types (tag masks per pc, from pc 0), liveness of the
  * variables those types are about, which code object each CALL_TOP calls, which loads may lend
- * their value instead of taking a reference, which instructions lie inside a jump's span, and
- * whether an int-argument version of the code pays.  jit/lower.c emits IR from the results.
+ * their value instead of taking a reference (both on the flow module's stack origins), and
+ * whether an int-argument version of the code pays.  They read what the verifier keeps on the
+ * code object (depth and facts per pc).  jit/lower.c emits IR from the results.
  */
 
 /* Tag masks: bit t is set when a value may have tag t (zx_tag). */
@@ -38,12 +39,12 @@ typedef struct analyze_code {
     zx_code *code;
     uint32_t nl, ng, ns;           /* locals, tracked globals, operand stack slots (+2) */
     uint32_t W;                    /* masks per pc in state: nl + ng + ns */
-    int32_t *depth;                /* analyze_types: stack depth before each pc; -1: unreachable */
+    const int32_t *depth;          /* the verifier's (zx_code.depth): stack depth before each pc;
+                                      -1: unreachable */
     uint8_t *state;                /* analyze_types: W masks per pc: locals, tracked globals, stack */
     uint8_t *live;                 /* analyze_liveness: per pc, per local and tracked global: relied on */
     zx_code **callee;              /* analyze_callees: per pc, the code object a CALL_TOP calls directly */
     uint8_t *borrow;               /* analyze_borrows: per pc, BORROW_*; NULL when the stack is too deep */
-    uint8_t *in_span;              /* analyze_spans: per pc, strictly inside a jump's span */
     uint8_t *int_state;            /* analyze_int_version: the state with int parameters, or NULL */
 } analyze_code;
 
@@ -51,8 +52,9 @@ typedef struct analyze_code {
 void analyze_init(analyze_code *a, zx_program *prog, zx_code *code);
 void analyze_free(analyze_code *a);
 
-/* Forward over tag masks from pc 0, parameters of param_mask.  0 with a message in err when
- * the code is empty, has an unknown opcode or inconsistent depths (or out of memory). */
+/* Forward over tag masks from pc 0, parameters of param_mask, on the verifier's depths and the
+ * opcode table's edges (bytecode/flow.h).  0 with a message in err when the code is empty,
+ * has an unknown opcode, was not verified (or out of memory). */
 int analyze_types(analyze_code *a, uint8_t param_mask, char *err, size_t errsz);
 /* The rest need analyze_types; each returns 0 only when out of memory. */
 int analyze_liveness(analyze_code *a);
@@ -60,12 +62,11 @@ int analyze_liveness(analyze_code *a);
 int analyze_callees(analyze_code *a, zx_code *const *batch, size_t nbatch);
 /* Needs analyze_callees. */
 int analyze_borrows(analyze_code *a);
-int analyze_spans(analyze_code *a);
 /* Sets int_state when an int-argument version of an action or lambda pays. */
 void analyze_int_version(analyze_code *a);
 
-/* Per-instruction facts the lowering shares with the analyses. */
-void analyze_stack_effect(const zx_instr *in, int *pops, int *pushes);
+/* Per-instruction facts the lowering shares with the analyses (stack effects and control flow
+ * are the opcode table's: zx_op_stack_effect, zx_op_successors). */
 const char *analyze_op_name(unsigned op);
 int analyze_is_cmp(unsigned op);
 uint8_t analyze_binop_mask(unsigned op, uint8_t a, uint8_t b);

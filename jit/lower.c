@@ -1103,6 +1103,14 @@ static LLVMValueRef cell_of(lw *L, const zx_instr *in)
     return load(L, L->ptr, gep(L, fn, offsetof(zx_func, free) + (uint64_t)in->a * sizeof(zx_cell *)), "cell");
 }
 
+/*
+ * end_pc is UINT32_MAX or the end of a chunk, and chunks are whole statements that no jump
+ * enters or leaves: an instruction strictly inside a jump's span (between a forward jump and
+ * its target; after a loop's head up to its back-edge: ZX_PC_SPANNED, kept by the verifier)
+ * is never one.  Only the others check
+ * end_pc, and a back-edge goes past its loop head's check (a chunk that ends at a loop head
+ * stops there on the way in, never from inside the loop).
+ */
 /* Where a back-edge to pc goes: past pc's end_pc check. */
 static LLVMBasicBlockRef back_target(lw *L, uint32_t pc)
 {
@@ -1127,12 +1135,12 @@ static void emit_instr(lw *L, uint32_t pc)
     uint32_t d = (uint32_t)L->a.depth[pc];
     uint8_t *sm = st_stack(L, pc);
     int pops, pushes;
-    analyze_stack_effect(in, &pops, &pushes);
+    zx_op_stack_effect(in, &pops, &pushes);
 
     at(L, L->bb[pc]);
-    if (d == 0 && !L->a.in_span[pc]) {
+    if (d == 0 && !(c->pcflags[pc] & ZX_PC_SPANNED)) {
         /* a statement boundary: stop here when asked to (chunks end at such boundaries, never
-         * inside a loop or an if, so only a jump's target can be one: see analyze_spans) */
+         * inside a loop or an if, so only a jump's target can be one: see back_target) */
         LLVMBasicBlockRef go = newbb(L, "");
         L->go[pc] = go;
         LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, L->end_pc, c32(L, pc), ""), L->stop_bb, go);
@@ -1480,8 +1488,7 @@ LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, con
     LLVMValueRef fn = NULL;
     if (!analyze_types(&L.a, M_VAL, err, errsz)) goto done;
     L.go = calloc(code->ncode + 1, sizeof *L.go);
-    if (!L.go || !analyze_liveness(&L.a) || !analyze_callees(&L.a, batch, nbatch) || !analyze_borrows(&L.a) ||
-        !analyze_spans(&L.a)) {
+    if (!L.go || !analyze_liveness(&L.a) || !analyze_callees(&L.a, batch, nbatch) || !analyze_borrows(&L.a)) {
         snprintf(err, errsz, "out of memory");
         goto done;
     }
