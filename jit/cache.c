@@ -27,7 +27,7 @@
 
 static const char entry_magic[8] = { 'Z', 'X', 'J', 'I', 'T', 'O', 'B', 'J' };
 
-struct zx_cache {
+struct jit_cache {
     char *dir;
     zx_jit_cache_stats *counters;     /* the engine's, or own_counters */
     zx_jit_cache_stats own_counters;
@@ -107,8 +107,8 @@ static void hash_module_file(llvm_blake3_hasher *h)
     fclose(f);
 }
 
-void zx_cache_engine_key(uint8_t out[ZX_CACHE_KEY_LEN], const char *llvm_version, const char *triple,
-                         const char *cpu, const char *features, int opt_level)
+void cache_engine_key(uint8_t out[CACHE_KEY_LEN], const char *llvm_version, const char *triple,
+                      const char *cpu, const char *features, int opt_level)
 {
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
@@ -118,7 +118,7 @@ void zx_cache_engine_key(uint8_t out[ZX_CACHE_KEY_LEN], const char *llvm_version
     hash_u32(&h, (uint32_t)sizeof(zx_frame));
     hash_u32(&h, (uint32_t)sizeof(zx_task));
     hash_u32(&h, (uint32_t)sizeof(zx_code));
-    build_id b = { (uintptr_t)(void *)zx_cache_engine_key, NULL, 0 };
+    build_id b = { (uintptr_t)(void *)cache_engine_key, NULL, 0 };
     dl_iterate_phdr(find_build_id, &b);
     if (b.id) {
         hash_u64(&h, b.len);
@@ -132,34 +132,34 @@ void zx_cache_engine_key(uint8_t out[ZX_CACHE_KEY_LEN], const char *llvm_version
     hash_str(&h, cpu);
     hash_str(&h, features);
     hash_u32(&h, (uint32_t)opt_level);
-    llvm_blake3_hasher_finalize(&h, out, ZX_CACHE_KEY_LEN);
+    llvm_blake3_hasher_finalize(&h, out, CACHE_KEY_LEN);
 }
 
-void zx_cache_program_key(uint8_t out[ZX_CACHE_KEY_LEN], const void *zxbc, size_t len)
+void cache_program_key(uint8_t out[CACHE_KEY_LEN], const void *zxbc, size_t len)
 {
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
     hash_str(&h, "zexus-jit program (.zxbc)");
     hash_u64(&h, len);
     hash_bytes(&h, zxbc, len);
-    llvm_blake3_hasher_finalize(&h, out, ZX_CACHE_KEY_LEN);
+    llvm_blake3_hasher_finalize(&h, out, CACHE_KEY_LEN);
 }
 
-void zx_cache_module_key(uint8_t out[ZX_CACHE_KEY_LEN], const uint8_t engine[ZX_CACHE_KEY_LEN],
-                         const char *pipeline, const uint8_t program[ZX_CACHE_KEY_LEN], const uint32_t *index,
-                         const char *const *names, size_t n)
+void cache_module_key(uint8_t out[CACHE_KEY_LEN], const uint8_t engine[CACHE_KEY_LEN],
+                      const char *pipeline, const uint8_t program[CACHE_KEY_LEN], const uint32_t *index,
+                      const char *const *names, size_t n)
 {
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
-    hash_bytes(&h, engine, ZX_CACHE_KEY_LEN);
+    hash_bytes(&h, engine, CACHE_KEY_LEN);
     hash_str(&h, pipeline);
-    hash_bytes(&h, program, ZX_CACHE_KEY_LEN);
+    hash_bytes(&h, program, CACHE_KEY_LEN);
     hash_u64(&h, n);
     for (size_t i = 0; i < n; i++) {
         hash_u32(&h, index[i]);
         hash_str(&h, names[i]);
     }
-    llvm_blake3_hasher_finalize(&h, out, ZX_CACHE_KEY_LEN);
+    llvm_blake3_hasher_finalize(&h, out, CACHE_KEY_LEN);
 }
 
 /* ---------- the directory ---------- */
@@ -184,16 +184,16 @@ static int make_dirs(const char *path)
     return ok;
 }
 
-zx_cache *zx_cache_open(const char *dir, zx_jit_cache_stats *counters)
+jit_cache *cache_open(const char *dir, zx_jit_cache_stats *counters)
 {
     if (!dir || dir[0] != '/' || !make_dirs(dir)) return NULL;
-    zx_cache *c = calloc(1, sizeof *c);
+    jit_cache *c = calloc(1, sizeof *c);
     if (!c || !(c->dir = strdup(dir))) {
         free(c);
         return NULL;
     }
     c->counters = counters ? counters : &c->own_counters;
-    c->max_bytes = ZX_CACHE_MAX_BYTES;
+    c->max_bytes = CACHE_MAX_BYTES;
     const char *max = getenv("ZEXUS_JIT_CACHE_MAX");
     if (max && max[0]) {
         char *end;
@@ -204,7 +204,7 @@ zx_cache *zx_cache_open(const char *dir, zx_jit_cache_stats *counters)
     return c;
 }
 
-void zx_cache_close(zx_cache *c)
+void cache_close(jit_cache *c)
 {
     if (!c) return;
     free(c->dir);
@@ -216,10 +216,10 @@ static void count(_Atomic uint64_t *counter)
     atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
 }
 
-static void entry_path(const zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], char *out, size_t outsz)
+static void entry_path(const jit_cache *c, const uint8_t key[CACHE_KEY_LEN], char *out, size_t outsz)
 {
     int k = snprintf(out, outsz, "%s/", c->dir);
-    for (int i = 0; i < ZX_CACHE_KEY_LEN && k > 0 && (size_t)k + 3 < outsz; i++)
+    for (int i = 0; i < CACHE_KEY_LEN && k > 0 && (size_t)k + 3 < outsz; i++)
         k += snprintf(out + k, outsz - (size_t)k, "%02x", key[i]);
     if (k > 0 && (size_t)k < outsz) snprintf(out + k, outsz - (size_t)k, "%s", ENTRY_SUFFIX);
 }
@@ -246,7 +246,7 @@ static int rd(reader *r, void *out, size_t n)
     return 1;
 }
 
-void zx_cache_entry_free(zx_cache_entry *e)
+void cache_entry_free(jit_cache_entry *e)
 {
     if (!e) return;
     for (size_t i = 0; e->names && i < e->n; i++) free(e->names[i]);
@@ -257,21 +257,21 @@ void zx_cache_entry_free(zx_cache_entry *e)
     memset(e, 0, sizeof *e);
 }
 
-static int parse_entry(const uint8_t *data, size_t size, const uint8_t key[ZX_CACHE_KEY_LEN], size_t n,
-                       zx_cache_entry *e)
+static int parse_entry(const uint8_t *data, size_t size, const uint8_t key[CACHE_KEY_LEN], size_t n,
+                       jit_cache_entry *e)
 {
-    if (size < sizeof entry_magic + ZX_CACHE_KEY_LEN) return 0;
-    uint8_t sum[ZX_CACHE_KEY_LEN];
+    if (size < sizeof entry_magic + CACHE_KEY_LEN) return 0;
+    uint8_t sum[CACHE_KEY_LEN];
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
-    llvm_blake3_hasher_update(&h, data, size - ZX_CACHE_KEY_LEN);
+    llvm_blake3_hasher_update(&h, data, size - CACHE_KEY_LEN);
     llvm_blake3_hasher_finalize(&h, sum, sizeof sum);
-    if (memcmp(sum, data + size - ZX_CACHE_KEY_LEN, sizeof sum) != 0) return 0;
+    if (memcmp(sum, data + size - CACHE_KEY_LEN, sizeof sum) != 0) return 0;
 
-    reader r = { data, data + size - ZX_CACHE_KEY_LEN };
+    reader r = { data, data + size - CACHE_KEY_LEN };
     char magic[sizeof entry_magic];
     uint32_t format, count_n;
-    uint8_t k[ZX_CACHE_KEY_LEN];
+    uint8_t k[CACHE_KEY_LEN];
     uint64_t objsize;
     if (!rd(&r, magic, sizeof magic) || memcmp(magic, entry_magic, sizeof magic) != 0) return 0;
     if (!rd(&r, &format, sizeof format) || format != CACHE_FORMAT) return 0;
@@ -335,7 +335,7 @@ static int read_file(const char *path, uint64_t max, uint8_t **data, size_t *siz
     return rc;
 }
 
-int zx_cache_load(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], size_t n, zx_cache_entry *out)
+int cache_load(jit_cache *c, const uint8_t key[CACHE_KEY_LEN], size_t n, jit_cache_entry *out)
 {
     memset(out, 0, sizeof *out);
     if (!c) return 0;
@@ -350,7 +350,7 @@ int zx_cache_load(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], size_t n, zx
         return 1;
     }
     free(data);
-    zx_cache_entry_free(out);
+    cache_entry_free(out);
     if (rc >= 0) {
         count(&c->counters->corrupt);
         unlink(path);
@@ -359,7 +359,7 @@ int zx_cache_load(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], size_t n, zx
     return 0;
 }
 
-void zx_cache_reject(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN])
+void cache_reject(jit_cache *c, const uint8_t key[CACHE_KEY_LEN])
 {
     if (!c) return;
     char path[4096];
@@ -384,7 +384,7 @@ static int older_first(const void *a, const void *b)
 
 /* Keep the directory's entries (and temporary files) within max_bytes, oldest mtime first;
  * temporary files a crashed writer left behind go whatever the size. */
-static void evict(zx_cache *c)
+static void evict(jit_cache *c)
 {
     DIR *d = opendir(c->dir);
     if (!d) return;
@@ -443,13 +443,13 @@ static int write_all(int fd, const void *p, size_t n)
     return 1;
 }
 
-void zx_cache_store(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], const zx_cache_entry *e)
+void cache_store(jit_cache *c, const uint8_t key[CACHE_KEY_LEN], const jit_cache_entry *e)
 {
     if (!c || c->read_only) return;
     /* the entry in memory first: one write, and the checksum over exactly what is written */
-    size_t size = sizeof entry_magic + 2 * sizeof(uint32_t) + ZX_CACHE_KEY_LEN + sizeof(uint64_t);
+    size_t size = sizeof entry_magic + 2 * sizeof(uint32_t) + CACHE_KEY_LEN + sizeof(uint64_t);
     for (size_t i = 0; i < e->n; i++) size += 3 * sizeof(uint32_t) + strlen(e->names[i]);
-    size += e->objsize + ZX_CACHE_KEY_LEN;
+    size += e->objsize + CACHE_KEY_LEN;
     if (size > c->max_bytes) return;   /* it would evict everything, itself included */
     uint8_t *buf = malloc(size), *p = buf;
     if (!buf) return;
@@ -459,7 +459,7 @@ void zx_cache_store(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], const zx_c
     PUT(entry_magic, sizeof entry_magic);
     PUT(&format, sizeof format);
     PUT(&n, sizeof n);
-    PUT(key, ZX_CACHE_KEY_LEN);
+    PUT(key, CACHE_KEY_LEN);
     PUT(&objsize, sizeof objsize);
     for (size_t i = 0; i < e->n; i++) {
         uint32_t len = (uint32_t)strlen(e->names[i]);
@@ -473,7 +473,7 @@ void zx_cache_store(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], const zx_c
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
     llvm_blake3_hasher_update(&h, buf, (size_t)(p - buf));
-    llvm_blake3_hasher_finalize(&h, p, ZX_CACHE_KEY_LEN);
+    llvm_blake3_hasher_finalize(&h, p, CACHE_KEY_LEN);
 
     /* a private temporary name in the same directory, then rename: readers (other processes
      * too) see the whole entry or none */

@@ -784,7 +784,7 @@ static void emit_for_iter(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
 }
 
 /* The native function of code object x of the batch: declared on first use, defined when x
- * is lowered (zx_lower_code renames it then).  A string attribute names x's place in the batch,
+ * is lowered (lower_code renames it then).  A string attribute names x's place in the batch,
  * so each code object has exactly one function whichever is lowered first. */
 static LLVMValueRef code_fn(lw *L, const zx_code *x)
 {
@@ -1460,9 +1460,9 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
     LLVMBuildRet(L->b, call(L, JIT_HELPER_exit, args, 5));
 }
 
-LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const char *fname,
-                           zx_code *const *batch, size_t nbatch, zx_jit_code_stats *stats, char *err,
-                           size_t errsz)
+LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const char *fname,
+                        zx_code *const *batch, size_t nbatch, zx_jit_code_stats *stats, char *err,
+                        size_t errsz)
 {
     lw L;
     memset(&L, 0, sizeof L);
