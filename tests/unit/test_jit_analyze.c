@@ -1,4 +1,4 @@
-/* test_jit_analyze.c — unit tests of the JIT's LLVM-free analyses (jit/analyze.c): types, liveness, callees, borrows. */
+/* test_jit_analyze.c — unit tests of the JIT's LLVM-free analyses (jit/analyze.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
