@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/builtins.h"
 #include "analyze.h"
 #include "helper_abi.h"
 
