@@ -2,23 +2,6 @@
 #include "arith.h"
 
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-
-#include "bytecode/opcodes.h"
-
-static bool fail(char *msg, size_t msgsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static bool fail(char *msg, size_t msgsz, const char *fmt, ...)
-{
-    if (msg && msgsz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, msgsz, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
 
 bool zx_int_floordiv(int64_t a, int64_t b, int64_t *out)
 {
@@ -68,14 +51,14 @@ bool zx_int_pow(int64_t base, int64_t exp, int64_t *out)
 }
 
 /* Python's float ** for the cases the language gives a result or a stable error. */
-static bool float_pow(double a, double b, double *out, char *msg, size_t msgsz)
+static bool float_pow(double a, double b, double *out, zx_error *err)
 {
     if (b == 0) { *out = 1.0; return true; }
     if (isnan(a)) { *out = a; return true; }
     if (isnan(b)) { *out = a == 1.0 ? 1.0 : b; return true; }
     if (isinf(b) || isinf(a)) { *out = pow(a, b); return true; }
-    if (a == 0 && b < 0) return fail(msg, msgsz, "division by zero");
-    if (a < 0 && b != floor(b)) return fail(msg, msgsz, "invalid power");
+    if (a == 0 && b < 0) return zx_error_set(err, ZX_ERR_DIV_ZERO);
+    if (a < 0 && b != floor(b)) return zx_error_set(err, ZX_ERR_INVALID_POWER);
     *out = pow(a, b);
     return true;
 }
@@ -98,15 +81,15 @@ static int cmp_float(double x, double y)
     return x < y ? -1 : x > y ? 1 : 0;
 }
 
-static const char *op_symbol(int op)
+static const char *op_symbol(zx_arith_op op)
 {
-    switch (op) {
-    case OP_ADD: return "+";
-    case OP_SUB: return "-";
-    case OP_MUL: return "*";
-    case OP_DIV: return "/";
-    case OP_MOD: return "%";
-    case OP_POW: return "**";
+    switch ((int)op) {     /* the other operators never reach here (zx_binop dispatches) */
+    case ZX_ARITH_ADD: return "+";
+    case ZX_ARITH_SUB: return "-";
+    case ZX_ARITH_MUL: return "*";
+    case ZX_ARITH_DIV: return "/";
+    case ZX_ARITH_MOD: return "%";
+    case ZX_ARITH_POW: return "**";
     default: return "?";
     }
 }
@@ -114,69 +97,69 @@ static const char *op_symbol(int op)
 static bool is_num(zx_value v) { return v.tag == ZX_T_INT || v.tag == ZX_T_FLOAT; }
 static double as_double(zx_value v) { return v.tag == ZX_T_INT ? (double)v.u.i : v.u.f; }
 
-static bool int_arith(int op, int64_t x, int64_t y, zx_value *out, char *msg, size_t msgsz)
+static bool int_arith(zx_arith_op op, int64_t x, int64_t y, zx_value *out, zx_error *err)
 {
     int64_t r;
-    switch (op) {
-    case OP_ADD:
-        if (__builtin_add_overflow(x, y, &r)) return fail(msg, msgsz, "integer overflow");
+    switch ((int)op) {     /* the other operators never reach here (zx_binop dispatches) */
+    case ZX_ARITH_ADD:
+        if (__builtin_add_overflow(x, y, &r)) return zx_error_set(err, ZX_ERR_INT_OVERFLOW);
         break;
-    case OP_SUB:
-        if (__builtin_sub_overflow(x, y, &r)) return fail(msg, msgsz, "integer overflow");
+    case ZX_ARITH_SUB:
+        if (__builtin_sub_overflow(x, y, &r)) return zx_error_set(err, ZX_ERR_INT_OVERFLOW);
         break;
-    case OP_MUL:
-        if (__builtin_mul_overflow(x, y, &r)) return fail(msg, msgsz, "integer overflow");
+    case ZX_ARITH_MUL:
+        if (__builtin_mul_overflow(x, y, &r)) return zx_error_set(err, ZX_ERR_INT_OVERFLOW);
         break;
-    case OP_DIV:
-        if (y == 0) return fail(msg, msgsz, "division by zero");
-        if (!zx_int_floordiv(x, y, &r)) return fail(msg, msgsz, "integer overflow");
+    case ZX_ARITH_DIV:
+        if (y == 0) return zx_error_set(err, ZX_ERR_DIV_ZERO);
+        if (!zx_int_floordiv(x, y, &r)) return zx_error_set(err, ZX_ERR_INT_OVERFLOW);
         break;
-    case OP_MOD:
-        if (y == 0) return fail(msg, msgsz, "modulo by zero");
+    case ZX_ARITH_MOD:
+        if (y == 0) return zx_error_set(err, ZX_ERR_MOD_ZERO);
         r = zx_int_floormod(x, y);
         break;
-    case OP_POW:
+    case ZX_ARITH_POW:
         if (y < 0) {
             /* A negative exponent gives a float, as in Python: 2 ** -1 is 0.5. */
-            if (x == 0) return fail(msg, msgsz, "division by zero");
+            if (x == 0) return zx_error_set(err, ZX_ERR_DIV_ZERO);
             *out = zx_float(pow((double)x, (double)y));
             return true;
         }
-        if (!zx_int_pow(x, y, &r)) return fail(msg, msgsz, "integer overflow");
+        if (!zx_int_pow(x, y, &r)) return zx_error_set(err, ZX_ERR_INT_OVERFLOW);
         break;
     default:
-        return fail(msg, msgsz, "unknown arithmetic operator %d", op);
+        return zx_error_set(err, ZX_ERR_BAD_OPERATOR, (int)op);
     }
     *out = zx_int(r);
     return true;
 }
 
-static bool float_arith(int op, double x, double y, zx_value *out, char *msg, size_t msgsz)
+static bool float_arith(zx_arith_op op, double x, double y, zx_value *out, zx_error *err)
 {
     double r = 0;
-    switch (op) {
-    case OP_ADD: r = x + y; break;
-    case OP_SUB: r = x - y; break;
-    case OP_MUL: r = x * y; break;
-    case OP_DIV:
-        if (y == 0) return fail(msg, msgsz, "division by zero");
+    switch ((int)op) {     /* the other operators never reach here (zx_binop dispatches) */
+    case ZX_ARITH_ADD: r = x + y; break;
+    case ZX_ARITH_SUB: r = x - y; break;
+    case ZX_ARITH_MUL: r = x * y; break;
+    case ZX_ARITH_DIV:
+        if (y == 0) return zx_error_set(err, ZX_ERR_DIV_ZERO);
         r = x / y;
         break;
-    case OP_MOD:
-        if (y == 0) return fail(msg, msgsz, "modulo by zero");
+    case ZX_ARITH_MOD:
+        if (y == 0) return zx_error_set(err, ZX_ERR_MOD_ZERO);
         r = zx_float_floormod(x, y);
         break;
-    case OP_POW:
-        if (!float_pow(x, y, &r, msg, msgsz)) return false;
+    case ZX_ARITH_POW:
+        if (!float_pow(x, y, &r, err)) return false;
         break;
     default:
-        return fail(msg, msgsz, "unknown arithmetic operator %d", op);
+        return zx_error_set(err, ZX_ERR_BAD_OPERATOR, (int)op);
     }
     *out = zx_float(r);
     return true;
 }
 
-static bool compare(int op, zx_value a, zx_value b, zx_value *out, char *msg, size_t msgsz)
+static bool compare(zx_arith_op op, zx_value a, zx_value b, zx_value *out, zx_error *err)
 {
     int c;
     if (a.tag == ZX_T_INT && b.tag == ZX_T_INT) {
@@ -191,17 +174,17 @@ static bool compare(int op, zx_value a, zx_value b, zx_value *out, char *msg, si
     } else if (zx_is_type(a, ZX_O_STRING) && zx_is_type(b, ZX_O_STRING)) {
         c = zx_string_cmp(ZX_AS_STRING(a), ZX_AS_STRING(b));
     } else {
-        return fail(msg, msgsz, "type mismatch: cannot compare %s and %s", zx_type_name(a),
+        return zx_error_set(err, ZX_ERR_COMPARE_TYPE, zx_type_name(a),
                     zx_type_name(b));
     }
     bool r;
     if (c == 2) {
         r = false;                   /* NaN is unordered: every ordering is false */
     } else {
-        switch (op) {
-        case OP_LT: r = c < 0; break;
-        case OP_GT: r = c > 0; break;
-        case OP_LTE: r = c <= 0; break;
+        switch ((int)op) {
+        case ZX_ARITH_LT: r = c < 0; break;
+        case ZX_ARITH_GT: r = c > 0; break;
+        case ZX_ARITH_LTE: r = c <= 0; break;
         default: r = c >= 0; break;
         }
     }
@@ -209,41 +192,41 @@ static bool compare(int op, zx_value a, zx_value b, zx_value *out, char *msg, si
     return true;
 }
 
-bool zx_binop(zx_heap *h, int op, zx_value a, zx_value b, zx_value *out, char *msg, size_t msgsz)
+bool zx_binop(zx_heap *h, zx_arith_op op, zx_value a, zx_value b, zx_value *out, zx_error *err)
 {
-    switch (op) {
-    case OP_EQ: *out = zx_bool(zx_value_equal(a, b)); return true;
-    case OP_NEQ: *out = zx_bool(!zx_value_equal(a, b)); return true;
-    case OP_LT: case OP_GT: case OP_LTE: case OP_GTE: return compare(op, a, b, out, msg, msgsz);
-    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW: break;
-    default: return fail(msg, msgsz, "unknown binary operator %d", op);
+    switch ((int)op) {     /* an int: the callers hand over opcode numbers */
+    case ZX_ARITH_EQ: *out = zx_bool(zx_value_equal(a, b)); return true;
+    case ZX_ARITH_NEQ: *out = zx_bool(!zx_value_equal(a, b)); return true;
+    case ZX_ARITH_LT: case ZX_ARITH_GT: case ZX_ARITH_LTE: case ZX_ARITH_GTE: return compare(op, a, b, out, err);
+    case ZX_ARITH_ADD: case ZX_ARITH_SUB: case ZX_ARITH_MUL: case ZX_ARITH_DIV: case ZX_ARITH_MOD: case ZX_ARITH_POW: break;
+    default: return zx_error_set(err, ZX_ERR_BAD_OPERATOR, (int)op);
     }
 
-    if (a.tag == ZX_T_INT && b.tag == ZX_T_INT) return int_arith(op, a.u.i, b.u.i, out, msg, msgsz);
-    if (is_num(a) && is_num(b)) return float_arith(op, as_double(a), as_double(b), out, msg, msgsz);
+    if (a.tag == ZX_T_INT && b.tag == ZX_T_INT) return int_arith(op, a.u.i, b.u.i, out, err);
+    if (is_num(a) && is_num(b)) return float_arith(op, as_double(a), as_double(b), out, err);
 
-    if (op == OP_ADD && zx_is_type(a, ZX_O_STRING) && zx_is_type(b, ZX_O_STRING)) {
+    if (op == ZX_ARITH_ADD && zx_is_type(a, ZX_O_STRING) && zx_is_type(b, ZX_O_STRING)) {
         zx_string *s = zx_string_concat(h, ZX_AS_STRING(a), ZX_AS_STRING(b));
-        if (!s) return fail(msg, msgsz, "memory limit exceeded");
+        if (!s) return zx_error_set(err, ZX_ERR_MEMORY);
         *out = zx_objval(s);
         return true;
     }
-    if (op == OP_MUL && ((zx_is_type(a, ZX_O_STRING) && b.tag == ZX_T_INT) ||
+    if (op == ZX_ARITH_MUL && ((zx_is_type(a, ZX_O_STRING) && b.tag == ZX_T_INT) ||
                          (a.tag == ZX_T_INT && zx_is_type(b, ZX_O_STRING)))) {
         const zx_string *s = a.tag == ZX_T_INT ? ZX_AS_STRING(b) : ZX_AS_STRING(a);
         int64_t times = a.tag == ZX_T_INT ? a.u.i : b.u.i;
         zx_string *r = zx_string_repeat(h, s, times);
-        if (!r) return fail(msg, msgsz, "memory limit exceeded");
+        if (!r) return zx_error_set(err, ZX_ERR_MEMORY);
         *out = zx_objval(r);
         return true;
     }
-    return fail(msg, msgsz, "type mismatch: %s %s %s", zx_type_name(a), op_symbol(op), zx_type_name(b));
+    return zx_error_set(err, ZX_ERR_BINOP_TYPE, zx_type_name(a), op_symbol(op), zx_type_name(b));
 }
 
-bool zx_negate(zx_value a, zx_value *out, char *msg, size_t msgsz)
+bool zx_negate(zx_value a, zx_value *out, zx_error *err)
 {
     if (a.tag == ZX_T_INT) {
-        if (a.u.i == INT64_MIN) return fail(msg, msgsz, "integer overflow");
+        if (a.u.i == INT64_MIN) return zx_error_set(err, ZX_ERR_INT_OVERFLOW);
         *out = zx_int(-a.u.i);
         return true;
     }
@@ -251,5 +234,5 @@ bool zx_negate(zx_value a, zx_value *out, char *msg, size_t msgsz)
         *out = zx_float(-a.u.f);
         return true;
     }
-    return fail(msg, msgsz, "type mismatch: cannot negate %s", zx_type_name(a));
+    return zx_error_set(err, ZX_ERR_NEGATE_TYPE, zx_type_name(a));
 }

@@ -93,24 +93,24 @@ static zx_callres ok_result(void)
 {
     zx_callres r;
     r.ok = true;
-    r.msg[0] = '\0';
+    r.err.id = ZX_ERR_NONE;
+    r.err.msg[0] = '\0';
     return r;
 }
 
-static zx_callres err_result(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static zx_callres err_result(const char *fmt, ...)
+/* A failure: row `id` of runtime/errors.h, formatted from the arguments its format takes. */
+static zx_callres err_result(zx_err id, ...)
 {
     zx_callres r;
     r.ok = false;
     va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r.msg, sizeof r.msg, fmt, ap);
+    va_start(ap, id);
+    zx_error_vset(&r.err, id, ap);
     va_end(ap);
     return r;
 }
 
-static zx_callres memory_error(void) { return err_result("memory limit exceeded"); }
+static zx_callres memory_error(void) { return err_result(ZX_ERR_MEMORY); }
 
 /* At most `max` bytes of s, cut at a code point boundary, for quoting in a message. */
 static int quote_len(const zx_string *s, int max, bool *cut)
@@ -126,7 +126,7 @@ static zx_callres invalid_value(const char *fn, const zx_string *s)
 {
     bool cut;
     int n = quote_len(s, 96, &cut);
-    return err_result("invalid value for %s(): \"%.*s\"%s", fn, n, s->data, cut ? "..." : "");
+    return err_result(ZX_ERR_INVALID_STRING, fn, n, s->data, cut ? "..." : "");
 }
 
 static zx_callres new_string_result(zx_heap *h, const char *bytes, size_t n, zx_value *out)
@@ -151,7 +151,7 @@ static zx_callres parse_int(const zx_string *s, zx_value *out)
         /* Accumulate towards the sign so that INT64_MIN parses. */
         if (__builtin_mul_overflow(v, 10, &v) ||
             (neg ? __builtin_sub_overflow(v, d, &v) : __builtin_add_overflow(v, d, &v)))
-            return err_result("integer overflow");
+            return err_result(ZX_ERR_INT_OVERFLOW);
     }
     *out = zx_int(v);
     return ok_result();
@@ -209,15 +209,15 @@ static zx_callres builtin_int(const zx_value *arg, zx_value *out)
     }
     if (v.tag == ZX_T_FLOAT) {
         double f = v.u.f;
-        if (isnan(f)) return err_result("invalid value for int(): nan");
+        if (isnan(f)) return err_result(ZX_ERR_INVALID_NUMBER, "int", "nan");
         double t = trunc(f);
         if (!(t >= -9223372036854775808.0 && t < 9223372036854775808.0))
-            return err_result("integer overflow");
+            return err_result(ZX_ERR_INT_OVERFLOW);
         *out = zx_int((int64_t)t);
         return ok_result();
     }
     if (zx_is_type(v, ZX_O_STRING)) return parse_int(ZX_AS_STRING(v), out);
-    return err_result("type mismatch: int() of %s", zx_type_name(v));
+    return err_result(ZX_ERR_BUILTIN_TYPE, "int", zx_type_name(v));
 }
 
 static zx_callres builtin_float(const zx_value *arg, zx_value *out)
@@ -232,13 +232,13 @@ static zx_callres builtin_float(const zx_value *arg, zx_value *out)
         return ok_result();
     }
     if (zx_is_type(v, ZX_O_STRING)) return parse_float(ZX_AS_STRING(v), out);
-    return err_result("type mismatch: float() of %s", zx_type_name(v));
+    return err_result(ZX_ERR_BUILTIN_TYPE, "float", zx_type_name(v));
 }
 
 static zx_callres builtin_range(zx_heap *h, const zx_value *argv, int argc, zx_value *out)
 {
     for (int i = 0; i < argc; i++)
-        if (argv[i].tag != ZX_T_INT) return err_result("type mismatch: range() of %s", zx_type_name(argv[i]));
+        if (argv[i].tag != ZX_T_INT) return err_result(ZX_ERR_BUILTIN_TYPE, "range", zx_type_name(argv[i]));
     int64_t start = 0, stop, step = 1;
     if (argc == 1) {
         stop = argv[0].u.i;
@@ -247,7 +247,7 @@ static zx_callres builtin_range(zx_heap *h, const zx_value *argv, int argc, zx_v
         stop = argv[1].u.i;
         if (argc == 3) step = argv[2].u.i;
     }
-    if (step == 0) return err_result("range step must not be zero");
+    if (step == 0) return err_result(ZX_ERR_RANGE_STEP);
     /* The count in unsigned arithmetic: stop - start may exceed INT64_MAX. */
     uint64_t n = 0;
     if (step > 0 && start < stop)
@@ -266,11 +266,11 @@ static zx_callres builtin_range(zx_heap *h, const zx_value *argv, int argc, zx_v
 
 zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, zx_value *out)
 {
-    if (id < 0 || id >= ZX_BI_COUNT) return err_result("unknown builtin %d", id);
+    if (id < 0 || id >= ZX_BI_COUNT) return err_result(ZX_ERR_UNKNOWN_BUILTIN, id);
     const builtin_row *row = &builtin_table[id];
     if (argc < row->min || argc > row->max) {
-        if (row->min == row->max) return err_result("expected %d arguments, got %d", row->min, argc);
-        return err_result("expected %d to %d arguments, got %d", row->min, row->max, argc);
+        if (row->min == row->max) return err_result(ZX_ERR_ARITY, row->min, argc);
+        return err_result(ZX_ERR_ARITY_RANGE, row->min, row->max, argc);
     }
     switch ((zx_builtin_id)id) {
     case ZX_BI_len: {
@@ -278,7 +278,7 @@ zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, z
         if (zx_is_type(v, ZX_O_STRING)) *out = zx_int(ZX_AS_STRING(v)->ncodepoints);
         else if (zx_is_type(v, ZX_O_LIST)) *out = zx_int(ZX_AS_LIST(v)->len);
         else if (zx_is_type(v, ZX_O_MAP)) *out = zx_int(ZX_AS_MAP(v)->len);
-        else return err_result("type mismatch: len() of %s", zx_type_name(v));
+        else return err_result(ZX_ERR_BUILTIN_TYPE, "len", zx_type_name(v));
         return ok_result();
     }
     case ZX_BI_string: {
@@ -303,7 +303,7 @@ zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, z
     case ZX_BI_range: return builtin_range(h, argv, argc, out);
     case ZX_BI_print: case ZX_BI_parallel_map: case ZX_BI_args: case ZX_BI_COUNT: break;
     }
-    return err_result("internal error: builtin %s is run by the interpreter", row->name);
+    return err_result(ZX_ERR_BUILTIN_IN_LOOP, row->name);
 }
 
 /* A new list of the keys (or values) of m.  Built in place rather than pushed: a new list
@@ -325,11 +325,11 @@ static zx_callres map_items(zx_heap *h, zx_map *m, bool keys, zx_value *out)
 zx_callres zx_method_call(zx_heap *h, int id, zx_value recv, const zx_value *argv, int argc,
                           zx_value *out)
 {
-    if (id < 0 || id >= ZX_M_COUNT) return err_result("unknown method %d", id);
+    if (id < 0 || id >= ZX_M_COUNT) return err_result(ZX_ERR_UNKNOWN_METHOD, id);
     const method_row *row = &method_table[id];
     if (!zx_is_type(recv, row->receiver))
-        return err_result("type mismatch: %s has no method '%s'", zx_type_name(recv), row->name);
-    if (argc != row->nargs) return err_result("expected %d arguments, got %d", row->nargs, argc);
+        return err_result(ZX_ERR_NO_METHOD, zx_type_name(recv), row->name);
+    if (argc != row->nargs) return err_result(ZX_ERR_ARITY, row->nargs, argc);
     switch ((zx_method_id)id) {
     case ZX_M_push:
         if (!zx_list_push(h, ZX_AS_LIST(recv), argv[0])) return memory_error();
@@ -338,7 +338,7 @@ zx_callres zx_method_call(zx_heap *h, int id, zx_value recv, const zx_value *arg
         return ok_result();
     case ZX_M_pop: {
         zx_list *l = ZX_AS_LIST(recv);
-        if (l->len == 0) return err_result("pop from empty list");
+        if (l->len == 0) return err_result(ZX_ERR_POP_EMPTY);
         *out = l->items[--l->len];     /* the list's reference passes to the caller */
         return ok_result();
     }
@@ -352,5 +352,5 @@ zx_callres zx_method_call(zx_heap *h, int id, zx_value recv, const zx_value *arg
     case ZX_M_values: return map_items(h, ZX_AS_MAP(recv), false, out);
     case ZX_M_COUNT: break;
     }
-    return err_result("unknown method %d", id);
+    return err_result(ZX_ERR_UNKNOWN_METHOD, id);
 }

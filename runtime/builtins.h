@@ -2,6 +2,7 @@
 #ifndef ZX_BUILTINS_H
 #define ZX_BUILTINS_H
 
+#include "errors.h"
 #include "value.h"
 
 /* What a builtin or method may do besides computing its result (the effect columns); the
@@ -81,10 +82,11 @@ unsigned zx_method_result(int id);
 /* The method id of a string constant, cached in the string. -1 if not a method name. */
 int zx_string_method_id(zx_string *s);
 
-/* Result of a builtin or a method: ok, or an error message (static or in msg). */
+/* Result of a builtin or a method: ok, or the error (a row of runtime/errors.h and its
+ * message, e.g. ZX_ERR_BUILTIN_TYPE "type mismatch: len() of Integer"). */
 typedef struct zx_callres {
     bool ok;
-    char msg[160];     /* on failure: e.g. "type mismatch: len() of Integer" */
+    zx_error err;      /* on failure */
 } zx_callres;
 
 /* Call builtin `id` (not print, parallel_map, args: the interpreter handles those) with

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytecode/bytecode.h"
 #include "builtins.h"
 #include "topology.h"
 
@@ -833,12 +832,15 @@ zx_cell *zx_cell_new(zx_heap *h, zx_value v)
     return c;
 }
 
-zx_func *zx_func_new(zx_heap *h, struct zx_code *code, struct zx_program *prog, uint32_t nfree)
+zx_func *zx_func_new(zx_heap *h, struct zx_code *code, struct zx_program *prog, const char *name,
+                     bool is_lambda, uint32_t nfree)
 {
     zx_func *f = zx_heap_alloc_obj(h, ZX_O_FUNC, sizeof(zx_func) + (size_t)nfree * sizeof(zx_cell *));
     if (!f) return NULL;
     f->code = code;
     f->prog = prog;
+    f->name = name ? name : "?";
+    f->is_lambda = is_lambda;
     f->nfree = nfree;
     for (uint32_t i = 0; i < nfree; i++) f->free[i] = NULL;
     return f;
@@ -1094,7 +1096,7 @@ const char *zx_type_name(zx_value v)
     case ZX_O_MAP: return "Map";
     case ZX_O_FUNC: {
         const zx_func *f = (const zx_func *)v.u.o;
-        return f->code && f->code->kind == ZX_CODE_LAMBDA ? "Lambda" : "Action";
+        return f->is_lambda ? "Lambda" : "Action";
     }
     case ZX_O_BUILTIN: return "Action";
     case ZX_O_CELL: return "Cell";
@@ -1302,11 +1304,11 @@ static void format_scalar(zx_buf *b, zx_value v)
     }
     case ZX_O_FUNC: {
         const zx_func *f = (const zx_func *)v.u.o;
-        if (f->code && f->code->kind == ZX_CODE_LAMBDA) {
+        if (f->is_lambda) {
             zx_buf_puts(b, "<lambda>");
         } else {
             zx_buf_puts(b, "<action ");
-            zx_buf_puts(b, f->code && f->code->name ? f->code->name : "?");
+            zx_buf_puts(b, f->name);
             zx_buf_puts(b, ">");
         }
         return;

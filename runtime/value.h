@@ -99,10 +99,14 @@ typedef struct zx_cell {
 struct zx_code;
 struct zx_program;
 
+/* A function value.  code and prog are the interpreter's (opaque here); what printing and
+ * type() need is kept in the value itself, so runtime/ never looks into a code object. */
 typedef struct zx_func {
     zx_obj hdr;
     struct zx_code *code;
     struct zx_program *prog;     /* not owned: a function never outlives its program */
+    const char *name;            /* the action's name, "?" if none (not owned: the code's) */
+    bool is_lambda;              /* prints as <lambda>, type() is Lambda; else an Action */
     uint32_t nfree;
     zx_cell *free[];             /* owned references */
 } zx_func;
@@ -202,7 +206,8 @@ bool zx_value_hashable(zx_value v);
 
 /* ---- cells and closures ---- */
 zx_cell *zx_cell_new(zx_heap *h, zx_value v);                   /* takes a new reference */
-zx_func *zx_func_new(zx_heap *h, struct zx_code *code, struct zx_program *prog, uint32_t nfree);
+zx_func *zx_func_new(zx_heap *h, struct zx_code *code, struct zx_program *prog, const char *name,
+                     bool is_lambda, uint32_t nfree);
 
 /* ---- generic operations ---- */
 bool zx_value_equal(zx_value a, zx_value b);     /* ==: exact numeric, structural lists and maps */

@@ -69,7 +69,8 @@ configure_and_build() {
     if command -v ccache >/dev/null 2>&1; then
         launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
     fi
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" "$@"
+    # every configuration is warnings-clean, and CI keeps it so
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZX_WERROR=ON "${launcher[@]}" "$@"
     log "building $dir ($jobs jobs)"
     cmake --build "$dir" --parallel "$jobs"
 }
@@ -117,11 +118,11 @@ cmd_sanitize() {
     # The compiler is fixed when build-asan/ is first configured; these flags agree with it.
     configure_and_build build-asan -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
         -DZX_SANITIZE=address,undefined -DZX_TEST_TIMEOUT=900 -DZX_FUZZ=ON -DZX_FUZZ_SECONDS=60
-    log "testing build-asan (labels unit, conformance, errors, fuzz, api)"
+    log "testing build-asan (labels unit, conformance, errors, diff, fuzz, api)"
     # UBSan only reports by default; make every finding fail its test.
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-        ctest --test-dir build-asan --output-on-failure -j"$jobs" --label-regex '^(unit|conformance|errors|fuzz|api)$'
+        ctest --test-dir build-asan --output-on-failure -j"$jobs" --label-regex '^(unit|conformance|errors|diff|fuzz|api)$'
 }
 
 # The tests that run threads: every program in the parallel modes (par1..par8 use --jit=off),

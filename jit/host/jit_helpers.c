@@ -53,10 +53,9 @@ static zx_status jit_helper_exit(zx_task *t, zx_frame *f, uint32_t end_pc, zx_va
 static zx_status jit_helper_binop(zx_task *t, zx_frame *f, uint32_t op, uint32_t atag, int64_t apay,
                                   uint32_t btag, int64_t bpay, zx_value *out)
 {
-    char msg[200];
-    if (!zx_binop(t->run->heap, (int)op, mkval(atag, apay), mkval(btag, bpay), out, msg, sizeof msg))
-        return zx_task_raise(t, f, strcmp(msg, "memory limit exceeded") == 0 ? ZX_E_MEMORY : ZX_E_RUNTIME,
-                             msg);
+    zx_error err;
+    if (!zx_binop(t->run->heap, (zx_arith_op)op, mkval(atag, apay), mkval(btag, bpay), out, &err))
+        return zx_task_raise_error(t, f, &err);
     return ZX_OK;
 }
 

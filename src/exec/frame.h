@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 
 #include "bytecode/bytecode.h"
+#include "runtime/errors.h"
 #include "runtime/partition.h"
 #include "zexus.h"
 
@@ -105,8 +106,17 @@ bool zx_task_should_stop(zx_task *t);
 /* True when this thread's C stack has too little room left for another nested call. */
 bool zx_stack_exhausted(void);
 
-/* Record a runtime error at frame f's current instruction (message without the place). */
+/* Record a runtime error at frame f's current instruction (message without the place).
+ * The engine's own errors go through the two below; this one is for messages that come
+ * from outside the table (a host function's own message and status). */
 zx_status zx_task_raise(zx_task *t, zx_frame *f, zx_status st, const char *msg);
+/* The status that row `id` of runtime/errors.h stops a run with. */
+zx_status zx_err_status(zx_err id);
+/* Raise row `id` of runtime/errors.h, its message formatted from the arguments its format
+ * takes (cut at 200 bytes, as the interpreter's messages always were). */
+zx_status zx_task_raise_err(zx_task *t, zx_frame *f, zx_err id, ...);
+/* Raise an error a runtime helper reported (zx_binop, zx_builtin_call, zx_method_call). */
+zx_status zx_task_raise_error(zx_task *t, zx_frame *f, const zx_error *e);
 
 /* Append to the task's output; the root (and a streaming chunk) streams to the sink past a
  * threshold. */

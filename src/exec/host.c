@@ -124,7 +124,7 @@ zx_status zx_host_load(zx_task *t, zx_frame *f, zx_value name, zx_value *out)
 {
     const zx_vm *vm = t->run->prog->vm;
     int i = host_find_value(vm, name);
-    if (i < 0) return zx_task_raise(t, f, ZX_E_RUNTIME, "unknown host function");
+    if (i < 0) return zx_task_raise_err(t, f, ZX_ERR_HOST_UNKNOWN);
     zx_obj_incref(vm->hosts[i].obj);
     *out = zx_objval(vm->hosts[i].obj);
     return ZX_OK;
@@ -134,7 +134,7 @@ zx_status zx_host_call(zx_task *t, zx_frame *f, int id, const zx_value *argv, ui
 {
     zx_vm *vm = t->run->prog->vm;
     uint32_t k = (uint32_t)(id - ZX_BI_COUNT);
-    if (!vm || k >= vm->nhosts) return zx_task_raise(t, f, ZX_E_RUNTIME, "unknown host function");
+    if (!vm || k >= vm->nhosts) return zx_task_raise_err(t, f, ZX_ERR_HOST_UNKNOWN);
     const zx_host *h = &vm->hosts[k];
     struct zx_val small[HOST_MAX_ARGS_ON_STACK];
     const zx_val *small_ptrs[HOST_MAX_ARGS_ON_STACK];
@@ -146,7 +146,7 @@ zx_status zx_host_call(zx_task *t, zx_frame *f, int id, const zx_value *argv, ui
         if (!vals || !ptrs) {
             if (vals != small) free(vals);
             if (ptrs != small_ptrs) free(ptrs);
-            return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+            return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
         }
     }
     for (uint32_t i = 0; i < argc; i++) {
@@ -170,19 +170,21 @@ zx_status zx_host_call(zx_task *t, zx_frame *f, int id, const zx_value *argv, ui
     if (vals != small) free(vals);
     if (ptrs != small_ptrs) free(ptrs);
 
+    /* 400 bytes: room for a host's own message and a long host name */
     char msg[400];
     if (st == ZX_OK && !res_ok) {
-        snprintf(msg, sizeof msg, "host function '%s' returned a value of another VM", h->name);
-        return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+        zx_err_printf(msg, sizeof msg, ZX_ERR_HOST_FOREIGN, h->name);
+        return zx_task_raise(t, f, zx_err_status(ZX_ERR_HOST_FOREIGN), msg);
     }
     if (st == ZX_OK) {
         *out = r;
         return ZX_OK;
     }
+    /* the host's own message, else the table's: its status stays the host's */
     if (zx_is_type(r, ZX_O_STRING)) snprintf(msg, sizeof msg, "%s", ZX_AS_STRING(r)->data);
-    else if (st == ZX_E_MEMORY) snprintf(msg, sizeof msg, "memory limit exceeded");
-    else if (st == ZX_E_INTERRUPTED) snprintf(msg, sizeof msg, "interrupted");
-    else snprintf(msg, sizeof msg, "host function '%s' failed: %s", h->name, zx_status_str(st));
+    else if (st == ZX_E_MEMORY) zx_err_printf(msg, sizeof msg, ZX_ERR_MEMORY);
+    else if (st == ZX_E_INTERRUPTED) zx_err_printf(msg, sizeof msg, ZX_ERR_INTERRUPTED);
+    else zx_err_printf(msg, sizeof msg, ZX_ERR_HOST_FAILED, h->name, zx_status_str(st));
     zx_decref(r);
     if (st != ZX_E_MEMORY && st != ZX_E_INTERRUPTED) st = ZX_E_RUNTIME;
     return zx_task_raise(t, f, st, msg);

@@ -1,6 +1,6 @@
 /* host.h — host C functions (zx_vm_register) as the interpreter and the analysis see them. */
-#ifndef ZX_HOST_H
-#define ZX_HOST_H
+#ifndef ZX_EXEC_HOST_H
+#define ZX_EXEC_HOST_H
 
 #include <stdbool.h>
 

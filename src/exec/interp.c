@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,15 @@
 #include "exec/host.h"
 #include "exec/parallel.h"
 #include "jit/jit.h"
+
+/* The binary operators reach zx_binop as their opcodes' numbers: runtime/arith's operators
+ * are numbered like the opcodes, which runtime/ cannot see. */
+#define SAME_OPERATOR(name) \
+    _Static_assert((int)OP_##name == (int)ZX_ARITH_##name, "ZX_ARITH_" #name " is not OP_" #name);
+SAME_OPERATOR(ADD) SAME_OPERATOR(SUB) SAME_OPERATOR(MUL) SAME_OPERATOR(DIV) SAME_OPERATOR(MOD)
+SAME_OPERATOR(POW) SAME_OPERATOR(EQ) SAME_OPERATOR(NEQ) SAME_OPERATOR(LT) SAME_OPERATOR(GT)
+SAME_OPERATOR(LTE) SAME_OPERATOR(GTE)
+#undef SAME_OPERATOR
 
 #define VSEG_MIN 16384          /* values per value-stack segment */
 
@@ -145,7 +155,7 @@ zx_frame *zx_frame_push(zx_task *t, zx_code *code, zx_func *fn, const zx_value *
 {
     uint32_t depth = parent ? parent->depth + (code->kind == ZX_CODE_MAIN ? 0 : 1) : 0;
     if (code->kind != ZX_CODE_MAIN && (depth > (uint32_t)t->run->max_depth || zx_stack_exhausted())) {
-        zx_task_raise(t, parent, ZX_E_RUNTIME, "call depth limit exceeded");
+        zx_task_raise_err(t, parent, ZX_ERR_CALL_DEPTH);
         return NULL;
     }
     zx_vseg *seg;
@@ -153,7 +163,7 @@ zx_frame *zx_frame_push(zx_task *t, zx_code *code, zx_func *fn, const zx_value *
     size_t nvals = FRAME_VALS + code->nlocals + code->max_stack + 1;
     zx_value *mem = vstack_alloc(t, nvals, &seg, &mark);
     if (!mem) {
-        zx_task_raise(t, parent, ZX_E_MEMORY, "memory limit exceeded");
+        zx_task_raise_err(t, parent, ZX_ERR_MEMORY);
         return NULL;
     }
     zx_frame *f = (zx_frame *)mem;
@@ -178,7 +188,7 @@ zx_frame *zx_frame_push(zx_task *t, zx_code *code, zx_func *fn, const zx_value *
             zx_cell *c = zx_cell_new(t->run->heap, f->locals[i]);
             if (!c) {
                 zx_frame_pop(t, f);
-                zx_task_raise(t, parent, ZX_E_MEMORY, "memory limit exceeded");
+                zx_task_raise_err(t, parent, ZX_ERR_MEMORY);
                 return NULL;
             }
             zx_decref(f->locals[i]);
@@ -234,6 +244,32 @@ zx_status zx_task_raise(zx_task *t, zx_frame *f, zx_status st, const char *msg)
     return st;
 }
 
+static const zx_status err_status[ZX_ERR_COUNT] = {
+#define ERR_STATUS(id, status, fmt) [ZX_ERR_##id] = ZX_E_##status,
+    ZX_ERRORS(ERR_STATUS)
+#undef ERR_STATUS
+};
+
+zx_status zx_err_status(zx_err id)
+{
+    return id > ZX_ERR_NONE && id < ZX_ERR_COUNT ? err_status[id] : ZX_E_RUNTIME;
+}
+
+zx_status zx_task_raise_err(zx_task *t, zx_frame *f, zx_err id, ...)
+{
+    zx_error e;
+    va_list ap;
+    va_start(ap, id);
+    zx_error_vset(&e, id, ap);
+    va_end(ap);
+    return zx_task_raise_error(t, f, &e);
+}
+
+zx_status zx_task_raise_error(zx_task *t, zx_frame *f, const zx_error *e)
+{
+    return zx_task_raise(t, f, zx_err_status(e->id), e->msg);
+}
+
 zx_status zx_task_flush(zx_task *t)
 {
     zx_run *r = t->run;
@@ -275,7 +311,7 @@ bool zx_task_should_stop(zx_task *t)
 
 static zx_status stop_status(zx_task *t, zx_frame *f)
 {
-    if (atomic_load(t->run->interrupt)) return zx_task_raise(t, f, ZX_E_INTERRUPTED, "interrupted");
+    if (atomic_load(t->run->interrupt)) return zx_task_raise_err(t, f, ZX_ERR_INTERRUPTED);
     /* cancelled because other work failed first: not an error of its own */
     if (t->status == ZX_OK) t->status = ZX_E_INTERRUPTED;
     return t->status;
@@ -290,14 +326,11 @@ static const char *undefined_name(const zx_frame *f, const zx_instr *in, zx_prog
 
 static zx_status raise_undefined(zx_task *t, zx_frame *f, const zx_instr *in)
 {
-    char msg[200];
-    snprintf(msg, sizeof msg, "undefined variable '%s'", undefined_name(f, in, t->run->prog));
-    return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    return zx_task_raise_err(t, f, ZX_ERR_UNDEFINED, undefined_name(f, in, t->run->prog));
 }
 
 static zx_status index_get(zx_task *t, zx_frame *f, zx_value obj, zx_value key, zx_value *out)
 {
-    char msg[160];
     if (zx_is_type(obj, ZX_O_LIST)) {
         zx_list *l = ZX_AS_LIST(obj);
         if (key.tag != ZX_T_INT) goto mismatch;
@@ -320,18 +353,16 @@ static zx_status index_get(zx_task *t, zx_frame *f, zx_value obj, zx_value key, 
         return ZX_OK;
     }
 mismatch:
-    snprintf(msg, sizeof msg, "type mismatch: cannot index %s with %s", zx_type_name(obj), zx_type_name(key));
-    return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    return zx_task_raise_err(t, f, ZX_ERR_INDEX_TYPE, zx_type_name(obj), zx_type_name(key));
 }
 
 static zx_status index_set(zx_task *t, zx_frame *f, zx_value obj, zx_value key, zx_value v)
 {
-    char msg[160];
     if (zx_is_type(obj, ZX_O_LIST)) {
         zx_list *l = ZX_AS_LIST(obj);
         if (key.tag != ZX_T_INT) goto mismatch;
         if (key.u.i < 0 || key.u.i >= (int64_t)l->len)
-            return zx_task_raise(t, f, ZX_E_RUNTIME, "index out of range");
+            return zx_task_raise_err(t, f, ZX_ERR_INDEX_RANGE);
         zx_incref(v);
         zx_value old = l->items[key.u.i];
         l->items[key.u.i] = v;
@@ -343,18 +374,17 @@ static zx_status index_set(zx_task *t, zx_frame *f, zx_value obj, zx_value key, 
     if (zx_is_type(obj, ZX_O_MAP)) {
         if (!zx_value_hashable(key)) goto mismatch;
         if (!zx_map_set(t->run->heap, ZX_AS_MAP(obj), key, v))
-            return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+            return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
         return ZX_OK;
     }
 mismatch:
-    snprintf(msg, sizeof msg, "type mismatch: cannot assign to an element of %s with %s index",
-             zx_type_name(obj), zx_type_name(key));
-    return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    return zx_task_raise_err(t, f, ZX_ERR_STORE_TYPE, zx_type_name(obj), zx_type_name(key));
 }
 
-static zx_value make_closure(zx_task *t, zx_frame *f, zx_code *child)
+zx_value zx_closure_new(zx_task *t, zx_frame *f, zx_code *child)
 {
-    zx_func *fn = zx_func_new(t->run->heap, child, t->run->prog, child->nfree);
+    zx_func *fn = zx_func_new(t->run->heap, child, t->run->prog, child->name, child->kind == ZX_CODE_LAMBDA,
+                              child->nfree);
     if (!fn) return zx_undef();
     for (uint32_t i = 0; i < child->nfree; i++) {
         const zx_freevar *fv = &child->free[i];
@@ -375,13 +405,13 @@ static zx_status iter_prepare(zx_task *t, zx_frame *f, zx_value v, zx_value *out
     if (zx_is_type(v, ZX_O_STRING)) {
         zx_string *s = ZX_AS_STRING(v);
         zx_list *l = zx_list_new(t->run->heap, s->ncodepoints);
-        if (!l) return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+        if (!l) return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
         for (uint32_t i = 0; i < s->ncodepoints; i++) {
             zx_string *c = zx_string_at(t->run->heap, s, i);
             if (!c || !zx_list_push(t->run->heap, l, zx_objval(c))) {
                 if (c) zx_obj_decref(c);
                 zx_obj_decref(l);
-                return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+                return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
             }
             zx_obj_decref(c);
         }
@@ -389,10 +419,9 @@ static zx_status iter_prepare(zx_task *t, zx_frame *f, zx_value v, zx_value *out
         *out = zx_objval(l);
         return ZX_OK;
     }
-    char msg[120];
-    snprintf(msg, sizeof msg, "type mismatch: cannot iterate over %s", zx_type_name(v));
+    zx_status st = zx_task_raise_err(t, f, ZX_ERR_ITER_TYPE, zx_type_name(v));
     zx_decref(v);
-    return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    return st;
 }
 
 static zx_status do_print(zx_task *t, zx_frame *f, zx_value *args, uint32_t n)
@@ -416,18 +445,13 @@ static zx_status do_print(zx_task *t, zx_frame *f, zx_value *args, uint32_t n)
 static zx_status call_builtin_value(zx_task *t, zx_frame *f, int id, zx_value *argv, uint32_t argc,
                                    zx_value *out)
 {
-    char msg[160];
     int lo, hi;
     if (id >= ZX_BI_COUNT) return zx_host_call(t, f, id, argv, argc, out);
     zx_builtin_arity(id, &lo, &hi);
-    if (id == ZX_BI_args) {
-        snprintf(msg, sizeof msg, "type mismatch: List is not callable");
-        return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
-    }
+    if (id == ZX_BI_args) return zx_task_raise_err(t, f, ZX_ERR_NOT_CALLABLE, "List");
     if ((int)argc < lo || (int)argc > hi) {
-        if (lo == hi) snprintf(msg, sizeof msg, "expected %d arguments, got %u", lo, argc);
-        else snprintf(msg, sizeof msg, "expected %d to %d arguments, got %u", lo, hi, argc);
-        return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+        if (lo == hi) return zx_task_raise_err(t, f, ZX_ERR_ARITY, lo, (int)argc);
+        return zx_task_raise_err(t, f, ZX_ERR_ARITY_RANGE, lo, hi, (int)argc);
     }
     if (id == ZX_BI_print) {
         *out = zx_null();
@@ -435,19 +459,14 @@ static zx_status call_builtin_value(zx_task *t, zx_frame *f, int id, zx_value *a
     }
     if (id == ZX_BI_parallel_map) return zx_parallel_map(t, f, argv[0], argv[1], out);
     zx_callres r = zx_builtin_call(t->run->heap, id, argv, (int)argc, out);
-    if (!r.ok) {
-        zx_status st = strcmp(r.msg, "memory limit exceeded") == 0 ? ZX_E_MEMORY : ZX_E_RUNTIME;
-        return zx_task_raise(t, f, st, r.msg);
-    }
+    if (!r.ok) return zx_task_raise_error(t, f, &r.err);
     return ZX_OK;
 }
 
 static zx_status check_arity(zx_task *t, zx_frame *f, zx_code *code, uint32_t argc)
 {
     if (argc == code->nparams) return ZX_OK;
-    char msg[80];
-    snprintf(msg, sizeof msg, "expected %u arguments, got %u", code->nparams, argc);
-    return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    return zx_task_raise_err(t, f, ZX_ERR_ARITY, (int)code->nparams, (int)argc);
 }
 
 /* ---------- the loop ---------- */
@@ -458,11 +477,11 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
     zx_heap *heap = run->heap;
     zx_frame *f = base;
     zx_status st = ZX_OK;
-    char msg[200];
+    zx_error err;
     if (base->is_base != ZX_FRAME_NO_OSR) base->is_base = 1;
     if (result) *result = zx_null();
 
-#define RAISE(status, text) do { st = zx_task_raise(t, f, (status), (text)); goto fail; } while (0)
+#define RAISE(...) do { st = zx_task_raise_err(t, f, __VA_ARGS__); goto fail; } while (0)
 #define CHECK(expr) do { if ((st = (expr)) != ZX_OK) goto fail; } while (0)
 #define PUSH(v) (*f->sp++ = (v))
 #define POPV() (*--f->sp)
@@ -543,9 +562,9 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             if (a.tag == ZX_T_INT && b.tag == ZX_T_INT) {
                 int64_t x = a.u.i, y = b.u.i, z;
                 switch (in->op) {     /* the int fast paths; the rest go to zx_binop */
-                case OP_ADD: if (__builtin_add_overflow(x, y, &z)) RAISE(ZX_E_RUNTIME, "integer overflow"); r = zx_int(z); goto int_done;
-                case OP_SUB: if (__builtin_sub_overflow(x, y, &z)) RAISE(ZX_E_RUNTIME, "integer overflow"); r = zx_int(z); goto int_done;
-                case OP_MUL: if (__builtin_mul_overflow(x, y, &z)) RAISE(ZX_E_RUNTIME, "integer overflow"); r = zx_int(z); goto int_done;
+                case OP_ADD: if (__builtin_add_overflow(x, y, &z)) RAISE(ZX_ERR_INT_OVERFLOW); r = zx_int(z); goto int_done;
+                case OP_SUB: if (__builtin_sub_overflow(x, y, &z)) RAISE(ZX_ERR_INT_OVERFLOW); r = zx_int(z); goto int_done;
+                case OP_MUL: if (__builtin_mul_overflow(x, y, &z)) RAISE(ZX_ERR_INT_OVERFLOW); r = zx_int(z); goto int_done;
                 case OP_LT: r = zx_bool(x < y); goto int_done;
                 case OP_GT: r = zx_bool(x > y); goto int_done;
                 case OP_LTE: r = zx_bool(x <= y); goto int_done;
@@ -555,8 +574,9 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
                 default: break;
                 }
             }
-            if (!zx_binop(heap, in->op, a, b, &r, msg, sizeof msg)) {
-                RAISE(strcmp(msg, "memory limit exceeded") == 0 ? ZX_E_MEMORY : ZX_E_RUNTIME, msg);
+            if (!zx_binop(heap, (zx_arith_op)in->op, a, b, &r, &err)) {
+                st = zx_task_raise_error(t, f, &err);
+                goto fail;
             }
             zx_decref(a);
             zx_decref(b);
@@ -567,7 +587,7 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
         }
         case OP_NEG: {
             zx_value a = TOP(0), r;
-            if (!zx_negate(a, &r, msg, sizeof msg)) RAISE(ZX_E_RUNTIME, msg);
+            if (!zx_negate(a, &r, &err)) { st = zx_task_raise_error(t, f, &err); goto fail; }
             zx_decref(a);
             f->sp[-1] = r;
             break;
@@ -659,8 +679,7 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
                 PUSH(r);
                 break;
             }
-            snprintf(msg, sizeof msg, "type mismatch: %s is not callable", zx_type_name(callee));
-            RAISE(ZX_E_RUNTIME, msg);
+            RAISE(ZX_ERR_NOT_CALLABLE, zx_type_name(callee));
         }
         case OP_CALL_BUILTIN: {
             uint32_t argc = in->b;
@@ -684,7 +703,7 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
                 break;
             }
             zx_builtin_obj *b = zx_heap_alloc_obj(heap, ZX_O_BUILTIN, sizeof *b);
-            if (!b) RAISE(ZX_E_MEMORY, "memory limit exceeded");
+            if (!b) RAISE(ZX_ERR_MEMORY);
             b->id = (int)in->a;
             PUSH(zx_objval(b));
             break;
@@ -702,12 +721,9 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             zx_string *name = ZX_AS_STRING(f->code->consts[in->a]);
             int mid = zx_string_method_id(name);
             zx_value r;
-            if (mid < 0) {
-                snprintf(msg, sizeof msg, "type mismatch: %s has no method '%s'", zx_type_name(recv), name->data);
-                RAISE(ZX_E_RUNTIME, msg);
-            }
+            if (mid < 0) RAISE(ZX_ERR_NO_METHOD, zx_type_name(recv), name->data);
             zx_callres cr = zx_method_call(heap, mid, recv, argv, (int)argc, &r);
-            if (!cr.ok) RAISE(strcmp(cr.msg, "memory limit exceeded") == 0 ? ZX_E_MEMORY : ZX_E_RUNTIME, cr.msg);
+            if (!cr.ok) { st = zx_task_raise_error(t, f, &cr.err); goto fail; }
             for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
             f->sp -= argc + 1;
             PUSH(r);
@@ -716,12 +732,12 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
         case OP_BUILD_LIST: {
             uint32_t n = in->a;
             zx_list *l = zx_list_new(heap, n);
-            if (!l) RAISE(ZX_E_MEMORY, "memory limit exceeded");
+            if (!l) RAISE(ZX_ERR_MEMORY);
             zx_value *items = f->sp - n;
             for (uint32_t i = 0; i < n; i++) {
                 if (!zx_list_push(heap, l, items[i])) {
                     zx_obj_decref(l);
-                    RAISE(ZX_E_MEMORY, "memory limit exceeded");
+                    RAISE(ZX_ERR_MEMORY);
                 }
             }
             for (uint32_t i = 0; i < n; i++) zx_decref(items[i]);
@@ -732,17 +748,16 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
         case OP_BUILD_MAP: {
             uint32_t n = in->a;
             zx_map *m = zx_map_new(heap, n);
-            if (!m) RAISE(ZX_E_MEMORY, "memory limit exceeded");
+            if (!m) RAISE(ZX_ERR_MEMORY);
             zx_value *items = f->sp - 2 * n;
             for (uint32_t i = 0; i < n; i++) {
                 if (!zx_value_hashable(items[2 * i])) {
                     zx_obj_decref(m);
-                    snprintf(msg, sizeof msg, "type mismatch: %s cannot be a map key", zx_type_name(items[2 * i]));
-                    RAISE(ZX_E_RUNTIME, msg);
+                    RAISE(ZX_ERR_MAP_KEY_TYPE, zx_type_name(items[2 * i]));
                 }
                 if (!zx_map_set(heap, m, items[2 * i], items[2 * i + 1])) {
                     zx_obj_decref(m);
-                    RAISE(ZX_E_MEMORY, "memory limit exceeded");
+                    RAISE(ZX_ERR_MEMORY);
                 }
             }
             for (uint32_t i = 0; i < 2 * n; i++) zx_decref(items[i]);
@@ -808,8 +823,8 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             break;
         }
         case OP_MAKE_CLOSURE: {
-            zx_value fn = make_closure(t, f, f->code->children[in->a]);
-            if (fn.tag == ZX_T_UNDEF) RAISE(ZX_E_MEMORY, "memory limit exceeded");
+            zx_value fn = zx_closure_new(t, f, f->code->children[in->a]);
+            if (fn.tag == ZX_T_UNDEF) RAISE(ZX_ERR_MEMORY);
             PUSH(fn);
             break;
         }
@@ -852,17 +867,21 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             zx_decref(c);
             if (!ok) {
                 if (in->a) {
-                    zx_buf b;
+                    /* the message value is not cut, so this one is formatted in a zx_buf */
+                    zx_buf b, text;
                     zx_buf_init(&b);
-                    zx_buf_puts(&b, "assertion failed: ");
-                    zx_format_value(&b, m);
+                    zx_buf_init(&text);
+                    zx_format_value(&text, m);
+                    zx_buf_put(&text, "", 1);
+                    zx_buf_printf(&b, zx_err_format(ZX_ERR_ASSERT_MSG), text.data);
                     zx_buf_put(&b, "", 1);
                     zx_decref(m);
-                    st = zx_task_raise(t, f, ZX_E_RUNTIME, b.data);
+                    st = zx_task_raise(t, f, zx_err_status(ZX_ERR_ASSERT_MSG), b.data);
+                    zx_buf_free(&text);
                     zx_buf_free(&b);
                     goto fail;
                 }
-                RAISE(ZX_E_RUNTIME, "assertion failed");
+                RAISE(ZX_ERR_ASSERT);
             }
             zx_decref(m);
             break;
@@ -927,9 +946,7 @@ zx_status zx_interp_call(zx_task *t, zx_frame *caller, zx_value fn, const zx_val
         zx_value *args = (zx_value *)argv;
         return call_builtin_value(t, caller, ((zx_builtin_obj *)fn.u.o)->id, args, argc, result);
     }
-    char msg[120];
-    snprintf(msg, sizeof msg, "type mismatch: %s is not callable", zx_type_name(fn));
-    return zx_task_raise(t, caller, ZX_E_RUNTIME, msg);
+    return zx_task_raise_err(t, caller, ZX_ERR_NOT_CALLABLE, zx_type_name(fn));
 }
 
 /* ---------- entry points for the JIT's runtime helpers (interp_ops.h) ---------- */

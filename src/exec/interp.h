@@ -12,4 +12,8 @@ zx_status zx_interp_exec(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *res
 zx_status zx_interp_call(zx_task *t, zx_frame *caller, zx_value fn, const zx_value *argv, uint32_t argc,
                          zx_value *result);
 
+/* A closure of child (a code object nested in f's) capturing its free variables from frame
+ * f; MAKE_CLOSURE and fork blocks both make theirs here.  Undef when out of memory. */
+zx_value zx_closure_new(zx_task *t, zx_frame *f, zx_code *child);
+
 #endif

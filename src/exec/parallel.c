@@ -107,17 +107,16 @@ static bool log_append(zx_shared_log *log, uint32_t global, int op, zx_value rhs
 
 static zx_status apply_update(zx_task *t, zx_frame *f, uint32_t global, int op, zx_value rhs)
 {
-    char msg[160];
     zx_value *slot = t->run->gvar[global];
     if (slot->tag == ZX_T_UNDEF) {
         zx_decref(rhs);
-        snprintf(msg, sizeof msg, "undefined variable '%s'", t->run->prog->globals[global].name);
-        return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+        return zx_task_raise_err(t, f, ZX_ERR_UNDEFINED, t->run->prog->globals[global].name);
     }
     zx_value r;
-    bool ok = zx_binop(t->run->heap, op, *slot, rhs, &r, msg, sizeof msg);
+    zx_error err;
+    bool ok = zx_binop(t->run->heap, (zx_arith_op)op, *slot, rhs, &r, &err);
     zx_decref(rhs);
-    if (!ok) return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
+    if (!ok) return zx_task_raise_error(t, f, &err);
     partitions_store(t->run->parts, global, r);     /* under the shared globals' lock */
     return ZX_OK;
 }
@@ -128,7 +127,7 @@ zx_status zx_shared_update(zx_task *t, zx_frame *f, uint32_t global, int op, zx_
         /* inside parallel work: applied at the join, in element order */
         if (!log_append(t->shared_log, global, op, rhs)) {
             zx_decref(rhs);
-            return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+            return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
         }
         return ZX_OK;
     }
@@ -181,9 +180,9 @@ static bool apply_log(zx_run *run, const zx_shared_log *log)
             zx_incref(*slot);
             undo[nundo++] = (undo_entry){ e->global, *slot };
         }
-        char msg[160];
+        zx_error err;      /* not raised: the block runs again sequentially and raises it there */
         zx_value r;
-        if (slot->tag == ZX_T_UNDEF || !zx_binop(run->heap, e->op, *slot, e->rhs, &r, msg, sizeof msg)) {
+        if (slot->tag == ZX_T_UNDEF || !zx_binop(run->heap, (zx_arith_op)e->op, *slot, e->rhs, &r, &err)) {
             ok = false;
             break;
         }
@@ -357,7 +356,7 @@ static void pmap_body(void *ctx, size_t begin, size_t end, int slot)
 static zx_status pmap_sequential(zx_task *t, zx_frame *f, zx_value fn, zx_list *in, zx_value *out)
 {
     zx_list *res = zx_list_new(t->run->heap, in->len);
-    if (!res) return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+    if (!res) return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
     long saved = t->pmap_element;
     zx_status st = ZX_OK;
     for (uint32_t i = 0; i < in->len; i++) {
@@ -370,7 +369,7 @@ static zx_status pmap_sequential(zx_task *t, zx_frame *f, zx_value fn, zx_list *
         bool ok = zx_list_push(t->run->heap, res, r);
         zx_decref(r);
         if (!ok) {
-            st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+            st = zx_task_raise_err(t, f, ZX_ERR_MEMORY);
             break;
         }
     }
@@ -401,15 +400,9 @@ static const char *pmap_blocker(zx_task *t, zx_value fn, uint64_t *cost)
 
 zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_value *out)
 {
-    char msg[160];
-    if (!zx_is_type(xs, ZX_O_LIST)) {
-        snprintf(msg, sizeof msg, "type mismatch: parallel_map expects a List, got %s", zx_type_name(xs));
-        return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
-    }
-    if (!zx_is_type(fn, ZX_O_FUNC) && !zx_is_type(fn, ZX_O_BUILTIN)) {
-        snprintf(msg, sizeof msg, "type mismatch: %s is not callable", zx_type_name(fn));
-        return zx_task_raise(t, f, ZX_E_RUNTIME, msg);
-    }
+    if (!zx_is_type(xs, ZX_O_LIST)) return zx_task_raise_err(t, f, ZX_ERR_PMAP_TYPE, zx_type_name(xs));
+    if (!zx_is_type(fn, ZX_O_FUNC) && !zx_is_type(fn, ZX_O_BUILTIN))
+        return zx_task_raise_err(t, f, ZX_ERR_NOT_CALLABLE, zx_type_name(fn));
     zx_vm *vm = task_vm(t);
     zx_list *in = ZX_AS_LIST(xs);
     uint32_t n = in->len;
@@ -446,7 +439,7 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
     if (!c.results || !c.pieces) {
         free(c.results);
         free(c.pieces);
-        return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+        return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
     }
     for (uint32_t b = 0; b < c.nblocks; b++) piece_init(&c.pieces[b], t, f, &c.scope, b);
     tbbshim_status ts = tbbshim_parallel_for(s->ex, c.nblocks, 1, pmap_body, &c, NULL);
@@ -460,11 +453,11 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
     if (st == ZX_OK) {
         zx_list *res = zx_list_new(t->run->heap, n);
         if (!res) {
-            st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+            st = zx_task_raise_err(t, f, ZX_ERR_MEMORY);
         } else {
             for (uint32_t i = 0; i < n && st == ZX_OK; i++)
                 if (!zx_list_push(t->run->heap, res, c.results[i]))
-                    st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+                    st = zx_task_raise_err(t, f, ZX_ERR_MEMORY);
             if (st == ZX_OK) *out = zx_objval(res);
             else zx_obj_decref(res);
         }
@@ -476,19 +469,6 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
 }
 
 /* ---------- fork / join ---------- */
-
-static zx_value fork_closure(zx_task *t, zx_frame *f, zx_code *block)
-{
-    zx_func *fn = zx_func_new(t->run->heap, block, t->run->prog, block->nfree);
-    if (!fn) return zx_undef();
-    for (uint32_t k = 0; k < block->nfree; k++) {
-        const zx_freevar *fv = &block->free[k];
-        zx_cell *c = fv->from_parent_local ? (zx_cell *)f->locals[fv->index].u.o : f->func->free[fv->index];
-        zx_obj_incref(c);
-        fn->free[k] = c;
-    }
-    return zx_objval(fn);
-}
 
 typedef struct fork_ctx {
     zx_frame *f;
@@ -522,11 +502,11 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
 {
     zx_vm *vm = task_vm(t);
     zx_value *closures = calloc(n, sizeof *closures);
-    if (!closures) return zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+    if (!closures) return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
     zx_status st = ZX_OK;
     for (uint32_t i = 0; i < n && st == ZX_OK; i++) {
-        closures[i] = fork_closure(t, f, f->code->children[first + i]);
-        if (closures[i].tag == ZX_T_UNDEF) st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+        closures[i] = zx_closure_new(t, f, f->code->children[first + i]);
+        if (closures[i].tag == ZX_T_UNDEF) st = zx_task_raise_err(t, f, ZX_ERR_MEMORY);
     }
     bool par_mode = st == ZX_OK && vm->opts.mode != ZX_MODE_SEQ;
     const analysis_fork *af = par_mode ? fork_analysis(t, f) : NULL;
@@ -554,7 +534,7 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
         atomic_init(&c.scope.first_failed, UINT32_MAX);
         c.pieces = calloc(n, sizeof *c.pieces);
         if (!c.pieces) {
-            st = zx_task_raise(t, f, ZX_E_MEMORY, "memory limit exceeded");
+            st = zx_task_raise_err(t, f, ZX_ERR_MEMORY);
         } else {
             for (uint32_t i = 0; i < n; i++) {
                 piece_init(&c.pieces[i], t, f, &c.scope, i);
@@ -771,7 +751,7 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
     }
     zx_status st = ZX_OK;
     if (!c.pieces || !c.done || (first > 0 && (!offs || !succs || !npreds))) {
-        st = zx_task_raise(root, f, ZX_E_MEMORY, "memory limit exceeded");
+        st = zx_task_raise_err(root, f, ZX_ERR_MEMORY);
         goto out;
     }
     if (first > 0) {

@@ -1,6 +1,6 @@
 /* api.h — what the files behind zexus.h's values, calls and host functions share (api_*.c, host.c). */
-#ifndef ZX_API_INTERNAL_H
-#define ZX_API_INTERNAL_H
+#ifndef ZX_VM_API_H
+#define ZX_VM_API_H
 
 #include "vm/vm.h"
 

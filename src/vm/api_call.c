@@ -204,8 +204,10 @@ zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *
         /* raised where the action is defined: the call comes from C, not from a line */
         const zx_code *c = ZX_AS_FUNC(fn)->code;
         const char *file = ZX_AS_FUNC(fn)->prog->source_name;
-        zx_vm_set_error(vm, "%s:%u:%u: runtime error: expected %u arguments, got %d\n  at %s (%s:%u:%u)",
-                        file, c->pos.line, c->pos.col, c->nparams, argc, c->name, file, c->pos.line, c->pos.col);
+        char what[200];
+        zx_err_printf(what, sizeof what, ZX_ERR_ARITY, (int)c->nparams, argc);
+        zx_vm_set_error(vm, "%s:%u:%u: runtime error: %s\n  at %s (%s:%u:%u)",
+                        file, c->pos.line, c->pos.col, what, c->name, file, c->pos.line, c->pos.col);
         return ZX_E_RUNTIME;
     }
     zx_value args[CALL_MAX_ARGS];
@@ -231,19 +233,8 @@ zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *
         st = zx_interp_call(&root, top, fn, args, (uint32_t)argc, &r);
         zx_frame_pop(&root, top);
     }
-    zx_status fst = zx_task_flush(&root);
-    if (st == ZX_OK && fst != ZX_OK) st = fst;
-    if (st == ZX_E_OUTPUT || atomic_load(&run->output_failed)) {
-        st = ZX_E_OUTPUT;
-        zx_vm_set_error(vm, "%s: error: output closed", p->source_name);
-    } else if (st != ZX_OK) {
-        zx_buf_put(&root.error, "", 1);
-        zx_vm_set_error(vm, "%s", root.error.data);
-    }
-    zx_task_fini(&root);
     zx_decref(fn);
-    atomic_store(&vm->interrupt, 0);
-    atomic_store(&vm->running, 0);
+    st = zx_vm_finish_root(vm, p, &root, st);
     if (st != ZX_OK) {
         zx_decref(r);
         return st;

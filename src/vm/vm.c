@@ -426,16 +426,21 @@ zx_status zx_program_run(zx_program *p)
         st = zx_vm_exec_main(vm, &root, f);
         zx_frame_pop(&root, f);
     }
-    zx_status fst = zx_task_flush(&root);
+    return zx_vm_finish_root(vm, p, &root, st);
+}
+
+zx_status zx_vm_finish_root(zx_vm *vm, zx_program *p, zx_task *root, zx_status st)
+{
+    zx_status fst = zx_task_flush(root);
     if (st == ZX_OK && fst != ZX_OK) st = fst;
-    if (st == ZX_E_OUTPUT || atomic_load(&run->output_failed)) {
+    if (st == ZX_E_OUTPUT || atomic_load(&root->run->output_failed)) {
         st = ZX_E_OUTPUT;
         zx_vm_set_error(vm, "%s: error: output closed", p->source_name);
     } else if (st != ZX_OK) {
-        zx_buf_put(&root.error, "", 1);
-        zx_vm_set_error(vm, "%s", root.error.data);
+        zx_buf_put(&root->error, "", 1);
+        zx_vm_set_error(vm, "%s", root->error.data);
     }
-    zx_task_fini(&root);
+    zx_task_fini(root);
     atomic_store(&vm->interrupt, 0);
     atomic_store(&vm->running, 0);
     return st;

@@ -62,5 +62,9 @@ void zx_program_state_free(zx_program *p);
 void zx_vm_error_info_free(zx_vm *vm);
 /* Execute the top level of a run with the VM's mode (sequential, DAG, JIT). */
 zx_status zx_vm_exec_main(zx_vm *vm, zx_task *root, zx_frame *f);
+/* The end of a run or call of p on root task `root` that ended with st: flush its output,
+ * make a closed output or the task's error the VM's last error, release the task, and mark
+ * the VM idle.  Returns the run's status. */
+zx_status zx_vm_finish_root(zx_vm *vm, zx_program *p, zx_task *root, zx_status st);
 
 #endif

@@ -11,9 +11,10 @@
 static void binop_text(zx_heap *h, int op, zx_value a, zx_value b, char *out, size_t outsz)
 {
     zx_value r;
-    char msg[128] = "";
-    if (!zx_binop(h, op, a, b, &r, msg, sizeof msg)) {
-        snprintf(out, outsz, "error: %s", msg);
+    zx_error err;
+    if (!zx_binop(h, (zx_arith_op)op, a, b, &r, &err)) {
+        CHECK(err.id > ZX_ERR_NONE && err.id < ZX_ERR_COUNT);
+        snprintf(out, outsz, "error: %s", err.msg);
         return;
     }
     zx_buf buf;
@@ -123,12 +124,13 @@ static void test_overflow(zx_heap *h)
     CHECK_OP(h, OP_ADD, zx_int(INT64_MAX), zx_int(0), "int 9223372036854775807");
 
     zx_value r;
-    char msg[64];
-    CHECK(!zx_negate(zx_int(INT64_MIN), &r, msg, sizeof msg));
-    CHECK_STR(msg, "integer overflow");
-    CHECK(zx_negate(zx_int(5), &r, msg, sizeof msg) && r.tag == ZX_T_INT && r.u.i == -5);
-    CHECK(zx_negate(zx_float(0.0), &r, msg, sizeof msg) && r.tag == ZX_T_FLOAT && signbit(r.u.f));
-    CHECK(zx_negate(zx_int(INT64_MAX), &r, msg, sizeof msg) && r.u.i == -INT64_MAX);
+    zx_error err;
+    CHECK(!zx_negate(zx_int(INT64_MIN), &r, &err));
+    CHECK(err.id == ZX_ERR_INT_OVERFLOW);
+    CHECK_STR(err.msg, "integer overflow");
+    CHECK(zx_negate(zx_int(5), &r, &err) && r.tag == ZX_T_INT && r.u.i == -5);
+    CHECK(zx_negate(zx_float(0.0), &r, &err) && r.tag == ZX_T_FLOAT && signbit(r.u.f));
+    CHECK(zx_negate(zx_int(INT64_MAX), &r, &err) && r.u.i == -INT64_MAX);
 }
 
 static void test_equality(zx_heap *h)
@@ -224,11 +226,12 @@ static void test_strings_and_mismatch(zx_heap *h)
     CHECK_OP(h, OP_MOD, zx_int(2), zx_null(), "error: type mismatch: Integer % Null");
 
     zx_value r;
-    char msg[64];
-    CHECK(!zx_negate(s, &r, msg, sizeof msg));
-    CHECK_STR(msg, "type mismatch: cannot negate String");
-    CHECK(!zx_negate(zx_null(), &r, msg, sizeof msg));
-    CHECK_STR(msg, "type mismatch: cannot negate Null");
+    zx_error err;
+    CHECK(!zx_negate(s, &r, &err));
+    CHECK(err.id == ZX_ERR_NEGATE_TYPE);
+    CHECK_STR(err.msg, "type mismatch: cannot negate String");
+    CHECK(!zx_negate(zx_null(), &r, &err));
+    CHECK_STR(err.msg, "type mismatch: cannot negate Null");
 
     /* A string result over the memory limit is an error, not a crash. */
     zx_heap *small = zx_heap_create(4096);

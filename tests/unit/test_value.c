@@ -119,8 +119,8 @@ static void test_print_objects(zx_heap *h)
     /* Actions, lambdas and builtins as values. */
     zx_code action = { .kind = ZX_CODE_ACTION, .name = "square" };
     zx_code lambda = { .kind = ZX_CODE_LAMBDA, .name = "<lambda>" };
-    zx_func *fa = zx_func_new(h, &action, NULL, 0);
-    zx_func *fl = zx_func_new(h, &lambda, NULL, 2);
+    zx_func *fa = zx_func_new(h, &action, NULL, "square", false, 0);
+    zx_func *fl = zx_func_new(h, &lambda, NULL, "<lambda>", true, 2);
     CHECK(fl->free[0] == NULL && fl->free[1] == NULL);
     fl->free[0] = zx_cell_new(h, zx_int(7));
     zx_builtin_obj *bi = zx_heap_alloc_obj(h, ZX_O_BUILTIN, sizeof(zx_builtin_obj));
@@ -208,7 +208,7 @@ static void test_cycles(zx_heap *h)
 
     /* A recursive closure: the cell holding f is captured by f. */
     zx_code action = { .kind = ZX_CODE_ACTION, .name = "rec" };
-    zx_func *f = zx_func_new(h, &action, NULL, 1);
+    zx_func *f = zx_func_new(h, &action, NULL, "rec", false, 1);
     zx_cell *cell = zx_cell_new(h, zx_null());
     f->free[0] = cell;                       /* f owns the cell */
     cell->v = zx_objval(f);
@@ -497,7 +497,8 @@ static void test_equality(zx_heap *h)
 
     /* Functions compare by identity, builtins by which builtin. */
     zx_code code = { .kind = ZX_CODE_LAMBDA, .name = "<lambda>" };
-    zx_func *f1 = zx_func_new(h, &code, NULL, 0), *f2 = zx_func_new(h, &code, NULL, 0);
+    zx_func *f1 = zx_func_new(h, &code, NULL, "<lambda>", true, 0);
+    zx_func *f2 = zx_func_new(h, &code, NULL, "<lambda>", true, 0);
     CHECK(zx_value_equal(zx_objval(f1), zx_objval(f1)));
     CHECK(!zx_value_equal(zx_objval(f1), zx_objval(f2)));
     zx_builtin_obj *b1 = zx_heap_alloc_obj(h, ZX_O_BUILTIN, sizeof *b1);
@@ -553,8 +554,8 @@ static void test_memory_limit(void)
     CHECK(!zx_heap_account(h, 20000));
     zx_value r;
     zx_callres cr = zx_builtin_call(h, ZX_BI_range, (zx_value[]){ zx_int(100000) }, 1, &r);
-    CHECK(!cr.ok);
-    CHECK_STR(cr.msg, "memory limit exceeded");
+    CHECK(!cr.ok && cr.err.id == ZX_ERR_MEMORY);
+    CHECK_STR(cr.err.msg, "memory limit exceeded");
     zx_obj_decref(l);
     CHECK(zx_heap_bytes(h) == 0);
     CHECK(zx_heap_account(h, 500));
@@ -632,7 +633,7 @@ static zx_callres call1(zx_heap *h, int id, zx_value a, zx_value *out)
     return zx_builtin_call(h, id, &a, 1, out);
 }
 
-#define CHECK_ERR(res, want) do { zx_callres r_ = (res); CHECK(!r_.ok); CHECK_STR(r_.msg, want); } while (0)
+#define CHECK_ERR(res, want) do { zx_callres r_ = (res); CHECK(!r_.ok); CHECK_STR(r_.err.msg, want); } while (0)
 
 static void test_builtins(zx_heap *h)
 {
