@@ -4,12 +4,15 @@
 
 #include <stdint.h>
 
+#include "runtime/errors.h"
+
 /*
  * One row per helper: JIT_HELPER(name, return type, (parameter types)).  libzexus makes its
  * table of jit_helper_<name> addresses from it (jit/host/jit_helpers.c), the module the LLVM
- * function type of every call (jit/lower.c), and the text of the rows is the helper ABI that
- * the loader compares (jit_helper_abi_hash): a helper whose signature changes on one side only
- * is refused at load time, never called with the wrong arguments.
+ * function type of every call (jit/lower.c), and the text of the rows (with the error ids
+ * that raise takes) is the helper ABI that the loader compares (jit_helper_abi_hash): a helper
+ * whose signature changes on one side only is refused at load time, never called with the
+ * wrong arguments.
  *
  * Types: void (returns only), i32 (uint32_t, int32_t, zx_status), i64 (int64_t), f64 (double),
  * ptr (any pointer).  The C definitions in jit_helpers.c must agree with their row.
@@ -21,8 +24,8 @@
     JIT_HELPER(exit, i32, (ptr, ptr, i32, ptr, i32))                                       \
     /* a OP b, the general case: (t, f, op, atag, apay, btag, bpay, out) */                 \
     JIT_HELPER(binop, i32, (ptr, ptr, i32, i32, i64, i32, i64, ptr))                       \
-    /* raise a runtime error: (t, f, status, message) */                                   \
-    JIT_HELPER(raise, i32, (ptr, ptr, i32, ptr))                                           \
+    /* raise row id of runtime/errors.h, a message without arguments: (t, f, zx_err id) */ \
+    JIT_HELPER(raise, i32, (ptr, ptr, i32))                                                \
     /* raise the undefined-variable error of the instruction at f->pc: (t, f) */           \
     JIT_HELPER(undefined, i32, (ptr, ptr))                                                 \
     /* a poll saw a flag: ZX_OK to go on, or why this task stops: (t, f) */                \
@@ -62,9 +65,11 @@ typedef enum jit_abi_type { JIT_TY_void, JIT_TY_i32, JIT_TY_i64, JIT_TY_f64, JIT
 #define JIT_TY_7(a, ...) JIT_TY_##a, JIT_TY_6(__VA_ARGS__)
 #define JIT_TY_8(a, ...) JIT_TY_##a, JIT_TY_7(__VA_ARGS__)
 
-/* The rows as text, "name ret (params);" each: what both sides must agree on. */
+/* The rows as text, "name ret (params);" each, then the error ids that jit_helper_raise takes
+ * (runtime/errors.h's rows, by name in id order): what both sides must agree on. */
 #define JIT_HELPER_TEXT(name, ret, params) #name " " #ret " " #params ";"
-#define JIT_HELPER_ABI_TEXT JIT_HELPERS(JIT_HELPER_TEXT)
+#define JIT_HELPER_ERR_TEXT(id, status, fmt) #id ";"
+#define JIT_HELPER_ABI_TEXT JIT_HELPERS(JIT_HELPER_TEXT) ZX_ERRORS(JIT_HELPER_ERR_TEXT)
 
 /* FNV-1a 64 of an ABI text: libzexus's and the module's must be equal (jit_loader.c), and the
  * compiled-code cache keys on it (jit/cache.c). */

@@ -187,16 +187,6 @@ static LLVMValueRef call(lw *L, jit_helper_id h, LLVMValueRef *args, unsigned n)
     return LLVMBuildCall2(L->b, fty, fn, args, n, "");
 }
 
-static LLVMValueRef msg_const(lw *L, const char *msg)
-{
-    char name[64];
-    snprintf(name, sizeof name, "msg.%s", msg);
-    for (char *p = name; *p; p++) if (*p == ' ') *p = '_';
-    LLVMValueRef g = LLVMGetNamedGlobal(L->m, name);
-    if (g) return g;
-    return LLVMBuildGlobalStringPtr(L->b, msg, name);
-}
-
 /* Memory of f: value slot i of f->locals (locals, then the operand stack). */
 static LLVMValueRef slot_ptr(lw *L, uint32_t i) { return gep(L, L->locals, (uint64_t)i * sizeof(zx_value)); }
 
@@ -417,22 +407,23 @@ static void check_status(lw *L, LLVMValueRef st, uint32_t spill_hi, int sp_depth
     at(L, ok);
 }
 
-/* Raise a runtime error with a constant message: f->pc = pc, stack [0, d) back to f. */
-static void emit_raise(lw *L, uint32_t pc, zx_status code, const char *msg, uint32_t d)
+/* Raise runtime error `id` (a row of runtime/errors.h whose message takes no arguments):
+ * f->pc = pc, stack [0, d) back to f. */
+static void emit_raise(lw *L, uint32_t pc, zx_err id, uint32_t d)
 {
     set_pc(L, pc);
-    LLVMValueRef args[] = { L->t, L->f, c32(L, code), msg_const(L, msg) };
-    LLVMValueRef st = call(L, JIT_HELPER_raise, args, 4);
+    LLVMValueRef args[] = { L->t, L->f, c32(L, id) };
+    LLVMValueRef st = call(L, JIT_HELPER_raise, args, 3);
     emit_fail(L, st, d, (int)d);
 }
 
-/* if (cond) raise msg */
-static void raise_if(lw *L, LLVMValueRef cond, uint32_t pc, const char *msg, uint32_t d)
+/* if (cond) raise id */
+static void raise_if(lw *L, LLVMValueRef cond, uint32_t pc, zx_err id, uint32_t d)
 {
     LLVMBasicBlockRef bad = newbb(L, "raise"), ok = newbb(L, "");
     br_rare(L, cond, bad, ok);
     at(L, bad);
-    emit_raise(L, pc, ZX_E_RUNTIME, msg, d);
+    emit_raise(L, pc, id, d);
     at(L, ok);
 }
 
@@ -512,12 +503,12 @@ static int int_binop(lw *L, unsigned op, LLVMValueRef x, LLVMValueRef y, uint32_
     case OP_MUL: r = overflow_op(L, "llvm.smul.with.overflow", x, y, &ovf); break;
     case OP_DIV: case OP_MOD: {
         raise_if(L, LLVMBuildICmp(L->b, LLVMIntEQ, y, c64(L, 0), ""), pc,
-                 op == OP_DIV ? "division by zero" : "modulo by zero", d);
+                 op == OP_DIV ? ZX_ERR_DIV_ZERO : ZX_ERR_MOD_ZERO, d);
         /* INT64_MIN / -1 overflows; % -1 is 0.  Divide by 1 instead of -1 to stay defined. */
         LLVMValueRef m1 = LLVMBuildICmp(L->b, LLVMIntEQ, y, c64(L, -1), "");
         if (op == OP_DIV)
             raise_if(L, LLVMBuildAnd(L->b, m1, LLVMBuildICmp(L->b, LLVMIntEQ, x, c64(L, INT64_MIN), ""), ""),
-                     pc, "integer overflow", d);
+                     pc, ZX_ERR_INT_OVERFLOW, d);
         LLVMValueRef ys = LLVMBuildSelect(L->b, m1, c64(L, 1), y, "");
         LLVMValueRef q = LLVMBuildSDiv(L->b, x, ys, "");
         LLVMValueRef rem = LLVMBuildSRem(L->b, x, ys, "");
@@ -541,7 +532,7 @@ static int int_binop(lw *L, unsigned op, LLVMValueRef x, LLVMValueRef y, uint32_
     case OP_NEQ: *out = mkbool(L, LLVMBuildICmp(L->b, LLVMIntNE, x, y, "")); return 1;
     default: return 0;
     }
-    raise_if(L, ovf, pc, "integer overflow", d);
+    raise_if(L, ovf, pc, ZX_ERR_INT_OVERFLOW, d);
     *out = mkint(L, r);
     return 1;
 }
@@ -554,7 +545,7 @@ static int flt_binop(lw *L, unsigned op, LLVMValueRef x, LLVMValueRef y, uint32_
     case OP_SUB: *out = mkflt(L, LLVMBuildFSub(L->b, x, y, "")); return 1;
     case OP_MUL: *out = mkflt(L, LLVMBuildFMul(L->b, x, y, "")); return 1;
     case OP_DIV:
-        raise_if(L, LLVMBuildFCmp(L->b, LLVMRealOEQ, y, LLVMConstReal(L->f64, 0.0), ""), pc, "division by zero", d);
+        raise_if(L, LLVMBuildFCmp(L->b, LLVMRealOEQ, y, LLVMConstReal(L->f64, 0.0), ""), pc, ZX_ERR_DIV_ZERO, d);
         *out = mkflt(L, LLVMBuildFDiv(L->b, x, y, ""));
         return 1;
     /* NaN is unordered: every ordering is false, == false, != true */
@@ -657,7 +648,7 @@ static void emit_neg(lw *L, uint32_t pc, uint32_t d)
 {
     val a = sget(L, d - 1, st_stack(L, pc)[d - 1]);
     if (a.mask == M_I) {
-        raise_if(L, LLVMBuildICmp(L->b, LLVMIntEQ, a.pay, c64(L, INT64_MIN), ""), pc, "integer overflow", d);
+        raise_if(L, LLVMBuildICmp(L->b, LLVMIntEQ, a.pay, c64(L, INT64_MIN), ""), pc, ZX_ERR_INT_OVERFLOW, d);
         sset(L, d - 1, mkint(L, LLVMBuildNeg(L->b, a.pay, "")));
     } else if (a.mask == M_F) {
         sset(L, d - 1, mkflt(L, LLVMBuildFNeg(L->b, as_f64(L, a.pay), "")));
@@ -913,8 +904,8 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
     at(L, low);
     LLVMBuildRet(L->b, c32(L, STUB_FULL));
     at(L, raise);
-    LLVMValueRef rargs[] = { t, f, c32(L, ZX_E_RUNTIME), msg_const(L, "call depth limit exceeded") };
-    LLVMValueRef rst = call(L, JIT_HELPER_raise, rargs, 4);
+    LLVMValueRef rargs[] = { t, f, c32(L, ZX_ERR_CALL_DEPTH) };
+    LLVMValueRef rst = call(L, JIT_HELPER_raise, rargs, 3);
     LLVMBuildBr(L->b, refuse);
     LLVMAddIncoming(why, &rst, &raise, 1);
 

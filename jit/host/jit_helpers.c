@@ -59,9 +59,11 @@ static zx_status jit_helper_binop(zx_task *t, zx_frame *f, uint32_t op, uint32_t
     return ZX_OK;
 }
 
-static zx_status jit_helper_raise(zx_task *t, zx_frame *f, int32_t st, const char *msg)
+/* Raise row id of runtime/errors.h: the lowering raises only rows whose message takes no
+ * arguments (overflow, division by zero, the call depth limit). */
+static zx_status jit_helper_raise(zx_task *t, zx_frame *f, uint32_t id)
 {
-    return zx_task_raise(t, f, (zx_status)st, msg);
+    return zx_task_raise_err(t, f, (zx_err)id);
 }
 
 static zx_status jit_helper_undefined(zx_task *t, zx_frame *f)
