@@ -17,6 +17,8 @@
 
 #include <llvm-c/blake3.h>
 
+#include "helper_abi.h"
+
 #define CACHE_FORMAT 1
 #define ENTRY_SUFFIX ".zxo"
 #define MAX_NAME 4096                 /* a symbol name longer than this is damage */
@@ -25,7 +27,7 @@
 
 static const char entry_magic[8] = { 'Z', 'X', 'J', 'I', 'T', 'O', 'B', 'J' };
 
-struct zx_cache {
+struct jit_cache {
     char *dir;
     zx_jit_cache_stats *counters;     /* the engine's, or own_counters */
     zx_jit_cache_stats own_counters;
@@ -105,19 +107,18 @@ static void hash_module_file(llvm_blake3_hasher *h)
     fclose(f);
 }
 
-void zx_cache_engine_key(uint8_t out[ZX_CACHE_KEY_LEN], const char *llvm_version, const char *triple,
-                         const char *cpu, const char *features, int opt_level, const zx_jit_symbol *helpers,
-                         size_t nhelpers)
+void cache_engine_key(uint8_t out[CACHE_KEY_LEN], const char *llvm_version, const char *triple,
+                      const char *cpu, const char *features, int opt_level)
 {
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
     hash_str(&h, "zexus-jit compiled-code cache");
     hash_u32(&h, CACHE_FORMAT);
-    hash_u32(&h, ZX_JIT_ABI);
+    hash_u32(&h, JIT_ABI);
     hash_u32(&h, (uint32_t)sizeof(zx_frame));
     hash_u32(&h, (uint32_t)sizeof(zx_task));
     hash_u32(&h, (uint32_t)sizeof(zx_code));
-    build_id b = { (uintptr_t)(void *)zx_cache_engine_key, NULL, 0 };
+    build_id b = { (uintptr_t)(void *)cache_engine_key, NULL, 0 };
     dl_iterate_phdr(find_build_id, &b);
     if (b.id) {
         hash_u64(&h, b.len);
@@ -125,93 +126,40 @@ void zx_cache_engine_key(uint8_t out[ZX_CACHE_KEY_LEN], const char *llvm_version
     } else {
         hash_module_file(&h);
     }
-    hash_u64(&h, nhelpers);
-    for (size_t i = 0; i < nhelpers; i++) hash_str(&h, helpers[i].name);
+    hash_u64(&h, jit_helper_abi_hash(JIT_HELPER_ABI_TEXT));
     hash_str(&h, llvm_version);
     hash_str(&h, triple);
     hash_str(&h, cpu);
     hash_str(&h, features);
     hash_u32(&h, (uint32_t)opt_level);
-    llvm_blake3_hasher_finalize(&h, out, ZX_CACHE_KEY_LEN);
+    llvm_blake3_hasher_finalize(&h, out, CACHE_KEY_LEN);
 }
 
-static void hash_value(llvm_blake3_hasher *h, zx_value v)
-{
-    hash_u32(h, v.tag);
-    switch (v.tag) {
-    case ZX_T_INT: hash_u64(h, (uint64_t)v.u.i); break;
-    case ZX_T_FLOAT: hash_bytes(h, &v.u.f, sizeof v.u.f); break;
-    case ZX_T_BOOL: hash_u32(h, v.u.b ? 1u : 0u); break;
-    case ZX_T_OBJ:
-        hash_u32(h, v.u.o->type);
-        if (v.u.o->type == ZX_O_STRING) {
-            const zx_string *s = (const zx_string *)v.u.o;
-            hash_u64(h, s->nbytes);
-            hash_bytes(h, s->data, s->nbytes);
-        }
-        break;
-    default: break;
-    }
-}
-
-/* Everything of c and its children except source positions of instructions and local names,
- * which only name things in --dump-ir. */
-static void hash_code(llvm_blake3_hasher *h, const zx_code *c)
-{
-    hash_u32(h, (uint32_t)c->kind);
-    hash_str(h, c->name);
-    hash_u32(h, c->pos.line);
-    hash_u32(h, c->pos.col);
-    hash_u32(h, c->nparams);
-    hash_u32(h, c->nlocals);
-    for (uint32_t i = 0; i < c->nlocals; i++) hash_u32(h, c->local_is_cell ? c->local_is_cell[i] : 0);
-    hash_u32(h, c->nfree);
-    for (uint32_t i = 0; i < c->nfree; i++) {
-        hash_u32(h, c->free[i].from_parent_local);
-        hash_u32(h, c->free[i].index);
-    }
-    hash_u32(h, c->ncode);
-    for (uint32_t i = 0; i < c->ncode; i++) {
-        hash_u32(h, c->code[i].op);
-        hash_u32(h, c->code[i].a);
-        hash_u32(h, c->code[i].b);
-    }
-    hash_u32(h, c->nconsts);
-    for (uint32_t i = 0; i < c->nconsts; i++) hash_value(h, c->consts[i]);
-    hash_u32(h, c->max_stack);
-    hash_u32(h, c->nchildren);
-    for (uint32_t i = 0; i < c->nchildren; i++) hash_code(h, c->children[i]);
-}
-
-void zx_cache_program_key(uint8_t out[ZX_CACHE_KEY_LEN], const zx_program *p)
+void cache_program_key(uint8_t out[CACHE_KEY_LEN], const void *zxbc, size_t len)
 {
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
-    hash_u32(&h, p->nglobals);
-    for (uint32_t i = 0; i < p->nglobals; i++) {
-        hash_str(&h, p->globals[i].name);
-        hash_u32(&h, p->globals[i].is_const);
-        hash_u32(&h, p->globals[i].is_shared);
-    }
-    hash_code(&h, p->main);
-    llvm_blake3_hasher_finalize(&h, out, ZX_CACHE_KEY_LEN);
+    hash_str(&h, "zexus-jit program (.zxbc)");
+    hash_u64(&h, len);
+    hash_bytes(&h, zxbc, len);
+    llvm_blake3_hasher_finalize(&h, out, CACHE_KEY_LEN);
 }
 
-void zx_cache_module_key(uint8_t out[ZX_CACHE_KEY_LEN], const uint8_t engine[ZX_CACHE_KEY_LEN],
-                         const char *pipeline, const uint8_t program[ZX_CACHE_KEY_LEN], const uint32_t *index,
-                         const char *const *names, size_t n)
+void cache_module_key(uint8_t out[CACHE_KEY_LEN], const uint8_t engine[CACHE_KEY_LEN],
+                      const char *pipeline, const uint8_t program[CACHE_KEY_LEN], const uint32_t *index,
+                      const char *const *names, size_t n)
 {
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
-    hash_bytes(&h, engine, ZX_CACHE_KEY_LEN);
+    hash_bytes(&h, engine, CACHE_KEY_LEN);
     hash_str(&h, pipeline);
-    hash_bytes(&h, program, ZX_CACHE_KEY_LEN);
+    hash_bytes(&h, program, CACHE_KEY_LEN);
     hash_u64(&h, n);
     for (size_t i = 0; i < n; i++) {
         hash_u32(&h, index[i]);
         hash_str(&h, names[i]);
     }
-    llvm_blake3_hasher_finalize(&h, out, ZX_CACHE_KEY_LEN);
+    llvm_blake3_hasher_finalize(&h, out, CACHE_KEY_LEN);
 }
 
 /* ---------- the directory ---------- */
@@ -236,16 +184,16 @@ static int make_dirs(const char *path)
     return ok;
 }
 
-zx_cache *zx_cache_open(const char *dir, zx_jit_cache_stats *counters)
+jit_cache *cache_open(const char *dir, zx_jit_cache_stats *counters)
 {
     if (!dir || dir[0] != '/' || !make_dirs(dir)) return NULL;
-    zx_cache *c = calloc(1, sizeof *c);
+    jit_cache *c = calloc(1, sizeof *c);
     if (!c || !(c->dir = strdup(dir))) {
         free(c);
         return NULL;
     }
     c->counters = counters ? counters : &c->own_counters;
-    c->max_bytes = ZX_CACHE_MAX_BYTES;
+    c->max_bytes = CACHE_MAX_BYTES;
     const char *max = getenv("ZEXUS_JIT_CACHE_MAX");
     if (max && max[0]) {
         char *end;
@@ -256,7 +204,7 @@ zx_cache *zx_cache_open(const char *dir, zx_jit_cache_stats *counters)
     return c;
 }
 
-void zx_cache_close(zx_cache *c)
+void cache_close(jit_cache *c)
 {
     if (!c) return;
     free(c->dir);
@@ -268,10 +216,10 @@ static void count(_Atomic uint64_t *counter)
     atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
 }
 
-static void entry_path(const zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], char *out, size_t outsz)
+static void entry_path(const jit_cache *c, const uint8_t key[CACHE_KEY_LEN], char *out, size_t outsz)
 {
     int k = snprintf(out, outsz, "%s/", c->dir);
-    for (int i = 0; i < ZX_CACHE_KEY_LEN && k > 0 && (size_t)k + 3 < outsz; i++)
+    for (int i = 0; i < CACHE_KEY_LEN && k > 0 && (size_t)k + 3 < outsz; i++)
         k += snprintf(out + k, outsz - (size_t)k, "%02x", key[i]);
     if (k > 0 && (size_t)k < outsz) snprintf(out + k, outsz - (size_t)k, "%s", ENTRY_SUFFIX);
 }
@@ -298,7 +246,7 @@ static int rd(reader *r, void *out, size_t n)
     return 1;
 }
 
-void zx_cache_entry_free(zx_cache_entry *e)
+void cache_entry_free(jit_cache_entry *e)
 {
     if (!e) return;
     for (size_t i = 0; e->names && i < e->n; i++) free(e->names[i]);
@@ -309,21 +257,21 @@ void zx_cache_entry_free(zx_cache_entry *e)
     memset(e, 0, sizeof *e);
 }
 
-static int parse_entry(const uint8_t *data, size_t size, const uint8_t key[ZX_CACHE_KEY_LEN], size_t n,
-                       zx_cache_entry *e)
+static int parse_entry(const uint8_t *data, size_t size, const uint8_t key[CACHE_KEY_LEN], size_t n,
+                       jit_cache_entry *e)
 {
-    if (size < sizeof entry_magic + ZX_CACHE_KEY_LEN) return 0;
-    uint8_t sum[ZX_CACHE_KEY_LEN];
+    if (size < sizeof entry_magic + CACHE_KEY_LEN) return 0;
+    uint8_t sum[CACHE_KEY_LEN];
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
-    llvm_blake3_hasher_update(&h, data, size - ZX_CACHE_KEY_LEN);
+    llvm_blake3_hasher_update(&h, data, size - CACHE_KEY_LEN);
     llvm_blake3_hasher_finalize(&h, sum, sizeof sum);
-    if (memcmp(sum, data + size - ZX_CACHE_KEY_LEN, sizeof sum) != 0) return 0;
+    if (memcmp(sum, data + size - CACHE_KEY_LEN, sizeof sum) != 0) return 0;
 
-    reader r = { data, data + size - ZX_CACHE_KEY_LEN };
+    reader r = { data, data + size - CACHE_KEY_LEN };
     char magic[sizeof entry_magic];
     uint32_t format, count_n;
-    uint8_t k[ZX_CACHE_KEY_LEN];
+    uint8_t k[CACHE_KEY_LEN];
     uint64_t objsize;
     if (!rd(&r, magic, sizeof magic) || memcmp(magic, entry_magic, sizeof magic) != 0) return 0;
     if (!rd(&r, &format, sizeof format) || format != CACHE_FORMAT) return 0;
@@ -387,7 +335,7 @@ static int read_file(const char *path, uint64_t max, uint8_t **data, size_t *siz
     return rc;
 }
 
-int zx_cache_load(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], size_t n, zx_cache_entry *out)
+int cache_load(jit_cache *c, const uint8_t key[CACHE_KEY_LEN], size_t n, jit_cache_entry *out)
 {
     memset(out, 0, sizeof *out);
     if (!c) return 0;
@@ -402,7 +350,7 @@ int zx_cache_load(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], size_t n, zx
         return 1;
     }
     free(data);
-    zx_cache_entry_free(out);
+    cache_entry_free(out);
     if (rc >= 0) {
         count(&c->counters->corrupt);
         unlink(path);
@@ -411,7 +359,7 @@ int zx_cache_load(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], size_t n, zx
     return 0;
 }
 
-void zx_cache_reject(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN])
+void cache_reject(jit_cache *c, const uint8_t key[CACHE_KEY_LEN])
 {
     if (!c) return;
     char path[4096];
@@ -436,7 +384,7 @@ static int older_first(const void *a, const void *b)
 
 /* Keep the directory's entries (and temporary files) within max_bytes, oldest mtime first;
  * temporary files a crashed writer left behind go whatever the size. */
-static void evict(zx_cache *c)
+static void evict(jit_cache *c)
 {
     DIR *d = opendir(c->dir);
     if (!d) return;
@@ -495,13 +443,13 @@ static int write_all(int fd, const void *p, size_t n)
     return 1;
 }
 
-void zx_cache_store(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], const zx_cache_entry *e)
+void cache_store(jit_cache *c, const uint8_t key[CACHE_KEY_LEN], const jit_cache_entry *e)
 {
     if (!c || c->read_only) return;
     /* the entry in memory first: one write, and the checksum over exactly what is written */
-    size_t size = sizeof entry_magic + 2 * sizeof(uint32_t) + ZX_CACHE_KEY_LEN + sizeof(uint64_t);
+    size_t size = sizeof entry_magic + 2 * sizeof(uint32_t) + CACHE_KEY_LEN + sizeof(uint64_t);
     for (size_t i = 0; i < e->n; i++) size += 3 * sizeof(uint32_t) + strlen(e->names[i]);
-    size += e->objsize + ZX_CACHE_KEY_LEN;
+    size += e->objsize + CACHE_KEY_LEN;
     if (size > c->max_bytes) return;   /* it would evict everything, itself included */
     uint8_t *buf = malloc(size), *p = buf;
     if (!buf) return;
@@ -511,7 +459,7 @@ void zx_cache_store(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], const zx_c
     PUT(entry_magic, sizeof entry_magic);
     PUT(&format, sizeof format);
     PUT(&n, sizeof n);
-    PUT(key, ZX_CACHE_KEY_LEN);
+    PUT(key, CACHE_KEY_LEN);
     PUT(&objsize, sizeof objsize);
     for (size_t i = 0; i < e->n; i++) {
         uint32_t len = (uint32_t)strlen(e->names[i]);
@@ -525,7 +473,7 @@ void zx_cache_store(zx_cache *c, const uint8_t key[ZX_CACHE_KEY_LEN], const zx_c
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
     llvm_blake3_hasher_update(&h, buf, (size_t)(p - buf));
-    llvm_blake3_hasher_finalize(&h, p, ZX_CACHE_KEY_LEN);
+    llvm_blake3_hasher_finalize(&h, p, CACHE_KEY_LEN);
 
     /* a private temporary name in the same directory, then rename: readers (other processes
      * too) see the whole entry or none */

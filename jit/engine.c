@@ -23,10 +23,11 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "cache.h"
+#include "helper_abi.h"
 #include "jit.h"
 #include "lower.h"
 
-#define ZX_JIT_EXPORT __attribute__((visibility("default")))
+#define JIT_EXPORT __attribute__((visibility("default")))
 
 struct zx_jit_engine {
     pthread_mutex_t lock;         /* serialises add-module + first lookup (TOOLCHAIN.md hazard) */
@@ -35,8 +36,8 @@ struct zx_jit_engine {
     LLVMTargetMachineRef tm;      /* for the optimisation pipeline */
     zx_jit_config cfg;
     uint64_t next_module;
-    zx_cache *cache;              /* compiled-code cache (jit/cache.h), NULL when off */
-    uint8_t cache_key[ZX_CACHE_KEY_LEN];   /* the engine's part of every cache key */
+    jit_cache *cache;              /* compiled-code cache (jit/cache.h), NULL when off */
+    uint8_t cache_key[CACHE_KEY_LEN];   /* the engine's part of every cache key */
     uint32_t next_program;
 };
 
@@ -45,7 +46,7 @@ typedef struct program_code {
     LLVMOrcResourceTrackerRef rt;
     uint32_t serial;              /* 1 for the engine's first program, 2 for the next ... */
     int keyed;                    /* cache_key is computed */
-    uint8_t cache_key[ZX_CACHE_KEY_LEN];   /* the program's part of cache keys: its bytecode */
+    uint8_t cache_key[CACHE_KEY_LEN];   /* the program's part of cache keys: its bytecode */
 } program_code;
 
 /*
@@ -165,10 +166,9 @@ static zx_jit_engine *engine_create(const zx_jit_config *cfg, char *err, size_t 
     }
     LLVMOrcJITDylibAddGenerator(e->jd, gen);
     if (cfg->cache_dir) {
-        e->cache = zx_cache_open(cfg->cache_dir, cfg->cache_stats);
+        e->cache = cache_open(cfg->cache_dir, cfg->cache_stats);
         char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
-        zx_cache_engine_key(e->cache_key, LLVM_VERSION_STRING, LLVMOrcLLJITGetTripleString(e->jit), cpu, features,
-                            ol, cfg->helpers, cfg->nhelpers);
+        cache_engine_key(e->cache_key, LLVM_VERSION_STRING, LLVMOrcLLJITGetTripleString(e->jit), cpu, features, ol);
         LLVMDisposeMessage(cpu);
         LLVMDisposeMessage(features);
     }
@@ -186,7 +186,7 @@ static void engine_destroy(zx_jit_engine *e)
         if (le) LLVMConsumeError(le);
     }
     if (e->tm) LLVMDisposeTargetMachine(e->tm);
-    zx_cache_close(e->cache);
+    cache_close(e->cache);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }
@@ -354,7 +354,7 @@ static LLVMMemoryBufferRef build_object(zx_jit_engine *e, zx_program *prog, zx_c
         snprintf(what, WHAT_SIZE, "%s:%s (line %u)", prog->source_name, codes[i]->name, codes[i]->pos.line);
         compiling_what = what;
         double c0 = now_ms();
-        if (!zx_lower_code(m, prog, codes[i], fnames[i], codes, n, &stats[i], err, errsz)) {
+        if (!lower_code(m, prog, codes[i], fnames[i], codes, n, &stats[i], err, errsz)) {
             char tmp[512];
             snprintf(tmp, sizeof tmp, "%s", err);
             snprintf(err, errsz, "cannot compile %s: %s", what, tmp);
@@ -445,28 +445,33 @@ fail:
 
 /* The cache key of the module of codes[0..n) with functions fnames.  The names are a part:
  * they are what makes symbols unique in the JITDylib (native_name), and a cached object
- * defines exactly the names it was compiled with. */
-static void module_key(zx_jit_engine *e, program_code *pc, zx_program *prog, zx_code **codes, char **fnames,
-                       size_t n, uint8_t key[ZX_CACHE_KEY_LEN])
+ * defines exactly the names it was compiled with.  0: no key (out of memory), no cache. */
+static int module_key(zx_jit_engine *e, program_code *pc, zx_program *prog, zx_code **codes, char **fnames,
+                      size_t n, uint8_t key[CACHE_KEY_LEN])
 {
     if (!pc->keyed) {
-        zx_cache_program_key(pc->cache_key, prog);
+        size_t len = 0;
+        void *bytes = e->cfg.program_bytes ? e->cfg.program_bytes(prog, &len) : NULL;
+        if (!bytes) return 0;
+        cache_program_key(pc->cache_key, bytes, len);
+        free(bytes);
         pc->keyed = 1;
     }
     uint32_t *index = calloc(n ? n : 1, sizeof *index);
     for (size_t i = 0; index && i < n; i++)
         if (!code_index(prog->main, codes[i], &index[i])) index[i] = UINT32_MAX;
-    zx_cache_module_key(key, e->cache_key, pipeline(e), pc->cache_key, index, (const char *const *)fnames,
+    cache_module_key(key, e->cache_key, pipeline(e), pc->cache_key, index, (const char *const *)fnames,
                         index ? n : 0);
     free(index);
+    return 1;
 }
 
 /* A cache hit: the object, with each code object's statistics.  NULL on a miss. */
-static LLVMMemoryBufferRef cached_object(zx_jit_engine *e, const uint8_t key[ZX_CACHE_KEY_LEN], char **fnames,
+static LLVMMemoryBufferRef cached_object(zx_jit_engine *e, const uint8_t key[CACHE_KEY_LEN], char **fnames,
                                          size_t n, zx_jit_code_stats *stats)
 {
-    zx_cache_entry ce;
-    if (!zx_cache_load(e->cache, key, n, &ce)) return NULL;
+    jit_cache_entry ce;
+    if (!cache_load(e->cache, key, n, &ce)) return NULL;
     LLVMMemoryBufferRef obj = NULL;
     for (size_t i = 0; i < n; i++)
         if (strcmp(ce.names[i], fnames[i]) != 0) goto out;   /* the key covers names: damage */
@@ -477,16 +482,16 @@ static LLVMMemoryBufferRef cached_object(zx_jit_engine *e, const uint8_t key[ZX_
         stats[i].cached = 1;
     }
 out:
-    if (!obj) zx_cache_reject(e->cache, key);
-    zx_cache_entry_free(&ce);
+    if (!obj) cache_reject(e->cache, key);
+    cache_entry_free(&ce);
     return obj;
 }
 
 /* Store the object file (obj, size) of a module that was just compiled and linked. */
-static void cache_object(zx_jit_engine *e, const uint8_t key[ZX_CACHE_KEY_LEN], char **fnames, size_t n,
+static void cache_object(zx_jit_engine *e, const uint8_t key[CACHE_KEY_LEN], char **fnames, size_t n,
                          const zx_jit_code_stats *stats, void *obj, size_t size)
 {
-    zx_cache_entry ce;
+    jit_cache_entry ce;
     memset(&ce, 0, sizeof ce);
     ce.n = n;
     ce.names = fnames;
@@ -499,7 +504,7 @@ static void cache_object(zx_jit_engine *e, const uint8_t key[ZX_CACHE_KEY_LEN], 
         }
         ce.obj = obj;
         ce.objsize = size;
-        zx_cache_store(e->cache, key, &ce);
+        cache_store(e->cache, key, &ce);
     }
     free(ce.entries);
     free(ce.helper_ops);
@@ -543,10 +548,10 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
         }
     }
     double t0 = now_ms(), times[2] = { 0, 0 };
-    uint8_t key[ZX_CACHE_KEY_LEN];
-    if (e->cache) module_key(e, pc, prog, codes, fnames, n, key);
+    uint8_t key[CACHE_KEY_LEN];
+    int keyed = e->cache && module_key(e, pc, prog, codes, fnames, n, key);
     /* --dump-ir asks to see the IR: it always compiles (and refreshes the entry) */
-    LLVMMemoryBufferRef obj = e->cache && !e->cfg.dump_ir ? cached_object(e, key, fnames, n, stats) : NULL;
+    LLVMMemoryBufferRef obj = keyed && !e->cfg.dump_ir ? cached_object(e, key, fnames, n, stats) : NULL;
     int cached = obj != NULL;
     if (!cached) {
         obj = build_object(e, prog, codes, fnames, n, id, stats, times, what, err, errsz);
@@ -563,7 +568,7 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
         snprintf(err, errsz, "out of memory");
         goto out;
     }
-    if (e->cache && !cached && (copy = malloc(copysz = LLVMGetBufferSize(obj))))
+    if (keyed && !cached && (copy = malloc(copysz = LLVMGetBufferSize(obj))))
         memcpy(copy, LLVMGetBufferStart(obj), copysz);
     if (!add_object(e, pc, obj, fnames, n, addrs, err, errsz)) {
         if (!cached) {
@@ -571,7 +576,7 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
             goto out;
         }
         /* a cached object LLVM rejects: count it as damage and compile the module after all */
-        zx_cache_reject(e->cache, key);
+        cache_reject(e->cache, key);
         for (size_t i = 0; i < n; i++) stats[i].cached = 0;
         cached = 0;
         obj = build_object(e, prog, codes, fnames, n, id, stats, times, what, err, errsz);
@@ -620,11 +625,12 @@ static void program_release(zx_jit_engine *e, zx_program *prog)
     prog->jit = NULL;
 }
 
-ZX_JIT_EXPORT const zx_jit_module_api zx_jit_module = {
-    .abi = ZX_JIT_ABI,
+JIT_EXPORT const zx_jit_module_api zx_jit_module = {
+    .abi = JIT_ABI,
     .frame_size = sizeof(zx_frame),
     .task_size = sizeof(zx_task),
     .code_size = sizeof(zx_code),
+    .helper_abi = JIT_HELPER_ABI_TEXT,
     .llvm_version = LLVM_VERSION_STRING,
     .engine_create = engine_create,
     .engine_destroy = engine_destroy,

@@ -1,6 +1,6 @@
 /* jit.h — the JIT layer as the rest of libzexus sees it: plain C, no LLVM (DESIGN.md §6). */
-#ifndef ZX_JIT_H
-#define ZX_JIT_H
+#ifndef JIT_JIT_H
+#define JIT_JIT_H
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -26,15 +26,15 @@
  */
 typedef zx_status (*zx_native_fn)(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result);
 
-/* A code object is queued for compilation once its hotness passes ZX_JIT_HOT: an entry
- * counts ZX_JIT_ENTRY_TICKS, a loop back-edge 1 (so: 2 calls, or 1000 iterations). */
-#define ZX_JIT_HOT 1000u
-#define ZX_JIT_ENTRY_TICKS 500u
+/* A code object is queued for compilation once its hotness passes JIT_HOT: an entry
+ * counts JIT_ENTRY_TICKS, a loop back-edge 1 (so: 2 calls, or 1000 iterations). */
+#define JIT_HOT 1000u
+#define JIT_ENTRY_TICKS 500u
 /* Auto mode loads the JIT module only once the program has had hot code this long (ms): see
  * zx_jit_hot. */
-#define ZX_JIT_WARMUP_MS 20.0
+#define JIT_WARMUP_MS 20.0
 
-enum { ZX_JIT_NONE = 0, ZX_JIT_QUEUED = 1, ZX_JIT_COMPILED = 2, ZX_JIT_FAILED = 3 };
+enum { JIT_STATE_NONE = 0, JIT_STATE_QUEUED = 1, JIT_STATE_COMPILED = 2, JIT_STATE_FAILED = 3 };
 
 /*
  * What the JIT did with one code object, for --stats (zx_code.jit_info).  jit/host/jit_loader.c
@@ -44,10 +44,10 @@ enum { ZX_JIT_NONE = 0, ZX_JIT_QUEUED = 1, ZX_JIT_COMPILED = 2, ZX_JIT_FAILED = 
  * counters are bumped by native code from any thread (relaxed: figures, not synchronisation).
  */
 enum {
-    ZX_JIT_EXIT_GUARD = 0,         /* an entry's type guard failed: a variable's tag is not the
+    JIT_EXIT_GUARD = 0,            /* an entry's type guard failed: a variable's tag is not the
                                       one the lowering proved there */
-    ZX_JIT_EXIT_NO_ENTRY = 1,      /* entered at an instruction that is not an entry point */
-    ZX_JIT_EXIT_REASONS = 2,
+    JIT_EXIT_NO_ENTRY = 1,         /* entered at an instruction that is not an entry point */
+    JIT_EXIT_REASONS = 2,
 };
 typedef struct zx_jit_info {
     double compile_ms;             /* its share of its module's lowering+optimisation+codegen */
@@ -60,7 +60,9 @@ typedef struct zx_jit_info {
 
 /* ---- the interface between libzexus and the dlopen'ed module ---- */
 
-#define ZX_JIT_ABI 2
+/* The version of zx_jit_module_api and of the structs below; the helpers have their own check
+ * (jit/helper_abi.h). */
+#define JIT_ABI 4
 
 /* The compiled-code cache's counters (jit/cache.h): owned by libzexus, bumped by the module.
  * hits/misses/writes/corrupt count cache entries, one per compiled module. */
@@ -83,6 +85,9 @@ typedef struct zx_jit_config {
     size_t nhelpers;
     const char *cache_dir;         /* the compiled-code cache, or NULL for none (copied) */
     zx_jit_cache_stats *cache_stats;   /* its counters (outlive the engine) */
+    /* The canonical .zxbc bytes of p (zx_bytecode_write), malloc'ed, *len of them: the program's
+     * part of cache keys.  NULL when out of memory. */
+    void *(*program_bytes)(const zx_program *p, size_t *len);
 } zx_jit_config;
 
 /* Per code object statistics, filled in by compile. */
@@ -96,8 +101,9 @@ typedef struct zx_jit_code_stats {
 typedef struct zx_jit_engine zx_jit_engine;
 
 typedef struct zx_jit_module_api {
-    uint32_t abi;                  /* ZX_JIT_ABI */
+    uint32_t abi;                  /* JIT_ABI */
     uint32_t frame_size, task_size, code_size;   /* sizeof of the shared structs, checked */
+    const char *helper_abi;        /* JIT_HELPER_ABI_TEXT as the module was built: checked by hash */
     const char *llvm_version;
     /* Create an engine (one LLJIT).  NULL with a message in err on failure. */
     zx_jit_engine *(*engine_create)(const zx_jit_config *cfg, char *err, size_t errsz);
@@ -114,7 +120,7 @@ typedef struct zx_jit_module_api {
 } zx_jit_module_api;
 
 /* The one symbol the module exports. */
-#define ZX_JIT_MODULE_SYMBOL "zx_jit_module"
+#define JIT_MODULE_SYMBOL "zx_jit_module"
 
 /* ---- libzexus side (jit/host/jit_loader.c, jit/host/jit_helpers.c) ---- */
 
@@ -128,17 +134,17 @@ static inline zx_native_fn zx_jit_native(zx_code *c)
     return (zx_native_fn)atomic_load_explicit(&c->native, memory_order_acquire);
 }
 
-/* Called by the interpreter when c's hotness passes ZX_JIT_HOT (auto mode queues it). */
+/* Called by the interpreter when c's hotness passes JIT_HOT (auto mode queues it). */
 void zx_jit_hot(zx_task *t, zx_code *c);
 
 /* Count n ticks of hotness for c. Racy by design (a lost tick only delays compilation). */
 static inline void zx_jit_tick(zx_task *t, zx_code *c, uint32_t n)
 {
     uint32_t h = atomic_load_explicit(&c->hotness, memory_order_relaxed);
-    if (h >= ZX_JIT_HOT) return;
+    if (h >= JIT_HOT) return;
     h += n;
     atomic_store_explicit(&c->hotness, h, memory_order_relaxed);
-    if (h >= ZX_JIT_HOT) zx_jit_hot(t, c);
+    if (h >= JIT_HOT) zx_jit_hot(t, c);
 }
 
 struct zx_vm;

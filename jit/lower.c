@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/builtins.h"
+#include "analyze.h"
+#include "helper_abi.h"
 
 /*
  * Shape of the generated function (zx_native_fn):
@@ -31,51 +32,12 @@
  *             (push the frame in the interpreter's layout, call its function, pop), the rest
  *             through jit_helper_call (see emit_direct_call).
  *   versions: an action whose parameters are all ints may also get an internal "int
- *             arguments" function, entered from pc 0 (see want_int_version).
+ *             arguments" function, entered from pc 0 (see analyze_int_version).
  *
  * Reference counts follow the interpreter exactly: a value on the stack or in a local owns
  * one reference; immediates need none.  The one exception is a value loaded only to be called
- * or indexed at once, which may be borrowed (plan_borrows).
+ * or indexed at once, which may be borrowed (analyze_borrows).
  */
-
-enum {
-    M_U = 1 << ZX_T_UNDEF, M_N = 1 << ZX_T_NULL, M_B = 1 << ZX_T_BOOL,
-    M_I = 1 << ZX_T_INT, M_F = 1 << ZX_T_FLOAT, M_O = 1 << ZX_T_OBJ,
-    M_VAL = M_N | M_B | M_I | M_F | M_O, M_ANY = M_VAL | M_U,
-};
-
-#define MAX_TRACKED_GLOBALS 256
-
-/* Generated from the opcode table: pops/pushes (-1: from the operands). */
-static const struct { int num, pops, pushes; const char *name; } optab[] = {
-#define ROW(name, num, pops, pushes, kind, flags) { num, pops, pushes, #name },
-    ZX_OPCODES(ROW)
-#undef ROW
-};
-
-static int op_row(unsigned op)
-{
-    for (size_t i = 0; i < sizeof optab / sizeof optab[0]; i++)
-        if ((unsigned)optab[i].num == op) return (int)i;
-    return -1;
-}
-
-static void stack_effect(const zx_instr *in, int *pops, int *pushes)
-{
-    int r = op_row(in->op);
-    *pops = optab[r].pops;
-    *pushes = optab[r].pushes;
-    switch (in->op) {   /* the rows with -1 */
-    case OP_CALL_TOP: *pops = (int)in->a + 1; break;
-    case OP_CALL_BUILTIN: *pops = in->b; break;
-    case OP_CALL_METHOD: *pops = in->b + 1; break;
-    case OP_BUILD_LIST: *pops = (int)in->a; break;
-    case OP_BUILD_MAP: *pops = 2 * (int)in->a; break;
-    case OP_PRINT: *pops = (int)in->a; break;
-    case OP_ASSERT: *pops = in->a ? 2 : 1; break;
-    default: break;
-    }
-}
 
 typedef struct val {
     LLVMValueRef tag;     /* i8 */
@@ -96,13 +58,9 @@ typedef struct lw {
     LLVMValueRef tmpval;          /* a zx_value out-parameter for helpers */
     LLVMBasicBlockRef *bb, exit_bb;
     LLVMTypeRef i1, i8, i32, i64, f64, ptr, vd;
-    uint32_t nl, ng, ns, W;
-    int32_t *depth;               /* stack depth before each pc; -1: unreachable */
-    uint8_t *state;               /* W masks per pc: locals, tracked globals, stack */
-    uint8_t *live;                /* per pc, per local and tracked global: relied on (liveness) */
-    uint8_t *in_span;             /* per pc: strictly inside a jump's span: never a chunk end */
+    analyze_code a;               /* what the analyses proved (analyze.h); a.state: the copy being emitted */
+    uint32_t nl, ng, ns, W;       /* a's sizes */
     LLVMBasicBlockRef *go;        /* per pc: its block past the end_pc check, or NULL */
-    uint8_t *int_state;           /* the state with every parameter an int (want_int_version) */
     LLVMValueRef int_fn;          /* the int version's function (internal), or NULL */
     LLVMValueRef pub_fn;          /* the code object's own (public) function */
     LLVMBasicBlockRef stop_bb;    /* end_pc reached: phi of the pc */
@@ -110,666 +68,15 @@ typedef struct lw {
     uint32_t steps;
     zx_code *const *batch;        /* the code objects lowered into this module */
     size_t nbatch;
-    zx_code **callee;             /* per pc: the code object a CALL_TOP calls directly, or NULL */
-    uint8_t *borrow;              /* per pc: BORROW_* (plan_borrows), or NULL */
     uint64_t borrowed;            /* stack slots that may hold a borrowed value now */
     LLVMValueRef *sown;           /* per stack slot: i1, the value owns its reference */
     LLVMValueRef code_v;          /* f->code (loaded at entry) */
+    const char *bad_helper;       /* a helper called against its row in helper_abi.h, or NULL */
 } lw;
 
-/* ---------------------------------------------------------------------------------------- */
-/* Type analysis: forward, over tag masks, from pc 0                                          */
-/* ---------------------------------------------------------------------------------------- */
-
-static uint8_t tag_mask_of(zx_value v) { return (uint8_t)(1u << v.tag); }
-
-static int is_cmp(unsigned op)
-{
-    return op == OP_LT || op == OP_GT || op == OP_LTE || op == OP_GTE || op == OP_EQ || op == OP_NEQ;
-}
-
-static uint8_t binop_mask(unsigned op, uint8_t a, uint8_t b)
-{
-    if (is_cmp(op)) return M_B;
-    uint8_t r = 0;
-    if ((a & M_I) && (b & M_I)) r |= op == OP_POW ? (M_I | M_F) : M_I;
-    if (((a & M_F) && (b & (M_I | M_F))) || ((a & (M_I | M_F)) && (b & M_F))) r |= M_F;
-    if ((a | b) & ~(M_I | M_F)) r |= M_VAL;   /* strings, lists ... or an error */
-    return r;
-}
-
-static uint8_t builtin_mask(unsigned id)
-{
-    switch (id) {
-    case ZX_BI_len: case ZX_BI_int: return M_I;
-    case ZX_BI_float: return M_F;
-    case ZX_BI_string: case ZX_BI_type: case ZX_BI_range: case ZX_BI_args: case ZX_BI_parallel_map: return M_O;
-    case ZX_BI_print: return M_N;
-    default: return M_VAL;
-    }
-}
-
-/* Apply instruction pc to state s (locals, globals, stack with depth *d).  Returns the
- * successors in succ (at most 2). */
-static int transfer(lw *L, uint32_t pc, uint8_t *s, int *d, uint32_t succ[2])
-{
-    const zx_instr *in = &L->code->code[pc];
-    uint8_t *lm = s, *gm = s + L->nl, *sm = s + L->nl + L->ng;
-    int pops, pushes;
-    stack_effect(in, &pops, &pushes);
-    int n = 0;
-    uint8_t top = *d > 0 ? sm[*d - 1] : 0, second = *d > 1 ? sm[*d - 2] : 0;
-#define PUSHM(m) (sm[(*d)++] = (uint8_t)(m))
-#define GM(i) ((i) < L->ng ? gm[i] : (uint8_t)M_ANY)
-#define CLOBBER_GLOBALS() memset(gm, M_ANY, L->ng)
-    switch ((zx_opcode)in->op) {
-    case OP_LOAD_CONST: PUSHM(tag_mask_of(L->code->consts[in->a])); break;
-    case OP_LOAD_NAME: case OP_SHARED_READ:
-        PUSHM(GM(in->a) & M_VAL);
-        if (in->a < L->ng) gm[in->a] &= M_VAL;
-        break;
-    case OP_STORE_NAME:
-        (*d)--;
-        if (in->a < L->ng) gm[in->a] = top;
-        break;
-    case OP_SHARED_WRITE:
-        (*d)--;
-        if (in->a < L->ng) gm[in->a] = M_VAL;
-        break;
-    case OP_POP: (*d)--; break;
-    case OP_DUP: PUSHM(top); break;
-    case OP_DUP2: PUSHM(second); PUSHM(top); break;
-    case OP_ROT3: {
-        uint8_t c = sm[*d - 1];
-        sm[*d - 1] = sm[*d - 2];
-        sm[*d - 2] = sm[*d - 3];
-        sm[*d - 3] = c;
-        break;
-    }
-    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
-    case OP_EQ: case OP_NEQ: case OP_LT: case OP_GT: case OP_LTE: case OP_GTE:
-        *d -= 2;
-        PUSHM(binop_mask(in->op, second, top));
-        break;
-    case OP_NEG:
-        (*d)--;
-        PUSHM((top & ~(M_I | M_F)) ? M_VAL : top);
-        break;
-    case OP_NOT: (*d)--; PUSHM(M_B); break;
-    case OP_JUMP: succ[n++] = in->a; return n;
-    case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE:
-        (*d)--;
-        succ[n++] = pc + 1;
-        if (in->a != pc + 1) succ[n++] = in->a;
-        return n;
-    case OP_RETURN: (*d)--; return 0;
-    case OP_CALL_TOP:
-        *d -= pops;
-        PUSHM(M_VAL);
-        CLOBBER_GLOBALS();
-        break;
-    case OP_CALL_BUILTIN:
-        *d -= pops;
-        PUSHM(builtin_mask(in->a));
-        if (in->a == ZX_BI_parallel_map) CLOBBER_GLOBALS();
-        break;
-    case OP_CALL_METHOD: case OP_INDEX:
-        *d -= pops;
-        PUSHM(M_VAL);
-        break;
-    case OP_BUILD_LIST: case OP_BUILD_MAP: case OP_LOAD_BUILTIN: case OP_LOAD_HOST: case OP_MAKE_CLOSURE:
-        *d -= pops;
-        PUSHM(M_O);
-        break;
-    case OP_PARALLEL_MAP:
-        *d -= pops;
-        PUSHM(M_O);
-        CLOBBER_GLOBALS();
-        break;
-    case OP_FORK_EXECUTION: CLOBBER_GLOBALS(); break;
-    case OP_STORE_INDEX: case OP_PRINT: case OP_ASSERT: case OP_STORE_CELL: case OP_STORE_FREE:
-        *d -= pops;
-        break;
-    case OP_NOP: case OP_BARRIER_SYNC: case OP_JOIN_WORKERS: break;
-    case OP_LOAD_LOCAL:
-        PUSHM(lm[in->a] & M_VAL);
-        lm[in->a] &= M_VAL;
-        break;
-    case OP_STORE_LOCAL: (*d)--; lm[in->a] = top; break;
-    case OP_LOAD_CELL: case OP_LOAD_FREE: PUSHM(M_VAL); break;
-    case OP_GET_ITER:
-        (*d)--;
-        lm[in->a] = M_O;
-        lm[in->a + 1] = M_I;
-        break;
-    case OP_FOR_ITER1: case OP_FOR_ITER2:
-        succ[n++] = in->a;      /* exit: nothing pushed (state copied before the pushes) */
-        lm[in->b + 1] = M_I;
-        if (in->op == OP_FOR_ITER2) PUSHM(M_VAL);
-        PUSHM(M_VAL);
-        succ[n++] = pc + 1;
-        return n;
-    }
-#undef PUSHM
-#undef GM
-#undef CLOBBER_GLOBALS
-    succ[n++] = pc + 1;
-    return n;
-}
-
-static int analyse(lw *L, uint8_t param_mask, char *err, size_t errsz)
-{
-    zx_code *c = L->code;
-    L->depth = malloc(c->ncode * sizeof *L->depth);
-    L->state = calloc((size_t)c->ncode * L->W + L->W, 1);
-    uint32_t *work = malloc((c->ncode + 1) * sizeof *work);
-    uint8_t *inq = calloc(c->ncode, 1);
-    uint8_t *cur = L->state + (size_t)c->ncode * L->W;   /* scratch */
-    if (!L->depth || !L->state || !work || !inq) {
-        snprintf(err, errsz, "out of memory");
-        free(work);
-        free(inq);
-        return 0;
-    }
-    for (uint32_t i = 0; i < c->ncode; i++) L->depth[i] = -1;
-    /* pc 0: parameters are values (of param_mask), other locals undefined, cells hold their cell */
-    uint8_t *s0 = L->state;
-    for (uint32_t i = 0; i < L->nl; i++) {
-        s0[i] = i < c->nparams ? param_mask : M_U;
-        if (c->local_is_cell && c->local_is_cell[i]) s0[i] = M_O;
-    }
-    memset(s0 + L->nl, M_ANY, L->ng);
-    L->depth[0] = 0;
-    uint32_t nw = 0;
-    work[nw++] = 0;
-    inq[0] = 1;
-    int ok = 1;
-    while (nw) {
-        uint32_t pc = work[--nw];
-        inq[pc] = 0;
-        memcpy(cur, L->state + (size_t)pc * L->W, L->W);
-        int d = L->depth[pc];
-        uint32_t succ[2];
-        /* FOR_ITER's exit edge leaves before the pushes: handle it with the unchanged state */
-        uint8_t *before = NULL;
-        const zx_instr *in = &c->code[pc];
-        if (in->op == OP_FOR_ITER1 || in->op == OP_FOR_ITER2) {
-            before = malloc(L->W);
-            if (!before) { ok = 0; break; }
-            memcpy(before, cur, L->W);
-        }
-        int d_after = d;
-        int ns = transfer(L, pc, cur, &d_after, succ);
-        if (d_after < 0 || (uint32_t)d_after > L->ns) {
-            snprintf(err, errsz, "stack depth out of range at pc %u", pc);
-            ok = 0;
-            free(before);
-            break;
-        }
-        for (int k = 0; k < ns; k++) {
-            uint32_t s = succ[k];
-            const uint8_t *src = cur;
-            int sd = d_after;
-            if (before && k == 0) { src = before; sd = d; }
-            if (s >= c->ncode) continue;
-            uint8_t *dst = L->state + (size_t)s * L->W;
-            int changed = 0;
-            if (L->depth[s] < 0) {
-                L->depth[s] = sd;
-                memcpy(dst, src, L->W);
-                changed = 1;
-            } else {
-                if (L->depth[s] != sd) {
-                    snprintf(err, errsz, "inconsistent stack depth at pc %u", s);
-                    ok = 0;
-                    break;
-                }
-                for (uint32_t i = 0; i < L->nl + L->ng + (uint32_t)sd; i++) {
-                    uint8_t m = dst[i] | src[i];
-                    if (m != dst[i]) { dst[i] = m; changed = 1; }
-                }
-            }
-            if (changed && !inq[s]) {
-                inq[s] = 1;
-                work[nw++] = s;
-            }
-        }
-        free(before);
-        if (!ok) break;
-    }
-    free(work);
-    free(inq);
-    return ok;
-}
-
-/* Which variables' proven tags the code from each pc relies on before redefining them
- * (backward liveness over locals and tracked globals): entry guards check only those, so a
- * chunk never leaves for the interpreter because of a variable it does not touch. */
-static int var_uses(lw *L, const zx_instr *in, uint32_t *v)
-{
-    int n = 0;
-    switch (in->op) {
-    case OP_LOAD_LOCAL: case OP_STORE_LOCAL: case OP_LOAD_CELL: case OP_STORE_CELL: v[n++] = in->a; break;
-    case OP_FOR_ITER1: case OP_FOR_ITER2: v[n++] = in->b; v[n++] = in->b + 1; break;
-    case OP_LOAD_NAME: case OP_SHARED_READ: case OP_STORE_NAME:
-        if (in->a < L->ng) v[n++] = L->nl + in->a;
-        break;
-    default: break;
-    }
-    return n;
-}
-
-static int liveness(lw *L)
-{
-    zx_code *c = L->code;
-    uint32_t V = L->nl + L->ng;
-    L->live = calloc((size_t)c->ncode * V + 1, 1);
-    if (!L->live) return 0;
-    for (int changed = 1; changed;) {
-        changed = 0;
-        for (uint32_t pc = c->ncode; pc-- > 0;) {
-            if (L->depth[pc] < 0) continue;
-            const zx_instr *in = &c->code[pc];
-            uint8_t *lv = L->live + (size_t)pc * V;
-            uint32_t succ[2];
-            int ns = 0;
-            switch (in->op) {
-            case OP_JUMP: succ[ns++] = in->a; break;
-            case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: case OP_FOR_ITER1: case OP_FOR_ITER2:
-                succ[ns++] = pc + 1;
-                succ[ns++] = in->a;
-                break;
-            case OP_RETURN: break;
-            default: succ[ns++] = pc + 1; break;
-            }
-            int clobbers = in->op == OP_CALL_TOP || in->op == OP_PARALLEL_MAP || in->op == OP_FORK_EXECUTION ||
-                           (in->op == OP_CALL_BUILTIN && in->a == ZX_BI_parallel_map) || in->op == OP_SHARED_WRITE;
-            for (uint32_t i = 0; i < V; i++) {
-                uint8_t x = 0;
-                for (int k = 0; k < ns; k++)
-                    if (succ[k] < c->ncode) x |= L->live[(size_t)succ[k] * V + i];
-                if (i >= L->nl && clobbers) x = 0;
-                if (in->op == OP_GET_ITER && (i == in->a || i == in->a + 1)) x = 0;
-                if (x && !lv[i]) { lv[i] = 1; changed = 1; }
-            }
-            uint32_t u[2];
-            int nu = var_uses(L, in, u);
-            for (int k = 0; k < nu; k++)
-                if (!lv[u[k]]) { lv[u[k]] = 1; changed = 1; }
-        }
-    }
-    return 1;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Direct calls: which code object a CALL_TOP calls                                           */
-/* ---------------------------------------------------------------------------------------- */
-
-/*
- * A call goes direct (emit_call) when its callee is a closure of a code object lowered into
- * the same module.  Which one is predicted from where the callee value came from: a
- * MAKE_CLOSURE, or a variable whose every store stores a closure of one and the same child
- * (`action f(...)` compiles to MAKE_CLOSURE k; STORE_NAME f).  Stores are looked for in the
- * variable's own code object (for a global, in the whole program), so a store by an inner
- * closure, or by the host, is not seen: the prediction is only a prediction.  The native code
- * checks the callee's code at run time and takes the generic path when it differs, so a
- * variable reassigned at run time costs speed, never correctness.
- */
-
-typedef uint64_t origin;          /* where a stack value came from */
-#define OG_UNSET 0ull
-#define OG_UNKNOWN 1ull
-enum { OG_CLOSURE = 2, OG_GLOBAL, OG_LOCAL, OG_FREE };
-#define OG(kind, arg) (((uint64_t)(kind) << 32) | (uint32_t)(arg))
-#define OG_KIND(o) ((uint32_t)((o) >> 32))
-#define OG_ARG(o) ((uint32_t)(o))
-
-static origin og_merge(origin x, origin y)
-{
-    if (x == OG_UNSET) return y;
-    if (y == OG_UNSET || x == y) return x;
-    return OG_UNKNOWN;
-}
-
-/* The child a store at pc of c stores, when the value is a closure made just before it. */
-static zx_code *stored_closure(const zx_code *c, uint32_t pc)
-{
-    if (pc == 0 || c->code[pc - 1].op != OP_MAKE_CLOSURE || c->code[pc - 1].a >= c->nchildren) return NULL;
-    return c->children[c->code[pc - 1].a];
-}
-
-/* The closure every store to local `slot` of c stores (NULL: none, or not always the same). */
-static zx_code *local_closure(const zx_code *c, uint32_t slot)
-{
-    if (slot < c->nparams) return NULL;      /* stored by every call */
-    zx_code *x = NULL;
-    for (uint32_t pc = 0; pc < c->ncode; pc++) {
-        const zx_instr *in = &c->code[pc];
-        int stores = 0;
-        switch (in->op) {
-        case OP_STORE_LOCAL: case OP_STORE_CELL: stores = in->a == slot; break;
-        case OP_GET_ITER: if (in->a == slot || in->a + 1 == slot) return NULL; break;
-        case OP_FOR_ITER1: case OP_FOR_ITER2: if ((uint32_t)in->b + 1 == slot) return NULL; break;
-        default: break;
-        }
-        if (!stores) continue;
-        zx_code *y = stored_closure(c, pc);
-        if (!y || (x && x != y)) return NULL;
-        x = y;
-    }
-    return x;
-}
-
-/* The same for global g, over every code object under c; *ok = 0 once two stores differ. */
-static void global_closure_in(const zx_code *c, uint32_t g, zx_code **x, int *ok)
-{
-    for (uint32_t pc = 0; pc < c->ncode && *ok; pc++) {
-        const zx_instr *in = &c->code[pc];
-        if ((in->op != OP_STORE_NAME && in->op != OP_SHARED_WRITE) || in->a != g) continue;
-        zx_code *y = in->op == OP_STORE_NAME ? stored_closure(c, pc) : NULL;
-        if (!y || (*x && *x != y)) *ok = 0;
-        else *x = y;
-    }
-    for (uint32_t i = 0; i < c->nchildren && *ok; i++) global_closure_in(c->children[i], g, x, ok);
-}
-
-static const zx_code *parent_of(const zx_code *at, const zx_code *c)
-{
-    for (uint32_t i = 0; i < at->nchildren; i++) {
-        if (at->children[i] == c) return at;
-        const zx_code *p = parent_of(at->children[i], c);
-        if (p) return p;
-    }
-    return NULL;
-}
-
-static zx_code *origin_code(lw *L, origin o)
-{
-    const zx_code *c = L->code;
-    uint32_t k = OG_ARG(o);
-    switch (OG_KIND(o)) {
-    case OG_CLOSURE: return k < c->nchildren ? c->children[k] : NULL;
-    case OG_LOCAL: return local_closure(c, k);
-    case OG_GLOBAL: {
-        zx_code *x = NULL;
-        int ok = 1;
-        global_closure_in(L->prog->main, k, &x, &ok);
-        return ok ? x : NULL;
-    }
-    case OG_FREE:
-        /* follow the captured variable out to the code object that declares it */
-        for (int hops = 0; hops <= ZX_MAX_CODE_DEPTH && k < c->nfree; hops++) {
-            const zx_code *p = parent_of(L->prog->main, c);
-            if (!p) return NULL;
-            if (c->free[k].from_parent_local) return local_closure(p, c->free[k].index);
-            k = c->free[k].index;
-            c = p;
-        }
-        return NULL;
-    default: return NULL;
-    }
-}
-
-/* Apply the instruction at pc to the origins st (depth *d). */
-static void origin_step(const zx_instr *in, origin *st, int *d)
-{
-    int n = *d;
-    switch (in->op) {
-    case OP_LOAD_NAME: case OP_SHARED_READ: st[n++] = OG(OG_GLOBAL, in->a); break;
-    case OP_LOAD_LOCAL: case OP_LOAD_CELL: st[n++] = OG(OG_LOCAL, in->a); break;
-    case OP_LOAD_FREE: st[n++] = OG(OG_FREE, in->a); break;
-    case OP_MAKE_CLOSURE: st[n++] = OG(OG_CLOSURE, in->a); break;
-    case OP_DUP: st[n] = st[n - 1]; n++; break;
-    case OP_DUP2: st[n] = st[n - 2]; st[n + 1] = st[n - 1]; n += 2; break;
-    case OP_ROT3: {
-        origin c = st[n - 1];
-        st[n - 1] = st[n - 2];
-        st[n - 2] = st[n - 3];
-        st[n - 3] = c;
-        break;
-    }
-    default: {
-        int pops, pushes;
-        stack_effect(in, &pops, &pushes);
-        n -= pops;
-        for (int i = 0; i < pushes; i++) st[n++] = OG_UNKNOWN;
-        break;
-    }
-    }
-    *d = n;
-}
-
-/* Fill L->callee: for each CALL_TOP, the code object of the batch it calls directly.  Only
- * callees whose frame a call stub can push qualify: the right arity, no captured locals (they
- * start as cells, made in zx_frame_push). */
-static int predict_callees(lw *L)
-{
-    zx_code *c = L->code;
-    int any = 0;
-    for (uint32_t pc = 0; pc < c->ncode && !any; pc++) any = c->code[pc].op == OP_CALL_TOP && L->depth[pc] >= 0;
-    if (!any || !L->nbatch) return 1;
-    size_t *off = malloc(((size_t)c->ncode + 1) * sizeof *off);
-    size_t total = 0;
-    for (uint32_t pc = 0; off && pc < c->ncode; pc++) {
-        off[pc] = total;
-        total += L->depth[pc] > 0 ? (size_t)L->depth[pc] : 0;
-    }
-    origin *states = calloc(total + 1, sizeof *states);
-    origin *st = malloc(((size_t)L->ns + 2) * sizeof *st);
-    L->callee = calloc(c->ncode, sizeof *L->callee);
-    int ok = off && states && st && L->callee;
-    /* forward passes to a fixpoint (verified code: the depth at every pc is known) */
-    for (int changed = ok; changed;) {
-        changed = 0;
-        for (uint32_t pc = 0; pc < c->ncode; pc++) {
-            if (L->depth[pc] < 0) continue;
-            const zx_instr *in = &c->code[pc];
-            int d0 = L->depth[pc], d = d0;
-            memcpy(st, states + off[pc], (size_t)d0 * sizeof *st);
-            origin_step(in, st, &d);
-            uint32_t succ[2];
-            int keep[2] = { 0, 0 }, ns = 0;
-            switch (in->op) {
-            case OP_JUMP: succ[ns++] = in->a; break;
-            case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: succ[ns++] = pc + 1; succ[ns++] = in->a; break;
-            case OP_FOR_ITER1: case OP_FOR_ITER2: keep[ns] = 1; succ[ns++] = in->a; succ[ns++] = pc + 1; break;
-            case OP_RETURN: break;
-            default: succ[ns++] = pc + 1; break;
-            }
-            for (int k = 0; k < ns; k++) {
-                uint32_t s = succ[k];
-                if (s >= c->ncode || L->depth[s] < 0) continue;
-                const origin *src = keep[k] ? states + off[pc] : st;
-                int sd = keep[k] ? d0 : d;
-                if (sd != L->depth[s]) continue;
-                origin *dst = states + off[s];
-                for (int j = 0; j < sd; j++) {
-                    origin m = og_merge(dst[j], src[j]);
-                    if (m != dst[j]) {
-                        dst[j] = m;
-                        changed = 1;
-                    }
-                }
-            }
-        }
-    }
-    /* the top level runs once: only its loops' calls are worth the code of a direct call */
-    uint8_t *in_loop = ok ? calloc(c->ncode + 1, 1) : NULL;
-    ok = ok && in_loop;
-    for (uint32_t pc = 0; ok && pc < c->ncode; pc++) {
-        const zx_instr *in = &c->code[pc];
-        if ((in->op == OP_JUMP || in->op == OP_JUMP_IF_FALSE || in->op == OP_JUMP_IF_TRUE) && in->a <= pc)
-            memset(in_loop + in->a, 1, pc - in->a + 1);
-    }
-    for (uint32_t pc = 0; ok && pc < c->ncode; pc++) {
-        const zx_instr *in = &c->code[pc];
-        if (in->op != OP_CALL_TOP || L->depth[pc] < (int)in->a + 1) continue;
-        if (c->kind == ZX_CODE_MAIN && !in_loop[pc]) continue;
-        zx_code *x = origin_code(L, states[off[pc] + (uint32_t)L->depth[pc] - in->a - 1]);
-        int in_batch = 0;
-        for (size_t i = 0; x && i < L->nbatch; i++) in_batch |= L->batch[i] == x;
-        if (!in_batch || x->kind == ZX_CODE_MAIN || x->nparams != in->a) continue;
-        int cells = 0;
-        for (uint32_t i = 0; x->local_is_cell && i < x->nlocals; i++) cells |= x->local_is_cell[i];
-        if (cells) continue;
-        L->callee[pc] = x;
-    }
-    free(in_loop);
-    free(off);
-    free(states);
-    free(st);
-    return ok;
-}
-
-
-/* ---------------------------------------------------------------------------------------- */
-/* Borrowed operands: reference counts a use does not need                                    */
-/* ---------------------------------------------------------------------------------------- */
-
-/*
- * A value that is loaded only to be indexed or called, right away, may be borrowed: the load
- * takes no reference and the use drops none, which saves two atomic operations (a matrix
- * element a[i][j] read in a loop saves six).  The variable (or the container the value was
- * read from) keeps it alive, as long as nothing between the load and the use can run Zexus or
- * host code, store, or mutate a container: only loads, arithmetic, indexing and building
- * lists and maps may come between, in straight-line code (no other thread may write what a
- * chunk reads meanwhile: the analysis orders them).  An element read by a borrowed INDEX of a
- * borrowed container may itself be borrowed (b[k][j]); the slow path of that INDEX (a string,
- * a map) makes a new value, so ownership is a bit per stack slot (sown), constant where it is
- * known.  Every path that hands a borrowed value on (a generic call, an error leaving it on
- * f's stack) takes a reference first (spill).
- *
- * A direct call's callee may be freed during the call (the callee reassigns its own name)
- * unless a plain local of the caller holds it, so a global or captured callee is borrowed
- * only when it needs no closure while it runs: no captured variables of its own.
- */
-enum { BORROW_LOAD = 1, BORROW_USE = 2, BORROW_RESULT = 4 };
-#define BORROW_MAX_STACK 64       /* slots tracked in a uint64_t */
-
-static int borrow_safe_between(unsigned op)
-{
-    switch (op) {
-    case OP_LOAD_CONST: case OP_LOAD_NAME: case OP_LOAD_LOCAL: case OP_LOAD_CELL: case OP_LOAD_FREE:
-    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
-    case OP_EQ: case OP_NEQ: case OP_LT: case OP_GT: case OP_LTE: case OP_GTE: case OP_NEG: case OP_NOT:
-    case OP_INDEX: case OP_BUILD_LIST: case OP_BUILD_MAP:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* The instruction that last wrote stack slot `slot` before its use at p, when the code from
- * it to p is straight-line and borrow-safe; UINT32_MAX otherwise. */
-static uint32_t borrow_source(lw *L, uint32_t p, int slot, const uint8_t *target)
-{
-    const zx_code *c = L->code;
-    for (uint32_t r = p; r-- > 0;) {
-        if (L->depth[r] < 0 || target[r + 1]) return UINT32_MAX;
-        int pops, pushes;
-        stack_effect(&c->code[r], &pops, &pushes);
-        int low = L->depth[r] - pops;      /* slots at or above this one are written */
-        if (low <= slot) return low + pushes > slot ? r : UINT32_MAX;
-        if (!borrow_safe_between(c->code[r].op)) return UINT32_MAX;
-    }
-    return UINT32_MAX;
-}
-
-static int plan_borrows(lw *L)
-{
-    const zx_code *c = L->code;
-    if (L->ns > BORROW_MAX_STACK) return 1;
-    uint8_t *target = calloc(c->ncode + 1, 1);
-    L->borrow = calloc(c->ncode, 1);
-    if (!target || !L->borrow) {
-        free(target);
-        return 0;
-    }
-    for (uint32_t pc = 0; pc < c->ncode; pc++) {
-        const zx_instr *in = &c->code[pc];
-        if ((in->op == OP_JUMP || in->op == OP_JUMP_IF_FALSE || in->op == OP_JUMP_IF_TRUE || in->op == OP_FOR_ITER1 ||
-             in->op == OP_FOR_ITER2) && in->a < c->ncode)
-            target[in->a] = 1;
-    }
-    /* in pc order: an INDEX source must know whether its own container was borrowed */
-    for (uint32_t p = 0; p < c->ncode; p++) {
-        const zx_instr *in = &c->code[p];
-        int d = L->depth[p];
-        if (d < 0) continue;
-        if (in->op == OP_INDEX && d >= 2) {
-            uint32_t q = borrow_source(L, p, d - 2, target);
-            if (q == UINT32_MAX) continue;
-            unsigned op = c->code[q].op;
-            if (op == OP_LOAD_LOCAL || op == OP_LOAD_NAME || op == OP_LOAD_CELL || op == OP_LOAD_FREE) {
-                L->borrow[q] |= BORROW_LOAD;
-            } else if (op == OP_INDEX && (L->borrow[q] & BORROW_USE)) {
-                L->borrow[q] |= BORROW_RESULT;
-            } else {
-                continue;
-            }
-            L->borrow[p] |= BORROW_USE;
-        } else if (in->op == OP_CALL_TOP && L->callee && L->callee[p] && d >= (int)in->a + 1) {
-            uint32_t q = borrow_source(L, p, d - (int)in->a - 1, target);
-            if (q == UINT32_MAX) continue;
-            unsigned op = c->code[q].op;
-            int kept = op == OP_LOAD_LOCAL;      /* the caller's own local keeps the closure alive */
-            if (op != OP_LOAD_LOCAL && op != OP_LOAD_NAME && op != OP_LOAD_CELL && op != OP_LOAD_FREE) continue;
-            if (!kept && L->callee[p]->nfree) continue;
-            L->borrow[q] |= BORROW_LOAD;
-            L->borrow[p] |= BORROW_USE;
-        }
-    }
-    free(target);
-    return 1;
-}
-
-/*
- * The int version.  An action or lambda whose parameters are all ints when called gets a
- * second copy of its code, typed by an analysis that starts from int parameters, so numeric
- * code runs unboxed without hoping for anything: the entry checks the arguments' tags (before
- * any effect) and runs the generic copy otherwise.  Only where it pays: some arithmetic or
- * comparison whose operand types become known, in code that loops or calls (straight-line code
- * is over before its tag checks matter), small enough that compiling it twice stays cheap.
- * Chunk entries other than pc 0 always run the generic copy.
- */
-#define INT_VERSION_MAX_CODE 400
-
-static int singleton(uint8_t m);
-
-static int want_int_version(lw *L)
-{
-    const zx_code *c = L->code;
-    if (c->kind == ZX_CODE_MAIN || c->nparams == 0 || c->ncode > INT_VERSION_MAX_CODE) return 0;
-    for (uint32_t i = 0; c->local_is_cell && i < c->nparams; i++)
-        if (c->local_is_cell[i]) return 0;
-    /* only code that repeats (a loop, or a call that may recurse) runs long enough to pay for
-     * being compiled twice */
-    for (uint32_t pc = 0; pc < c->ncode; pc++) {
-        const zx_instr *in = &c->code[pc];
-        if (in->op == OP_CALL_TOP || ((in->op == OP_JUMP || in->op == OP_JUMP_IF_FALSE || in->op == OP_JUMP_IF_TRUE) && in->a <= pc))
-            return 1;
-    }
-    return 0;
-}
-
-static int int_version_pays(lw *L, const uint8_t *generic)
-{
-    const zx_code *c = L->code;
-    for (uint32_t pc = 0; pc < c->ncode; pc++) {
-        unsigned op = c->code[pc].op;
-        int d = L->depth[pc];
-        if (d < 2 || !(is_cmp(op) || op == OP_ADD || op == OP_SUB || op == OP_MUL || op == OP_DIV || op == OP_MOD))
-            continue;
-        const uint8_t *g = generic + (size_t)pc * L->W + L->nl + L->ng, *n = L->state + (size_t)pc * L->W + L->nl + L->ng;
-        int known = singleton(n[d - 1]) && singleton(n[d - 2]) && ((n[d - 1] | n[d - 2]) & ~(M_I | M_F)) == 0;
-        if (known && !(singleton(g[d - 1]) && singleton(g[d - 2]))) return 1;
-    }
-    return 0;
-}
-
-static uint8_t *st_locals(lw *L, uint32_t pc) { return L->state + (size_t)pc * L->W; }
-static uint8_t *st_globals(lw *L, uint32_t pc) { return L->state + (size_t)pc * L->W + L->nl; }
-static uint8_t *st_stack(lw *L, uint32_t pc) { return L->state + (size_t)pc * L->W + L->nl + L->ng; }
+static uint8_t *st_locals(lw *L, uint32_t pc) { return L->a.state + (size_t)pc * L->W; }
+static uint8_t *st_globals(lw *L, uint32_t pc) { return L->a.state + (size_t)pc * L->W + L->nl; }
+static uint8_t *st_stack(lw *L, uint32_t pc) { return L->a.state + (size_t)pc * L->W + L->nl + L->ng; }
 
 /* ---------------------------------------------------------------------------------------- */
 /* IR building blocks                                                                         */
@@ -779,7 +86,6 @@ static LLVMValueRef c8(lw *L, unsigned v) { return LLVMConstInt(L->i8, v, 0); }
 static LLVMValueRef c32(lw *L, unsigned v) { return LLVMConstInt(L->i32, v, 0); }
 static LLVMValueRef c64(lw *L, int64_t v) { return LLVMConstInt(L->i64, (unsigned long long)v, 1); }
 
-static int singleton(uint8_t m) { return m && !(m & (m - 1)); }
 static unsigned mask_tag(uint8_t m) { return (unsigned)__builtin_ctz(m); }
 
 static LLVMValueRef gep(lw *L, LLVMValueRef base, uint64_t off)
@@ -841,31 +147,44 @@ static LLVMBasicBlockRef newbb(lw *L, const char *name)
 
 static void at(lw *L, LLVMBasicBlockRef bb) { LLVMPositionBuilderAtEnd(L->b, bb); }
 
-static LLVMValueRef helper(lw *L, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, unsigned n,
-                           LLVMTypeRef *fty)
+/* Each helper's name and LLVM signature, from its row in jit/helper_abi.h. */
+static const struct {
+    const char *name;
+    uint8_t ret, nparams, params[JIT_HELPER_MAX_PARAMS];
+} helper_sigs[JIT_NHELPERS] = {
+#define HELPER_SIG(name, ret, params) \
+    { "jit_helper_" #name, JIT_TY_##ret, sizeof((uint8_t[]){ JIT_TY_LIST params }), { JIT_TY_LIST params } },
+    JIT_HELPERS(HELPER_SIG)
+#undef HELPER_SIG
+};
+
+static LLVMTypeRef abi_type(lw *L, unsigned ty)
 {
-    *fty = LLVMFunctionType(ret, params, n, 0);
-    LLVMValueRef h = LLVMGetNamedFunction(L->m, name);
-    if (!h) h = LLVMAddFunction(L->m, name, *fty);
-    return h;
+    switch ((jit_abi_type)ty) {
+    case JIT_TY_void: return L->vd;
+    case JIT_TY_i32: return L->i32;
+    case JIT_TY_i64: return L->i64;
+    case JIT_TY_f64: return L->f64;
+    case JIT_TY_ptr: return L->ptr;
+    }
+    return L->vd;
 }
 
-static LLVMValueRef call(lw *L, const char *name, LLVMTypeRef ret, LLVMTypeRef *pt, LLVMValueRef *args,
-                         unsigned n)
+/* Call helper h with args[0..n): declared in the module on first use with its row's type.  A
+ * call whose arity disagrees with the row emits nothing and fails the lowering (bad_helper). */
+static LLVMValueRef call(lw *L, jit_helper_id h, LLVMValueRef *args, unsigned n)
 {
-    LLVMTypeRef fty;
-    LLVMValueRef h = helper(L, name, ret, pt, n, &fty);
-    return LLVMBuildCall2(L->b, fty, h, args, n, "");
-}
-
-static LLVMValueRef msg_const(lw *L, const char *msg)
-{
-    char name[64];
-    snprintf(name, sizeof name, "msg.%s", msg);
-    for (char *p = name; *p; p++) if (*p == ' ') *p = '_';
-    LLVMValueRef g = LLVMGetNamedGlobal(L->m, name);
-    if (g) return g;
-    return LLVMBuildGlobalStringPtr(L->b, msg, name);
+    LLVMTypeRef params[JIT_HELPER_MAX_PARAMS];
+    for (unsigned i = 0; i < helper_sigs[h].nparams; i++) params[i] = abi_type(L, helper_sigs[h].params[i]);
+    LLVMTypeRef ret = abi_type(L, helper_sigs[h].ret);
+    if (n != helper_sigs[h].nparams) {
+        if (!L->bad_helper) L->bad_helper = helper_sigs[h].name;
+        return ret == L->vd ? NULL : LLVMGetUndef(ret);
+    }
+    LLVMTypeRef fty = LLVMFunctionType(ret, params, n, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(L->m, helper_sigs[h].name);
+    if (!fn) fn = LLVMAddFunction(L->m, helper_sigs[h].name, fty);
+    return LLVMBuildCall2(L->b, fty, fn, args, n, "");
 }
 
 /* Memory of f: value slot i of f->locals (locals, then the operand stack). */
@@ -881,7 +200,7 @@ static val load_val_mem(lw *L, LLVMValueRef p, uint8_t mask)
 {
     val v;
     v.mask = mask;
-    v.tag = singleton(mask) ? c8(L, mask_tag(mask)) : load(L, L->i8, gep(L, p, offsetof(zx_value, tag)), "tag");
+    v.tag = analyze_singleton(mask) ? c8(L, mask_tag(mask)) : load(L, L->i8, gep(L, p, offsetof(zx_value, tag)), "tag");
     v.pay = load(L, L->i64, gep(L, p, offsetof(zx_value, u)), "pay");
     return v;
 }
@@ -898,7 +217,7 @@ static val load_global(lw *L, uint32_t g, uint8_t mask)
 static void store_global(lw *L, uint32_t g, val v, uint8_t old_mask)
 {
     LLVMValueRef p = global_ptr(L, g);
-    if (!(singleton(old_mask) && old_mask == v.mask))
+    if (!(analyze_singleton(old_mask) && old_mask == v.mask))
         tbaa_global(L, LLVMBuildStore(L->b, v.tag, gep(L, p, offsetof(zx_value, tag))), g);
     tbaa_global(L, LLVMBuildStore(L->b, v.pay, gep(L, p, offsetof(zx_value, u))), g);
 }
@@ -918,7 +237,7 @@ static val sget(lw *L, uint32_t s, uint8_t mask)
 {
     val v;
     v.mask = mask;
-    v.tag = singleton(mask) ? c8(L, mask_tag(mask)) : load(L, L->i8, L->stag[s], "t");
+    v.tag = analyze_singleton(mask) ? c8(L, mask_tag(mask)) : load(L, L->i8, L->stag[s], "t");
     v.pay = load(L, L->i64, L->spay[s], "p");
     return v;
 }
@@ -933,7 +252,7 @@ static void incref(lw *L, val v);
 static void emit_if(lw *L, LLVMValueRef cond, LLVMBasicBlockRef *then_bb, LLVMBasicBlockRef *cont_bb);
 
 /* Operand stack slots [lo, hi) to f's memory, where each owns a reference: a borrowed callee
- * (predict_callees) takes one. */
+ * (analyze_callees) takes one. */
 static void spill(lw *L, uint32_t lo, uint32_t hi)
 {
     for (uint32_t s = lo; s < hi; s++) {
@@ -958,7 +277,7 @@ static val lget(lw *L, uint32_t i, uint8_t mask)
 {
     val v;
     v.mask = mask;
-    v.tag = singleton(mask) ? c8(L, mask_tag(mask)) : load(L, L->i8, L->ltag[i], "lt");
+    v.tag = analyze_singleton(mask) ? c8(L, mask_tag(mask)) : load(L, L->i8, L->ltag[i], "lt");
     v.pay = load(L, L->i64, L->lpay[i], "lp");
     return v;
 }
@@ -969,7 +288,7 @@ static void lset(lw *L, uint32_t i, val v, uint8_t old_mask)
     LLVMBuildStore(L->b, v.tag, L->ltag[i]);
     LLVMBuildStore(L->b, v.pay, L->lpay[i]);
     /* f->locals[i] mirrors the registers: a tag proven the same before and after is there */
-    if (singleton(old_mask) && old_mask == v.mask) LLVMBuildStore(L->b, v.pay, gep(L, slot_ptr(L, i), offsetof(zx_value, u)));
+    if (analyze_singleton(old_mask) && old_mask == v.mask) LLVMBuildStore(L->b, v.pay, gep(L, slot_ptr(L, i), offsetof(zx_value, u)));
     else store_val_mem(L, slot_ptr(L, i), v);
 }
 
@@ -1034,8 +353,7 @@ static void decref(lw *L, val v)
     LLVMBasicBlockRef free_bb = newbb(L, "free");
     LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, old, c32(L, 1), ""), free_bb, cont_bb);
     at(L, free_bb);
-    LLVMTypeRef pt[] = { L->ptr };
-    call(L, "jit_helper_obj_free", L->vd, pt, &o, 1);
+    call(L, JIT_HELPER_obj_free, &o, 1);
     LLVMBuildBr(L->b, cont_bb);
     at(L, cont_bb);
 }
@@ -1089,23 +407,23 @@ static void check_status(lw *L, LLVMValueRef st, uint32_t spill_hi, int sp_depth
     at(L, ok);
 }
 
-/* Raise a runtime error with a constant message: f->pc = pc, stack [0, d) back to f. */
-static void emit_raise(lw *L, uint32_t pc, zx_status code, const char *msg, uint32_t d)
+/* Raise runtime error `id` (a row of runtime/errors.h whose message takes no arguments):
+ * f->pc = pc, stack [0, d) back to f. */
+static void emit_raise(lw *L, uint32_t pc, zx_err id, uint32_t d)
 {
     set_pc(L, pc);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->ptr };
-    LLVMValueRef args[] = { L->t, L->f, c32(L, code), msg_const(L, msg) };
-    LLVMValueRef st = call(L, "jit_helper_raise", L->i32, pt, args, 4);
+    LLVMValueRef args[] = { L->t, L->f, c32(L, id) };
+    LLVMValueRef st = call(L, JIT_HELPER_raise, args, 3);
     emit_fail(L, st, d, (int)d);
 }
 
-/* if (cond) raise msg */
-static void raise_if(lw *L, LLVMValueRef cond, uint32_t pc, const char *msg, uint32_t d)
+/* if (cond) raise id */
+static void raise_if(lw *L, LLVMValueRef cond, uint32_t pc, zx_err id, uint32_t d)
 {
     LLVMBasicBlockRef bad = newbb(L, "raise"), ok = newbb(L, "");
     br_rare(L, cond, bad, ok);
     at(L, bad);
-    emit_raise(L, pc, ZX_E_RUNTIME, msg, d);
+    emit_raise(L, pc, id, d);
     at(L, ok);
 }
 
@@ -1116,9 +434,8 @@ static void raise_undefined_if(lw *L, val v, uint32_t pc, uint32_t d)
     br_rare(L, is_tag(L, v, ZX_T_UNDEF), bad, ok);
     at(L, bad);
     set_pc(L, pc);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr };
     LLVMValueRef args[] = { L->t, L->f };
-    emit_fail(L, call(L, "jit_helper_undefined", L->i32, pt, args, 2), d, (int)d);
+    emit_fail(L, call(L, JIT_HELPER_undefined, args, 2), d, (int)d);
     at(L, ok);
 }
 
@@ -1138,10 +455,9 @@ static void poll(lw *L, uint32_t pc, uint32_t d)
     br_rare(L, stop, bad, ok);
     at(L, bad);
     set_pc(L, pc);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr };
     LLVMValueRef args[] = { L->t, L->f };
     /* the cancel flag is a hint for the whole run: the helper says whether this task stops */
-    check_status(L, call(L, "jit_helper_stop", L->i32, pt, args, 2), d, (int)d);
+    check_status(L, call(L, JIT_HELPER_stop, args, 2), d, (int)d);
     LLVMBuildBr(L->b, ok);
     at(L, ok);
 }
@@ -1154,9 +470,8 @@ static void emit_step(lw *L, uint32_t pc, uint32_t d, uint32_t k, uint32_t pushe
     set_pc(L, pc);
     spill(L, d - k, d);
     set_sp(L, d);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr };
     LLVMValueRef args[] = { L->t, L->f };
-    LLVMValueRef st = call(L, "jit_helper_step", L->i32, pt, args, 2);
+    LLVMValueRef st = call(L, JIT_HELPER_step, args, 2);
     check_status(L, st, d - k, -1);
     reload(L, d - k, d - k + pushes);
 }
@@ -1188,12 +503,12 @@ static int int_binop(lw *L, unsigned op, LLVMValueRef x, LLVMValueRef y, uint32_
     case OP_MUL: r = overflow_op(L, "llvm.smul.with.overflow", x, y, &ovf); break;
     case OP_DIV: case OP_MOD: {
         raise_if(L, LLVMBuildICmp(L->b, LLVMIntEQ, y, c64(L, 0), ""), pc,
-                 op == OP_DIV ? "division by zero" : "modulo by zero", d);
+                 op == OP_DIV ? ZX_ERR_DIV_ZERO : ZX_ERR_MOD_ZERO, d);
         /* INT64_MIN / -1 overflows; % -1 is 0.  Divide by 1 instead of -1 to stay defined. */
         LLVMValueRef m1 = LLVMBuildICmp(L->b, LLVMIntEQ, y, c64(L, -1), "");
         if (op == OP_DIV)
             raise_if(L, LLVMBuildAnd(L->b, m1, LLVMBuildICmp(L->b, LLVMIntEQ, x, c64(L, INT64_MIN), ""), ""),
-                     pc, "integer overflow", d);
+                     pc, ZX_ERR_INT_OVERFLOW, d);
         LLVMValueRef ys = LLVMBuildSelect(L->b, m1, c64(L, 1), y, "");
         LLVMValueRef q = LLVMBuildSDiv(L->b, x, ys, "");
         LLVMValueRef rem = LLVMBuildSRem(L->b, x, ys, "");
@@ -1217,7 +532,7 @@ static int int_binop(lw *L, unsigned op, LLVMValueRef x, LLVMValueRef y, uint32_
     case OP_NEQ: *out = mkbool(L, LLVMBuildICmp(L->b, LLVMIntNE, x, y, "")); return 1;
     default: return 0;
     }
-    raise_if(L, ovf, pc, "integer overflow", d);
+    raise_if(L, ovf, pc, ZX_ERR_INT_OVERFLOW, d);
     *out = mkint(L, r);
     return 1;
 }
@@ -1230,7 +545,7 @@ static int flt_binop(lw *L, unsigned op, LLVMValueRef x, LLVMValueRef y, uint32_
     case OP_SUB: *out = mkflt(L, LLVMBuildFSub(L->b, x, y, "")); return 1;
     case OP_MUL: *out = mkflt(L, LLVMBuildFMul(L->b, x, y, "")); return 1;
     case OP_DIV:
-        raise_if(L, LLVMBuildFCmp(L->b, LLVMRealOEQ, y, LLVMConstReal(L->f64, 0.0), ""), pc, "division by zero", d);
+        raise_if(L, LLVMBuildFCmp(L->b, LLVMRealOEQ, y, LLVMConstReal(L->f64, 0.0), ""), pc, ZX_ERR_DIV_ZERO, d);
         *out = mkflt(L, LLVMBuildFDiv(L->b, x, y, ""));
         return 1;
     /* NaN is unordered: every ordering is false, == false, != true */
@@ -1251,9 +566,9 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
 {
     uint8_t *sm = st_stack(L, pc);
     val a = sget(L, d - 2, sm[d - 2]), b = sget(L, d - 1, sm[d - 1]);
-    uint8_t rmask = binop_mask(op, a.mask, b.mask);
+    uint8_t rmask = analyze_binop_mask(op, a.mask, b.mask);
     int has_int = (a.mask & M_I) && (b.mask & M_I) && op != OP_POW;
-    int cmp = is_cmp(op);
+    int cmp = analyze_is_cmp(op);
     int arith_f = op == OP_ADD || op == OP_SUB || op == OP_MUL || op == OP_DIV;
     /* float path: arithmetic on two numbers with at least one float; comparisons of floats */
     int has_flt = arith_f ? (((a.mask & M_F) && (b.mask & (M_I | M_F))) || ((a.mask & (M_I | M_F)) && (b.mask & M_F)))
@@ -1305,10 +620,9 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
     }
     if (has_gen || (!has_int && !has_flt)) {
         set_pc(L, pc);
-        LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->i32, L->i64, L->i32, L->i64, L->ptr };
         LLVMValueRef args[] = { L->t, L->f, c32(L, op), LLVMBuildZExt(L->b, a.tag, L->i32, ""), a.pay,
                                 LLVMBuildZExt(L->b, b.tag, L->i32, ""), b.pay, L->tmpval };
-        LLVMValueRef st = call(L, "jit_helper_binop", L->i32, pt, args, 8);
+        LLVMValueRef st = call(L, JIT_HELPER_binop, args, 8);
         check_status(L, st, d, (int)d);
         val r = load_val_mem(L, L->tmpval, M_ANY);
         decref(L, a);
@@ -1326,7 +640,7 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
     LLVMAddIncoming(tag, inc_tag, inc_bb, (unsigned)ninc);
     LLVMAddIncoming(pay, inc_pay, inc_bb, (unsigned)ninc);
     val r = { tag, pay, rmask };
-    if (singleton(rmask)) r.tag = c8(L, mask_tag(rmask));
+    if (analyze_singleton(rmask)) r.tag = c8(L, mask_tag(rmask));
     sset(L, d - 2, r);
 }
 
@@ -1334,7 +648,7 @@ static void emit_neg(lw *L, uint32_t pc, uint32_t d)
 {
     val a = sget(L, d - 1, st_stack(L, pc)[d - 1]);
     if (a.mask == M_I) {
-        raise_if(L, LLVMBuildICmp(L->b, LLVMIntEQ, a.pay, c64(L, INT64_MIN), ""), pc, "integer overflow", d);
+        raise_if(L, LLVMBuildICmp(L->b, LLVMIntEQ, a.pay, c64(L, INT64_MIN), ""), pc, ZX_ERR_INT_OVERFLOW, d);
         sset(L, d - 1, mkint(L, LLVMBuildNeg(L->b, a.pay, "")));
     } else if (a.mask == M_F) {
         sset(L, d - 1, mkflt(L, LLVMBuildFNeg(L->b, as_f64(L, a.pay), "")));
@@ -1347,7 +661,7 @@ static void emit_neg(lw *L, uint32_t pc, uint32_t d)
 /* Instructions                                                                               */
 /* ---------------------------------------------------------------------------------------- */
 
-/* Release operand v in stack slot s after its use: a borrowed one (plan_borrows) owns nothing
+/* Release operand v in stack slot s after its use: a borrowed one (analyze_borrows) owns nothing
  * unless its slot's bit says so. */
 static void drop_operand(lw *L, val v, uint32_t s, int borrowed)
 {
@@ -1366,8 +680,8 @@ static void drop_operand(lw *L, val v, uint32_t s, int borrowed)
 static void emit_index(lw *L, uint32_t pc, uint32_t d)
 {
     uint8_t *sm = st_stack(L, pc);
-    int use = L->borrow && (L->borrow[pc] & BORROW_USE) && (L->borrowed >> (d - 2) & 1);
-    int lend = L->borrow && (L->borrow[pc] & BORROW_RESULT);
+    int use = L->a.borrow && (L->a.borrow[pc] & BORROW_USE) && (L->borrowed >> (d - 2) & 1);
+    int lend = L->a.borrow && (L->a.borrow[pc] & BORROW_RESULT);
     val obj = sget(L, d - 2, sm[d - 2]), key = sget(L, d - 1, sm[d - 1]);
     LLVMBasicBlockRef cont = newbb(L, "index.done"), slow = newbb(L, "index.slow");
     LLVMValueRef tags[2], pays[2];
@@ -1400,10 +714,9 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
     }
     at(L, slow);
     set_pc(L, pc);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->i64, L->i32, L->i64, L->ptr };
     LLVMValueRef args[] = { L->t, L->f, LLVMBuildZExt(L->b, obj.tag, L->i32, ""), obj.pay,
                             LLVMBuildZExt(L->b, key.tag, L->i32, ""), key.pay, L->tmpval };
-    LLVMValueRef st = call(L, "jit_helper_index", L->i32, pt, args, 7);
+    LLVMValueRef st = call(L, JIT_HELPER_index, args, 7);
     check_status(L, st, d, (int)d);
     val r = load_val_mem(L, L->tmpval, M_ANY);
     drop_operand(L, obj, d - 2, use);
@@ -1450,9 +763,8 @@ static void emit_for_iter(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
     at(L, other);
     set_pc(L, pc);
     set_sp(L, d);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->i32 };
     LLVMValueRef args[] = { L->t, L->f, c32(L, slot), c32(L, (unsigned)two) };
-    LLVMValueRef got = call(L, "jit_helper_for_iter", L->i32, pt, args, 4);
+    LLVMValueRef got = call(L, JIT_HELPER_for_iter, args, 4);
     LLVMBasicBlockRef pushed = newbb(L, "iter.pushed");
     LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, got, c32(L, 0), ""), L->bb[in->a], pushed);
     at(L, pushed);
@@ -1462,7 +774,7 @@ static void emit_for_iter(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
 }
 
 /* The native function of code object x of the batch: declared on first use, defined when x
- * is lowered (zx_lower_code renames it then).  A string attribute names x's place in the batch,
+ * is lowered (lower_code renames it then).  A string attribute names x's place in the batch,
  * so each code object has exactly one function whichever is lowered first. */
 static LLVMValueRef code_fn(lw *L, const zx_code *x)
 {
@@ -1565,9 +877,8 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
     LLVMBasicBlockRef stop = newbb(L, "stop"), polled = newbb(L, "polled");
     br_rare(L, LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildOr(L->b, a, cflag, ""), c32(L, 0), ""), stop, polled);
     at(L, stop);
-    LLVMTypeRef spt[] = { L->ptr, L->ptr };
     LLVMValueRef sargs[] = { t, f };
-    LLVMValueRef sst = call(L, "jit_helper_stop", L->i32, spt, sargs, 2);
+    LLVMValueRef sst = call(L, JIT_HELPER_stop, sargs, 2);
     LLVMBasicBlockRef stop_bb = LLVMGetInsertBlock(L->b);
     LLVMBuildCondBr(L->b, status_ok(L, sst), polled, refuse);
     LLVMAddIncoming(why, &sst, &stop_bb, 1);
@@ -1593,9 +904,8 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
     at(L, low);
     LLVMBuildRet(L->b, c32(L, STUB_FULL));
     at(L, raise);
-    LLVMTypeRef rpt[] = { L->ptr, L->ptr, L->i32, L->ptr };
-    LLVMValueRef rargs[] = { t, f, c32(L, ZX_E_RUNTIME), msg_const(L, "call depth limit exceeded") };
-    LLVMValueRef rst = call(L, "jit_helper_raise", L->i32, rpt, rargs, 4);
+    LLVMValueRef rargs[] = { t, f, c32(L, ZX_ERR_CALL_DEPTH) };
+    LLVMValueRef rst = call(L, JIT_HELPER_raise, rargs, 3);
     LLVMBuildBr(L->b, refuse);
     LLVMAddIncoming(why, &rst, &raise, 1);
 
@@ -1666,7 +976,7 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
     return stub;
 }
 
-/* CALL_TOP of a closure of x, a code object of this module (predict_callees), through x's call
+/* CALL_TOP of a closure of x, a code object of this module (analyze_callees), through x's call
  * stub; the arguments move into the callee's frame.  Falls to `generic` when the callee is not
  * a closure of x, or the value stack segment is full.  Leaves the result in stack slot base
  * and branches to done. */
@@ -1755,18 +1065,17 @@ static void emit_call(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
     /* a code object with an int version runs its generic one only for unusual arguments: it
      * keeps its calls generic, which keeps the code (and the compile time) small */
     int generic_copy = L->int_fn && L->fn == L->pub_fn;
-    if (L->callee && L->callee[pc] && !generic_copy) {
+    if (L->a.callee && L->a.callee[pc] && !generic_copy) {
         LLVMBasicBlockRef generic = newbb(L, "call.generic");
         done = newbb(L, "call.done");
-        emit_direct_call(L, L->callee[pc], pc, d, generic, done);
+        emit_direct_call(L, L->a.callee[pc], pc, d, generic, done);
         at(L, generic);
     }
     set_pc(L, pc);
     spill(L, base, d);
     set_sp(L, d);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32 };
     LLVMValueRef args[] = { L->t, L->f, c32(L, argc) };
-    LLVMValueRef st = call(L, "jit_helper_call", L->i32, pt, args, 3);
+    LLVMValueRef st = call(L, JIT_HELPER_call, args, 3);
     check_status(L, st, base, -1);
     reload(L, base, base + 1);
     if (done) {
@@ -1787,37 +1096,21 @@ static LLVMValueRef cell_of(lw *L, const zx_instr *in)
 /*
  * end_pc is UINT32_MAX or the end of a chunk, and chunks are whole statements that no jump
  * enters or leaves: an instruction strictly inside a jump's span (between a forward jump and
- * its target; after a loop's head up to its back-edge) is never one.  Only the others check
+ * its target; after a loop's head up to its back-edge: ZX_PC_SPANNED, kept by the verifier)
+ * is never one.  Only the others check
  * end_pc, and a back-edge goes past its loop head's check (a chunk that ends at a loop head
  * stops there on the way in, never from inside the loop).
  */
-static int mark_spans(lw *L)
-{
-    const zx_code *c = L->code;
-    L->in_span = calloc(c->ncode + 1, 1);
-    L->go = calloc(c->ncode + 1, sizeof *L->go);
-    if (!L->in_span || !L->go) return 0;
-    for (uint32_t pc = 0; pc < c->ncode; pc++) {
-        const zx_instr *in = &c->code[pc];
-        if (in->op != OP_JUMP && in->op != OP_JUMP_IF_FALSE && in->op != OP_JUMP_IF_TRUE && in->op != OP_FOR_ITER1 &&
-            in->op != OP_FOR_ITER2)
-            continue;
-        uint32_t lo = in->a > pc ? pc + 1 : in->a + 1, hi = in->a > pc ? in->a : pc + 1;
-        for (uint32_t k = lo; k < hi && k < c->ncode; k++) L->in_span[k] = 1;
-    }
-    return 1;
-}
-
 /* Where a back-edge to pc goes: past pc's end_pc check. */
 static LLVMBasicBlockRef back_target(lw *L, uint32_t pc)
 {
     return L->go[pc] ? L->go[pc] : L->bb[pc];
 }
 
-/* The reference a load pushes: none when a direct call borrows the value (predict_callees). */
+/* The reference a load pushes: none when a direct call borrows the value (analyze_borrows). */
 static void load_ref(lw *L, val v, uint32_t pc, uint32_t d)
 {
-    if (L->borrow && (L->borrow[pc] & BORROW_LOAD)) {
+    if (L->a.borrow && (L->a.borrow[pc] & BORROW_LOAD)) {
         L->borrowed |= 1ull << d;
         LLVMBuildStore(L->b, LLVMConstInt(L->i1, 0, 0), L->sown[d]);
     } else {
@@ -1829,15 +1122,15 @@ static void emit_instr(lw *L, uint32_t pc)
 {
     zx_code *c = L->code;
     const zx_instr *in = &c->code[pc];
-    uint32_t d = (uint32_t)L->depth[pc];
+    uint32_t d = (uint32_t)L->a.depth[pc];
     uint8_t *sm = st_stack(L, pc);
     int pops, pushes;
-    stack_effect(in, &pops, &pushes);
+    zx_op_stack_effect(in, &pops, &pushes);
 
     at(L, L->bb[pc]);
-    if (d == 0 && !L->in_span[pc]) {
+    if (d == 0 && !(c->pcflags[pc] & ZX_PC_SPANNED)) {
         /* a statement boundary: stop here when asked to (chunks end at such boundaries, never
-         * inside a loop or an if, so only a jump's target can be one: see mark_spans) */
+         * inside a loop or an if, so only a jump's target can be one: see back_target) */
         LLVMBasicBlockRef go = newbb(L, "");
         L->go[pc] = go;
         LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, L->end_pc, c32(L, pc), ""), L->stop_bb, go);
@@ -1851,7 +1144,7 @@ static void emit_instr(lw *L, uint32_t pc)
     case OP_LOAD_CONST: {
         zx_value k = c->consts[in->a];
         val v;
-        v.mask = tag_mask_of(k);
+        v.mask = analyze_tag_mask(k);
         v.tag = c8(L, k.tag);
         if (k.tag == ZX_T_OBJ) {
             /* constant objects are read from the code object, never baked-in addresses */
@@ -1966,7 +1259,7 @@ static void emit_instr(lw *L, uint32_t pc)
         val v = lget(L, in->a, st_locals(L, pc)[in->a]);
         raise_undefined_if(L, v, pc, d);
         v.mask &= M_VAL;
-        if (singleton(v.mask)) v.tag = c8(L, mask_tag(v.mask));
+        if (analyze_singleton(v.mask)) v.tag = c8(L, mask_tag(v.mask));
         load_ref(L, v, pc, d);
         sset(L, d, v);
         break;
@@ -1999,9 +1292,8 @@ static void emit_instr(lw *L, uint32_t pc)
             LLVMValueRef ty = load(L, L->i8, gep(L, as_ptr(L, v.pay), offsetof(zx_obj, type)), "");
             LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntNE, ty, c8(L, ZX_O_STRING), ""), note, cont_bb);
             at(L, note);
-            LLVMTypeRef pt[] = { L->ptr, L->ptr };
             LLVMValueRef args[] = { L->t, cell };
-            call(L, "jit_helper_note_cycle", L->vd, pt, args, 2);
+            call(L, JIT_HELPER_note_cycle, args, 2);
             LLVMBuildBr(L->b, cont_bb);
             at(L, cont_bb);
         }
@@ -2055,7 +1347,7 @@ static void emit_allocas(lw *L)
     }
     L->tmpval = LLVMBuildAlloca(L->b, LLVMArrayType(L->i64, 2), "tmpval");
     LLVMSetAlignment(L->tmpval, 8);
-    if (L->borrow) {
+    if (L->a.borrow) {
         if (!L->sown) L->sown = calloc(L->ns + 1, sizeof *L->sown);
         for (uint32_t s = 0; L->sown && s < L->ns; s++) L->sown[s] = LLVMBuildAlloca(L->b, L->i1, "s.owned");
     }
@@ -2118,10 +1410,10 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
     L->exit_bb = newbb(L, "side_exit");   /* a failed entry guard */
     LLVMBasicBlockRef no_entry = newbb(L, "no_entry");
     uint32_t nentries = 0;
-    for (uint32_t pc = 0; pc < c->ncode; pc++) nentries += L->depth[pc] == 0;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) nentries += L->a.depth[pc] == 0;
     LLVMValueRef sw = LLVMBuildSwitch(L->b, pc0, no_entry, nentries);
     for (uint32_t pc = 0; pc < c->ncode; pc++) {
-        if (L->depth[pc] != 0) continue;
+        if (L->a.depth[pc] != 0) continue;
         char name[48];
         snprintf(name, sizeof name, "guard.pc%u", pc);
         LLVMBasicBlockRef g = newbb(L, name);
@@ -2130,7 +1422,7 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
         /* the tags the analysis proved here must hold, or the interpreter runs the frame */
         LLVMValueRef ok = LLVMConstInt(L->i1, 1, 0);
         const uint8_t *lm = st_locals(L, pc), *gm = st_globals(L, pc);
-        const uint8_t *lv = L->live + (size_t)pc * (L->nl + L->ng);
+        const uint8_t *lv = L->a.live + (size_t)pc * (L->nl + L->ng);
         for (uint32_t i = 0; i < L->nl + L->ng; i++) {
             uint8_t m = i < L->nl ? lm[i] : gm[i - L->nl];
             if (m == M_ANY || !lv[i]) continue;
@@ -2151,17 +1443,16 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
     emit_stop(L);
     /* both side exits name their reason, which --stats counts per instruction */
     at(L, L->exit_bb);
-    LLVMTypeRef pt[] = { L->ptr, L->ptr, L->i32, L->ptr, L->i32 };
-    LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result, c32(L, ZX_JIT_EXIT_GUARD) };
-    LLVMBuildRet(L->b, call(L, "jit_helper_exit", L->i32, pt, args, 5));
+    LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result, c32(L, JIT_EXIT_GUARD) };
+    LLVMBuildRet(L->b, call(L, JIT_HELPER_exit, args, 5));
     at(L, no_entry);
-    args[4] = c32(L, ZX_JIT_EXIT_NO_ENTRY);
-    LLVMBuildRet(L->b, call(L, "jit_helper_exit", L->i32, pt, args, 5));
+    args[4] = c32(L, JIT_EXIT_NO_ENTRY);
+    LLVMBuildRet(L->b, call(L, JIT_HELPER_exit, args, 5));
 }
 
-LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const char *fname,
-                           zx_code *const *batch, size_t nbatch, zx_jit_code_stats *stats, char *err,
-                           size_t errsz)
+LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const char *fname,
+                        zx_code *const *batch, size_t nbatch, zx_jit_code_stats *stats, char *err,
+                        size_t errsz)
 {
     lw L;
     memset(&L, 0, sizeof L);
@@ -2176,44 +1467,24 @@ LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, con
     L.f64 = LLVMDoubleTypeInContext(L.cx);
     L.ptr = LLVMPointerTypeInContext(L.cx, 0);
     L.vd = LLVMVoidTypeInContext(L.cx);
-    L.nl = code->nlocals;
-    L.ng = prog->nglobals < MAX_TRACKED_GLOBALS ? prog->nglobals : MAX_TRACKED_GLOBALS;
-    L.ns = code->max_stack + 2;
-    L.W = L.nl + L.ng + L.ns;
+    analyze_init(&L.a, prog, code);
+    L.nl = L.a.nl;
+    L.ng = L.a.ng;
+    L.ns = L.a.ns;
+    L.W = L.a.W;
     L.batch = batch;
     L.nbatch = nbatch;
     L.borrowed = 0;
     LLVMValueRef fn = NULL;
-    if (code->ncode == 0) {
-        snprintf(err, errsz, "%s: empty code object", code->name);
-        return NULL;
-    }
-    for (uint32_t pc = 0; pc < code->ncode; pc++) {
-        if (op_row(code->code[pc].op) < 0) {
-            snprintf(err, errsz, "%s: pc %u: unknown opcode %u", code->name, pc, code->code[pc].op);
-            return NULL;
-        }
-    }
-    if (!analyse(&L, M_VAL, err, errsz)) goto done;
-    if (!liveness(&L) || !predict_callees(&L) || !plan_borrows(&L) || !mark_spans(&L)) {
+    if (!analyze_types(&L.a, M_VAL, err, errsz)) goto done;
+    L.go = calloc(code->ncode + 1, sizeof *L.go);
+    if (!L.go || !analyze_liveness(&L.a) || !analyze_callees(&L.a, batch, nbatch) || !analyze_borrows(&L.a)) {
         snprintf(err, errsz, "out of memory");
         goto done;
     }
-    if (want_int_version(&L)) {
-        /* analyse again with int parameters; depth is the same */
-        uint8_t *generic = L.state;
-        int32_t *depth = L.depth;
-        if (analyse(&L, M_I, err, errsz) && int_version_pays(&L, generic)) {
-            L.int_state = L.state;
-        } else {
-            free(L.state);
-        }
-        free(L.depth);
-        L.state = generic;
-        L.depth = depth;
-    }
+    analyze_int_version(&L.a);
     uint32_t last = code->ncode - 1;
-    if (L.depth[last] >= 0 && code->code[last].op != OP_RETURN && code->code[last].op != OP_JUMP) {
+    if (L.a.depth[last] >= 0 && code->code[last].op != OP_RETURN && code->code[last].op != OP_JUMP) {
         snprintf(err, errsz, "%s: falls off the end at pc %u", code->name, last);
         goto done;
     }
@@ -2243,12 +1514,12 @@ LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, con
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(L.cx, fn, "entry");
     /* blocks are named after their instruction and source line: --dump-ir reads like the source */
     for (uint32_t pc = 0; pc < code->ncode; pc++) {
-        if (L.depth[pc] < 0) continue;
+        if (L.a.depth[pc] < 0) continue;
         char name[64];
-        snprintf(name, sizeof name, "pc%u.line%u.%s", pc, code->positions[pc].line, optab[op_row(code->code[pc].op)].name);
+        snprintf(name, sizeof name, "pc%u.line%u.%s", pc, code->positions[pc].line, analyze_op_name(code->code[pc].op));
         L.bb[pc] = LLVMAppendBasicBlockInContext(L.cx, fn, name);
     }
-    if (L.int_state) {
+    if (L.a.int_state) {
         char name[512];
         snprintf(name, sizeof name, "%s (int arguments)", fname);
         L.int_fn = LLVMAddFunction(m, name, LLVMGlobalGetValueType(fn));
@@ -2256,13 +1527,13 @@ LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, con
     }
     emit_entry(&L, entry, stats);
     for (uint32_t pc = 0; pc < code->ncode; pc++)
-        if (L.depth[pc] >= 0) emit_instr(&L, pc);
+        if (L.a.depth[pc] >= 0) emit_instr(&L, pc);
     stats->helper_ops = L.steps;
     if (L.int_fn) {
         /* the same instructions again, typed by the int analysis, as a function of their own
          * (entered at pc 0 only), so that register allocation sees only the int paths */
-        uint8_t *generic = L.state;
-        L.state = L.int_state;
+        uint8_t *generic = L.a.state;
+        L.a.state = L.a.int_state;
         L.fn = L.int_fn;
         L.t = LLVMGetParam(L.fn, 0);
         L.f = LLVMGetParam(L.fn, 1);
@@ -2270,9 +1541,9 @@ LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, con
         L.result = LLVMGetParam(L.fn, 3);
         LLVMBasicBlockRef ientry = LLVMAppendBasicBlockInContext(L.cx, L.fn, "entry");
         for (uint32_t pc = 0; pc < code->ncode; pc++) {
-            if (L.depth[pc] < 0) continue;
+            if (L.a.depth[pc] < 0) continue;
             char name[64];
-            snprintf(name, sizeof name, "pc%u.line%u.%s", pc, code->positions[pc].line, optab[op_row(code->code[pc].op)].name);
+            snprintf(name, sizeof name, "pc%u.line%u.%s", pc, code->positions[pc].line, analyze_op_name(code->code[pc].op));
             L.bb[pc] = LLVMAppendBasicBlockInContext(L.cx, L.fn, name);
         }
         at(&L, ientry);
@@ -2284,8 +1555,12 @@ LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, con
         L.borrowed = 0;
         memset(L.go, 0, (code->ncode + 1) * sizeof *L.go);
         for (uint32_t pc = 0; pc < code->ncode; pc++)
-            if (L.depth[pc] >= 0) emit_instr(&L, pc);
-        L.state = generic;
+            if (L.a.depth[pc] >= 0) emit_instr(&L, pc);
+        L.a.state = generic;
+    }
+    if (L.bad_helper) {
+        snprintf(err, errsz, "%s: %s called against its row in jit/helper_abi.h", code->name, L.bad_helper);
+        fn = NULL;
     }
 done:
     if (L.b) LLVMDisposeBuilder(L.b);
@@ -2294,14 +1569,8 @@ done:
     free(L.lpay);
     free(L.stag);
     free(L.spay);
-    free(L.depth);
-    free(L.state);
-    free(L.live);
-    free(L.callee);
-    free(L.borrow);
+    analyze_free(&L.a);
     free(L.sown);
-    free(L.in_span);
     free(L.go);
-    free(L.int_state);
     return fn;
 }

@@ -1,6 +1,6 @@
 /* lower.h — zx_code to LLVM IR (jit/lower.c), used by the engine (jit/engine.c). */
-#ifndef ZX_JIT_LOWER_H
-#define ZX_JIT_LOWER_H
+#ifndef JIT_LOWER_H
+#define JIT_LOWER_H
 
 #include <llvm-c/Core.h>
 
@@ -10,8 +10,8 @@
  * batch[0..nbatch) are all the code objects lowered into m (code among them): calls whose
  * callee is one of them may call its function directly.  The helpers of jit/host/jit_helpers.c
  * are declared by name.  Returns the function, or NULL with the reason in err. */
-LLVMValueRef zx_lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const char *fname,
-                           zx_code *const *batch, size_t nbatch, zx_jit_code_stats *stats, char *err,
-                           size_t errsz);
+LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const char *fname,
+                        zx_code *const *batch, size_t nbatch, zx_jit_code_stats *stats, char *err,
+                        size_t errsz);
 
 #endif

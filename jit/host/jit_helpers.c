@@ -3,10 +3,11 @@
 
 #include "runtime/arith.h"
 #include "exec/interp_ops.h"
+#include "jit/helper_abi.h"
 #include "jit/jit.h"
 
 /*
- * Conventions shared with jit/lower.c:
+ * Conventions shared with jit/lower.c (each helper's signature is its row in jit/helper_abi.h):
  *  - Native code stores f->pc (the instruction being executed) before every call here, so
  *    errors name the right place and stack traces through callers are right.
  *  - "Memory-stack" helpers (step, call, for_iter) work on the frame exactly as the
@@ -38,11 +39,11 @@ static zx_status jit_helper_step(zx_task *t, zx_frame *f)
 }
 
 /* Side exit: the interpreter finishes the frame from f->pc (everything written back).
- * reason is a ZX_JIT_EXIT_*; the count per instruction is for --stats. */
+ * reason is a JIT_EXIT_*; the count per instruction is for --stats. */
 static zx_status jit_helper_exit(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result, uint32_t reason)
 {
     zx_jit_info *info = atomic_load_explicit(&f->code->jit_info, memory_order_acquire);
-    if (info && reason < ZX_JIT_EXIT_REASONS && f->pc < info->ncode)
+    if (info && reason < JIT_EXIT_REASONS && f->pc < info->ncode)
         atomic_fetch_add_explicit(&info->exits[(size_t)reason * info->ncode + f->pc], 1, memory_order_relaxed);
     f->is_base = ZX_FRAME_NO_OSR;
     return zx_interp_run(t, f, end_pc, result);
@@ -58,9 +59,11 @@ static zx_status jit_helper_binop(zx_task *t, zx_frame *f, uint32_t op, uint32_t
     return ZX_OK;
 }
 
-static zx_status jit_helper_raise(zx_task *t, zx_frame *f, int32_t st, const char *msg)
+/* Raise row id of runtime/errors.h: the lowering raises only rows whose message takes no
+ * arguments (overflow, division by zero, the call depth limit). */
+static zx_status jit_helper_raise(zx_task *t, zx_frame *f, uint32_t id)
 {
-    return zx_task_raise(t, f, (zx_status)st, msg);
+    return zx_task_raise_err(t, f, (zx_err)id);
 }
 
 static zx_status jit_helper_undefined(zx_task *t, zx_frame *f)
@@ -134,18 +137,12 @@ static void jit_helper_obj_free(zx_obj *o)
     zx_obj_free(o);
 }
 
-/* The table handed to the JIT module: generated code names these, never addresses. */
+/* The table handed to the JIT module (jit/helper_abi.h): generated code names these, never
+ * addresses. */
 const zx_jit_symbol zx_jit_helpers[] = {
-    { "jit_helper_step", (void *)jit_helper_step },
-    { "jit_helper_exit", (void *)jit_helper_exit },
-    { "jit_helper_binop", (void *)jit_helper_binop },
-    { "jit_helper_raise", (void *)jit_helper_raise },
-    { "jit_helper_undefined", (void *)jit_helper_undefined },
-    { "jit_helper_stop", (void *)jit_helper_stop },
-    { "jit_helper_call", (void *)jit_helper_call },
-    { "jit_helper_for_iter", (void *)jit_helper_for_iter },
-    { "jit_helper_index", (void *)jit_helper_index },
-    { "jit_helper_note_cycle", (void *)jit_helper_note_cycle },
-    { "jit_helper_obj_free", (void *)jit_helper_obj_free },
+#define JIT_HELPER_SYMBOL(name, ret, params) { "jit_helper_" #name, (void *)jit_helper_##name },
+    JIT_HELPERS(JIT_HELPER_SYMBOL)
+#undef JIT_HELPER_SYMBOL
 };
 const size_t zx_jit_nhelpers = sizeof zx_jit_helpers / sizeof zx_jit_helpers[0];
+_Static_assert(sizeof zx_jit_helpers / sizeof zx_jit_helpers[0] == JIT_NHELPERS, "one symbol per helper row");

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "vm/vm.h"
+#include "jit/helper_abi.h"
 #include "jit/jit.h"
 
 static double now_ms(void)
@@ -16,8 +17,8 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-#ifndef ZX_JIT_MODULE_NAME
-#define ZX_JIT_MODULE_NAME "libzexus-jit.so"
+#ifndef JIT_MODULE_NAME
+#define JIT_MODULE_NAME "libzexus-jit.so"
 #endif
 
 /*
@@ -75,41 +76,59 @@ static const zx_jit_module_api *load_module(char *err, size_t errsz)
             const char *slash = strrchr(info.dli_fname, '/');
             if (slash) {
                 snprintf(path, sizeof path, "%.*s/%s", (int)(slash - info.dli_fname), info.dli_fname,
-                         ZX_JIT_MODULE_NAME);
+                         JIT_MODULE_NAME);
                 h = try_open(path, err, errsz);
-#ifdef ZX_JIT_BIN_TO_LIBDIR
+#ifdef JIT_BIN_TO_LIBDIR
                 /* an installed executable linked statically: PREFIX/bin -> PREFIX/lib, wherever
                  * the tree was installed (cmake --install --prefix) */
                 if (!h) {
                     snprintf(path, sizeof path, "%.*s/%s/%s", (int)(slash - info.dli_fname), info.dli_fname,
-                             ZX_JIT_BIN_TO_LIBDIR, ZX_JIT_MODULE_NAME);
+                             JIT_BIN_TO_LIBDIR, JIT_MODULE_NAME);
                     h = try_open(path, err, errsz);
                 }
 #endif
             }
         }
-#ifdef ZX_JIT_INSTALL_LIBDIR
-        if (!h) h = try_open(ZX_JIT_INSTALL_LIBDIR "/" ZX_JIT_MODULE_NAME, err, errsz);
+#ifdef JIT_INSTALL_LIBDIR
+        if (!h) h = try_open(JIT_INSTALL_LIBDIR "/" JIT_MODULE_NAME, err, errsz);
 #endif
     }
     if (!h) {
         char why[400];
         snprintf(why, sizeof why, "%s", err);
         snprintf(err, errsz, "cannot load the JIT module %s (%s); set ZEXUS_JIT_MODULE or use --jit=off",
-                 ZX_JIT_MODULE_NAME, why);
+                 JIT_MODULE_NAME, why);
         return NULL;
     }
-    const zx_jit_module_api *api = (const zx_jit_module_api *)dlsym(h, ZX_JIT_MODULE_SYMBOL);
+    const zx_jit_module_api *api = (const zx_jit_module_api *)dlsym(h, JIT_MODULE_SYMBOL);
     if (!api) {
-        snprintf(err, errsz, "the JIT module has no symbol %s", ZX_JIT_MODULE_SYMBOL);
+        snprintf(err, errsz, "the JIT module has no symbol %s", JIT_MODULE_SYMBOL);
         return NULL;
     }
-    if (api->abi != ZX_JIT_ABI || api->frame_size != sizeof(zx_frame) || api->task_size != sizeof(zx_task) ||
+    if (api->abi != JIT_ABI || api->frame_size != sizeof(zx_frame) || api->task_size != sizeof(zx_task) ||
         api->code_size != sizeof(zx_code)) {
         snprintf(err, errsz, "the JIT module was built for a different libzexus (ABI mismatch)");
         return NULL;
     }
+    uint64_t want = jit_helper_abi_hash(JIT_HELPER_ABI_TEXT), have = jit_helper_abi_hash(api->helper_abi);
+    if (have != want) {
+        snprintf(err, errsz,
+                 "the JIT module was built with different runtime helpers (helper ABI %016llx, libzexus has %016llx)",
+                 (unsigned long long)have, (unsigned long long)want);
+        return NULL;
+    }
     return api;
+}
+
+/* zx_jit_config.program_bytes: the module keys its cache on the program's .zxbc encoding, so
+ * whatever the format holds (any field a code object gains with it) is a part of the key. */
+static void *program_bytes(const zx_program *p, size_t *len)
+{
+    zx_buf b;
+    zx_buf_init(&b);
+    zx_bytecode_write(p, &b);
+    *len = b.len;
+    return b.data;
 }
 
 /* Load module and engine if not done yet.  Called with h->lock held; drops it meanwhile. */
@@ -134,6 +153,7 @@ static int ensure_engine(zx_jit_host *h)
         cfg.nhelpers = zx_jit_nhelpers;
         cfg.cache_dir = h->cache_dir;
         cfg.cache_stats = &h->cache;
+        cfg.program_bytes = program_bytes;
         e = api->engine_create(&cfg, err, sizeof err);
         h->engine_ms = now_ms() - t1;
     }
@@ -153,7 +173,7 @@ static zx_jit_info *info_of(zx_code *c)
 {
     zx_jit_info *i = atomic_load_explicit(&c->jit_info, memory_order_acquire);
     if (i) return i;
-    size_t nexits = (size_t)ZX_JIT_EXIT_REASONS * c->ncode;
+    size_t nexits = (size_t)JIT_EXIT_REASONS * c->ncode;
     zx_jit_info *fresh = calloc(1, sizeof *fresh + nexits * sizeof fresh->exits[0]);
     if (!fresh) return NULL;
     fresh->ncode = c->ncode;
@@ -201,7 +221,7 @@ static zx_status compile_codes(zx_jit_host *h, zx_program *p, zx_code **codes, s
         } else if (info) {
             info_failed(codes[i], err);
         }
-        atomic_store(&codes[i]->jit_state, st == ZX_OK ? ZX_JIT_COMPILED : ZX_JIT_FAILED);
+        atomic_store(&codes[i]->jit_state, st == ZX_OK ? JIT_STATE_COMPILED : JIT_STATE_FAILED);
     }
     if (h->log) {
         if (st != ZX_OK) fprintf(stderr, "jit: %s: %s\n", p->source_name, err);
@@ -236,7 +256,7 @@ static void *compiler_main(void *arg)
             compile_codes(h, c->program, &c, 1, err, sizeof err);
         } else {
             info_failed(c, h->load_error);
-            atomic_store(&c->jit_state, ZX_JIT_FAILED);
+            atomic_store(&c->jit_state, JIT_STATE_FAILED);
             if (h->log) fprintf(stderr, "jit: %s\n", h->load_error);
         }
         pthread_mutex_lock(&h->lock);
@@ -255,26 +275,26 @@ void zx_jit_hot(zx_task *t, zx_code *c)
     zx_jit_host *h = vm->jit;
     /* Loading LLVM costs tens of milliseconds, more than a short program runs: until the
      * compiler thread exists, hot code waits until the program has had hot code for
-     * ZX_JIT_WARMUP_MS (its hotness starts again meanwhile), so a program that ends sooner
+     * JIT_WARMUP_MS (its hotness starts again meanwhile), so a program that ends sooner
      * never pays for the load. */
     pthread_mutex_lock(&h->lock);
     int wait = 0;
     if (!h->thread_started) {
         double now = now_ms();
         if (h->first_hot_ms == 0) h->first_hot_ms = now;
-        wait = now - h->first_hot_ms < ZX_JIT_WARMUP_MS;
+        wait = now - h->first_hot_ms < JIT_WARMUP_MS;
     }
     pthread_mutex_unlock(&h->lock);
     if (wait) {
         atomic_store_explicit(&c->hotness, 0, memory_order_relaxed);
         return;
     }
-    int expected = ZX_JIT_NONE;
-    if (!atomic_compare_exchange_strong(&c->jit_state, &expected, ZX_JIT_QUEUED)) return;
+    int expected = JIT_STATE_NONE;
+    if (!atomic_compare_exchange_strong(&c->jit_state, &expected, JIT_STATE_QUEUED)) return;
     pthread_mutex_lock(&h->lock);
     if (h->load_failed || h->stop) {
         info_failed(c, h->load_failed ? h->load_error : "the VM is shutting down");
-        atomic_store(&c->jit_state, ZX_JIT_FAILED);
+        atomic_store(&c->jit_state, JIT_STATE_FAILED);
     } else {
         if (!h->thread_started) {
             if (pthread_create(&h->thread, NULL, compiler_main, h) == 0) h->thread_started = 1;
@@ -294,7 +314,7 @@ void zx_jit_hot(zx_task *t, zx_code *c)
         } else {
             info_failed(c, h->thread_started ? "out of memory for the compile queue"
                                              : "cannot start the compiler thread");
-            atomic_store(&c->jit_state, ZX_JIT_FAILED);
+            atomic_store(&c->jit_state, JIT_STATE_FAILED);
         }
     }
     pthread_mutex_unlock(&h->lock);
@@ -356,13 +376,13 @@ zx_status zx_jit_program_loaded(zx_vm *vm, zx_program *p, char *err, size_t errs
             st = vm->opts.jit == ZX_JIT_STRICT ? ZX_E_UNSUPPORTED : ZX_OK;
             goto done;
         }
-        for (size_t i = 0; i < n; i++) atomic_store(&codes[i]->jit_state, ZX_JIT_QUEUED);
+        for (size_t i = 0; i < n; i++) atomic_store(&codes[i]->jit_state, JIT_STATE_QUEUED);
         st = compile_codes(h, p, codes, n, err, errsz);
         if (st != ZX_OK && vm->opts.jit == ZX_JIT_ALWAYS) {
             /* one module for all: retry code object by code object, keeping what compiles */
             for (size_t i = 0; i < n; i++) {
                 char e2[512];
-                atomic_store(&codes[i]->jit_state, ZX_JIT_QUEUED);
+                atomic_store(&codes[i]->jit_state, JIT_STATE_QUEUED);
                 compile_codes(h, p, &codes[i], 1, e2, sizeof e2);
             }
             st = ZX_OK;

@@ -660,7 +660,7 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
                     PUSH(r);
                     break;
                 }
-                zx_jit_tick(t, fn->code, ZX_JIT_ENTRY_TICKS);
+                zx_jit_tick(t, fn->code, JIT_ENTRY_TICKS);
                 zx_frame *nf = zx_frame_push(t, fn->code, fn, argv, argc, f);
                 if (!nf) { st = t->status; goto fail; }
                 /* an inline frame owns a reference to its closure (dropped at RETURN); the
@@ -925,7 +925,7 @@ zx_status zx_interp_exec(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *res
 {
     zx_native_fn nat = zx_jit_native(f->code);
     if (nat && native_room()) return enter_native(t, nat)(t, f, end_pc, result);
-    if (f->pc == 0) zx_jit_tick(t, f->code, ZX_JIT_ENTRY_TICKS);
+    if (f->pc == 0) zx_jit_tick(t, f->code, JIT_ENTRY_TICKS);
     return zx_interp_run(t, f, end_pc, result);
 }
 

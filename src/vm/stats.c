@@ -47,8 +47,8 @@ static void jit_collect(jit_code_list *l, const zx_program *p, zx_code *c, uint3
 }
 
 static const char *const jit_tiers[] = { "interpreted", "queued", "compiled", "failed" };
-static const char *const jit_exit_reasons[ZX_JIT_EXIT_REASONS] = { "type guard", "no entry" };
-static const char *const jit_exit_texts[ZX_JIT_EXIT_REASONS] = {
+static const char *const jit_exit_reasons[JIT_EXIT_REASONS] = { "type guard", "no entry" };
+static const char *const jit_exit_texts[JIT_EXIT_REASONS] = {
     "a type guard failed (a variable's type is not the one the code was compiled for)",
     "no native entry at this instruction",
 };
@@ -100,7 +100,7 @@ static char *jit_stats(zx_vm *vm, int json)
         state[i] = st >= 0 && st <= 3 ? st : 0;
         count[state[i]]++;
         zx_jit_info *info = atomic_load(&l.items[i].code->jit_info);
-        for (size_t k = 0; info && k < (size_t)ZX_JIT_EXIT_REASONS * info->ncode; k++)
+        for (size_t k = 0; info && k < (size_t)JIT_EXIT_REASONS * info->ncode; k++)
             exits += atomic_load_explicit(&info->exits[k], memory_order_relaxed);
     }
     zx_buf b;
@@ -114,8 +114,8 @@ static char *jit_stats(zx_vm *vm, int json)
         else zx_buf_puts(&b, "null");
         zx_buf_printf(&b, "},\"compiles\":%llu,\"compile_ms\":%.3f,\"code_objects\":%zu,\"compiled\":%zu,"
                       "\"queued\":%zu,\"failed\":%zu,\"interpreted\":%zu,\"side_exits\":%llu,\"code\":[",
-                      (unsigned long long)fig.compiles, fig.compile_ms, l.n, count[ZX_JIT_COMPILED],
-                      count[ZX_JIT_QUEUED], count[ZX_JIT_FAILED], count[ZX_JIT_NONE], (unsigned long long)exits);
+                      (unsigned long long)fig.compiles, fig.compile_ms, l.n, count[JIT_STATE_COMPILED],
+                      count[JIT_STATE_QUEUED], count[JIT_STATE_FAILED], count[JIT_STATE_NONE], (unsigned long long)exits);
         for (size_t i = 0; i < l.n; i++) {
             const jit_code_ref *r = &l.items[i];
             zx_code *c = r->code;
@@ -126,17 +126,17 @@ static char *jit_stats(zx_vm *vm, int json)
             json_string(&b, r->prog->source_name, strlen(r->prog->source_name));
             zx_buf_printf(&b, ",\"line\":%u,\"index\":%u,\"tier\":\"%s\"", c->pos.line, r->index,
                           jit_tiers[state[i]]);
-            if (state[i] == ZX_JIT_COMPILED && info)
+            if (state[i] == JIT_STATE_COMPILED && info)
                 zx_buf_printf(&b, ",\"compile_ms\":%.3f,\"entries\":%u,\"helper_ops\":%u,\"cached\":%s",
                               info->compile_ms, info->entries, info->helper_ops, info->cached ? "true" : "false");
-            if (state[i] == ZX_JIT_FAILED) {
+            if (state[i] == JIT_STATE_FAILED) {
                 zx_buf_puts(&b, ",\"error\":");
                 if (info && info->error) json_string(&b, info->error, strlen(info->error));
                 else zx_buf_puts(&b, "null");
             }
             zx_buf_puts(&b, ",\"side_exits\":[");
             size_t k = 0;
-            for (uint32_t reason = 0; info && reason < ZX_JIT_EXIT_REASONS; reason++)
+            for (uint32_t reason = 0; info && reason < JIT_EXIT_REASONS; reason++)
                 for (uint32_t pc = 0; pc < info->ncode; pc++) {
                     uint64_t nx = atomic_load_explicit(&info->exits[(size_t)reason * info->ncode + pc],
                                                        memory_order_relaxed);
@@ -160,17 +160,17 @@ static char *jit_stats(zx_vm *vm, int json)
             zx_buf_puts(&b, ", module not loaded (nothing asked for it)\n");
         zx_buf_printf(&b, "  %zu code objects: %zu compiled, %zu queued, %zu failed, %zu interpreted; "
                       "%llu module%s compiled in %.3f ms; %llu side exit%s\n",
-                      l.n, count[ZX_JIT_COMPILED], count[ZX_JIT_QUEUED], count[ZX_JIT_FAILED], count[ZX_JIT_NONE],
+                      l.n, count[JIT_STATE_COMPILED], count[JIT_STATE_QUEUED], count[JIT_STATE_FAILED], count[JIT_STATE_NONE],
                       (unsigned long long)fig.compiles, fig.compiles == 1 ? "" : "s", fig.compile_ms,
                       (unsigned long long)exits, exits == 1 ? "" : "s");
         for (size_t i = 0; i < l.n; i++) {
             zx_jit_info *info = atomic_load(&l.items[i].code->jit_info);
-            if (state[i] == ZX_JIT_FAILED) {
+            if (state[i] == JIT_STATE_FAILED) {
                 zx_buf_puts(&b, "  not compiled: ");
                 jit_code_place(&b, &l.items[i]);
                 zx_buf_printf(&b, ": %s\n", info && info->error ? info->error : "(no reason recorded)");
             }
-            for (uint32_t reason = 0; info && reason < ZX_JIT_EXIT_REASONS; reason++)
+            for (uint32_t reason = 0; info && reason < JIT_EXIT_REASONS; reason++)
                 for (uint32_t pc = 0; pc < info->ncode; pc++) {
                     uint64_t nx = atomic_load_explicit(&info->exits[(size_t)reason * info->ncode + pc],
                                                        memory_order_relaxed);

@@ -1,0 +1,607 @@
+/* analyze.c — the JIT's planning analyses of a code object (analyze.h): no LLVM here. */
+#include "analyze.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytecode/flow.h"
+#include "runtime/builtins.h"
+
+const char *analyze_op_name(unsigned op)
+{
+    const zx_opinfo *info = zx_op_info(op);
+    return info ? info->name : "?";
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Type analysis: forward, over tag masks, from pc 0                                          */
+/* ---------------------------------------------------------------------------------------- */
+
+int analyze_is_cmp(unsigned op)
+{
+    return op == OP_LT || op == OP_GT || op == OP_LTE || op == OP_GTE || op == OP_EQ || op == OP_NEQ;
+}
+
+uint8_t analyze_binop_mask(unsigned op, uint8_t a, uint8_t b)
+{
+    if (analyze_is_cmp(op)) return M_B;
+    uint8_t r = 0;
+    if ((a & M_I) && (b & M_I)) r |= op == OP_POW ? (M_I | M_F) : M_I;
+    if (((a & M_F) && (b & (M_I | M_F))) || ((a & (M_I | M_F)) && (b & M_F))) r |= M_F;
+    if ((a | b) & ~(M_I | M_F)) r |= M_VAL;   /* strings, lists ... or an error */
+    return r;
+}
+
+/* What builtin id returns: its row's result column (runtime/builtins.h). */
+static uint8_t builtin_mask(unsigned id)
+{
+    static const uint8_t result[ZX_BI_COUNT] = {
+#define RESULT(name, id, lo, hi, fx, res) [id] = (uint8_t)(res),
+        ZX_BUILTINS(RESULT)
+#undef RESULT
+    };
+    return id < ZX_BI_COUNT && result[id] ? result[id] : M_VAL;
+}
+
+/* Apply instruction pc to state s (locals, globals, stack with depth *d): the state on its
+ * fall-through edge (and on a jump's, which carries the same state). */
+static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
+{
+    const zx_instr *in = &a->code->code[pc];
+    uint8_t *lm = s, *gm = s + a->nl, *sm = s + a->nl + a->ng;
+    int pops, pushes;
+    zx_op_stack_effect(in, &pops, &pushes);
+    uint8_t top = *d > 0 ? sm[*d - 1] : 0, second = *d > 1 ? sm[*d - 2] : 0;
+#define PUSHM(m) (sm[(*d)++] = (uint8_t)(m))
+#define GM(i) ((i) < a->ng ? gm[i] : (uint8_t)M_ANY)
+#define CLOBBER_GLOBALS() memset(gm, M_ANY, a->ng)
+    switch ((zx_opcode)in->op) {
+    case OP_LOAD_CONST: PUSHM(analyze_tag_mask(a->code->consts[in->a])); break;
+    case OP_LOAD_NAME: case OP_SHARED_READ:
+        PUSHM(GM(in->a) & M_VAL);
+        if (in->a < a->ng) gm[in->a] &= M_VAL;
+        break;
+    case OP_STORE_NAME:
+        (*d)--;
+        if (in->a < a->ng) gm[in->a] = top;
+        break;
+    case OP_SHARED_WRITE:
+        (*d)--;
+        if (in->a < a->ng) gm[in->a] = M_VAL;
+        break;
+    case OP_POP: (*d)--; break;
+    case OP_DUP: PUSHM(top); break;
+    case OP_DUP2: PUSHM(second); PUSHM(top); break;
+    case OP_ROT3: {
+        uint8_t c = sm[*d - 1];
+        sm[*d - 1] = sm[*d - 2];
+        sm[*d - 2] = sm[*d - 3];
+        sm[*d - 3] = c;
+        break;
+    }
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
+    case OP_EQ: case OP_NEQ: case OP_LT: case OP_GT: case OP_LTE: case OP_GTE:
+        *d -= 2;
+        PUSHM(analyze_binop_mask(in->op, second, top));
+        break;
+    case OP_NEG:
+        (*d)--;
+        PUSHM((top & ~(M_I | M_F)) ? M_VAL : top);
+        break;
+    case OP_NOT: (*d)--; PUSHM(M_B); break;
+    case OP_JUMP: break;
+    case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: (*d)--; break;
+    case OP_RETURN: (*d)--; break;
+    case OP_CALL_TOP:
+        *d -= pops;
+        PUSHM(M_VAL);
+        CLOBBER_GLOBALS();
+        break;
+    case OP_CALL_BUILTIN:
+        *d -= pops;
+        PUSHM(builtin_mask(in->a));
+        if (in->a == ZX_BI_parallel_map) CLOBBER_GLOBALS();
+        break;
+    case OP_CALL_METHOD: case OP_INDEX:
+        *d -= pops;
+        PUSHM(M_VAL);
+        break;
+    case OP_BUILD_LIST: case OP_BUILD_MAP: case OP_LOAD_BUILTIN: case OP_LOAD_HOST: case OP_MAKE_CLOSURE:
+        *d -= pops;
+        PUSHM(M_O);
+        break;
+    case OP_PARALLEL_MAP:
+        *d -= pops;
+        PUSHM(M_O);
+        CLOBBER_GLOBALS();
+        break;
+    case OP_FORK_EXECUTION: CLOBBER_GLOBALS(); break;
+    case OP_STORE_INDEX: case OP_PRINT: case OP_ASSERT: case OP_STORE_CELL: case OP_STORE_FREE:
+        *d -= pops;
+        break;
+    case OP_NOP: case OP_BARRIER_SYNC: case OP_JOIN_WORKERS: break;
+    case OP_LOAD_LOCAL:
+        PUSHM(lm[in->a] & M_VAL);
+        lm[in->a] &= M_VAL;
+        break;
+    case OP_STORE_LOCAL: (*d)--; lm[in->a] = top; break;
+    case OP_LOAD_CELL: case OP_LOAD_FREE: PUSHM(M_VAL); break;
+    case OP_GET_ITER:
+        (*d)--;
+        lm[in->a] = M_O;
+        lm[in->a + 1] = M_I;
+        break;
+    case OP_FOR_ITER1: case OP_FOR_ITER2:
+        /* the exit edge keeps the state before (zx_op_edge_keeps) */
+        lm[in->b + 1] = M_I;
+        if (in->op == OP_FOR_ITER2) PUSHM(M_VAL);
+        PUSHM(M_VAL);
+        break;
+    }
+#undef PUSHM
+#undef GM
+#undef CLOBBER_GLOBALS
+}
+
+int analyze_types(analyze_code *a, uint8_t param_mask, char *err, size_t errsz)
+{
+    zx_code *c = a->code;
+    if (c->ncode == 0) {
+        snprintf(err, errsz, "%s: empty code object", c->name);
+        return 0;
+    }
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        if (!zx_op_info(c->code[pc].op)) {
+            snprintf(err, errsz, "%s: pc %u: unknown opcode %u", c->name, pc, c->code[pc].op);
+            return 0;
+        }
+    }
+    if (!c->depth || !c->pcflags) {
+        snprintf(err, errsz, "%s: not verified", c->name);
+        return 0;
+    }
+    a->depth = c->depth;          /* the verifier's: the same edges as below, from pc 0 */
+    a->state = calloc((size_t)c->ncode * a->W + 2 * (size_t)a->W, 1);
+    uint32_t *work = malloc((c->ncode + 1) * sizeof *work);
+    uint8_t *inq = calloc(c->ncode, 1), *seen = calloc(c->ncode, 1);
+    uint8_t *cur = a->state + (size_t)c->ncode * a->W;   /* scratch */
+    uint8_t *before = cur + a->W;                         /* the state a keeping edge carries */
+    if (!a->state || !work || !inq || !seen) {
+        snprintf(err, errsz, "out of memory");
+        free(work);
+        free(inq);
+        free(seen);
+        return 0;
+    }
+    /* pc 0: parameters are values (of param_mask), other locals undefined, cells hold their cell */
+    uint8_t *s0 = a->state;
+    for (uint32_t i = 0; i < a->nl; i++) {
+        s0[i] = i < c->nparams ? param_mask : M_U;
+        if (c->local_is_cell && c->local_is_cell[i]) s0[i] = M_O;
+    }
+    memset(s0 + a->nl, M_ANY, a->ng);
+    uint32_t nw = 0;
+    work[nw++] = 0;
+    inq[0] = seen[0] = 1;
+    int ok = 1;
+    while (nw && ok) {
+        uint32_t pc = work[--nw];
+        inq[pc] = 0;
+        memcpy(cur, a->state + (size_t)pc * a->W, a->W);
+        memcpy(before, cur, a->W);
+        int d = a->depth[pc];
+        transfer(a, pc, cur, &d);
+        uint32_t succ[2];
+        int32_t sd[2];
+        int ns = zx_flow_edges(c, pc, succ, sd);
+        for (int k = 0; k < ns && ok; k++) {
+            uint32_t s = succ[k];
+            const uint8_t *src = zx_op_edge_keeps(&c->code[pc], k) ? before : cur;
+            if (s >= c->ncode) continue;
+            if (sd[k] < 0 || (uint32_t)sd[k] > a->ns || sd[k] != a->depth[s] ||
+                (src == cur && sd[k] != d)) {
+                snprintf(err, errsz, "inconsistent stack depth at pc %u", s);
+                ok = 0;
+                break;
+            }
+            uint8_t *dst = a->state + (size_t)s * a->W;
+            int changed = !seen[s];
+            seen[s] = 1;
+            for (uint32_t i = 0; i < a->nl + a->ng + (uint32_t)sd[k]; i++) {
+                uint8_t m = dst[i] | src[i];
+                if (m != dst[i]) { dst[i] = m; changed = 1; }
+            }
+            if (changed && !inq[s]) {
+                inq[s] = 1;
+                work[nw++] = s;
+            }
+        }
+    }
+    free(work);
+    free(inq);
+    free(seen);
+    return ok;
+}
+
+/* Which variables' proven tags the code from each pc relies on before redefining them
+ * (backward liveness over locals and tracked globals): entry guards check only those, so a
+ * chunk never leaves for the interpreter because of a variable it does not touch. */
+static int var_uses(analyze_code *a, const zx_instr *in, uint32_t *v)
+{
+    int n = 0;
+    switch (in->op) {
+    case OP_LOAD_LOCAL: case OP_STORE_LOCAL: case OP_LOAD_CELL: case OP_STORE_CELL: v[n++] = in->a; break;
+    case OP_FOR_ITER1: case OP_FOR_ITER2: v[n++] = in->b; v[n++] = in->b + 1; break;
+    case OP_LOAD_NAME: case OP_SHARED_READ: case OP_STORE_NAME:
+        if (in->a < a->ng) v[n++] = a->nl + in->a;
+        break;
+    default: break;
+    }
+    return n;
+}
+
+int analyze_liveness(analyze_code *a)
+{
+    zx_code *c = a->code;
+    uint32_t V = a->nl + a->ng;
+    a->live = calloc((size_t)c->ncode * V + 1, 1);
+    if (!a->live) return 0;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (uint32_t pc = c->ncode; pc-- > 0;) {
+            if (a->depth[pc] < 0) continue;
+            const zx_instr *in = &c->code[pc];
+            uint8_t *lv = a->live + (size_t)pc * V;
+            uint32_t succ[2];
+            int ns = zx_op_successors(in, pc, succ);
+            int clobbers = in->op == OP_CALL_TOP || in->op == OP_PARALLEL_MAP || in->op == OP_FORK_EXECUTION ||
+                           (in->op == OP_CALL_BUILTIN && in->a == ZX_BI_parallel_map) || in->op == OP_SHARED_WRITE;
+            for (uint32_t i = 0; i < V; i++) {
+                uint8_t x = 0;
+                for (int k = 0; k < ns; k++)
+                    if (succ[k] < c->ncode) x |= a->live[(size_t)succ[k] * V + i];
+                if (i >= a->nl && clobbers) x = 0;
+                if (in->op == OP_GET_ITER && (i == in->a || i == in->a + 1)) x = 0;
+                if (x && !lv[i]) { lv[i] = 1; changed = 1; }
+            }
+            uint32_t u[2];
+            int nu = var_uses(a, in, u);
+            for (int k = 0; k < nu; k++)
+                if (!lv[u[k]]) { lv[u[k]] = 1; changed = 1; }
+        }
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Direct calls: which code object a CALL_TOP calls                                           */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * A call goes direct (emit_call) when its callee is a closure of a code object lowered into
+ * the same module.  Which one is predicted from where the callee value came from: a
+ * MAKE_CLOSURE, or a variable whose every store stores a closure of one and the same child
+ * (`action f(...)` compiles to MAKE_CLOSURE k; STORE_NAME f).  Stores are looked for in the
+ * variable's own code object (for a global, in the whole program), so a store by an inner
+ * closure, or by the host, is not seen: the prediction is only a prediction.  The native code
+ * checks the callee's code at run time and takes the generic path when it differs, so a
+ * variable reassigned at run time costs speed, never correctness.
+ */
+
+/* Where a callee value came from, as a key of the flow pass (bytecode/flow.h): which
+ * variable it was loaded from, or which child a MAKE_CLOSURE made; ZX_FLOW_MERGE otherwise.
+ * Loads of the same variable on two paths agree. */
+typedef zx_flow_key origin;
+enum { OG_CLOSURE = 2, OG_GLOBAL, OG_LOCAL, OG_FREE };
+#define OG(kind, arg) (((uint64_t)(kind) << 32) | (uint32_t)(arg))
+#define OG_KIND(o) ((uint32_t)((o) >> 32))
+#define OG_ARG(o) ((uint32_t)(o))
+
+/* The child a store at pc of c stores, when the value is a closure made just before it. */
+static zx_code *stored_closure(const zx_code *c, uint32_t pc)
+{
+    if (pc == 0 || c->code[pc - 1].op != OP_MAKE_CLOSURE || c->code[pc - 1].a >= c->nchildren) return NULL;
+    return c->children[c->code[pc - 1].a];
+}
+
+/* The closure every store to local `slot` of c stores (NULL: none, or not always the same). */
+static zx_code *local_closure(const zx_code *c, uint32_t slot)
+{
+    if (slot < c->nparams) return NULL;      /* stored by every call */
+    zx_code *x = NULL;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        int stores = 0;
+        switch (in->op) {
+        case OP_STORE_LOCAL: case OP_STORE_CELL: stores = in->a == slot; break;
+        case OP_GET_ITER: if (in->a == slot || in->a + 1 == slot) return NULL; break;
+        case OP_FOR_ITER1: case OP_FOR_ITER2: if ((uint32_t)in->b + 1 == slot) return NULL; break;
+        default: break;
+        }
+        if (!stores) continue;
+        zx_code *y = stored_closure(c, pc);
+        if (!y || (x && x != y)) return NULL;
+        x = y;
+    }
+    return x;
+}
+
+/* The same for global g, over every code object under c; *ok = 0 once two stores differ. */
+static void global_closure_in(const zx_code *c, uint32_t g, zx_code **x, int *ok)
+{
+    for (uint32_t pc = 0; pc < c->ncode && *ok; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if ((in->op != OP_STORE_NAME && in->op != OP_SHARED_WRITE) || in->a != g) continue;
+        zx_code *y = in->op == OP_STORE_NAME ? stored_closure(c, pc) : NULL;
+        if (!y || (*x && *x != y)) *ok = 0;
+        else *x = y;
+    }
+    for (uint32_t i = 0; i < c->nchildren && *ok; i++) global_closure_in(c->children[i], g, x, ok);
+}
+
+static const zx_code *parent_of(const zx_code *at, const zx_code *c)
+{
+    for (uint32_t i = 0; i < at->nchildren; i++) {
+        if (at->children[i] == c) return at;
+        const zx_code *p = parent_of(at->children[i], c);
+        if (p) return p;
+    }
+    return NULL;
+}
+
+static zx_code *origin_code(analyze_code *a, origin o)
+{
+    const zx_code *c = a->code;
+    uint32_t k = OG_ARG(o);
+    switch (OG_KIND(o)) {
+    case OG_CLOSURE: return k < c->nchildren ? c->children[k] : NULL;
+    case OG_LOCAL: return local_closure(c, k);
+    case OG_GLOBAL: {
+        zx_code *x = NULL;
+        int ok = 1;
+        global_closure_in(a->prog->main, k, &x, &ok);
+        return ok ? x : NULL;
+    }
+    case OG_FREE:
+        /* follow the captured variable out to the code object that declares it */
+        for (int hops = 0; hops <= ZX_MAX_CODE_DEPTH && k < c->nfree; hops++) {
+            const zx_code *p = parent_of(a->prog->main, c);
+            if (!p) return NULL;
+            if (c->free[k].from_parent_local) return local_closure(p, c->free[k].index);
+            k = c->free[k].index;
+            c = p;
+        }
+        return NULL;
+    default: return NULL;
+    }
+}
+
+static zx_flow_key origin_key(void *ctx, const zx_code *c, uint32_t pc, int i)
+{
+    (void)ctx;
+    (void)i;
+    const zx_instr *in = &c->code[pc];
+    switch (in->op) {
+    case OP_LOAD_NAME: case OP_SHARED_READ: return OG(OG_GLOBAL, in->a);
+    case OP_LOAD_LOCAL: case OP_LOAD_CELL: return OG(OG_LOCAL, in->a);
+    case OP_LOAD_FREE: return OG(OG_FREE, in->a);
+    case OP_MAKE_CLOSURE: return OG(OG_CLOSURE, in->a);
+    default: return ZX_FLOW_MERGE;
+    }
+}
+
+/* Fill a->callee: for each CALL_TOP, the code object of the batch it calls directly.  Only
+ * callees whose frame a call stub can push qualify: the right arity, no captured locals (they
+ * start as cells, made in zx_frame_push). */
+int analyze_callees(analyze_code *a, zx_code *const *batch, size_t nbatch)
+{
+    zx_code *c = a->code;
+    int any = 0;
+    for (uint32_t pc = 0; pc < c->ncode && !any; pc++) any = c->code[pc].op == OP_CALL_TOP && a->depth[pc] >= 0;
+    if (!any || !nbatch) return 1;
+    zx_flow_origins o;
+    if (!zx_flow_origins_build(c, origin_key, NULL, &o)) return 0;
+    a->callee = calloc(c->ncode, sizeof *a->callee);
+    int ok = a->callee != NULL;
+    /* the top level runs once: only its loops' calls are worth the code of a direct call */
+    uint8_t *in_loop = ok ? calloc(c->ncode + 1, 1) : NULL;
+    ok = ok && in_loop;
+    for (uint32_t pc = 0; ok && pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if (c->pcflags[pc] & ZX_PC_BACK_EDGE) memset(in_loop + in->a, 1, pc - in->a + 1);
+    }
+    for (uint32_t pc = 0; ok && pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if (in->op != OP_CALL_TOP || a->depth[pc] < (int)in->a + 1) continue;
+        if (c->kind == ZX_CODE_MAIN && !in_loop[pc]) continue;
+        zx_code *x = origin_code(a, zx_flow_operand(&o, pc, 0));   /* the deepest operand: the callee */
+        int in_batch = 0;
+        for (size_t i = 0; x && i < nbatch; i++) in_batch |= batch[i] == x;
+        if (!in_batch || x->kind == ZX_CODE_MAIN || x->nparams != in->a) continue;
+        int cells = 0;
+        for (uint32_t i = 0; x->local_is_cell && i < x->nlocals; i++) cells |= x->local_is_cell[i];
+        if (cells) continue;
+        a->callee[pc] = x;
+    }
+    free(in_loop);
+    zx_flow_origins_free(&o);
+    return ok;
+}
+
+
+/* ---------------------------------------------------------------------------------------- */
+/* Borrowed operands: reference counts a use does not need                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * A value that is loaded only to be indexed or called, right away, may be borrowed: the load
+ * takes no reference and the use drops none, which saves two atomic operations (a matrix
+ * element a[i][j] read in a loop saves six).  The variable (or the container the value was
+ * read from) keeps it alive, as long as nothing between the load and the use can run Zexus or
+ * host code, store, or mutate a container: only loads, arithmetic, indexing and building
+ * lists and maps may come between, in straight-line code (no other thread may write what a
+ * chunk reads meanwhile: the analysis orders them).  An element read by a borrowed INDEX of a
+ * borrowed container may itself be borrowed (b[k][j]); the slow path of that INDEX (a string,
+ * a map) makes a new value, so ownership is a bit per stack slot (sown), constant where it is
+ * known.  Every path that hands a borrowed value on (a generic call, an error leaving it on
+ * f's stack) takes a reference first (spill).
+ *
+ * A direct call's callee may be freed during the call (the callee reassigns its own name)
+ * unless a plain local of the caller holds it, so a global or captured callee is borrowed
+ * only when it needs no closure while it runs: no captured variables of its own.
+ */
+
+static int borrow_safe_between(unsigned op)
+{
+    switch (op) {
+    case OP_LOAD_CONST: case OP_LOAD_NAME: case OP_LOAD_LOCAL: case OP_LOAD_CELL: case OP_LOAD_FREE:
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
+    case OP_EQ: case OP_NEQ: case OP_LT: case OP_GT: case OP_LTE: case OP_GTE: case OP_NEG: case OP_NOT:
+    case OP_INDEX: case OP_BUILD_LIST: case OP_BUILD_MAP:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The instruction that made operand j of the instruction at p (flow origins o: the producer's
+ * pc), when the code from it to p is straight-line and borrow-safe; UINT32_MAX otherwise.  A
+ * value moved by DUP, DUP2 or ROT3 has a producer, but the shuffle between is not borrow-safe. */
+static uint32_t borrow_source(analyze_code *a, const zx_flow_origins *o, uint32_t p, uint32_t j)
+{
+    const zx_code *c = a->code;
+    zx_flow_key k = zx_flow_operand(o, p, j);
+    if (k <= ZX_FLOW_MERGE || ZX_FLOW_PC(k) >= p) return UINT32_MAX;
+    uint32_t q = ZX_FLOW_PC(k);
+    for (uint32_t r = q; r < p; r++) {
+        if (c->pcflags[r + 1] & ZX_PC_TARGET) return UINT32_MAX;
+        if (r > q && !borrow_safe_between(c->code[r].op)) return UINT32_MAX;
+    }
+    return q;
+}
+
+int analyze_borrows(analyze_code *a)
+{
+    const zx_code *c = a->code;
+    if (a->ns > BORROW_MAX_STACK) return 1;
+    zx_flow_origins o;
+    if (!zx_flow_origins_build(c, NULL, NULL, &o)) return 0;
+    a->borrow = calloc(c->ncode, 1);
+    if (!a->borrow) {
+        zx_flow_origins_free(&o);
+        return 0;
+    }
+    /* in pc order: an INDEX source must know whether its own container was borrowed */
+    for (uint32_t p = 0; p < c->ncode; p++) {
+        const zx_instr *in = &c->code[p];
+        int d = a->depth[p];
+        if (d < 0) continue;
+        if (in->op == OP_INDEX && d >= 2) {
+            uint32_t q = borrow_source(a, &o, p, 0);
+            if (q == UINT32_MAX) continue;
+            unsigned op = c->code[q].op;
+            if (op == OP_LOAD_LOCAL || op == OP_LOAD_NAME || op == OP_LOAD_CELL || op == OP_LOAD_FREE) {
+                a->borrow[q] |= BORROW_LOAD;
+            } else if (op == OP_INDEX && (a->borrow[q] & BORROW_USE)) {
+                a->borrow[q] |= BORROW_RESULT;
+            } else {
+                continue;
+            }
+            a->borrow[p] |= BORROW_USE;
+        } else if (in->op == OP_CALL_TOP && a->callee && a->callee[p] && d >= (int)in->a + 1) {
+            uint32_t q = borrow_source(a, &o, p, 0);
+            if (q == UINT32_MAX) continue;
+            unsigned op = c->code[q].op;
+            int kept = op == OP_LOAD_LOCAL;      /* the caller's own local keeps the closure alive */
+            if (op != OP_LOAD_LOCAL && op != OP_LOAD_NAME && op != OP_LOAD_CELL && op != OP_LOAD_FREE) continue;
+            if (!kept && a->callee[p]->nfree) continue;
+            a->borrow[q] |= BORROW_LOAD;
+            a->borrow[p] |= BORROW_USE;
+        }
+    }
+    zx_flow_origins_free(&o);
+    return 1;
+}
+
+/*
+ * The int version.  An action or lambda whose parameters are all ints when called gets a
+ * second copy of its code, typed by an analysis that starts from int parameters, so numeric
+ * code runs unboxed without hoping for anything: the entry checks the arguments' tags (before
+ * any effect) and runs the generic copy otherwise.  Only where it pays: some arithmetic or
+ * comparison whose operand types become known, in code that loops or calls (straight-line code
+ * is over before its tag checks matter), small enough that compiling it twice stays cheap.
+ * Chunk entries other than pc 0 always run the generic copy.
+ */
+#define INT_VERSION_MAX_CODE 400
+
+static int want_int_version(analyze_code *a)
+{
+    const zx_code *c = a->code;
+    if (c->kind == ZX_CODE_MAIN || c->nparams == 0 || c->ncode > INT_VERSION_MAX_CODE) return 0;
+    for (uint32_t i = 0; c->local_is_cell && i < c->nparams; i++)
+        if (c->local_is_cell[i]) return 0;
+    /* only code that repeats (a loop, or a call that may recurse) runs long enough to pay for
+     * being compiled twice */
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if (in->op == OP_CALL_TOP || (c->pcflags[pc] & ZX_PC_BACK_EDGE)) return 1;
+    }
+    return 0;
+}
+
+static int int_version_pays(analyze_code *a, const uint8_t *generic)
+{
+    const zx_code *c = a->code;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        unsigned op = c->code[pc].op;
+        int d = a->depth[pc];
+        if (d < 2 || !(analyze_is_cmp(op) || op == OP_ADD || op == OP_SUB || op == OP_MUL || op == OP_DIV || op == OP_MOD))
+            continue;
+        const uint8_t *g = generic + (size_t)pc * a->W + a->nl + a->ng, *n = a->state + (size_t)pc * a->W + a->nl + a->ng;
+        int known = analyze_singleton(n[d - 1]) && analyze_singleton(n[d - 2]) && ((n[d - 1] | n[d - 2]) & ~(M_I | M_F)) == 0;
+        if (known && !(analyze_singleton(g[d - 1]) && analyze_singleton(g[d - 2]))) return 1;
+    }
+    return 0;
+}
+
+
+/* ---------------------------------------------------------------------------------------- */
+/* The int version                                                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+void analyze_int_version(analyze_code *a)
+{
+    if (!want_int_version(a)) return;
+    /* analyse again with int parameters; depth is the same */
+    analyze_code ia = *a;
+    ia.state = NULL;
+    char err[160];
+    if (analyze_types(&ia, M_I, err, sizeof err) && int_version_pays(&ia, a->state)) a->int_state = ia.state;
+    else free(ia.state);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Set-up                                                                                     */
+/* ---------------------------------------------------------------------------------------- */
+
+void analyze_init(analyze_code *a, zx_program *prog, zx_code *code)
+{
+    memset(a, 0, sizeof *a);
+    a->prog = prog;
+    a->code = code;
+    a->nl = code->nlocals;
+    a->ng = prog->nglobals < ANALYZE_MAX_TRACKED_GLOBALS ? prog->nglobals : ANALYZE_MAX_TRACKED_GLOBALS;
+    a->ns = code->max_stack + 2;
+    a->W = a->nl + a->ng + a->ns;
+}
+
+void analyze_free(analyze_code *a)
+{
+    free(a->state);
+    free(a->live);
+    free(a->callee);
+    free(a->borrow);
+    free(a->int_state);
+    memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,78 @@
+/* analyze.h — what the lowering proves about a code object before emitting IR (jit/analyze.c). */
+#ifndef JIT_ANALYZE_H
+#define JIT_ANALYZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exec/frame.h"
+
+/*
+ * The JIT's planning analyses, free of LLVM so that a unit test can run them
+ * (tests/unit/test_jit_analyze.c): types (tag masks per pc, from pc 0), liveness of the
+ * variables those types are about, which code object each CALL_TOP calls, which loads may lend
+ * their value instead of taking a reference (both on the flow module's stack origins), and
+ * whether an int-argument version of the code pays.  They read what the verifier keeps on the
+ * code object (depth and facts per pc).  jit/lower.c emits IR from the results.
+ */
+
+/* Tag masks: bit t is set when a value may have tag t (zx_tag). */
+enum {
+    M_U = 1 << ZX_T_UNDEF, M_N = 1 << ZX_T_NULL, M_B = 1 << ZX_T_BOOL,
+    M_I = 1 << ZX_T_INT, M_F = 1 << ZX_T_FLOAT, M_O = 1 << ZX_T_OBJ,
+    M_VAL = M_N | M_B | M_I | M_F | M_O, M_ANY = M_VAL | M_U,
+};
+
+/* Globals beyond this many are not tracked: always M_ANY. */
+#define ANALYZE_MAX_TRACKED_GLOBALS 256
+
+/* What analyze_borrows decides per pc. */
+enum {
+    BORROW_LOAD = 1,               /* this load takes no reference: its use borrows it */
+    BORROW_USE = 2,                /* this INDEX or CALL_TOP uses a borrowed operand */
+    BORROW_RESULT = 4,             /* this borrowed INDEX lends its element on (b[k][j]) */
+};
+#define BORROW_MAX_STACK 64        /* slots tracked in a uint64_t */
+
+typedef struct analyze_code {
+    zx_program *prog;
+    zx_code *code;
+    uint32_t nl, ng, ns;           /* locals, tracked globals, operand stack slots (+2) */
+    uint32_t W;                    /* masks per pc in state: nl + ng + ns */
+    const int32_t *depth;          /* the verifier's (zx_code.depth): stack depth before each pc;
+                                      -1: unreachable */
+    uint8_t *state;                /* analyze_types: W masks per pc: locals, tracked globals, stack */
+    uint8_t *live;                 /* analyze_liveness: per pc, per local and tracked global: relied on */
+    zx_code **callee;              /* analyze_callees: per pc, the code object a CALL_TOP calls directly */
+    uint8_t *borrow;               /* analyze_borrows: per pc, BORROW_*; NULL when the stack is too deep */
+    uint8_t *int_state;            /* analyze_int_version: the state with int parameters, or NULL */
+} analyze_code;
+
+/* Sizes for code of prog; no analysis is run yet. */
+void analyze_init(analyze_code *a, zx_program *prog, zx_code *code);
+void analyze_free(analyze_code *a);
+
+/* Forward over tag masks from pc 0, parameters of param_mask, on the verifier's depths and the
+ * opcode table's edges (bytecode/flow.h).  0 with a message in err when the code is empty,
+ * has an unknown opcode, was not verified (or out of memory). */
+int analyze_types(analyze_code *a, uint8_t param_mask, char *err, size_t errsz);
+/* The rest need analyze_types; each returns 0 only when out of memory. */
+int analyze_liveness(analyze_code *a);
+/* Calls of the code objects batch[0..nbatch) (those lowered into the same module). */
+int analyze_callees(analyze_code *a, zx_code *const *batch, size_t nbatch);
+/* Needs analyze_callees. */
+int analyze_borrows(analyze_code *a);
+/* Sets int_state when an int-argument version of an action or lambda pays. */
+void analyze_int_version(analyze_code *a);
+
+/* Per-instruction facts the lowering shares with the analyses (stack effects and control flow
+ * are the opcode table's: zx_op_stack_effect, zx_op_successors). */
+const char *analyze_op_name(unsigned op);
+int analyze_is_cmp(unsigned op);
+uint8_t analyze_binop_mask(unsigned op, uint8_t a, uint8_t b);
+
+static inline uint8_t analyze_tag_mask(zx_value v) { return (uint8_t)(1u << v.tag); }
+/* The mask allows exactly one tag. */
+static inline int analyze_singleton(uint8_t m) { return m && !(m & (m - 1)); }
+
+#endif

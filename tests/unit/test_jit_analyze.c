@@ -1,0 +1,204 @@
+/* test_jit_analyze.c — unit tests of the JIT's LLVM-free analyses (jit/analyze.c). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "exec/frame.h"
+#include "jit/analyze.h"
+#include "zexus.h"
+
+/* The code objects below are children of the top level, in this order. */
+static const char program[] =
+    "action loop(n) {\n"              /* child 0 */
+    "    let s = 0\n"
+    "    let i = 0\n"
+    "    while (i < n) {\n"
+    "        s = s + i\n"
+    "        i = i + 1\n"
+    "    }\n"
+    "    return s\n"
+    "}\n"
+    "action fact(n) {\n"              /* child 1: recursive */
+    "    if (n < 2) { return 1 }\n"
+    "    return n * fact(n - 1)\n"
+    "}\n"
+    "action g(m, i, j) {\n"           /* child 2: m[i][j] */
+    "    return m[i][j]\n"
+    "}\n"
+    "action f(x) { return x + 1 }\n"  /* child 3 */
+    "action h(x) { return f(x) }\n"   /* child 4: calls f */
+    "print(loop(10), fact(5), g([[1, 2], [3, 4]], 1, 0), h(1))\n";
+
+enum { LOOP, FACT, G, F, H, NCHILDREN };
+
+typedef struct fixture {
+    zx_vm *vm;
+    zx_program *prog;
+    zx_code *batch[1 + NCHILDREN];   /* the top level and every child: one module */
+} fixture;
+
+static int load(fixture *fx)
+{
+    memset(fx, 0, sizeof *fx);
+    zx_options o;
+    zx_options_init(&o);
+    o.jit = ZX_JIT_OFF;
+    o.mode = ZX_MODE_SEQ;
+    if (zx_vm_create(&o, &fx->vm) != ZX_OK) return 0;
+    if (zx_program_load_source(fx->vm, "test.zx", program, strlen(program), &fx->prog) != ZX_OK) {
+        fprintf(stderr, "load failed: %s\n", zx_vm_last_error(fx->vm));
+        return 0;
+    }
+    if (fx->prog->main->nchildren != NCHILDREN) return 0;
+    fx->batch[0] = fx->prog->main;
+    for (uint32_t i = 0; i < NCHILDREN; i++) fx->batch[1 + i] = fx->prog->main->children[i];
+    return 1;
+}
+
+/* Every analysis the lowering runs, in its order. */
+static int analyze_all(fixture *fx, zx_code *c, analyze_code *a)
+{
+    char err[200];
+    analyze_init(a, fx->prog, c);
+    if (!analyze_types(a, M_VAL, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", c->name, err);
+        return 0;
+    }
+    if (!analyze_liveness(a) || !analyze_callees(a, fx->batch, 1 + NCHILDREN) || !analyze_borrows(a)) return 0;
+    analyze_int_version(a);
+    return 1;
+}
+
+/* The first pc of c with opcode op at or after pc `from`. */
+static uint32_t find_op(const zx_code *c, unsigned op, uint32_t from)
+{
+    for (uint32_t pc = from; pc < c->ncode; pc++)
+        if (c->code[pc].op == op) return pc;
+    return UINT32_MAX;
+}
+
+static const uint8_t *locals_at(const analyze_code *a, const uint8_t *state, uint32_t pc)
+{
+    return state + (size_t)pc * a->W;
+}
+
+static const uint8_t *stack_at(const analyze_code *a, const uint8_t *state, uint32_t pc)
+{
+    return state + (size_t)pc * a->W + a->nl + a->ng;
+}
+
+static int live(const analyze_code *a, uint32_t pc, uint32_t var)
+{
+    return a->live[(size_t)pc * (a->nl + a->ng) + var];
+}
+
+/* loop(n): s and i are ints everywhere in the loop, n any value; with int arguments n too. */
+static void test_int_loop(fixture *fx)
+{
+    zx_code *c = fx->batch[1 + LOOP];
+    analyze_code a;
+    CHECK(analyze_all(fx, c, &a));
+    enum { N, S, I };
+    uint32_t lt = find_op(c, OP_LT, 0), head = find_op(c, OP_JUMP, 0);
+    CHECK(lt != UINT32_MAX && head != UINT32_MAX);
+    if (lt == UINT32_MAX || head == UINT32_MAX) return;
+    uint32_t top = c->code[head].a;   /* the loop head: `i < n` */
+    CHECK(a.depth[0] == 0 && a.depth[top] == 0 && a.depth[lt] == 2);
+    const uint8_t *lm = locals_at(&a, a.state, top);
+    CHECK(lm[N] == M_VAL);
+    CHECK(lm[S] == M_I);
+    CHECK(lm[I] == M_I);
+    CHECK(stack_at(&a, a.state, lt)[0] == M_I && stack_at(&a, a.state, lt)[1] == M_VAL);
+    /* after `return s`: the compiler's closing `return null` is unreachable */
+    CHECK(a.depth[c->ncode - 1] == -1);
+    /* the int version pays: `i < n` becomes int < int */
+    CHECK(a.int_state != NULL);
+    if (a.int_state) CHECK(stack_at(&a, a.int_state, lt)[1] == M_I);
+    /* liveness: the loop relies on all three (a store relies on the old value's tag too);
+     * after it, `return s` on s alone */
+    CHECK(live(&a, top, N) && live(&a, top, S) && live(&a, top, I));
+    uint32_t after = c->code[lt + 1].a;
+    CHECK(!live(&a, after, N) && live(&a, after, S) && !live(&a, after, I));
+    for (uint32_t g = 0; g < a.ng; g++) CHECK(!live(&a, top, a.nl + g));
+    /* the depths are the verifier's, not recomputed */
+    CHECK(a.depth == c->depth);
+    analyze_free(&a);
+}
+
+/* fact's recursive call and h's call of f go direct, their callee loaded without a reference;
+ * the top level's calls run once and stay generic. */
+static void test_callees(fixture *fx)
+{
+    analyze_code a;
+    zx_code *fact = fx->batch[1 + FACT];
+    CHECK(analyze_all(fx, fact, &a));
+    uint32_t call = find_op(fact, OP_CALL_TOP, 0), load = find_op(fact, OP_LOAD_NAME, 0);
+    CHECK(call != UINT32_MAX && load != UINT32_MAX);
+    if (call != UINT32_MAX && load != UINT32_MAX) {
+        CHECK(a.callee && a.callee[call] == fact);
+        CHECK(a.borrow && a.borrow[load] == BORROW_LOAD && a.borrow[call] == BORROW_USE);
+    }
+    analyze_free(&a);
+
+    zx_code *h = fx->batch[1 + H];
+    CHECK(analyze_all(fx, h, &a));
+    call = find_op(h, OP_CALL_TOP, 0);
+    CHECK(call != UINT32_MAX && a.callee && a.callee[call] == fx->batch[1 + F]);
+    if (call != UINT32_MAX && a.borrow) CHECK(a.borrow[0] == BORROW_LOAD && a.borrow[call] == BORROW_USE);
+    /* x is an argument of any type: the int version does not pay for code without a loop */
+    CHECK(a.int_state == NULL);
+    analyze_free(&a);
+
+    zx_code *top = fx->prog->main;
+    CHECK(analyze_all(fx, top, &a));
+    for (uint32_t pc = 0; pc < top->ncode; pc++)
+        if (top->code[pc].op == OP_CALL_TOP) CHECK(!a.callee || a.callee[pc] == NULL);
+    analyze_free(&a);
+}
+
+/* g(m, i, j) = m[i][j]: m is lent to the first INDEX, whose element is lent to the second. */
+static void test_borrow_index(fixture *fx)
+{
+    zx_code *g = fx->batch[1 + G];
+    analyze_code a;
+    CHECK(analyze_all(fx, g, &a));
+    uint32_t i1 = find_op(g, OP_INDEX, 0), i2 = i1 == UINT32_MAX ? UINT32_MAX : find_op(g, OP_INDEX, i1 + 1);
+    CHECK(i1 != UINT32_MAX && i2 != UINT32_MAX && a.borrow);
+    if (i1 != UINT32_MAX && i2 != UINT32_MAX && a.borrow) {
+        CHECK(g->code[0].op == OP_LOAD_LOCAL && a.borrow[0] == BORROW_LOAD);
+        CHECK(a.borrow[1] == 0);   /* the key i is not lent */
+        CHECK(a.borrow[i1] == (BORROW_USE | BORROW_RESULT));
+        CHECK(a.borrow[i2] == BORROW_USE);
+    }
+    analyze_free(&a);
+}
+
+/* A code object the analysis refuses: an unknown opcode, with the message lowering reports. */
+static void test_unknown_opcode(fixture *fx)
+{
+    zx_code *f = fx->batch[1 + F];
+    uint16_t saved = f->code[1].op;
+    f->code[1].op = 299;
+    analyze_code a;
+    char err[200] = "";
+    analyze_init(&a, fx->prog, f);
+    CHECK(!analyze_types(&a, M_VAL, err, sizeof err));
+    CHECK_STR(err, "f: pc 1: unknown opcode 299");
+    analyze_free(&a);
+    f->code[1].op = saved;
+}
+
+int main(void)
+{
+    fixture fx;
+    CHECK(load(&fx));
+    if (fx.prog && fx.prog->main->nchildren == NCHILDREN) {
+        test_int_loop(&fx);
+        test_callees(&fx);
+        test_borrow_index(&fx);
+        test_unknown_opcode(&fx);
+    }
+    zx_vm_destroy(fx.vm);
+    return CHECK_DONE();
+}
