@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "exec/frame.h"
+#include "exec/tier.h"
 
 /*
  * Tiers.  The unit of compilation is a whole code object (the top level, an action, a lambda,
@@ -24,12 +25,6 @@
  * LLVM's start-up cost.  The module calls back into libzexus only through the helper
  * table below (runtime helpers referenced by name from the generated code).
  */
-typedef zx_status (*zx_native_fn)(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result);
-
-/* A code object is queued for compilation once its hotness passes JIT_HOT: an entry
- * counts JIT_ENTRY_TICKS, a loop back-edge 1 (so: 2 calls, or 1000 iterations). */
-#define JIT_HOT 1000u
-#define JIT_ENTRY_TICKS 500u
 /* Auto mode loads the JIT module only once the program has had hot code this long (ms): see
  * zx_jit_hot. */
 #define JIT_WARMUP_MS 20.0
@@ -128,36 +123,34 @@ typedef struct zx_jit_module_api {
 extern const zx_jit_symbol zx_jit_helpers[];
 extern const size_t zx_jit_nhelpers;
 
-/* The native function of c, or NULL. */
-static inline zx_native_fn zx_jit_native(zx_code *c)
-{
-    return (zx_native_fn)atomic_load_explicit(&c->native, memory_order_acquire);
-}
+/* The interpreter's side of tiering (the native function of a code object, hotness) is in
+ * src/exec/tier.h; the JIT hears of hot code through the run's on_hot hook, zx_jit_hot. */
 
-/* Called by the interpreter when c's hotness passes JIT_HOT (auto mode queues it). */
-void zx_jit_hot(zx_task *t, zx_code *c);
+/* What the VM asks of its JIT host (a copy of the options that concern it). */
+typedef struct zx_jit_options {
+    zx_jit mode;                   /* ZX_JIT_AUTO, ALWAYS or STRICT (OFF makes no host) */
+    int opt_level;                 /* 0..3 */
+    int dump_ir, perf;             /* as zx_jit_config */
+    int use_cache;                 /* use the compiled-code cache directory */
+} zx_jit_options;
 
-/* Count n ticks of hotness for c. Racy by design (a lost tick only delays compilation). */
-static inline void zx_jit_tick(zx_task *t, zx_code *c, uint32_t n)
-{
-    uint32_t h = atomic_load_explicit(&c->hotness, memory_order_relaxed);
-    if (h >= JIT_HOT) return;
-    h += n;
-    atomic_store_explicit(&c->hotness, h, memory_order_relaxed);
-    if (h >= JIT_HOT) zx_jit_hot(t, c);
-}
+typedef struct zx_jit_host zx_jit_host;
 
-struct zx_vm;
-/* A program was loaded into vm (after verification): record ownership, and under
- * --jit=always/strict compile every code object now.  strict: a failure is an error
- * (ZX_E_UNSUPPORTED, message in err). */
-zx_status zx_jit_program_loaded(struct zx_vm *vm, zx_program *p, char *err, size_t errsz);
-/* The program is being destroyed: drop queued work for it and free its code. */
-void zx_jit_program_unload(struct zx_vm *vm, zx_program *p);
-/* The VM is being destroyed: stop the compiler thread and free the engine. */
-void zx_jit_vm_fini(struct zx_vm *vm);
-/* Version of the LLVM the module was built with, loading it if needed; NULL if unavailable. */
-const char *zx_jit_llvm_version(struct zx_vm *vm);
+/* A JIT host for one VM (the module is loaded later, on first use); NULL when out of memory. */
+zx_jit_host *zx_jit_host_create(const zx_jit_options *o);
+/* Stop the compiler thread and free the engine and the host.  NULL is ignored. */
+void zx_jit_host_destroy(zx_jit_host *h);
+/* The run's on_hot hook (src/exec/tier.h) under --jit=auto: ctx is the host; queues c. */
+void zx_jit_hot(void *ctx, zx_task *t, zx_code *c);
+/* A program was loaded (after verification): record ownership of its code objects, and with
+ * a host under --jit=always/strict compile every code object now (h NULL: --jit=off, only the
+ * ownership).  strict: a failure is an error (ZX_E_UNSUPPORTED, message in err). */
+zx_status zx_jit_program_loaded(zx_jit_host *h, zx_program *p, char *err, size_t errsz);
+/* The program is being destroyed: drop queued work for it and free its code.  h may be NULL. */
+void zx_jit_program_unload(zx_jit_host *h, zx_program *p);
+/* Version of the LLVM the module was built with, loading it if needed; NULL if unavailable.
+ * h may be NULL. */
+const char *zx_jit_llvm_version(zx_jit_host *h);
 
 /* The JIT-wide figures of a VM for --stats (src/vm/stats.c formats them with each code object's
  * zx_jit_info).  All zero when no program has asked for the JIT (--jit=off). */
@@ -169,10 +162,10 @@ typedef struct zx_jit_figures {
     uint64_t compiles;             /* calls of compile (modules; retries and failures count) */
     double compile_ms;             /* their total wall time */
 } zx_jit_figures;
-void zx_jit_get_figures(struct zx_vm *vm, zx_jit_figures *out);
+void zx_jit_get_figures(zx_jit_host *h, zx_jit_figures *out);
 
-/* The compiled-code cache counters of vm (they live as long as vm), and in *dir its directory
- * (NULL when the cache is off).  NULL when no program has asked for the JIT (--jit=off). */
-const zx_jit_cache_stats *zx_jit_cache_stats_of(struct zx_vm *vm, const char **dir);
+/* The compiled-code cache counters of host h (they live as long as h), and in *dir its
+ * directory (NULL when the cache is off).  NULL when h is NULL (--jit=off). */
+const zx_jit_cache_stats *zx_jit_cache_stats_of(zx_jit_host *h, const char **dir);
 
 #endif

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "vm/vm.h"
 #include "jit/helper_abi.h"
 #include "jit/jit.h"
 
@@ -29,8 +28,8 @@ static double now_ms(void)
  * keep interpreting until code->native appears.  The module is never dlclose'd: LLVM's
  * process-wide state (native target initialisation) outlives any VM.
  */
-typedef struct zx_jit_host {
-    zx_vm *vm;
+struct zx_jit_host {
+    zx_jit_options opts;
     pthread_mutex_t lock;
     pthread_cond_t wake;          /* work queued, or stop */
     pthread_cond_t idle;          /* a compilation finished */
@@ -50,7 +49,7 @@ typedef struct zx_jit_host {
     double load_ms, engine_ms, compile_ms;
     uint64_t compiles;
     double first_hot_ms;          /* when code first got hot (auto mode), 0 before; under lock */
-} zx_jit_host;
+};
 
 /* ---------- finding and loading the module ---------- */
 
@@ -145,9 +144,9 @@ static int ensure_engine(zx_jit_host *h)
     if (api) {
         zx_jit_config cfg;
         memset(&cfg, 0, sizeof cfg);
-        cfg.opt_level = h->vm->opts.opt_level;
-        cfg.dump_ir = h->vm->opts.dump_ir;
-        cfg.perf = h->vm->opts.perf;
+        cfg.opt_level = h->opts.opt_level;
+        cfg.dump_ir = h->opts.dump_ir;
+        cfg.perf = h->opts.perf;
         cfg.log = h->log;
         cfg.helpers = zx_jit_helpers;
         cfg.nhelpers = zx_jit_nhelpers;
@@ -228,7 +227,7 @@ static zx_status compile_codes(zx_jit_host *h, zx_program *p, zx_code **codes, s
         for (size_t i = 0; i < n && st == ZX_OK && stats; i++)
             fprintf(stderr, "jit: %s %s:%s (line %u) at -O%d: %.3f ms, %u entries, %u steps\n",
                     stats[i].cached ? "loaded from the cache" : "compiled", p->source_name, codes[i]->name,
-                    codes[i]->pos.line, h->vm->opts.opt_level, stats[i].compile_ms, stats[i].entries,
+                    codes[i]->pos.line, h->opts.opt_level, stats[i].compile_ms, stats[i].entries,
                     stats[i].helper_ops);
         fprintf(stderr, "jit: batch of %zu: %.3f ms\n", n, t1 - t0);
     }
@@ -267,12 +266,11 @@ static void *compiler_main(void *arg)
     return NULL;
 }
 
-void zx_jit_hot(zx_task *t, zx_code *c)
+void zx_jit_hot(void *ctx, zx_task *t, zx_code *c)
 {
-    zx_program *p = c->program ? c->program : t->run->prog;
-    zx_vm *vm = p->vm;
-    if (!vm || !vm->jit || vm->opts.jit != ZX_JIT_AUTO || !c->program) return;
-    zx_jit_host *h = vm->jit;
+    zx_jit_host *h = ctx;
+    (void)t;
+    if (!h || h->opts.mode != ZX_JIT_AUTO || !c->program) return;
     /* Loading LLVM costs tens of milliseconds, more than a short program runs: until the
      * compiler thread exists, hot code waits until the program has had hot code for
      * JIT_WARMUP_MS (its hotness starts again meanwhile), so a program that ends sooner
@@ -335,50 +333,61 @@ static char *cache_dir_for(void)
     return strdup(path);
 }
 
-static void collect(zx_code *c, zx_program *p, zx_code ***out, size_t *n, size_t *cap)
+/* Every code object of p into *out (preorder), each told its program; false when out of
+ * memory (the library never aborts). */
+static bool collect(zx_code *c, zx_program *p, zx_code ***out, size_t *n, size_t *cap)
 {
     c->program = p;
     if (*n == *cap) {
-        *cap = *cap ? 2 * *cap : 16;
-        *out = realloc(*out, *cap * sizeof **out);
-        if (!*out) abort();   /* host out of memory: no sensible recovery mid-walk */
+        size_t ncap = *cap ? 2 * *cap : 16;
+        zx_code **grown = realloc(*out, ncap * sizeof *grown);
+        if (!grown) return false;
+        *out = grown;
+        *cap = ncap;
     }
     (*out)[(*n)++] = c;
-    for (uint32_t i = 0; i < c->nchildren; i++) collect(c->children[i], p, out, n, cap);
+    for (uint32_t i = 0; i < c->nchildren; i++)
+        if (!collect(c->children[i], p, out, n, cap)) return false;
+    return true;
 }
 
-zx_status zx_jit_program_loaded(zx_vm *vm, zx_program *p, char *err, size_t errsz)
+zx_jit_host *zx_jit_host_create(const zx_jit_options *o)
+{
+    zx_jit_host *h = calloc(1, sizeof *h);
+    if (!h) return NULL;
+    h->opts = *o;
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->wake, NULL);
+    pthread_cond_init(&h->idle, NULL);
+    const char *log = getenv("ZEXUS_JIT_LOG");
+    h->log = log && log[0] == '1';
+    if (o->use_cache) h->cache_dir = cache_dir_for();
+    return h;
+}
+
+zx_status zx_jit_program_loaded(zx_jit_host *h, zx_program *p, char *err, size_t errsz)
 {
     zx_code **codes = NULL;
     size_t n = 0, cap = 0;
-    collect(p->main, p, &codes, &n, &cap);
     zx_status st = ZX_OK;
-    if (vm->opts.jit == ZX_JIT_OFF) goto done;
-    if (!vm->jit) {
-        zx_jit_host *h = calloc(1, sizeof *h);
-        if (!h) { st = ZX_E_MEMORY; goto done; }
-        h->vm = vm;
-        pthread_mutex_init(&h->lock, NULL);
-        pthread_cond_init(&h->wake, NULL);
-        pthread_cond_init(&h->idle, NULL);
-        const char *log = getenv("ZEXUS_JIT_LOG");
-        h->log = log && log[0] == '1';
-        if (vm->opts.use_cache) h->cache_dir = cache_dir_for();
-        vm->jit = h;
+    if (!collect(p->main, p, &codes, &n, &cap)) {
+        snprintf(err, errsz, "out of memory");
+        st = ZX_E_MEMORY;
+        goto done;
     }
-    if (vm->opts.jit == ZX_JIT_ALWAYS || vm->opts.jit == ZX_JIT_STRICT) {
-        zx_jit_host *h = vm->jit;
+    if (!h) goto done;
+    if (h->opts.mode == ZX_JIT_ALWAYS || h->opts.mode == ZX_JIT_STRICT) {
         pthread_mutex_lock(&h->lock);
         int ok = ensure_engine(h);
         pthread_mutex_unlock(&h->lock);
         if (!ok) {
             snprintf(err, errsz, "%s", h->load_error);
-            st = vm->opts.jit == ZX_JIT_STRICT ? ZX_E_UNSUPPORTED : ZX_OK;
+            st = h->opts.mode == ZX_JIT_STRICT ? ZX_E_UNSUPPORTED : ZX_OK;
             goto done;
         }
         for (size_t i = 0; i < n; i++) atomic_store(&codes[i]->jit_state, JIT_STATE_QUEUED);
         st = compile_codes(h, p, codes, n, err, errsz);
-        if (st != ZX_OK && vm->opts.jit == ZX_JIT_ALWAYS) {
+        if (st != ZX_OK && h->opts.mode == ZX_JIT_ALWAYS) {
             /* one module for all: retry code object by code object, keeping what compiles */
             for (size_t i = 0; i < n; i++) {
                 char e2[512];
@@ -401,9 +410,8 @@ static void free_infos(zx_code *c)
     for (uint32_t k = 0; k < c->nchildren; k++) free_infos(c->children[k]);
 }
 
-void zx_jit_program_unload(zx_vm *vm, zx_program *p)
+void zx_jit_program_unload(zx_jit_host *h, zx_program *p)
 {
-    zx_jit_host *h = vm ? vm->jit : NULL;
     if (!h) return;
     pthread_mutex_lock(&h->lock);
     size_t k = 0;
@@ -416,9 +424,8 @@ void zx_jit_program_unload(zx_vm *vm, zx_program *p)
     if (p->main) free_infos(p->main);
 }
 
-void zx_jit_vm_fini(zx_vm *vm)
+void zx_jit_host_destroy(zx_jit_host *h)
 {
-    zx_jit_host *h = vm->jit;
     if (!h) return;
     pthread_mutex_lock(&h->lock);
     h->stop = 1;
@@ -432,21 +439,19 @@ void zx_jit_vm_fini(zx_vm *vm)
     free(h->queue);
     free(h->cache_dir);
     free(h);
-    vm->jit = NULL;
 }
 
-const char *zx_jit_llvm_version(zx_vm *vm)
+const char *zx_jit_llvm_version(zx_jit_host *h)
 {
     char err[512];
-    if (vm && vm->jit && vm->jit->api) return vm->jit->api->llvm_version;
+    if (h && h->api) return h->api->llvm_version;
     const zx_jit_module_api *api = load_module(err, sizeof err);
     return api ? api->llvm_version : NULL;
 }
 
-void zx_jit_get_figures(zx_vm *vm, zx_jit_figures *out)
+void zx_jit_get_figures(zx_jit_host *h, zx_jit_figures *out)
 {
     memset(out, 0, sizeof *out);
-    zx_jit_host *h = vm ? vm->jit : NULL;
     if (!h) return;
     pthread_mutex_lock(&h->lock);
     out->module_loaded = h->engine != NULL;
@@ -458,9 +463,8 @@ void zx_jit_get_figures(zx_vm *vm, zx_jit_figures *out)
     pthread_mutex_unlock(&h->lock);
 }
 
-const zx_jit_cache_stats *zx_jit_cache_stats_of(zx_vm *vm, const char **dir)
+const zx_jit_cache_stats *zx_jit_cache_stats_of(zx_jit_host *h, const char **dir)
 {
-    zx_jit_host *h = vm ? vm->jit : NULL;
     *dir = h ? h->cache_dir : NULL;
     return h ? &h->cache : NULL;
 }

@@ -10,6 +10,8 @@
 #include "zexus.h"
 
 /* Everything a run of one program shares between its tasks. */
+struct zx_task;
+
 typedef struct zx_run {
     zx_program *prog;
     zx_heap *heap;
@@ -31,6 +33,10 @@ typedef struct zx_run {
     const char *sched_error;
     struct zx_run_stats *stats;   /* where --stats figures and notes go (exec/run_stats.h) */
     const struct zx_host_table *hosts; /* host functions for LOAD_HOST and calls (exec/host.h) */
+    /* The JIT's queue (exec/tier.h): called once a code object turns hot; NULL when nothing
+     * compiles in the background (--jit=off, always, strict). */
+    void (*on_hot)(void *tier_ctx, struct zx_task *t, zx_code *c);
+    void *tier_ctx;
 } zx_run;
 
 typedef struct zx_frame {

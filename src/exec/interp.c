@@ -13,7 +13,7 @@
 #include "runtime/builtins.h"
 #include "exec/host.h"
 #include "exec/parallel.h"
-#include "jit/jit.h"
+#include "exec/tier.h"
 
 /* The binary operators reach zx_binop as their opcodes' numbers: runtime/arith's operators
  * are numbered like the opcodes, which runtime/ cannot see. */
@@ -489,8 +489,8 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
 /* A loop back-edge to f->pc: count hotness, and once the code is compiled continue in it
  * (on-stack replacement) when the operand stack is empty, as at every loop header. */
 #define BACK_EDGE() { /* a block, not do-while: `continue` must reach the loop */ \
-        zx_jit_tick(t, f->code, 1); \
-        zx_native_fn nat_ = zx_jit_native(f->code); \
+        tier_tick(t, f->code, 1); \
+        zx_native_fn nat_ = tier_native(f->code); \
         if (nat_ && f->is_base != ZX_FRAME_NO_OSR && f->sp == f->locals + f->code->nlocals && native_room()) { \
             enter_native(t, nat_); \
             if (f == base) return nat_(t, f, end_pc, result); \
@@ -647,7 +647,7 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             if (zx_is_type(callee, ZX_O_FUNC)) {
                 zx_func *fn = ZX_AS_FUNC(callee);
                 CHECK(check_arity(t, f, fn->code, argc));
-                zx_native_fn nat = zx_jit_native(fn->code);
+                zx_native_fn nat = tier_native(fn->code);
                 if (nat && native_room()) {   /* compiled: run it on its own frame, C-recursively */
                     zx_value r;
                     zx_frame *nf = zx_frame_push(t, fn->code, fn, argv, argc, f);
@@ -660,7 +660,7 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
                     PUSH(r);
                     break;
                 }
-                zx_jit_tick(t, fn->code, JIT_ENTRY_TICKS);
+                tier_tick(t, fn->code, JIT_ENTRY_TICKS);
                 zx_frame *nf = zx_frame_push(t, fn->code, fn, argv, argc, f);
                 if (!nf) { st = t->status; goto fail; }
                 /* an inline frame owns a reference to its closure (dropped at RETURN); the
@@ -923,9 +923,9 @@ fail:
 
 zx_status zx_interp_exec(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result)
 {
-    zx_native_fn nat = zx_jit_native(f->code);
+    zx_native_fn nat = tier_native(f->code);
     if (nat && native_room()) return enter_native(t, nat)(t, f, end_pc, result);
-    if (f->pc == 0) zx_jit_tick(t, f->code, JIT_ENTRY_TICKS);
+    if (f->pc == 0) tier_tick(t, f->code, JIT_ENTRY_TICKS);
     return zx_interp_run(t, f, end_pc, result);
 }
 

@@ -80,7 +80,7 @@ static void jit_code_place(zx_buf *b, const jit_code_ref *r)
 static char *jit_stats(zx_vm *vm, int json)
 {
     zx_jit_figures fig;
-    zx_jit_get_figures(vm, &fig);
+    zx_jit_get_figures(vm->jit, &fig);
     jit_code_list l = { NULL, 0, 0 };
     const zx_program *last = vm->programs;
     while (last && last->vm_next) last = last->vm_next;
@@ -199,7 +199,7 @@ static const char *mode_name(zx_mode m)
 static void cache_figures(zx_buf *b, zx_vm *vm, int json)
 {
     const char *dir = NULL;
-    const zx_jit_cache_stats *c = zx_jit_cache_stats_of(vm, &dir);
+    const zx_jit_cache_stats *c = zx_jit_cache_stats_of(vm->jit, &dir);
     if (!c) {
         if (json) zx_buf_puts(b, ",\"jit_cache\":null");
         return;
@@ -219,7 +219,7 @@ static void cache_figures(zx_buf *b, zx_vm *vm, int json)
                       misses, writes, corrupt, evicted);
     } else {
         zx_jit_figures f;
-        zx_jit_get_figures(vm, &f);   /* before the engine exists the cache was never tried */
+        zx_jit_get_figures(vm->jit, &f);   /* before the engine exists the cache was never tried */
         if (!dir) zx_buf_puts(b, "JIT cache: off\n");
         else if (f.module_loaded) zx_buf_printf(b, "JIT cache: off (%s cannot be used)\n", dir);
     }
@@ -351,7 +351,7 @@ zx_status zx_info(const char *topology, char **out)
     zx_buf_init(&b);
     zx_buf_printf(&b, "zexus-jit %s, bytecode format %d\n", ZEXUS_VERSION_STRING, ZEXUS_BYTECODE_VERSION);
     /* Naming the LLVM version loads the JIT module: info is the one command that should. */
-    const char *llvm = zx_jit_llvm_version(vm);
+    const char *llvm = zx_jit_llvm_version(vm->jit);
     if (llvm) zx_buf_printf(&b, "JIT: LLVM %s\n", llvm);
     else zx_buf_puts(&b, "JIT: unavailable (libzexus-jit.so could not be loaded)\n");
     char *d = topo_describe(t, zx_vm_worker_count(vm));

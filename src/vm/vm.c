@@ -149,7 +149,8 @@ void zx_vm_destroy(zx_vm *vm)
     while (vm->programs) zx_program_destroy(vm->programs);
     zx_host_table_free(vm);
     zx_vm_error_info_free(vm);
-    zx_jit_vm_fini(vm);
+    zx_jit_host_destroy(vm->jit);
+    vm->jit = NULL;
     zx_sched_destroy(vm->sched);
     zx_buf_free(&vm->stats.notes);
     zx_buf_free(&vm->stats.partitions_json);
@@ -223,7 +224,17 @@ static zx_status adopt(zx_vm *vm, zx_program *p, zx_program **out)
     p->vm_next = vm->programs;
     if (vm->programs) vm->programs->vm_prev = p;
     vm->programs = p;
-    zx_status st = zx_jit_program_loaded(vm, p, err, sizeof err);   /* --jit=always/strict compile now */
+    if (vm->opts.jit != ZX_JIT_OFF && !vm->jit) {
+        zx_jit_options jo = { vm->opts.jit, vm->opts.opt_level, vm->opts.dump_ir, vm->opts.perf,
+                              vm->opts.use_cache };
+        vm->jit = zx_jit_host_create(&jo);
+        if (!vm->jit) {
+            zx_vm_set_error(vm, "%s: error: out of memory", p->source_name);
+            zx_program_destroy(p);
+            return ZX_E_MEMORY;
+        }
+    }
+    zx_status st = zx_jit_program_loaded(vm->jit, p, err, sizeof err);   /* --jit=always/strict compile now */
     if (st != ZX_OK) {
         zx_vm_set_error(vm, "%s: error: %s", p->source_name, err);
         zx_program_destroy(p);
@@ -340,7 +351,7 @@ void zx_program_destroy(zx_program *p)
         if (p->vm_prev) p->vm_prev->vm_next = p->vm_next;
         else vm->programs = p->vm_next;
         if (p->vm_next) p->vm_next->vm_prev = p->vm_prev;
-        zx_jit_program_unload(vm, p);
+        zx_jit_program_unload(vm->jit, p);
     }
     zx_vm_plan_release(p);
     zx_program_free(p);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jit/jit.h"
 #include "vm/api.h"
 
 /*
@@ -82,6 +83,9 @@ void zx_vm_run_attach(zx_vm *vm, zx_run *run, const zx_plan *plan)
     run->sched_error = vm->sched_error;
     run->stats = &vm->stats;
     run->hosts = &vm->hosts;
+    /* code turning hot is queued for the JIT's background compiles (--jit=auto only) */
+    run->on_hot = vm->jit && vm->opts.jit == ZX_JIT_AUTO ? zx_jit_hot : NULL;
+    run->tier_ctx = vm->jit;
 }
 
 void zx_vm_plan_release(zx_program *p)
