@@ -1112,6 +1112,7 @@ void zx_buf_init(zx_buf *b)
 {
     b->data = NULL;
     b->len = b->cap = 0;
+    b->truncated = false;
 }
 
 void zx_buf_free(zx_buf *b)
@@ -1136,7 +1137,10 @@ static bool buf_reserve(zx_buf *b, size_t n)
 
 void zx_buf_put(zx_buf *b, const char *s, size_t n)
 {
-    if (!buf_reserve(b, n)) return;     /* out of memory: the output is truncated */
+    if (!buf_reserve(b, n)) {           /* out of memory: the output is truncated */
+        b->truncated = true;
+        return;
+    }
     if (n) memcpy(b->data + b->len, s, n);
     b->len += n;
     b->data[b->len] = '\0';
@@ -1156,7 +1160,10 @@ void zx_buf_printf(zx_buf *b, const char *fmt, ...)
         zx_buf_put(b, small, (size_t)n);
         return;
     }
-    if (!buf_reserve(b, (size_t)n)) return;
+    if (!buf_reserve(b, (size_t)n)) {
+        b->truncated = true;
+        return;
+    }
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);

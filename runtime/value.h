@@ -217,6 +217,7 @@ const char *zx_type_name(zx_value v);            /* Integer, Float, String, ... 
 typedef struct zx_buf {
     char *data;
     size_t len, cap;
+    bool truncated;               /* an append ran out of memory: the text is incomplete */
 } zx_buf;
 void zx_buf_init(zx_buf *b);
 void zx_buf_free(zx_buf *b);

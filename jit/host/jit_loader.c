@@ -126,6 +126,10 @@ static void *program_bytes(const zx_program *p, size_t *len)
     zx_buf b;
     zx_buf_init(&b);
     zx_bytecode_write(p, &b);
+    if (b.truncated) {                  /* out of memory: no key, so no cache, never a wrong one */
+        zx_buf_free(&b);
+        return NULL;
+    }
     *len = b.len;
     return b.data;
 }
