@@ -518,12 +518,12 @@ static bool do_const(assembler *A)
         if (!z) return asm_error(A, val->col, "out of memory for a string constant");
         zx_code_push_const(B->code, zx_objval(z));
         zx_obj_decref(z);
-        return true;
+        return B->code->oom ? asm_error(A, val->col, "out of memory") : true;
     } else {
         return asm_error(A, ty->col, "unknown constant type %s (expected null, bool, int, float or string)", tok_show(ty, show, sizeof show));
     }
     zx_code_push_const(B->code, v);
-    return true;
+    return B->code->oom ? asm_error(A, A->tok[0].col, "out of memory") : true;
 }
 
 static bool do_code(assembler *A)
@@ -547,9 +547,13 @@ static bool do_code(assembler *A)
     if (!name) return false;
     zx_code *c = zx_code_new(kind, name);
     free(name);
+    if (!c) return asm_error(A, A->tok[0].col, "out of memory");
     c->pos = pos;
     if (A->depth == 0) A->p->main = c;
-    else zx_code_add_child(A->blocks[A->depth - 1].code, c);
+    else if (zx_code_add_child(A->blocks[A->depth - 1].code, c), A->blocks[A->depth - 1].code->oom) {
+        zx_code_free(c);
+        return asm_error(A, A->tok[0].col, "out of memory");
+    }
     A->blocks[A->depth++] = (block){ .code = c, .line = A->line, .col = A->tok[0].col };
     return true;
 }
@@ -573,8 +577,12 @@ static bool do_global(assembler *A)
         if (strcmp(A->p->globals[i].name, name) == 0) ok = asm_error(A, A->tok[1].col, "duplicate global '%s'", name);
     if (ok) {
         uint32_t g = zx_program_push_global(A->p, name);
-        A->p->globals[g].is_const = is_const;
-        A->p->globals[g].is_shared = is_shared;
+        if (A->p->oom) {
+            ok = asm_error(A, A->tok[0].col, "out of memory");
+        } else {
+            A->p->globals[g].is_const = is_const;
+            A->p->globals[g].is_shared = is_shared;
+        }
     }
     free(name);
     return ok;
@@ -634,8 +642,9 @@ static bool do_directive(assembler *A)
         char *name = tok_name(A, &A->tok[1], ".local");
         if (!name) return false;
         uint32_t i = zx_code_add_local(B->code, name);
-        B->code->local_is_cell[i] = A->ntok > 2;
         free(name);
+        if (B->code->oom) return asm_error(A, A->tok[0].col, "out of memory");
+        B->code->local_is_cell[i] = A->ntok > 2;
         return true;
     }
     if (word_is(d, ".free")) {
@@ -650,7 +659,7 @@ static bool do_directive(assembler *A)
         if (!name) return false;
         zx_code_add_free(B->code, name, word_is(from, "local"), (uint32_t)index);
         free(name);
-        return true;
+        return B->code->oom ? asm_error(A, A->tok[0].col, "out of memory") : true;
     }
     if (word_is(d, ".const")) return do_const(A);
     return asm_error(A, d->col, "unknown directive %s", tok_show(d, show, sizeof show));
@@ -734,7 +743,7 @@ static bool do_instruction(assembler *A)
         if (++i < A->ntok) return asm_error(A, A->tok[i].col, "unexpected %s after the position", tok_show(&A->tok[i], show, sizeof show));
     }
     zx_code_emit(B->code, (uint16_t)op, ops[0], (uint16_t)ops[1], pos);
-    return true;
+    return B->code->oom ? asm_error(A, A->tok[0].col, "out of memory") : true;
 }
 
 static bool do_statement(assembler *A)
@@ -764,6 +773,11 @@ zx_program *zx_assemble(const char *text, size_t len, const char *source_name, z
     A->err = err;
     A->errsz = errsz;
     A->p = zx_program_new(source_name, heap);
+    if (!A->p) {
+        if (errsz) snprintf(err, errsz, "%s:1:1: error: out of memory", source_name);
+        free(A);
+        return NULL;
+    }
     A->c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 
     size_t pos = 0;

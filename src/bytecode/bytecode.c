@@ -9,47 +9,38 @@
  * Every growable array of a zx_code or zx_program is allocated through grow_array, whose
  * capacity is a function of the count alone (the count rounded up to a power of two, at least
  * 8), so no capacity field is needed and appends are amortised O(1).  Code that fills these
- * arrays must go through the builders below.  Running out of memory while building is fatal,
- * as in the compiler: no builder has a way to report it.
+ * arrays must go through the builders below.  Running out of memory while building must not
+ * end the embedder's process (zexus.h): a builder that cannot grow a table leaves it as it was,
+ * sets the object's sticky `oom` flag and returns the table's count, an index that is not an
+ * element; the compiler, assembler and loader check `oom` (zx_code_oom) and report the failure.
  */
 
-static void *xrealloc(void *p, size_t n)
+/* Make room for element `count` (0-based) of an array that holds `count` elements now: false
+ * (arr unchanged) when that needs memory there is none of. */
+static bool grow_array(void **arr, uint32_t count, size_t elem)
 {
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fputs("zexus: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
-
-static char *xstrdup(const char *s)
-{
-    if (!s) s = "";
-    size_t n = strlen(s) + 1;
-    return memcpy(xrealloc(NULL, n), s, n);
-}
-
-/* Make room for element `count` (0-based) of an array that holds `count` elements now. */
-static void *grow_array(void *arr, uint32_t count, size_t elem)
-{
-    if (count == UINT32_MAX) {
-        fputs("zexus: bytecode table too large\n", stderr);
-        abort();
-    }
-    if (count >= 8 && (count & (count - 1)) != 0) return arr;   /* still room */
-    if (count > 0 && count < 8) return arr;
+    if (count == UINT32_MAX) return false;
+    if (count >= 8 && (count & (count - 1)) != 0) return true;   /* still room */
+    if (count > 0 && count < 8) return true;
     size_t cap = count < 8 ? 8 : (size_t)count * 2;
-    return xrealloc(arr, cap * elem);
+    void *q = realloc(*arr, cap * elem);
+    if (!q) return false;
+    *arr = q;
+    return true;
 }
+#define GROW(arr, count) grow_array((void **)&(arr), (count), sizeof *(arr))
 
 /* ---- programs ---- */
 
 zx_program *zx_program_new(const char *source_name, zx_heap *heap)
 {
-    zx_program *p = xrealloc(NULL, sizeof *p);
-    memset(p, 0, sizeof *p);
-    p->source_name = xstrdup(source_name);
+    zx_program *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->source_name = strdup(source_name ? source_name : "");
+    if (!p->source_name) {
+        free(p);
+        return NULL;
+    }
     p->heap = heap;
     return p;
 }
@@ -66,9 +57,14 @@ void zx_program_free(zx_program *p)
 
 uint32_t zx_program_push_global(zx_program *p, const char *name)
 {
-    p->globals = grow_array(p->globals, p->nglobals, sizeof *p->globals);
+    char *copy = strdup(name ? name : "");
+    if (!copy || !GROW(p->globals, p->nglobals)) {
+        free(copy);
+        p->oom = true;
+        return p->nglobals;
+    }
     zx_global *g = &p->globals[p->nglobals];
-    g->name = xstrdup(name);
+    g->name = copy;
     g->is_const = 0;
     g->is_shared = 0;
     return p->nglobals++;
@@ -86,10 +82,14 @@ uint32_t zx_program_add_global(zx_program *p, const char *name)
 
 zx_code *zx_code_new(zx_code_kind kind, const char *name)
 {
-    zx_code *c = xrealloc(NULL, sizeof *c);
-    memset(c, 0, sizeof *c);
+    zx_code *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
     c->kind = kind;
-    c->name = xstrdup(name);
+    c->name = strdup(name ? name : "");
+    if (!c->name) {
+        free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -115,8 +115,10 @@ void zx_code_free(zx_code *c)
 
 uint32_t zx_code_emit(zx_code *c, uint16_t op, uint32_t a, uint16_t b, zx_pos pos)
 {
-    c->code = grow_array(c->code, c->ncode, sizeof *c->code);
-    c->positions = grow_array(c->positions, c->ncode, sizeof *c->positions);
+    if (!GROW(c->code, c->ncode) || !GROW(c->positions, c->ncode)) {
+        c->oom = true;
+        return c->ncode;
+    }
     c->code[c->ncode] = (zx_instr){ .op = op, .b = b, .a = a };
     c->positions[c->ncode] = pos;
     return c->ncode++;
@@ -147,7 +149,10 @@ static bool const_same(zx_value x, zx_value y)
 
 uint32_t zx_code_push_const(zx_code *c, zx_value v)
 {
-    c->consts = grow_array(c->consts, c->nconsts, sizeof *c->consts);
+    if (!GROW(c->consts, c->nconsts)) {
+        c->oom = true;
+        return c->nconsts;
+    }
     zx_incref(v);
     c->consts[c->nconsts] = v;
     return c->nconsts++;
@@ -162,26 +167,52 @@ uint32_t zx_code_add_const(zx_code *c, zx_value v)
 
 uint32_t zx_code_add_local(zx_code *c, const char *name)
 {
-    c->local_names = grow_array(c->local_names, c->nlocals, sizeof *c->local_names);
-    c->local_is_cell = grow_array(c->local_is_cell, c->nlocals, sizeof *c->local_is_cell);
-    c->local_names[c->nlocals] = xstrdup(name);
+    char *copy = strdup(name ? name : "");
+    if (!copy || !GROW(c->local_names, c->nlocals) || !GROW(c->local_is_cell, c->nlocals)) {
+        free(copy);
+        c->oom = true;
+        return c->nlocals;
+    }
+    c->local_names[c->nlocals] = copy;
     c->local_is_cell[c->nlocals] = 0;
     return c->nlocals++;
 }
 
 uint32_t zx_code_add_child(zx_code *c, zx_code *child)
 {
-    c->children = grow_array(c->children, c->nchildren, sizeof *c->children);
+    if (!GROW(c->children, c->nchildren)) {
+        c->oom = true;
+        return c->nchildren;
+    }
     c->children[c->nchildren] = child;
     return c->nchildren++;
 }
 
 uint32_t zx_code_add_free(zx_code *c, const char *name, bool from_parent_local, uint32_t index)
 {
-    c->free = grow_array(c->free, c->nfree, sizeof *c->free);
+    char *copy = strdup(name ? name : "");
+    if (!copy || !GROW(c->free, c->nfree)) {
+        free(copy);
+        c->oom = true;
+        return c->nfree;
+    }
     c->free[c->nfree] = (zx_freevar){ .from_parent_local = from_parent_local ? 1 : 0,
-                                      .index = index, .name = xstrdup(name) };
+                                      .index = index, .name = copy };
     return c->nfree++;
+}
+
+bool zx_code_oom(const zx_code *c)
+{
+    if (!c) return false;
+    if (c->oom) return true;
+    for (uint32_t i = 0; i < c->nchildren; i++)
+        if (zx_code_oom(c->children[i])) return true;
+    return false;
+}
+
+bool zx_program_oom(const zx_program *p)
+{
+    return p && (p->oom || zx_code_oom(p->main));
 }
 
 int zx_op_operand_count(unsigned op)

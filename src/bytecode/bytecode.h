@@ -52,6 +52,7 @@ typedef struct zx_code {
     uint32_t nchildren;
     struct zx_code **children;   /* nested actions, lambdas, fork blocks */
     uint32_t max_stack;          /* computed by the verifier */
+    bool oom;                    /* a builder ran out of memory: the tables are incomplete */
     /* What the verifier proved, kept for every later walker (chunker, analysis, JIT): NULL
      * until zx_verify_program succeeds, recomputed by each verification, freed with the code
      * object, never part of .zxbc. */
@@ -93,6 +94,7 @@ typedef struct zx_program {
     zx_global *globals;
     zx_code *main;
     zx_heap *heap;               /* owns the constant strings */
+    bool oom;                    /* a builder ran out of memory: the globals are incomplete */
     /* Set by the VM that loaded the program (vm.c); the builders leave them zero. */
     struct zx_vm *vm;
     struct zx_program *vm_prev, *vm_next;
@@ -102,7 +104,9 @@ typedef struct zx_program {
     struct zx_run *state;        /* the last run's globals and args, kept for calls (vm.c) */
 } zx_program;
 
-/* ---- building (compiler, assembler, loader) ---- */
+/* ---- building (compiler, assembler, loader) ----
+ * Out of memory: _new returns NULL; an append leaves the table as it was, sets the object's
+ * sticky `oom` and returns the table's count (not an element: don't write through it). */
 zx_program *zx_program_new(const char *source_name, zx_heap *heap);
 void zx_program_free(zx_program *p);   /* frees every code object and constant */
 zx_code *zx_code_new(zx_code_kind kind, const char *name);
@@ -119,6 +123,9 @@ uint32_t zx_program_add_global(zx_program *p, const char *name);  /* existing sl
  * tables exactly as written (the verifier rejects duplicate global names). */
 uint32_t zx_code_push_const(zx_code *c, zx_value v);     /* takes a new reference */
 uint32_t zx_program_push_global(zx_program *p, const char *name);
+/* Did a builder run out of memory on c or a code object under it / anywhere in p? */
+bool zx_code_oom(const zx_code *c);
+bool zx_program_oom(const zx_program *p);
 /* Operands of opcode `op` that carry meaning: 0 (none), 1 (a) or 2 (a and b); -1 when op is
  * not an opcode.  Unused operands are 0 in a verified program. */
 int zx_op_operand_count(unsigned op);

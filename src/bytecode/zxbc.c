@@ -322,6 +322,10 @@ static zx_code *rd_code(reader *r, int level)
     zx_code *c = zx_code_new((zx_code_kind)kind, name);
     free(name);
     name = NULL;
+    if (!c) {
+        rd_error(r, "out of memory");
+        return NULL;
+    }
     c->pos.line = rd_u32(r);
     c->pos.col = rd_u32(r);
     c->nparams = rd_u32(r);
@@ -332,6 +336,10 @@ static zx_code *rd_code(reader *r, int level)
         uint8_t cell = rd_flag(r, 1, "cell flag");
         if (r->failed) goto fail;
         uint32_t slot = zx_code_add_local(c, name);   /* may move local_is_cell */
+        if (c->oom) {
+            rd_error(r, "out of memory");
+            goto fail;
+        }
         c->local_is_cell[slot] = cell;
         free(name);
         name = NULL;
@@ -345,9 +353,11 @@ static zx_code *rd_code(reader *r, int level)
         zx_code_add_free(c, name, from_local != 0, index);
         free(name);
         name = NULL;
+        if (c->oom) rd_error(r, "out of memory");
     }
     n = rd_count(r, MIN_CONST, "constant");
-    for (uint32_t i = 0; i < n && !r->failed; i++) rd_const(r, c);
+    for (uint32_t i = 0; i < n && !r->failed && !c->oom; i++) rd_const(r, c);
+    if (c->oom && !r->failed) rd_error(r, "out of memory");
     n = rd_count(r, MIN_INSTR, "instruction");
     for (uint32_t i = 0; i < n && !r->failed; i++) {
         uint16_t op = rd_u16(r), b = rd_u16(r);
@@ -356,11 +366,16 @@ static zx_code *rd_code(reader *r, int level)
         pos.line = rd_u32(r);
         pos.col = rd_u32(r);
         zx_code_emit(c, op, a, b, pos);
+        if (c->oom && !r->failed) rd_error(r, "out of memory");
     }
     n = rd_count(r, MIN_CODE, "nested code object");
     for (uint32_t i = 0; i < n && !r->failed; i++) {
         zx_code *child = rd_code(r, level + 1);
         if (child) zx_code_add_child(c, child);
+        if (c->oom && !r->failed) {
+            zx_code_free(child);
+            rd_error(r, "out of memory");
+        }
     }
     if (r->failed) goto fail;
     return c;
@@ -377,12 +392,20 @@ static zx_program *rd_program(reader *r)
     zx_program *p = zx_program_new(name, r->heap);
     free(name);
     name = NULL;
+    if (!p) {
+        rd_error(r, "out of memory");
+        return NULL;
+    }
     uint32_t n = rd_count(r, MIN_GLOBAL, "global");
     for (uint32_t i = 0; i < n && !r->failed; i++) {
         name = rd_name(r);
         uint8_t flags = rd_flag(r, 3, "global flags");
         if (r->failed) goto fail;
         uint32_t g = zx_program_push_global(p, name);
+        if (p->oom) {
+            rd_error(r, "out of memory");
+            goto fail;
+        }
         p->globals[g].is_const = flags & 1;
         p->globals[g].is_shared = (flags >> 1) & 1;
         free(name);
