@@ -80,8 +80,10 @@ typedef struct zx_host_names {
     bool (*has)(void *ud, const char *name);
     void *ud;
 } zx_host_names;
-/* zx_compile with host functions (hosts may be NULL: none). */
+/* zx_compile with host functions (hosts may be NULL: none).  On failure *oom (when oom is not
+ * NULL) says whether the error is a lack of memory ("memory limit exceeded" for the heap's
+ * limit or allocator, "out of memory" for malloc) rather than the program's. */
 zx_program *zx_compile_hosts(const zx_node *prog, const char *file, zx_heap *heap,
-                             const zx_host_names *hosts, char *err, size_t errsz);
+                             const zx_host_names *hosts, char *err, size_t errsz, bool *oom);
 
 #endif

@@ -50,6 +50,7 @@ typedef struct compiler {
     char *err;
     size_t errsz;
     bool failed;
+    bool oom;                /* the error is a lack of memory (ZX_E_MEMORY), not the program's */
     scope *top;
     loopctx *loop;
     const zx_host_names *hosts;   /* NULL: no host functions */
@@ -68,29 +69,47 @@ static void cerror(compiler *C, zx_pos pos, const char *fmt, ...)
     snprintf(C->err, C->errsz, "%s:%u:%u: error: %s", C->file, pos.line, pos.col, msg);
 }
 
-static void *xrealloc(void *p, size_t n)
+/* Out of memory while compiling is an error like any other (zexus.h: the library never
+ * aborts): the heap's limit or allocator failing on a constant is the runtime's "memory limit
+ * exceeded", malloc failing on the compiler's own tables is "out of memory". */
+static void compile_oom(compiler *C, zx_pos pos, const char *what)
 {
-    void *q = realloc(p, n ? n : 1);
-    if (!q) abort();    /* out of host memory while compiling: nothing sensible to do */
-    return q;
+    if (C->failed) return;
+    cerror(C, pos, "%s", what);
+    C->oom = true;
+}
+
+/* Grow *arr (of *cap elements of elem bytes) to hold n + 1; false when there is no memory. */
+static bool grow(compiler *C, zx_pos pos, void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap) return true;
+    size_t ncap = *cap ? *cap * 2 : 4;
+    void *q = realloc(*arr, ncap * elem);
+    if (!q) {
+        compile_oom(C, pos, "out of memory");
+        return false;
+    }
+    *arr = q;
+    *cap = ncap;
+    return true;
 }
 
 /* ---------- scopes ---------- */
 
-static scope *scope_new(const zx_node *node, scope *parent, zx_code *code)
+/* NULL (and the error set) when out of memory. */
+static scope *scope_new(compiler *C, const zx_node *node, scope *parent, zx_code *code)
 {
     scope *s = calloc(1, sizeof *s);
-    if (!s) abort();
+    if (!s || (parent && !grow(C, node->pos, (void **)&parent->kids, &parent->capkids,
+                               parent->nkids, sizeof *parent->kids))) {
+        free(s);
+        compile_oom(C, node->pos, "out of memory");
+        return NULL;
+    }
     s->node = node;
     s->parent = parent;
     s->code = code;
-    if (parent) {
-        if (parent->nkids == parent->capkids) {
-            parent->capkids = parent->capkids ? parent->capkids * 2 : 4;
-            parent->kids = xrealloc(parent->kids, parent->capkids * sizeof *parent->kids);
-        }
-        parent->kids[parent->nkids++] = s;
-    }
+    if (parent) parent->kids[parent->nkids++] = s;
     return s;
 }
 
@@ -112,26 +131,31 @@ static var *scope_find(scope *s, const char *name)
 
 static bool is_top(const scope *s) { return s->parent == NULL; }
 
-static var *scope_declare(compiler *C, scope *s, const char *name, bool is_const)
+/* NULL (and the error set) when out of memory. */
+static var *scope_declare(compiler *C, scope *s, const char *name, bool is_const, zx_pos pos)
 {
     var *v = scope_find(s, name);
     if (v) {
         if (is_const) v->is_const = true;
         return v;
     }
-    if (s->nvars == s->capvars) {
-        s->capvars = s->capvars ? s->capvars * 2 : 8;
-        s->vars = xrealloc(s->vars, s->capvars * sizeof *s->vars);
+    char *copy = strdup(name);
+    if (!copy || !grow(C, pos, (void **)&s->vars, &s->capvars, s->nvars, sizeof *s->vars)) {
+        free(copy);
+        compile_oom(C, pos, "out of memory");
+        return NULL;
     }
     v = &s->vars[s->nvars++];
-    v->name = strdup(name);
+    v->name = copy;
     v->is_const = is_const;
     v->captured = false;
     if (is_top(s)) {
         v->slot = zx_program_add_global(C->prog, name);
-        if (is_const) C->prog->globals[v->slot].is_const = 1;
+        if (C->prog->oom) compile_oom(C, pos, "out of memory");
+        else if (is_const) C->prog->globals[v->slot].is_const = 1;
     } else {
         v->slot = zx_code_add_local(s->code, name);
+        if (s->code->oom) compile_oom(C, pos, "out of memory");
     }
     return v;
 }
@@ -157,16 +181,26 @@ static scope *new_fn_scope(compiler *C, const zx_node *fn, scope *parent, zx_cod
                            const char *name)
 {
     zx_code *code = zx_code_new(kind, name);
+    if (!code) {
+        compile_oom(C, fn->pos, "out of memory");
+        return NULL;
+    }
     code->pos = fn->pos;
     zx_code_add_child(parent->code, code);
-    scope *s = scope_new(fn, parent, code);
+    if (parent->code->oom) {
+        zx_code_free(code);
+        compile_oom(C, fn->pos, "out of memory");
+        return NULL;
+    }
+    scope *s = scope_new(C, fn, parent, code);
+    if (!s) return NULL;
     if (fn->kind == N_ACTION || fn->kind == N_LAMBDA) {
         for (size_t i = 0; i < fn->nparams; i++) {
             if (scope_find(s, fn->params[i])) {
                 cerror(C, fn->pos, "duplicate parameter '%s'", fn->params[i]);
                 continue;
             }
-            scope_declare(C, s, fn->params[i], false);
+            scope_declare(C, s, fn->params[i], false, fn->pos);
         }
         code->nparams = (uint32_t)fn->nparams;
     }
@@ -220,18 +254,18 @@ static void declare_stmts(compiler *C, scope *s, const zx_node *n)
             return;
         }
         {
-            var *v = scope_declare(C, s, n->name, n->is_const);
-            if (n->is_shared) C->prog->globals[v->slot].is_shared = 1;
+            var *v = scope_declare(C, s, n->name, n->is_const, n->pos);
+            if (v && n->is_shared && !C->prog->oom) C->prog->globals[v->slot].is_shared = 1;
         }
         return;
     case N_ACTION:
-        scope_declare(C, s, n->name, false);
+        scope_declare(C, s, n->name, false, n->pos);
         new_fn_scope(C, n, s, ZX_CODE_ACTION, n->name);
         return;
     case N_FOR_EACH:
         declare_expr(C, s, n->a);
-        scope_declare(C, s, n->name, false);
-        if (n->name2) scope_declare(C, s, n->name2, false);
+        scope_declare(C, s, n->name, false, n->pos);
+        if (n->name2) scope_declare(C, s, n->name2, false, n->pos);
         declare_stmts(C, s, n->b);
         return;
     case N_FORK:
@@ -266,7 +300,7 @@ static void declare_assigned(compiler *C, scope *s, const zx_node *n)
     if (n->kind == N_ACTION || n->kind == N_LAMBDA) return;   /* their own scopes */
     if (n->kind == N_FORK) return;
     if (n->kind == N_ASSIGN && n->a && n->a->kind == N_NAME && !lookup(s, n->a->name, NULL))
-        scope_declare(C, s, n->a->name, false);
+        scope_declare(C, s, n->a->name, false, n->a->pos);
     declare_assigned(C, s, n->a);
     declare_assigned(C, s, n->b);
     declare_assigned(C, s, n->c);
@@ -346,21 +380,30 @@ static void reset_cursor(scope *s)
 
 /* ---------- pass 3: emission ---------- */
 
+/* A builder that ran out of memory on this code object (here or in an earlier add_const,
+ * add_local, add_free) is reported at the first instruction emitted after it. */
 static uint32_t emit(compiler *C, scope *s, uint16_t op, uint32_t a, uint16_t b, zx_pos pos)
 {
-    (void)C;
-    return zx_code_emit(s->code, op, a, b, pos);
+    uint32_t at = zx_code_emit(s->code, op, a, b, pos);
+    if (s->code->oom) compile_oom(C, pos, "out of memory");
+    return at;
 }
 
 static uint32_t here(scope *s) { return s->code->ncode; }
-static void patch(scope *s, uint32_t at, uint32_t target) { s->code->code[at].a = target; }
+static void patch(scope *s, uint32_t at, uint32_t target)
+{
+    if (at < s->code->ncode) s->code->code[at].a = target;   /* else emit ran out of memory */
+}
 
 static uint32_t const_int(scope *s, int64_t i) { return zx_code_add_const(s->code, zx_int(i)); }
 
-static uint32_t const_str(compiler *C, scope *s, const char *str, size_t len)
+static uint32_t const_str(compiler *C, scope *s, const char *str, size_t len, zx_pos pos)
 {
     zx_string *z = zx_string_new(C->heap, str, len);
-    if (!z) abort();
+    if (!z) {
+        compile_oom(C, pos, "memory limit exceeded");
+        return 0;
+    }
     uint32_t k = zx_code_add_const(s->code, zx_objval(z));
     zx_obj_decref(z);
     return k;
@@ -409,7 +452,7 @@ static void emit_load_name(compiler *C, scope *s, const char *name, zx_pos pos)
         return;
     }
     if (C->hosts && C->hosts->has(C->hosts->ud, name)) {
-        emit(C, s, OP_LOAD_HOST, const_str(C, s, name, strlen(name)), 0, pos);
+        emit(C, s, OP_LOAD_HOST, const_str(C, s, name, strlen(name), pos), 0, pos);
         return;
     }
     /* Never declared anywhere: reading it is "undefined variable" at run time. */
@@ -503,7 +546,7 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
         emit(C, s, OP_LOAD_CONST, zx_code_add_const(code, zx_float(n->fval)), 0, n->pos);
         return;
     case N_STRING:
-        emit(C, s, OP_LOAD_CONST, const_str(C, s, n->str, n->slen), 0, n->pos);
+        emit(C, s, OP_LOAD_CONST, const_str(C, s, n->str, n->slen, n->pos), 0, n->pos);
         return;
     case N_BOOL:
         emit(C, s, OP_LOAD_CONST, zx_code_add_const(code, zx_bool(n->ival != 0)), 0, n->pos);
@@ -584,7 +627,7 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
         }
         emit_expr(C, s, n->a);
         for (size_t i = 0; i < n->n; i++) emit_expr(C, s, n->items[i]);
-        emit(C, s, OP_CALL_METHOD, const_str(C, s, n->name, strlen(n->name)), (uint16_t)n->n, n->pos);
+        emit(C, s, OP_CALL_METHOD, const_str(C, s, n->name, strlen(n->name), n->pos), (uint16_t)n->n, n->pos);
         return;
     case N_INDEX:
         emit_expr(C, s, n->a);
@@ -593,7 +636,7 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
         return;
     case N_MEMBER:
         emit_expr(C, s, n->a);
-        emit(C, s, OP_LOAD_CONST, const_str(C, s, n->name, strlen(n->name)), 0, n->pos);
+        emit(C, s, OP_LOAD_CONST, const_str(C, s, n->name, strlen(n->name), n->pos), 0, n->pos);
         emit(C, s, OP_INDEX, 0, 0, n->pos);
         return;
     case N_LAMBDA:
@@ -645,7 +688,7 @@ static void emit_assign(compiler *C, scope *s, const zx_node *n)
     }
     emit_expr(C, s, t->a);
     if (t->kind == N_INDEX) emit_expr(C, s, t->b);
-    else emit(C, s, OP_LOAD_CONST, const_str(C, s, t->name, strlen(t->name)), 0, t->pos);
+    else emit(C, s, OP_LOAD_CONST, const_str(C, s, t->name, strlen(t->name), t->pos), 0, t->pos);
     if (n->op) {
         emit(C, s, OP_DUP2, 0, 0, n->pos);
         emit(C, s, OP_INDEX, 0, 0, t->pos);
@@ -657,12 +700,9 @@ static void emit_assign(compiler *C, scope *s, const zx_node *n)
     emit(C, s, OP_STORE_INDEX, 0, 0, n->pos);
 }
 
-static void loop_add_break(loopctx *l, uint32_t at)
+static void loop_add_break(compiler *C, loopctx *l, uint32_t at, zx_pos pos)
 {
-    if (l->nbreaks == l->capbreaks) {
-        l->capbreaks = l->capbreaks ? l->capbreaks * 2 : 4;
-        l->breaks = xrealloc(l->breaks, l->capbreaks * sizeof *l->breaks);
-    }
+    if (!grow(C, pos, (void **)&l->breaks, &l->capbreaks, l->nbreaks, sizeof *l->breaks)) return;
     l->breaks[l->nbreaks++] = at;
 }
 
@@ -763,7 +803,7 @@ static void emit_stmt(compiler *C, scope *s, const zx_node *n)
             cerror(C, n->pos, "'%s' outside a loop", n->kind == N_BREAK ? "break" : "continue");
             return;
         }
-        if (n->kind == N_BREAK) loop_add_break(C->loop, emit(C, s, OP_JUMP, 0, 0, n->pos));
+        if (n->kind == N_BREAK) loop_add_break(C, C->loop, emit(C, s, OP_JUMP, 0, 0, n->pos), n->pos);
         else emit(C, s, OP_JUMP, C->loop->continue_target, 0, n->pos);
         return;
     case N_RETURN:
@@ -831,35 +871,50 @@ static void emit_function(compiler *C, scope *s)
         emit(C, s, OP_RETURN, 0, 0, endpos);
     }
     for (uint32_t i = 0; i < s->nvars && !is_top(s); i++)
-        if (s->vars[i].captured) s->code->local_is_cell[s->vars[i].slot] = 1;
+        if (s->vars[i].captured && s->vars[i].slot < s->code->nlocals)   /* else out of memory */
+            s->code->local_is_cell[s->vars[i].slot] = 1;
     C->loop = outer_loop;
 }
 
 zx_program *zx_compile(const zx_node *prog, const char *file, zx_heap *heap, char *err, size_t errsz)
 {
-    return zx_compile_hosts(prog, file, heap, NULL, err, errsz);
+    return zx_compile_hosts(prog, file, heap, NULL, err, errsz, NULL);
 }
 
 zx_program *zx_compile_hosts(const zx_node *prog, const char *file, zx_heap *heap,
-                             const zx_host_names *hosts, char *err, size_t errsz)
+                             const zx_host_names *hosts, char *err, size_t errsz, bool *oom)
 {
     compiler C = { .file = file, .heap = heap, .err = err, .errsz = errsz, .hosts = hosts };
     C.prog = zx_program_new(file, heap);
     zx_code *main = zx_code_new(ZX_CODE_MAIN, "<main>");
+    if (!C.prog || !main) {
+        zx_code_free(main);
+        compile_oom(&C, prog->pos, "out of memory");
+        goto fail;
+    }
     main->pos = prog->pos;
     C.prog->main = main;
-    C.top = scope_new(prog, NULL, main);
+    C.top = scope_new(&C, prog, NULL, main);
+    if (!C.top) goto fail;
     declare_fn(&C, C.top);
+    /* Emission finds each function's code object among its parent's children. */
+    if (!C.failed && zx_program_oom(C.prog)) compile_oom(&C, prog->pos, "out of memory");
     if (!C.failed) {
         reset_cursor(C.top);
         resolve(&C, C.top, prog);    /* the top level is no one's kid */
         reset_cursor(C.top);
         emit_function(&C, C.top);
     }
+    if (!C.failed && zx_program_oom(C.prog)) compile_oom(&C, prog->pos, "out of memory");
     scope_free(C.top);
-    if (C.failed) {
-        zx_program_free(C.prog);
-        return NULL;
-    }
+    C.top = NULL;
+    if (C.failed) goto fail;
+    if (oom) *oom = false;
     return C.prog;
+
+fail:
+    if (C.top) scope_free(C.top);
+    zx_program_free(C.prog);
+    if (oom) *oom = C.oom;
+    return NULL;
 }

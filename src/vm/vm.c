@@ -257,11 +257,12 @@ zx_status zx_program_load_source(zx_vm *vm, const char *name, const char *src, s
         return ZX_E_SYNTAX;
     }
     zx_host_names hosts = { zx_host_has_name, vm };
-    zx_program *p = zx_compile_hosts(ast, name, vm->heap, &hosts, err, sizeof err);
+    bool oom = false;
+    zx_program *p = zx_compile_hosts(ast, name, vm->heap, &hosts, err, sizeof err, &oom);
     zx_ast_free(ast);
     if (!p) {
         zx_vm_set_error(vm, "%s", err);
-        return ZX_E_SYNTAX;
+        return oom ? ZX_E_MEMORY : ZX_E_SYNTAX;
     }
     return adopt(vm, p, out);
 }
