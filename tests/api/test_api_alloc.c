@@ -1,5 +1,6 @@
 /* test_api_alloc.c — zx_options.alloc: the Zexus heap goes through a custom, thread-safe allocator. */
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "api_check.h"
@@ -239,6 +240,56 @@ static void test_failing(const char *src, int workers, zx_mode mode, const char 
     check_settled(what, &c);
 }
 
+/* (3b) an allocator that fails during zx_program_load_source, after 1, 2, 3, ... of the load's
+ * allocations: the compiler makes its string constants on the heap, and each failure is
+ * ZX_E_MEMORY with "FILE:LINE:COL: error: memory limit exceeded" -- never an abort -- and leaves
+ * nothing behind; once the load needs no more than the allocator gives, it succeeds. */
+static const char load_src[] =
+    "let greeting = \"hello\"\n"
+    "let names = [\"ada\", \"grace\", \"alan\"]\n"
+    "action tag(n) { return greeting + \", \" + n }\n"
+    "let m = {key: \"value\", other: \"thing\"}\n"
+    "let tags = parallel_map((n) => tag(n) + \"!\", names)\n"
+    "fork { print(m.key) }\n"
+    "fork { print(\"second\") }\n"
+    "join\n"
+    "print(tags, m.other)\n";
+
+static void test_load_failing(void)
+{
+    bool succeeded = false;
+    int memory_errors = 0;
+    for (long long n = 1; n <= 1000 && !succeeded; n++) {
+        counting c = {0};
+        api_capture out = {0};
+        zx_vm *vm = make_vm(&c, 1, ZX_MODE_SEQ, ZX_JIT_OFF, &out);
+        if (!vm) return;
+        atomic_store(&c.fail_after, atomic_load(&c.allocs) + n);
+        zx_program *p = NULL;
+        zx_status st = zx_program_load_source(vm, "load.zx", load_src, strlen(load_src), &p);
+        if (st == ZX_OK) {
+            succeeded = true;
+            CHECK(atomic_load(&c.failed) == 0);
+            atomic_store(&c.fail_after, 0);
+            CHECK_ST(vm, zx_program_run(p), ZX_OK);
+            CHECK_STR(out.buf, "value\nsecond\n[hello, ada!, hello, grace!, hello, alan!] thing\n");
+            zx_program_destroy(p);
+        } else {
+            memory_errors++;
+            CHECK_ST(vm, st, ZX_E_MEMORY);
+            CHECK(p == NULL);
+            CHECK_CONTAINS(zx_vm_last_error(vm), "load.zx:");
+            CHECK_CONTAINS(zx_vm_last_error(vm), ": error: memory limit exceeded");
+        }
+        zx_vm_destroy(vm);
+        long long live = atomic_load(&c.live_bytes), blocks = atomic_load(&c.live_blocks);
+        CHECK(live == 0 && blocks == 0 && atomic_load(&c.bad_sizes) == 0);
+    }
+    printf("failing allocator during load: %d memory errors, then loaded\n", memory_errors);
+    CHECK(succeeded);
+    CHECK(memory_errors > 0);
+}
+
 /* (5) on a two-node (synthetic) topology, large list storage made on workers is NUMA-bound and
  * bypasses the allocator; a list that grows into it from the allocator's memory returns its
  * old block, and a bound list that grows on the host thread stays bound. */
@@ -310,6 +361,7 @@ int main(void)
     test_parallel();
     test_failing(grow_src, 1, ZX_MODE_SEQ, "100000\n", "failing allocator, sequential");
     test_failing(grow_par_src, 2, ZX_MODE_PAR, "20000\n", "failing allocator, parallel_map");
+    test_load_failing();
     test_numa();
     test_default();
     return api_report("test_api_alloc");
