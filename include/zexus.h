@@ -129,7 +129,8 @@ typedef struct zx_options {
                                 (default); 0: neither read nor write it */
     int perf;                /* 1: write perf map and jitdump for JIT code */
     uint64_t sched_seed;     /* non-zero: seeded random scheduling (tests) */
-    zx_output_fn output;     /* NULL: write to stdout */
+    zx_output_fn output;     /* NULL: write to stdout (a closed pipe is ZX_E_OUTPUT, another
+                                write error ZX_E_IO; see docs/embedding.md) */
     void *output_userdata;
     int dump_ir;             /* 1: print each compiled module's LLVM IR before and after
                                 optimisation to stderr (labelled with file, code object, line) */
@@ -201,7 +202,8 @@ ZX_API void zx_program_destroy(zx_program *prog);
  * run's globals (and `args`) are kept after it returns, whatever its status, until the next
  * run or zx_program_destroy: zx_program_call and the global accessors work on them.
  * ZX_E_RUNTIME, ZX_E_MEMORY, ZX_E_INTERRUPTED or ZX_E_OUTPUT with the message in
- * zx_vm_last_error. */
+ * zx_vm_last_error; ZX_E_IO when the default output (no callback) hit a write error other
+ * than a closed pipe. */
 ZX_API zx_status zx_program_run(zx_program *prog);
 
 /* ---------- values ---------- */

@@ -79,7 +79,8 @@ static int exit_code(zx_status st)
 {
     switch (st) {
     case ZX_OK: return 0;
-    case ZX_E_OUTPUT: return 0;   /* a closed pipe ends the program quietly */
+    case ZX_E_OUTPUT: return 0;   /* a closed pipe (EPIPE) ends the program quietly; other
+                                     write errors come as ZX_E_IO (see cmd_run) */
     case ZX_E_RUNTIME: case ZX_E_MEMORY: return EXIT_RUNTIME;
     case ZX_E_INTERRUPTED: return EXIT_INTERRUPTED;
     case ZX_E_ARGUMENT: case ZX_E_SYNTAX: case ZX_E_IO: case ZX_E_BYTECODE: case ZX_E_VERSION:
@@ -292,6 +293,7 @@ static int cmd_run(cli *c)
     zx_vm_set_args(vm, c->nargs, (const char *const *)c->args);
     zx_program *prog;
     st = zx_program_load_file(vm, c->file, &prog);
+    bool ran = st == ZX_OK;
     if (st == ZX_OK) {
         g_running_vm = vm;
         struct sigaction sa;
@@ -302,7 +304,8 @@ static int cmd_run(cli *c)
         memset(&limit, 0, sizeof limit);
         if (c->max_time > 0) {
             sa.sa_handler = on_alarm;
-            sa.sa_flags = SA_RESTART;   /* output writes carry on; only the poll sees it */
+            sa.sa_flags = SA_RESTART;   /* the VM polls the flag; its output sink waits in
+                                           poll(), which a signal ends even so */
             sigaction(SIGALRM, &sa, NULL);
             limit.it_value.tv_sec = (time_t)c->max_time;
             limit.it_value.tv_usec = (suseconds_t)((c->max_time - floor(c->max_time)) * 1e6);
@@ -324,6 +327,9 @@ static int cmd_run(cli *c)
         }
     }
     int rc = report(vm, st);
+    /* the program loaded, so ZX_E_IO is its standard output failing (a full disk), not
+     * unreadable input: a runtime failure, as `echo hi >/dev/full` exits 1 */
+    if (ran && st == ZX_E_IO) rc = EXIT_RUNTIME;
     zx_vm_destroy(vm);
     return rc;
 }

@@ -1,9 +1,12 @@
 /* vm.c — the VM object: implements include/zexus.h over the front end, bytecode and interpreter. */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "vm/api.h"
 #include "front/ast.h"
@@ -75,19 +78,44 @@ void zx_vm_set_error(zx_vm *vm, const char *fmt, ...)
     va_end(ap2);
 }
 
+/* The default sink.  A reader that stops reading must not make the run deaf to
+ * zx_vm_interrupt (SIGINT, --max-time): where write() can block, wait in poll() with a short
+ * timeout and write at most PIPE_BUF bytes once it is writable, which a pipe then takes
+ * without blocking.  A signal handler ends poll() at once (poll is never restarted); the
+ * timeout covers a signal that lands just before poll() is entered.  Why a write
+ * failed is kept for zx_vm_finish_root: only a closed pipe (EPIPE) ends the run quietly. */
 static int stdout_sink(void *ud, const char *data, size_t len)
 {
-    (void)ud;
+    zx_vm *vm = ud;
     while (len > 0) {
-        ssize_t w = write(STDOUT_FILENO, data, len);
+        size_t n = len;
+        if (vm->stdout_may_block) {
+            struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+            int pr = poll(&pfd, 1, 100);
+            if (pr < 0 && errno != EINTR) goto fail;
+            /* only a write that would wait gives way to an interrupt: output the run
+             * committed before it still goes out while the reader takes it */
+            if (pr <= 0) {
+                if (atomic_load(&vm->interrupt)) goto fail_intr;
+                continue;
+            }
+            if (n > PIPE_BUF) n = PIPE_BUF;
+        }
+        ssize_t w = write(STDOUT_FILENO, data, n);
         if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
+            if (errno == EINTR || errno == EAGAIN) continue;
+            goto fail;
         }
         data += w;
         len -= (size_t)w;
     }
     return 0;
+fail_intr:
+    atomic_store(&vm->stdout_errno, EINTR);
+    return -1;
+fail:
+    atomic_store(&vm->stdout_errno, errno ? errno : EIO);
+    return -1;
 }
 
 zx_status zx_vm_create(const zx_options *opts, zx_vm **out)
@@ -120,9 +148,13 @@ zx_status zx_vm_create(const zx_options *opts, zx_vm **out)
     }
     if (!o.output) {
         vm->opts.output = stdout_sink;
+        vm->opts.output_userdata = vm;
         vm->line_buffered = isatty(STDOUT_FILENO);
+        struct stat sb;
+        vm->stdout_may_block = fstat(STDOUT_FILENO, &sb) != 0 || !(S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode));
     }
     atomic_init(&vm->interrupt, 0);
+    atomic_init(&vm->stdout_errno, 0);
     vm->hosts.vm = vm;
     vm->hosts.invoke = zx_host_invoke;
     zx_buf_init(&vm->stats.notes);
@@ -452,11 +484,34 @@ zx_status zx_program_run(zx_program *p)
     return zx_vm_finish_root(vm, p, &root, st);
 }
 
+/* How a run ends when its output failed.  A closed pipe (EPIPE, or any failure of an
+ * embedder's callback) is ZX_E_OUTPUT, which the CLI takes as a quiet end.  An interrupt that
+ * ended a blocked write of the default sink is ZX_E_INTERRUPTED.  Any other write error of
+ * the default sink (ENOSPC, EIO) is ZX_E_IO naming the error, the output being lost; a runtime
+ * error the program raised before the failed final flush keeps its status, and its message
+ * follows the write error's, so neither is swallowed. */
 zx_status zx_vm_finish_root(zx_vm *vm, zx_program *p, zx_task *root, zx_status st)
 {
     zx_status fst = zx_task_flush(root);
     if (st == ZX_OK && fst != ZX_OK) st = fst;
-    if (st == ZX_E_OUTPUT || atomic_load(&root->run->output_failed)) {
+    bool out_failed = st == ZX_E_OUTPUT || atomic_load(&root->run->output_failed);
+    int werr = out_failed ? atomic_load(&vm->stdout_errno) : 0;
+    if (out_failed && werr == EINTR && st != ZX_E_INTERRUPTED) {
+        st = ZX_E_INTERRUPTED;
+        zx_vm_set_error(vm, "%s: runtime error: interrupted", p->source_name);
+    } else if (out_failed && werr == EINTR) {
+        zx_buf_put(&root->error, "", 1);
+        zx_vm_set_error(vm, "%s", root->error.data);
+    } else if (out_failed && werr != 0 && werr != EPIPE) {
+        if (st == ZX_OK || st == ZX_E_OUTPUT || st == ZX_E_INTERRUPTED) {
+            st = ZX_E_IO;
+            zx_vm_set_error(vm, "%s: error writing standard output: %s", p->source_name, strerror(werr));
+        } else {
+            zx_buf_put(&root->error, "", 1);
+            zx_vm_set_error(vm, "%s: error writing standard output: %s\n%s", p->source_name,
+                            strerror(werr), root->error.data);
+        }
+    } else if (out_failed) {
         st = ZX_E_OUTPUT;
         zx_vm_set_error(vm, "%s: error: output closed", p->source_name);
     } else if (st != ZX_OK) {
@@ -464,6 +519,7 @@ zx_status zx_vm_finish_root(zx_vm *vm, zx_program *p, zx_task *root, zx_status s
         zx_vm_set_error(vm, "%s", root->error.data);
     }
     zx_task_fini(root);
+    atomic_store(&vm->stdout_errno, 0);
     atomic_store(&vm->interrupt, 0);
     atomic_store(&vm->running, 0);
     return st;

@@ -23,6 +23,9 @@ struct zx_vm {
     int argc;
     char **argv;
     bool line_buffered;           /* default sink on a terminal: deliver output per print */
+    bool stdout_may_block;        /* default sink: stdout is a pipe, socket or terminal */
+    atomic_int stdout_errno;      /* why the default sink failed in this run (0: it did not);
+                                     EINTR: an interrupt ended a blocked write */
     zx_program *programs;         /* loaded programs, destroyed with the VM */
     struct zx_jit_host *jit;      /* JIT state (jit/host/jit_loader.c); NULL until a program loads */
     struct topo *topo;            /* hwloc topology, read when a plan first needs it (vm_plan.c) */
