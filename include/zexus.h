@@ -114,9 +114,14 @@ typedef int (*zx_output_fn)(void *userdata, const char *data, size_t len);
  * docs/parallel.md, "Shared state"). */
 typedef void *(*zx_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_size);
 
+/* The most worker threads a VM may have (zx_options.workers, the CLI's --workers): each is
+ * an OS thread with its own stack and scheduler slot, so a count far past any machine's
+ * cores only costs memory and threads; zx_vm_create refuses more with ZX_E_ARGUMENT. */
+#define ZX_MAX_WORKERS 1024
+
 typedef struct zx_options {
     uint32_t struct_size;    /* sizeof(zx_options), set by zx_options_init */
-    int workers;             /* 0: the cores the process may use */
+    int workers;             /* 0: the cores the process may use; else 1..ZX_MAX_WORKERS */
     zx_mode mode;
     zx_jit jit;
     int opt_level;           /* 0..3, default 2 */
@@ -145,8 +150,8 @@ ZX_API void zx_options_init(zx_options *opts);
 
 /* Create a VM.  opts may be NULL for the defaults; it is copied (the topology string too).
  * On success *out owns the VM.  ZX_E_VERSION when opts->struct_size is not this header's
- * sizeof(zx_options) (zx_options_init sets it); ZX_E_ARGUMENT for an option out of range or
- * a topology that hwloc cannot read (a named topology is read here, not on first use). */
+ * sizeof(zx_options) (zx_options_init sets it); ZX_E_ARGUMENT for an option out of range
+ * (workers outside 0..ZX_MAX_WORKERS, opt_level outside 0..3, ...) or a topology that hwloc cannot read (a named topology is read here, not on first use). */
 ZX_API zx_status zx_vm_create(const zx_options *opts, zx_vm **out);
 /* Destroy a VM, every program still loaded in it and their compiled code.  Every zx_val
  * made from the VM must have been freed before (they live in its heap).  NULL is allowed. */

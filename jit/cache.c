@@ -175,8 +175,12 @@ static int make_dirs(const char *path)
         char c = *s;
         *s = '\0';
         struct stat st;
+        /* The cache directory itself must be a real directory, not a symlink to one: entries
+         * are written and evicted there, so it must be the place the user named.  Components
+         * above it (a symlinked $HOME) may be links. */
+        int last = c == '\0';
         if (mkdir(p, 0700) != 0 && errno != EEXIST) ok = 0;
-        else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) ok = 0;
+        else if ((last ? lstat(p, &st) : stat(p, &st)) != 0 || !S_ISDIR(st.st_mode)) ok = 0;
         *s = c;
         if (c == '\0') break;
     }
@@ -301,14 +305,24 @@ static int parse_entry(const uint8_t *data, size_t size, const uint8_t key[CACHE
 }
 
 /* Read the whole file at path into a new buffer; -1 when there is none (or it cannot be
- * read), 0 when it is unreasonably large (damage), 1 with *data and *size. */
+ * read), READ_NOT_REGULAR when something else than a regular file is there (a FIFO, a
+ * directory, a device, a socket, a symlink), 0 when it is unreasonably large (damage), 1
+ * with *data and *size.  Opening never blocks: O_NONBLOCK so that a FIFO without a writer
+ * opens at once (a blocking open waits for one forever), O_NOFOLLOW so that a link is
+ * refused rather than followed; the type is then checked on the opened descriptor, so
+ * nothing can be swapped in between. */
+#define READ_NOT_REGULAR (-2)
 static int read_file(const char *path, uint64_t max, uint8_t **data, size_t *size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY);
+    if (fd < 0) return errno == ELOOP || errno == ENXIO ? READ_NOT_REGULAR : -1;
     struct stat st;
     int rc = -1;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        rc = -1;
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = READ_NOT_REGULAR;
+    } else {
         rc = 0;
         if ((uint64_t)st.st_size <= max && st.st_size > 0) {
             uint8_t *buf = malloc((size_t)st.st_size);
@@ -354,9 +368,19 @@ int cache_load(jit_cache *c, const uint8_t key[CACHE_KEY_LEN], size_t n, jit_cac
     if (rc >= 0) {
         count(&c->counters->corrupt);
         unlink(path);
+    } else if (rc == READ_NOT_REGULAR) {
+        count(&c->counters->corrupt);   /* rejected, but not ours to delete */
     }
     count(&c->counters->misses);
     return 0;
+}
+
+/* Whether path names a regular file itself (not a link to one): the only kind of thing the
+ * cache deletes or replaces. */
+static int is_regular(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 void cache_reject(jit_cache *c, const uint8_t key[CACHE_KEY_LEN])
@@ -364,7 +388,7 @@ void cache_reject(jit_cache *c, const uint8_t key[CACHE_KEY_LEN])
     if (!c) return;
     char path[4096];
     entry_path(c, key, path, sizeof path);
-    unlink(path);
+    if (is_regular(path)) unlink(path);
     count(&c->counters->corrupt);
 }
 
@@ -481,7 +505,7 @@ void cache_store(jit_cache *c, const uint8_t key[CACHE_KEY_LEN], const jit_cache
     char path[4096], tmp[4200];
     entry_path(c, key, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.tmp%ld-%u", path, (long)getpid(), atomic_fetch_add(&serial, 1u));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
     int ok = fd >= 0;
     if (!ok && (errno == EACCES || errno == EROFS || errno == EPERM || errno == ENOSPC || errno == EDQUOT))
         c->read_only = 1;
@@ -489,6 +513,9 @@ void cache_store(jit_cache *c, const uint8_t key[CACHE_KEY_LEN], const jit_cache
         ok = write_all(fd, buf, size);
         if (!ok && (errno == ENOSPC || errno == EDQUOT)) c->read_only = 1;
         if (close(fd) != 0) ok = 0;
+        /* rename replaces whatever is at path: only an entry (or nothing) may be replaced */
+        struct stat st;
+        if (ok && lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) ok = 0;
         if (ok && rename(tmp, path) != 0) ok = 0;
         if (!ok) unlink(tmp);
     }

@@ -67,6 +67,10 @@ static void on_alarm(int sig)
     if (g_running_vm) zx_vm_interrupt(g_running_vm);
 }
 
+/* A numeric macro as a string literal, for messages that name a limit of zexus.h. */
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x)
+
 static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "zexus-jit: ");
@@ -142,7 +146,8 @@ static int parse_option(cli *c, const char *name, const char *val)
         else if (strcmp(val, "auto") == 0) o->mode = ZX_MODE_AUTO;
         else return usage_error("bad --mode '%s' (seq, par or auto)", val);
     } else if (strcmp(name, "--workers") == 0) {
-        if (!parse_int(val, 1, 1024, &n)) return usage_error("bad --workers '%s' (1 to 1024)", val);
+        if (!parse_int(val, 1, ZX_MAX_WORKERS, &n))
+            return usage_error("bad --workers '%s' (1 to " CLI_STR(ZX_MAX_WORKERS) ")", val);
         o->workers = (int)n;
     } else if (strcmp(name, "--jit") == 0) {
         if (strcmp(val, "auto") == 0) o->jit = ZX_JIT_AUTO;

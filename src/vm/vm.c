@@ -127,8 +127,12 @@ zx_status zx_vm_create(const zx_options *opts, zx_vm **out)
         if (opts->struct_size != sizeof(zx_options)) return ZX_E_VERSION;
         o = *opts;
     }
-    if (o.workers < 0 || o.opt_level < 0 || o.opt_level > 3 || o.chunk_size < 1 || o.max_depth < 1 ||
-        o.mode < ZX_MODE_AUTO || o.mode > ZX_MODE_PAR || o.jit < ZX_JIT_AUTO || o.jit > ZX_JIT_STRICT)
+    /* ZX_MAX_WORKERS: each worker is an OS thread with a 64 MiB stack reservation; 200000
+     * of them ran the process out of threads and address space inside oneTBB, where no
+     * error comes back (SIGSEGV in its allocator, or zx_vm_destroy waiting for threads
+     * that never started). */
+    if (o.workers < 0 || o.workers > ZX_MAX_WORKERS || o.opt_level < 0 || o.opt_level > 3 || o.chunk_size < 1 ||
+        o.max_depth < 1 || o.mode < ZX_MODE_AUTO || o.mode > ZX_MODE_PAR || o.jit < ZX_JIT_AUTO || o.jit > ZX_JIT_STRICT)
         return ZX_E_ARGUMENT;
     zx_vm *vm = calloc(1, sizeof *vm);
     if (!vm) return ZX_E_MEMORY;

@@ -17,9 +17,10 @@ bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 run() {
     local home=$1
     shift
-    XDG_CACHE_HOME=$home ZEXUS_JIT_LOG=1 "$bin" run --jit=always --mode=seq "$@" --stats=json "$prog" \
+    XDG_CACHE_HOME=$home ZEXUS_JIT_LOG=1 timeout 120 "$bin" run --jit=always --mode=seq "$@" --stats=json "$prog" \
         > "$tmp/out" 2> "$tmp/err"
     local rc=$?
+    ((rc == 124)) && echo "(timed out after 120 s)" >> "$tmp/err"
     grep '^{' "$tmp/err" > "$tmp/stats"
     grep '^jit: ' "$tmp/err" > "$tmp/log"
     return $rc
@@ -81,17 +82,72 @@ for how in flip truncate empty garbage; do
     [[ $(counter hits) -ge 1 && $(counter corrupt) == 0 ]] || bad "$how: the entry was not repaired: $(cat "$tmp/stats")"
 done
 
+# ---- not a regular file where an entry should be: a FIFO, a directory, a symlink ----
+# Opening a FIFO for reading blocks until a writer comes: the run hung before any output
+# (--jit=always) or at exit (--jit=auto, whose compiles finish there).  Each is refused
+# like a damaged entry, compiled again, and left where it is: never opened blocking,
+# never followed, never deleted or replaced.
+other=$tmp/elsewhere
+mkdir -p "$other"
+nonregular() {   # nonregular HOW: put that kind of thing at every entry's path
+    local f
+    for f in $(entries "$dir"); do
+        case $1 in
+        fifo) rm -f "$f" && mkfifo "$f" ;;
+        directory) rm -f "$f" && mkdir "$f" ;;
+        symlink) mv "$f" "$other/" && ln -s "$other/$(basename "$f")" "$f" ;;
+        esac
+        echo "$f"
+    done > "$tmp/replaced"
+}
+still_there() {  # still_there HOW: every replaced path still holds what was put there
+    local f
+    while read -r f; do
+        case $1 in
+        fifo) [[ -p $f ]] ;;
+        directory) [[ -d $f && ! -L $f ]] ;;
+        symlink) [[ -L $f && -f $other/$(basename "$f") ]] ;;
+        esac || bad "$1: $f was removed or replaced: $(ls -l "$f" 2>&1)"
+    done < "$tmp/replaced"
+}
+for how in fifo directory symlink; do
+    rm -rf "$dir" "${other:?}"/*
+    run "$cache" || bad "$how: populating run failed: $(cat "$tmp/err")"
+    nonregular $how
+    [[ -s $tmp/replaced ]] || bad "$how: no entry to replace"
+    for jit in always auto; do
+        run "$cache" --jit=$jit || bad "$how, --jit=$jit: run failed (status $?): $(cat "$tmp/err")"
+        check_output "$how, --jit=$jit"
+        still_there $how
+    done
+    run "$cache"
+    [[ $(counter corrupt) -ge 1 && $(counter hits) == 0 ]] ||
+        bad "$how: expected the entries refused as corrupt: $(cat "$tmp/stats")"
+done
+rm -rf "$dir" "${other:?}"/*
+
 # ---- directories that cannot be used: no message, same output ----
 quiet_run() {   # quiet_run WHAT CACHE-HOME [OPTIONS...]: no --stats, stderr must stay empty
     local what=$1 home=$2
     shift 2
-    XDG_CACHE_HOME=$home "$bin" run --jit=always "$@" "$prog" > "$tmp/out" 2> "$tmp/err" || bad "$what: run failed"
+    XDG_CACHE_HOME=$home timeout 120 "$bin" run --jit=always "$@" "$prog" > "$tmp/out" 2> "$tmp/err" ||
+        bad "$what: run failed (status $?)"
     check_output "$what"
     [[ -s $tmp/err ]] && bad "$what: printed to stderr: $(head -c 300 "$tmp/err")"
 }
 quiet_run "XDG_CACHE_HOME=/proc/nonexistent" /proc/nonexistent
 : > "$tmp/a-file"
 quiet_run "XDG_CACHE_HOME is a file" "$tmp/a-file"
+# the cache directory itself a FIFO, or a symlink to a directory elsewhere: not used
+odd=$tmp/odd
+mkdir -p "$odd"
+mkfifo "$odd/zexus-jit"
+quiet_run "cache directory is a FIFO" "$odd"
+[[ -p $odd/zexus-jit ]] || bad "the FIFO in place of the cache directory was replaced"
+rm -f "$odd/zexus-jit"
+ln -s "$other" "$odd/zexus-jit"
+quiet_run "cache directory is a symlink" "$odd"
+[[ -z $(ls -A "$other") ]] || bad "an entry was written through the symlinked cache directory: $(ls -A "$other")"
 run /proc/nonexistent
 grep -q '"jit_cache":{"enabled":false' "$tmp/stats" || bad "/proc/nonexistent: cache not reported off: $(cat "$tmp/stats")"
 # a directory that is there but read-only is read, never written (root writes anyway: skip)
