@@ -186,8 +186,9 @@ ZX_API void zx_vm_interrupt(zx_vm *vm);
 /* Load a program.  `name` is the file name used in messages.  The program belongs to the VM
  * that loaded it; the caller owns the handle and destroys it with zx_program_destroy (or
  * with the VM).  On failure nothing is created and zx_vm_last_error says why: ZX_E_SYNTAX
- * (source that does not compile), ZX_E_MEMORY (the source's constants do not fit the heap's
- * limit or its allocator fails: "FILE:LINE:COL: error: memory limit exceeded"), ZX_E_BYTECODE (damaged or invalid .zxa/.zxbc),
+ * (source that does not compile), ZX_E_MEMORY (the program's constants do not fit the heap's
+ * limit or its allocator fails, for source, .zxa and .zxbc alike: "...: error: memory limit
+ * exceeded"), ZX_E_BYTECODE (damaged or invalid .zxa/.zxbc),
  * ZX_E_VERSION (a .zxbc of another format version), ZX_E_NOT_FOUND (bytecode that uses a
  * host function this VM has not registered), ZX_E_IO (zx_program_load_file).  Host
  * functions are resolved when the program loads: register them first. */

@@ -89,6 +89,7 @@ typedef struct assembler {
     char *err;
     size_t errsz;
     bool failed;
+    bool oom;              /* failed because an allocation failed */
     uint32_t line;
     zx_program *p;
     block blocks[ZX_MAX_CODE_DEPTH];
@@ -110,6 +111,16 @@ static bool asm_error(assembler *A, uint32_t col, const char *fmt, ...)
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     if (A->errsz) snprintf(A->err, A->errsz, "%s:%u:%u: error: %s", A->file, A->line, col, what);
+    return false;
+}
+
+/* An allocation failed (the text may be fine): "memory limit exceeded" when the limited heap
+ * refused a constant, "out of memory" when malloc refused the assembler's own tables. */
+static bool asm_oom(assembler *A, uint32_t col, const char *what)
+{
+    if (A->failed) return false;
+    asm_error(A, col, "%s", what);
+    A->oom = true;
     return false;
 }
 
@@ -139,7 +150,7 @@ static bool lex_string(assembler *A, size_t start, size_t *i, size_t end, token 
     const char *text = A->text;
     uint32_t col = (uint32_t)(*i - start + 1);
     char *out = malloc(end - *i + 1);
-    if (!out) return asm_error(A, col, "out of memory");
+    if (!out) return asm_oom(A, col, "out of memory");
     size_t n = 0, k = *i + 1;
     for (;;) {
         if (k >= end) {
@@ -330,7 +341,7 @@ static char *tok_name(assembler *A, const token *t, const char *what)
     }
     char *s = malloc(t->n + 1);
     if (!s) {
-        asm_error(A, t->col, "out of memory");
+        asm_oom(A, t->col, "out of memory");
         return NULL;
     }
     memcpy(s, t->s, t->n + 1);
@@ -359,12 +370,12 @@ static bool label_add(assembler *A, labels *L, const token *t, size_t n, uint32_
     if (L->n == L->cap) {
         uint32_t cap = L->cap ? L->cap * 2 : 8;
         label *v = realloc(L->v, (size_t)cap * sizeof *v);
-        if (!v) return asm_error(A, t->col, "out of memory");
+        if (!v) return asm_oom(A, t->col, "out of memory");
         L->v = v;
         L->cap = cap;
     }
     char *name = malloc(n + 1);
-    if (!name) return asm_error(A, t->col, "out of memory");
+    if (!name) return asm_oom(A, t->col, "out of memory");
     memcpy(name, t->s, n);
     name[n] = '\0';
     L->v[L->n++] = (label){ .name = name, .pc = pc, .line = A->line, .col = t->col };
@@ -515,15 +526,15 @@ static bool do_const(assembler *A)
         if (val->kind != TK_STRING) return asm_error(A, val->col, "a string constant needs a quoted string");
         if (!zx_utf8_valid(val->s, val->n)) return asm_error(A, val->col, "string constant is not valid UTF-8");
         zx_string *z = zx_string_new(A->p->heap, val->s, val->n);
-        if (!z) return asm_error(A, val->col, "out of memory for a string constant");
+        if (!z) return asm_oom(A, val->col, "memory limit exceeded");
         zx_code_push_const(B->code, zx_objval(z));
         zx_obj_decref(z);
-        return B->code->oom ? asm_error(A, val->col, "out of memory") : true;
+        return B->code->oom ? asm_oom(A, val->col, "out of memory") : true;
     } else {
         return asm_error(A, ty->col, "unknown constant type %s (expected null, bool, int, float or string)", tok_show(ty, show, sizeof show));
     }
     zx_code_push_const(B->code, v);
-    return B->code->oom ? asm_error(A, A->tok[0].col, "out of memory") : true;
+    return B->code->oom ? asm_oom(A, A->tok[0].col, "out of memory") : true;
 }
 
 static bool do_code(assembler *A)
@@ -547,12 +558,12 @@ static bool do_code(assembler *A)
     if (!name) return false;
     zx_code *c = zx_code_new(kind, name);
     free(name);
-    if (!c) return asm_error(A, A->tok[0].col, "out of memory");
+    if (!c) return asm_oom(A, A->tok[0].col, "out of memory");
     c->pos = pos;
     if (A->depth == 0) A->p->main = c;
     else if (zx_code_add_child(A->blocks[A->depth - 1].code, c), A->blocks[A->depth - 1].code->oom) {
         zx_code_free(c);
-        return asm_error(A, A->tok[0].col, "out of memory");
+        return asm_oom(A, A->tok[0].col, "out of memory");
     }
     A->blocks[A->depth++] = (block){ .code = c, .line = A->line, .col = A->tok[0].col };
     return true;
@@ -578,7 +589,7 @@ static bool do_global(assembler *A)
     if (ok) {
         uint32_t g = zx_program_push_global(A->p, name);
         if (A->p->oom) {
-            ok = asm_error(A, A->tok[0].col, "out of memory");
+            ok = asm_oom(A, A->tok[0].col, "out of memory");
         } else {
             A->p->globals[g].is_const = is_const;
             A->p->globals[g].is_shared = is_shared;
@@ -643,7 +654,7 @@ static bool do_directive(assembler *A)
         if (!name) return false;
         uint32_t i = zx_code_add_local(B->code, name);
         free(name);
-        if (B->code->oom) return asm_error(A, A->tok[0].col, "out of memory");
+        if (B->code->oom) return asm_oom(A, A->tok[0].col, "out of memory");
         B->code->local_is_cell[i] = A->ntok > 2;
         return true;
     }
@@ -659,7 +670,7 @@ static bool do_directive(assembler *A)
         if (!name) return false;
         zx_code_add_free(B->code, name, word_is(from, "local"), (uint32_t)index);
         free(name);
-        return B->code->oom ? asm_error(A, A->tok[0].col, "out of memory") : true;
+        return B->code->oom ? asm_oom(A, A->tok[0].col, "out of memory") : true;
     }
     if (word_is(d, ".const")) return do_const(A);
     return asm_error(A, d->col, "unknown directive %s", tok_show(d, show, sizeof show));
@@ -743,7 +754,7 @@ static bool do_instruction(assembler *A)
         if (++i < A->ntok) return asm_error(A, A->tok[i].col, "unexpected %s after the position", tok_show(&A->tok[i], show, sizeof show));
     }
     zx_code_emit(B->code, (uint16_t)op, ops[0], (uint16_t)ops[1], pos);
-    return B->code->oom ? asm_error(A, A->tok[0].col, "out of memory") : true;
+    return B->code->oom ? asm_oom(A, A->tok[0].col, "out of memory") : true;
 }
 
 static bool do_statement(assembler *A)
@@ -760,11 +771,19 @@ static bool do_statement(assembler *A)
 zx_program *zx_assemble(const char *text, size_t len, const char *source_name, zx_heap *heap,
                         char *err, size_t errsz)
 {
+    return zx_assemble_ex(text, len, source_name, heap, err, errsz, NULL);
+}
+
+zx_program *zx_assemble_ex(const char *text, size_t len, const char *source_name, zx_heap *heap,
+                           char *err, size_t errsz, bool *oom)
+{
+    if (oom) *oom = false;
     if (errsz) err[0] = '\0';
     if (!source_name) source_name = "<assembly>";
     assembler *A = calloc(1, sizeof *A);
     if (!A) {
         if (errsz) snprintf(err, errsz, "%s:1:1: error: out of memory", source_name);
+        if (oom) *oom = true;
         return NULL;
     }
     A->text = text ? text : "";
@@ -775,6 +794,7 @@ zx_program *zx_assemble(const char *text, size_t len, const char *source_name, z
     A->p = zx_program_new(source_name, heap);
     if (!A->p) {
         if (errsz) snprintf(err, errsz, "%s:1:1: error: out of memory", source_name);
+        if (oom) *oom = true;
         free(A);
         return NULL;
     }
@@ -806,6 +826,7 @@ zx_program *zx_assemble(const char *text, size_t len, const char *source_name, z
     if (A->failed) {
         zx_program_free(p);
         p = NULL;
+        if (oom) *oom = A->oom;
     }
     if (A->c_locale) freelocale(A->c_locale);
     free(A);

@@ -144,6 +144,10 @@ void zx_disassemble(const zx_program *p, zx_buf *out);
 /* Assemble .zxa text; on failure returns NULL and writes "NAME:LINE:COL: error: ..." to err. */
 zx_program *zx_assemble(const char *text, size_t len, const char *source_name, zx_heap *heap,
                         char *err, size_t errsz);
+/* The same, and *oom (if not NULL) says whether it failed because an allocation failed (the
+ * heap's limit or malloc) rather than because the text is wrong. */
+zx_program *zx_assemble_ex(const char *text, size_t len, const char *source_name, zx_heap *heap,
+                           char *err, size_t errsz, bool *oom);
 
 /* ---- binary bytecode (.zxbc) ---- */
 /* Serialise (magic "ZXBC", format version, payload, checksum). */
@@ -151,6 +155,10 @@ void zx_bytecode_write(const zx_program *p, zx_buf *out);
 /* Load and check; NULL on a damaged, truncated or wrong-version file with a message in err.
  * The caller still runs zx_verify_program. */
 zx_program *zx_bytecode_read(const uint8_t *data, size_t len, zx_heap *heap, char *err, size_t errsz);
+/* The same, and *oom (if not NULL) says whether it failed because an allocation failed rather
+ * than because the file is damaged. */
+zx_program *zx_bytecode_read_ex(const uint8_t *data, size_t len, zx_heap *heap, char *err, size_t errsz,
+                                bool *oom);
 /* The checksum zx_bytecode_write stores (over the payload): exposed for the fuzz target. */
 uint64_t zx_bytecode_checksum(const uint8_t *data, size_t len);
 

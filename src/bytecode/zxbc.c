@@ -169,11 +169,22 @@ typedef struct reader {
     size_t n, off;          /* the payload and the read position in it */
     zx_heap *heap;
     bool failed;
+    bool oom;                  /* failed because an allocation failed */
     char *err;
     size_t errsz;
 } reader;
 
 static void rd_error(reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* An allocation failed: the file may be fine, the memory limit is what stopped the load. */
+static void rd_oom(reader *r, const char *what)
+{
+    if (r->failed) return;
+    r->failed = true;
+    r->oom = true;
+    if (r->errsz) snprintf(r->err, r->errsz, "%s", what);
+}
+
 static void rd_error(reader *r, const char *fmt, ...)
 {
     if (r->failed) return;
@@ -258,7 +269,7 @@ static char *rd_name(reader *r)
     }
     char *name = malloc((size_t)n + 1);
     if (!name) {
-        rd_error(r, "out of memory");
+        rd_oom(r, "out of memory");
         return NULL;
     }
     memcpy(name, s, n);
@@ -296,7 +307,7 @@ static void rd_const(reader *r, zx_code *c)
         if (!s) return;
         zx_string *z = zx_string_new(r->heap, s, n);
         if (!z) {
-            rd_error(r, "out of memory for a string constant");
+            rd_oom(r, "memory limit exceeded");
             return;
         }
         zx_code_push_const(c, zx_objval(z));
@@ -323,7 +334,7 @@ static zx_code *rd_code(reader *r, int level)
     free(name);
     name = NULL;
     if (!c) {
-        rd_error(r, "out of memory");
+        rd_oom(r, "out of memory");
         return NULL;
     }
     c->pos.line = rd_u32(r);
@@ -337,7 +348,7 @@ static zx_code *rd_code(reader *r, int level)
         if (r->failed) goto fail;
         uint32_t slot = zx_code_add_local(c, name);   /* may move local_is_cell */
         if (c->oom) {
-            rd_error(r, "out of memory");
+            rd_oom(r, "out of memory");
             goto fail;
         }
         c->local_is_cell[slot] = cell;
@@ -353,11 +364,11 @@ static zx_code *rd_code(reader *r, int level)
         zx_code_add_free(c, name, from_local != 0, index);
         free(name);
         name = NULL;
-        if (c->oom) rd_error(r, "out of memory");
+        if (c->oom) rd_oom(r, "out of memory");
     }
     n = rd_count(r, MIN_CONST, "constant");
     for (uint32_t i = 0; i < n && !r->failed && !c->oom; i++) rd_const(r, c);
-    if (c->oom && !r->failed) rd_error(r, "out of memory");
+    if (c->oom && !r->failed) rd_oom(r, "out of memory");
     n = rd_count(r, MIN_INSTR, "instruction");
     for (uint32_t i = 0; i < n && !r->failed; i++) {
         uint16_t op = rd_u16(r), b = rd_u16(r);
@@ -366,7 +377,7 @@ static zx_code *rd_code(reader *r, int level)
         pos.line = rd_u32(r);
         pos.col = rd_u32(r);
         zx_code_emit(c, op, a, b, pos);
-        if (c->oom && !r->failed) rd_error(r, "out of memory");
+        if (c->oom && !r->failed) rd_oom(r, "out of memory");
     }
     n = rd_count(r, MIN_CODE, "nested code object");
     for (uint32_t i = 0; i < n && !r->failed; i++) {
@@ -374,7 +385,7 @@ static zx_code *rd_code(reader *r, int level)
         if (child) zx_code_add_child(c, child);
         if (c->oom && !r->failed) {
             zx_code_free(child);
-            rd_error(r, "out of memory");
+            rd_oom(r, "out of memory");
         }
     }
     if (r->failed) goto fail;
@@ -393,7 +404,7 @@ static zx_program *rd_program(reader *r)
     free(name);
     name = NULL;
     if (!p) {
-        rd_error(r, "out of memory");
+        rd_oom(r, "out of memory");
         return NULL;
     }
     uint32_t n = rd_count(r, MIN_GLOBAL, "global");
@@ -403,7 +414,7 @@ static zx_program *rd_program(reader *r)
         if (r->failed) goto fail;
         uint32_t g = zx_program_push_global(p, name);
         if (p->oom) {
-            rd_error(r, "out of memory");
+            rd_oom(r, "out of memory");
             goto fail;
         }
         p->globals[g].is_const = flags & 1;
@@ -431,6 +442,13 @@ static uint64_t load_le(const uint8_t *p, int k)
 
 zx_program *zx_bytecode_read(const uint8_t *data, size_t len, zx_heap *heap, char *err, size_t errsz)
 {
+    return zx_bytecode_read_ex(data, len, heap, err, errsz, NULL);
+}
+
+zx_program *zx_bytecode_read_ex(const uint8_t *data, size_t len, zx_heap *heap, char *err, size_t errsz,
+                                bool *oom)
+{
+    if (oom) *oom = false;
     const char *msg = NULL;
     char buf[96];
     if (errsz) err[0] = '\0';
@@ -461,5 +479,7 @@ zx_program *zx_bytecode_read(const uint8_t *data, size_t len, zx_heap *heap, cha
     }
     reader r = { .p = data + HEADER_SIZE, .n = len - HEADER_SIZE - TRAILER_SIZE, .heap = heap,
                  .err = err, .errsz = errsz };
-    return rd_program(&r);
+    zx_program *p = rd_program(&r);
+    if (!p && oom) *oom = r.oom;
+    return p;
 }

@@ -310,10 +310,11 @@ zx_status zx_program_load_assembly(zx_vm *vm, const char *name, const char *text
     if (zx_vm_check_idle(vm) != ZX_OK) return ZX_E_ARGUMENT;
     if (!name) name = "<assembly>";
     char err[ERRSZ];
-    zx_program *p = zx_assemble(text ? text : "", len, name, vm->heap, err, sizeof err);
+    bool oom = false;
+    zx_program *p = zx_assemble_ex(text ? text : "", len, name, vm->heap, err, sizeof err, &oom);
     if (!p) {
         zx_vm_set_error(vm, "%s", err);
-        return ZX_E_BYTECODE;
+        return oom ? ZX_E_MEMORY : ZX_E_BYTECODE;
     }
     return adopt(vm, p, out);
 }
@@ -329,9 +330,11 @@ zx_status zx_vm_load_bytecode_named(zx_vm *vm, const char *name, const void *dat
     if (!vm || !out || (!data && len)) return ZX_E_ARGUMENT;
     if (zx_vm_check_idle(vm) != ZX_OK) return ZX_E_ARGUMENT;
     char err[ERRSZ];
-    zx_program *p = zx_bytecode_read(data, len, vm->heap, err, sizeof err);
+    bool oom = false;
+    zx_program *p = zx_bytecode_read_ex(data, len, vm->heap, err, sizeof err, &oom);
     if (!p) {
         zx_vm_set_error(vm, "%s: error: %s", name, err);
+        if (oom) return ZX_E_MEMORY;
         /* the right magic with another format version is a version mismatch, not damage */
         const uint8_t *b = data;
         if (len >= 6 && memcmp(b, "ZXBC", 4) == 0 && (b[4] | b[5] << 8) != ZX_BYTECODE_FORMAT_VERSION)

@@ -290,6 +290,68 @@ static void test_load_failing(void)
     CHECK(memory_errors > 0);
 }
 
+/* (4b) the same sweep over loading the program's .zxbc and .zxa: a failed allocation is
+ * ZX_E_MEMORY ("memory limit exceeded" or "out of memory"), never ZX_E_BYTECODE (damage). */
+static void test_load_bytecode_failing(void)
+{
+    void *bc = NULL;
+    size_t bclen = 0;
+    char *asmtext = NULL;
+    {
+        zx_vm *vm = NULL;
+        zx_program *p = NULL;
+        zx_options o;
+        zx_options_init(&o);
+        o.jit = ZX_JIT_OFF;
+        if (zx_vm_create(&o, &vm) != ZX_OK) { CHECK(false); return; }
+        CHECK_ST(vm, zx_program_load_source(vm, "load.zx", load_src, strlen(load_src), &p), ZX_OK);
+        if (p) {
+            CHECK(zx_program_to_bytecode(p, &bc, &bclen) == ZX_OK);
+            CHECK(zx_program_disassemble(p, &asmtext) == ZX_OK);
+            zx_program_destroy(p);
+        }
+        zx_vm_destroy(vm);
+        if (!bc || !asmtext) { free(bc); free(asmtext); return; }
+    }
+    for (int kind = 0; kind < 2; kind++) {
+        bool succeeded = false;
+        int memory_errors = 0;
+        for (long long n = 1; n <= 1000 && !succeeded; n++) {
+            counting c = {0};
+            api_capture out = {0};
+            zx_vm *vm = make_vm(&c, 1, ZX_MODE_SEQ, ZX_JIT_OFF, &out);
+            if (!vm) break;
+            atomic_store(&c.fail_after, atomic_load(&c.allocs) + n);
+            zx_program *p = NULL;
+            zx_status st = kind == 0 ? zx_program_load_bytecode(vm, bc, bclen, &p)
+                                     : zx_program_load_assembly(vm, "load.zxa", asmtext, strlen(asmtext), &p);
+            if (st == ZX_OK) {
+                succeeded = true;
+                atomic_store(&c.fail_after, 0);
+                CHECK_ST(vm, zx_program_run(p), ZX_OK);
+                CHECK_STR(out.buf, "value\nsecond\n[hello, ada!, hello, grace!, hello, alan!] thing\n");
+                zx_program_destroy(p);
+            } else {
+                memory_errors++;
+                CHECK_ST(vm, st, ZX_E_MEMORY);
+                CHECK(p == NULL);
+                CHECK_CONTAINS(zx_vm_last_error(vm), kind == 0 ? "<bytecode>: error: " : "load.zxa:");
+                const char *e = zx_vm_last_error(vm);
+                CHECK(strstr(e, "memory limit exceeded") || strstr(e, "out of memory"));
+            }
+            zx_vm_destroy(vm);
+            long long live = atomic_load(&c.live_bytes), blocks = atomic_load(&c.live_blocks);
+            CHECK(live == 0 && blocks == 0 && atomic_load(&c.bad_sizes) == 0);
+        }
+        printf("failing allocator during %s load: %d memory errors, then loaded\n",
+               kind == 0 ? ".zxbc" : ".zxa", memory_errors);
+        CHECK(succeeded);
+        CHECK(memory_errors > 0);
+    }
+    free(bc);
+    free(asmtext);
+}
+
 /* (5) on a two-node (synthetic) topology, large list storage made on workers is NUMA-bound and
  * bypasses the allocator; a list that grows into it from the allocator's memory returns its
  * old block, and a bound list that grows on the host thread stays bound. */
@@ -362,6 +424,7 @@ int main(void)
     test_failing(grow_src, 1, ZX_MODE_SEQ, "100000\n", "failing allocator, sequential");
     test_failing(grow_par_src, 2, ZX_MODE_PAR, "20000\n", "failing allocator, parallel_map");
     test_load_failing();
+    test_load_bytecode_failing();
     test_numa();
     test_default();
     return api_report("test_api_alloc");

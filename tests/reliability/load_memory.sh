@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# load_memory.sh — a memory limit reached while compiling the source (its string constants live
-# on the limited heap) is a clean load error in every command and mode: exit status 1,
+# load_memory.sh — a memory limit reached while compiling the source or loading .zxbc/.zxa (the
+# string constants live on the limited heap) is a clean load error in every command and mode: exit status 1,
 # "FILE:LINE:COL: error: memory limit exceeded", nothing run, no file written -- never an abort.
 # usage: load_memory.sh ZEXUS_JIT
 set -uo pipefail
@@ -52,6 +52,15 @@ expect "compile, 1M" 1 '' '^big_literal\.zx:2:9: error: memory limit exceeded$' 
 if [[ -e big.zxbc ]]; then echo "FAIL compile, 1M: wrote big.zxbc"; fails=$((fails + 1)); fi
 expect "compile fits" 0 '' '' -- compile --max-memory=16M big_literal.zx -o big.zxbc
 expect "its bytecode runs" 0 $'start\n2000000' '' -- run big.zxbc
+# the same limit while loading bytecode or assembly is a memory error too, not damage (exit 2)
+"$bin" disasm big.zxbc > big.zxa 2> /dev/null || { echo "FAIL disasm big.zxbc"; fails=$((fails + 1)); }
+for m in "${modes[@]}"; do
+    read -r -a mo <<< "$m"
+    expect ".zxbc, 1M" 1 '' '^big\.zxbc: error: memory limit exceeded$' -- run "${mo[@]}" --max-memory=1M big.zxbc
+    expect ".zxa, 1M" 1 '' '^big\.zxa:[0-9]+:[0-9]+: error: memory limit exceeded$' -- \
+        run "${mo[@]}" --max-memory=1M big.zxa
+done
+expect ".zxa fits" 0 $'start\n2000000' '' -- run --max-memory=16M big.zxa
 
 echo "load_memory: $passes passed, $fails failed"
 ((fails == 0))
