@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# corpus.sh — run every .zx program of a Zexus checkout (e.g. the reference repository,
+# Zaidux/zexus-interpreter) with zexus-jit, each from its own folder, and summarise: how many
+# exit 0, and the most common first errors.  A measurement for people, not a test.
+# usage: scripts/corpus.sh ZEXUS_JIT CHECKOUT [OUTDIR] [-- extra run options]
+set -uo pipefail
+bin=$(realpath "${1:?usage: corpus.sh ZEXUS_JIT CHECKOUT [OUTDIR]}")
+root=$(realpath "${2:?usage: corpus.sh ZEXUS_JIT CHECKOUT [OUTDIR]}")
+out=${3:-$(mktemp -d)}
+shift 3 2>/dev/null || shift $#
+[[ ${1:-} == -- ]] && shift
+mkdir -p "$out"
+: > "$out/results.tsv"
+n=0 okn=0
+while IFS= read -r -d '' f; do
+    n=$((n + 1))
+    dir=$(dirname "$f") name=$(basename "$f")
+    rel=${f#"$root"/}
+    log="$out/logs/${rel//\//__}"
+    mkdir -p "$out/logs"
+    (cd "$dir" && timeout 10 "$bin" run "$@" "$name" < /dev/null > "$log.out" 2> "$log.err")
+    rc=$?
+    ((rc == 0)) && okn=$((okn + 1))
+    first=$(grep -m1 -E 'error' "$log.err" | sed -E 's/^[^ ]*:[0-9]+:[0-9]+: //' | cut -c1-100)
+    printf '%s\t%s\t%s\n' "$rc" "$rel" "$first" >> "$out/results.tsv"
+done < <(find "$root" -name '*.zx' -not -path '*/.git/*' -print0 | sort -z)
+echo "corpus: $okn of $n programs exit 0 (results: $out/results.tsv)"
+echo "exit statuses:"; cut -f1 "$out/results.tsv" | sort | uniq -c | sort -rn
+echo "most common first errors:"
+awk -F'\t' '$1 != 0 {print $3}' "$out/results.tsv" | sed -E "s/'[^']*'/'…'/g" | sort | uniq -c | sort -rn | head -25
