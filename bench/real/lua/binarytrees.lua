@@ -1,0 +1,21 @@
+-- binarytrees.lua — allocate and walk many binary trees; prints the sum of every check.
+local function make(d)
+    if d == 0 then return { false, false } end
+    return { make(d - 1), make(d - 1) }
+end
+
+local function check(t)
+    if not t[1] then return 1 end
+    return 1 + check(t[1]) + check(t[2])
+end
+
+local n = tonumber(arg and arg[1]) or 10
+local max_depth = n < 6 and 6 or n
+local total = check(make(max_depth + 1))
+local long_lived = make(max_depth)
+for d = 4, max_depth, 2 do
+    local iters = 2 ^ (max_depth - d + 4)
+    for _ = 1, iters do total = total + check(make(d)) end
+end
+total = total + check(long_lived)
+print(string.format("%d", total))
