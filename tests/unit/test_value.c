@@ -801,7 +801,7 @@ static void test_methods(zx_heap *h)
     CHECK_FMT(r, "[1, []]");
     zx_decref(r);
     CHECK_ERR(zx_method_call(h, ZX_M_keys, lv, NULL, 0, &r), "type mismatch: List has no method 'keys'");
-    CHECK_ERR(zx_method_call(h, ZX_M_is_empty, a, NULL, 0, &r), "type mismatch: String has no method 'is_empty'");
+    CHECK_ERR(zx_method_call(h, ZX_M_pop, a, NULL, 0, &r), "type mismatch: String has no method 'pop'");
 
     zx_decref(lv);
     zx_decref(mv);
