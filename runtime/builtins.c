@@ -336,14 +336,39 @@ static int64_t slice_bound(int64_t i, int64_t n)
     return i > n ? n : i;
 }
 
+/* The case mapping of code point c for the letters whose pairs have the same UTF-8 length:
+ * ASCII, Latin-1, Greek, Cyrillic.  Anything else is unchanged. */
+static uint32_t case_map(uint32_t c, bool upper)
+{
+    if (upper) {
+        if ((c >= 'a' && c <= 'z') || (c >= 0xE0 && c <= 0xFE && c != 0xF7) ||
+            (c >= 0x3B1 && c <= 0x3CB && c != 0x3C2) || (c >= 0x430 && c <= 0x44F))
+            return c - 0x20;
+        if (c == 0x3C2) return 0x3A3;                           /* final sigma */
+        if (c >= 0x450 && c <= 0x45F) return c - 0x50;
+        return c;
+    }
+    if ((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7) ||
+        (c >= 0x391 && c <= 0x3AB && c != 0x3A2) || (c >= 0x410 && c <= 0x42F))
+        return c + 0x20;
+    if (c >= 0x400 && c <= 0x40F) return c + 0x50;
+    return c;
+}
+
 static zx_callres change_case(zx_heap *h, const zx_string *s, bool upper, zx_value *out)
 {
     zx_string *r = zx_string_new(h, s->data, s->nbytes);
     if (!r) return memory_error();
+    unsigned char *p = (unsigned char *)r->data;
     for (uint32_t i = 0; i < r->nbytes; i++) {
-        char c = r->data[i];
-        if (upper && c >= 'a' && c <= 'z') r->data[i] = (char)(c - 'a' + 'A');
-        else if (!upper && c >= 'A' && c <= 'Z') r->data[i] = (char)(c - 'A' + 'a');
+        if (p[i] < 0x80) {
+            p[i] = (unsigned char)case_map(p[i], upper);
+        } else if ((p[i] & 0xE0) == 0xC0 && i + 1 < r->nbytes) {
+            uint32_t c = case_map(((uint32_t)(p[i] & 0x1F) << 6) | (p[i + 1] & 0x3F), upper);
+            p[i] = (unsigned char)(0xC0 | (c >> 6));        /* a two-byte code point maps to one */
+            p[i + 1] = (unsigned char)(0x80 | (c & 0x3F));
+            i++;
+        }
     }
     *out = zx_objval(r);
     return ok_result();
