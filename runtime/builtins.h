@@ -42,7 +42,57 @@ enum zx_effect {
     BUILTIN(range,        5, 1, 3,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
     BUILTIN(print,        6, 0, 255, ZX_FX_PRINTS | ZX_FX_READS_HEAP, ZX_RES_NULL) \
     BUILTIN(parallel_map, 7, 2, 2,   ZX_FX_CALLS | ZX_FX_READS_HEAP,  ZX_RES_OBJ) \
-    BUILTIN(args,         8, 0, 0,   ZX_FX_PURE,                      ZX_RES_OBJ)
+    BUILTIN(args,         8, 0, 0,   ZX_FX_PURE,                      ZX_RES_OBJ) \
+    /* the standard library: strings (docs/language.md, "Builtins and methods") */ \
+    BUILTIN(str,          9, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_OBJ)      /* = string */ \
+    BUILTIN(length,      10, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_INT)      /* = len */ \
+    BUILTIN(typeof,      11, 1, 1,   ZX_FX_PURE,                      ZX_RES_OBJ) \
+    BUILTIN(uppercase,   12, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    BUILTIN(lowercase,   13, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    BUILTIN(split,       14, 1, 2,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    BUILTIN(join,        15, 1, 2,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    BUILTIN(contains,    16, 2, 2,   ZX_FX_READS_HEAP,                ZX_RES_BOOL) \
+    BUILTIN(replace,     17, 3, 3,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    BUILTIN(trim,        18, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    BUILTIN(starts_with, 19, 2, 2,   ZX_FX_READS_HEAP,                ZX_RES_BOOL) \
+    BUILTIN(ends_with,   20, 2, 2,   ZX_FX_READS_HEAP,                ZX_RES_BOOL) \
+    BUILTIN(index_of,    21, 2, 2,   ZX_FX_READS_HEAP,                ZX_RES_INT) \
+    BUILTIN(substring,   22, 2, 3,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    /* lists; map, filter, reduce and sort call functions (src/exec/stdlib.c) */ \
+    BUILTIN(append,      23, 2, 2,   ZX_FX_READS_HEAP | ZX_FX_WRITES_HEAP, ZX_RES_OBJ) \
+    BUILTIN(push,        24, 2, 2,   ZX_FX_READS_HEAP,                ZX_RES_OBJ)      /* a new list */ \
+    BUILTIN(map,         25, 2, 2,   ZX_FX_CALLS | ZX_FX_READS_HEAP,  ZX_RES_OBJ) \
+    BUILTIN(filter,      26, 2, 2,   ZX_FX_CALLS | ZX_FX_READS_HEAP,  ZX_RES_OBJ) \
+    BUILTIN(reduce,      27, 2, 3,   ZX_FX_CALLS | ZX_FX_READS_HEAP,  ZX_RES_ANY) \
+    BUILTIN(count,       28, 1, 2,   ZX_FX_READS_HEAP,                ZX_RES_INT) \
+    BUILTIN(sort,        29, 1, 3,   ZX_FX_CALLS | ZX_FX_READS_HEAP,  ZX_RES_OBJ)      /* a new list */ \
+    BUILTIN(reverse,     30, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_OBJ)      /* a new list */ \
+    BUILTIN(insert,      31, 3, 3,   ZX_FX_READS_HEAP | ZX_FX_WRITES_HEAP, ZX_RES_OBJ) \
+    BUILTIN(remove,      32, 2, 2,   ZX_FX_READS_HEAP | ZX_FX_WRITES_HEAP, ZX_RES_BOOL) \
+    BUILTIN(first,       33, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_ANY) \
+    BUILTIN(last,        34, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_ANY) \
+    BUILTIN(rest,        35, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    BUILTIN(sum,         36, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_INT | ZX_RES_FLOAT) \
+    BUILTIN(min,         37, 1, 2,   ZX_FX_READS_HEAP,                ZX_RES_ANY) \
+    BUILTIN(max,         38, 1, 2,   ZX_FX_READS_HEAP,                ZX_RES_ANY) \
+    BUILTIN(is_empty,    39, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_BOOL) \
+    BUILTIN(pop,         40, 1, 1,   ZX_FX_READS_HEAP | ZX_FX_WRITES_HEAP, ZX_RES_ANY) \
+    /* maps */ \
+    BUILTIN(get,         41, 2, 3,   ZX_FX_READS_HEAP,                ZX_RES_ANY) \
+    BUILTIN(set,         42, 3, 3,   ZX_FX_READS_HEAP | ZX_FX_WRITES_HEAP, ZX_RES_ANY) \
+    BUILTIN(delete,      43, 2, 2,   ZX_FX_READS_HEAP | ZX_FX_WRITES_HEAP, ZX_RES_BOOL) \
+    BUILTIN(has,         44, 2, 2,   ZX_FX_READS_HEAP,                ZX_RES_BOOL) \
+    BUILTIN(keys,        45, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    BUILTIN(values,      46, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    BUILTIN(entries,     47, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
+    BUILTIN(size,        48, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_INT) \
+    /* math */ \
+    BUILTIN(abs,         49, 1, 1,   ZX_FX_PURE,                      ZX_RES_INT | ZX_RES_FLOAT) \
+    BUILTIN(sqrt,        50, 1, 1,   ZX_FX_PURE,                      ZX_RES_FLOAT) \
+    BUILTIN(pow,         51, 2, 2,   ZX_FX_PURE,                      ZX_RES_INT | ZX_RES_FLOAT) \
+    BUILTIN(floor,       52, 1, 1,   ZX_FX_PURE,                      ZX_RES_INT) \
+    BUILTIN(ceil,        53, 1, 1,   ZX_FX_PURE,                      ZX_RES_INT) \
+    BUILTIN(round,       54, 1, 2,   ZX_FX_PURE,                      ZX_RES_INT | ZX_RES_FLOAT)
 
 typedef enum zx_builtin_id {
 #define ZX_BI_ENUM(name, id, lo, hi, fx, res) ZX_BI_##name = id,
@@ -51,17 +101,66 @@ typedef enum zx_builtin_id {
     ZX_BI_COUNT
 } zx_builtin_id;
 
-/* METHOD(name, id, receiver, nargs, effects, result) */
+/* Receivers of a method: a mask of object types. */
+#define ZX_RECV_STR  (1u << ZX_O_STRING)
+#define ZX_RECV_LIST (1u << ZX_O_LIST)
+#define ZX_RECV_MAP  (1u << ZX_O_MAP)
+#define ZX_RECV_COLL (ZX_RECV_STR | ZX_RECV_LIST | ZX_RECV_MAP)
+
+/* METHOD(name, id, receivers, builtin): `recv.name(a…)` on a receiver in the mask is the
+ * builtin `builtin(recv, a…)`, one implementation for both; its arity is the builtin's less
+ * one, its effect and result columns are the builtin's.  A name has one row. */
 #define ZX_METHODS(METHOD) \
-    METHOD(push,     0, ZX_O_LIST, 1, ZX_FX_READS_HEAP | ZX_FX_WRITES_HEAP, ZX_RES_OBJ) \
-    METHOD(pop,      1, ZX_O_LIST, 0, ZX_FX_READS_HEAP | ZX_FX_WRITES_HEAP, ZX_RES_ANY) \
-    METHOD(is_empty, 2, ZX_O_LIST, 0, ZX_FX_READS_HEAP,                     ZX_RES_BOOL) \
-    METHOD(has,      3, ZX_O_MAP,  1, ZX_FX_READS_HEAP,                     ZX_RES_BOOL) \
-    METHOD(keys,     4, ZX_O_MAP,  0, ZX_FX_READS_HEAP,                     ZX_RES_OBJ) \
-    METHOD(values,   5, ZX_O_MAP,  0, ZX_FX_READS_HEAP,                     ZX_RES_OBJ)
+    METHOD(push,        0, ZX_RECV_LIST, append) \
+    METHOD(pop,         1, ZX_RECV_LIST, pop) \
+    METHOD(is_empty,    2, ZX_RECV_COLL, is_empty) \
+    METHOD(has,         3, ZX_RECV_MAP,  has) \
+    METHOD(keys,        4, ZX_RECV_MAP,  keys) \
+    METHOD(values,      5, ZX_RECV_MAP,  values) \
+    METHOD(append,      6, ZX_RECV_LIST, append) \
+    METHOD(map,         7, ZX_RECV_LIST, map) \
+    METHOD(filter,      8, ZX_RECV_LIST, filter) \
+    METHOD(reduce,      9, ZX_RECV_LIST, reduce) \
+    METHOD(contains,   10, ZX_RECV_COLL, contains) \
+    METHOD(includes,   11, ZX_RECV_COLL, contains) \
+    METHOD(count,      12, ZX_RECV_COLL, count) \
+    METHOD(sort,       13, ZX_RECV_LIST, sort) \
+    METHOD(reverse,    14, ZX_RECV_LIST, reverse) \
+    METHOD(insert,     15, ZX_RECV_LIST, insert) \
+    METHOD(remove,     16, ZX_RECV_LIST | ZX_RECV_MAP, remove) \
+    METHOD(delete,     17, ZX_RECV_MAP,  delete) \
+    METHOD(first,      18, ZX_RECV_LIST, first) \
+    METHOD(last,       19, ZX_RECV_LIST, last) \
+    METHOD(rest,       20, ZX_RECV_LIST, rest) \
+    METHOD(index_of,   21, ZX_RECV_LIST | ZX_RECV_STR, index_of) \
+    METHOD(indexOf,    22, ZX_RECV_LIST | ZX_RECV_STR, index_of) \
+    METHOD(join,       23, ZX_RECV_LIST, join) \
+    METHOD(get,        24, ZX_RECV_MAP,  get) \
+    METHOD(set,        25, ZX_RECV_MAP | ZX_RECV_LIST, set) \
+    METHOD(entries,    26, ZX_RECV_MAP,  entries) \
+    METHOD(size,       27, ZX_RECV_COLL, size) \
+    METHOD(length,     28, ZX_RECV_COLL, length) \
+    METHOD(isEmpty,    29, ZX_RECV_COLL, is_empty) \
+    METHOD(upper,      30, ZX_RECV_STR,  uppercase) \
+    METHOD(to_upper,   31, ZX_RECV_STR,  uppercase) \
+    METHOD(toUpperCase, 32, ZX_RECV_STR, uppercase) \
+    METHOD(uppercase,  33, ZX_RECV_STR,  uppercase) \
+    METHOD(lower,      34, ZX_RECV_STR,  lowercase) \
+    METHOD(to_lower,   35, ZX_RECV_STR,  lowercase) \
+    METHOD(toLowerCase, 36, ZX_RECV_STR, lowercase) \
+    METHOD(lowercase,  37, ZX_RECV_STR,  lowercase) \
+    METHOD(trim,       38, ZX_RECV_STR,  trim) \
+    METHOD(strip,      39, ZX_RECV_STR,  trim) \
+    METHOD(split,      40, ZX_RECV_STR,  split) \
+    METHOD(replace,    41, ZX_RECV_STR,  replace) \
+    METHOD(starts_with, 42, ZX_RECV_STR, starts_with) \
+    METHOD(startsWith, 43, ZX_RECV_STR,  starts_with) \
+    METHOD(ends_with,  44, ZX_RECV_STR,  ends_with) \
+    METHOD(endsWith,   45, ZX_RECV_STR,  ends_with) \
+    METHOD(substring,  46, ZX_RECV_STR,  substring)
 
 typedef enum zx_method_id {
-#define ZX_M_ENUM(name, id, recv, n, fx, res) ZX_M_##name = id,
+#define ZX_M_ENUM(name, id, recv, bi) ZX_M_##name = id,
     ZX_METHODS(ZX_M_ENUM)
 #undef ZX_M_ENUM
     ZX_M_COUNT
@@ -79,6 +178,9 @@ unsigned zx_builtin_effects(int id);
 unsigned zx_builtin_result(int id);
 unsigned zx_method_effects(int id);
 unsigned zx_method_result(int id);
+/* The builtin that method `id` runs (-1 if none) and its receiver mask (ZX_RECV_*). */
+int zx_method_builtin(int id);
+unsigned zx_method_receivers(int id);
 /* The method id of a string constant, cached in the string. -1 if not a method name. */
 int zx_string_method_id(zx_string *s);
 
@@ -89,10 +191,16 @@ typedef struct zx_callres {
     zx_error err;      /* on failure */
 } zx_callres;
 
-/* Call builtin `id` (not print, parallel_map, args: the interpreter handles those) with
+/* Call builtin `id` (not print, parallel_map, args, nor those that call functions — map,
+ * filter, reduce, sort: the interpreter handles those, src/exec/stdlib.c) with
  * borrowed arguments; on success *out holds a new reference. */
 zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, zx_value *out);
-/* Call method `id` on borrowed receiver and arguments; *out is a new reference. */
+/* Method `id` on borrowed receiver `recv` with argc arguments (not counting the receiver):
+ * the builtin id to call with the receiver as its first argument, or -1 with r->err set
+ * (`String has no method 'push'`, or the arity error counted without the receiver). */
+int zx_method_resolve(int id, zx_value recv, int argc, zx_callres *r);
+/* Call method `id` (one whose builtin calls no function) on borrowed receiver and arguments;
+ * *out is a new reference. */
 zx_callres zx_method_call(zx_heap *h, int id, zx_value recv, const zx_value *argv, int argc,
                           zx_value *out);
 

@@ -52,7 +52,11 @@
     /* host functions (src/exec/host.c) */ \
     ERR(HOST_UNKNOWN,    RUNTIME,     "unknown host function") \
     ERR(HOST_FOREIGN,    RUNTIME,     "host function '%s' returned a value of another VM") \
-    ERR(HOST_FAILED,     RUNTIME,     "host function '%s' failed: %s")       /* name, zx_status_str */
+    ERR(HOST_FAILED,     RUNTIME,     "host function '%s' failed: %s")       /* name, zx_status_str */ \
+    /* the standard library (runtime/builtins.c, src/exec/stdlib.c) */ \
+    ERR(ARG_TYPE,        RUNTIME,     "type mismatch: %s() expects %s as argument %d, got %s") /* builtin, what, position, type */ \
+    ERR(EMPTY_LIST,      RUNTIME,     "%s() of an empty list") \
+    ERR(SORT_RESULT,     RUNTIME,     "type mismatch: sort() comparator returned %s")
 
 typedef enum zx_err {
     ZX_ERR_NONE = 0,

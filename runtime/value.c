@@ -819,6 +819,29 @@ bool zx_map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value)
     return true;
 }
 
+/* Remove key from m, keeping the insertion order of the rest: the entries after it move down
+ * and the index is rebuilt (O(len)).  The entry's references pass to *key_out / *value_out. */
+bool zx_map_delete(zx_map *m, zx_value key, zx_value *key_out, zx_value *value_out)
+{
+    if (m->len == 0 || !zx_value_hashable(key)) return false;
+    bool found;
+    uint32_t slot = map_probe(m, key, key_hash(key), &found);
+    if (!found) return false;
+    uint32_t e = (uint32_t)m->index[slot];
+    *key_out = m->entries[e].key;
+    *value_out = m->entries[e].value;
+    memmove(&m->entries[e], &m->entries[e + 1], (size_t)(m->len - e - 1) * sizeof(zx_map_entry));
+    m->len--;
+    uint32_t mask = m->index_cap - 1;
+    for (uint32_t i = 0; i < m->index_cap; i++) m->index[i] = -1;
+    for (uint32_t k = 0; k < m->len; k++) {
+        uint32_t i = (uint32_t)m->entries[k].hash & mask;
+        while (m->index[i] >= 0) i = (i + 1) & mask;
+        m->index[i] = (int32_t)k;
+    }
+    return true;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Cells and closures                                                                         */
 /* ------------------------------------------------------------------------------------------ */

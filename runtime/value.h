@@ -85,7 +85,7 @@ typedef struct zx_map_entry {
 
 typedef struct zx_map {
     zx_obj hdr;
-    uint32_t len, cap;           /* entries in insertion order (no deletion in the language) */
+    uint32_t len, cap;           /* entries in insertion order (delete keeps the order) */
     zx_map_entry *entries;
     int32_t *index;              /* open-addressing table of entry positions, -1 empty */
     uint32_t index_cap;          /* power of two */
@@ -202,6 +202,8 @@ zx_map *zx_map_new(zx_heap *h, uint32_t cap);
 zx_value *zx_map_get(zx_map *m, zx_value key);
 /* Insert or replace (takes new references); false on memory limit. Key must be hashable. */
 bool zx_map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value);
+/* Remove key; false if absent.  The removed key and value references pass to the caller. */
+bool zx_map_delete(zx_map *m, zx_value key, zx_value *key_out, zx_value *value_out);
 bool zx_value_hashable(zx_value v);
 
 /* ---- cells and closures ---- */

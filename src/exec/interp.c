@@ -11,6 +11,7 @@
 
 #include "runtime/arith.h"
 #include "runtime/builtins.h"
+#include "exec/hof.h"
 #include "exec/host.h"
 #include "exec/parallel.h"
 #include "exec/tier.h"
@@ -458,6 +459,7 @@ static zx_status call_builtin_value(zx_task *t, zx_frame *f, int id, zx_value *a
         return do_print(t, f, argv, argc);
     }
     if (id == ZX_BI_parallel_map) return zx_parallel_map(t, f, argv[0], argv[1], out);
+    if (zx_builtin_effects(id) & ZX_FX_CALLS) return zx_hof_call(t, f, id, argv, argc, out);
     zx_callres r = zx_builtin_call(t->run->heap, id, argv, (int)argc, out);
     if (!r.ok) return zx_task_raise_error(t, f, &r.err);
     return ZX_OK;
@@ -722,8 +724,11 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             int mid = zx_string_method_id(name);
             zx_value r;
             if (mid < 0) RAISE(ZX_ERR_NO_METHOD, zx_type_name(recv), name->data);
-            zx_callres cr = zx_method_call(heap, mid, recv, argv, (int)argc, &r);
-            if (!cr.ok) { st = zx_task_raise_error(t, f, &cr.err); goto fail; }
+            /* recv.name(a…) is the method's builtin on (recv, a…), which lie in a row */
+            zx_callres cr;
+            int bi = zx_method_resolve(mid, recv, (int)argc, &cr);
+            if (bi < 0) { st = zx_task_raise_error(t, f, &cr.err); goto fail; }
+            CHECK(call_builtin_value(t, f, bi, argv - 1, argc + 1, &r));
             for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
             f->sp -= argc + 1;
             PUSH(r);

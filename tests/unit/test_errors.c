@@ -55,6 +55,10 @@ int main(void)
     CHECK_ROW(ZX_E_RUNTIME, "unknown host function", ZX_ERR_HOST_UNKNOWN);
     CHECK_ROW(ZX_E_RUNTIME, "host function 'h' returned a value of another VM", ZX_ERR_HOST_FOREIGN, "h");
     CHECK_ROW(ZX_E_RUNTIME, "host function 'h' failed: bad argument", ZX_ERR_HOST_FAILED, "h", "bad argument");
+    CHECK_ROW(ZX_E_RUNTIME, "type mismatch: split() expects a String as argument 2, got Integer", ZX_ERR_ARG_TYPE,
+              "split", "a String", 2, "Integer");
+    CHECK_ROW(ZX_E_RUNTIME, "min() of an empty list", ZX_ERR_EMPTY_LIST, "min");
+    CHECK_ROW(ZX_E_RUNTIME, "type mismatch: sort() comparator returned String", ZX_ERR_SORT_RESULT, "String");
 
     /* every row is checked above */
     for (int id = ZX_ERR_NONE + 1; id < ZX_ERR_COUNT; id++) {

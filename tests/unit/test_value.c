@@ -801,7 +801,27 @@ static void test_methods(zx_heap *h)
     CHECK_FMT(r, "[1, []]");
     zx_decref(r);
     CHECK_ERR(zx_method_call(h, ZX_M_keys, lv, NULL, 0, &r), "type mismatch: List has no method 'keys'");
-    CHECK_ERR(zx_method_call(h, ZX_M_is_empty, a, NULL, 0, &r), "type mismatch: String has no method 'is_empty'");
+    CHECK_ERR(zx_method_call(h, ZX_M_pop, a, NULL, 0, &r), "type mismatch: String has no method 'pop'");
+
+    /* Every method runs a builtin that takes the receiver, has one row per name, and takes
+     * its facts from that builtin. */
+    for (int id = 0; id < ZX_M_COUNT; id++) {
+        int bi = zx_method_builtin(id), lo, hi;
+        zx_builtin_arity(bi, &lo, &hi);
+        CHECK(bi >= 0 && lo >= 1 && zx_method_receivers(id) != 0);
+        CHECK(zx_method_lookup(zx_method_name(id)) == id);
+        CHECK(zx_method_effects(id) == zx_builtin_effects(bi) && zx_method_result(id) == zx_builtin_result(bi));
+    }
+    CHECK(zx_method_effects(ZX_M_push) & ZX_FX_WRITES_HEAP);
+    CHECK(zx_method_effects(ZX_M_map) & ZX_FX_CALLS);
+    CHECK(zx_builtin_effects(ZX_BI_split) == ZX_FX_READS_HEAP);
+    CHECK_ERR(zx_method_call(h, ZX_M_get, mv, NULL, 0, &r), "expected 1 to 2 arguments, got 0");
+    CHECK(zx_method_call(h, ZX_M_get, mv, (zx_value[]){ zx_int(7), zx_int(8) }, 2, &r).ok && r.u.i == 8);
+    CHECK(zx_method_call(h, ZX_M_upper, a, NULL, 0, &r).ok);
+    CHECK_FMT(r, "A");
+    zx_decref(r);
+    CHECK(zx_method_call(h, ZX_M_delete, mv, &a, 1, &r).ok && r.u.b && m->len == 1 && zx_map_get(m, a) == NULL);
+    CHECK(zx_map_get(m, b) != NULL);
 
     zx_decref(lv);
     zx_decref(mv);
