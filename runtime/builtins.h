@@ -32,7 +32,8 @@ enum zx_effect {
 
 /* BUILTIN(name, id, min args, max args, effects, result)  — `print` and `parallel_map` compile
  * to opcodes but are listed so that they can be used as values; `args` is the program's
- * argument list. */
+ * argument list, and `__ARGS__` (the same list) and `__MODULE__` are values too
+ * (zx_builtin_is_value). */
 #define ZX_BUILTINS(BUILTIN) \
     BUILTIN(len,          0, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_INT) \
     BUILTIN(string,       1, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
@@ -42,7 +43,33 @@ enum zx_effect {
     BUILTIN(range,        5, 1, 3,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
     BUILTIN(print,        6, 0, 255, ZX_FX_PRINTS | ZX_FX_READS_HEAP, ZX_RES_NULL) \
     BUILTIN(parallel_map, 7, 2, 2,   ZX_FX_CALLS | ZX_FX_READS_HEAP,  ZX_RES_OBJ) \
-    BUILTIN(args,         8, 0, 0,   ZX_FX_PURE,                      ZX_RES_OBJ)
+    BUILTIN(args,         8, 0, 0,   ZX_FX_PURE,                      ZX_RES_OBJ) \
+    /* the builtins with effects outside the heap (runtime/stdlib_sys.c) */ \
+    BUILTIN(time,            9, 0, 0, ZX_FX_CLOCK,                                 ZX_RES_INT) \
+    BUILTIN(timestamp,      10, 0, 0, ZX_FX_CLOCK,                                 ZX_RES_INT) \
+    BUILTIN(sleep,          11, 1, 1, ZX_FX_SLEEPS,                                ZX_RES_NULL) \
+    BUILTIN(random,         12, 0, 1, ZX_FX_RANDOM,                                ZX_RES_INT | ZX_RES_FLOAT) \
+    BUILTIN(random_seed,    13, 1, 1, ZX_FX_RANDOM,                                ZX_RES_NULL) \
+    BUILTIN(json_parse,     14, 1, 1, ZX_FX_READS_HEAP,                            ZX_RES_ANY) \
+    BUILTIN(json_stringify, 15, 1, 2, ZX_FX_READS_HEAP,                            ZX_RES_OBJ) \
+    BUILTIN(file_read_text, 16, 1, 1, ZX_FX_READS_HEAP | ZX_FX_READS_FILES,        ZX_RES_OBJ) \
+    BUILTIN(read_file,      17, 1, 1, ZX_FX_READS_HEAP | ZX_FX_READS_FILES,        ZX_RES_OBJ) \
+    BUILTIN(file_write_text, 18, 2, 2, ZX_FX_READS_HEAP | ZX_FX_WRITES_FILES,      ZX_RES_BOOL) \
+    BUILTIN(file_append,    19, 2, 2, ZX_FX_READS_HEAP | ZX_FX_WRITES_FILES,       ZX_RES_BOOL) \
+    BUILTIN(file_exists,    20, 1, 1, ZX_FX_READS_HEAP | ZX_FX_READS_FILES,        ZX_RES_BOOL) \
+    BUILTIN(file_read_json, 21, 1, 1, ZX_FX_READS_HEAP | ZX_FX_READS_FILES,        ZX_RES_ANY) \
+    BUILTIN(file_write_json, 22, 2, 2, ZX_FX_READS_HEAP | ZX_FX_WRITES_FILES,      ZX_RES_BOOL) \
+    BUILTIN(file_list_dir,  23, 1, 1, ZX_FX_READS_HEAP | ZX_FX_READS_FILES,        ZX_RES_OBJ) \
+    BUILTIN(hash,           24, 1, 2, ZX_FX_READS_HEAP,                            ZX_RES_OBJ) \
+    BUILTIN(to_hex,         25, 1, 1, ZX_FX_PURE,                                  ZX_RES_OBJ) \
+    BUILTIN(from_hex,       26, 1, 1, ZX_FX_READS_HEAP,                            ZX_RES_INT) \
+    BUILTIN(is_main,        27, 0, 0, ZX_FX_PURE,                                  ZX_RES_BOOL) \
+    BUILTIN(__ARGS__,       28, 0, 0, ZX_FX_PURE,                                  ZX_RES_OBJ) \
+    BUILTIN(__MODULE__,     29, 0, 0, ZX_FX_PURE,                                  ZX_RES_OBJ)
+
+/* The effects that have no location of their own (files, clock, random state, sleeping): the
+ * analysis orders any two code paths that both have one (deps.c), and names the builtin. */
+#define ZX_FX_ORDERED (ZX_FX_READS_FILES | ZX_FX_WRITES_FILES | ZX_FX_CLOCK | ZX_FX_RANDOM | ZX_FX_SLEEPS)
 
 typedef enum zx_builtin_id {
 #define ZX_BI_ENUM(name, id, lo, hi, fx, res) ZX_BI_##name = id,
@@ -68,6 +95,8 @@ typedef enum zx_method_id {
 } zx_method_id;
 
 const char *zx_builtin_name(int id);          /* NULL if not a builtin id */
+/* True for the names that are values, not functions: args, __ARGS__, __MODULE__. */
+bool zx_builtin_is_value(int id);
 int zx_builtin_lookup(const char *name);       /* -1 if not a builtin */
 void zx_builtin_arity(int id, int *min, int *max);
 int zx_method_lookup(const char *name);        /* -1 if no such method */

@@ -52,7 +52,13 @@
     /* host functions (src/exec/host.c) */ \
     ERR(HOST_UNKNOWN,    RUNTIME,     "unknown host function") \
     ERR(HOST_FOREIGN,    RUNTIME,     "host function '%s' returned a value of another VM") \
-    ERR(HOST_FAILED,     RUNTIME,     "host function '%s' failed: %s")       /* name, zx_status_str */
+    ERR(HOST_FAILED,     RUNTIME,     "host function '%s' failed: %s")       /* name, zx_status_str */ \
+    /* files, JSON, hashes (runtime/stdlib_sys.c) */ \
+    ERR(FILE_IO,         RUNTIME,     "%s(): cannot %s '%.*s'%s: %s")        /* builtin, verb, path, "..." if cut, strerror */ \
+    ERR(FILE_UTF8,       RUNTIME,     "%s(): '%.*s'%s is not UTF-8 text")    /* builtin, path, "..." if cut */ \
+    ERR(JSON_PARSE,      RUNTIME,     "%s(): invalid JSON at line %d, column %d: %s") /* builtin, where, json-c's reason */ \
+    ERR(JSON_VALUE,      RUNTIME,     "%s(): cannot convert %s to JSON")     /* builtin, what */ \
+    ERR(HASH_ALGO,       RUNTIME,     "hash(): unsupported algorithm '%.*s' (SHA256, SHA512, SHA3-256, SHA3-512, BLAKE2B, BLAKE2S)")
 
 typedef enum zx_err {
     ZX_ERR_NONE = 0,
