@@ -38,6 +38,11 @@ const char *zx_builtin_name(int id)
     return id >= 0 && id < ZX_BI_COUNT ? builtin_table[id].name : NULL;
 }
 
+bool zx_builtin_is_value(int id)
+{
+    return id == ZX_BI_args || id == ZX_BI___ARGS__ || id == ZX_BI___MODULE__;
+}
+
 int zx_builtin_lookup(const char *name)
 {
     for (int i = 0; i < ZX_BI_COUNT; i++)
@@ -1018,6 +1023,12 @@ zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, z
     case ZX_BI_round: return builtin_round(argv, argc, out);
     case ZX_BI_print: case ZX_BI_parallel_map: case ZX_BI_args: case ZX_BI_map: case ZX_BI_filter:
     case ZX_BI_reduce: case ZX_BI_sort: case ZX_BI_COUNT: break;
+    /* runtime/stdlib_sys.c (zx_sys_call, with the run's context) */
+    case ZX_BI_time: case ZX_BI_timestamp: case ZX_BI_sleep: case ZX_BI_random: case ZX_BI_random_seed:
+    case ZX_BI_json_parse: case ZX_BI_json_stringify: case ZX_BI_file_read_text: case ZX_BI_read_file:
+    case ZX_BI_file_write_text: case ZX_BI_file_append: case ZX_BI_file_exists: case ZX_BI_file_read_json:
+    case ZX_BI_file_write_json: case ZX_BI_file_list_dir: case ZX_BI_hash: case ZX_BI_to_hex:
+    case ZX_BI_from_hex: case ZX_BI_is_main: case ZX_BI___ARGS__: case ZX_BI___MODULE__: break;
     }
     return err_result(ZX_ERR_BUILTIN_IN_LOOP, row->name);
 }

@@ -32,7 +32,8 @@ enum zx_effect {
 
 /* BUILTIN(name, id, min args, max args, effects, result)  — `print` and `parallel_map` compile
  * to opcodes but are listed so that they can be used as values; `args` is the program's
- * argument list. */
+ * argument list, and `__ARGS__` (the same list) and `__MODULE__` are values too
+ * (zx_builtin_is_value). */
 #define ZX_BUILTINS(BUILTIN) \
     BUILTIN(len,          0, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_INT) \
     BUILTIN(string,       1, 1, 1,   ZX_FX_READS_HEAP,                ZX_RES_OBJ) \
@@ -92,7 +93,33 @@ enum zx_effect {
     BUILTIN(pow,         51, 2, 2,   ZX_FX_PURE,                      ZX_RES_INT | ZX_RES_FLOAT) \
     BUILTIN(floor,       52, 1, 1,   ZX_FX_PURE,                      ZX_RES_INT) \
     BUILTIN(ceil,        53, 1, 1,   ZX_FX_PURE,                      ZX_RES_INT) \
-    BUILTIN(round,       54, 1, 2,   ZX_FX_PURE,                      ZX_RES_INT | ZX_RES_FLOAT)
+    BUILTIN(round,       54, 1, 2,   ZX_FX_PURE,                      ZX_RES_INT | ZX_RES_FLOAT) \
+    /* the builtins with effects outside the heap (runtime/stdlib_sys.c) */ \
+    BUILTIN(time,           55, 0, 0, ZX_FX_CLOCK,                                 ZX_RES_INT) \
+    BUILTIN(timestamp,      56, 0, 0, ZX_FX_CLOCK,                                 ZX_RES_INT) \
+    BUILTIN(sleep,          57, 1, 1, ZX_FX_SLEEPS,                                ZX_RES_NULL) \
+    BUILTIN(random,         58, 0, 1, ZX_FX_RANDOM,                                ZX_RES_INT | ZX_RES_FLOAT) \
+    BUILTIN(random_seed,    59, 1, 1, ZX_FX_RANDOM,                                ZX_RES_NULL) \
+    BUILTIN(json_parse,     60, 1, 1, ZX_FX_READS_HEAP,                            ZX_RES_ANY) \
+    BUILTIN(json_stringify, 61, 1, 2, ZX_FX_READS_HEAP,                            ZX_RES_OBJ) \
+    BUILTIN(file_read_text, 62, 1, 1, ZX_FX_READS_HEAP | ZX_FX_READS_FILES,        ZX_RES_OBJ) \
+    BUILTIN(read_file,      63, 1, 1, ZX_FX_READS_HEAP | ZX_FX_READS_FILES,        ZX_RES_OBJ) \
+    BUILTIN(file_write_text, 64, 2, 2, ZX_FX_READS_HEAP | ZX_FX_WRITES_FILES,      ZX_RES_BOOL) \
+    BUILTIN(file_append,    65, 2, 2, ZX_FX_READS_HEAP | ZX_FX_WRITES_FILES,       ZX_RES_BOOL) \
+    BUILTIN(file_exists,    66, 1, 1, ZX_FX_READS_HEAP | ZX_FX_READS_FILES,        ZX_RES_BOOL) \
+    BUILTIN(file_read_json, 67, 1, 1, ZX_FX_READS_HEAP | ZX_FX_READS_FILES,        ZX_RES_ANY) \
+    BUILTIN(file_write_json, 68, 2, 2, ZX_FX_READS_HEAP | ZX_FX_WRITES_FILES,      ZX_RES_BOOL) \
+    BUILTIN(file_list_dir,  69, 1, 1, ZX_FX_READS_HEAP | ZX_FX_READS_FILES,        ZX_RES_OBJ) \
+    BUILTIN(hash,           70, 1, 2, ZX_FX_READS_HEAP,                            ZX_RES_OBJ) \
+    BUILTIN(to_hex,         71, 1, 1, ZX_FX_PURE,                                  ZX_RES_OBJ) \
+    BUILTIN(from_hex,       72, 1, 1, ZX_FX_READS_HEAP,                            ZX_RES_INT) \
+    BUILTIN(is_main,        73, 0, 0, ZX_FX_PURE,                                  ZX_RES_BOOL) \
+    BUILTIN(__ARGS__,       74, 0, 0, ZX_FX_PURE,                                  ZX_RES_OBJ) \
+    BUILTIN(__MODULE__,     75, 0, 0, ZX_FX_PURE,                                  ZX_RES_OBJ)
+
+/* The effects that have no location of their own (files, clock, random state, sleeping): the
+ * analysis orders any two code paths that both have one (deps.c), and names the builtin. */
+#define ZX_FX_ORDERED (ZX_FX_READS_FILES | ZX_FX_WRITES_FILES | ZX_FX_CLOCK | ZX_FX_RANDOM | ZX_FX_SLEEPS)
 
 typedef enum zx_builtin_id {
 #define ZX_BI_ENUM(name, id, lo, hi, fx, res) ZX_BI_##name = id,
@@ -167,6 +194,8 @@ typedef enum zx_method_id {
 } zx_method_id;
 
 const char *zx_builtin_name(int id);          /* NULL if not a builtin id */
+/* True for the names that are values, not functions: args, __ARGS__, __MODULE__. */
+bool zx_builtin_is_value(int id);
 int zx_builtin_lookup(const char *name);       /* -1 if not a builtin */
 void zx_builtin_arity(int id, int *min, int *max);
 int zx_method_lookup(const char *name);        /* -1 if no such method */

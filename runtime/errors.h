@@ -56,7 +56,13 @@
     /* the standard library (runtime/builtins.c, src/exec/stdlib.c) */ \
     ERR(ARG_TYPE,        RUNTIME,     "type mismatch: %s() expects %s as argument %d, got %s") /* builtin, what, position, type */ \
     ERR(EMPTY_LIST,      RUNTIME,     "%s() of an empty list") \
-    ERR(SORT_RESULT,     RUNTIME,     "type mismatch: sort() comparator returned %s")
+    ERR(SORT_RESULT,     RUNTIME,     "type mismatch: sort() comparator returned %s") \
+    /* files, JSON, hashes (runtime/stdlib_sys.c) */ \
+    ERR(FILE_IO,         RUNTIME,     "%s(): cannot %s '%.*s'%s: %s")        /* builtin, verb, path, "..." if cut, strerror */ \
+    ERR(FILE_UTF8,       RUNTIME,     "%s(): '%.*s'%s is not UTF-8 text")    /* builtin, path, "..." if cut */ \
+    ERR(JSON_PARSE,      RUNTIME,     "%s(): invalid JSON at line %d, column %d: %s") /* builtin, where, json-c's reason */ \
+    ERR(JSON_VALUE,      RUNTIME,     "%s(): cannot convert %s to JSON")     /* builtin, what */ \
+    ERR(HASH_ALGO,       RUNTIME,     "hash(): unsupported algorithm '%.*s' (SHA256, SHA512, SHA3-256, SHA3-512, BLAKE2B, BLAKE2S)")
 
 typedef enum zx_err {
     ZX_ERR_NONE = 0,

@@ -28,6 +28,7 @@ packages=(
     clang-19 libclang-rt-19-dev libfuzzer-19-dev
     linux-perf graphviz gnuplot-nox hyperfine luajit pypy3 ccache
     lua5.4 nodejs
+    libjson-c-dev libssl-dev
 )
 
 jobs=$(nproc)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/builtins.h"
+
 /* ---------- location sets ---------- */
 
 static uint32_t locset_lower_bound(const analysis_locset *s, uint32_t id)
@@ -114,6 +116,9 @@ bool analysis_summary_union(analysis_summary *s, const analysis_summary *o)
     s->has_output |= o->has_output;
     s->loops_or_recurses |= o->loops_or_recurses;
     s->cost = analysis_cost_add(s->cost, o->cost);
+    s->ordered_fx |= o->ordered_fx;
+    for (int k = 0; k < ANALYSIS_FX_KINDS; k++)
+        if (!s->fx_builtin[k]) s->fx_builtin[k] = o->fx_builtin[k];
     return true;
 }
 
@@ -136,7 +141,31 @@ const char *analysis_dep_kind_name(int kind)
     case DEP_CALL: return "call";
     case DEP_BARRIER: return "barrier";
     case DEP_RETURN: return "return";
+    case DEP_EFFECT: return "effect";
     default: return "?";
+    }
+}
+
+static const struct { unsigned bit; const char *words; } fx_kinds[ANALYSIS_FX_KINDS] = {
+    { ZX_FX_WRITES_FILES, "writes files" }, { ZX_FX_READS_FILES, "reads files" },
+    { ZX_FX_CLOCK, "reads the clock" }, { ZX_FX_RANDOM, "uses the random state" }, { ZX_FX_SLEEPS, "sleeps" },
+};
+_Static_assert((ZX_FX_WRITES_FILES | ZX_FX_READS_FILES | ZX_FX_CLOCK | ZX_FX_RANDOM | ZX_FX_SLEEPS) == ZX_FX_ORDERED,
+               "one kind per bit of ZX_FX_ORDERED");
+
+unsigned analysis_fx_bit(int k) { return k >= 0 && k < ANALYSIS_FX_KINDS ? fx_kinds[k].bit : 0; }
+
+void analysis_fx_describe(const analysis_summary *s, char *buf, size_t size)
+{
+    size_t n = 0;
+    if (size) buf[0] = '\0';
+    for (int k = 0; k < ANALYSIS_FX_KINDS && n < size; k++) {
+        if (!(s->ordered_fx & fx_kinds[k].bit)) continue;
+        const char *name = s->fx_builtin[k] ? zx_builtin_name(s->fx_builtin[k] - 1) : NULL;
+        int w = snprintf(buf + n, size - n, "%s%s%s%s%s", n ? ", " : "", fx_kinds[k].words, name ? " (" : "",
+                         name ? name : "", name ? ")" : "");
+        if (w < 0) break;
+        n += (size_t)w;
     }
 }
 

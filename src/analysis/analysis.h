@@ -38,6 +38,8 @@ typedef struct analysis_locset {          /* sorted, without duplicates */
     uint32_t *ids;
 } analysis_locset;
 
+#define ANALYSIS_FX_KINDS 5               /* the bits of ZX_FX_ORDERED */
+
 typedef struct analysis_summary {
     analysis_locset reads;                /* loads of variables */
     analysis_locset writes;               /* stores of variables */
@@ -49,6 +51,11 @@ typedef struct analysis_summary {
     bool has_output;                      /* print: ordered by output buffers, never an edge */
     bool loops_or_recurses;               /* a loop, parallel_map, or recursion, transitively */
     uint64_t cost;                        /* estimated instructions executed (saturating) */
+    /* Effects with no location of their own (ZX_FX_ORDERED of runtime/builtins.h: files, the
+     * clock, the random state, sleeping): any two code paths that both have one are ordered
+     * (DEP_EFFECT).  fx_builtin[k] names a builtin with effect k (analysis_fx_bit), id + 1. */
+    unsigned ordered_fx;
+    uint16_t fx_builtin[ANALYSIS_FX_KINDS];
 } analysis_summary;
 
 enum analysis_chunk_flags {
@@ -77,6 +84,7 @@ typedef enum analysis_dep_kind {
     DEP_CALL,                             /* one calls something unresolved */
     DEP_BARRIER,                          /* a barrier lies between them (edges to/from it) */
     DEP_RETURN,                           /* A may return: B runs only if it did not */
+    DEP_EFFECT,                           /* both touch files, the clock, the random state or sleep */
     DEP_KIND_COUNT
 } analysis_dep_kind;
 
@@ -179,6 +187,11 @@ void analysis_loc_describe(const analysis *a, uint32_t loc, char *buf, size_t si
 /* The bare variable name of a location ("x"). */
 const char *analysis_loc_name(const analysis *a, uint32_t loc);
 const char *analysis_dep_kind_name(int kind);   /* "RAW", "WAR", ..., "barrier" */
+/* The effect bit (ZX_FX_*) of ordered effect kind k < ANALYSIS_FX_KINDS. */
+unsigned analysis_fx_bit(int k);
+/* The ordered effects of s in words, each with a builtin that has it: "writes files
+ * (file_write_text), reads the clock (time)"; "" when it has none. */
+void analysis_fx_describe(const analysis_summary *s, char *buf, size_t size);
 /* True when the DAG has a path from node `from` to node `to` (from == to included). */
 bool analysis_dag_reaches(const analysis_dag *d, uint32_t from, uint32_t to);
 /* The width of the DAG: a largest set of nodes with no path between any two of them, in

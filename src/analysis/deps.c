@@ -226,23 +226,29 @@ static uint32_t site_code(const analysis *a, const analysis_code *ac, uint32_t p
 
 /* ---------- effects of single instructions ---------- */
 
-/* Add the effect column of a builtin or method (runtime/builtins.h) to s.  Effects with no
- * location of their own (files, clock, random state, sleeping) order the call like an
- * unresolved one. */
-static void add_effects(unsigned fx, analysis_summary *s)
+/* Add the effect column of a builtin (id b, or -1 for a method) or method (runtime/builtins.h)
+ * to s.  Effects with no location of their own (ZX_FX_ORDERED: files, clock, random state,
+ * sleeping) are kept by kind with the builtin that has them: any two code paths that both have
+ * one are ordered (deps_conflict), and the reasons name it. */
+static void add_effects(unsigned fx, int b, analysis_summary *s)
 {
     if (fx & ZX_FX_READS_HEAP) s->reads_heap = true;
     if (fx & ZX_FX_WRITES_HEAP) s->writes_heap = true;
     if (fx & ZX_FX_PRINTS) s->has_output = true;
-    if (fx & (ZX_FX_CALLS | ZX_FX_READS_FILES | ZX_FX_WRITES_FILES | ZX_FX_CLOCK | ZX_FX_RANDOM | ZX_FX_SLEEPS))
-        s->calls_unknown = true;    /* CALLS: its function was not resolved */
+    if (fx & ZX_FX_CALLS) s->calls_unknown = true;    /* its function was not resolved */
+    if (fx & ZX_FX_ORDERED) {
+        if (b < 0) s->calls_unknown = true;           /* no name to give: order it like anything */
+        s->ordered_fx |= fx & ZX_FX_ORDERED;
+        for (int k = 0; k < ANALYSIS_FX_KINDS && b >= 0; k++)
+            if ((fx & analysis_fx_bit(k)) && !s->fx_builtin[k]) s->fx_builtin[k] = (uint16_t)(b + 1);
+    }
     s->may_raise = true;
 }
 
 static bool builtin_effects(int b, analysis_summary *s)
 {
     /* a host function registered pure is an effect-free reader of its arguments */
-    add_effects(b == (int)PURE_HOST ? ZX_FX_READS_HEAP : zx_builtin_effects(b), s);
+    add_effects(b == (int)PURE_HOST ? ZX_FX_READS_HEAP : zx_builtin_effects(b), b, s);
     return true;
 }
 
@@ -253,7 +259,7 @@ static void method_effects(const zx_code *c, const zx_instr *in, analysis_summar
     if (in->a < c->nconsts && zx_is_type(c->consts[in->a], ZX_O_STRING))
         m = zx_method_lookup(ZX_AS_STRING(c->consts[in->a])->data);
     s->reads_heap = true;
-    add_effects(zx_method_effects(m), s);
+    add_effects(zx_method_effects(m), -1, s);
 }
 
 /* Add the effects of instruction pc itself (not of what it calls) to s. */
@@ -502,6 +508,12 @@ static char *pmap_reason(const analysis *a, const analysis_code *ac)
     if (s->calls_unknown)
         return strdup("it calls a function that the analysis cannot resolve (held in a variable, "
                       "a list or a parameter)");
+    if (s->ordered_fx) {      /* its elements would touch files, the clock ... out of order */
+        char fx[300];
+        analysis_fx_describe(s, fx, sizeof fx);
+        snprintf(buf, sizeof buf, "it %s", fx);
+        return strdup(buf);
+    }
     for (uint32_t i = 0; i < s->writes.n; i++) {
         uint32_t loc = s->writes.ids[i];
         if (loc >= ac->loc_base && loc < ac->loc_base + ac->code->nlocals) continue;   /* its own */
@@ -587,6 +599,8 @@ bool deps_summarize(analysis *a)
         s->may_raise = all.may_raise;
         s->has_output = all.has_output;
         s->loops_or_recurses = all.loops_or_recurses;
+        s->ordered_fx = all.ordered_fx;
+        memcpy(s->fx_builtin, all.fx_builtin, sizeof s->fx_builtin);
         const analysis_locset *sets[3] = { &all.reads, &all.writes, &all.updates };
         analysis_locset *dsts[3] = { &s->reads, &s->writes, &s->updates };
         for (int k = 0; k < 3; k++)
@@ -676,6 +690,8 @@ uint32_t deps_conflict(const analysis_summary *A, const analysis_summary *B, uin
             if ((l = analysis_locset_common(aw[i], bw[j])) != ANALYSIS_NONE) { *loc = l; return DEP_WAW; }
     *loc = ANALYSIS_NONE;
     if ((A->writes_heap && (B->reads_heap || B->writes_heap)) || (B->writes_heap && A->reads_heap)) return DEP_HEAP;
+    /* files, the clock, the random state, sleeping: never reordered against each other */
+    if (A->ordered_fx && B->ordered_fx) return DEP_EFFECT;
     return ANALYSIS_NONE;
 }
 

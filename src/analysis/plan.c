@@ -1,6 +1,7 @@
 /* plan.c — decides before a run what runs in parallel and where the globals live (plan.h). */
 #include "analysis/plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,75 @@ static bool pmap_site_may_go_parallel(const zx_plan *pl)
     return false;
 }
 
+/* "A and B run in order: A <effects>; B <effects>" for two summaries with ordered effects. */
+static char *ordered_note(const char *what_a, const analysis_summary *a, const char *what_b,
+                          const analysis_summary *b)
+{
+    char fa[300], fb[300], buf[800];
+    analysis_fx_describe(a, fa, sizeof fa);
+    analysis_fx_describe(b, fb, sizeof fb);
+    snprintf(buf, sizeof buf, "%s and %s run in order: %s %s; %s %s", what_a, what_b, what_a, fa, what_b, fb);
+    return strdup(buf);
+}
+
+/* The effect-ordering notes: the first pair of top-level chunks, and of each fork's blocks,
+ * that both touch files, the clock, the random state or sleep; and each builtin's own reason
+ * not to be a parallel_map function. */
+static bool plan_notes(zx_plan *pl)
+{
+    const analysis *a = pl->a;
+    const analysis_code *ac = pl->main;
+    for (uint32_t j = 0; ac && j < ac->nchunks && !pl->main_ordered; j++) {
+        const analysis_chunk *B = &ac->chunks[j];
+        for (uint32_t i = 0; i < j && B->eff.ordered_fx; i++) {
+            const analysis_chunk *A = &ac->chunks[i];
+            if (!A->eff.ordered_fx) continue;
+            char wa[64], wb[64];
+            snprintf(wa, sizeof wa, "line %u", A->first_line);
+            snprintf(wb, sizeof wb, "line %u", B->first_line);
+            if (!(pl->main_ordered = ordered_note(wa, &A->eff, wb, &B->eff))) return false;
+            break;
+        }
+    }
+    for (uint32_t k = 0; k < pl->nforks; k++) {
+        const analysis_fork *af = pl->forks[k].fork;
+        for (uint32_t j = 0; j < af->nblocks && !pl->forks[k].ordered; j++) {
+            const analysis_summary *B = &a->codes[af->blocks[j]].summary;
+            for (uint32_t i = 0; i < j && B->ordered_fx; i++) {
+                const analysis_summary *A = &a->codes[af->blocks[i]].summary;
+                if (!A->ordered_fx) continue;
+                char wa[32], wb[32];
+                snprintf(wa, sizeof wa, "block %u", i + 1);
+                snprintf(wb, sizeof wb, "block %u", j + 1);
+                if (!(pl->forks[k].ordered = ordered_note(wa, A, wb, B))) return false;
+                break;
+            }
+        }
+    }
+    pl->builtin_blocker = calloc(ZX_BI_COUNT, sizeof *pl->builtin_blocker);
+    if (!pl->builtin_blocker) return false;
+    for (int b = 0; b < ZX_BI_COUNT; b++) {
+        unsigned fx = zx_builtin_effects(b);
+        char buf[400];
+        if (fx & ZX_FX_ORDERED) {
+            analysis_summary s;
+            memset(&s, 0, sizeof s);
+            s.ordered_fx = fx & ZX_FX_ORDERED;
+            for (int k = 0; k < ANALYSIS_FX_KINDS; k++)
+                if (fx & analysis_fx_bit(k)) s.fx_builtin[k] = (uint16_t)(b + 1);
+            char words[300];
+            analysis_fx_describe(&s, words, sizeof words);
+            snprintf(buf, sizeof buf, "it %s", words);
+        } else if (fx & ZX_FX_WRITES_HEAP) {
+            snprintf(buf, sizeof buf, "it may change a list or map (%s)", zx_builtin_name(b));
+        } else {
+            continue;
+        }
+        if (!(pl->builtin_blocker[b] = strdup(buf))) return false;
+    }
+    return true;
+}
+
 zx_plan *plan_build(zx_program *p, const plan_options *o)
 {
     zx_plan *pl = calloc(1, sizeof *pl);
@@ -102,6 +172,7 @@ zx_plan *plan_build(zx_program *p, const plan_options *o)
         pl->main_dag = ac->nchunks >= 2 && (o->mode == ZX_MODE_PAR || auto_worth_main(a, ac));
     }
     pl->may_go_parallel = pl->main_dag || fork_may || pmap_site_may_go_parallel(pl);
+    if (!plan_notes(pl)) goto fail;
     return pl;
 fail:
     plan_free(pl);
@@ -136,6 +207,10 @@ void plan_free(zx_plan *pl)
 {
     if (!pl) return;
     placement_free(pl->place);
+    for (uint32_t k = 0; pl->forks && k < pl->nforks; k++) free(pl->forks[k].ordered);
+    free(pl->main_ordered);
+    for (int b = 0; pl->builtin_blocker && b < ZX_BI_COUNT; b++) free(pl->builtin_blocker[b]);
+    free(pl->builtin_blocker);
     free(pl->forks);
     free(pl->codes);
     analysis_free(pl->a);
@@ -147,6 +222,8 @@ const char *plan_pmap_blocker(const zx_plan *pl, zx_value fn, uint64_t *cost)
     *cost = 0;
     if (zx_is_type(fn, ZX_O_BUILTIN)) {
         int id = ((const zx_builtin_obj *)fn.u.o)->id;
+        if (id < ZX_BI_COUNT && (zx_builtin_effects(id) & (ZX_FX_ORDERED | ZX_FX_WRITES_HEAP)))
+            return pl->builtin_blocker && pl->builtin_blocker[id] ? pl->builtin_blocker[id] : "it has effects";
         if (id < ZX_BI_COUNT || analysis_host_index_pure(pl->hosts, (uint32_t)(id - ZX_BI_COUNT))) return NULL;
         return "it is a host function not registered as pure (ZX_HOST_PURE)";
     }

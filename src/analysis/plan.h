@@ -56,6 +56,9 @@ typedef struct plan_fork {
     uint32_t code;                        /* analysis code id of the code object holding it */
     const analysis_fork *fork;            /* its blocks' DAG */
     bool parallel;                        /* its blocks run concurrently */
+    char *ordered;                        /* owned: "blocks 1 and 2 run in order: ..." when two
+                                             blocks both touch files, the clock, the random state
+                                             or sleep (DEP_EFFECT), for --stats; or NULL */
 } plan_fork;
 
 typedef struct zx_plan {
@@ -65,6 +68,11 @@ typedef struct zx_plan {
     const analysis_code *main;            /* the top level's analysis, or NULL */
     bool main_dag;                        /* the top level runs as a chunk DAG */
     uint32_t main_width;                  /* width of its DAG (for --stats) */
+    char *main_ordered;                   /* owned: the first two chunks that files, the clock,
+                                             the random state or sleeping keep in order, in
+                                             words for --stats; or NULL */
+    char **builtin_blocker;               /* owned, ZX_BI_COUNT: why builtin b itself may not be
+                                             a parallel_map function, or NULL */
     plan_code *codes;                     /* a->ncodes */
     uint32_t nforks;
     plan_fork *forks;                     /* in code id and pc order */

@@ -12,6 +12,7 @@
 #include "runtime/arith.h"
 #include "runtime/builtins.h"
 #include "exec/hof.h"
+#include "runtime/stdlib_sys.h"
 #include "exec/host.h"
 #include "exec/parallel.h"
 #include "exec/tier.h"
@@ -443,13 +444,30 @@ static zx_status do_print(zx_task *t, zx_frame *f, zx_value *args, uint32_t n)
     return ZX_OK;
 }
 
+/* The value of a builtin name that is a value (zx_builtin_is_value): args, __ARGS__, __MODULE__. */
+static zx_status builtin_value(zx_task *t, zx_frame *f, int id, zx_value *out)
+{
+    if (id == ZX_BI___MODULE__) {
+        zx_string *s = zx_string_new(t->run->heap, "__main__", 8);   /* the program being run */
+        if (!s) return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
+        *out = zx_objval(s);
+        return ZX_OK;
+    }
+    zx_incref(t->run->args);
+    *out = t->run->args;
+    return ZX_OK;
+}
+
+static bool sys_should_stop(void *task) { return zx_task_should_stop(task); }
+
 static zx_status call_builtin_value(zx_task *t, zx_frame *f, int id, zx_value *argv, uint32_t argc,
                                    zx_value *out)
 {
     int lo, hi;
     if (id >= ZX_BI_COUNT) return zx_host_call(t, f, id, argv, argc, out);
     zx_builtin_arity(id, &lo, &hi);
-    if (id == ZX_BI_args) return zx_task_raise_err(t, f, ZX_ERR_NOT_CALLABLE, "List");
+    if (zx_builtin_is_value(id))
+        return zx_task_raise_err(t, f, ZX_ERR_NOT_CALLABLE, id == ZX_BI___MODULE__ ? "String" : "List");
     if ((int)argc < lo || (int)argc > hi) {
         if (lo == hi) return zx_task_raise_err(t, f, ZX_ERR_ARITY, lo, (int)argc);
         return zx_task_raise_err(t, f, ZX_ERR_ARITY_RANGE, lo, hi, (int)argc);
@@ -460,6 +478,12 @@ static zx_status call_builtin_value(zx_task *t, zx_frame *f, int id, zx_value *a
     }
     if (id == ZX_BI_parallel_map) return zx_parallel_map(t, f, argv[0], argv[1], out);
     if (zx_builtin_effects(id) & ZX_FX_CALLS) return zx_hof_call(t, f, id, argv, argc, out);
+    if (zx_sys_builtin(id)) {
+        zx_sys_ctx c = { t->run->heap, t->run->sys, sys_should_stop, t };
+        zx_callres r = zx_sys_call(&c, id, argv, (int)argc, out);
+        if (!r.ok) return r.err.id == ZX_ERR_INTERRUPTED ? stop_status(t, f) : zx_task_raise_error(t, f, &r.err);
+        return ZX_OK;
+    }
     zx_callres r = zx_builtin_call(t->run->heap, id, argv, (int)argc, out);
     if (!r.ok) return zx_task_raise_error(t, f, &r.err);
     return ZX_OK;
@@ -687,9 +711,8 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             uint32_t argc = in->b;
             zx_value *argv = f->sp - argc;
             zx_value r;
-            if (in->a == ZX_BI_args) {
-                r = run->args;
-                zx_incref(r);
+            if (zx_builtin_is_value((int)in->a)) {
+                CHECK(builtin_value(t, f, (int)in->a, &r));
             } else {
                 CHECK(call_builtin_value(t, f, (int)in->a, argv, argc, &r));
             }
@@ -699,9 +722,10 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             break;
         }
         case OP_LOAD_BUILTIN: {
-            if (in->a == ZX_BI_args) {
-                zx_incref(run->args);
-                PUSH(run->args);
+            if (zx_builtin_is_value((int)in->a)) {
+                zx_value r;
+                CHECK(builtin_value(t, f, (int)in->a, &r));
+                PUSH(r);
                 break;
             }
             zx_builtin_obj *b = zx_heap_alloc_obj(heap, ZX_O_BUILTIN, sizeof *b);

@@ -503,6 +503,10 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
         }
     } else if (st == ZX_OK) {
         atomic_fetch_add(&stats->forks_parallel, 1);
+        if (pf->ordered) {
+            zx_pos pos = f->code->positions[f->pc];
+            zx_stats_note(stats, "fork at %s:%u:%u: %s", file_of(t), pos.line, pos.col, pf->ordered);
+        }
         fork_ctx c;
         memset(&c, 0, sizeof c);
         c.f = f;
@@ -661,6 +665,7 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
                           "(--mode=auto runs %u ms in order first)",
                       first, ac->nchunks, AUTO_PREFIX_NS / 1000000u);
     stats->dag_used = true;
+    if (pl->main_ordered) zx_stats_note(stats, "top level: %s", pl->main_ordered);
     dag_ctx c;
     memset(&c, 0, sizeof c);
     c.root = root;

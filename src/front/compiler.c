@@ -519,7 +519,7 @@ static void emit_call(compiler *C, scope *s, const zx_node *n)
             emit(C, s, OP_PARALLEL_MAP, 0, 0, n->pos);
             return;
         }
-        if (bi != ZX_BI_args && bi != ZX_BI_parallel_map && (int)n->n >= lo && (int)n->n <= hi) {
+        if (!zx_builtin_is_value(bi) && bi != ZX_BI_parallel_map && (int)n->n >= lo && (int)n->n <= hi) {
             for (size_t i = 0; i < n->n; i++) emit_expr(C, s, n->items[i]);
             emit(C, s, OP_CALL_BUILTIN, (uint32_t)bi, (uint16_t)n->n, n->pos);
             return;

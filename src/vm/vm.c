@@ -434,6 +434,7 @@ zx_status zx_run_init(zx_run *run, zx_program *p)
         return ZX_E_MEMORY;
     }
     run->interrupt = &vm->interrupt;
+    run->sys = &vm->sys;
     atomic_init(&run->cancel, 0);
     atomic_init(&run->output_failed, 0);
     run->max_depth = vm->opts.max_depth;

@@ -12,6 +12,7 @@
 #include "exec/host.h"
 #include "exec/interp.h"
 #include "exec/run_stats.h"
+#include "runtime/stdlib_sys.h"
 #include "zexus.h"
 
 struct zx_vm {
@@ -19,6 +20,7 @@ struct zx_vm {
     char *topology;
     zx_heap *heap;                /* shared by every program of the VM */
     atomic_int interrupt;
+    zx_sys_state sys;             /* the random state, kept across runs (runtime/stdlib_sys.h) */
     zx_buf last_error;
     int argc;
     char **argv;

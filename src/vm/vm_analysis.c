@@ -89,6 +89,11 @@ static void put_summary(zx_buf *b, const analysis *a, const analysis_summary *s)
     else if (s->reads_heap) put_word(b, "reads the heap", &first);
     else if (s->writes_heap) put_word(b, "writes the heap", &first);
     if (s->calls_unknown) put_word(b, "calls something unresolved", &first);
+    if (s->ordered_fx) {
+        char fx[300];
+        analysis_fx_describe(s, fx, sizeof fx);
+        put_word(b, fx, &first);
+    }
     if (s->has_output) put_word(b, "output", &first);
     if (s->loops_or_recurses) put_word(b, "loops", &first);
     if (s->may_raise) put_word(b, "may raise", &first);

@@ -6,6 +6,7 @@
 #include "analysis/analysis.h"
 #include "check.h"
 #include "exec/interp.h"
+#include "runtime/builtins.h"
 #include "zexus.h"
 
 /* ---------- helpers ---------- */
@@ -559,6 +560,38 @@ static void test_listing(void)
     free(src);
 }
 
+/* Files, the clock, the random state and sleeping: ordered against each other (DEP_EFFECT),
+ * named by builtin, never a fence against pure work; a parallel_map function with one is
+ * sequential with the reason in words. */
+static void test_ordered_effects(void)
+{
+    fixture fx;
+    CHECK(load(&fx,
+               "file_write_text(\"a.txt\", \"x\")\n"     /* 1 */
+               "let p = 1 + 2\n"                            /* 2 */
+               "let t = time()\n"                           /* 3 */
+               "action roll(x) { return random(x) }\n"      /* 4 */
+               "let q = p * 2\n"                            /* 5 */
+               "let r = parallel_map(roll, [6, 6])\n"       /* 6 */
+               "action pure(x) { return x + 1 }\n"          /* 7 */
+               "let s = parallel_map(pure, [1, 2])\n",      /* 8 */
+               1));
+    const analysis_code *m = main_code(&fx);
+    CHECK(edge_is(&fx, m, 1, 3, DEP_EFFECT, NULL));
+    CHECK(!path(m, 1, 2) && !path(m, 3, 5));      /* pure neighbours stay independent */
+    uint32_t c1 = chunk_at(m, 1), c3 = chunk_at(m, 3);
+    CHECK(c1 != ANALYSIS_NONE && !(m->chunks[c1].flags & CHUNK_CALLS_UNKNOWN));
+    CHECK(m->chunks[c1].eff.ordered_fx == ZX_FX_WRITES_FILES && m->chunks[c3].eff.ordered_fx == ZX_FX_CLOCK);
+    char words[200];
+    analysis_fx_describe(&m->chunks[c1].eff, words, sizeof words);
+    CHECK_STR(words, "writes files (file_write_text)");
+    const analysis_code *roll = code_named(&fx, "roll"), *pure = code_named(&fx, "pure");
+    CHECK(roll && roll->pmap_reason && strcmp(roll->pmap_reason, "it uses the random state (random)") == 0);
+    CHECK(pure && !pure->pmap_reason);
+    CHECK(path(m, 3, 6));                          /* time() before the random draws */
+    unload(&fx);
+}
+
 int main(void)
 {
     test_independent();
@@ -573,5 +606,6 @@ int main(void)
     test_barrier_and_return();
     test_pmap_verdicts();
     test_listing();
+    test_ordered_effects();
     return CHECK_DONE();
 }

@@ -59,6 +59,16 @@ int main(void)
               "split", "a String", 2, "Integer");
     CHECK_ROW(ZX_E_RUNTIME, "min() of an empty list", ZX_ERR_EMPTY_LIST, "min");
     CHECK_ROW(ZX_E_RUNTIME, "type mismatch: sort() comparator returned String", ZX_ERR_SORT_RESULT, "String");
+    CHECK_ROW(ZX_E_RUNTIME, "file_read_text(): cannot read 'a.txt': No such file or directory", ZX_ERR_FILE_IO,
+              "file_read_text", "read", 5, "a.txt", "", "No such file or directory");
+    CHECK_ROW(ZX_E_RUNTIME, "file_read_text(): 'b.bin' is not UTF-8 text", ZX_ERR_FILE_UTF8, "file_read_text", 5,
+              "b.bin", "");
+    CHECK_ROW(ZX_E_RUNTIME, "json_parse(): invalid JSON at line 1, column 4: unexpected character", ZX_ERR_JSON_PARSE,
+              "json_parse", 1, 4, "unexpected character");
+    CHECK_ROW(ZX_E_RUNTIME, "json_stringify(): cannot convert Action to JSON", ZX_ERR_JSON_VALUE, "json_stringify",
+              "Action");
+    CHECK_ROW(ZX_E_RUNTIME, "hash(): unsupported algorithm 'MD5' (SHA256, SHA512, SHA3-256, SHA3-512, BLAKE2B, BLAKE2S)",
+              ZX_ERR_HASH_ALGO, 3, "MD5");
 
     /* every row is checked above */
     for (int id = ZX_ERR_NONE + 1; id < ZX_ERR_COUNT; id++) {
