@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Time and peak memory of the analysis and planning on generated programs (docs/benchmarks.md,
+# "Scaling").  Each program is compiled to .zxbc first, so the front end is left out.
+#   bench/scaling/run.sh [ZEXUS] [SHAPES] [SIZES] [MODES]
+# prints one line per (shape, size, what): seconds and peak RSS in KB, and the slope of
+# log(time) against log(size) between the smallest and largest size per shape and what.
+set -u
+Z=${1:-build/zexus-jit}
+SHAPES=${2:-"chain fan globals calls actions fork forkfree"}
+SIZES=${3:-"1000 4000 16000"}
+WHATS=${4:-"chunks auto par"}
+DIR=$(dirname "$0")
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+TO=${SCALING_TIMEOUT:-120}
+printf '%-9s %7s %-7s %9s %9s %10s\n' shape size what seconds peak_MB chunks_out
+for s in $SHAPES; do
+  for n in $SIZES; do
+    python3 "$DIR/gen.py" "$s" "$n" > "$TMP/p.zx"
+    "$Z" compile "$TMP/p.zx" -o "$TMP/p.zxbc" || { echo "compile failed: $s $n"; continue; }
+    for w in $WHATS; do
+      case $w in
+        chunks) cmd=("$Z" chunks "$TMP/p.zxbc") ;;
+        auto) cmd=("$Z" run --mode=auto --jit=off "$TMP/p.zxbc") ;;
+        par) cmd=("$Z" run --mode=par --jit=off "$TMP/p.zxbc") ;;
+        seq) cmd=("$Z" run --mode=seq --jit=off "$TMP/p.zxbc") ;;
+      esac
+      if timeout "$TO" /usr/bin/time -f '%e %M' -o "$TMP/t" "${cmd[@]}" > "$TMP/out" 2>/dev/null; then
+        read -r sec kb < "$TMP/t"
+        printf '%-9s %7d %-7s %9s %9.1f %10s\n' "$s" "$n" "$w" "$sec" "$(echo "$kb/1024" | bc -l)" \
+          "$( [ "$w" = chunks ] && wc -c < "$TMP/out" || echo -)"
+      else
+        printf '%-9s %7d %-7s %9s\n' "$s" "$n" "$w" "timeout/failed(>${TO}s)"
+      fi
+    done
+  done
+done
