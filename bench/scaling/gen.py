@@ -31,7 +31,7 @@ def fan(n):
     out = []
     for k in range(n):
         out.append(f"let g{k} = 0")
-        out.append(f"for each i in range(2) {{ g{k} = g{k} + i }}")
+        out.append(f"for each i{k} in range(2) {{ g{k} = g{k} + i{k} }}")
     out.append(f"print(g0 + g{n - 1})")
     return out
 
