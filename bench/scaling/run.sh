@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Time and peak memory of the analysis and planning on generated programs (docs/benchmarks.md,
 # "Scaling").  Each program is compiled to .zxbc first, so the front end is left out.
-#   bench/scaling/run.sh [ZEXUS] [SHAPES] [SIZES] [MODES]
-# prints one line per (shape, size, what): seconds and peak RSS in KB, and the slope of
-# log(time) against log(size) between the smallest and largest size per shape and what.
+#   bench/scaling/run.sh [ZEXUS] [SHAPES] [SIZES] [WHATS]
+# prints one line per (shape, size, what): seconds, peak RSS in MB and, for `chunks`, the
+# size of the listing in bytes.  WHATS (default "chunks plan"):
+#   chunks  zexus-jit chunks P.zxbc: analysis and the listing
+#   plan    zexus-jit run --mode=auto --workers=1 --jit=off P.zxbc: load, analysis, plan and a
+#           sequential run (one worker: auto never goes parallel, so the DAG runtime is left out)
+#   par     zexus-jit run --mode=par --workers=2 --jit=off P.zxbc: the DAG runtime too
+#   seq     zexus-jit run --mode=seq --jit=off P.zxbc: no analysis at all (the baseline)
 set -u
 Z=${1:-build/zexus-jit}
 SHAPES=${2:-"chain fan globals calls actions fork forkfree"}
 SIZES=${3:-"1000 4000 16000"}
-WHATS=${4:-"chunks auto par"}
+WHATS=${4:-"chunks plan"}
 DIR=$(dirname "$0")
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -21,8 +26,9 @@ for s in $SHAPES; do
     for w in $WHATS; do
       case $w in
         chunks) cmd=("$Z" chunks "$TMP/p.zxbc") ;;
+        plan) cmd=("$Z" run --mode=auto --workers=1 --jit=off "$TMP/p.zxbc") ;;
         auto) cmd=("$Z" run --mode=auto --jit=off "$TMP/p.zxbc") ;;
-        par) cmd=("$Z" run --mode=par --jit=off "$TMP/p.zxbc") ;;
+        par) cmd=("$Z" run --mode=par --workers=2 --jit=off "$TMP/p.zxbc") ;;
         seq) cmd=("$Z" run --mode=seq --jit=off "$TMP/p.zxbc") ;;
       esac
       if timeout "$TO" /usr/bin/time -f '%e %M' -o "$TMP/t" "${cmd[@]}" > "$TMP/out" 2>/dev/null; then

@@ -354,13 +354,91 @@ static uint64_t loop_weight(const analysis_code *ac, uint32_t pc)
     return w;
 }
 
+/* The variables of many instructions, gathered unsorted and sorted once: adding them one by
+ * one into a sorted set costs a move of the set's tail each, quadratic when a long code
+ * object (a top level of 50,000 globals) touches them out of order. */
+typedef struct locbuf {
+    uint32_t *ids;
+    size_t n, cap;
+} locbuf;
+
+static bool locbuf_push(locbuf *b, analysis_locset *s)
+{
+    if (b->n + s->n > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->n + s->n) cap *= 2;
+        uint32_t *ids = realloc(b->ids, cap * sizeof *ids);
+        if (!ids) return false;
+        b->ids = ids;
+        b->cap = cap;
+    }
+    memcpy(b->ids + b->n, s->ids, (size_t)s->n * sizeof *s->ids);
+    b->n += s->n;
+    s->n = 0;                 /* emptied, its room kept for the next instruction */
+    return true;
+}
+
+static int u32_cmp(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Sort and deduplicate b into a set and merge it into out. */
+static bool locbuf_into(locbuf *b, analysis_locset *out)
+{
+    if (!b->n) return true;
+    qsort(b->ids, b->n, sizeof *b->ids, u32_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (!k || b->ids[i] != b->ids[k - 1]) b->ids[k++] = b->ids[i];
+    if (k >= ANALYSIS_NONE) return false;
+    analysis_locset set = { (uint32_t)k, (uint32_t)k, b->ids };
+    bool ok = analysis_locset_union(out, &set);
+    b->n = 0;
+    return ok;
+}
+
+/* The effects of the instructions [start, end) themselves (not their callees) into out:
+ * flags, and the variables through the buffers. */
+typedef struct instr_acc {
+    analysis_summary one;     /* one instruction's effects */
+    locbuf r, w, u;
+} instr_acc;
+
+static bool acc_instr(const analysis *a, const analysis_code *ac, uint32_t pc, instr_acc *x, analysis_summary *out)
+{
+    if (!instr_effects(a, ac, pc, &x->one)) return false;
+    out->reads_heap |= x->one.reads_heap;
+    out->writes_heap |= x->one.writes_heap;
+    out->calls_unknown |= x->one.calls_unknown;
+    out->may_raise |= x->one.may_raise;
+    out->has_output |= x->one.has_output;
+    return locbuf_push(&x->r, &x->one.reads) && locbuf_push(&x->w, &x->one.writes) &&
+           locbuf_push(&x->u, &x->one.updates);
+}
+
+static bool acc_finish(instr_acc *x, analysis_summary *out, bool ok)
+{
+    ok = ok && locbuf_into(&x->r, &out->reads) && locbuf_into(&x->w, &out->writes) &&
+         locbuf_into(&x->u, &out->updates);
+    analysis_summary_free(&x->one);
+    free(x->r.ids);
+    free(x->w.ids);
+    free(x->u.ids);
+    return ok;
+}
+
 bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t start, uint32_t end,
                         analysis_summary *out)
 {
     const zx_code *c = ac->code;
+    instr_acc x;
+    memset(&x, 0, sizeof x);
+    bool ok = false;
     for (uint32_t pc = start; pc < end && pc < c->ncode; pc++) {
         const zx_instr *in = &c->code[pc];
-        if (!instr_effects(a, ac, pc, out)) return false;
+        if (!acc_instr(a, ac, pc, &x, out)) goto done;
         if (c->pcflags[pc] & ZX_PC_BACK_EDGE) out->loops_or_recurses = true;
         if (in->op == OP_PARALLEL_MAP) out->loops_or_recurses = true;
         out->cost = analysis_cost_add(out->cost, ac->site_cost ? ac->site_cost[pc] : 1);
@@ -370,7 +448,7 @@ bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t sta
                 const analysis_code *b = k < c->nchildren ? analysis_code_of(a, c->children[k]) : NULL;
                 if (!b) continue;
                 uint64_t keep = out->cost;
-                if (!analysis_summary_union(out, &b->summary)) return false;
+                if (!analysis_summary_union(out, &b->summary)) goto done;
                 out->cost = keep;     /* site_cost already counts the blocks */
             }
             continue;
@@ -378,10 +456,12 @@ bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t sta
         uint32_t id = site_code(a, ac, pc);
         if (id == ANALYSIS_NONE) continue;
         uint64_t keep = out->cost;
-        if (!analysis_summary_union(out, &a->codes[id].summary)) return false;
+        if (!analysis_summary_union(out, &a->codes[id].summary)) goto done;
         out->cost = keep;
     }
-    return true;
+    ok = true;
+done:
+    return acc_finish(&x, out, ok);
 }
 
 /* ---------- the call graph: strongly connected components (Tarjan, iterative) ---------- */
@@ -571,13 +651,17 @@ bool deps_summarize(analysis *a)
         analysis_code *ac = &a->codes[i];
         analysis_summary all;
         memset(&all, 0, sizeof all);
-        for (uint32_t pc = 0; pc < ac->code->ncode; pc++) {
-            if (!instr_effects(a, ac, pc, &all)) {
-                analysis_summary_free(&all);
-                goto fail;
-            }
+        instr_acc x;
+        memset(&x, 0, sizeof x);
+        bool fine = true;
+        for (uint32_t pc = 0; pc < ac->code->ncode && fine; pc++) {
+            fine = acc_instr(a, ac, pc, &x, &all);
             if ((ac->code->pcflags[pc] & ZX_PC_BACK_EDGE) || ac->code->code[pc].op == OP_PARALLEL_MAP)
                 all.loops_or_recurses = true;
+        }
+        if (!acc_finish(&x, &all, fine)) {
+            analysis_summary_free(&all);
+            goto fail;
         }
         analysis_summary *s = &ac->local;
         memset(s, 0, sizeof *s);
