@@ -257,9 +257,12 @@ static int edge_cmp(const void *x, const void *y)
     return 0;
 }
 
-/* Above this many nodes the CSR keeps every edge instead of the transitive reduction
- * (the ancestor bitsets would cost n*n/8 bytes). */
+/* Above this many nodes, or this many edges times bitset words, the CSR keeps every edge
+ * instead of the transitive reduction (the ancestor bitsets cost n*n/8 bytes and every edge
+ * an OR of n/64 words): the reduction only saves the scheduler a few counter decrements,
+ * and the edges made per location are few already. */
 #define DAG_REDUCE_MAX 8192u
+#define DAG_REDUCE_WORK (1ull << 24)
 
 bool analysis_dag_finish(analysis_dag *d, const uint64_t *cost)
 {
@@ -293,7 +296,7 @@ bool analysis_dag_finish(analysis_dag *d, const uint64_t *cost)
 
     /* transitive reduction: a predecessor already among the ancestors gathered from later
      * predecessors is implied by them */
-    if (n && n <= DAG_REDUCE_MAX) {
+    if (n && n <= DAG_REDUCE_MAX && (uint64_t)d->nedges * (((uint64_t)n + 63) / 64) <= DAG_REDUCE_WORK) {
         size_t words = ((size_t)n + 63) / 64;
         anc = calloc((size_t)n * words, sizeof *anc);
         if (!anc) goto fail;
@@ -432,10 +435,9 @@ static bool width_augment(uint32_t u, const uint64_t *reach, size_t words, uint3
     return false;
 }
 
-uint32_t analysis_dag_width(const analysis_dag *d, uint32_t *set)
+static uint32_t width_exact(const analysis_dag *d, uint32_t *set)
 {
     uint32_t n = d->n, size = 0;
-    if (n == 0 || n > ANALYSIS_WIDTH_MAX || !d->succ_offsets) return 0;
     size_t words = ((size_t)n + 63) / 64;
     uint64_t *reach = calloc((size_t)n * words, sizeof *reach);
     uint32_t *match_r = malloc((size_t)n * sizeof *match_r), *match_l = malloc((size_t)n * sizeof *match_l);
@@ -490,6 +492,49 @@ done:
     free(zr);
     free(queue);
     return size;
+}
+
+/* Nodes at the same depth (longest path from a source, in edges) have no path between any two
+ * of them: the largest such level is an antichain, found in O(n + edges).  It is the width for
+ * chains, wide fans and layers between fences; elsewhere a lower bound. */
+static uint32_t width_levels(const analysis_dag *d, uint32_t *set)
+{
+    uint32_t n = d->n, size = 0;
+    uint32_t *level = calloc(n, sizeof *level), *count = calloc((size_t)n + 1, sizeof *count);
+    if (!level || !count) goto done;
+    for (uint32_t u = 0; u < n; u++)      /* edges go forward: program order is topological */
+        for (uint32_t k = d->succ_offsets[u]; k < d->succ_offsets[u + 1]; k++) {
+            uint32_t v = d->succs[k];
+            if (level[v] < level[u] + 1) level[v] = level[u] + 1;
+        }
+    uint32_t best = 0;
+    for (uint32_t v = 0; v < n; v++)
+        if (++count[level[v]] > count[best] || (count[level[v]] == count[best] && level[v] < best)) best = level[v];
+    for (uint32_t v = 0; v < n; v++)
+        if (level[v] == best) set[size++] = v;
+done:
+    free(level);
+    free(count);
+    return size;
+}
+
+uint32_t analysis_dag_width(const analysis_dag *d, uint32_t *set)
+{
+    if (d->n == 0 || !d->succ_offsets) return 0;
+    /* Dilworth's exact construction needs the transitive closure (n*n bits) and a matching
+     * (up to n^3 steps): only for small DAGs.  The largest level is an antichain too; take it
+     * when it is as large. */
+    uint32_t w = width_levels(d, set);
+    if (d->n <= ANALYSIS_WIDTH_EXACT_MAX && w < d->n) {
+        uint32_t *exact = malloc((size_t)d->n * sizeof *exact);
+        uint32_t we = exact ? width_exact(d, exact) : 0;
+        if (we > w) {
+            memcpy(set, exact, (size_t)we * sizeof *set);
+            w = we;
+        }
+        free(exact);
+    }
+    return w;
 }
 
 /* ---------- building ---------- */
@@ -586,6 +631,7 @@ analysis *analysis_build_hosts(zx_program *p, int chunk_size, const analysis_hos
     for (uint32_t i = 0; i < a->ncodes; i++)
         if (!chunker_split(a, &a->codes[i]) || !deps_build_dags(a, &a->codes[i])) goto fail;
     for (uint32_t i = 0; i < a->ncodes; i++) free_scratch(&a->codes[i]);
+    deps_scratch_free(a);
     a->hosts = NULL;
     return a;
 fail:
@@ -611,6 +657,7 @@ void analysis_free(analysis *a)
         free(ac->callee);
         free_scratch(ac);
     }
+    deps_scratch_free(a);
     free(a->codes);
     free(a->loc_code);
     free(a->hash);

@@ -162,6 +162,7 @@ typedef struct analysis {
     uint32_t *loc_code;                   /* nlocs: owning code id of a location (ANALYSIS_NONE: global) */
     uint32_t hash_cap;                    /* zx_code pointer -> code id, open addressing */
     uint32_t *hash;
+    struct deps_scratch *deps_scratch;    /* the DAG builder's per-location state, for the build only */
 } analysis;
 
 /* ---- analysis.c: building, lookups, names ---- */
@@ -194,10 +195,12 @@ unsigned analysis_fx_bit(int k);
 void analysis_fx_describe(const analysis_summary *s, char *buf, size_t size);
 /* True when the DAG has a path from node `from` to node `to` (from == to included). */
 bool analysis_dag_reaches(const analysis_dag *d, uint32_t from, uint32_t to);
-/* The width of the DAG: a largest set of nodes with no path between any two of them, in
- * increasing order, into set[] (room for d->n).  Returns its size; 0 when the DAG has more
- * than ANALYSIS_WIDTH_MAX nodes or memory runs out. */
-#define ANALYSIS_WIDTH_MAX 2048u
+/* The width of the DAG: a set of nodes with no path between any two of them, in increasing
+ * order, into set[] (room for d->n).  Returns its size (0 only for an empty DAG or when
+ * memory runs out).  Exact (the largest such set, Dilworth) up to ANALYSIS_WIDTH_EXACT_MAX
+ * nodes; above, the largest set of nodes at the same depth, in linear time: exact for chains,
+ * fans and layers between fences, a lower bound in general. */
+#define ANALYSIS_WIDTH_EXACT_MAX 512u
 uint32_t analysis_dag_width(const analysis_dag *d, uint32_t *set);
 
 /* Location sets and summaries (shared by the builders; false when out of memory). */
@@ -235,8 +238,10 @@ bool deps_summarize(analysis *a);
 /* The effects of instructions [start, end) of a code object, callees included. */
 bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t start, uint32_t end,
                         analysis_summary *out);
-/* The chunk DAG of a code object and the block DAGs of its forks. */
+/* The chunk DAG of a code object and the block DAGs of its forks: per location, edges from the
+ * last writer and from the readers since it (linear in the accesses; docs/analysis.md §4). */
 bool deps_build_dags(analysis *a, analysis_code *ac);
+void deps_scratch_free(analysis *a);
 /* The first dependency of B on an earlier A from their summaries (ANALYSIS_NONE: none);
  * *loc gets the variable when there is one. */
 uint32_t deps_conflict(const analysis_summary *A, const analysis_summary *B, uint32_t *loc);

@@ -360,13 +360,91 @@ static uint64_t loop_weight(const analysis_code *ac, uint32_t pc)
     return w;
 }
 
+/* The variables of many instructions, gathered unsorted and sorted once: adding them one by
+ * one into a sorted set costs a move of the set's tail each, quadratic when a long code
+ * object (a top level of 50,000 globals) touches them out of order. */
+typedef struct locbuf {
+    uint32_t *ids;
+    size_t n, cap;
+} locbuf;
+
+static bool locbuf_push(locbuf *b, analysis_locset *s)
+{
+    if (b->n + s->n > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->n + s->n) cap *= 2;
+        uint32_t *ids = realloc(b->ids, cap * sizeof *ids);
+        if (!ids) return false;
+        b->ids = ids;
+        b->cap = cap;
+    }
+    memcpy(b->ids + b->n, s->ids, (size_t)s->n * sizeof *s->ids);
+    b->n += s->n;
+    s->n = 0;                 /* emptied, its room kept for the next instruction */
+    return true;
+}
+
+static int u32_cmp(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Sort and deduplicate b into a set and merge it into out. */
+static bool locbuf_into(locbuf *b, analysis_locset *out)
+{
+    if (!b->n) return true;
+    qsort(b->ids, b->n, sizeof *b->ids, u32_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (!k || b->ids[i] != b->ids[k - 1]) b->ids[k++] = b->ids[i];
+    if (k >= ANALYSIS_NONE) return false;
+    analysis_locset set = { (uint32_t)k, (uint32_t)k, b->ids };
+    bool ok = analysis_locset_union(out, &set);
+    b->n = 0;
+    return ok;
+}
+
+/* The effects of the instructions [start, end) themselves (not their callees) into out:
+ * flags, and the variables through the buffers. */
+typedef struct instr_acc {
+    analysis_summary one;     /* one instruction's effects */
+    locbuf r, w, u;
+} instr_acc;
+
+static bool acc_instr(const analysis *a, const analysis_code *ac, uint32_t pc, instr_acc *x, analysis_summary *out)
+{
+    if (!instr_effects(a, ac, pc, &x->one)) return false;
+    out->reads_heap |= x->one.reads_heap;
+    out->writes_heap |= x->one.writes_heap;
+    out->calls_unknown |= x->one.calls_unknown;
+    out->may_raise |= x->one.may_raise;
+    out->has_output |= x->one.has_output;
+    return locbuf_push(&x->r, &x->one.reads) && locbuf_push(&x->w, &x->one.writes) &&
+           locbuf_push(&x->u, &x->one.updates);
+}
+
+static bool acc_finish(instr_acc *x, analysis_summary *out, bool ok)
+{
+    ok = ok && locbuf_into(&x->r, &out->reads) && locbuf_into(&x->w, &out->writes) &&
+         locbuf_into(&x->u, &out->updates);
+    analysis_summary_free(&x->one);
+    free(x->r.ids);
+    free(x->w.ids);
+    free(x->u.ids);
+    return ok;
+}
+
 bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t start, uint32_t end,
                         analysis_summary *out)
 {
     const zx_code *c = ac->code;
+    instr_acc x;
+    memset(&x, 0, sizeof x);
+    bool ok = false;
     for (uint32_t pc = start; pc < end && pc < c->ncode; pc++) {
         const zx_instr *in = &c->code[pc];
-        if (!instr_effects(a, ac, pc, out)) return false;
+        if (!acc_instr(a, ac, pc, &x, out)) goto done;
         if (c->pcflags[pc] & ZX_PC_BACK_EDGE) out->loops_or_recurses = true;
         if (in->op == OP_PARALLEL_MAP) out->loops_or_recurses = true;
         out->cost = analysis_cost_add(out->cost, ac->site_cost ? ac->site_cost[pc] : 1);
@@ -376,7 +454,7 @@ bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t sta
                 const analysis_code *b = k < c->nchildren ? analysis_code_of(a, c->children[k]) : NULL;
                 if (!b) continue;
                 uint64_t keep = out->cost;
-                if (!analysis_summary_union(out, &b->summary)) return false;
+                if (!analysis_summary_union(out, &b->summary)) goto done;
                 out->cost = keep;     /* site_cost already counts the blocks */
             }
             continue;
@@ -384,10 +462,12 @@ bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t sta
         uint32_t id = site_code(a, ac, pc);
         if (id == ANALYSIS_NONE) continue;
         uint64_t keep = out->cost;
-        if (!analysis_summary_union(out, &a->codes[id].summary)) return false;
+        if (!analysis_summary_union(out, &a->codes[id].summary)) goto done;
         out->cost = keep;
     }
-    return true;
+    ok = true;
+done:
+    return acc_finish(&x, out, ok);
 }
 
 /* ---------- the call graph: strongly connected components (Tarjan, iterative) ---------- */
@@ -583,13 +663,17 @@ bool deps_summarize(analysis *a)
         analysis_code *ac = &a->codes[i];
         analysis_summary all;
         memset(&all, 0, sizeof all);
-        for (uint32_t pc = 0; pc < ac->code->ncode; pc++) {
-            if (!instr_effects(a, ac, pc, &all)) {
-                analysis_summary_free(&all);
-                goto fail;
-            }
+        instr_acc x;
+        memset(&x, 0, sizeof x);
+        bool fine = true;
+        for (uint32_t pc = 0; pc < ac->code->ncode && fine; pc++) {
+            fine = acc_instr(a, ac, pc, &x, &all);
             if ((ac->code->pcflags[pc] & ZX_PC_BACK_EDGE) || ac->code->code[pc].op == OP_PARALLEL_MAP)
                 all.loops_or_recurses = true;
+        }
+        if (!acc_finish(&x, &all, fine)) {
+            analysis_summary_free(&all);
+            goto fail;
         }
         analysis_summary *s = &ac->local;
         memset(s, 0, sizeof *s);
@@ -713,97 +797,279 @@ static bool edge_add(edgelist *l, uint32_t from, uint32_t to, uint32_t kind, uin
     return true;
 }
 
-/* The chunk DAG: data dependencies between every two chunks of one stretch between fences
- * (chunks with a barrier or an unresolved call); a fence gets an edge from every chunk since
- * the previous fence and to every chunk up to the next, so pairs across it are implied. */
-static bool chunk_dag(analysis_code *ac)
+/*
+ * The DAG builder: per location, the last writer and the readers since that write, so every
+ * access makes at most one edge from the last writer (RAW, WAW) and a write one edge from each
+ * reader since (WAR) — linear in the number of accesses, where comparing every pair of nodes
+ * was quadratic.  It is sound: if A and B conflict on a location, the writers of that location
+ * between them form a chain A -> ... -> B.  The heap is one more location (a read for
+ * reads_heap, a write for writes_heap, edges of kind `heap`).
+ *
+ * A fence (a chunk with a barrier or an unresolved call) is ordered after every node since the
+ * previous fence — it gets an edge from each of them that has no successor yet, the others
+ * reach one of those — and every later node after it: after a fence every location's state is
+ * "last written by the fence", and a node with no other edge gets one from the fence.  A node
+ * that may return is followed by every later node: each gets an edge from the last such node.
+ */
+
+typedef struct dep_node {
+    const analysis_summary *eff;
+    bool fence;               /* ordered after every earlier node and before every later one */
+    bool calls_unknown;       /* the fence's kind: `call`, else `barrier` */
+    bool returns;             /* every later node depends on it */
+} dep_node;
+
+struct deps_scratch {
+    uint32_t nloc;            /* variable locations + the heap */
+    uint32_t clock;           /* bumped at the start of every DAG and at every fence */
+    uint32_t *stamp;          /* per location: the clock when its state was set */
+    uint32_t *writer;         /* per location: last writer node */
+    uint32_t *readers;        /* per location: readers since, a list in the pool (ANALYSIS_NONE: empty) */
+    uint32_t *pool_node, *pool_next;
+    uint32_t npool, cappool;
+};
+
+void deps_scratch_free(analysis *a)
 {
-    edgelist l = { NULL, 0, 0 };
-    uint64_t *cost = malloc((ac->nchunks ? ac->nchunks : 1) * sizeof *cost);
-    if (!cost) return false;
-    uint32_t fence = ANALYSIS_NONE, seg = 0;
-    for (uint32_t b = 0; b < ac->nchunks; b++) {
-        const analysis_chunk *B = &ac->chunks[b];
-        bool b_fence = B->flags & (CHUNK_IS_BARRIER | CHUNK_CALLS_UNKNOWN);
-        cost[b] = B->cost;
-        uint32_t loc, kind;
-        if (fence != ANALYSIS_NONE) {
-            const analysis_chunk *F = &ac->chunks[fence];
-            kind = deps_conflict(&F->eff, &B->eff, &loc);
-            if (kind == ANALYSIS_NONE) {
-                if ((F->flags | B->flags) & CHUNK_CALLS_UNKNOWN) kind = DEP_CALL;
-                else if ((F->flags | B->flags) & CHUNK_IS_BARRIER) kind = DEP_BARRIER;
-                else kind = DEP_RETURN;
-            }
-            if (!edge_add(&l, fence, b, kind, loc)) goto fail;
-        }
-        for (uint32_t x = seg; x < b; x++) {
-            const analysis_chunk *A = &ac->chunks[x];
-            kind = deps_conflict(&A->eff, &B->eff, &loc);
-            if (kind == ANALYSIS_NONE && b_fence) kind = B->flags & CHUNK_CALLS_UNKNOWN ? DEP_CALL : DEP_BARRIER;
-            if (kind == ANALYSIS_NONE && (A->flags & CHUNK_HAS_RETURN)) kind = DEP_RETURN;
-            if (kind != ANALYSIS_NONE && !edge_add(&l, x, b, kind, loc)) goto fail;
-        }
-        if (b_fence) {
-            fence = b;
-            seg = b + 1;
-        }
-    }
-    ac->dag.n = ac->nchunks;
-    ac->dag.edges = l.e;
-    ac->dag.nedges = l.n;
-    l.e = NULL;
-    if (!analysis_dag_finish(&ac->dag, cost)) goto fail;
-    free(cost);
-    return true;
-fail:
-    free(l.e);
-    free(cost);
-    return false;
+    struct deps_scratch *x = a->deps_scratch;
+    if (!x) return;
+    free(x->stamp);
+    free(x->writer);
+    free(x->readers);
+    free(x->pool_node);
+    free(x->pool_next);
+    free(x);
+    a->deps_scratch = NULL;
 }
 
-/* The block DAG of one fork: blocks whose summaries conflict run in program order. */
+static struct deps_scratch *scratch_of(analysis *a)
+{
+    if (a->deps_scratch) return a->deps_scratch;
+    struct deps_scratch *x = calloc(1, sizeof *x);
+    if (!x) return NULL;
+    a->deps_scratch = x;
+    x->nloc = a->nlocs + 1;
+    x->stamp = calloc(x->nloc, sizeof *x->stamp);
+    x->writer = malloc((size_t)x->nloc * sizeof *x->writer);
+    x->readers = malloc((size_t)x->nloc * sizeof *x->readers);
+    if (!x->stamp || !x->writer || !x->readers) return NULL;   /* freed with the analysis */
+    return x;
+}
+
+typedef struct dag_builder {
+    struct deps_scratch *x;
+    edgelist l;
+    uint32_t *mark;           /* per node: 1 + the node whose edge list holds an edge from it */
+    uint32_t *slot;           /* per node: index of that edge in l */
+    uint8_t *has_succ;        /* per node */
+    uint32_t epoch;           /* clock of the current stretch (after the last fence) */
+    uint32_t last_fence;
+    uint32_t cur;             /* the node whose edges are being made */
+    uint32_t ncur;            /* its edges so far */
+} dag_builder;
+
+static bool dag_edge(dag_builder *g, uint32_t from, uint32_t kind, uint32_t loc)
+{
+    if (from == ANALYSIS_NONE || from == g->cur) return true;
+    if (g->mark[from] == g->cur + 1) {
+        analysis_edge *e = &g->l.e[g->slot[from]];
+        if (kind < e->kind || (kind == e->kind && loc < e->loc)) {
+            e->kind = kind;
+            e->loc = loc;
+        }
+        return true;
+    }
+    g->mark[from] = g->cur + 1;
+    g->slot[from] = g->l.n;
+    g->has_succ[from] = 1;
+    g->ncur++;
+    return edge_add(&g->l, from, g->cur, kind, loc);
+}
+
+/* The state of location loc: its writer (ANALYSIS_NONE: none) and whether that writer is only
+ * the fence standing for every location. */
+static uint32_t loc_writer(const dag_builder *g, uint32_t loc, bool *implicit)
+{
+    const struct deps_scratch *x = g->x;
+    *implicit = false;
+    if (x->stamp[loc] >= g->epoch) return x->writer[loc];
+    *implicit = g->last_fence != ANALYSIS_NONE;
+    return g->last_fence;
+}
+
+static bool loc_edges(dag_builder *g, uint32_t loc, bool r, bool w, bool heap, uint32_t fence_kind)
+{
+    bool implicit;
+    uint32_t wr = loc_writer(g, loc, &implicit), shown = heap ? ANALYSIS_NONE : loc;
+    if (implicit) return dag_edge(g, wr, fence_kind, ANALYSIS_NONE);
+    if (r && !dag_edge(g, wr, heap ? DEP_HEAP : DEP_RAW, shown)) return false;
+    if (!w) return true;
+    if (!dag_edge(g, wr, heap ? DEP_HEAP : DEP_WAW, shown)) return false;
+    if (g->x->stamp[loc] < g->epoch) return true;
+    for (uint32_t k = g->x->readers[loc]; k != ANALYSIS_NONE; k = g->x->pool_next[k])
+        if (!dag_edge(g, g->x->pool_node[k], heap ? DEP_HEAP : DEP_WAR, shown)) return false;
+    return true;
+}
+
+static bool loc_update(dag_builder *g, uint32_t loc, bool r, bool w)
+{
+    struct deps_scratch *x = g->x;
+    if (x->stamp[loc] < g->epoch) {           /* stale: written by the last fence, or never */
+        x->stamp[loc] = x->clock;
+        x->writer[loc] = g->last_fence;
+        x->readers[loc] = ANALYSIS_NONE;
+    }
+    if (w) {
+        x->writer[loc] = g->cur;
+        x->readers[loc] = ANALYSIS_NONE;     /* the list's pool entries are dropped with the DAG */
+        return true;
+    }
+    if (!r) return true;
+    if (x->npool == x->cappool) {
+        uint32_t cap = x->cappool ? x->cappool * 2 : 64;
+        uint32_t *n1 = realloc(x->pool_node, (size_t)cap * sizeof *n1);
+        if (!n1) return false;
+        x->pool_node = n1;
+        uint32_t *n2 = realloc(x->pool_next, (size_t)cap * sizeof *n2);
+        if (!n2) return false;
+        x->pool_next = n2;
+        x->cappool = cap;
+    }
+    x->pool_node[x->npool] = g->cur;
+    x->pool_next[x->npool] = x->readers[loc];
+    x->readers[loc] = x->npool++;
+    return true;
+}
+
+/* Every location node g->cur reads or writes, once each, in increasing order: edges (update
+ * false) or the new state (update true).  A `shared` update (op=) reads and writes. */
+static bool node_locations(dag_builder *g, const analysis_summary *s, bool update, uint32_t fence_kind)
+{
+    const analysis_locset *R = &s->reads, *W = &s->writes, *U = &s->updates;
+    uint32_t i = 0, j = 0, k = 0;
+    while (i < R->n || j < W->n || k < U->n) {
+        uint32_t loc = ANALYSIS_NONE;
+        if (i < R->n && R->ids[i] < loc) loc = R->ids[i];
+        if (j < W->n && W->ids[j] < loc) loc = W->ids[j];
+        if (k < U->n && U->ids[k] < loc) loc = U->ids[k];
+        bool r = false, w = false;
+        if (i < R->n && R->ids[i] == loc) { r = true; i++; }
+        if (j < W->n && W->ids[j] == loc) { w = true; j++; }
+        if (k < U->n && U->ids[k] == loc) { r = w = true; k++; }
+        if (loc >= g->x->nloc - 1) continue;   /* not a location of this program: cannot happen */
+        if (!(update ? loc_update(g, loc, r, w) : loc_edges(g, loc, r, w, false, fence_kind))) return false;
+    }
+    if (!s->reads_heap && !s->writes_heap) return true;
+    uint32_t heap = g->x->nloc - 1;
+    return update ? loc_update(g, heap, s->reads_heap, s->writes_heap)
+                  : loc_edges(g, heap, s->reads_heap, s->writes_heap, true, fence_kind);
+}
+
+static bool build_dag(analysis *a, const dep_node *nodes, uint32_t n, const uint64_t *cost, analysis_dag *d)
+{
+    dag_builder g;
+    memset(&g, 0, sizeof g);
+    bool ok = false;
+    g.x = scratch_of(a);
+    g.mark = calloc(n ? n : 1, sizeof *g.mark);
+    g.slot = malloc((n ? n : 1) * sizeof *g.slot);
+    g.has_succ = calloc(n ? n : 1, 1);
+    if (!g.x || !g.mark || !g.slot || !g.has_succ) goto done;
+    g.x->npool = 0;
+    g.epoch = ++g.x->clock;
+    g.last_fence = ANALYSIS_NONE;
+    uint32_t last_return = ANALYSIS_NONE, seg = 0;
+    for (uint32_t b = 0; b < n; b++) {
+        const dep_node *B = &nodes[b];
+        g.cur = b;
+        g.ncur = 0;
+        uint32_t fence_kind = DEP_BARRIER;
+        if (B->calls_unknown || (g.last_fence != ANALYSIS_NONE && nodes[g.last_fence].calls_unknown))
+            fence_kind = DEP_CALL;
+        if (!node_locations(&g, B->eff, false, fence_kind)) goto done;
+        if (last_return != ANALYSIS_NONE && !dag_edge(&g, last_return, DEP_RETURN, ANALYSIS_NONE)) goto done;
+        if (B->fence) {
+            /* after every node since the previous fence: those without a successor suffice */
+            uint32_t kind = B->calls_unknown ? DEP_CALL : DEP_BARRIER;
+            for (uint32_t x = seg; x < b; x++)
+                if (!g.has_succ[x] && !dag_edge(&g, x, kind, ANALYSIS_NONE)) goto done;
+        } else if (g.ncur == 0 && g.last_fence != ANALYSIS_NONE &&
+                   !dag_edge(&g, g.last_fence, fence_kind, ANALYSIS_NONE)) {
+            goto done;
+        }
+        if (B->fence) {
+            g.epoch = ++g.x->clock;               /* every location: last written by B */
+            g.last_fence = b;
+            seg = b;
+            last_return = ANALYSIS_NONE;          /* B follows it */
+        }
+        if (!node_locations(&g, B->eff, true, 0)) goto done;
+        if (B->returns) last_return = b;
+    }
+    d->n = n;
+    d->edges = g.l.e;
+    d->nedges = g.l.n;
+    g.l.e = NULL;
+    ok = analysis_dag_finish(d, cost);
+done:
+    free(g.l.e);
+    free(g.mark);
+    free(g.slot);
+    free(g.has_succ);
+    return ok;
+}
+
+/* The chunk DAG of a code object. */
+static bool chunk_dag(analysis *a, analysis_code *ac)
+{
+    uint32_t n = ac->nchunks;
+    uint64_t *cost = malloc((n ? n : 1) * sizeof *cost);
+    dep_node *nodes = malloc((n ? n : 1) * sizeof *nodes);
+    bool ok = false;
+    if (!cost || !nodes) goto done;
+    for (uint32_t b = 0; b < n; b++) {
+        const analysis_chunk *B = &ac->chunks[b];
+        cost[b] = B->cost;
+        nodes[b] = (dep_node){ &B->eff, (B->flags & (CHUNK_IS_BARRIER | CHUNK_CALLS_UNKNOWN)) != 0,
+                               (B->flags & CHUNK_CALLS_UNKNOWN) != 0, (B->flags & CHUNK_HAS_RETURN) != 0 };
+    }
+    ok = build_dag(a, nodes, n, cost, &ac->dag);
+done:
+    free(cost);
+    free(nodes);
+    return ok;
+}
+
+/* The block DAG of one fork: blocks whose summaries conflict run in program order; a block
+ * that calls something unresolved is ordered against every other. */
 static bool fork_dag(analysis *a, analysis_code *ac, uint32_t pc, analysis_fork *f)
 {
     const zx_instr *in = &ac->code->code[pc];
-    edgelist l = { NULL, 0, 0 };
+    bool ok = false;
     f->pc = pc;
     f->nblocks = 0;
     f->blocks = malloc((in->b ? in->b : 1) * sizeof *f->blocks);
     uint64_t *cost = malloc((in->b ? in->b : 1) * sizeof *cost);
-    if (!f->blocks || !cost) goto fail;
+    dep_node *nodes = malloc((in->b ? in->b : 1) * sizeof *nodes);
+    if (!f->blocks || !cost || !nodes) goto done;
     for (uint32_t i = 0; i < in->b; i++) {
         uint32_t k = in->a + i;
         const analysis_code *b = k < ac->code->nchildren ? analysis_code_of(a, ac->code->children[k]) : NULL;
         if (!b) continue;
         cost[f->nblocks] = b->summary.cost;
+        nodes[f->nblocks] = (dep_node){ &b->summary, b->summary.calls_unknown, b->summary.calls_unknown, false };
         f->blocks[f->nblocks++] = b->id;
     }
-    for (uint32_t j = 0; j < f->nblocks; j++) {
-        const analysis_summary *B = &a->codes[f->blocks[j]].summary;
-        for (uint32_t i = 0; i < j; i++) {
-            const analysis_summary *A = &a->codes[f->blocks[i]].summary;
-            uint32_t loc, kind = deps_conflict(A, B, &loc);
-            if (kind == ANALYSIS_NONE && (A->calls_unknown || B->calls_unknown)) kind = DEP_CALL;
-            if (kind != ANALYSIS_NONE && !edge_add(&l, i, j, kind, loc)) goto fail;
-        }
-    }
-    f->dag.n = f->nblocks;
-    f->dag.edges = l.e;
-    f->dag.nedges = l.n;
-    l.e = NULL;
-    if (!analysis_dag_finish(&f->dag, cost)) goto fail;
+    ok = build_dag(a, nodes, f->nblocks, cost, &f->dag);
+done:
     free(cost);
-    return true;
-fail:
-    free(l.e);
-    free(cost);
-    return false;
+    free(nodes);
+    return ok;
 }
 
 bool deps_build_dags(analysis *a, analysis_code *ac)
 {
-    if (!chunk_dag(ac)) return false;
+    if (!chunk_dag(a, ac)) return false;
     uint32_t nf = 0;
     for (uint32_t pc = 0; pc < ac->code->ncode; pc++) nf += ac->code->code[pc].op == OP_FORK_EXECUTION;
     if (!nf) return true;

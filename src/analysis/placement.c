@@ -37,6 +37,16 @@ static bool nodes_in_use(layout *L, int workers)
     return true;
 }
 
+static _Thread_local const analysis_chunk *g_sort_chunks;
+
+static int cost_desc(const void *x, const void *y)
+{
+    uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+    uint64_t ci = g_sort_chunks[i].cost, cj = g_sort_chunks[j].cost;
+    if (ci != cj) return ci > cj ? -1 : 1;
+    return i < j ? -1 : i > j;   /* program order among equals */
+}
+
 /* Step 2: level by level, each level's chunks costliest first onto the node with the least
  * cost so far (all levels counted: a level's one heavy chunk goes where the least work is). */
 static bool assign_chunk_nodes(layout *L)
@@ -55,25 +65,28 @@ static bool assign_chunk_nodes(layout *L)
         }
         if (level[i] > top) top = level[i];
     }
+    /* chunks grouped by level (a counting sort: O(n + levels)), program order within one */
+    uint32_t *first = ok ? calloc((size_t)top + 2, sizeof *first) : NULL;
+    ok = ok && first;
+    for (uint32_t i = 0; ok && i < n; i++) first[level[i] + 1]++;
+    for (uint32_t lv = 0; ok && lv <= top; lv++) first[lv + 1] += first[lv];
+    for (uint32_t i = 0; ok && i < n; i++) order[first[level[i]]++] = i;
+    for (uint32_t lv = top + 1; ok && lv > 0; lv--) first[lv] = first[lv - 1];
+    if (ok) first[0] = 0;
     for (uint32_t lv = 0; ok && lv <= top; lv++) {
-        uint32_t m = 0;
-        for (uint32_t i = 0; i < n; i++)
-            if (level[i] == lv) order[m++] = i;
-        /* insertion sort by cost, descending; program order among equals */
-        for (uint32_t x = 1; x < m; x++)
-            for (uint32_t y = x; y > 0 && ac->chunks[order[y]].cost > ac->chunks[order[y - 1]].cost; y--) {
-                uint32_t tmp = order[y];
-                order[y] = order[y - 1];
-                order[y - 1] = tmp;
-            }
+        uint32_t *o = order + first[lv], m = first[lv + 1] - first[lv];
+        /* by cost, descending; program order among equals (a stable sort) */
+        g_sort_chunks = ac->chunks;
+        qsort(o, m, sizeof *o, cost_desc);
         for (uint32_t x = 0; x < m; x++) {
             int best = 0;
             for (int k = 1; k < L->nused; k++)
                 if (load[k] < load[best]) best = k;
-            L->chunk_node[order[x]] = best;
-            load[best] = analysis_cost_add(load[best], ac->chunks[order[x]].cost ? ac->chunks[order[x]].cost : 1);
+            L->chunk_node[o[x]] = best;
+            load[best] = analysis_cost_add(load[best], ac->chunks[o[x]].cost ? ac->chunks[o[x]].cost : 1);
         }
     }
+    free(first);
     free(level);
     free(order);
     free(load);

@@ -41,6 +41,10 @@ static void put_lines(zx_buf *b, uint32_t first, uint32_t last)
     else zx_buf_printf(b, "lines %u-%u", first, last);
 }
 
+/* At most this many variables are named per set of a summary: the summaries of a deep call
+ * graph hold what every callee touches, and naming them all made the listing quadratic. */
+#define LIST_LOCS_MAX 16u
+
 static void put_locs(zx_buf *b, const analysis *a, const char *verb, const analysis_locset *s, bool *first)
 {
     if (!s->n) return;
@@ -48,6 +52,10 @@ static void put_locs(zx_buf *b, const analysis *a, const char *verb, const analy
     *first = false;
     zx_buf_puts(b, verb);
     for (uint32_t i = 0; i < s->n; i++) {
+        if (i == LIST_LOCS_MAX - 1 && s->n > LIST_LOCS_MAX) {
+            zx_buf_printf(b, " and %u more", s->n - i);
+            break;
+        }
         char what[256];
         analysis_loc_describe(a, s->ids[i], what, sizeof what);
         zx_buf_printf(b, "%s %s", i ? "," : "", what);
@@ -61,17 +69,17 @@ static void put_word(zx_buf *b, const char *w, bool *first)
     zx_buf_puts(b, w);
 }
 
-/* The resolved callees of instructions [start, end), each named once. */
+/* The resolved callees of instructions [start, end), each named once (seen[id] == stamp: named
+ * already; seen has a->ncodes entries, NULL when out of memory: then every call is named). */
 static void put_callees(zx_buf *b, const analysis *a, const analysis_code *ac, uint32_t start, uint32_t end,
-                        bool *first)
+                        bool *first, uint32_t *seen, uint32_t stamp)
 {
     bool any = false;
     for (uint32_t pc = start; pc < end; pc++) {
         uint32_t id = ac->callee[pc];
         if (id >= a->ncodes) continue;
-        bool seen = false;
-        for (uint32_t q = start; q < pc && !seen; q++) seen = ac->callee[q] == id;
-        if (seen) continue;
+        if (seen && seen[id] == stamp) continue;
+        if (seen) seen[id] = stamp;
         if (!any) put_word(b, "calls", first);
         zx_buf_puts(b, any ? ", " : " ");
         any = true;
@@ -140,6 +148,7 @@ static void put_text(zx_buf *b, const analysis *a)
 {
     zx_buf_printf(b, "chunks of %s (chunk size %d)\n", a->prog->source_name ? a->prog->source_name : "?",
                   a->chunk_size);
+    uint32_t *seen = calloc(a->ncodes ? a->ncodes : 1, sizeof *seen), stamp = 0;
     for (uint32_t i = 0; i < a->ncodes; i++) {
         const analysis_code *ac = &a->codes[i];
         zx_buf_puts(b, "\n== ");
@@ -170,7 +179,7 @@ static void put_text(zx_buf *b, const analysis *a)
             zx_buf_puts(b, "\n      ");
             put_summary(b, a, &ch->eff);
             bool first = false;
-            put_callees(b, a, ac, ch->start, ch->end, &first);
+            put_callees(b, a, ac, ch->start, ch->end, &first, seen, ++stamp);
             zx_buf_puts(b, "\n");
         }
         if (ac->nchunks > 1) {
@@ -190,6 +199,7 @@ static void put_text(zx_buf *b, const analysis *a)
             put_dag_stats(b, &fk->dag, "block");
         }
     }
+    free(seen);
 }
 
 /* ---------- Graphviz ---------- */

@@ -366,8 +366,11 @@ static void test_fork_shared(void)
     CHECK(e && e->kind == DEP_WAR && e->loc == s);
     e = edge(d, 3, 4);                                 /* a nested fork's read after an update */
     CHECK(e && e->kind == DEP_RAW && e->loc == s);
-    e = edge(d, 0, 5);                                 /* a plain assignment after an update */
-    CHECK(e && e->loc == s);
+    e = edge(d, 3, 5);                                 /* a plain assignment after an update */
+    CHECK(e && e->kind == DEP_WAW && e->loc == s);
+    e = edge(d, 4, 5);                                 /* ... and after the read since it */
+    CHECK(e && e->kind == DEP_WAR && e->loc == s);
+    CHECK(!edge(d, 0, 5) && analysis_dag_reaches(d, 0, 5));   /* ordered through 3, not listed again */
     for (uint32_t i = 0; i < 6; i++) CHECK(!analysis_dag_reaches(d, i, 6));    /* touches nothing */
 done:
     unload(&fx);

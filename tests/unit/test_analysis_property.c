@@ -18,7 +18,10 @@
  * actions called by index, a shared variable updated by a parallel_map function, loops,
  * branches, forks, barriers and prints.  The top level's chunks are run in several random
  * topological orders of the DAG; output (joined in program order, as the runtime commits
- * it) and every global must be what the sequential run gives.
+ * it) and every global must be what the sequential run gives.  Every pair of nodes of every
+ * chunk and fork DAG that conflicts by the pairwise rules (deps_conflict, fences, returns) must
+ * be ordered by a path of the DAG's edges, which are made per location (last writer, readers
+ * since), in these programs and in 60 longer ones.
  */
 
 #define NPROGRAMS 300
@@ -210,6 +213,108 @@ static bool jumps_stay_inside(const analysis_code *ac)
     return ac->nchunks && ac->chunks[ac->nchunks - 1].end == ac->code->ncode;
 }
 
+/* ---------- soundness of the edges: the old, quadratic relation ---------- */
+
+/* The transitive closure of d's scheduler edges (CSR), as n rows of bits. */
+static uint64_t *closure(const analysis_dag *d, size_t *words)
+{
+    uint32_t n = d->n;
+    *words = ((size_t)n + 63) / 64;
+    uint64_t *reach = calloc((size_t)(n ? n : 1) * *words, sizeof *reach);
+    for (uint32_t u = n; reach && u-- > 0;) {
+        uint64_t *ru = reach + (size_t)u * *words;
+        for (uint32_t k = d->succ_offsets[u]; k < d->succ_offsets[u + 1]; k++) {
+            uint32_t v = d->succs[k];
+            const uint64_t *rv = reach + (size_t)v * *words;
+            for (size_t w = 0; w < *words; w++) ru[w] |= rv[w];
+            ru[v / 64] |= 1ull << (v % 64);
+        }
+    }
+    return reach;
+}
+
+static bool reach_bit(const uint64_t *reach, size_t words, uint32_t u, uint32_t v)
+{
+    return reach[(size_t)u * words + v / 64] >> (v % 64) & 1;
+}
+
+/* Every pair of nodes that the analysis used to order by comparing every two summaries —
+ * RAW, WAR, WAW, heap (deps_conflict), a fence (barrier or unresolved call) on either side,
+ * an earlier node that may return — must be ordered by a path of the new edges; every listed
+ * edge must be one of the scheduler's paths; the width's set must have no path inside it. */
+static bool dag_sound(const char *what, const analysis_dag *d, const analysis_summary *const *eff,
+                      const unsigned *flags)
+{
+    size_t words;
+    uint64_t *reach = closure(d, &words);
+    if (!reach) return false;
+    bool ok = true;
+    for (uint32_t b = 0; b < d->n && ok; b++)
+        for (uint32_t x = 0; x < b && ok; x++) {
+            uint32_t loc;
+            bool conflict = deps_conflict(eff[x], eff[b], &loc) != ANALYSIS_NONE ||
+                            ((flags[x] | flags[b]) & (CHUNK_IS_BARRIER | CHUNK_CALLS_UNKNOWN)) ||
+                            (flags[x] & CHUNK_HAS_RETURN);
+            if (conflict && !reach_bit(reach, words, x, b)) {
+                fprintf(stderr, "%s: nodes %u and %u conflict but no path orders them\n", what, x, b);
+                ok = false;
+            }
+        }
+    for (uint32_t e = 0; e < d->nedges && ok; e++)
+        if (!reach_bit(reach, words, d->edges[e].from, d->edges[e].to)) {
+            fprintf(stderr, "%s: listed edge %u -> %u is not in the scheduler's DAG\n", what, d->edges[e].from,
+                    d->edges[e].to);
+            ok = false;
+        }
+    uint32_t *set = malloc((d->n ? d->n : 1) * sizeof *set);
+    uint32_t w = set ? analysis_dag_width(d, set) : 0;
+    if (d->n && w == 0) ok = false;
+    for (uint32_t i = 0; i < w && ok; i++)
+        for (uint32_t j = i + 1; j < w && ok; j++)
+            if (reach_bit(reach, words, set[i], set[j])) {
+                fprintf(stderr, "%s: width set holds %u and %u, ordered\n", what, set[i], set[j]);
+                ok = false;
+            }
+    free(set);
+    free(reach);
+    return ok;
+}
+
+/* dag_sound for every chunk DAG and fork DAG of an analysis. */
+static bool analysis_sound(const analysis *a, int index)
+{
+    bool ok = true;
+    char what[80];
+    for (uint32_t i = 0; i < a->ncodes && ok; i++) {
+        const analysis_code *ac = &a->codes[i];
+        uint32_t n = ac->nchunks > ac->dag.n ? ac->nchunks : ac->dag.n;
+        const analysis_summary **eff = malloc((n ? n : 1) * sizeof *eff);
+        unsigned *flags = malloc((n ? n : 1) * sizeof *flags);
+        for (uint32_t k = 0; k < ac->nchunks; k++) {
+            eff[k] = &ac->chunks[k].eff;
+            flags[k] = ac->chunks[k].flags;
+        }
+        snprintf(what, sizeof what, "program %d, code %u", index, i);
+        ok = ac->dag.n == ac->nchunks && dag_sound(what, &ac->dag, eff, flags);
+        for (uint32_t f = 0; f < ac->nforks && ok; f++) {
+            const analysis_fork *fk = &ac->forks[f];
+            const analysis_summary **beff = malloc((fk->nblocks ? fk->nblocks : 1) * sizeof *beff);
+            unsigned *bflags = malloc((fk->nblocks ? fk->nblocks : 1) * sizeof *bflags);
+            for (uint32_t k = 0; k < fk->nblocks; k++) {
+                beff[k] = &a->codes[fk->blocks[k]].summary;
+                bflags[k] = beff[k]->calls_unknown ? CHUNK_CALLS_UNKNOWN : 0;
+            }
+            snprintf(what, sizeof what, "program %d, code %u, fork %u", index, i, f);
+            ok = fk->dag.n == fk->nblocks && dag_sound(what, &fk->dag, beff, bflags);
+            free(beff);
+            free(bflags);
+        }
+        free(eff);
+        free(flags);
+    }
+    return ok;
+}
+
 /* Generate, analyse and run one program; returns false (after reporting) on a mismatch.
  * *reorder_differs is set when some order that ignores the DAG changes the result. */
 static bool check_program(int index, rng *r, bool *reorder_differs)
@@ -243,6 +348,10 @@ static bool check_program(int index, rng *r, bool *reorder_differs)
     }
     a = zx_vm_analysis_build(p, chunk_size);
     if (!a) { ok = false; goto done; }
+    if (!analysis_sound(a, index)) {
+        fprintf(stderr, "%s\n", g.src.data);
+        ok = false;
+    }
     for (uint32_t i = 0; i < a->ncodes; i++)
         if (!jumps_stay_inside(&a->codes[i])) {
             fprintf(stderr, "program %d: a jump leaves a chunk of code %u\n", index, i);
@@ -289,6 +398,33 @@ done:
     free(order);
     free(base_out);
     free(base_globals);
+    zx_vm_destroy(vm);
+    zx_buf_free(&cap.out);
+    zx_buf_free(&g.src);
+    return ok;
+}
+
+/* A longer program (many chunks, many forks in a row): the new edges order every pair the
+ * pairwise comparison orders; not run, only analysed. */
+static bool check_long_program(int index, rng *r)
+{
+    gen g = { .r = r, .fences = pick(r, 3) != 0 };
+    zx_buf_init(&g.src);
+    prelude(&g);
+    int nstmts = 40 + pick(r, 160);
+    for (int i = 0; i < nstmts; i++) statement(&g);
+    emit(&g, "print(g0, g1, g2, g3, g4, l0, l1, l2, grid, m, s0)\n");
+    static const int sizes[] = { 1, 3, 50 };
+    int chunk_size = sizes[pick(r, 3)];
+    capture cap;
+    zx_buf_init(&cap.out);
+    zx_vm *vm = new_vm(chunk_size, &cap);
+    zx_program *p = NULL;
+    bool ok = vm && zx_program_load_source(vm, "long.zx", g.src.data, g.src.len, &p) == ZX_OK;
+    analysis *a = ok ? zx_vm_analysis_build(p, chunk_size) : NULL;
+    ok = a && analysis_sound(a, 1000 + index);
+    if (!ok) fprintf(stderr, "long program %d:\n%s\n", index, g.src.data);
+    analysis_free(a);
     zx_vm_destroy(vm);
     zx_buf_free(&cap.out);
     zx_buf_free(&g.src);
@@ -368,5 +504,6 @@ int main(void)
     /* the check can fail: ignoring the DAG changes some program's result */
     CHECK(reorder_differs);
     for (int i = 0; i < 100; i++) CHECK(check_width(i, &r));
+    for (int i = 0; i < 60; i++) CHECK(check_long_program(i, &r));
     return CHECK_DONE();
 }
