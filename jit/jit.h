@@ -29,6 +29,10 @@
  * zx_jit_hot. */
 #define JIT_WARMUP_MS 20.0
 
+/* --jit=always/strict compile a code object of more instructions than this in a module of its
+ * own (jit_loader.c): the engine bounds the optimiser's work on big functions (engine.c). */
+#define JIT_BIG_CODE 800
+
 enum { JIT_STATE_NONE = 0, JIT_STATE_QUEUED = 1, JIT_STATE_COMPILED = 2, JIT_STATE_FAILED = 3 };
 
 /*

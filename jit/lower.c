@@ -1457,6 +1457,107 @@ static void emit_stop(lw *L)
     LLVMBuildRet(L->b, c32(L, ZX_OK));
 }
 
+/*
+ * Entry guards as data.  Each entry checks the tag of every live variable the analysis proved
+ * there; inline, that is code in proportion to entries x variables, which for a long top level
+ * (a statement boundary per line, a global per `let`) grows with the square of the program.
+ * Past GUARD_INLINE_MAX checks an entry calls the module's one guard function instead, with a
+ * constant table of (variable, tag mask) pairs: the code stays a call per entry, the table is
+ * read-only data.
+ */
+#define GUARD_INLINE_MAX 8
+
+/* i1 zx.guard(ptr locals, ptr gvar, ptr table, i32 n): table holds n pairs (2*slot + is_global,
+ * mask); 1 when every slot's tag is in its mask. */
+static LLVMValueRef guard_fn(lw *L)
+{
+    LLVMValueRef fn = LLVMGetNamedFunction(L->m, "zx.guard");
+    if (fn) return fn;
+    LLVMTypeRef params[] = { L->ptr, L->ptr, L->ptr, L->i32 };
+    fn = LLVMAddFunction(L->m, "zx.guard", LLVMFunctionType(L->i1, params, 4, 0));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(L->cx, noinline, 0));
+    LLVMBuilderRef saved = L->b;
+    L->b = LLVMCreateBuilderInContext(L->cx);
+    LLVMValueRef locals = LLVMGetParam(fn, 0), gvar = LLVMGetParam(fn, 1), table = LLVMGetParam(fn, 2),
+                 n = LLVMGetParam(fn, 3);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(L->cx, fn, "entry"),
+                      loop = LLVMAppendBasicBlockInContext(L->cx, fn, "loop"),
+                      glob = LLVMAppendBasicBlockInContext(L->cx, fn, "global"),
+                      test = LLVMAppendBasicBlockInContext(L->cx, fn, "test"),
+                      next = LLVMAppendBasicBlockInContext(L->cx, fn, "next"),
+                      yes = LLVMAppendBasicBlockInContext(L->cx, fn, "yes"),
+                      no = LLVMAppendBasicBlockInContext(L->cx, fn, "no");
+    at(L, entry);
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, n, c32(L, 0), ""), yes, loop);
+    at(L, loop);
+    LLVMValueRef i = LLVMBuildPhi(L->b, L->i32, "i");
+    LLVMValueRef i2 = LLVMBuildMul(L->b, i, c32(L, 2), "");
+    LLVMValueRef code = load(L, L->i32, LLVMBuildGEP2(L->b, L->i32, table, &i2, 1, ""), "code");
+    LLVMValueRef i21 = LLVMBuildAdd(L->b, i2, c32(L, 1), "");
+    LLVMValueRef mask = load(L, L->i32, LLVMBuildGEP2(L->b, L->i32, table, &i21, 1, ""), "mask");
+    LLVMValueRef slot = LLVMBuildZExt(L->b, LLVMBuildLShr(L->b, code, c32(L, 1), ""), L->i64, "slot");
+    LLVMValueRef lp = gepv(L, locals, LLVMBuildMul(L->b, slot, LLVMConstInt(L->i64, sizeof(zx_value), 0), ""));
+    LLVMValueRef is_g = LLVMBuildTrunc(L->b, code, L->i1, "");
+    LLVMBuildCondBr(L->b, is_g, glob, test);
+    at(L, glob);
+    LLVMValueRef gp = load(L, L->ptr, gepv(L, gvar, LLVMBuildMul(L->b, slot, LLVMConstInt(L->i64, sizeof(zx_value *), 0), "")), "g");
+    LLVMBuildBr(L->b, test);
+    at(L, test);
+    LLVMValueRef p = LLVMBuildPhi(L->b, L->ptr, "p");
+    LLVMValueRef pv[] = { lp, gp };
+    LLVMBasicBlockRef pb[] = { loop, glob };
+    LLVMAddIncoming(p, pv, pb, 2);
+    LLVMValueRef tag = load(L, L->i8, gep(L, p, offsetof(zx_value, tag)), "tag");
+    LLVMValueRef bit = LLVMBuildShl(L->b, c32(L, 1), LLVMBuildZExt(L->b, tag, L->i32, ""), "");
+    LLVMValueRef in = LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildAnd(L->b, bit, mask, ""), c32(L, 0), "");
+    LLVMBuildCondBr(L->b, in, next, no);
+    at(L, next);
+    LLVMValueRef inext = LLVMBuildAdd(L->b, i, c32(L, 1), "");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntULT, inext, n, ""), loop, yes);
+    LLVMValueRef iv[] = { c32(L, 0), inext };
+    LLVMBasicBlockRef ib[] = { entry, next };
+    LLVMAddIncoming(i, iv, ib, 2);
+    at(L, yes);
+    LLVMBuildRet(L->b, LLVMConstInt(L->i1, 1, 0));
+    at(L, no);
+    LLVMBuildRet(L->b, LLVMConstInt(L->i1, 0, 0));
+    LLVMDisposeBuilder(L->b);
+    L->b = saved;
+    return fn;
+}
+
+/* The guard of one entry through zx.guard: f->locals holds the locals (the prologue loaded the
+ * registers from it), the run's table the globals. */
+static LLVMValueRef guard_by_table(lw *L, const uint8_t *lm, const uint8_t *gm, const uint8_t *lv, uint32_t n)
+{
+    LLVMValueRef *pairs = malloc((size_t)n * 2 * sizeof *pairs);
+    if (!pairs) {
+        L->bad_helper = "zx.guard (out of memory)";
+        return LLVMConstInt(L->i1, 0, 0);
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < L->nl + L->ng && k < n; i++) {
+        uint8_t m = i < L->nl ? lm[i] : gm[i - L->nl];
+        if (m == M_ANY || !lv[i]) continue;
+        uint32_t code = i < L->nl ? 2 * i : 2 * (i - L->nl) + 1;
+        pairs[2 * k] = c32(L, code);
+        pairs[2 * k + 1] = c32(L, m);
+        k++;
+    }
+    LLVMValueRef init = LLVMConstArray2(L->i32, pairs, 2 * (uint64_t)k);
+    free(pairs);
+    LLVMValueRef table = LLVMAddGlobal(L->m, LLVMTypeOf(init), "guard");
+    LLVMSetInitializer(table, init);
+    LLVMSetGlobalConstant(table, 1);
+    LLVMSetLinkage(table, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(table, LLVMGlobalUnnamedAddr);
+    LLVMValueRef fn = guard_fn(L);
+    LLVMValueRef args[] = { L->locals, L->globals, table, c32(L, k) };
+    return LLVMBuildCall2(L->b, LLVMGlobalGetValueType(fn), fn, args, 4, "guard");
+}
+
 static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
 {
     zx_code *c = L->code;
@@ -1503,7 +1604,16 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
         LLVMValueRef ok = LLVMConstInt(L->i1, 1, 0);
         const uint8_t *lm = st_locals(L, pc), *gm = st_globals(L, pc);
         const uint8_t *lv = L->a.live + (size_t)pc * (L->nl + L->ng);
+        uint32_t nchecks = 0;
         for (uint32_t i = 0; i < L->nl + L->ng; i++) {
+            uint8_t m = i < L->nl ? lm[i] : gm[i - L->nl];
+            nchecks += m != M_ANY && lv[i];
+        }
+        if (nchecks > GUARD_INLINE_MAX) {
+            ok = guard_by_table(L, lm, gm, lv, nchecks);
+            nchecks = 0;
+        }
+        for (uint32_t i = 0; i < L->nl + L->ng && nchecks; i++) {
             uint8_t m = i < L->nl ? lm[i] : gm[i - L->nl];
             if (m == M_ANY || !lv[i]) continue;
             LLVMValueRef tag = i < L->nl ? load(L, L->i8, L->ltag[i], "")

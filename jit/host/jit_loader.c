@@ -390,11 +390,31 @@ zx_status zx_jit_program_loaded(zx_jit_host *h, zx_program *p, char *err, size_t
             goto done;
         }
         for (size_t i = 0; i < n; i++) atomic_store(&codes[i]->jit_state, JIT_STATE_QUEUED);
-        st = compile_codes(h, p, codes, n, err, errsz);
+        /* a big code object (a long top level) is compiled in a module of its own: the engine
+         * generates a module with a function past its optimisation bound at -O0 (engine.c,
+         * bound_optimisation), which the others should not share */
+        size_t nsmall = 0;
+        for (size_t i = 0; i < n; i++) {
+            zx_code *c = codes[i];
+            if (c->ncode <= JIT_BIG_CODE) {
+                codes[nsmall++] = c;
+                continue;
+            }
+            char e2[512];
+            zx_status s1 = compile_codes(h, p, &c, 1, st == ZX_OK ? err : e2, st == ZX_OK ? errsz : sizeof e2);
+            if (st == ZX_OK) st = s1;
+        }
+        if (nsmall) {
+            char e2[512];
+            zx_status s1 = compile_codes(h, p, codes, nsmall, st == ZX_OK ? err : e2, st == ZX_OK ? errsz : sizeof e2);
+            if (st == ZX_OK) st = s1;
+        }
+        n = nsmall;   /* a failed big one is not retried: it failed alone */
         if (st != ZX_OK && h->opts.mode == ZX_JIT_ALWAYS) {
             /* one module for all: retry code object by code object, keeping what compiles */
             for (size_t i = 0; i < n; i++) {
                 char e2[512];
+                if (atomic_load(&codes[i]->jit_state) != JIT_STATE_FAILED) continue;
                 atomic_store(&codes[i]->jit_state, JIT_STATE_QUEUED);
                 compile_codes(h, p, &codes[i], 1, e2, sizeof e2);
             }
