@@ -218,6 +218,56 @@ static const char *const pipelines[4] = {
     "default<O3>",
 };
 
+/* Whether the compile in progress is no longer wanted (zx_jit_config.cancel). */
+static bool cancelled(const zx_jit_engine *e)
+{
+    return e->cfg.cancel && atomic_load_explicit(e->cfg.cancel, memory_order_relaxed);
+}
+
+/*
+ * Run a pipeline over m, stopping early when the compile is cancelled.  A module of more than
+ * SPLIT_PIPELINE_INSTS instructions runs our own function pipelines one pass at a time (the
+ * analyses are computed anew for each run, a few milliseconds), so a VM that exits waits for
+ * one pass at most, never for the whole pipeline; a small module (or -O3, ZEXUS_JIT_PASSES)
+ * runs it in one go.  1 when it ran to the end, 0 with err set.
+ */
+#define SPLIT_PIPELINE_INSTS 2000
+
+static int run_pipeline(zx_jit_engine *e, LLVMModuleRef m, const char *passes, uint64_t ninsts, char *err,
+                        size_t errsz)
+{
+    const char *prefix = "function(";
+    size_t plen = strlen(passes);
+    int split = ninsts > SPLIT_PIPELINE_INSTS && e->cfg.cancel && strncmp(passes, prefix, 9) == 0 &&
+                passes[plen - 1] == ')' && plen < 4096;
+    char one[4200];
+    const char *p = passes + 9, *end = passes + plen - 1;
+    do {
+        const char *run = passes;
+        if (split) {
+            /* the next top-level pass of function(...): up to a comma outside <> and () */
+            const char *q = p;
+            int nest = 0;
+            for (; q < end && (nest > 0 || *q != ','); q++) nest += (*q == '(' || *q == '<') - (*q == ')' || *q == '>');
+            snprintf(one, sizeof one, "function(%.*s)", (int)(q - p), p);
+            run = one;
+            p = q < end ? q + 1 : end;
+        }
+        if (cancelled(e)) {
+            snprintf(err, errsz, "compilation cancelled");
+            return 0;
+        }
+        LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+        LLVMErrorRef le = LLVMRunPasses(m, run, e->tm, po);
+        LLVMDisposePassBuilderOptions(po);
+        if (le) {
+            take_error(le, "optimisation failed", err, errsz);
+            return 0;
+        }
+    } while (split && p < end);
+    return 1;
+}
+
 static void dump_module(LLVMModuleRef m, zx_program *prog, zx_code **codes, char **fnames, size_t n,
                         const char *when)
 {
@@ -363,6 +413,13 @@ static uint64_t count_insts(LLVMValueRef fn)
 
 /* Mark the functions of m past the bound optnone (and noinline, which optnone requires);
  * returns how many. */
+static uint64_t module_insts(LLVMModuleRef m)
+{
+    uint64_t n = 0;
+    for (LLVMValueRef fn = LLVMGetFirstFunction(m); fn; fn = LLVMGetNextFunction(fn)) n += count_insts(fn);
+    return n;
+}
+
 static unsigned bound_optimisation(LLVMModuleRef m)
 {
     uint64_t max = OPT_MAX_INSTS;
@@ -439,19 +496,19 @@ static LLVMMemoryBufferRef build_object(zx_jit_engine *e, zx_program *prog, zx_c
             fprintf(stderr, "jit: module %llu: %u function(s) over %d instructions compiled as at -O0\n",
                     (unsigned long long)id, nbig, OPT_MAX_INSTS);
     }
-    if (passes) {
-        LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-        LLVMErrorRef le = LLVMRunPasses(m, passes, e->tm, po);
-        LLVMDisposePassBuilderOptions(po);
-        if (le) {
-            take_error(le, "optimisation failed", err, errsz);
-            LLVMDisposeModule(m);
-            LLVMContextDispose(cx);
-            return NULL;
-        }
+    if (passes && !run_pipeline(e, m, passes, module_insts(m), err, errsz)) {
+        LLVMDisposeModule(m);
+        LLVMContextDispose(cx);
+        return NULL;
     }
     if (e->cfg.dump_ir) dump_module(m, prog, codes, fnames, n, "after");
     times[1] = now_ms();
+    if (cancelled(e)) {
+        snprintf(err, errsz, "compilation cancelled");
+        LLVMDisposeModule(m);
+        LLVMContextDispose(cx);
+        return NULL;
+    }
 
     /* Code generation with our own target machine (kept for the engine's life: creating one
      * per module costs milliseconds), then the object goes to the JIT under the program's
@@ -622,6 +679,11 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
         sizes = calloc(n ? n : 1, sizeof *sizes);
         if (sizes) symbol_sizes(obj, fnames, sizes, n);
     }
+    if (cancelled(e)) {
+        LLVMDisposeMemoryBuffer(obj);
+        snprintf(err, errsz, "compilation cancelled");
+        goto out;
+    }
     void **addrs = calloc(n ? n : 1, sizeof *addrs);
     if (!addrs) {
         LLVMDisposeMemoryBuffer(obj);
@@ -662,6 +724,7 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
     free(addrs);
     st = ZX_OK;
 out:
+    if (st != ZX_OK && cancelled(e)) st = ZX_E_INTERRUPTED;
     compiling_what = NULL;
     pthread_mutex_unlock(&e->lock);
     free(sizes);
