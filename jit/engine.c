@@ -34,6 +34,8 @@ struct zx_jit_engine {
     LLVMOrcLLJITRef jit;
     LLVMOrcJITDylibRef jd;
     LLVMTargetMachineRef tm;      /* for the optimisation pipeline */
+    LLVMTargetMachineRef tm0;     /* -O0 code generation for modules past the bound (made on
+                                     first use; see bound_optimisation) */
     zx_jit_config cfg;
     uint64_t next_module;
     jit_cache *cache;              /* compiled-code cache (jit/cache.h), NULL when off */
@@ -186,6 +188,7 @@ static void engine_destroy(zx_jit_engine *e)
         if (le) LLVMConsumeError(le);
     }
     if (e->tm) LLVMDisposeTargetMachine(e->tm);
+    if (e->tm0) LLVMDisposeTargetMachine(e->tm0);
     cache_close(e->cache);
     pthread_mutex_destroy(&e->lock);
     free(e);
@@ -214,6 +217,56 @@ static const char *const pipelines[4] = {
     "simplifycfg,loop-mssa(licm),gvn,sccp,instcombine<no-verify-fixpoint>,jump-threading,dse,adce,simplifycfg)",
     "default<O3>",
 };
+
+/* Whether the compile in progress is no longer wanted (zx_jit_config.cancel). */
+static bool cancelled(const zx_jit_engine *e)
+{
+    return e->cfg.cancel && atomic_load_explicit(e->cfg.cancel, memory_order_relaxed);
+}
+
+/*
+ * Run a pipeline over m, stopping early when the compile is cancelled.  A module of more than
+ * SPLIT_PIPELINE_INSTS instructions runs our own function pipelines one pass at a time (the
+ * analyses are computed anew for each run, a few milliseconds), so a VM that exits waits for
+ * one pass at most, never for the whole pipeline; a small module (or -O3, ZEXUS_JIT_PASSES)
+ * runs it in one go.  1 when it ran to the end, 0 with err set.
+ */
+#define SPLIT_PIPELINE_INSTS 2000
+
+static int run_pipeline(zx_jit_engine *e, LLVMModuleRef m, const char *passes, uint64_t ninsts, char *err,
+                        size_t errsz)
+{
+    const char *prefix = "function(";
+    size_t plen = strlen(passes);
+    int split = ninsts > SPLIT_PIPELINE_INSTS && e->cfg.cancel && strncmp(passes, prefix, 9) == 0 &&
+                passes[plen - 1] == ')' && plen < 4096;
+    char one[4200];
+    const char *p = passes + 9, *end = passes + plen - 1;
+    do {
+        const char *run = passes;
+        if (split) {
+            /* the next top-level pass of function(...): up to a comma outside <> and () */
+            const char *q = p;
+            int nest = 0;
+            for (; q < end && (nest > 0 || *q != ','); q++) nest += (*q == '(' || *q == '<') - (*q == ')' || *q == '>');
+            snprintf(one, sizeof one, "function(%.*s)", (int)(q - p), p);
+            run = one;
+            p = q < end ? q + 1 : end;
+        }
+        if (cancelled(e)) {
+            snprintf(err, errsz, "compilation cancelled");
+            return 0;
+        }
+        LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+        LLVMErrorRef le = LLVMRunPasses(m, run, e->tm, po);
+        LLVMDisposePassBuilderOptions(po);
+        if (le) {
+            take_error(le, "optimisation failed", err, errsz);
+            return 0;
+        }
+    } while (split && p < end);
+    return 1;
+}
 
 static void dump_module(LLVMModuleRef m, zx_program *prog, zx_code **codes, char **fnames, size_t n,
                         const char *when)
@@ -334,6 +387,58 @@ static const char *pipeline(const zx_jit_engine *e)
 
 #define WHAT_SIZE 256
 
+/*
+ * The optimiser's work per function is bounded: past OPT_MAX_INSTS instructions (as lowered)
+ * a function gets LLVM's optnone, so the pass pipeline skips it, and its module is generated
+ * by an -O0 target machine (fast instruction selection and register allocation: optnone
+ * alone leaves the greedy allocator, which is what grows fastest).  The loader compiles such
+ * big code objects in modules of their own (jit_loader.c, JIT_BIG_CODE), so the others keep
+ * full code generation.  Below the bound the
+ * time of the -O2 pipeline and code generation grows faster than the function (register
+ * allocation and the scheduler over a long straight top level: a 1,200-line program's top
+ * level took 11 s at -O2 and 1.2 s at -O0); above it compile time grows with the size.  What
+ * such a function loses is speed of code that runs once per statement, as a rule (a long top
+ * level); loops are in actions or short code objects, which stay optimised.
+ * ZEXUS_JIT_OPT_MAX_INSTS=N overrides the bound (for measurements; 0: no bound).
+ */
+#define OPT_MAX_INSTS 12000
+
+static uint64_t count_insts(LLVMValueRef fn)
+{
+    uint64_t n = 0;
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) n++;
+    return n;
+}
+
+/* Mark the functions of m past the bound optnone (and noinline, which optnone requires);
+ * returns how many. */
+static uint64_t module_insts(LLVMModuleRef m)
+{
+    uint64_t n = 0;
+    for (LLVMValueRef fn = LLVMGetFirstFunction(m); fn; fn = LLVMGetNextFunction(fn)) n += count_insts(fn);
+    return n;
+}
+
+static unsigned bound_optimisation(LLVMModuleRef m)
+{
+    uint64_t max = OPT_MAX_INSTS;
+    const char *env = getenv("ZEXUS_JIT_OPT_MAX_INSTS");
+    if (env && env[0]) max = strtoull(env, NULL, 10);
+    if (max == 0) return 0;
+    LLVMContextRef cx = LLVMGetModuleContext(m);
+    unsigned optnone = LLVMGetEnumAttributeKindForName("optnone", 7);
+    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+    unsigned nbig = 0;
+    for (LLVMValueRef fn = LLVMGetFirstFunction(m); fn; fn = LLVMGetNextFunction(fn)) {
+        if (LLVMIsDeclaration(fn) || count_insts(fn) <= max) continue;
+        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cx, optnone, 0));
+        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cx, noinline, 0));
+        nbig++;
+    }
+    return nbig;
+}
+
 /* Lower codes[0..n) as one module with functions fnames, optimise it and generate its object
  * file.  times[0], times[1]: when lowering and optimisation ended.  what: the caller's buffer
  * for the fatal-error handler's label (it stays set while the object is linked).  NULL on
@@ -379,26 +484,38 @@ static LLVMMemoryBufferRef build_object(zx_jit_engine *e, zx_program *prog, zx_c
     if (e->cfg.dump_ir) dump_module(m, prog, codes, fnames, n, "before");
     times[0] = now_ms();
     const char *passes = pipeline(e);
+    LLVMTargetMachineRef tm = e->tm;
     if (passes) {
-        LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-        LLVMErrorRef le = LLVMRunPasses(m, passes, e->tm, po);
-        LLVMDisposePassBuilderOptions(po);
-        if (le) {
-            take_error(le, "optimisation failed", err, errsz);
-            LLVMDisposeModule(m);
-            LLVMContextDispose(cx);
-            return NULL;
+        unsigned nbig = bound_optimisation(m);
+        if (nbig && !e->tm0) {
+            char tmerr[256];
+            e->tm0 = host_tm(0, tmerr, sizeof tmerr);
         }
+        if (nbig && e->tm0) tm = e->tm0;
+        if (nbig && e->cfg.log)
+            fprintf(stderr, "jit: module %llu: %u function(s) over %d instructions compiled as at -O0\n",
+                    (unsigned long long)id, nbig, OPT_MAX_INSTS);
+    }
+    if (passes && !run_pipeline(e, m, passes, module_insts(m), err, errsz)) {
+        LLVMDisposeModule(m);
+        LLVMContextDispose(cx);
+        return NULL;
     }
     if (e->cfg.dump_ir) dump_module(m, prog, codes, fnames, n, "after");
     times[1] = now_ms();
+    if (cancelled(e)) {
+        snprintf(err, errsz, "compilation cancelled");
+        LLVMDisposeModule(m);
+        LLVMContextDispose(cx);
+        return NULL;
+    }
 
     /* Code generation with our own target machine (kept for the engine's life: creating one
      * per module costs milliseconds), then the object goes to the JIT under the program's
      * tracker. */
     LLVMMemoryBufferRef obj = NULL;
     char *emsg = NULL;
-    LLVMBool bad = LLVMTargetMachineEmitToMemoryBuffer(e->tm, m, LLVMObjectFile, &emsg, &obj);
+    LLVMBool bad = LLVMTargetMachineEmitToMemoryBuffer(tm, m, LLVMObjectFile, &emsg, &obj);
     LLVMDisposeModule(m);
     LLVMContextDispose(cx);
     if (bad) {
@@ -562,6 +679,11 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
         sizes = calloc(n ? n : 1, sizeof *sizes);
         if (sizes) symbol_sizes(obj, fnames, sizes, n);
     }
+    if (cancelled(e)) {
+        LLVMDisposeMemoryBuffer(obj);
+        snprintf(err, errsz, "compilation cancelled");
+        goto out;
+    }
     void **addrs = calloc(n ? n : 1, sizeof *addrs);
     if (!addrs) {
         LLVMDisposeMemoryBuffer(obj);
@@ -602,6 +724,7 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
     free(addrs);
     st = ZX_OK;
 out:
+    if (st != ZX_OK && cancelled(e)) st = ZX_E_INTERRUPTED;
     compiling_what = NULL;
     pthread_mutex_unlock(&e->lock);
     free(sizes);

@@ -39,7 +39,9 @@
     /* a container stored in a cell may close a cycle: (t, obj) */                         \
     JIT_HELPER(note_cycle, void, (ptr, ptr))                                               \
     /* the last reference went: (obj) */                                                   \
-    JIT_HELPER(obj_free, void, (ptr))
+    JIT_HELPER(obj_free, void, (ptr))                                                      \
+    /* a literal as data: push consts[table[0..n)], run the build at pc: (t, f, table, n, pc) */ \
+    JIT_HELPER(build_consts, i32, (ptr, ptr, ptr, i32, i32))
 
 typedef enum jit_helper_id {
 #define JIT_HELPER_ID(name, ret, params) JIT_HELPER_##name,

@@ -29,6 +29,10 @@
  * zx_jit_hot. */
 #define JIT_WARMUP_MS 20.0
 
+/* --jit=always/strict compile a code object of more instructions than this in a module of its
+ * own (jit_loader.c): the engine bounds the optimiser's work on big functions (engine.c). */
+#define JIT_BIG_CODE 800
+
 enum { JIT_STATE_NONE = 0, JIT_STATE_QUEUED = 1, JIT_STATE_COMPILED = 2, JIT_STATE_FAILED = 3 };
 
 /*
@@ -57,7 +61,7 @@ typedef struct zx_jit_info {
 
 /* The version of zx_jit_module_api and of the structs below; the helpers have their own check
  * (jit/helper_abi.h). */
-#define JIT_ABI 4
+#define JIT_ABI 5
 
 /* The compiled-code cache's counters (jit/cache.h): owned by libzexus, bumped by the module.
  * hits/misses/writes/corrupt count cache entries, one per compiled module. */
@@ -83,6 +87,10 @@ typedef struct zx_jit_config {
     /* The canonical .zxbc bytes of p (zx_bytecode_write), malloc'ed, *len of them: the program's
      * part of cache keys.  NULL when out of memory. */
     void *(*program_bytes)(const zx_program *p, size_t *len);
+    /* Nonzero: nobody needs the compile in progress (its program is being unloaded, the VM
+     * destroyed).  compile looks at it between passes, before code generation and before
+     * linking, and then gives up: ZX_E_INTERRUPTED, nothing published.  Owned by libzexus. */
+    const _Atomic int *cancel;
 } zx_jit_config;
 
 /* Per code object statistics, filled in by compile. */
@@ -107,7 +115,8 @@ typedef struct zx_jit_module_api {
     /* Lower and compile the n code objects (all of program prog) as one module and publish
      * each one's native function (release store into code->native).  Thread-safe: calls are
      * serialised inside.  On failure nothing is published, err says which code object and
-     * why, and the status is ZX_E_UNSUPPORTED. stats (n entries) may be NULL. */
+     * why, and the status is ZX_E_UNSUPPORTED (ZX_E_INTERRUPTED: cfg.cancel was set).
+     * stats (n entries) may be NULL. */
     zx_status (*compile)(zx_jit_engine *e, zx_program *prog, zx_code **codes, size_t n,
                          zx_jit_code_stats *stats, char *err, size_t errsz);
     /* Free every piece of code compiled for prog (its resource tracker). */

@@ -72,7 +72,14 @@ typedef struct lw {
     LLVMValueRef *sown;           /* per stack slot: i1, the value owns its reference */
     LLVMValueRef code_v;          /* f->code (loaded at entry) */
     const char *bad_helper;       /* a helper called against its row in helper_abi.h, or NULL */
+    uint32_t *fold;               /* per pc: the BUILD_LIST/BUILD_MAP pc that a run of constants
+                                     starting here feeds (fold_literals), FOLDED inside a run, else 0 */
 } lw;
+
+#define FOLDED UINT32_MAX
+/* A run of at least this many LOAD_CONSTs that ends in the operands of a BUILD_LIST/BUILD_MAP is
+ * lowered as data: one helper call with a table of constant indices (see fold_literals). */
+#define FOLD_MIN_RUN 8
 
 static uint8_t *st_locals(lw *L, uint32_t pc) { return L->a.state + (size_t)pc * L->W; }
 static uint8_t *st_globals(lw *L, uint32_t pc) { return L->a.state + (size_t)pc * L->W + L->nl; }
@@ -474,6 +481,75 @@ static void emit_step(lw *L, uint32_t pc, uint32_t d, uint32_t k, uint32_t pushe
     LLVMValueRef st = call(L, JIT_HELPER_step, args, 2);
     check_status(L, st, d - k, -1);
     reload(L, d - k, d - k + pushes);
+}
+
+/*
+ * Literals as data.  A list or map literal of constants is a run of LOAD_CONSTs feeding one
+ * BUILD_LIST/BUILD_MAP; lowered instruction by instruction, each constant lives in a register
+ * until the build, and the optimiser's and register allocator's work grows faster than the
+ * literal (a 1,000-element list took seconds at -O2).  Instead, a run of FOLD_MIN_RUN or more
+ * constants, none of them a jump target, directly followed by the build they are the last
+ * operands of, becomes one call: jit_helper_build_consts pushes the constants named by a
+ * table in the module (constant indices, read-only data) onto f's operand stack and runs the
+ * build in the interpreter, so the code is the same few instructions for any size.
+ */
+static bool fold_literals(lw *L)
+{
+    zx_code *c = L->code;
+    L->fold = calloc(c->ncode + 1, sizeof *L->fold);
+    if (!L->fold) return false;
+    for (uint32_t pc = 0; pc < c->ncode;) {
+        uint32_t end = pc;
+        while (end < c->ncode && c->code[end].op == OP_LOAD_CONST &&
+               (end == pc || !(c->pcflags[end] & ZX_PC_TARGET)))
+            end++;
+        uint32_t k = end - pc;
+        if (k >= FOLD_MIN_RUN && end < c->ncode && !(c->pcflags[end] & ZX_PC_TARGET) && L->a.depth[pc] >= 0) {
+            const zx_instr *b = &c->code[end];
+            uint64_t nops = b->op == OP_BUILD_LIST ? (uint64_t)b->a : b->op == OP_BUILD_MAP ? 2 * (uint64_t)b->a : 0;
+            uint32_t start = nops < k ? end - (uint32_t)nops : pc;   /* the build's own operands */
+            if (end - start >= FOLD_MIN_RUN && L->a.depth[start] >= 0) {
+                L->fold[start] = end;
+                for (uint32_t q = start + 1; q <= end; q++) L->fold[q] = FOLDED;
+                pc = end + 1;
+                continue;
+            }
+        }
+        pc = k ? end : pc + 1;
+    }
+    return true;
+}
+
+/* The run of constants at pc, depth d, and the build at L->fold[pc]: operands below the run
+ * spilled, the constants pushed and the build run by the helper, its result reloaded. */
+static void emit_const_build(lw *L, uint32_t pc, uint32_t d)
+{
+    zx_code *c = L->code;
+    uint32_t bpc = L->fold[pc], k = bpc - pc;
+    const zx_instr *b = &c->code[bpc];
+    uint32_t nops = b->op == OP_BUILD_LIST ? b->a : 2 * b->a, m = nops - k;
+    LLVMValueRef *idx = malloc((size_t)k * sizeof *idx);
+    if (!idx) {
+        L->bad_helper = "build_consts (out of memory)";
+        return;
+    }
+    for (uint32_t i = 0; i < k; i++) idx[i] = c32(L, c->code[pc + i].a);
+    LLVMValueRef init = LLVMConstArray2(L->i32, idx, k);
+    free(idx);
+    LLVMValueRef table = LLVMAddGlobal(L->m, LLVMTypeOf(init), "literal");
+    LLVMSetInitializer(table, init);
+    LLVMSetGlobalConstant(table, 1);
+    LLVMSetLinkage(table, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(table, LLVMGlobalUnnamedAddr);
+    L->steps++;
+    set_pc(L, pc);
+    spill(L, d - m, d);
+    set_sp(L, d);
+    LLVMValueRef args[] = { L->t, L->f, table, c32(L, k), c32(L, bpc) };
+    LLVMValueRef st = call(L, JIT_HELPER_build_consts, args, 5);
+    check_status(L, st, d - m, -1);
+    reload(L, d - m, d - m + 1);
+    LLVMBuildBr(L->b, L->bb[bpc + 1]);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1140,6 +1216,10 @@ static void emit_instr(lw *L, uint32_t pc)
         at(L, go);
     }
 
+    if (L->fold[pc] && L->fold[pc] != FOLDED) {
+        emit_const_build(L, pc, d);
+        return;
+    }
     switch ((zx_opcode)in->op) {
     case OP_LOAD_CONST: {
         zx_value k = c->consts[in->a];
@@ -1377,6 +1457,107 @@ static void emit_stop(lw *L)
     LLVMBuildRet(L->b, c32(L, ZX_OK));
 }
 
+/*
+ * Entry guards as data.  Each entry checks the tag of every live variable the analysis proved
+ * there; inline, that is code in proportion to entries x variables, which for a long top level
+ * (a statement boundary per line, a global per `let`) grows with the square of the program.
+ * Past GUARD_INLINE_MAX checks an entry calls the module's one guard function instead, with a
+ * constant table of (variable, tag mask) pairs: the code stays a call per entry, the table is
+ * read-only data.
+ */
+#define GUARD_INLINE_MAX 8
+
+/* i1 zx.guard(ptr locals, ptr gvar, ptr table, i32 n): table holds n pairs (2*slot + is_global,
+ * mask); 1 when every slot's tag is in its mask. */
+static LLVMValueRef guard_fn(lw *L)
+{
+    LLVMValueRef fn = LLVMGetNamedFunction(L->m, "zx.guard");
+    if (fn) return fn;
+    LLVMTypeRef params[] = { L->ptr, L->ptr, L->ptr, L->i32 };
+    fn = LLVMAddFunction(L->m, "zx.guard", LLVMFunctionType(L->i1, params, 4, 0));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(L->cx, noinline, 0));
+    LLVMBuilderRef saved = L->b;
+    L->b = LLVMCreateBuilderInContext(L->cx);
+    LLVMValueRef locals = LLVMGetParam(fn, 0), gvar = LLVMGetParam(fn, 1), table = LLVMGetParam(fn, 2),
+                 n = LLVMGetParam(fn, 3);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(L->cx, fn, "entry"),
+                      loop = LLVMAppendBasicBlockInContext(L->cx, fn, "loop"),
+                      glob = LLVMAppendBasicBlockInContext(L->cx, fn, "global"),
+                      test = LLVMAppendBasicBlockInContext(L->cx, fn, "test"),
+                      next = LLVMAppendBasicBlockInContext(L->cx, fn, "next"),
+                      yes = LLVMAppendBasicBlockInContext(L->cx, fn, "yes"),
+                      no = LLVMAppendBasicBlockInContext(L->cx, fn, "no");
+    at(L, entry);
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, n, c32(L, 0), ""), yes, loop);
+    at(L, loop);
+    LLVMValueRef i = LLVMBuildPhi(L->b, L->i32, "i");
+    LLVMValueRef i2 = LLVMBuildMul(L->b, i, c32(L, 2), "");
+    LLVMValueRef code = load(L, L->i32, LLVMBuildGEP2(L->b, L->i32, table, &i2, 1, ""), "code");
+    LLVMValueRef i21 = LLVMBuildAdd(L->b, i2, c32(L, 1), "");
+    LLVMValueRef mask = load(L, L->i32, LLVMBuildGEP2(L->b, L->i32, table, &i21, 1, ""), "mask");
+    LLVMValueRef slot = LLVMBuildZExt(L->b, LLVMBuildLShr(L->b, code, c32(L, 1), ""), L->i64, "slot");
+    LLVMValueRef lp = gepv(L, locals, LLVMBuildMul(L->b, slot, LLVMConstInt(L->i64, sizeof(zx_value), 0), ""));
+    LLVMValueRef is_g = LLVMBuildTrunc(L->b, code, L->i1, "");
+    LLVMBuildCondBr(L->b, is_g, glob, test);
+    at(L, glob);
+    LLVMValueRef gp = load(L, L->ptr, gepv(L, gvar, LLVMBuildMul(L->b, slot, LLVMConstInt(L->i64, sizeof(zx_value *), 0), "")), "g");
+    LLVMBuildBr(L->b, test);
+    at(L, test);
+    LLVMValueRef p = LLVMBuildPhi(L->b, L->ptr, "p");
+    LLVMValueRef pv[] = { lp, gp };
+    LLVMBasicBlockRef pb[] = { loop, glob };
+    LLVMAddIncoming(p, pv, pb, 2);
+    LLVMValueRef tag = load(L, L->i8, gep(L, p, offsetof(zx_value, tag)), "tag");
+    LLVMValueRef bit = LLVMBuildShl(L->b, c32(L, 1), LLVMBuildZExt(L->b, tag, L->i32, ""), "");
+    LLVMValueRef in = LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildAnd(L->b, bit, mask, ""), c32(L, 0), "");
+    LLVMBuildCondBr(L->b, in, next, no);
+    at(L, next);
+    LLVMValueRef inext = LLVMBuildAdd(L->b, i, c32(L, 1), "");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntULT, inext, n, ""), loop, yes);
+    LLVMValueRef iv[] = { c32(L, 0), inext };
+    LLVMBasicBlockRef ib[] = { entry, next };
+    LLVMAddIncoming(i, iv, ib, 2);
+    at(L, yes);
+    LLVMBuildRet(L->b, LLVMConstInt(L->i1, 1, 0));
+    at(L, no);
+    LLVMBuildRet(L->b, LLVMConstInt(L->i1, 0, 0));
+    LLVMDisposeBuilder(L->b);
+    L->b = saved;
+    return fn;
+}
+
+/* The guard of one entry through zx.guard: f->locals holds the locals (the prologue loaded the
+ * registers from it), the run's table the globals. */
+static LLVMValueRef guard_by_table(lw *L, const uint8_t *lm, const uint8_t *gm, const uint8_t *lv, uint32_t n)
+{
+    LLVMValueRef *pairs = malloc((size_t)n * 2 * sizeof *pairs);
+    if (!pairs) {
+        L->bad_helper = "zx.guard (out of memory)";
+        return LLVMConstInt(L->i1, 0, 0);
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < L->nl + L->ng && k < n; i++) {
+        uint8_t m = i < L->nl ? lm[i] : gm[i - L->nl];
+        if (m == M_ANY || !lv[i]) continue;
+        uint32_t code = i < L->nl ? 2 * i : 2 * (i - L->nl) + 1;
+        pairs[2 * k] = c32(L, code);
+        pairs[2 * k + 1] = c32(L, m);
+        k++;
+    }
+    LLVMValueRef init = LLVMConstArray2(L->i32, pairs, 2 * (uint64_t)k);
+    free(pairs);
+    LLVMValueRef table = LLVMAddGlobal(L->m, LLVMTypeOf(init), "guard");
+    LLVMSetInitializer(table, init);
+    LLVMSetGlobalConstant(table, 1);
+    LLVMSetLinkage(table, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(table, LLVMGlobalUnnamedAddr);
+    LLVMValueRef fn = guard_fn(L);
+    LLVMValueRef args[] = { L->locals, L->globals, table, c32(L, k) };
+    return LLVMBuildCall2(L->b, LLVMGlobalGetValueType(fn), fn, args, 4, "guard");
+}
+
 static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
 {
     zx_code *c = L->code;
@@ -1423,7 +1604,16 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
         LLVMValueRef ok = LLVMConstInt(L->i1, 1, 0);
         const uint8_t *lm = st_locals(L, pc), *gm = st_globals(L, pc);
         const uint8_t *lv = L->a.live + (size_t)pc * (L->nl + L->ng);
+        uint32_t nchecks = 0;
         for (uint32_t i = 0; i < L->nl + L->ng; i++) {
+            uint8_t m = i < L->nl ? lm[i] : gm[i - L->nl];
+            nchecks += m != M_ANY && lv[i];
+        }
+        if (nchecks > GUARD_INLINE_MAX) {
+            ok = guard_by_table(L, lm, gm, lv, nchecks);
+            nchecks = 0;
+        }
+        for (uint32_t i = 0; i < L->nl + L->ng && nchecks; i++) {
             uint8_t m = i < L->nl ? lm[i] : gm[i - L->nl];
             if (m == M_ANY || !lv[i]) continue;
             LLVMValueRef tag = i < L->nl ? load(L, L->i8, L->ltag[i], "")
@@ -1478,7 +1668,8 @@ LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const 
     LLVMValueRef fn = NULL;
     if (!analyze_types(&L.a, M_VAL, err, errsz)) goto done;
     L.go = calloc(code->ncode + 1, sizeof *L.go);
-    if (!L.go || !analyze_liveness(&L.a) || !analyze_callees(&L.a, batch, nbatch) || !analyze_borrows(&L.a)) {
+    if (!L.go || !analyze_liveness(&L.a) || !analyze_callees(&L.a, batch, nbatch) || !analyze_borrows(&L.a) ||
+        !fold_literals(&L)) {
         snprintf(err, errsz, "out of memory");
         goto done;
     }
@@ -1514,7 +1705,7 @@ LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const 
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(L.cx, fn, "entry");
     /* blocks are named after their instruction and source line: --dump-ir reads like the source */
     for (uint32_t pc = 0; pc < code->ncode; pc++) {
-        if (L.a.depth[pc] < 0) continue;
+        if (L.a.depth[pc] < 0 || L.fold[pc] == FOLDED) continue;
         char name[64];
         snprintf(name, sizeof name, "pc%u.line%u.%s", pc, code->positions[pc].line, analyze_op_name(code->code[pc].op));
         L.bb[pc] = LLVMAppendBasicBlockInContext(L.cx, fn, name);
@@ -1527,7 +1718,7 @@ LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const 
     }
     emit_entry(&L, entry, stats);
     for (uint32_t pc = 0; pc < code->ncode; pc++)
-        if (L.a.depth[pc] >= 0) emit_instr(&L, pc);
+        if (L.a.depth[pc] >= 0 && L.fold[pc] != FOLDED) emit_instr(&L, pc);
     stats->helper_ops = L.steps;
     if (L.int_fn) {
         /* the same instructions again, typed by the int analysis, as a function of their own
@@ -1541,7 +1732,7 @@ LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const 
         L.result = LLVMGetParam(L.fn, 3);
         LLVMBasicBlockRef ientry = LLVMAppendBasicBlockInContext(L.cx, L.fn, "entry");
         for (uint32_t pc = 0; pc < code->ncode; pc++) {
-            if (L.a.depth[pc] < 0) continue;
+            if (L.a.depth[pc] < 0 || L.fold[pc] == FOLDED) continue;
             char name[64];
             snprintf(name, sizeof name, "pc%u.line%u.%s", pc, code->positions[pc].line, analyze_op_name(code->code[pc].op));
             L.bb[pc] = LLVMAppendBasicBlockInContext(L.cx, L.fn, name);
@@ -1555,7 +1746,7 @@ LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const 
         L.borrowed = 0;
         memset(L.go, 0, (code->ncode + 1) * sizeof *L.go);
         for (uint32_t pc = 0; pc < code->ncode; pc++)
-            if (L.a.depth[pc] >= 0) emit_instr(&L, pc);
+            if (L.a.depth[pc] >= 0 && L.fold[pc] != FOLDED) emit_instr(&L, pc);
         L.a.state = generic;
     }
     if (L.bad_helper) {
@@ -1572,5 +1763,6 @@ done:
     analyze_free(&L.a);
     free(L.sown);
     free(L.go);
+    free(L.fold);
     return fn;
 }

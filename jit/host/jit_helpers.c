@@ -137,6 +137,22 @@ static void jit_helper_obj_free(zx_obj *o)
     zx_obj_free(o);
 }
 
+/* A literal as data (jit/lower.c, fold_literals): the n LOAD_CONSTs of constants table[0..n)
+ * that precede the BUILD_LIST/BUILD_MAP at build_pc, then that build, as the interpreter runs
+ * them (the stack has room: the verifier sized it for the instructions themselves). */
+static zx_status jit_helper_build_consts(zx_task *t, zx_frame *f, const uint32_t *table, uint32_t n,
+                                         uint32_t build_pc)
+{
+    const zx_value *consts = f->code->consts;
+    for (uint32_t i = 0; i < n; i++) {
+        zx_value v = consts[table[i]];
+        zx_incref(v);
+        *f->sp++ = v;
+    }
+    f->pc = build_pc;
+    return zx_interp_run(t, f, build_pc + 1, NULL);
+}
+
 /* The table handed to the JIT module (jit/helper_abi.h): generated code names these, never
  * addresses. */
 const zx_jit_symbol zx_jit_helpers[] = {

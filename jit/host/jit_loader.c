@@ -40,6 +40,7 @@ struct zx_jit_host {
     zx_code **queue;
     size_t qlen, qcap;
     zx_code *compiling;
+    _Atomic int cancel;           /* the compile in progress is not wanted (zx_jit_config.cancel) */
     int thread_started, stop;
     pthread_t thread;
     int log;                      /* ZEXUS_JIT_LOG=1: a line per compilation on stderr */
@@ -157,6 +158,7 @@ static int ensure_engine(zx_jit_host *h)
         cfg.cache_dir = h->cache_dir;
         cfg.cache_stats = &h->cache;
         cfg.program_bytes = program_bytes;
+        cfg.cancel = &h->cancel;
         e = api->engine_create(&cfg, err, sizeof err);
         h->engine_ms = now_ms() - t1;
     }
@@ -252,6 +254,7 @@ static void *compiler_main(void *arg)
         memmove(h->queue, h->queue + 1, (h->qlen - 1) * sizeof *h->queue);
         h->qlen--;
         h->compiling = c;
+        atomic_store(&h->cancel, 0);   /* a cancel was for an earlier program's compile */
         int ok = ensure_engine(h);
         pthread_mutex_unlock(&h->lock);
         if (ok) {
@@ -390,11 +393,31 @@ zx_status zx_jit_program_loaded(zx_jit_host *h, zx_program *p, char *err, size_t
             goto done;
         }
         for (size_t i = 0; i < n; i++) atomic_store(&codes[i]->jit_state, JIT_STATE_QUEUED);
-        st = compile_codes(h, p, codes, n, err, errsz);
+        /* a big code object (a long top level) is compiled in a module of its own: the engine
+         * generates a module with a function past its optimisation bound at -O0 (engine.c,
+         * bound_optimisation), which the others should not share */
+        size_t nsmall = 0;
+        for (size_t i = 0; i < n; i++) {
+            zx_code *c = codes[i];
+            if (c->ncode <= JIT_BIG_CODE) {
+                codes[nsmall++] = c;
+                continue;
+            }
+            char e2[512];
+            zx_status s1 = compile_codes(h, p, &c, 1, st == ZX_OK ? err : e2, st == ZX_OK ? errsz : sizeof e2);
+            if (st == ZX_OK) st = s1;
+        }
+        if (nsmall) {
+            char e2[512];
+            zx_status s1 = compile_codes(h, p, codes, nsmall, st == ZX_OK ? err : e2, st == ZX_OK ? errsz : sizeof e2);
+            if (st == ZX_OK) st = s1;
+        }
+        n = nsmall;   /* a failed big one is not retried: it failed alone */
         if (st != ZX_OK && h->opts.mode == ZX_JIT_ALWAYS) {
             /* one module for all: retry code object by code object, keeping what compiles */
             for (size_t i = 0; i < n; i++) {
                 char e2[512];
+                if (atomic_load(&codes[i]->jit_state) != JIT_STATE_FAILED) continue;
                 atomic_store(&codes[i]->jit_state, JIT_STATE_QUEUED);
                 compile_codes(h, p, &codes[i], 1, e2, sizeof e2);
             }
@@ -422,7 +445,11 @@ void zx_jit_program_unload(zx_jit_host *h, zx_program *p)
     for (size_t i = 0; i < h->qlen; i++)
         if (h->queue[i]->program != p) h->queue[k++] = h->queue[i];
     h->qlen = k;
+    /* nobody needs the compile of p in progress: the engine gives up at its next check
+     * (between passes, before code generation and linking), so exit never waits for -O2 */
+    if (h->compiling && h->compiling->program == p) atomic_store(&h->cancel, 1);
     while (h->compiling && h->compiling->program == p) pthread_cond_wait(&h->idle, &h->lock);
+    atomic_store(&h->cancel, 0);
     if (h->engine) h->api->program_release(h->engine, p);
     pthread_mutex_unlock(&h->lock);
     if (p->main) free_infos(p->main);
@@ -433,6 +460,7 @@ void zx_jit_host_destroy(zx_jit_host *h)
     if (!h) return;
     pthread_mutex_lock(&h->lock);
     h->stop = 1;
+    atomic_store(&h->cancel, 1);
     pthread_cond_broadcast(&h->wake);
     pthread_mutex_unlock(&h->lock);
     if (h->thread_started) pthread_join(h->thread, NULL);

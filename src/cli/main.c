@@ -52,9 +52,14 @@ static const char usage_text[] =
 static zx_vm *g_running_vm;   /* for the SIGINT and SIGALRM handlers only */
 static volatile sig_atomic_t g_timed_out;   /* --max-time ran out (SIGALRM) */
 
+static volatile sig_atomic_t g_run_over;   /* the run returned: SIGINT now ends the process */
+
 static void on_sigint(int sig)
 {
     (void)sig;
+    /* after the run (statistics, tearing the VM down: a JIT compile being given up) there is
+     * nothing left to stop but the process: Ctrl-C must not be swallowed */
+    if (g_run_over) _exit(EXIT_INTERRUPTED);
     if (g_running_vm) zx_vm_interrupt(g_running_vm);
 }
 
@@ -322,6 +327,7 @@ static int cmd_run(cli *c)
             memset(&limit, 0, sizeof limit);
             setitimer(ITIMER_REAL, &limit, NULL);
         }
+        g_run_over = 1;
         g_running_vm = NULL;
         if (c->stats) {
             char *text;

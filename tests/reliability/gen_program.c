@@ -13,7 +13,8 @@
  * logic, if/elif/else, while with break/continue, for each over lists, maps, ranges and
  * strings, actions with parameters, bounded recursion, lambdas and closures that capture (and
  * mutate) variables by reference, lists and maps mutated in place, strings, actions called from
- * loops that write the globals the loop reads, and prints of many values. Some programs end in
+ * loops that write the globals the loop reads, prints of many values, and big list and map
+ * literals of constants. Some programs end in
  * a runtime error on purpose (overflow, division by zero, index out of range, int() of a bad
  * float, an invalid power, a recursion deeper than the call depth limit); most (about 85%) run
  * to completion. A seed gives the same program on every platform and compiler.
@@ -1052,6 +1053,42 @@ static void st_map(void)
     step();
 }
 
+/* A big list or map literal of constants (issue 12: the JIT lowers such literals as data, and
+ * their -O2 compile time once grew faster than their size): mostly 8..40 elements, sometimes
+ * hundreds, rarely 1,500; mixed constant types, now and then a computed first element, a
+ * repeated map key; one element read back and the length printed. */
+static void st_big_literal(void)
+{
+    int r = rnd(100), n = r < 70 ? 8 + rnd(33) : r < 95 ? 40 + rnd(260) : 300 + rnd(1200);
+    Buf b = {0}, x = {0};
+    int map = chance(35);
+    bput(&b, map ? "{" : "[");
+    for (int i = 0; i < n; i++) {
+        if (i) bput(&b, ", ");
+        if (map) bput(&b, "\"k%d\": ", chance(3) ? rnd(i + 1) : i);
+        if (i == 0 && chance(15)) {
+            e_int(&x, 1);
+            bput(&b, "%s", bstr(&x));
+            continue;
+        }
+        switch (rnd(6)) {
+        case 0: case 1: bput(&b, "%d", rnd(2000) - 1000); break;
+        case 2: bput(&b, "%d.%d", rnd(100), rnd(10)); break;
+        case 3: bput(&b, "\"s%d\"", rnd(50)); break;
+        case 4: bput(&b, "%s", chance(50) ? "true" : "false"); break;
+        default: bput(&b, "%s", chance(50) ? "null" : "-7"); break;
+        }
+    }
+    bput(&b, map ? "}" : "]");
+    if (map)
+        line("print(len(%s), (%s[\"k%d\"] ?? \"none\"))", bstr(&b), bstr(&b), rnd(n));
+    else
+        line("print(len(%s), %s[%d])", bstr(&b), bstr(&b), rnd(n));
+    bfree(&b);
+    bfree(&x);
+    step();
+}
+
 static void st_call(void)
 {
     int cand[MAX_FNS], n = 0;
@@ -1130,6 +1167,7 @@ static void stmt(int d)
     case 12: case 13: st_list(); break;
     case 14: st_map(); break;
     case 15: case 16: st_jump(); break;
+    case 17: st_big_literal(); break;
     case 20: st_reassign_callable(); break;
     default:
         if (loop_depth)
