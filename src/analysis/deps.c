@@ -420,6 +420,9 @@ static bool acc_instr(const analysis *a, const analysis_code *ac, uint32_t pc, i
     out->calls_unknown |= x->one.calls_unknown;
     out->may_raise |= x->one.may_raise;
     out->has_output |= x->one.has_output;
+    out->ordered_fx |= x->one.ordered_fx;
+    for (int k = 0; k < ANALYSIS_FX_KINDS; k++)
+        if (!out->fx_builtin[k]) out->fx_builtin[k] = x->one.fx_builtin[k];
     return locbuf_push(&x->r, &x->one.reads) && locbuf_push(&x->w, &x->one.writes) &&
            locbuf_push(&x->u, &x->one.updates);
 }
@@ -803,7 +806,9 @@ static bool edge_add(edgelist *l, uint32_t from, uint32_t to, uint32_t kind, uin
  * reader since (WAR) — linear in the number of accesses, where comparing every pair of nodes
  * was quadratic.  It is sound: if A and B conflict on a location, the writers of that location
  * between them form a chain A -> ... -> B.  The heap is one more location (a read for
- * reads_heap, a write for writes_heap, edges of kind `heap`).
+ * reads_heap, a write for writes_heap, edges of kind `heap`), and the ordered effects (files,
+ * the clock, the random state, sleeping: ordered_fx) one more, always written (edges of kind
+ * `effect`), so every two nodes that have them are ordered through the chain of such nodes.
  *
  * A fence (a chunk with a barrier or an unresolved call) is ordered after every node since the
  * previous fence — it gets an edge from each of them that has no successor yet, the others
@@ -820,7 +825,7 @@ typedef struct dep_node {
 } dep_node;
 
 struct deps_scratch {
-    uint32_t nloc;            /* variable locations + the heap */
+    uint32_t nloc;            /* variable locations + the heap + the ordered effects */
     uint32_t clock;           /* bumped at the start of every DAG and at every fence */
     uint32_t *stamp;          /* per location: the clock when its state was set */
     uint32_t *writer;         /* per location: last writer node */
@@ -848,7 +853,7 @@ static struct deps_scratch *scratch_of(analysis *a)
     struct deps_scratch *x = calloc(1, sizeof *x);
     if (!x) return NULL;
     a->deps_scratch = x;
-    x->nloc = a->nlocs + 1;
+    x->nloc = a->nlocs + 2;
     x->stamp = calloc(x->nloc, sizeof *x->stamp);
     x->writer = malloc((size_t)x->nloc * sizeof *x->writer);
     x->readers = malloc((size_t)x->nloc * sizeof *x->readers);
@@ -897,17 +902,19 @@ static uint32_t loc_writer(const dag_builder *g, uint32_t loc, bool *implicit)
     return g->last_fence;
 }
 
-static bool loc_edges(dag_builder *g, uint32_t loc, bool r, bool w, bool heap, uint32_t fence_kind)
+/* kind: 0 for a variable (RAW, WAW, WAR edges naming it), else the one kind of every edge of
+ * a pseudo-location (DEP_HEAP, DEP_EFFECT), which names no variable. */
+static bool loc_edges(dag_builder *g, uint32_t loc, bool r, bool w, uint32_t kind, uint32_t fence_kind)
 {
     bool implicit;
-    uint32_t wr = loc_writer(g, loc, &implicit), shown = heap ? ANALYSIS_NONE : loc;
+    uint32_t wr = loc_writer(g, loc, &implicit), shown = kind ? ANALYSIS_NONE : loc;
     if (implicit) return dag_edge(g, wr, fence_kind, ANALYSIS_NONE);
-    if (r && !dag_edge(g, wr, heap ? DEP_HEAP : DEP_RAW, shown)) return false;
+    if (r && !dag_edge(g, wr, kind ? kind : DEP_RAW, shown)) return false;
     if (!w) return true;
-    if (!dag_edge(g, wr, heap ? DEP_HEAP : DEP_WAW, shown)) return false;
+    if (!dag_edge(g, wr, kind ? kind : DEP_WAW, shown)) return false;
     if (g->x->stamp[loc] < g->epoch) return true;
     for (uint32_t k = g->x->readers[loc]; k != ANALYSIS_NONE; k = g->x->pool_next[k])
-        if (!dag_edge(g, g->x->pool_node[k], heap ? DEP_HEAP : DEP_WAR, shown)) return false;
+        if (!dag_edge(g, g->x->pool_node[k], kind ? kind : DEP_WAR, shown)) return false;
     return true;
 }
 
@@ -956,13 +963,15 @@ static bool node_locations(dag_builder *g, const analysis_summary *s, bool updat
         if (i < R->n && R->ids[i] == loc) { r = true; i++; }
         if (j < W->n && W->ids[j] == loc) { w = true; j++; }
         if (k < U->n && U->ids[k] == loc) { r = w = true; k++; }
-        if (loc >= g->x->nloc - 1) continue;   /* not a location of this program: cannot happen */
-        if (!(update ? loc_update(g, loc, r, w) : loc_edges(g, loc, r, w, false, fence_kind))) return false;
+        if (loc >= g->x->nloc - 2) continue;   /* not a location of this program: cannot happen */
+        if (!(update ? loc_update(g, loc, r, w) : loc_edges(g, loc, r, w, 0, fence_kind))) return false;
     }
+    uint32_t heap = g->x->nloc - 2, fx = g->x->nloc - 1;
+    if (s->ordered_fx && !(update ? loc_update(g, fx, true, true) : loc_edges(g, fx, true, true, DEP_EFFECT, fence_kind)))
+        return false;
     if (!s->reads_heap && !s->writes_heap) return true;
-    uint32_t heap = g->x->nloc - 1;
     return update ? loc_update(g, heap, s->reads_heap, s->writes_heap)
-                  : loc_edges(g, heap, s->reads_heap, s->writes_heap, true, fence_kind);
+                  : loc_edges(g, heap, s->reads_heap, s->writes_heap, DEP_HEAP, fence_kind);
 }
 
 static bool build_dag(analysis *a, const dep_node *nodes, uint32_t n, const uint64_t *cost, analysis_dag *d)
