@@ -237,7 +237,9 @@ zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *
     if (!top) {
         st = root.status;
     } else {
+        zx_heap_mutator_enter(run->heap);        /* the cycle collector's gate (value.h) */
         st = zx_interp_call(&root, top, fn, args, (uint32_t)argc, &r);
+        zx_heap_mutator_leave(run->heap);
         zx_frame_pop(&root, top);
     }
     zx_decref(fn);
