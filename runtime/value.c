@@ -29,6 +29,9 @@ struct zx_heap {
     /* The cycle collector (see "Cycle collection" below). */
     int mutators;                    /* pieces of parallel work running Zexus code on this heap */
     bool collecting;                 /* a collection runs: pieces wait before they start */
+    _Atomic bool wanted;             /* a collection is due but other mutators run: each of
+                                        them parks at its next safe point (zx_heap_safepoint) */
+    atomic_int *poll_hint;           /* bit 2 set while wanted, so compiled code polls */
     bool stress;                     /* ZX_GC_STRESS: collect at every candidate */
     size_t next_collect;             /* collect once this many candidates are registered */
     _Atomic size_t collect_bytes;    /* ... or once the heap holds this many bytes */
@@ -185,6 +188,17 @@ void zx_heap_mutator_leave(zx_heap *h)
     tl_mutator--;
     pthread_mutex_lock(&h->lock);
     h->mutators--;
+    /* parked mutators wait for the last one: that may be this one */
+    if (h->mutators == 0 && atomic_load_explicit(&h->wanted, memory_order_relaxed))
+        pthread_cond_broadcast(&h->resume);
+    pthread_mutex_unlock(&h->lock);
+}
+
+void zx_heap_set_poll_hint(zx_heap *h, atomic_int *hint)
+{
+    if (!h) return;
+    pthread_mutex_lock(&h->lock);
+    h->poll_hint = hint;
     pthread_mutex_unlock(&h->lock);
 }
 
@@ -215,6 +229,10 @@ static void collect_end(zx_heap *h)
 {
     pthread_mutex_lock(&h->lock);
     h->collecting = false;
+    if (atomic_load_explicit(&h->wanted, memory_order_relaxed)) {
+        atomic_store_explicit(&h->wanted, false, memory_order_relaxed);
+        if (h->poll_hint) atomic_fetch_and_explicit(h->poll_hint, ~ZX_POLL_COLLECT, memory_order_relaxed);
+    }
     size_t n = h->ncands * 2;
     h->next_collect = n > COLLECT_MIN_CANDIDATES ? n : COLLECT_MIN_CANDIDATES;
     pthread_cond_broadcast(&h->resume);
@@ -368,6 +386,59 @@ bool zx_heap_collect(zx_heap *h)
     return true;
 }
 
+/* Ask every other mutator to park at its next safe point; the last to park collects. */
+static void collect_request(zx_heap *h)
+{
+    if (atomic_load_explicit(&h->wanted, memory_order_relaxed)) return;
+    pthread_mutex_lock(&h->lock);
+    if (!h->collecting && !atomic_load_explicit(&h->wanted, memory_order_relaxed)) {
+        atomic_store_explicit(&h->wanted, true, memory_order_relaxed);
+        if (h->poll_hint) atomic_fetch_or_explicit(h->poll_hint, ZX_POLL_COLLECT, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+void zx_heap_safepoint(zx_heap *h)
+{
+    if (!h || tl_mutator != 1 || !atomic_load_explicit(&h->wanted, memory_order_relaxed)) return;
+    pthread_mutex_lock(&h->lock);
+    if (!atomic_load_explicit(&h->wanted, memory_order_relaxed)) {
+        pthread_mutex_unlock(&h->lock);
+        return;
+    }
+    h->mutators--;
+    for (;;) {
+        bool wanted = atomic_load_explicit(&h->wanted, memory_order_relaxed);
+        if (!wanted && !h->collecting) break;
+        if (wanted && !h->collecting && h->mutators == 0) {
+            /* every other mutator is parked or waiting for its pieces: collect here */
+            h->collecting = true;
+            h->mutators++;
+            pthread_mutex_unlock(&h->lock);
+            collect(h);
+            collect_end(h);
+            pthread_mutex_lock(&h->lock);
+            h->mutators--;
+            continue;
+        }
+        pthread_cond_wait(&h->resume, &h->lock);
+    }
+    h->mutators++;
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* Collect now: at once if this thread is the only mutator, else by parking every mutator
+ * at a safe point, this one included (called where this thread may park). */
+static bool collect_now(zx_heap *h)
+{
+    if (zx_heap_collect(h)) return true;
+    if (tl_mutator != 1) return false;
+    collect_request(h);
+    uint64_t before = atomic_load_explicit(&h->collections, memory_order_relaxed);
+    zx_heap_safepoint(h);
+    return atomic_load_explicit(&h->collections, memory_order_relaxed) != before;
+}
+
 uint64_t zx_heap_collections(const zx_heap *h)
 {
     return h ? atomic_load_explicit(&((zx_heap *)h)->collections, memory_order_relaxed) : 0;
@@ -384,6 +455,7 @@ static void collect_for_bytes(zx_heap *h, size_t now)
     if (zx_heap_collect(h)) return;
     size_t next = now + ((size_t)1 << 20);
     atomic_store_explicit(&h->collect_bytes, next, memory_order_relaxed);
+    collect_request(h);          /* the others park at their next back-edge or call */
 }
 
 bool zx_heap_account(zx_heap *h, ptrdiff_t delta)
@@ -397,7 +469,7 @@ bool zx_heap_account(zx_heap *h, ptrdiff_t delta)
     if (h->max_bytes && now > h->max_bytes) {
         atomic_fetch_sub_explicit(&h->bytes, (size_t)delta, memory_order_relaxed);
         /* garbage cycles may hold the room: collect once, then try again */
-        if (!zx_heap_collect(h)) return false;
+        if (!collect_now(h)) return false;
         now = atomic_fetch_add_explicit(&h->bytes, (size_t)delta, memory_order_relaxed) + (size_t)delta;
         if (now > h->max_bytes) {
             atomic_fetch_sub_explicit(&h->bytes, (size_t)delta, memory_order_relaxed);
@@ -481,7 +553,7 @@ void zx_heap_note_cycle_candidate(zx_heap *h, zx_obj *o)
     }
     pthread_mutex_unlock(&oh->lock);
     /* out of memory for the registry: not a candidate, so a later store tries again */
-    if (stored && (due || oh->stress)) zx_heap_collect(oh);
+    if (stored && (due || oh->stress) && !zx_heap_collect(oh) && tl_mutator == 1) collect_request(oh);
 }
 
 /* o (a candidate that is dying) leaves its heap's registry. */

@@ -191,6 +191,13 @@ void zx_heap_mutator_resume(zx_heap *h, int token);
  * Triggered by itself as candidates and bytes grow and before an allocation fails the
  * memory limit; ZX_GC_STRESS=1 in the environment makes every candidate store collect. */
 bool zx_heap_collect(zx_heap *h);
+/* A safe point of a mutator (a back-edge or call poll): park here while a collection that
+ * another mutator asked for waits for every mutator to stop; the last to park collects.
+ * The heap then sets ZX_POLL_COLLECT in *hint (the run's cancel hint, which compiled code
+ * polls) while such a collection is wanted. */
+#define ZX_POLL_COLLECT 2
+void zx_heap_safepoint(zx_heap *h);
+void zx_heap_set_poll_hint(zx_heap *h, atomic_int *hint);
 uint64_t zx_heap_collections(const zx_heap *h);
 uint64_t zx_heap_cycles_freed(const zx_heap *h);   /* objects freed by the collector */
 /* NUMA placement of the out-of-line storage of lists and maps (docs/parallel.md, "Shared
