@@ -22,9 +22,20 @@ struct zx_heap {
     void *alloc_ud;
     _Atomic size_t bytes;
     _Atomic size_t peak;
-    pthread_mutex_t lock;            /* guards the candidate registry only */
-    zx_obj **cands;                  /* owned references to every cycle candidate */
+    pthread_mutex_t lock;            /* guards the candidate registry and the mutator count */
+    pthread_cond_t resume;           /* signalled when a collection ends */
+    zx_obj **cands;                  /* weak references to the live cycle candidates */
     size_t ncands, capcands;
+    /* The cycle collector (see "Cycle collection" below). */
+    int mutators;                    /* pieces of parallel work running Zexus code on this heap */
+    bool collecting;                 /* a collection runs: pieces wait before they start */
+    _Atomic bool wanted;             /* a collection is due but other mutators run: each of
+                                        them parks at its next safe point (zx_heap_safepoint) */
+    atomic_int *poll_hint;           /* bit 2 set while wanted, so compiled code polls */
+    bool stress;                     /* ZX_GC_STRESS: collect at every candidate */
+    size_t next_collect;             /* collect once this many candidates are registered */
+    _Atomic size_t collect_bytes;    /* ... or once the heap holds this many bytes */
+    _Atomic uint64_t collections, cycles_freed;
 };
 
 /*
@@ -38,10 +49,25 @@ struct zx_heap {
 typedef struct zx_objpre {
     zx_heap *heap;
     union {
-        size_t size;                 /* live: the object's size, prefix excluded */
+        size_t size;                 /* live strings and builtins: the size, prefix excluded */
+        struct {                     /* live lists, maps, cells and closures (their size is
+                                        dying_size, from the type) */
+            uint32_t slot;           /* index in the candidate registry, or NO_SLOT */
+            uint32_t refs;           /* the collector's scratch count */
+        } gc;
         struct zx_obj *next_dying;   /* dying */
     } u;
 } zx_objpre;
+
+#define NO_SLOT UINT32_MAX
+#define COLLECT_MIN_CANDIDATES ((size_t)10000)
+#define COLLECT_MIN_BYTES ((size_t)16 << 20)
+static size_t collect_bytes_after(const zx_heap *h, size_t live);
+
+static bool is_container_type(uint8_t type)
+{
+    return type == ZX_O_LIST || type == ZX_O_MAP || type == ZX_O_CELL || type == ZX_O_FUNC;
+}
 
 #define ZX_PREFIX_SIZE sizeof(zx_objpre)
 
@@ -91,7 +117,345 @@ zx_heap *zx_heap_create_with(size_t max_bytes, zx_heap_alloc_fn alloc, void *ud)
         free(h);
         return NULL;
     }
+    if (pthread_cond_init(&h->resume, NULL) != 0) {
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+        return NULL;
+    }
+    const char *stress = getenv("ZX_GC_STRESS");
+    h->stress = stress && *stress && strcmp(stress, "0") != 0;
+    h->next_collect = COLLECT_MIN_CANDIDATES;
+    atomic_init(&h->collect_bytes, collect_bytes_after(h, 0));
+    atomic_init(&h->collections, 0);
+    atomic_init(&h->cycles_freed, 0);
     return h;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cycle collection                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * Reference counting frees everything but cycles.  A cycle can only be closed by storing a
+ * list, map, cell or closure into a list, map or cell, so each such store registers the
+ * destination as a candidate (zx_heap_note_cycle_candidate).  The registry holds weak
+ * references: a candidate that reference counting frees leaves it (its slot is kept in its
+ * prefix), so dead acyclic structures go at once.  From time to time the collector runs a
+ * synchronous trial deletion (Bacon and Rajan's mark-gray / scan / collect-white, in
+ * CPython's form): it takes every container reachable from the candidates, subtracts the
+ * references they hold to each other from their counts (in a scratch count, never touching
+ * rc), keeps whatever still has a reference from outside the set (an operand stack, a frame,
+ * a register of compiled code, a global, a C local: all of them counted) and everything
+ * reachable from it, and frees the rest, which only the set itself references.
+ *
+ * Counts read during the collection are exact only when no other thread can change them, so
+ * it runs only when the calling thread is the heap's only mutator: the run's thread counts
+ * itself one (zx_heap_mutator_enter), a piece of parallel work counts itself while it runs,
+ * and a task that waits for its pieces steps out while it waits.  A piece that starts
+ * while a collection runs waits for its end.  Other threads (a background compile) never
+ * collect.  Triggers: the registry has grown to twice what survived the last collection
+ * (at least COLLECT_MIN_CANDIDATES), the heap has grown by as much as it held after the
+ * last collection (at least COLLECT_MIN_BYTES, and before the memory limit), and an
+ * allocation that would exceed the limit (it collects, then tries again).
+ */
+static _Thread_local int tl_mutator;     /* this thread's open zx_heap_mutator_enter calls */
+
+static size_t collect_bytes_after(const zx_heap *h, size_t live)
+{
+    size_t grow = live > COLLECT_MIN_BYTES ? live : COLLECT_MIN_BYTES;
+    if (h->max_bytes) {
+        size_t room = h->max_bytes > live ? h->max_bytes - live : 0;
+        size_t half = room / 2;
+        size_t floor = (size_t)64 << 10;
+        if (grow > half) grow = half > floor ? half : floor;
+    }
+    return live > SIZE_MAX - grow ? SIZE_MAX : live + grow;
+}
+
+void zx_heap_mutator_enter(zx_heap *h)
+{
+    if (!h) return;
+    pthread_mutex_lock(&h->lock);
+    while (h->collecting) pthread_cond_wait(&h->resume, &h->lock);
+    h->mutators++;
+    pthread_mutex_unlock(&h->lock);
+    tl_mutator++;
+}
+
+void zx_heap_mutator_leave(zx_heap *h)
+{
+    if (!h) return;
+    tl_mutator--;
+    pthread_mutex_lock(&h->lock);
+    h->mutators--;
+    /* parked mutators wait for the last one: that may be this one */
+    if (h->mutators == 0 && atomic_load_explicit(&h->wanted, memory_order_relaxed))
+        pthread_cond_broadcast(&h->resume);
+    pthread_mutex_unlock(&h->lock);
+}
+
+void zx_heap_set_poll_hint(zx_heap *h, atomic_int *hint)
+{
+    if (!h) return;
+    pthread_mutex_lock(&h->lock);
+    h->poll_hint = hint;
+    pthread_mutex_unlock(&h->lock);
+}
+
+int zx_heap_mutator_suspend(zx_heap *h)
+{
+    if (!h || tl_mutator <= 0) return 0;
+    zx_heap_mutator_leave(h);
+    return 1;
+}
+
+void zx_heap_mutator_resume(zx_heap *h, int token)
+{
+    if (token) zx_heap_mutator_enter(h);
+}
+
+/* Claim the heap for a collection: true when this thread is its only mutator. */
+static bool collect_begin(zx_heap *h)
+{
+    if (tl_mutator != 1) return false;
+    pthread_mutex_lock(&h->lock);
+    bool ok = !h->collecting && h->mutators == 1;
+    if (ok) h->collecting = true;
+    pthread_mutex_unlock(&h->lock);
+    return ok;
+}
+
+static void collect_end(zx_heap *h)
+{
+    pthread_mutex_lock(&h->lock);
+    h->collecting = false;
+    if (atomic_load_explicit(&h->wanted, memory_order_relaxed)) {
+        atomic_store_explicit(&h->wanted, false, memory_order_relaxed);
+        if (h->poll_hint) atomic_fetch_and_explicit(h->poll_hint, ~ZX_POLL_COLLECT, memory_order_relaxed);
+    }
+    size_t n = h->ncands * 2;
+    h->next_collect = n > COLLECT_MIN_CANDIDATES ? n : COLLECT_MIN_CANDIDATES;
+    pthread_cond_broadcast(&h->resume);
+    pthread_mutex_unlock(&h->lock);
+    atomic_store_explicit(&h->collect_bytes, collect_bytes_after(h, zx_heap_bytes(h)), memory_order_relaxed);
+}
+
+enum { GC_IN = 8, GC_ALIVE = 16 };          /* zx_obj.flags bits, used only while collecting */
+
+typedef struct objvec {
+    zx_obj **v;
+    size_t n, cap;
+    bool failed;
+} objvec;
+
+static void objvec_push(objvec *s, zx_obj *o)
+{
+    if (s->n == s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 256;
+        zx_obj **nv = realloc(s->v, ncap * sizeof *nv);
+        if (!nv) {
+            s->failed = true;
+            return;
+        }
+        s->v = nv;
+        s->cap = ncap;
+    }
+    s->v[s->n++] = o;
+}
+
+static uint8_t gc_flags(const zx_obj *o) { return atomic_load_explicit(&((zx_obj *)o)->flags, memory_order_relaxed); }
+static void gc_set(zx_obj *o, uint8_t bit) { atomic_fetch_or_explicit(&o->flags, bit, memory_order_relaxed); }
+
+/* Call fn on every list, map, cell or closure that o references directly. */
+#define FOR_CHILD(OBJ, CHILD, BODY)                                                                 \
+    do {                                                                                       \
+        zx_obj *o_ = (OBJ);                                                                      \
+        switch ((zx_objtype)o_->type) {                                                        \
+        case ZX_O_LIST: {                                                                      \
+            zx_list *l_ = (zx_list *)o_;                                                       \
+            for (uint32_t i_ = 0; i_ < l_->len; i_++)                                          \
+                if (l_->items[i_].tag == ZX_T_OBJ && is_container_type(l_->items[i_].u.o->type)) { \
+                    zx_obj *CHILD = l_->items[i_].u.o;                                             \
+                    BODY;                                                                      \
+                }                                                                              \
+            break;                                                                             \
+        }                                                                                      \
+        case ZX_O_MAP: {                                                                       \
+            zx_map *m_ = (zx_map *)o_;                                                         \
+            for (uint32_t i_ = 0; i_ < m_->len; i_++)                                          \
+                if (m_->entries[i_].value.tag == ZX_T_OBJ &&                                   \
+                    is_container_type(m_->entries[i_].value.u.o->type)) {                      \
+                    zx_obj *CHILD = m_->entries[i_].value.u.o;                                     \
+                    BODY;                                                                      \
+                }                                                                              \
+            break;                                                                             \
+        }                                                                                      \
+        case ZX_O_CELL: {                                                                      \
+            zx_value v_ = ((zx_cell *)o_)->v;                                                  \
+            if (v_.tag == ZX_T_OBJ && is_container_type(v_.u.o->type)) {                       \
+                zx_obj *CHILD = v_.u.o;                                                            \
+                BODY;                                                                          \
+            }                                                                                  \
+            break;                                                                             \
+        }                                                                                      \
+        case ZX_O_FUNC: {                                                                      \
+            zx_func *f_ = (zx_func *)o_;                                                       \
+            for (uint32_t i_ = 0; i_ < f_->nfree; i_++)                                        \
+                if (f_->free[i_]) {                                                            \
+                    zx_obj *CHILD = &f_->free[i_]->hdr;                                            \
+                    BODY;                                                                      \
+                }                                                                              \
+            break;                                                                             \
+        }                                                                                      \
+        case ZX_O_STRING: case ZX_O_BUILTIN: break;                                            \
+        }                                                                                      \
+    } while (0)
+
+static void drop_outgoing(zx_obj *o);
+
+/* Hold each object, empty it, then let go: the emptied objects free one another. */
+static void release_objects(zx_obj **objs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) zx_obj_incref(objs[i]);
+    for (size_t i = 0; i < n; i++) drop_outgoing(objs[i]);
+    for (size_t i = 0; i < n; i++) zx_obj_decref(objs[i]);
+}
+
+/* Trial deletion over everything reachable from the candidates (collect_begin succeeded). */
+static void collect(zx_heap *h)
+{
+    objvec set = { 0 }, work = { 0 }, garbage = { 0 };
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < h->ncands && !set.failed; i++) objvec_push(&set, h->cands[i]);
+    pthread_mutex_unlock(&h->lock);
+    for (size_t i = 0; i < set.n; i++) {
+        gc_set(set.v[i], GC_IN);
+        obj_prefix(set.v[i])->u.gc.refs = atomic_load_explicit(&set.v[i]->rc, memory_order_relaxed);
+    }
+    /* the set: everything reachable from a candidate (set.v grows as it is scanned) */
+    for (size_t i = 0; i < set.n && !set.failed; i++)
+        FOR_CHILD(set.v[i], c, {
+            if (!(gc_flags(c) & GC_IN)) {
+                gc_set(c, GC_IN);
+                obj_prefix(c)->u.gc.refs = atomic_load_explicit(&c->rc, memory_order_relaxed);
+                objvec_push(&set, c);
+            }
+        });
+    if (!set.failed) {
+        /* take out the references the set holds to itself */
+        for (size_t i = 0; i < set.n; i++)
+            FOR_CHILD(set.v[i], c, {
+                if (gc_flags(c) & GC_IN) obj_prefix(c)->u.gc.refs--;
+            });
+        /* what is still referenced from outside lives, and all it reaches */
+        for (size_t i = 0; i < set.n && !work.failed; i++)
+            if (obj_prefix(set.v[i])->u.gc.refs > 0) {
+                gc_set(set.v[i], GC_ALIVE);
+                objvec_push(&work, set.v[i]);
+            }
+        while (work.n > 0 && !work.failed) {
+            zx_obj *o = work.v[--work.n];
+            FOR_CHILD(o, c, {
+                if ((gc_flags(c) & (GC_IN | GC_ALIVE)) == GC_IN) {
+                    gc_set(c, GC_ALIVE);
+                    objvec_push(&work, c);
+                }
+            });
+        }
+        if (!work.failed)
+            for (size_t i = 0; i < set.n && !garbage.failed; i++)
+                if (!(gc_flags(set.v[i]) & GC_ALIVE)) objvec_push(&garbage, set.v[i]);
+    }
+    for (size_t i = 0; i < set.n; i++)
+        atomic_fetch_and_explicit(&set.v[i]->flags, (uint8_t)~(GC_IN | GC_ALIVE), memory_order_relaxed);
+    if (!set.failed && !work.failed && !garbage.failed) {
+        release_objects(garbage.v, garbage.n);
+        atomic_fetch_add_explicit(&h->cycles_freed, garbage.n, memory_order_relaxed);
+    }
+    atomic_fetch_add_explicit(&h->collections, 1, memory_order_relaxed);
+    free(set.v);
+    free(work.v);
+    free(garbage.v);
+}
+
+bool zx_heap_collect(zx_heap *h)
+{
+    if (!h || !collect_begin(h)) return false;
+    collect(h);
+    collect_end(h);
+    return true;
+}
+
+/* Ask every other mutator to park at its next safe point; the last to park collects. */
+static void collect_request(zx_heap *h)
+{
+    if (atomic_load_explicit(&h->wanted, memory_order_relaxed)) return;
+    pthread_mutex_lock(&h->lock);
+    if (!h->collecting && !atomic_load_explicit(&h->wanted, memory_order_relaxed)) {
+        atomic_store_explicit(&h->wanted, true, memory_order_relaxed);
+        if (h->poll_hint) atomic_fetch_or_explicit(h->poll_hint, ZX_POLL_COLLECT, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+void zx_heap_safepoint(zx_heap *h)
+{
+    if (!h || tl_mutator != 1 || !atomic_load_explicit(&h->wanted, memory_order_relaxed)) return;
+    pthread_mutex_lock(&h->lock);
+    if (!atomic_load_explicit(&h->wanted, memory_order_relaxed)) {
+        pthread_mutex_unlock(&h->lock);
+        return;
+    }
+    h->mutators--;
+    for (;;) {
+        bool wanted = atomic_load_explicit(&h->wanted, memory_order_relaxed);
+        if (!wanted && !h->collecting) break;
+        if (wanted && !h->collecting && h->mutators == 0) {
+            /* every other mutator is parked or waiting for its pieces: collect here */
+            h->collecting = true;
+            h->mutators++;
+            pthread_mutex_unlock(&h->lock);
+            collect(h);
+            collect_end(h);
+            pthread_mutex_lock(&h->lock);
+            h->mutators--;
+            continue;
+        }
+        pthread_cond_wait(&h->resume, &h->lock);
+    }
+    h->mutators++;
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* Collect now: at once if this thread is the only mutator, else by parking every mutator
+ * at a safe point, this one included (called where this thread may park). */
+static bool collect_now(zx_heap *h)
+{
+    if (zx_heap_collect(h)) return true;
+    if (tl_mutator != 1) return false;
+    collect_request(h);
+    uint64_t before = atomic_load_explicit(&h->collections, memory_order_relaxed);
+    zx_heap_safepoint(h);
+    return atomic_load_explicit(&h->collections, memory_order_relaxed) != before;
+}
+
+uint64_t zx_heap_collections(const zx_heap *h)
+{
+    return h ? atomic_load_explicit(&((zx_heap *)h)->collections, memory_order_relaxed) : 0;
+}
+
+uint64_t zx_heap_cycles_freed(const zx_heap *h)
+{
+    return h ? atomic_load_explicit(&((zx_heap *)h)->cycles_freed, memory_order_relaxed) : 0;
+}
+
+/* The byte trigger: collect if this thread may, else look again a little later. */
+static void collect_for_bytes(zx_heap *h, size_t now)
+{
+    if (zx_heap_collect(h)) return;
+    size_t next = now + ((size_t)1 << 20);
+    atomic_store_explicit(&h->collect_bytes, next, memory_order_relaxed);
+    collect_request(h);          /* the others park at their next back-edge or call */
 }
 
 bool zx_heap_account(zx_heap *h, ptrdiff_t delta)
@@ -104,7 +468,15 @@ bool zx_heap_account(zx_heap *h, ptrdiff_t delta)
     size_t now = atomic_fetch_add_explicit(&h->bytes, (size_t)delta, memory_order_relaxed) + (size_t)delta;
     if (h->max_bytes && now > h->max_bytes) {
         atomic_fetch_sub_explicit(&h->bytes, (size_t)delta, memory_order_relaxed);
-        return false;
+        /* garbage cycles may hold the room: collect once, then try again */
+        if (!collect_now(h)) return false;
+        now = atomic_fetch_add_explicit(&h->bytes, (size_t)delta, memory_order_relaxed) + (size_t)delta;
+        if (now > h->max_bytes) {
+            atomic_fetch_sub_explicit(&h->bytes, (size_t)delta, memory_order_relaxed);
+            return false;
+        }
+    } else if (now >= atomic_load_explicit(&h->collect_bytes, memory_order_relaxed) && tl_mutator == 1) {
+        collect_for_bytes(h, now);
     }
     update_peak(h, now);
     return true;
@@ -130,7 +502,12 @@ void *zx_heap_alloc_obj(zx_heap *h, zx_objtype type, size_t size)
         return NULL;
     }
     pre->heap = h;
-    pre->u.size = size;
+    if (is_container_type((uint8_t)type)) {
+        pre->u.gc.slot = NO_SLOT;
+        pre->u.gc.refs = 0;
+    } else {
+        pre->u.size = size;
+    }
     zx_obj *o = (zx_obj *)(void *)((char *)pre + ZX_PREFIX_SIZE);
     atomic_init(&o->rc, 1);
     o->type = (uint8_t)type;
@@ -144,77 +521,53 @@ static zx_heap *obj_heap(const void *o) { return obj_prefix((zx_obj *)o)->heap; 
 
 static bool may_hold_refs(zx_value v)
 {
-    if (v.tag != ZX_T_OBJ) return false;
-    switch ((zx_objtype)v.u.o->type) {
-    case ZX_O_LIST: case ZX_O_MAP: case ZX_O_FUNC: case ZX_O_CELL: return true;
-    case ZX_O_STRING: case ZX_O_BUILTIN: return false;
-    }
-    return false;
-}
-
-/*
- * Candidates whose only reference is the registry's are unreachable and on no cycle, so
- * they can be released early; doing so whenever the registry fills keeps a program that
- * builds many short-lived nested containers from holding them all until the VM ends.
- * Called with the lock held; returns the swept objects for release after unlocking.
- */
-static zx_obj **sweep_unreachable(zx_heap *h, size_t *nswept)
-{
-    *nswept = 0;
-    size_t n = 0;
-    for (size_t i = 0; i < h->ncands; i++)
-        if (atomic_load_explicit(&h->cands[i]->rc, memory_order_acquire) == 1) n++;
-    if (n == 0) return NULL;
-    zx_obj **out = malloc(n * sizeof *out);
-    if (!out) return NULL;
-    size_t keep = 0;
-    for (size_t i = 0; i < h->ncands; i++) {
-        zx_obj *o = h->cands[i];
-        if (*nswept < n && atomic_load_explicit(&o->rc, memory_order_acquire) == 1)
-            out[(*nswept)++] = o;
-        else
-            h->cands[keep++] = o;
-    }
-    h->ncands = keep;
-    return out;
+    return v.tag == ZX_T_OBJ && is_container_type(v.u.o->type);
 }
 
 void zx_heap_note_cycle_candidate(zx_heap *h, zx_obj *o)
 {
-    if (!h || !o) return;
-    if (atomic_load_explicit(&o->flags, memory_order_relaxed) & ZX_OF_CYCLE_CANDIDATE) return;
-    if (atomic_fetch_or_explicit(&o->flags, ZX_OF_CYCLE_CANDIDATE, memory_order_relaxed) &
-        ZX_OF_CYCLE_CANDIDATE)
+    (void)h;   /* an object registers with the heap it was allocated from, which it leaves */
+    if (!o || !is_container_type(o->type)) return;
+    zx_heap *oh = obj_heap(o);
+    if (!oh) return;
+    if (atomic_load_explicit(&o->flags, memory_order_relaxed) & ZX_OF_CYCLE_CANDIDATE) {
+        if (oh->stress) zx_heap_collect(oh);
         return;
-    zx_obj_incref(o);
-    zx_obj **swept = NULL;
-    size_t nswept = 0;
-    bool stored = false;
-    pthread_mutex_lock(&h->lock);
-    if (h->ncands == h->capcands) {
-        swept = sweep_unreachable(h, &nswept);
-        /* Grow unless the sweep freed at least half, so sweeps stay amortised O(1). */
-        if (h->ncands > h->capcands / 2 || h->capcands == 0) {
-            size_t ncap = h->capcands ? h->capcands * 2 : 64;
-            zx_obj **nc = realloc(h->cands, ncap * sizeof *nc);
-            if (nc) {
-                h->cands = nc;
-                h->capcands = ncap;
-            }
+    }
+    bool stored = false, due = false;
+    pthread_mutex_lock(&oh->lock);
+    if (oh->ncands == oh->capcands) {
+        size_t ncap = oh->capcands ? oh->capcands * 2 : 64;
+        zx_obj **nc = ncap <= NO_SLOT ? realloc(oh->cands, ncap * sizeof *nc) : NULL;
+        if (nc) {
+            oh->cands = nc;
+            oh->capcands = ncap;
         }
     }
-    if (h->ncands < h->capcands) {
-        h->cands[h->ncands++] = o;
+    if (oh->ncands < oh->capcands) {
+        atomic_fetch_or_explicit(&o->flags, ZX_OF_CYCLE_CANDIDATE, memory_order_relaxed);
+        obj_prefix(o)->u.gc.slot = (uint32_t)oh->ncands;
+        oh->cands[oh->ncands++] = o;
         stored = true;
+        due = oh->ncands >= oh->next_collect;
     }
+    pthread_mutex_unlock(&oh->lock);
+    /* out of memory for the registry: not a candidate, so a later store tries again */
+    if (stored && (due || oh->stress) && !zx_heap_collect(oh) && tl_mutator == 1) collect_request(oh);
+}
+
+/* o (a candidate that is dying) leaves its heap's registry. */
+static void registry_remove(zx_heap *h, zx_obj *o)
+{
+    pthread_mutex_lock(&h->lock);
+    uint32_t slot = obj_prefix(o)->u.gc.slot;
+    if (slot != NO_SLOT && slot < h->ncands && h->cands[slot] == o) {
+        zx_obj *last = h->cands[--h->ncands];
+        h->cands[slot] = last;
+        obj_prefix(last)->u.gc.slot = slot;
+    }
+    obj_prefix(o)->u.gc.slot = NO_SLOT;
     pthread_mutex_unlock(&h->lock);
-    for (size_t i = 0; i < nswept; i++) zx_obj_decref(swept[i]);
-    free(swept);
-    if (!stored) {
-        /* Out of memory: forget it, so that a later store may register it again. */
-        atomic_fetch_and_explicit(&o->flags, (uint8_t)~ZX_OF_CYCLE_CANDIDATE, memory_order_relaxed);
-        zx_obj_decref(o);
-    }
 }
 
 /* Drop every reference an object holds, leaving it a valid empty object. */
@@ -264,10 +617,18 @@ void zx_heap_destroy(zx_heap *h)
 {
     if (!h) return;
     /* Every cycle passes through a candidate (a cycle needs a store into an existing
-     * container or cell, and that store registered it), so emptying them all frees them. */
-    for (size_t i = 0; i < h->ncands; i++) drop_outgoing(h->cands[i]);
-    for (size_t i = 0; i < h->ncands; i++) zx_obj_decref(h->cands[i]);
-    free(h->cands);
+     * container or cell, and that store registered it), so emptying them all frees them.
+     * Nothing runs any more: whatever is still registered is garbage. */
+    pthread_mutex_lock(&h->lock);
+    zx_obj **objs = h->cands;
+    size_t n = h->ncands;
+    h->cands = NULL;
+    h->ncands = h->capcands = 0;
+    for (size_t i = 0; i < n; i++) obj_prefix(objs[i])->u.gc.slot = NO_SLOT;
+    pthread_mutex_unlock(&h->lock);
+    release_objects(objs, n);
+    free(objs);
+    pthread_cond_destroy(&h->resume);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
@@ -308,13 +669,16 @@ static size_t dying_size(const zx_obj *o)
 static void retire(zx_obj *o, zx_obj **dying)
 {
     zx_objpre *pre = obj_prefix(o);
-    zx_heap_account(pre->heap, -(ptrdiff_t)(pre->u.size + outofline_bytes(o)));
+    bool container = is_container_type(o->type);
+    if (container && pre->heap &&
+        (atomic_load_explicit(&o->flags, memory_order_relaxed) & ZX_OF_CYCLE_CANDIDATE))
+        registry_remove(pre->heap, o);
+    zx_heap_account(pre->heap, -(ptrdiff_t)((container ? dying_size(o) : pre->u.size) + outofline_bytes(o)));
     switch ((zx_objtype)o->type) {
     case ZX_O_STRING: case ZX_O_BUILTIN:
         heap_free(pre->heap, pre, ZX_PREFIX_SIZE + pre->u.size);
         return;
     case ZX_O_LIST: case ZX_O_MAP: case ZX_O_CELL: case ZX_O_FUNC:
-        assert(pre->u.size == dying_size(o));
         pre->u.next_dying = *dying;
         *dying = o;
         return;

@@ -14,8 +14,10 @@
  * that drops the last reference frees the object.  Reference cycles (a list that contains
  * itself, a recursive closure held in a cell) can only be made by storing a container or a
  * closure into a container or a cell; such a store registers the destination with its heap
- * (zx_heap_note_cycle_candidate) and zx_heap_destroy clears every registered object, which
- * breaks every cycle, so nothing leaks past the end of a VM.
+ * (zx_heap_note_cycle_candidate, a weak reference that freeing removes), and the heap's cycle
+ * collector (value.c, "Cycle collection") frees unreachable cycles by trial deletion whenever
+ * its thread is the heap's only mutator (zx_heap_mutator_enter).  zx_heap_destroy empties
+ * every candidate left, so nothing leaks past the end of a VM.
  */
 
 typedef enum zx_tag {
@@ -48,6 +50,7 @@ enum {
     ZX_OF_CYCLE_CANDIDATE = 1,
     ZX_OF_NUMA_STORE = 2,        /* a list's items or a map's entries are NUMA-bound (value.c) */
     ZX_OF_NUMA_INDEX = 4,        /* a map's index is */
+    /* 8 and 16: the cycle collector's marks, only while it runs (value.c) */
 };
 #define ZX_NODE_NONE 0xffffu     /* zx_obj.node of an object made off the scheduler's workers */
 
@@ -171,7 +174,32 @@ void *zx_heap_alloc_obj(zx_heap *h, zx_objtype type, size_t size);
 bool zx_heap_account(zx_heap *h, ptrdiff_t delta);
 size_t zx_heap_bytes(const zx_heap *h);
 size_t zx_heap_peak(const zx_heap *h);
+/* o (a list, map, cell or closure) had a container or closure stored into it: register it
+ * with the heap it came from (h is ignored) as a possible member of a cycle. */
 void zx_heap_note_cycle_candidate(zx_heap *h, zx_obj *o);
+/* Mutators: the collector runs only on a thread that is the heap's only mutator.  The thread
+ * that runs a program (or a call into it) enters before and leaves after; so does every
+ * piece of parallel work on its worker; a task that waits for pieces suspends itself around
+ * the wait (suspend returns a token for resume: 0 when the thread was no mutator).  enter
+ * waits while a collection runs.  Threads that never enter (a background compile) never
+ * collect, and may not hold references that no count records while a mutator runs. */
+void zx_heap_mutator_enter(zx_heap *h);
+void zx_heap_mutator_leave(zx_heap *h);
+int zx_heap_mutator_suspend(zx_heap *h);
+void zx_heap_mutator_resume(zx_heap *h, int token);
+/* Collect unreachable cycles now if this thread is the only mutator; false if it did not.
+ * Triggered by itself as candidates and bytes grow and before an allocation fails the
+ * memory limit; ZX_GC_STRESS=1 in the environment makes every candidate store collect. */
+bool zx_heap_collect(zx_heap *h);
+/* A safe point of a mutator (a back-edge or call poll): park here while a collection that
+ * another mutator asked for waits for every mutator to stop; the last to park collects.
+ * The heap then sets ZX_POLL_COLLECT in *hint (the run's cancel hint, which compiled code
+ * polls) while such a collection is wanted. */
+#define ZX_POLL_COLLECT 2
+void zx_heap_safepoint(zx_heap *h);
+void zx_heap_set_poll_hint(zx_heap *h, atomic_int *hint);
+uint64_t zx_heap_collections(const zx_heap *h);
+uint64_t zx_heap_cycles_freed(const zx_heap *h);   /* objects freed by the collector */
 /* NUMA placement of the out-of-line storage of lists and maps (docs/parallel.md, "Shared
  * state"): the scheduler calls this on a worker pinned to NUMA node `node` of t as it enters
  * its arena, and with (NULL, -1) as it leaves.  Lists and maps made on that thread remember the

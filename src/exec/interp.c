@@ -308,6 +308,7 @@ bool zx_task_should_stop(zx_task *t)
     if (atomic_load_explicit(r->interrupt, memory_order_relaxed)) return true;
     for (const zx_cancel_link *c = t->cancel; c; c = c->outer)
         if (c->index > atomic_load_explicit(&c->scope->first_failed, memory_order_relaxed)) return true;
+    zx_heap_safepoint(r->heap);   /* a collection another piece asked for parks this one */
     return false;
 }
 

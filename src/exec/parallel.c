@@ -348,7 +348,12 @@ static void pmap_body(void *ctx, size_t begin, size_t end, int slot)
 {
     (void)slot;
     pmap_ctx *c = ctx;
-    for (size_t b = begin; b < end; b++) pmap_block(c, (uint32_t)b);
+    zx_heap *h = c->parent->run->heap;
+    for (size_t b = begin; b < end; b++) {
+        zx_heap_mutator_enter(h);                /* the cycle collector's gate (value.h) */
+        pmap_block(c, (uint32_t)b);
+        zx_heap_mutator_leave(h);
+    }
 }
 
 static zx_status pmap_sequential(zx_task *t, zx_frame *f, zx_value fn, zx_list *in, zx_value *out)
@@ -425,7 +430,9 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
         return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
     }
     for (uint32_t b = 0; b < c.nblocks; b++) piece_init(&c.pieces[b], t, f, &c.scope, b);
+    int gate = zx_heap_mutator_suspend(t->run->heap);   /* waiting: no mutator */
     tbbshim_status ts = tbbshim_parallel_for(s->ex, c.nblocks, 1, pmap_body, &c, NULL);
+    zx_heap_mutator_resume(t->run->heap, gate);
     zx_status st = ZX_OK;
     if (ts == TBBSHIM_ERROR) {
         /* the shim itself failed: finish the blocks that did not run, in order, here */
@@ -467,8 +474,10 @@ static int fork_node(void *ctx, uint32_t i)
     if (i > atomic_load(&c->scope.first_failed)) return 0;   /* cancelled by an earlier block */
     p->ran = 1;
     zx_value r;
+    zx_heap_mutator_enter(p->task.run->heap);   /* the cycle collector's gate (value.h) */
     if (zx_interp_call(&p->task, c->f, c->closures[i], NULL, 0, &r) != ZX_OK) piece_fail(p, &c->scope);
     else zx_decref(r);
+    zx_heap_mutator_leave(p->task.run->heap);
     return 0;
 }
 
@@ -522,8 +531,10 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
                  * variable: updates apply directly unless the fork is itself inside logged work */
                 if (!t->shared_log) c.pieces[i].task.shared_log = NULL;
             }
+            int gate = zx_heap_mutator_suspend(t->run->heap);   /* waiting: no mutator */
             tbbshim_status ts = tbbshim_run_dag(s->ex, n, af->dag.succ_offsets, af->dag.succs, af->dag.npreds,
                                                 fork_node, &c, NULL);
+            zx_heap_mutator_resume(t->run->heap, gate);
             if (ts == TBBSHIM_ERROR)
                 for (uint32_t i = 0; i < n; i++)
                     if (!c.pieces[i].ran) fork_node(&c, i);
@@ -612,7 +623,9 @@ static int dag_node(void *ctx, uint32_t node)
     piece *p = &c->pieces[i];
     if (i <= atomic_load(&c->scope.first_failed)) {
         p->ran = 1;
+        zx_heap_mutator_enter(c->root->run->heap);   /* the cycle collector's gate (value.h) */
         if (run_chunk(&p->task, c->prog, &c->ac->chunks[i]) != ZX_OK) piece_fail(p, &c->scope);
+        zx_heap_mutator_leave(c->root->run->heap);
     }
     pthread_mutex_lock(&c->commit_lock);
     c->done[i] = 1;
@@ -709,9 +722,11 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
         c.pieces[i].task.stream_threshold = root->stream_threshold;
     }
     dag_commit(&c);                           /* the first chunk streams from the start */
+    int gate = zx_heap_mutator_suspend(root->run->heap);   /* waiting: no mutator */
     tbbshim_status ts = first > 0 ? tbbshim_run_dag(s->ex, m, offs, succs, npreds, dag_node, &c, NULL)
                                   : tbbshim_run_dag(s->ex, ac->nchunks, ac->dag.succ_offsets, ac->dag.succs,
                                                     ac->dag.npreds, dag_node, &c, NULL);
+    zx_heap_mutator_resume(root->run->heap, gate);
     if (ts == TBBSHIM_ERROR)
         for (uint32_t i = first; i < ac->nchunks; i++)
             if (!c.pieces[i].ran && !c.done[i]) dag_node(&c, i - first);

@@ -237,7 +237,11 @@ zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *
     if (!top) {
         st = root.status;
     } else {
+        zx_heap_set_poll_hint(run->heap, &run->cancel);
+        zx_heap_mutator_enter(run->heap);        /* the cycle collector's gate (value.h) */
         st = zx_interp_call(&root, top, fn, args, (uint32_t)argc, &r);
+        zx_heap_mutator_leave(run->heap);
+        zx_heap_set_poll_hint(run->heap, NULL);
         zx_frame_pop(&root, top);
     }
     zx_decref(fn);

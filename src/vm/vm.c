@@ -554,8 +554,12 @@ zx_status zx_vm_exec_main(zx_vm *vm, zx_task *root, zx_frame *f)
     stats_reset(&vm->stats);
     if (vm->sched && vm->sched->ex) tbbshim_stats_reset(vm->sched->ex);
     uint64_t t0 = zx_parallel_now_ns();
+    zx_heap_set_poll_hint(root->run->heap, &root->run->cancel);
+    zx_heap_mutator_enter(root->run->heap);      /* the cycle collector's gate (value.h) */
     zx_status st = vm->opts.mode == ZX_MODE_SEQ ? zx_interp_exec(root, f, UINT32_MAX, NULL)
                                                  : zx_parallel_run_main(root, f);
+    zx_heap_mutator_leave(root->run->heap);
+    zx_heap_set_poll_hint(root->run->heap, NULL);
     vm->stats.wall_ns = zx_parallel_now_ns() - t0;
     return st;
 }

@@ -8,6 +8,7 @@
 #              ZX_DIFF_KEEP (where failing programs are kept, default a new directory in $TMPDIR).
 # A mismatch prints `FAIL seed S, tier T: …` with a diff of each stream that differs, and keeps
 # the program as <keep>/seed-S.zx (rerun it with the commands printed).
+# Odd seeds run every tier with ZX_GC_STRESS=1 (a cycle collection at every candidate store).
 set -uo pipefail
 bin=${1:?usage: differential.sh ZEXUS_JIT GEN_PROGRAM}
 gen=${2:?usage: differential.sh ZEXUS_JIT GEN_PROGRAM}
@@ -38,7 +39,7 @@ tiers=(
 run() { # OUTPUT-PREFIX OPTIONS...
     local prefix=$1
     shift
-    (cd "$work" && timeout -k 5 60 "$bin" run "$@" --no-cache prog.zx </dev/null \
+    (cd "$work" && ZX_GC_STRESS=${gc_stress:-0} timeout -k 5 60 "$bin" run "$@" --no-cache prog.zx </dev/null \
         >"$prefix.out" 2>"$prefix.err")
     echo $? >"$prefix.status"
 }
@@ -68,7 +69,9 @@ for ((seed = base; seed < base + nseeds; seed++)); do
     for entry in "${tiers[@]}"; do
         name=${entry%%:*}
         read -ra opts <<<"${entry#*:}"
-        run "$work/tier" "${opts[@]}"
+        # odd seeds: the tiers collect cycles at every candidate store (ZX_GC_STRESS), so a
+        # collection that freed something live shows as a difference from the interpreter
+        gc_stress=$((seed % 2)) run "$work/tier" "${opts[@]}"
         runs=$((runs + 1))
         bad=()
         cmp -s "$work/ref.out" "$work/tier.out" || bad+=(out)

@@ -13,8 +13,9 @@
  * logic, if/elif/else, while with break/continue, for each over lists, maps, ranges and
  * strings, actions with parameters, bounded recursion, lambdas and closures that capture (and
  * mutate) variables by reference, lists and maps mutated in place, strings, actions called from
- * loops that write the globals the loop reads, prints of many values, and big list and map
- * literals of constants. Some programs end in
+ * loops that write the globals the loop reads, prints of many values, big list and map
+ * literals of constants, and cyclic data (self-holding lists and maps, closure/cell cycles,
+ * garbage cycles made in loops) for the cycle collector. Some programs end in
  * a runtime error on purpose (overflow, division by zero, index out of range, int() of a bad
  * float, an invalid power, a recursion deeper than the call depth limit); most (about 85%) run
  * to completion. A seed gives the same program on every platform and compiler.
@@ -1596,6 +1597,52 @@ static void snip_closures_in_loop(void)
     fcost += k * 3;
 }
 
+/* cyclic data: a list and a map that hold themselves (live to the end, printed), a local
+ * recursive helper (its closure and cell hold each other), and garbage cycles made in a loop,
+ * so the cycle collector runs with live cycles around (under ZX_GC_STRESS at every store) */
+static void snip_cycles(void)
+{
+    char a[24], m[24], h[24], rec[24], k[24], n[24], i[24], s[24], g[24], gm[24];
+    fresh(a, "cya");
+    fresh(m, "cym");
+    fresh(h, "cyh");
+    fresh(rec, "rec");
+    fresh(k, "k");
+    fresh(n, "n");
+    fresh(i, "cyi");
+    fresh(s, "cys");
+    fresh(g, "gar");
+    fresh(gm, "garm");
+    Var *v = pick_var(T_INT, 0);
+    int iters = 1 + rnd(300);
+    line("let %s = [%d, \"%c\"]", a, rnd(100), map_keys[rnd(6)]);
+    line("%s.push(%s)", a, a);
+    line("let %s = {\"n\": %d}", m, rnd(10));
+    line("%s[\"self\"] = %s", m, m);
+    if (chance(50)) line("%s[\"list\"] = %s", m, a);
+    line("action %s(%s) {", h, n);
+    line("    action %s(%s) {", rec, k);
+    line("        if (%s <= 0) { return 0 }", k);
+    line("        return %s(%s - 1) + %s", rec, k, k);
+    line("    }");
+    line("    return %s(%s)", rec, n);
+    line("}");
+    line("let %s = 0", i);
+    line("let %s = 0", s);
+    line("while (%s < %d) {", i, iters);
+    line("    let %s = [%s]", g, i);
+    line("    %s.push(%s)", g, g);
+    line("    let %s = {\"g\": %s}", gm, g);
+    line("    %s.push(%s)", g, gm);
+    if (chance(50)) line("    %s[\"m\"] = %s", gm, m);
+    line("    %s = %s + %s(%s %% 5) + len(%s[1])", s, s, h, i, g);
+    line("    %s = %s + 1", i, i);
+    line("}");
+    line("print(%s, %s, %s[\"self\"][\"self\"][\"n\"], %s%s)", a, s, m, v ? v->name : "0", v ? " % 7" : "");
+    line("print(%s)", m);
+    fcost += (long)iters * 12;
+}
+
 static void gen_globals(void)
 {
     int nint = 3 + rnd(3), nnum = 1 + rnd(3), nstr = 1 + rnd(2);
@@ -1721,6 +1768,7 @@ int main(int argc, char **argv)
     /* every program has one of each of the situations that matter most */
     snip_int_to_float();
     snip_writer_loop();
+    snip_cycles();
     {
         Buf b = {0};
         for (int i = 0; i < nvars; i++)
