@@ -27,6 +27,7 @@ packages=(
     llvm-19-dev libzstd-dev libtbb-dev libhwloc-dev hwloc-nox
     clang-19 libclang-rt-19-dev libfuzzer-19-dev
     linux-perf graphviz gnuplot-nox hyperfine luajit pypy3 ccache
+    libedit-dev
 )
 
 jobs=$(nproc)

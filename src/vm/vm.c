@@ -236,7 +236,7 @@ void zx_vm_interrupt(zx_vm *vm)
 
 /* ---------- loading ---------- */
 
-static zx_status adopt(zx_vm *vm, zx_program *p, zx_program **out)
+zx_status zx_vm_adopt(zx_vm *vm, zx_program *p, zx_program **out)
 {
     char err[ERRSZ];
     if (!zx_verify_program(p, err, sizeof err)) {
@@ -300,7 +300,7 @@ zx_status zx_program_load_source(zx_vm *vm, const char *name, const char *src, s
         zx_vm_set_error(vm, "%s", err);
         return oom ? ZX_E_MEMORY : ZX_E_SYNTAX;
     }
-    return adopt(vm, p, out);
+    return zx_vm_adopt(vm, p, out);
 }
 
 zx_status zx_program_load_assembly(zx_vm *vm, const char *name, const char *text, size_t len,
@@ -315,7 +315,7 @@ zx_status zx_program_load_assembly(zx_vm *vm, const char *name, const char *text
         zx_vm_set_error(vm, "%s", err);
         return ZX_E_BYTECODE;
     }
-    return adopt(vm, p, out);
+    return zx_vm_adopt(vm, p, out);
 }
 
 zx_status zx_program_load_bytecode(zx_vm *vm, const void *data, size_t len, zx_program **out)
@@ -338,7 +338,7 @@ zx_status zx_vm_load_bytecode_named(zx_vm *vm, const char *name, const void *dat
             return ZX_E_VERSION;
         return ZX_E_BYTECODE;
     }
-    return adopt(vm, p, out);
+    return zx_vm_adopt(vm, p, out);
 }
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -456,6 +456,11 @@ void zx_program_state_free(zx_program *p)
 
 zx_status zx_program_run(zx_program *p)
 {
+    return zx_vm_run_seeded(p, NULL);
+}
+
+zx_status zx_vm_run_seeded(zx_program *p, const zx_program *seed)
+{
     if (!p || !p->vm) return ZX_E_ARGUMENT;
     zx_vm *vm = p->vm;
     if (zx_vm_check_idle(vm) != ZX_OK) return ZX_E_ARGUMENT;
@@ -471,6 +476,13 @@ zx_status zx_program_run(zx_program *p)
         free(run);
         zx_vm_set_error(vm, "%s: error: out of memory", p->source_name);
         return st;
+    }
+    if (seed && seed->state) {    /* an interactive session: the globals so far, same slots */
+        for (uint32_t i = 0; i < seed->nglobals && i < p->nglobals; i++) {
+            zx_value v = *seed->state->gvar[i];
+            zx_incref(v);
+            *run->gvar[i] = v;
+        }
     }
     p->state = run;               /* kept for zx_program_call and the global accessors */
     atomic_store(&vm->running, 1);
