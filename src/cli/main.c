@@ -15,12 +15,13 @@
 enum { HELP_SHOWN = -1 };   /* parse_args met --help: print the usage, exit 0 */
 
 static const char usage_text[] =
-    "usage: zexus-jit [options] [FILE [ARGS...]]    run FILE as `run` does; without FILE,\n"
-    "                                                an interactive session when standard\n"
-    "                                                input is a terminal, else the program\n"
-    "                                                read from standard input\n"
+    "usage: zexus-jit [options] [FILE [ARGS...]]    run FILE, as `run` does; with no FILE, an\n"
+    "                                                interactive session when standard input\n"
+    "                                                is a terminal, else the program read from it\n"
     "       zexus-jit [options] -e CODE [ARGS...]    run the program CODE\n"
-    "       zexus-jit repl [options]                 an interactive session\n"
+    "       zexus-jit repl [options]                 an interactive session: values printed,\n"
+    "                                                line editing and history, Ctrl-C cancels\n"
+    "                                                the input or stops it, Ctrl-D leaves\n"
     "       zexus-jit run [options] FILE [ARGS...]   run a .zx, .zxa or .zxbc program\n"
     "       zexus-jit compile [options] FILE -o OUT.zxbc   compile to binary bytecode\n"
     "       zexus-jit disasm FILE                    print the bytecode as .zxa text\n"
@@ -57,7 +58,7 @@ static const char usage_text[] =
     "                        and a jitdump (see docs/profiling.md)\n"
     "\n"
     "Exit status: 0 success, 1 runtime error, 2 usage, syntax or unreadable input,\n"
-    "130 interrupted.  See docs/cli.md.\n";
+    "130 interrupted; 0 when a session ends.  See docs/cli.md.\n";
 
 static zx_vm *g_running_vm;   /* for the SIGINT and SIGALRM handlers only */
 static volatile sig_atomic_t g_timed_out;   /* --max-time ran out (SIGALRM) */
