@@ -391,8 +391,8 @@ ZX_API zx_status zx_info(const char *topology, char **out);
  * does (`zexus-jit repl`).  Each piece is compiled against the globals that the pieces
  * before it declared, keeping their slots, and runs with their current values: variables and
  * actions persist from piece to piece, and a piece may redeclare a `let` (not a `const`).
- * Nothing earlier is re-run.  A top-level expression statement of a piece prints its value
- * as `print` formats it, unless the value is null.  A piece that does not compile changes
+ * Nothing earlier is re-run.  An expression statement of a piece outside any action prints
+ * its value as `print` formats it, unless the value is null.  A piece that does not compile changes
  * nothing; a piece that raises a runtime error (or is interrupted) keeps the assignments it
  * made before the error.  Every piece is a program of the VM (kept until the session is
  * destroyed, as the actions it defined may still be called); output, errors and the run's

@@ -362,6 +362,7 @@ static zx_status load_program(cli *c, zx_vm *vm, zx_program **prog)
 zx_status cli_guarded(cli *c, zx_vm *vm, zx_program *prog, zx_session *sess, const char *src, size_t len)
 {
     g_running_vm = vm;
+    if (g_sigint) zx_vm_interrupt(vm);   /* a session's Ctrl-C that came since its line was read */
     g_timed_out = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
