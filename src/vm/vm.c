@@ -236,7 +236,7 @@ void zx_vm_interrupt(zx_vm *vm)
 
 /* ---------- loading ---------- */
 
-zx_status zx_vm_adopt(zx_vm *vm, zx_program *p, zx_program **out)
+static zx_status adopt(zx_vm *vm, zx_program *p, zx_program **out)
 {
     char err[ERRSZ];
     if (!zx_verify_program(p, err, sizeof err)) {
@@ -280,6 +280,8 @@ zx_status zx_vm_adopt(zx_vm *vm, zx_program *p, zx_program **out)
     return ZX_OK;
 }
 
+zx_status zx_vm_adopt(zx_vm *vm, zx_program *p, zx_program **out) { return adopt(vm, p, out); }
+
 zx_status zx_program_load_source(zx_vm *vm, const char *name, const char *src, size_t len,
                                  zx_program **out)
 {
@@ -300,7 +302,7 @@ zx_status zx_program_load_source(zx_vm *vm, const char *name, const char *src, s
         zx_vm_set_error(vm, "%s", err);
         return oom ? ZX_E_MEMORY : ZX_E_SYNTAX;
     }
-    return zx_vm_adopt(vm, p, out);
+    return adopt(vm, p, out);
 }
 
 zx_status zx_program_load_assembly(zx_vm *vm, const char *name, const char *text, size_t len,
@@ -315,7 +317,7 @@ zx_status zx_program_load_assembly(zx_vm *vm, const char *name, const char *text
         zx_vm_set_error(vm, "%s", err);
         return ZX_E_BYTECODE;
     }
-    return zx_vm_adopt(vm, p, out);
+    return adopt(vm, p, out);
 }
 
 zx_status zx_program_load_bytecode(zx_vm *vm, const void *data, size_t len, zx_program **out)
@@ -338,7 +340,7 @@ zx_status zx_vm_load_bytecode_named(zx_vm *vm, const char *name, const void *dat
             return ZX_E_VERSION;
         return ZX_E_BYTECODE;
     }
-    return zx_vm_adopt(vm, p, out);
+    return adopt(vm, p, out);
 }
 
 static bool has_suffix(const char *s, const char *suffix)
