@@ -401,12 +401,12 @@ static int cmd_run(cli *c)
     if (st != ZX_OK) return create_failed(c, st);
     zx_vm_set_args(vm, c->nargs, (const char *const *)c->args);
     zx_program *prog;
+    /* caught from before loading: a Ctrl-C while --jit=always compiles interrupts the run at
+     * its start (cli_guarded), with the message and status 130 of any interrupted run */
+    cli_catch_sigint();
     st = load_program(c, vm, &prog);
     bool ran = st == ZX_OK;
-    if (st == ZX_OK) {
-        cli_catch_sigint();
-        st = cli_guarded(c, vm, prog, NULL, NULL, 0);
-    }
+    if (st == ZX_OK) st = cli_guarded(c, vm, prog, NULL, NULL, 0);
     int rc = report(vm, st);
     /* the program loaded, so ZX_E_IO is its standard output failing (a full disk), not
      * unreadable input: a runtime failure, as `echo hi >/dev/full` exits 1 */
