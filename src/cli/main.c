@@ -63,10 +63,15 @@ static const char usage_text[] =
 static zx_vm *g_running_vm;   /* for the SIGINT and SIGALRM handlers only */
 static volatile sig_atomic_t g_timed_out;   /* --max-time ran out (SIGALRM) */
 volatile sig_atomic_t g_sigint;             /* SIGINT came (the session's line reader) */
+static volatile sig_atomic_t g_run_over;   /* the run returned: SIGINT now ends the process */
 
 static void on_sigint(int sig)
 {
     (void)sig;
+    /* after the run (statistics, tearing the VM down: a JIT compile being given up) there is
+     * nothing left to stop but the process: Ctrl-C must not be swallowed.  Never set in a
+     * session, where Ctrl-C after an input cancels the next line instead. */
+    if (g_run_over) _exit(EXIT_INTERRUPTED);
     g_sigint = 1;
     if (g_running_vm) zx_vm_interrupt(g_running_vm);
 }
@@ -383,6 +388,7 @@ zx_status cli_guarded(cli *c, zx_vm *vm, zx_program *prog, zx_session *sess, con
         memset(&limit, 0, sizeof limit);
         setitimer(ITIMER_REAL, &limit, NULL);
     }
+    if (!sess) g_run_over = 1;
     g_running_vm = NULL;
     if (c->stats) {
         char *text;
