@@ -386,6 +386,37 @@ ZX_API zx_status zx_vm_stats(zx_vm *vm, int json, char **out);
  * malloc'ed, owned by the caller (free()). */
 ZX_API zx_status zx_info(const char *topology, char **out);
 
+/* ---------- interactive sessions ---------- */
+
+/* A session runs pieces of source one after another in one VM, as a read-eval-print loop
+ * does (`zexus-jit repl`).  Each piece is compiled against the globals that the pieces
+ * before it declared, keeping their slots, and runs with their current values: variables and
+ * actions persist from piece to piece, and a piece may redeclare a `let` (not a `const`).
+ * Nothing earlier is re-run.  An expression statement of a piece outside any action prints
+ * its value as `print` formats it, unless the value is null.  A piece that does not compile changes
+ * nothing; a piece that raises a runtime error (or is interrupted) keeps the assignments it
+ * made before the error.  Every piece is a program of the VM (kept until the session is
+ * destroyed, as the actions it defined may still be called); output, errors and the run's
+ * statistics are those of zx_program_run, and the VM's options (mode, JIT, limits) apply to
+ * each piece.  Analysis and parallelism are per piece: code defined by an earlier piece is
+ * called as an unknown function (ordered), and a parallel_map over it runs sequentially.
+ * A session is used by one thread at a time and destroyed before its VM. */
+typedef struct zx_session zx_session;
+
+/* Create a session in vm; `name` (copied; NULL: "<session>") is the file name of every piece
+ * in messages. */
+ZX_API zx_status zx_session_create(zx_vm *vm, const char *name, zx_session **out);
+/* Compile and run one piece.  ZX_E_SYNTAX (or ZX_E_MEMORY) when it does not compile, else the
+ * status of its run as zx_program_run's; zx_vm_last_error says why.  Output goes to the VM's
+ * output callback. */
+ZX_API zx_status zx_session_eval(zx_session *s, const char *src, size_t len);
+/* The program whose run holds the session's globals (borrowed, owned by the session): for
+ * zx_program_get_global, zx_program_call and the other accessors.  ZX_E_NOT_FOUND before the
+ * first piece has run. */
+ZX_API zx_status zx_session_program(zx_session *s, zx_program **out);
+/* Destroy the session and every program it made.  NULL is allowed. */
+ZX_API void zx_session_destroy(zx_session *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,7 +23,7 @@ cd "$repo"
 # Build, tests, fuzzers (clang, libFuzzer, sanitizer runtimes), profiling (perf), DAG pictures,
 # benchmark charts and peers: TOOLCHAIN.md "Packages".
 packages=(
-    build-essential git pkg-config cmake diffutils
+    build-essential git pkg-config cmake diffutils libedit-dev
     llvm-19-dev libzstd-dev libtbb-dev libhwloc-dev hwloc-nox
     clang-19 libclang-rt-19-dev libfuzzer-19-dev
     linux-perf graphviz gnuplot-nox hyperfine luajit pypy3 ccache

@@ -6,15 +6,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
-#include "zexus.h"
+#include "cli.h"
 
-enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 enum { HELP_SHOWN = -1 };   /* parse_args met --help: print the usage, exit 0 */
 
 static const char usage_text[] =
-    "usage: zexus-jit run [options] FILE [ARGS...]   run a .zx, .zxa or .zxbc program\n"
+    "usage: zexus-jit [options] [FILE [ARGS...]]    run FILE, as `run` does; with no FILE, an\n"
+    "                                                interactive session when standard input\n"
+    "                                                is a terminal, else the program read from it\n"
+    "       zexus-jit [options] -e CODE [ARGS...]    run the program CODE\n"
+    "       zexus-jit repl [options]                 an interactive session: values printed,\n"
+    "                                                line editing and history, Ctrl-C cancels\n"
+    "                                                the input or stops it, Ctrl-D leaves\n"
+    "       zexus-jit run [options] FILE [ARGS...]   run a .zx, .zxa or .zxbc program\n"
     "       zexus-jit compile [options] FILE -o OUT.zxbc   compile to binary bytecode\n"
     "       zexus-jit disasm FILE                    print the bytecode as .zxa text\n"
     "       zexus-jit chunks [--chunk-size=N] [--dot] FILE\n"
@@ -24,8 +32,11 @@ static const char usage_text[] =
     "                                                version, LLVM, topology, worker placement\n"
     "       zexus-jit --help | --version\n"
     "\n"
-    "ARGS after FILE are the program's `args`.  Options come after the subcommand, as\n"
-    "--name=value or --name value:\n"
+    "FILE may be - (standard input) or -e CODE (a string) in every command.  Without a\n"
+    "command, the first argument is FILE when it names an existing file, contains a /,\n"
+    "or ends in .zx, .zxa or .zxbc.  ARGS after FILE are the program's `args`.  Options\n"
+    "come after the command (or first, without one), as --name=value or --name value:\n"
+    "  -e CODE               the program is CODE (messages name it <string>)\n"
     "  --mode=seq|par|auto   sequential, parallel, or parallel where it pays (auto)\n"
     "  --workers=N           worker threads (default: the cores this process may use)\n"
     "  --jit=auto|always|off|strict   JIT tiering (auto)\n"
@@ -47,20 +58,30 @@ static const char usage_text[] =
     "                        and a jitdump (see docs/profiling.md)\n"
     "\n"
     "Exit status: 0 success, 1 runtime error, 2 usage, syntax or unreadable input,\n"
-    "130 interrupted.  See docs/cli.md.\n";
+    "130 interrupted; 0 when a session ends.  See docs/cli.md.\n";
 
 static zx_vm *g_running_vm;   /* for the SIGINT and SIGALRM handlers only */
 static volatile sig_atomic_t g_timed_out;   /* --max-time ran out (SIGALRM) */
-
+volatile sig_atomic_t g_sigint;             /* SIGINT came (the session's line reader) */
 static volatile sig_atomic_t g_run_over;   /* the run returned: SIGINT now ends the process */
 
 static void on_sigint(int sig)
 {
     (void)sig;
     /* after the run (statistics, tearing the VM down: a JIT compile being given up) there is
-     * nothing left to stop but the process: Ctrl-C must not be swallowed */
+     * nothing left to stop but the process: Ctrl-C must not be swallowed.  Never set in a
+     * session, where Ctrl-C after an input cancels the next line instead. */
     if (g_run_over) _exit(EXIT_INTERRUPTED);
+    g_sigint = 1;
     if (g_running_vm) zx_vm_interrupt(g_running_vm);
+}
+
+void cli_catch_sigint(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;     /* no SA_RESTART: a read at the prompt ends with EINTR */
+    sigaction(SIGINT, &sa, NULL);
 }
 
 /* --max-time reuses the interrupt that both tiers poll at every back-edge and call; report()
@@ -76,7 +97,7 @@ static void on_alarm(int sig)
 #define CLI_STR_(x) #x
 #define CLI_STR(x) CLI_STR_(x)
 
-static int usage_error(const char *fmt, const char *arg)
+int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "zexus-jit: ");
     fprintf(stderr, fmt, arg);
@@ -84,7 +105,7 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-static int exit_code(zx_status st)
+int exit_code(zx_status st)
 {
     switch (st) {
     case ZX_OK: return 0;
@@ -124,17 +145,6 @@ static bool parse_size(const char *s, size_t *out)
     *out = (size_t)(v * mul);
     return true;
 }
-
-typedef struct cli {
-    zx_options opts;
-    const char *file;
-    const char *output;          /* compile -o */
-    bool dot;                    /* chunks --dot */
-    int stats;                   /* 0 none, 1 text, 2 json */
-    double max_time;             /* run --max-time in seconds, 0 = unlimited */
-    int nargs;
-    char **args;
-} cli;
 
 /* Options that take a value: accepted as --name=value and --name value. */
 static const char *const valued[] = { "--mode", "--workers", "--jit", "--chunk-size", "--pin",
@@ -198,7 +208,7 @@ static int parse_option(cli *c, const char *name, const char *val)
 }
 
 /* Parse the options after the subcommand; stops at FILE (for run, the rest are ARGS). */
-static int parse_args(cli *c, int argc, char **argv, bool rest_are_args)
+static int parse_args(cli *c, int argc, char **argv, bool rest_are_args, bool file_optional)
 {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -210,6 +220,13 @@ static int parse_args(cli *c, int argc, char **argv, bool rest_are_args)
             }
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return HELP_SHOWN;
+        if (strcmp(a, "-e") == 0) {
+            if (i + 1 >= argc) return usage_error("%s", "-e needs the program's code");
+            if (c->file) return usage_error("unexpected argument '%s'", a);
+            c->code = argv[++i];
+            c->file = "<string>";
+            continue;
+        }
         if (strcmp(a, "-o") == 0) {
             if (i + 1 >= argc) return usage_error("%s needs a file name", a);
             c->output = argv[++i];
@@ -262,13 +279,13 @@ static int parse_args(cli *c, int argc, char **argv, bool rest_are_args)
         if (c->file) return usage_error("unexpected argument '%s'", a);
         c->file = a;
     }
-    if (!c->file) return usage_error("%s", "missing FILE");
+    if (!c->file && !file_optional) return usage_error("%s", "missing FILE");
     return 0;
 }
 
 /* zx_vm_create refused the options: the one option it checks against the machine is the
  * topology (every other value was range-checked while parsing). */
-static int create_failed(const cli *c, zx_status st)
+int create_failed(const cli *c, zx_status st)
 {
     if (st == ZX_E_ARGUMENT && c->opts.topology)
         return usage_error("bad --topology '%s' (an hwloc synthetic description, or xml:PATH)",
@@ -277,7 +294,7 @@ static int create_failed(const cli *c, zx_status st)
     return exit_code(st);
 }
 
-static int report(zx_vm *vm, zx_status st)
+int report(zx_vm *vm, zx_status st)
 {
     if (st == ZX_E_INTERRUPTED && g_timed_out) {
         /* "FILE:LINE:COL: runtime error: interrupted\n  at ..." with the cause put right */
@@ -290,9 +307,97 @@ static int report(zx_vm *vm, zx_status st)
     }
     if (st != ZX_OK && st != ZX_E_OUTPUT) {
         const char *msg = zx_vm_last_error(vm);
-        fprintf(stderr, "%s\n", msg[0] ? msg : zx_status_str(st));
+        if (msg[0]) fprintf(stderr, "%s\n", msg);
+        else if (st != ZX_E_IO) fprintf(stderr, "%s\n", zx_status_str(st));   /* load_program said it */
     }
     return exit_code(st);
+}
+
+/* Read all of standard input (FILE "-"); NULL with errno set when it cannot be read. */
+static char *read_stdin(size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    char *b = malloc(cap);
+    if (!b) return NULL;
+    for (;;) {
+        if (n == cap) {
+            char *q = realloc(b, cap * 2);
+            if (!q) {
+                free(b);
+                errno = ENOMEM;
+                return NULL;
+            }
+            b = q;
+            cap *= 2;
+        }
+        ssize_t r = read(STDIN_FILENO, b + n, cap - n);
+        if (r == 0) break;
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            free(b);
+            errno = e;
+            return NULL;
+        }
+        n += (size_t)r;
+    }
+    *len = n;
+    return b;
+}
+
+/* Load c's program: FILE, standard input for "-" (source, or binary bytecode by its magic),
+ * or the string of -e. */
+static zx_status load_program(cli *c, zx_vm *vm, zx_program **prog)
+{
+    if (c->code) return zx_program_load_source(vm, "<string>", c->code, strlen(c->code), prog);
+    if (strcmp(c->file, "-") != 0) return zx_program_load_file(vm, c->file, prog);
+    size_t len = 0;
+    char *data = read_stdin(&len);
+    if (!data) {
+        fprintf(stderr, "<stdin>: error: cannot read file: %s\n", strerror(errno));
+        return ZX_E_IO;
+    }
+    zx_status st = len >= 4 && memcmp(data, "ZXBC", 4) == 0
+                       ? zx_program_load_bytecode(vm, data, len, prog)
+                       : zx_program_load_source(vm, "<stdin>", data, len, prog);
+    free(data);
+    return st;
+}
+
+zx_status cli_guarded(cli *c, zx_vm *vm, zx_program *prog, zx_session *sess, const char *src, size_t len)
+{
+    g_running_vm = vm;
+    if (g_sigint) zx_vm_interrupt(vm);   /* a session's Ctrl-C that came since its line was read */
+    g_timed_out = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    struct itimerval limit;
+    memset(&limit, 0, sizeof limit);
+    if (c->max_time > 0) {
+        sa.sa_handler = on_alarm;
+        sa.sa_flags = SA_RESTART;   /* the VM polls the flag; its output sink waits in
+                                       poll(), which a signal ends even so */
+        sigaction(SIGALRM, &sa, NULL);
+        limit.it_value.tv_sec = (time_t)c->max_time;
+        limit.it_value.tv_usec = (suseconds_t)((c->max_time - floor(c->max_time)) * 1e6);
+        if (limit.it_value.tv_sec == 0 && limit.it_value.tv_usec == 0) limit.it_value.tv_usec = 1;
+        setitimer(ITIMER_REAL, &limit, NULL);
+    }
+    zx_status st = sess ? zx_session_eval(sess, src, len) : zx_program_run(prog);
+    if (c->max_time > 0) {
+        memset(&limit, 0, sizeof limit);
+        setitimer(ITIMER_REAL, &limit, NULL);
+    }
+    if (!sess) g_run_over = 1;
+    g_running_vm = NULL;
+    if (c->stats) {
+        char *text;
+        if (zx_vm_stats(vm, c->stats == 2, &text) == ZX_OK) {
+            fputs(text, stderr);
+            free(text);
+        }
+    }
+    return st;
 }
 
 static int cmd_run(cli *c)
@@ -302,41 +407,12 @@ static int cmd_run(cli *c)
     if (st != ZX_OK) return create_failed(c, st);
     zx_vm_set_args(vm, c->nargs, (const char *const *)c->args);
     zx_program *prog;
-    st = zx_program_load_file(vm, c->file, &prog);
+    /* caught from before loading: a Ctrl-C while --jit=always compiles interrupts the run at
+     * its start (cli_guarded), with the message and status 130 of any interrupted run */
+    cli_catch_sigint();
+    st = load_program(c, vm, &prog);
     bool ran = st == ZX_OK;
-    if (st == ZX_OK) {
-        g_running_vm = vm;
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_sigint;
-        sigaction(SIGINT, &sa, NULL);
-        struct itimerval limit;
-        memset(&limit, 0, sizeof limit);
-        if (c->max_time > 0) {
-            sa.sa_handler = on_alarm;
-            sa.sa_flags = SA_RESTART;   /* the VM polls the flag; its output sink waits in
-                                           poll(), which a signal ends even so */
-            sigaction(SIGALRM, &sa, NULL);
-            limit.it_value.tv_sec = (time_t)c->max_time;
-            limit.it_value.tv_usec = (suseconds_t)((c->max_time - floor(c->max_time)) * 1e6);
-            if (limit.it_value.tv_sec == 0 && limit.it_value.tv_usec == 0) limit.it_value.tv_usec = 1;
-            setitimer(ITIMER_REAL, &limit, NULL);
-        }
-        st = zx_program_run(prog);
-        if (c->max_time > 0) {
-            memset(&limit, 0, sizeof limit);
-            setitimer(ITIMER_REAL, &limit, NULL);
-        }
-        g_run_over = 1;
-        g_running_vm = NULL;
-        if (c->stats) {
-            char *text;
-            if (zx_vm_stats(vm, c->stats == 2, &text) == ZX_OK) {
-                fputs(text, stderr);
-                free(text);
-            }
-        }
-    }
+    if (st == ZX_OK) st = cli_guarded(c, vm, prog, NULL, NULL, 0);
     int rc = report(vm, st);
     /* the program loaded, so ZX_E_IO is its standard output failing (a full disk), not
      * unreadable input: a runtime failure, as `echo hi >/dev/full` exits 1 */
@@ -352,7 +428,7 @@ static int cmd_compile(cli *c)
     zx_status st = zx_vm_create(&c->opts, &vm);
     if (st != ZX_OK) return create_failed(c, st);
     zx_program *prog;
-    st = zx_program_load_file(vm, c->file, &prog);
+    st = load_program(c, vm, &prog);
     if (st == ZX_OK) {
         void *data;
         size_t len;
@@ -381,7 +457,7 @@ static int cmd_disasm(cli *c)
     zx_status st = zx_vm_create(&c->opts, &vm);
     if (st != ZX_OK) return create_failed(c, st);
     zx_program *prog;
-    st = zx_program_load_file(vm, c->file, &prog);
+    st = load_program(c, vm, &prog);
     if (st == ZX_OK) {
         char *text;
         st = zx_program_disassemble(prog, &text);
@@ -401,7 +477,7 @@ static int cmd_chunks(cli *c)
     zx_status st = zx_vm_create(&c->opts, &vm);
     if (st != ZX_OK) return create_failed(c, st);
     zx_program *prog;
-    st = zx_program_load_file(vm, c->file, &prog);
+    st = load_program(c, vm, &prog);
     if (st == ZX_OK) {
         char *text;
         st = zx_program_chunks(prog, c->opts.chunk_size, c->dot, &text);
@@ -429,14 +505,21 @@ static int cmd_info(cli *c)
     return 0;
 }
 
+/* Without a command, is the first argument a FILE?  When it names an existing file, has a
+ * '/' in it, or ends in .zx, .zxa or .zxbc; else it is an unknown command. */
+static bool looks_like_file(const char *a)
+{
+    size_t n = strlen(a);
+    struct stat sb;
+    if (strchr(a, '/') || stat(a, &sb) == 0) return true;
+    return (n > 3 && strcmp(a + n - 3, ".zx") == 0) || (n > 4 && strcmp(a + n - 4, ".zxa") == 0) ||
+           (n > 5 && strcmp(a + n - 5, ".zxbc") == 0);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
-    if (argc < 2) {
-        fputs(usage_text, stderr);
-        return EXIT_USAGE;
-    }
-    const char *sub = argv[1];
+    const char *sub = argc >= 2 ? argv[1] : "";
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
         fputs(usage_text, stdout);
         return 0;
@@ -471,10 +554,15 @@ int main(int argc, char **argv)
         }
         return cmd_info(&c);
     }
+    bool is_repl = strcmp(sub, "repl") == 0;
     bool is_run = strcmp(sub, "run") == 0;
-    if (!is_run && strcmp(sub, "compile") != 0 && strcmp(sub, "disasm") != 0 && strcmp(sub, "chunks") != 0)
+    bool implicit = !is_repl && !is_run && strcmp(sub, "compile") != 0 && strcmp(sub, "disasm") != 0 &&
+                    strcmp(sub, "chunks") != 0;
+    if (implicit && argc >= 2 && sub[0] != '-' && !looks_like_file(sub))
         return usage_error("unknown command '%s'", sub);
-    int rc = parse_args(&c, argc - 2, argv + 2, is_run);
+    /* without a command every argument is run's; a FILE is then optional */
+    int first = implicit ? 1 : 2;
+    int rc = parse_args(&c, argc - first, argv + first, is_run || implicit, implicit || is_repl);
     if (rc == HELP_SHOWN) {
         fputs(usage_text, stdout);
         return 0;
@@ -482,7 +570,16 @@ int main(int argc, char **argv)
     if (rc) return rc;
     if (c.dot && strcmp(sub, "chunks") != 0) return usage_error("%s", "--dot is only for chunks");
     if (c.output && strcmp(sub, "compile") != 0) return usage_error("%s", "-o is only for compile");
-    if (is_run) return cmd_run(&c);
+    if (is_repl) {
+        if (c.code) return usage_error("unexpected argument '%s'", "-e");
+        if (c.file) return usage_error("unexpected argument '%s'", c.file);
+        return cmd_repl(&c);
+    }
+    if (implicit && !c.file) {
+        if (isatty(STDIN_FILENO)) return cmd_repl(&c);
+        c.file = "-";
+    }
+    if (is_run || implicit) return cmd_run(&c);
     if (strcmp(sub, "chunks") == 0) return cmd_chunks(&c);
     if (strcmp(sub, "compile") == 0) return cmd_compile(&c);
     return cmd_disasm(&c);

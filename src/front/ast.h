@@ -86,4 +86,17 @@ typedef struct zx_host_names {
 zx_program *zx_compile_hosts(const zx_node *prog, const char *file, zx_heap *heap,
                              const zx_host_names *hosts, char *err, size_t errsz, bool *oom);
 
+/* One input of an interactive session (src/vm/session.c): the globals of `prev` (the
+ * session's program so far; NULL for none) are declared first, in the same slots and with
+ * the same const and shared flags, so code compiled earlier and the new input agree on every
+ * slot; with print_values a top-level expression statement prints its value unless it is
+ * null.  Otherwise as zx_compile_hosts. */
+typedef struct zx_session_input {
+    const zx_program *prev;
+    bool print_values;
+} zx_session_input;
+zx_program *zx_compile_session(const zx_node *prog, const char *file, zx_heap *heap,
+                               const zx_host_names *hosts, const zx_session_input *sess, char *err,
+                               size_t errsz, bool *oom);
+
 #endif

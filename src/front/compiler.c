@@ -54,6 +54,7 @@ typedef struct compiler {
     scope *top;
     loopctx *loop;
     const zx_host_names *hosts;   /* NULL: no host functions */
+    const zx_session_input *sess;   /* NULL: a whole program (zx_compile_session) */
 } compiler;
 
 static void cerror(compiler *C, zx_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -483,6 +484,7 @@ static bool is_shared_global(compiler *C, scope *s, const char *name, uint32_t *
 
 static void emit_expr(compiler *C, scope *s, const zx_node *n);
 static void emit_stmt(compiler *C, scope *s, const zx_node *n);
+static void emit_expr_stmt_end(compiler *C, scope *s, zx_pos pos);
 static void emit_function(compiler *C, scope *s);
 
 static void emit_closure(compiler *C, scope *s, const zx_node *fn)
@@ -737,7 +739,7 @@ static void emit_stmt(compiler *C, scope *s, const zx_node *n)
         return;
     case N_EXPR_STMT:
         emit_expr(C, s, n->a);
-        emit(C, s, OP_POP, 0, 0, n->pos);
+        emit_expr_stmt_end(C, s, n->pos);
         return;
     case N_PRINT:
         if (n->n > 255) {
@@ -851,7 +853,7 @@ static void emit_stmt(compiler *C, scope *s, const zx_node *n)
     case N_TERNARY: case N_NULLISH: case N_CALL: case N_METHOD_CALL: case N_INDEX:
     case N_MEMBER: case N_LAMBDA:
         emit_expr(C, s, n);
-        emit(C, s, OP_POP, 0, 0, n->pos);
+        emit_expr_stmt_end(C, s, n->pos);
         return;
     }
 }
@@ -884,7 +886,46 @@ zx_program *zx_compile(const zx_node *prog, const char *file, zx_heap *heap, cha
 zx_program *zx_compile_hosts(const zx_node *prog, const char *file, zx_heap *heap,
                              const zx_host_names *hosts, char *err, size_t errsz, bool *oom)
 {
-    compiler C = { .file = file, .heap = heap, .err = err, .errsz = errsz, .hosts = hosts };
+    return zx_compile_session(prog, file, heap, hosts, NULL, err, errsz, oom);
+}
+
+/* The value of an expression statement is dropped; in an interactive session's top level it
+ * is printed unless it is null: DUP; LOAD_CONST null; NEQ; JUMP_IF_FALSE L; PRINT 1;
+ * LOAD_CONST null; L: POP (both paths reach L with the value or a null on the stack). */
+static void emit_expr_stmt_end(compiler *C, scope *s, zx_pos pos)
+{
+    if (C->sess && C->sess->print_values && is_top(s)) {
+        uint32_t null_k = zx_code_add_const(s->code, zx_null());
+        emit(C, s, OP_DUP, 0, 0, pos);
+        emit(C, s, OP_LOAD_CONST, null_k, 0, pos);
+        emit(C, s, OP_NEQ, 0, 0, pos);
+        uint32_t j = emit(C, s, OP_JUMP_IF_FALSE, 0, 0, pos);
+        emit(C, s, OP_PRINT, 1, 0, pos);
+        emit(C, s, OP_LOAD_CONST, null_k, 0, pos);
+        patch(s, j, here(s));
+    }
+    emit(C, s, OP_POP, 0, 0, pos);
+}
+
+/* The globals of the session so far, declared first so that each keeps its slot. */
+static void declare_session_globals(compiler *C, const zx_program *prev, zx_pos pos)
+{
+    for (uint32_t i = 0; prev && i < prev->nglobals && !C->failed; i++) {
+        var *v = scope_declare(C, C->top, prev->globals[i].name, prev->globals[i].is_const, pos);
+        if (!v || C->failed) return;
+        if (v->slot != i) {
+            cerror(C, pos, "internal: session global '%s' moved", prev->globals[i].name);
+            return;
+        }
+        C->prog->globals[i].is_shared = prev->globals[i].is_shared;
+    }
+}
+
+zx_program *zx_compile_session(const zx_node *prog, const char *file, zx_heap *heap,
+                               const zx_host_names *hosts, const zx_session_input *sess, char *err,
+                               size_t errsz, bool *oom)
+{
+    compiler C = { .file = file, .heap = heap, .err = err, .errsz = errsz, .hosts = hosts, .sess = sess };
     C.prog = zx_program_new(file, heap);
     zx_code *main = zx_code_new(ZX_CODE_MAIN, "<main>");
     if (!C.prog || !main) {
@@ -896,6 +937,7 @@ zx_program *zx_compile_hosts(const zx_node *prog, const char *file, zx_heap *hea
     C.prog->main = main;
     C.top = scope_new(&C, prog, NULL, main);
     if (!C.top) goto fail;
+    if (sess) declare_session_globals(&C, sess->prev, prog->pos);
     declare_fn(&C, C.top);
     /* Emission finds each function's code object among its parent's children. */
     if (!C.failed && zx_program_oom(C.prog)) compile_oom(&C, prog->pos, "out of memory");

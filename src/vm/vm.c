@@ -280,6 +280,8 @@ static zx_status adopt(zx_vm *vm, zx_program *p, zx_program **out)
     return ZX_OK;
 }
 
+zx_status zx_vm_adopt(zx_vm *vm, zx_program *p, zx_program **out) { return adopt(vm, p, out); }
+
 zx_status zx_program_load_source(zx_vm *vm, const char *name, const char *src, size_t len,
                                  zx_program **out)
 {
@@ -460,6 +462,11 @@ void zx_program_state_free(zx_program *p)
 
 zx_status zx_program_run(zx_program *p)
 {
+    return zx_vm_run_seeded(p, NULL);
+}
+
+zx_status zx_vm_run_seeded(zx_program *p, const zx_program *seed)
+{
     if (!p || !p->vm) return ZX_E_ARGUMENT;
     zx_vm *vm = p->vm;
     if (zx_vm_check_idle(vm) != ZX_OK) return ZX_E_ARGUMENT;
@@ -475,6 +482,13 @@ zx_status zx_program_run(zx_program *p)
         free(run);
         zx_vm_set_error(vm, "%s: error: out of memory", p->source_name);
         return st;
+    }
+    if (seed && seed->state) {    /* an interactive session: the globals so far, same slots */
+        for (uint32_t i = 0; i < seed->nglobals && i < p->nglobals; i++) {
+            zx_value v = *seed->state->gvar[i];
+            zx_incref(v);
+            *run->gvar[i] = v;
+        }
     }
     p->state = run;               /* kept for zx_program_call and the global accessors */
     atomic_store(&vm->running, 1);

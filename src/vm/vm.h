@@ -44,6 +44,12 @@ struct zx_vm {
 void zx_vm_set_error(zx_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 zx_status zx_vm_load_bytecode_named(zx_vm *vm, const char *name, const void *data, size_t len,
                                     zx_program **out);
+/* Check a program made by a loader (verifier, host functions, purity), link it into the VM
+ * and tell the JIT; on failure p is freed and the VM's last error says why. */
+zx_status zx_vm_adopt(zx_vm *vm, zx_program *p, zx_program **out);
+/* zx_program_run, with the globals of seed's last run (seed->state; NULL: none) copied into
+ * the same slots of the new run first: an interactive session (session.c). */
+zx_status zx_vm_run_seeded(zx_program *p, const zx_program *seed);
 zx_status zx_run_init(zx_run *run, zx_program *p);
 void zx_run_fini(zx_run *run);
 /* Free a program's kept run state (prog->state: the last run's globals and args). */

@@ -44,15 +44,16 @@ else
     diff <(echo "$exported") <(echo "$declared") | grep '^[<>]'
 fi
 
-# ---- the CLI is a client of zexus.h and libc alone ----
-libc_headers='assert|ctype|errno|fcntl|float|inttypes|limits|locale|math|pthread|setjmp|signal|stdarg|stdatomic|stdbool|stddef|stdint|stdio|stdlib|string|strings|time|unistd|sys/[a-z]+'
-bad_includes=$(grep -E '^[[:space:]]*#[[:space:]]*include' "$src/src/cli/main.c" |
-               grep -vE "^[[:space:]]*#[[:space:]]*include[[:space:]]*(\"zexus\\.h\"|<zexus\\.h>|<($libc_headers)\\.h>)")
-nincludes=$(grep -cE '^[[:space:]]*#[[:space:]]*include' "$src/src/cli/main.c")
+# ---- the CLI is a client of zexus.h and libc alone (and of libedit, for its session) ----
+libc_headers='assert|ctype|errno|fcntl|float|inttypes|limits|locale|math|pthread|setjmp|signal|stdarg|stdatomic|stdbool|stddef|stdint|stdio|stdlib|string|strings|time|unistd|wchar|sys/[a-z]+'
+cli_files=("$src"/src/cli/*.[ch])
+bad_includes=$(grep -hE '^[[:space:]]*#[[:space:]]*include' "${cli_files[@]}" |
+               grep -vE "^[[:space:]]*#[[:space:]]*include[[:space:]]*(\"zexus\\.h\"|<zexus\\.h>|\"cli\\.h\"|<histedit\\.h>|<($libc_headers)\\.h>)")
+nincludes=$(grep -hcE '^[[:space:]]*#[[:space:]]*include' "$src/src/cli/main.c")
 if [[ -z $bad_includes && $nincludes -gt 0 ]]; then
-    ok "src/cli/main.c includes only zexus.h and libc headers ($nincludes includes)"
+    ok "src/cli includes only zexus.h, its own cli.h, libedit's histedit.h and libc headers"
 else
-    fail "src/cli/main.c includes more than zexus.h and libc: $bad_includes"
+    fail "src/cli includes more than zexus.h, cli.h, histedit.h and libc: $bad_includes"
 fi
 
 # ---- the installed CLI finds the installed JIT module ----

@@ -67,7 +67,9 @@ printf 'this is not assembly\n' > bad.zxa
 "$bin" run . > out.txt 2> err.txt; check directory 2 $? 'error: ' err.txt
 
 # usage errors
-"$bin" > out.txt 2> err.txt; check no_command 2 $? 'usage: ' err.txt
+# no command and no FILE, standard input not a terminal: the program is read from it
+"$bin" < /dev/null > out.txt 2> err.txt; check no_command 0 $?
+[[ -s out.txt || -s err.txt ]] && { echo "FAIL no_command: output for an empty program"; fails=$((fails + 1)); }
 "$bin" frobnicate x.zx > out.txt 2> err.txt; check bad_command 2 $? "unknown command 'frobnicate'" err.txt
 "$bin" run --mode=fast prog.zx > out.txt 2> err.txt; check bad_mode 2 $? "bad --mode 'fast'" err.txt
 "$bin" run --workers=0 prog.zx > out.txt 2> err.txt; check bad_workers 2 $? "bad --workers" err.txt
@@ -75,9 +77,9 @@ printf 'this is not assembly\n' > bad.zxa
 "$bin" run > out.txt 2> err.txt; check no_file 2 $? 'missing FILE' err.txt
 "$bin" compile prog.zx > out.txt 2> err.txt; check compile_no_o 2 $? 'compile needs -o' err.txt
 "$bin" run --max-depth 50 prog.zx > out.txt 2> err.txt; check spaced_value 0 $?
-"$bin" --help > out.txt 2> err.txt; check help 0 $? '^usage: zexus-jit run' out.txt
-"$bin" run --help > out.txt 2> err.txt; check run_help 0 $? '^usage: zexus-jit run' out.txt
-"$bin" info --help > out.txt 2> err.txt; check info_help 0 $? '^usage: zexus-jit run' out.txt
+"$bin" --help > out.txt 2> err.txt; check help 0 $? '^usage: zexus-jit ' out.txt
+"$bin" run --help > out.txt 2> err.txt; check run_help 0 $? '^usage: zexus-jit ' out.txt
+"$bin" info --help > out.txt 2> err.txt; check info_help 0 $? '^usage: zexus-jit ' out.txt
 "$bin" run -o x.zxbc prog.zx > out.txt 2> err.txt; check run_o 2 $? '-o is only for compile' err.txt
 [[ ! -e x.zxbc ]] || { echo "FAIL run_o wrote x.zxbc"; fails=$((fails + 1)); }
 # a topology that hwloc cannot read is a usage error even where the run never needs workers
