@@ -92,7 +92,9 @@ enum zx_effect {
     BUILTIN(pow,         51, 2, 2,   ZX_FX_PURE,                      ZX_RES_INT | ZX_RES_FLOAT) \
     BUILTIN(floor,       52, 1, 1,   ZX_FX_PURE,                      ZX_RES_INT) \
     BUILTIN(ceil,        53, 1, 1,   ZX_FX_PURE,                      ZX_RES_INT) \
-    BUILTIN(round,       54, 1, 2,   ZX_FX_PURE,                      ZX_RES_INT | ZX_RES_FLOAT)
+    BUILTIN(round,       54, 1, 2,   ZX_FX_PURE,                      ZX_RES_INT | ZX_RES_FLOAT) \
+    /* slices: xs[a:b] and s[a:b] compile to it (issue 13) */ \
+    BUILTIN(slice,       55, 2, 3,   ZX_FX_READS_HEAP,                ZX_RES_OBJ)
 
 typedef enum zx_builtin_id {
 #define ZX_BI_ENUM(name, id, lo, hi, fx, res) ZX_BI_##name = id,
@@ -195,6 +197,10 @@ typedef struct zx_callres {
  * filter, reduce, sort: the interpreter handles those, src/exec/stdlib.c) with
  * borrowed arguments; on success *out holds a new reference. */
 zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, zx_value *out);
+/* xs[lo:hi] and slice(xs, lo, hi): a new list, or the substring (in code points), of the
+ * borrowed list or string v; lo and hi are ints or null (no bound), negative ones count from
+ * the end, and out-of-range ones clamp, as in Python. *out is a new reference. */
+zx_callres zx_slice(zx_heap *h, zx_value v, zx_value lo, zx_value hi, zx_value *out);
 /* Method `id` on borrowed receiver `recv` with argc arguments (not counting the receiver):
  * the builtin id to call with the receiver as its first argument, or -1 with r->err set
  * (`String has no method 'push'`, or the arity error counted without the receiver). */
