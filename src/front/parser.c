@@ -309,11 +309,21 @@ static char *parser_decl_name(parser *p, const char *what)
     return name;
 }
 
-/* A type at token j: NAME [< type, ... >] ([])* [?] (`null` and `function` count as names).
+/* A type at token j: NAME [< type, ... >] ([])* [?] (`null` and `function` count as names),
+ * or a tuple (type, ...).
  * Returns the index after it, or 0 if none starts at j.  Token lookahead only. */
 static size_t parser_skip_type(const lexer_token *t, size_t j, int depth)
 {
     if (depth > 32) return 0;
+    if (t[j].kind == TK_LPAREN) {   /* a tuple of types: -> (float, Matrix) */
+        j++;
+        for (;;) {
+            if (!(j = parser_skip_type(t, j, depth + 1))) return 0;
+            if (t[j].kind == TK_RPAREN) return j + 1;
+            if (t[j].kind != TK_COMMA) return 0;
+            j++;
+        }
+    }
     if (t[j].kind != TK_NAME && t[j].kind != TK_NULL && t[j].kind != TK_FUNCTION && t[j].kind != TK_ACTION)
         return 0;
     j++;
@@ -640,7 +650,8 @@ fail:
     return NULL;
 }
 
-/* A map key: a string, a number (optionally negative), true/false, or a bare name (a string). */
+/* A map key: a string, a number (optionally negative), true/false, or a bare name or
+ * reserved word other than null (a string). */
 static zx_node *parser_map_key(parser *p)
 {
     lexer_token *t = parser_peek(p);
@@ -667,6 +678,13 @@ static zx_node *parser_map_key(parser *p)
         }
     } else if (t->kind == TK_TRUE || t->kind == TK_FALSE) {
         if ((k = parser_new(p, N_BOOL, pos))) k->ival = t->kind == TK_TRUE;
+    } else if (!neg && lexer_is_keyword(t->kind) && t->kind != TK_NULL) {   /* {action: f}: the word */
+        if ((k = parser_new(p, N_STRING, pos)) && !(k->str = parser_token_name(p, t))) {
+            zx_ast_free(k);
+            k = NULL;
+        } else if (k) {
+            k->slen = t->len;
+        }
     } else {
         parser_expected(p, t, "a map key");
         return NULL;

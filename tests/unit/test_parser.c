@@ -323,7 +323,8 @@ static void test_maps(void)
     ERR("let m = {a 1}", "1:12: error: expected ':' after the map key, found '1'");
     ERR("let m = {f(): 1}", "1:11: error: expected ':' after the map key, found '('");
     ERR("let m = {[1]: 1}", "1:10: error: expected a map key, found '['");
-    ERR("let m = {if: 1}", "1:10: error: expected a map key, found 'if'");
+    TREE("let m = {if: 1, action: 2}", "(let m {map \"if\" 1 \"action\" 2})");
+    ERR("let m = {null: 1}", "1:10: error: expected a map key, found 'null'");
     ERR("let m = {a: 1", "1:14: error: expected '}' to close the '{' opened at 1:9");
 }
 
@@ -477,6 +478,7 @@ static void test_everyday_syntax(void)
     TREE("let x : y", "(let x y)");
     TREE("let m: Map<string, List<integer>> = {}", "(let m {map})");
     TREE("let m: integer[]? = null", "(let m null)");
+    TREE("action f() -> (float, List<integer>) { }", "(action f () (block))");
     TREE("a and b or not c", "(expr (|| (&& a b) (! c)))");
     TREE("let f = x => x + 1", "(let f (lambda (x) (+ x 1)))");
     TREE("let f = lambda(x) => x", "(let f (lambda (x) x))");
