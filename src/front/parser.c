@@ -764,6 +764,16 @@ static zx_node *parser_primary(parser *p)
     case TK_NULL:
         n = parser_new(p, N_NULL, t->pos);
         break;
+    case TK_JOIN:   /* join(xs, sep): the builtin (the word closes fork blocks elsewhere) */
+        if (t[1].kind != TK_LPAREN) {
+            parser_unexpected(p, t);
+            return NULL;
+        }
+        if ((n = parser_new(p, N_NAME, t->pos)) && !(n->name = parser_token_name(p, t))) {
+            zx_ast_free(n);
+            return NULL;
+        }
+        break;
     case TK_ISTR_BEGIN:
         return parser_interp(p);
     case TK_ACTION: case TK_FUNCTION:

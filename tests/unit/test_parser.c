@@ -503,6 +503,8 @@ static void test_everyday_syntax(void)
     TREE("xs[:n - 1]", "(expr (slice xs NULL (- n 1)))");
     TREE("xs[a:]", "(expr (slice xs a NULL))");
     TREE("xs[:]", "(expr (slice xs NULL NULL))");
+    TREE("join(xs, \"-\")", "(expr (call join xs \"-\"))");
+    ERR("join", "1:1: error: unexpected 'join'");
     ERR("\"a${x\"", "1:3: error: unterminated '${' in a string (no '}')");
     ERR("\"a${}\"", "1:5: error: unexpected '}'");
     ERR("\"a${x y}\"", "1:7: error: expected '}' to close the '${' at 1:3, found 'y'");
