@@ -539,6 +539,32 @@ static zx_callres list_result(zx_list *l, zx_value *out)
     return ok_result();
 }
 
+/* A bound of xs[a:b]: null is the default, an int is a Python bound (slice_bound). */
+static bool slice_arg(zx_value b, int64_t n, int64_t dflt, int64_t *out)
+{
+    if (b.tag == ZX_T_NULL) {
+        *out = dflt;
+        return true;
+    }
+    if (b.tag != ZX_T_INT) return false;
+    *out = slice_bound(b.u.i, n);
+    return true;
+}
+
+zx_callres zx_slice(zx_heap *h, zx_value v, zx_value lo, zx_value hi, zx_value *out)
+{
+    bool list = zx_is_type(v, ZX_O_LIST);
+    if (!list && !is_str(v)) return err_result(ZX_ERR_BUILTIN_TYPE, "slice", zx_type_name(v));
+    int64_t n = list ? ZX_AS_LIST(v)->len : ZX_AS_STRING(v)->ncodepoints, a, b;
+    if (!slice_arg(lo, n, 0, &a)) return err_result(ZX_ERR_INDEX_TYPE, zx_type_name(v), zx_type_name(lo));
+    if (!slice_arg(hi, n, n, &b)) return err_result(ZX_ERR_INDEX_TYPE, zx_type_name(v), zx_type_name(hi));
+    if (b < a) b = a;
+    if (list) return list_result(list_of(h, ZX_AS_LIST(v)->items + a, (uint32_t)(b - a), 0), out);
+    const zx_string *s = ZX_AS_STRING(v);
+    uint32_t ba = cp_offset(s, a), bb = cp_offset(s, b);
+    return new_string_result(h, s->data + ba, bb - ba, out);
+}
+
 static int64_t list_find(const zx_list *l, zx_value v)
 {
     for (uint32_t i = 0; i < l->len; i++)
@@ -1021,6 +1047,7 @@ zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, z
     case ZX_BI_abs: case ZX_BI_sqrt: case ZX_BI_pow: case ZX_BI_floor: case ZX_BI_ceil:
         return builtin_math(h, id, argv, out);
     case ZX_BI_round: return builtin_round(argv, argc, out);
+    case ZX_BI_slice: return zx_slice(h, argv[0], argv[1], argc == 3 ? argv[2] : zx_null(), out);
     case ZX_BI_print: case ZX_BI_parallel_map: case ZX_BI_args: case ZX_BI_map: case ZX_BI_filter:
     case ZX_BI_reduce: case ZX_BI_sort: case ZX_BI_COUNT: break;
     /* runtime/stdlib_sys.c (zx_sys_call, with the run's context) */

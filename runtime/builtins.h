@@ -115,7 +115,9 @@ enum zx_effect {
     BUILTIN(from_hex,       72, 1, 1, ZX_FX_READS_HEAP,                            ZX_RES_INT) \
     BUILTIN(is_main,        73, 0, 0, ZX_FX_PURE,                                  ZX_RES_BOOL) \
     BUILTIN(__ARGS__,       74, 0, 0, ZX_FX_PURE,                                  ZX_RES_OBJ) \
-    BUILTIN(__MODULE__,     75, 0, 0, ZX_FX_PURE,                                  ZX_RES_OBJ)
+    BUILTIN(__MODULE__,     75, 0, 0, ZX_FX_PURE,                                  ZX_RES_OBJ) \
+    /* slices: xs[a:b] and s[a:b] compile to it (issue 13) */ \
+    BUILTIN(slice,          76, 2, 3, ZX_FX_READS_HEAP,                            ZX_RES_OBJ)
 
 /* The effects that have no location of their own (files, clock, random state, sleeping): the
  * analysis orders any two code paths that both have one (deps.c), and names the builtin. */
@@ -224,6 +226,10 @@ typedef struct zx_callres {
  * filter, reduce, sort: the interpreter handles those, src/exec/stdlib.c) with
  * borrowed arguments; on success *out holds a new reference. */
 zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, zx_value *out);
+/* xs[lo:hi] and slice(xs, lo, hi): a new list, or the substring (in code points), of the
+ * borrowed list or string v; lo and hi are ints or null (no bound), negative ones count from
+ * the end, and out-of-range ones clamp, as in Python. *out is a new reference. */
+zx_callres zx_slice(zx_heap *h, zx_value v, zx_value lo, zx_value hi, zx_value *out);
 /* Method `id` on borrowed receiver `recv` with argc arguments (not counting the receiver):
  * the builtin id to call with the receiver as its first argument, or -1 with r->err set
  * (`String has no method 'push'`, or the arity error counted without the receiver). */

@@ -262,6 +262,38 @@ static void method_effects(const zx_code *c, const zx_instr *in, analysis_summar
     add_effects(zx_method_effects(m), -1, s);
 }
 
+/* Whether the value that instruction pc pushes is surely not a list: a constant, or the
+ * result of an operator or builtin that never gives one. */
+static bool makes_no_list(const zx_code *c, uint32_t pc)
+{
+    const zx_instr *in = &c->code[pc];
+    switch ((int)in->op) {
+    case OP_LOAD_CONST: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
+    case OP_NEG: case OP_NOT: case OP_EQ: case OP_NEQ: case OP_LT: case OP_GT: case OP_LTE: case OP_GTE:
+        return true;
+    case OP_CALL_BUILTIN:
+        return !(zx_builtin_result((int)in->a) & ZX_RES_OBJ);
+    default:
+        return false;
+    }
+}
+
+/* `a + b` reads list contents only when both operands may be lists (list + list makes a new
+ * list; with one operand not a list it adds numbers or strings, which are immutable, or
+ * raises).  Looks at the straight-line producers of the operands: the instruction before pc
+ * (the right operand) and, when that one only pushed, the one before it (the left). */
+static bool add_reads_no_list(const zx_code *c, uint32_t pc)
+{
+    if (!c->pcflags || pc < 1 || (c->pcflags[pc] & ZX_PC_TARGET)) return false;
+    if (makes_no_list(c, pc - 1)) return true;
+    int pops, pushes;
+    zx_op_stack_effect(&c->code[pc - 1], &pops, &pushes);
+    if (pops != 0 || pushes != 1 || pc < 2 || (c->pcflags[pc - 1] & ZX_PC_TARGET)) return false;
+    const zx_opinfo *prev = zx_op_info(c->code[pc - 2].op);
+    if (!prev || (prev->flags & (OPF_JUMPS | OPF_ENDS))) return false;
+    return makes_no_list(c, pc - 2);
+}
+
 /* Add the effects of instruction pc itself (not of what it calls) to s. */
 static bool instr_effects(const analysis *a, const analysis_code *ac, uint32_t pc, analysis_summary *s)
 {
@@ -271,7 +303,7 @@ static bool instr_effects(const analysis *a, const analysis_code *ac, uint32_t p
     if (!info) return true;
     if (info->flags & OPF_RAISES) s->may_raise = true;
     if (!(info->flags & OPF_CALLS)) {    /* a call's heap effects: its callee's or its builtin/method row's */
-        if (info->flags & OPF_READS_HEAP) s->reads_heap = true;
+        if ((info->flags & OPF_READS_HEAP) && !(in->op == OP_ADD && add_reads_no_list(c, pc))) s->reads_heap = true;
         if (info->flags & OPF_WRITES_HEAP) s->writes_heap = true;
         if (info->flags & OPF_OUTPUT) s->has_output = true;
     }

@@ -22,7 +22,7 @@
   OPDEF(STORE_NAME,     3,  1, 0, OPK_GLOBAL,  OPF_WRITES_VAR)          /* pop into global a */ \
   OPDEF(POP,            5,  1, 0, OPK_NONE,    0)                      /* drop top */ \
   OPDEF(DUP,            6,  1, 2, OPK_NONE,    ZX_SHUFFLE(0, 0, 0, 0)) /* duplicate top */ \
-  OPDEF(ADD,           10,  2, 1, OPK_NONE,    OPF_RAISES)             /* a + b (numbers, strings) */ \
+  OPDEF(ADD,           10,  2, 1, OPK_NONE,    OPF_READS_HEAP | OPF_RAISES) /* a + b (numbers, strings, lists) */ \
   OPDEF(SUB,           11,  2, 1, OPK_NONE,    OPF_RAISES)             /* a - b */ \
   OPDEF(MUL,           12,  2, 1, OPK_NONE,    OPF_RAISES)             /* a * b (string * int repeats) */ \
   OPDEF(DIV,           13,  2, 1, OPK_NONE,    OPF_RAISES)             /* floor division on ints, true on floats */ \

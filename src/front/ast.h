@@ -29,6 +29,8 @@ typedef enum zx_node_kind {
     N_INDEX,        /* a[b] */
     N_MEMBER,       /* a.name */
     N_LAMBDA,       /* params[nparams], body (a N_BLOCK whose single statement returns, or the expr in a) */
+    N_SLICE,        /* a[b:c]: b, c may be NULL (no bound); compiles to the builtin slice(a, b, c) */
+    N_INTERP,       /* "t${e}t...": items[n], n odd: texts (N_STRING) at even, expressions at odd indexes */
     /* statements */
     N_LET,          /* name = a; flags: is_const, is_shared */
     N_ASSIGN,       /* target a (N_NAME, N_INDEX or N_MEMBER) op= b; op 0 for plain = */

@@ -223,7 +223,7 @@ static void declare_expr(compiler *C, scope *s, const zx_node *n)
         return;
     case N_LIST: case N_MAP: case N_CALL: case N_METHOD_CALL:
     case N_UNARY: case N_BINARY: case N_AND: case N_OR: case N_TERNARY: case N_NULLISH:
-    case N_INDEX: case N_MEMBER:
+    case N_INDEX: case N_MEMBER: case N_SLICE: case N_INTERP:
         declare_expr(C, s, n->a);
         declare_expr(C, s, n->b);
         declare_expr(C, s, n->c);
@@ -287,7 +287,7 @@ static void declare_stmts(compiler *C, scope *s, const zx_node *n)
     case N_INT: case N_FLOAT: case N_STRING: case N_BOOL: case N_NULL: case N_NAME:
     case N_LIST: case N_MAP: case N_UNARY: case N_BINARY: case N_AND: case N_OR:
     case N_TERNARY: case N_NULLISH: case N_CALL: case N_METHOD_CALL: case N_INDEX:
-    case N_MEMBER: case N_LAMBDA:
+    case N_MEMBER: case N_LAMBDA: case N_SLICE: case N_INTERP:
         declare_expr(C, s, n);
         return;
     }
@@ -644,6 +644,24 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
     case N_LAMBDA:
         emit_closure(C, s, n);
         return;
+    case N_SLICE:   /* the builtin slice(a, b, c), with null for a missing bound */
+        emit_expr(C, s, n->a);
+        if (n->b) emit_expr(C, s, n->b);
+        else emit(C, s, OP_LOAD_CONST, zx_code_add_const(code, zx_null()), 0, n->pos);
+        if (n->c) emit_expr(C, s, n->c);
+        else emit(C, s, OP_LOAD_CONST, zx_code_add_const(code, zx_null()), 0, n->pos);
+        emit(C, s, OP_CALL_BUILTIN, ZX_BI_slice, 3, n->pos);
+        return;
+    case N_INTERP:   /* text + string(e) + text ...: each value formatted as print formats it */
+        emit(C, s, OP_LOAD_CONST, const_str(C, s, n->items[0]->str, n->items[0]->slen, n->pos), 0, n->pos);
+        for (size_t i = 1; i < n->n; i++) {
+            const zx_node *part = n->items[i];
+            if (i % 2 == 0 && part->slen == 0) continue;
+            emit_expr(C, s, part);
+            if (i % 2) emit(C, s, OP_CALL_BUILTIN, ZX_BI_string, 1, part->pos);
+            emit(C, s, OP_ADD, 0, 0, part->pos);
+        }
+        return;
     case N_LET: case N_ASSIGN: case N_EXPR_STMT: case N_PRINT: case N_IF: case N_WHILE:
     case N_FOR_EACH: case N_BREAK: case N_CONTINUE: case N_RETURN: case N_ACTION:
     case N_ASSERT: case N_BLOCK: case N_FORK: case N_BARRIER: case N_PROGRAM:
@@ -851,7 +869,7 @@ static void emit_stmt(compiler *C, scope *s, const zx_node *n)
     case N_INT: case N_FLOAT: case N_STRING: case N_BOOL: case N_NULL: case N_NAME:
     case N_LIST: case N_MAP: case N_UNARY: case N_BINARY: case N_AND: case N_OR:
     case N_TERNARY: case N_NULLISH: case N_CALL: case N_METHOD_CALL: case N_INDEX:
-    case N_MEMBER: case N_LAMBDA:
+    case N_MEMBER: case N_LAMBDA: case N_SLICE: case N_INTERP:
         emit_expr(C, s, n);
         emit_expr_stmt_end(C, s, n->pos);
         return;

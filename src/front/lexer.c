@@ -15,7 +15,11 @@ typedef struct lexer {
     locale_t c_locale;      /* for strtod_l, created on the first float literal */
     bool done;              /* TK_EOF or TK_ERROR pushed, or out of memory */
     bool oom;
+    struct lexer_interp *interp;   /* the ${ of strings still open, innermost last */
+    size_t ninterp;
 } lexer;
+
+#define LEXER_MAX_INTERP 64
 
 static const struct { const char *text; lexer_kind kind; } lexer_keywords[] = {
 #define LEXER_ROW(name, text) { text, TK_##name },
@@ -36,6 +40,8 @@ const char *lexer_kind_text(lexer_kind kind)
     case TK_INT: return "integer literal";
     case TK_FLOAT: return "float literal";
     case TK_STRING: return "string literal";
+    case TK_ISTR_BEGIN: return "interpolated string";
+    case TK_ISTR_MID: case TK_ISTR_END: return "}";
     case TK_NAME: return "name";
 #define LEXER_CASE(name, text) case TK_##name: return text;
     LEXER_KEYWORDS(LEXER_CASE)
@@ -165,11 +171,12 @@ static void lexer_comment(lexer *lx)
         if (!lexer_step(lx)) return;
 }
 
-/* A block comment that spans lines ends the statement like the line end it contains. */
+/* A block comment that spans lines ends the statement like the line end it contains.  Block
+ * comments nest: each inner opening needs its own closing. */
 static void lexer_block_comment(lexer *lx)
 {
     zx_pos open = lexer_here(lx), nlpos = { 0, 0 };
-    size_t nlat = 0;
+    size_t nlat = 0, depth = 1;
     lx->i += 2;
     lx->col += 2;
     for (;;) {
@@ -180,7 +187,14 @@ static void lexer_block_comment(lexer *lx)
         if (lx->s[lx->i] == '*' && lx->i + 1 < lx->len && lx->s[lx->i + 1] == '/') {
             lx->i += 2;
             lx->col += 2;
-            break;
+            if (--depth == 0) break;
+            continue;
+        }
+        if (lx->s[lx->i] == '/' && lx->i + 1 < lx->len && lx->s[lx->i + 1] == '*') {
+            lx->i += 2;
+            lx->col += 2;
+            depth++;
+            continue;
         }
         if (lx->s[lx->i] == '\n' && !nlpos.line) {
             nlpos = lexer_here(lx);
@@ -294,25 +308,53 @@ static bool lexer_buf_add(lexer *lx, lexer_buf *b, const void *p, size_t n)
     return true;
 }
 
-/* A string literal: one line, escapes \n \t \" \\ only (LANGUAGE-FACTS.md "Syntax"). */
-static void lexer_string(lexer *lx)
+/* An interpolated string's ${ still open: where its string began, and the braces opened
+ * inside the expression so far (a `}` at 0 ends the expression and resumes the string). */
+typedef struct lexer_interp {
+    zx_pos spos, open;
+    size_t sstart;
+    uint32_t braces;
+} lexer_interp;
+
+/* A string literal, or the rest of one after an interpolation's `}` (resume).  quote is '"' or
+ * '\'', triple for """...""" and '''...''' (which may span lines).  Only a one-line
+ * double-quoted string interpolates ${...} and rejects unknown escapes; the other forms keep
+ * the character after an unknown `\` (REFERENCE-NOTES S8). */
+static void lexer_string(lexer *lx, zx_pos pos, size_t start, char quote, bool triple, bool resume)
 {
-    zx_pos pos = lexer_here(lx);
-    size_t start = lx->i;
     const unsigned char *s = lx->s;
+    bool strict = quote == '"' && !triple;
     lexer_buf b = { 0 };
+    lexer_kind kind = resume ? TK_ISTR_END : TK_STRING;
     if (!lexer_buf_add(lx, &b, "", 0)) goto fail;
-    lx->i++;
-    lx->col++;
+    if (!resume) {
+        lx->i += triple ? 3 : 1;
+        lx->col += triple ? 3 : 1;
+    }
     for (;;) {
-        if (lx->i >= lx->len || s[lx->i] == '\n') {
-            lexer_error(lx, pos, "unterminated string");
+        if (lx->i >= lx->len || (!triple && s[lx->i] == '\n')) {
+            if (!resume && !triple && lx->ninterp)   /* "a${x" : the quote was meant to end the string */
+                lexer_error(lx, lx->interp[lx->ninterp - 1].open, "unterminated '${' in a string (no '}')");
+            else
+                lexer_error(lx, pos, triple ? "unterminated triple-quoted string" : "unterminated string");
             goto fail;
         }
         unsigned char c = s[lx->i];
-        if (c == '"') {
-            lx->i++;
-            lx->col++;
+        if (c == (unsigned char)quote &&
+            (!triple || (lx->i + 2 < lx->len && s[lx->i + 1] == c && s[lx->i + 2] == c))) {
+            lx->i += triple ? 3 : 1;
+            lx->col += triple ? 3 : 1;
+            break;
+        }
+        if (strict && c == '$' && lx->i + 1 < lx->len && s[lx->i + 1] == '{') {
+            if (lx->ninterp == LEXER_MAX_INTERP) {
+                lexer_error(lx, lexer_here(lx), "string interpolation nested too deep");
+                goto fail;
+            }
+            lx->interp[lx->ninterp++] = (lexer_interp){ pos, lexer_here(lx), start, 0 };
+            lx->i += 2;
+            lx->col += 2;
+            kind = resume ? TK_ISTR_MID : TK_ISTR_BEGIN;
             break;
         }
         if (c != '\\') {
@@ -321,12 +363,20 @@ static void lexer_string(lexer *lx)
             continue;
         }
         zx_pos epos = lexer_here(lx);
-        if (lx->i + 1 >= lx->len || s[lx->i + 1] == '\n') {
-            lexer_error(lx, pos, "unterminated string");
+        if (lx->i + 1 >= lx->len || (!triple && s[lx->i + 1] == '\n')) {
+            lexer_error(lx, pos, triple ? "unterminated triple-quoted string" : "unterminated string");
             goto fail;
         }
         unsigned char e = s[lx->i + 1];
-        char out = e == 'n' ? '\n' : e == 't' ? '\t' : e == '"' ? '"' : e == '\\' ? '\\' : 0;
+        char out = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == '"' ? '"' :
+                   e == '\'' ? '\'' : e == '\\' ? '\\' : e == '$' ? '$' : 0;
+        if (!out && !strict) {   /* the character itself */
+            lx->i++;
+            lx->col++;
+            size_t at = lx->i;
+            if (!lexer_step(lx) || !lexer_buf_add(lx, &b, s + at, lx->i - at)) goto fail;
+            continue;
+        }
         if (!out) {
             size_t k = lexer_utf8_len(s + lx->i + 1, lx->len - lx->i - 1);
             if (e >= 0x20 && e < 0x7F) {
@@ -344,8 +394,9 @@ static void lexer_string(lexer *lx)
         lx->i += 2;
         lx->col += 2;
     }
-    lexer_token *t = lexer_push(lx, TK_STRING, pos, start);
+    lexer_token *t = lexer_push(lx, kind, pos, start);
     if (!t) goto fail;
+    if (kind == TK_ISTR_BEGIN || kind == TK_ISTR_MID) t->dollar = lx->interp[lx->ninterp - 1].open;
     t->str = b.data;
     t->slen = b.n;
     return;
@@ -361,8 +412,6 @@ static void lexer_unexpected(lexer *lx)
         size_t k = lexer_utf8_len(s, lx->len - lx->i);
         if (!k) lexer_error(lx, pos, "invalid UTF-8");
         else lexer_error(lx, pos, "unexpected character U+%04X", lexer_utf8_decode(s, k));
-    } else if (s[0] == '\'') {
-        lexer_error(lx, pos, "unexpected character ''' (strings take double quotes)");
     } else if (s[0] > 0x20 && s[0] < 0x7F) {
         lexer_error(lx, pos, "unexpected character '%c'", s[0]);
     } else {
@@ -402,6 +451,10 @@ static void lexer_next(lexer *lx)
         lx->col++;
     }
     if (lx->i >= lx->len) {
+        if (lx->ninterp) {
+            lexer_error(lx, lx->interp[lx->ninterp - 1].open, "unterminated '${' in a string (no '}')");
+            return;
+        }
         lexer_push(lx, TK_EOF, lexer_here(lx), lx->i);
         return;
     }
@@ -421,9 +474,20 @@ static void lexer_next(lexer *lx)
         lexer_number(lx);
     } else if (lexer_is_name_start(c)) {
         lexer_name(lx);
-    } else if (c == '"') {
-        lexer_string(lx);
+    } else if (c == '"' || c == '\'') {
+        bool triple = lx->i + 2 < lx->len && next == c && s[lx->i + 2] == c;
+        lexer_string(lx, lexer_here(lx), lx->i, (char)c, triple, false);
+    } else if (lx->ninterp && c == '}' && lx->interp[lx->ninterp - 1].braces == 0) {
+        lexer_interp in = lx->interp[--lx->ninterp];
+        zx_pos brace = lexer_here(lx);
+        size_t n0 = lx->out->n;
+        lx->i++;
+        lx->col++;
+        lexer_string(lx, in.spos, in.sstart, '"', false, true);
+        if (lx->out->n > n0 && lx->out->v[n0].kind != TK_ERROR) lx->out->v[n0].pos = brace;
     } else {
+        if (lx->ninterp && c == '{') lx->interp[lx->ninterp - 1].braces++;
+        if (lx->ninterp && c == '}') lx->interp[lx->ninterp - 1].braces--;
         lexer_punct(lx);
     }
 }
@@ -431,8 +495,9 @@ static void lexer_next(lexer *lx)
 bool lexer_run(const char *src, size_t len, lexer_tokens *out)
 {
     memset(out, 0, sizeof *out);
+    lexer_interp interp[LEXER_MAX_INTERP];
     lexer lx = { .s = (const unsigned char *)(src ? src : ""), .len = src ? len : 0,
-                 .line = 1, .col = 1, .out = out };
+                 .line = 1, .col = 1, .out = out, .interp = interp };
     if (lx.len >= 3 && memcmp(lx.s, "\xEF\xBB\xBF", 3) == 0) lx.i = 3;   /* a byte-order mark */
     while (!lx.done) lexer_next(&lx);
     if (lx.c_locale) freelocale(lx.c_locale);

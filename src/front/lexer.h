@@ -15,7 +15,7 @@
     KW(ELSE, "else") KW(WHILE, "while") KW(FOR, "for") KW(EACH, "each") KW(IN, "in") \
     KW(BREAK, "break") KW(CONTINUE, "continue") KW(TRUE, "true") KW(FALSE, "false") \
     KW(NULL, "null") KW(PRINT, "print") KW(ASSERT, "assert") KW(FORK, "fork") \
-    KW(JOIN, "join") KW(BARRIER, "barrier")
+    KW(JOIN, "join") KW(BARRIER, "barrier") KW(AND, "and") KW(OR, "or") KW(NOT, "not")
 
 /* Punctuation and operators; the lexer takes the longest spelling that matches. */
 #define LEXER_PUNCTS(P) \
@@ -34,6 +34,9 @@ typedef enum lexer_kind {
     TK_INT,        /* ival */
     TK_FLOAT,      /* fval */
     TK_STRING,     /* str, slen: decoded */
+    TK_ISTR_BEGIN, /* "text${ of an interpolated string: the text before the first ${ (str, slen) */
+    TK_ISTR_MID,   /* }text${ : the text between two interpolations */
+    TK_ISTR_END,   /* }text" : the text after the last one; the expressions' tokens lie between */
     TK_NAME,       /* the source bytes start .. start+len */
 #define LEXER_ENUM(name, text) TK_##name,
     LEXER_KEYWORDS(LEXER_ENUM)
@@ -45,10 +48,11 @@ typedef enum lexer_kind {
 typedef struct lexer_token {
     lexer_kind kind;
     zx_pos pos;          /* 1-based line and column (in code points) of the first character */
+    zx_pos dollar;       /* TK_ISTR_BEGIN, TK_ISTR_MID: where the `${` that ends it is */
     size_t start, len;   /* source bytes of the token */
     int64_t ival;
     double fval;
-    char *str;           /* TK_STRING: NUL-terminated, owned by the token list until taken */
+    char *str;           /* TK_STRING, TK_ISTR_*: NUL-terminated, owned by the token list until taken */
     size_t slen;
 } lexer_token;
 

@@ -57,6 +57,7 @@ static zx_node *parser_expr(parser *p);
 static zx_node *parser_unary(parser *p);
 static zx_node *parser_block(parser *p);
 static zx_node *parser_statement(parser *p);
+static bool parser_add_name(parser *p, parser_names *out, char *name);
 
 /* ---------- errors ---------- */
 
@@ -308,15 +309,50 @@ static char *parser_decl_name(parser *p, const char *what)
     return name;
 }
 
-/* `: type` after a name: accepted and ignored (LANGUAGE-FACTS.md "Syntax"). */
+/* A type at token j: NAME [< type, ... >] ([])* [?] (`null` and `function` count as names),
+ * or a tuple (type, ...).
+ * Returns the index after it, or 0 if none starts at j.  Token lookahead only. */
+static size_t parser_skip_type(const lexer_token *t, size_t j, int depth)
+{
+    if (depth > 32) return 0;
+    if (t[j].kind == TK_LPAREN) {   /* a tuple of types: -> (float, Matrix) */
+        j++;
+        for (;;) {
+            if (!(j = parser_skip_type(t, j, depth + 1))) return 0;
+            if (t[j].kind == TK_RPAREN) return j + 1;
+            if (t[j].kind != TK_COMMA) return 0;
+            j++;
+        }
+    }
+    if (t[j].kind != TK_NAME && t[j].kind != TK_NULL && t[j].kind != TK_FUNCTION && t[j].kind != TK_ACTION)
+        return 0;
+    j++;
+    if (t[j].kind == TK_LT) {
+        j++;
+        for (;;) {
+            if (!(j = parser_skip_type(t, j, depth + 1))) return 0;
+            if (t[j].kind == TK_GT) break;
+            if (t[j].kind != TK_COMMA) return 0;
+            j++;
+        }
+        j++;
+    }
+    while (t[j].kind == TK_LBRACKET && t[j + 1].kind == TK_RBRACKET) j += 2;
+    if (t[j].kind == TK_QUESTION) j++;
+    return j;
+}
+
+/* `: type` after a name, `-> type` after parameters: accepted and ignored
+ * (LANGUAGE-FACTS.md "Syntax"), generics included: `Map<string, List<integer>>`. */
 static bool parser_type(parser *p)
 {
     lexer_token *t = parser_peek(p);
-    if (t->kind != TK_NAME) {
+    size_t j = parser_skip_type(p->tok, p->i, 0);
+    if (!j) {
         parser_expected(p, t, "a type name");
         return false;
     }
-    parser_advance(p);
+    p->i = j;
     return true;
 }
 
@@ -363,18 +399,7 @@ static bool parser_params(parser *p, parser_names *out)
                 goto fail;
             }
         }
-        if (out->n == out->cap) {
-            size_t cap = out->cap ? out->cap * 2 : 4;
-            char **nv = realloc(out->v, cap * sizeof *nv);
-            if (!nv) {
-                free(name);
-                parser_oom(p);
-                goto fail;
-            }
-            out->v = nv;
-            out->cap = cap;
-        }
-        out->v[out->n++] = name;
+        if (!parser_add_name(p, out, name)) goto fail;
         if (parser_accept(p, TK_COLON) && !parser_type(p)) goto fail;
         if (!parser_accept(p, TK_COMMA)) break;
     }
@@ -400,8 +425,7 @@ static bool parser_is_lambda(parser *p)
         if (t[j].kind == TK_COLON) {
             j++;
             PARSER_SKIP_NL();
-            if (t[j].kind != TK_NAME) return false;
-            j++;
+            if (!(j = parser_skip_type(t, j, 0))) return false;
             PARSER_SKIP_NL();
         }
         if (t[j].kind == TK_COMMA) {
@@ -417,6 +441,170 @@ static bool parser_is_lambda(parser *p)
     return t[j].kind == TK_ARROW;
 }
 
+/* The body of a lambda or anonymous function: a block (when `{` comes, or must) or one
+ * expression, parsed as a function body (return allowed, no loops open). */
+static bool parser_fn_body(parser *p, zx_node *n, bool block_only)
+{
+    parser_skip_newlines(p);
+    parser_fn saved = p->fn;
+    p->fn = (parser_fn){ .in_action = true };
+    if (block_only || parser_at(p, TK_LBRACE)) n->b = parser_block(p);
+    else n->a = parser_expr(p);
+    p->fn = saved;
+    return n->a || n->b;
+}
+
+static bool parser_add_name(parser *p, parser_names *out, char *name)
+{
+    if (out->n == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 4;
+        char **nv = realloc(out->v, cap * sizeof *nv);
+        if (!nv) {
+            free(name);
+            parser_oom(p);
+            return false;
+        }
+        out->v = nv;
+        out->cap = cap;
+    }
+    out->v[out->n++] = name;
+    return true;
+}
+
+/* x => e: one parameter without parentheses (at the name, an `=>` after it). */
+static zx_node *parser_arrow1(parser *p)
+{
+    zx_node *n = parser_new(p, N_LAMBDA, parser_peek(p)->pos);
+    if (!n) return NULL;
+    char *name = parser_decl_name(p, "a parameter name");
+    if (!name || !(n->params = malloc(sizeof *n->params))) {
+        free(name);
+        if (name) parser_oom(p);
+        zx_ast_free(n);
+        return NULL;
+    }
+    n->params[0] = name;
+    n->nparams = 1;
+    parser_advance(p);   /* => */
+    if (!parser_fn_body(p, n, false)) {
+        zx_ast_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+/* `lambda(a, b) => e`, `lambda(a, b) { }`, `lambda(a): e`, `lambda a, b: e`, `lambda: e`,
+ * `lambda a => e` (at the word `lambda`, followed by `(`, a name or `:`). */
+static zx_node *parser_lambda_word(parser *p)
+{
+    parser_names params = { 0 };
+    zx_node *n = parser_new(p, N_LAMBDA, parser_peek(p)->pos);
+    if (!n) return NULL;
+    parser_advance(p);
+    if (parser_at(p, TK_LPAREN)) {
+        if (!parser_params(p, &params)) goto fail;
+    } else {
+        while (parser_at(p, TK_NAME)) {
+            zx_pos pos = parser_peek(p)->pos;
+            char *name = parser_decl_name(p, "a parameter name");
+            if (!name) goto fail;
+            for (size_t k = 0; k < params.n; k++) {
+                if (strcmp(params.v[k], name) == 0) {
+                    parser_fail(p, pos, "duplicate parameter '%s'", name);
+                    free(name);
+                    goto fail;
+                }
+            }
+            if (!parser_add_name(p, &params, name)) goto fail;
+            if (!parser_accept(p, TK_COMMA)) break;
+        }
+    }
+    n->params = params.v;
+    n->nparams = params.n;
+    params = (parser_names){ 0 };
+    if (parser_at(p, TK_LBRACE)) {
+        if (!parser_fn_body(p, n, true)) goto fail;
+    } else if (parser_accept(p, TK_ARROW) || parser_accept(p, TK_COLON)) {
+        if (!parser_fn_body(p, n, false)) goto fail;
+    } else {
+        parser_expected(p, parser_peek(p), "'=>', ':' or '{' after the lambda's parameters");
+        goto fail;
+    }
+    return n;
+fail:
+    parser_names_free(&params);
+    zx_ast_free(n);
+    return NULL;
+}
+
+/* An anonymous `function(a, b) { }` or `action(a, b) { }` (a name after the word is allowed
+ * and ignored: the value is what counts). */
+static zx_node *parser_fn_expr(parser *p)
+{
+    parser_names params = { 0 };
+    zx_node *n = parser_new(p, N_LAMBDA, parser_peek(p)->pos);
+    if (!n) return NULL;
+    parser_advance(p);
+    if (parser_at(p, TK_NAME)) parser_advance(p);
+    if (parser_at(p, TK_LPAREN) && !parser_params(p, &params)) goto fail;
+    n->params = params.v;
+    n->nparams = params.n;
+    params = (parser_names){ 0 };
+    if (parser_accept(p, TK_THIN_ARROW) && !parser_type(p)) goto fail;
+    if (!parser_fn_body(p, n, true)) goto fail;
+    return n;
+fail:
+    parser_names_free(&params);
+    zx_ast_free(n);
+    return NULL;
+}
+
+/* "text ${e} text": at TK_ISTR_BEGIN; the expressions' tokens lie between the text tokens. */
+static zx_node *parser_interp(parser *p)
+{
+    lexer_token *t = parser_peek(p);
+    zx_pos open = t->pos;
+    parser_vec items = { 0 };
+    zx_node *n = NULL;
+    if (!parser_enter(p)) return NULL;
+    bool saved = p->skip_nl;
+    for (;;) {
+        zx_node *txt = parser_new(p, N_STRING, t->pos);
+        if (!txt) goto fail;
+        txt->slen = t->slen;
+        if (!(txt->str = parser_strndup(p, t->str, t->slen))) {
+            zx_ast_free(txt);
+            goto fail;
+        }
+        if (!parser_vec_push(p, &items, txt)) goto fail;
+        if (t->kind == TK_ISTR_END) break;
+        zx_pos dollar = t->dollar;
+        parser_advance(p);
+        p->skip_nl = true;
+        zx_node *e = parser_expr(p);
+        if (!e || !parser_vec_push(p, &items, e)) goto fail;
+        t = parser_peek(p);
+        p->skip_nl = saved;
+        if (t->kind != TK_ISTR_MID && t->kind != TK_ISTR_END) {
+            char d[64];
+            parser_fail_at(p, t, "expected '}' to close the '${' at %u:%u, found %s", dollar.line,
+                           dollar.col, parser_describe(p, t, d, sizeof d));
+            goto fail;
+        }
+    }
+    parser_advance(p);
+    if (!(n = parser_new(p, N_INTERP, open))) goto fail;
+    p->skip_nl = saved;
+    p->depth--;
+    parser_vec_give(&items, n);
+    return n;
+fail:
+    p->skip_nl = saved;
+    p->depth--;
+    parser_vec_free(&items);
+    return NULL;
+}
+
 /* (params) => expr   or   (params) => { block } */
 static zx_node *parser_lambda(parser *p)
 {
@@ -430,13 +618,7 @@ static zx_node *parser_lambda(parser *p)
         parser_expected(p, parser_peek(p), "'=>'");
         goto fail;
     }
-    parser_skip_newlines(p);
-    parser_fn saved = p->fn;
-    p->fn = (parser_fn){ .in_action = true };
-    if (parser_at(p, TK_LBRACE)) n->b = parser_block(p);
-    else n->a = parser_expr(p);
-    p->fn = saved;
-    if (!n->a && !n->b) goto fail;
+    if (!parser_fn_body(p, n, false)) goto fail;
     return n;
 fail:
     parser_names_free(&params);
@@ -468,7 +650,8 @@ fail:
     return NULL;
 }
 
-/* A map key: a string, a number (optionally negative), true/false, or a bare name (a string). */
+/* A map key: a string, a number (optionally negative), true/false, or a bare name or
+ * reserved word other than null (a string). */
 static zx_node *parser_map_key(parser *p)
 {
     lexer_token *t = parser_peek(p);
@@ -495,6 +678,13 @@ static zx_node *parser_map_key(parser *p)
         }
     } else if (t->kind == TK_TRUE || t->kind == TK_FALSE) {
         if ((k = parser_new(p, N_BOOL, pos))) k->ival = t->kind == TK_TRUE;
+    } else if (!neg && lexer_is_keyword(t->kind) && t->kind != TK_NULL) {   /* {action: f}: the word */
+        if ((k = parser_new(p, N_STRING, pos)) && !(k->str = parser_token_name(p, t))) {
+            zx_ast_free(k);
+            k = NULL;
+        } else if (k) {
+            k->slen = t->len;
+        }
     } else {
         parser_expected(p, t, "a map key");
         return NULL;
@@ -574,7 +764,27 @@ static zx_node *parser_primary(parser *p)
     case TK_NULL:
         n = parser_new(p, N_NULL, t->pos);
         break;
-    case TK_NAME: case TK_PRINT:   /* `print` in an expression is the builtin, a value */
+    case TK_JOIN:   /* join(xs, sep): the builtin (the word closes fork blocks elsewhere) */
+        if (t[1].kind != TK_LPAREN) {
+            parser_unexpected(p, t);
+            return NULL;
+        }
+        if ((n = parser_new(p, N_NAME, t->pos)) && !(n->name = parser_token_name(p, t))) {
+            zx_ast_free(n);
+            return NULL;
+        }
+        break;
+    case TK_ISTR_BEGIN:
+        return parser_interp(p);
+    case TK_ACTION: case TK_FUNCTION:
+        return parser_fn_expr(p);
+    case TK_NAME:
+        if (t[1].kind == TK_ARROW) return parser_arrow1(p);
+        if (t->len == 6 && memcmp(p->src + t->start, "lambda", 6) == 0 &&
+            (t[1].kind == TK_LPAREN || t[1].kind == TK_NAME || t[1].kind == TK_COLON))
+            return parser_lambda_word(p);
+        /* fall through */
+    case TK_PRINT:   /* `print` in an expression is the builtin, a value */
         if ((n = parser_new(p, N_NAME, t->pos)) && !(n->name = parser_token_name(p, t))) {
             zx_ast_free(n);
             return NULL;
@@ -619,8 +829,12 @@ static zx_node *parser_postfix(parser *p)
             bool saved = p->skip_nl;
             p->skip_nl = true;
             parser_advance(p);
-            ix->b = parser_expr(p);
-            bool ok = ix->b && parser_close(p, TK_RBRACKET, "'['", open);
+            bool ok = parser_at(p, TK_COLON) || (ix->b = parser_expr(p));
+            if (ok && parser_accept(p, TK_COLON)) {   /* a slice a[b:c], either bound optional */
+                ix->kind = N_SLICE;
+                if (!parser_at(p, TK_RBRACKET)) ok = (ix->c = parser_expr(p)) != NULL;
+            }
+            ok = ok && parser_close(p, TK_RBRACKET, "'['", open);
             p->skip_nl = saved;
             if (!ok) goto fail;
         } else {
@@ -677,7 +891,7 @@ fail:
 static zx_node *parser_unary(parser *p)
 {
     lexer_token *t = parser_peek(p);
-    if (t->kind != TK_MINUS && t->kind != TK_BANG) return parser_power(p);
+    if (t->kind != TK_MINUS && t->kind != TK_BANG && t->kind != TK_NOT) return parser_power(p);
     zx_node *n = parser_new(p, N_UNARY, t->pos);
     if (!n) return NULL;
     n->op = t->kind == TK_MINUS ? OP_NEG : OP_NOT;
@@ -701,6 +915,7 @@ static const struct {
     int op;
 } parser_binops[] = {
     { TK_OROR, 1, N_OR, 0 },        { TK_ANDAND, 2, N_AND, 0 },
+    { TK_OR, 1, N_OR, 0 },          { TK_AND, 2, N_AND, 0 },
     { TK_EQ, 3, N_BINARY, OP_EQ },  { TK_NE, 3, N_BINARY, OP_NEQ },
     { TK_LT, 4, N_BINARY, OP_LT },  { TK_GT, 4, N_BINARY, OP_GT },
     { TK_LE, 4, N_BINARY, OP_LTE }, { TK_GE, 4, N_BINARY, OP_GTE },
@@ -831,30 +1046,70 @@ fail:
     return NULL;
 }
 
-/* let NAME [: type] = e   const NAME ...   shared let NAME ... */
+/* NAME [: type] = e, or the reference's older NAME : e (a `:` not followed by a type and `=`). */
+static bool parser_let_one(parser *p, zx_node *n)
+{
+    if (!(n->name = parser_decl_name(p, "a variable name"))) return false;
+    bool value_after_colon = false;
+    if (parser_accept(p, TK_COLON)) {
+        size_t j = parser_skip_type(p->tok, p->i, 0);
+        if (j && p->tok[j].kind == TK_ASSIGN) {
+            p->i = j;
+        } else if (parser_at(p, TK_ASSIGN)) {
+            parser_expected(p, parser_peek(p), "a type name");
+            return false;
+        } else {
+            value_after_colon = true;
+        }
+    }
+    if (!value_after_colon && !parser_accept(p, TK_ASSIGN)) {
+        parser_expected(p, parser_peek(p), "'='");
+        return false;
+    }
+    parser_skip_newlines(p);
+    return (n->a = parser_expr(p)) != NULL;
+}
+
+/* let NAME [: type] = e [, NAME = e ...]   const ...   shared let ...   var ... (as let).
+ * Several names give an N_BLOCK of N_LETs, run in order (a later value may use an earlier
+ * name); a block opens no scope. */
 static zx_node *parser_let(parser *p)
 {
     lexer_token *t = parser_peek(p);
-    zx_node *n = parser_new(p, N_LET, t->pos);
-    if (!n) return NULL;
-    n->is_const = t->kind == TK_CONST;
-    n->is_shared = t->kind == TK_SHARED;
+    zx_pos pos = t->pos;
+    bool is_const = t->kind == TK_CONST, is_shared = t->kind == TK_SHARED;
+    parser_vec lets = { 0 };
+    zx_node *n = NULL;
     parser_advance(p);
-    if (n->is_shared && !parser_accept(p, TK_LET)) {
+    if (is_shared && !parser_accept(p, TK_LET)) {
         parser_expected(p, parser_peek(p), "'let' after 'shared'");
-        goto fail;
+        return NULL;
     }
-    if (!(n->name = parser_decl_name(p, "a variable name"))) goto fail;
-    if (parser_accept(p, TK_COLON) && !parser_type(p)) goto fail;
-    if (!parser_accept(p, TK_ASSIGN)) {
-        parser_expected(p, parser_peek(p), "'='");
-        goto fail;
+    for (;;) {
+        if (!(n = parser_new(p, N_LET, pos))) goto fail;
+        n->is_const = is_const;
+        n->is_shared = is_shared;
+        if (!parser_let_one(p, n)) goto fail;
+        if (!parser_vec_push(p, &lets, n)) {
+            n = NULL;
+            goto fail;
+        }
+        n = NULL;
+        if (!parser_accept(p, TK_COMMA)) break;
+        parser_skip_newlines(p);
+        pos = parser_peek(p)->pos;
     }
-    parser_skip_newlines(p);
-    if (!(n->a = parser_expr(p))) goto fail;
+    if (lets.n == 1) {
+        n = lets.v[0];
+        free(lets.v);
+        return n;
+    }
+    if (!(n = parser_new(p, N_BLOCK, lets.v[0]->pos))) goto fail;
+    parser_vec_give(&lets, n);
     return n;
 fail:
     zx_ast_free(n);
+    parser_vec_free(&lets);
     return NULL;
 }
 
@@ -1083,16 +1338,13 @@ static zx_node *parser_while(parser *p)
     return n;
 }
 
-/* for each v in xs { }   for each i, v in xs { } */
+/* for each v in xs { }   for each i, v in xs { }   (`each` may be left out) */
 static zx_node *parser_for(parser *p)
 {
     zx_node *n = parser_new(p, N_FOR_EACH, parser_peek(p)->pos);
     if (!n) return NULL;
     parser_advance(p);
-    if (!parser_accept(p, TK_EACH)) {
-        parser_fail_at(p, parser_peek(p), "expected 'each' after 'for'");
-        goto fail;
-    }
+    parser_accept(p, TK_EACH);   /* `for x in xs` is `for each x in xs` */
     if (!(n->name = parser_decl_name(p, "a loop variable name"))) goto fail;
     if (parser_accept(p, TK_COMMA)) {
         zx_pos pos = parser_peek(p)->pos;
@@ -1113,7 +1365,7 @@ fail:
     return NULL;
 }
 
-/* action NAME(params) [-> type] { }  (or `function`) */
+/* action NAME(params) [-> type] { }  (or `function`; `action NAME { }` takes no parameters) */
 static zx_node *parser_action(parser *p)
 {
     parser_names params = { 0 };
@@ -1121,11 +1373,13 @@ static zx_node *parser_action(parser *p)
     if (!n) return NULL;
     parser_advance(p);
     if (!(n->name = parser_decl_name(p, "an action name"))) goto fail;
-    if (!parser_at(p, TK_LPAREN)) {
-        parser_expected(p, parser_peek(p), "'(' after the action name");
+    if (parser_at(p, TK_LPAREN)) {
+        if (!parser_params(p, &params)) goto fail;
+    } else if (!parser_at(p, TK_LBRACE) && !parser_at(p, TK_THIN_ARROW) &&
+               !(parser_at(p, TK_NEWLINE) && p->tok[p->i + 1].kind == TK_LBRACE)) {
+        parser_expected(p, parser_peek(p), "'(' or '{' after the action name");
         goto fail;
     }
-    if (!parser_params(p, &params)) goto fail;
     n->params = params.v;
     n->nparams = params.n;
     params = (parser_names){ 0 };
@@ -1181,16 +1435,37 @@ fail:
     return NULL;
 }
 
+/* The reference's modifier words before `action`/`function` (none changes what the program
+ * computes here: docs/language.md).  Contextual: elsewhere they are ordinary names. */
+static bool parser_is_modifier(const parser *p, const lexer_token *t)
+{
+    static const char *const words[] = { "public", "private", "sealed", "async", "native",
+                                         "inline", "secure", "pure", "view", "payable", "export" };
+    if (t->kind != TK_NAME) return false;
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        if (strlen(words[k]) == t->len && memcmp(words[k], p->src + t->start, t->len) == 0) return true;
+    return false;
+}
+
 static zx_node *parser_statement(parser *p)
 {
-    lexer_kind k = parser_peek(p)->kind;
+    lexer_token *t = parser_peek(p);
+    if (parser_is_modifier(p, t)) {
+        size_t j = p->i;
+        while (parser_is_modifier(p, &p->tok[j])) j++;
+        if (p->tok[j].kind == TK_ACTION || p->tok[j].kind == TK_FUNCTION) p->i = j;
+        t = parser_peek(p);
+    }
+    lexer_kind k = t->kind;
     zx_node *n;
-    if (k == TK_ACTION || k == TK_FUNCTION) return parser_action(p);
+    if ((k == TK_ACTION || k == TK_FUNCTION) && t[1].kind == TK_NAME) return parser_action(p);
     if (k == TK_IF) return parser_if(p);
     if (k == TK_WHILE) return parser_while(p);
     if (k == TK_FOR) return parser_for(p);
     if (k == TK_FORK) return parser_fork(p);
     if (k == TK_LET || k == TK_CONST || k == TK_SHARED) n = parser_let(p);
+    else if (k == TK_NAME && t->len == 3 && memcmp(p->src + t->start, "var", 3) == 0 && t[1].kind == TK_NAME)
+        n = parser_let(p);   /* var x = 1: a let */
     else if (k == TK_RETURN) n = parser_return(p);
     else if (k == TK_BREAK || k == TK_CONTINUE) n = parser_jump(p);
     else if (k == TK_PRINT) n = parser_print(p);

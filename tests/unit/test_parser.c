@@ -128,6 +128,16 @@ static void dump_node(dump *d, const zx_node *n)
         out(d, ")");
         break;
     case N_MEMBER: out(d, "(. "); dump_node(d, n->a); out(d, " %s)", n->name); break;
+    case N_SLICE:
+        out(d, "(slice ");
+        dump_node(d, n->a);
+        out(d, " ");
+        dump_node(d, n->b);
+        out(d, " ");
+        dump_node(d, n->c);
+        out(d, ")");
+        break;
+    case N_INTERP: out(d, "(interp"); dump_items(d, n); out(d, ")"); break;
     case N_LAMBDA:
         out(d, "(lambda");
         dump_params(d, n);
@@ -288,7 +298,7 @@ static void test_literals(void)
     TREE("\"héllo\"", "(expr \"héllo\")");
     TREE("\"\"", "(expr \"\")");
     ERR("\"a\\qb\"", "1:3: error: invalid escape '\\q'");
-    ERR("\"a\\rb\"", "1:3: error: invalid escape '\\r'");
+    TREE("\"a\\rb\\'\\$\"", "(expr \"a\\x0db'$\")");
     ERR("\"a\\u0041\"", "1:3: error: invalid escape '\\u'");
     ERR("\"\\é\"", "1:2: error: invalid escape '\\é'");
     ERR("let s = \"abc", "1:9: error: unterminated string");
@@ -313,7 +323,8 @@ static void test_maps(void)
     ERR("let m = {a 1}", "1:12: error: expected ':' after the map key, found '1'");
     ERR("let m = {f(): 1}", "1:11: error: expected ':' after the map key, found '('");
     ERR("let m = {[1]: 1}", "1:10: error: expected a map key, found '['");
-    ERR("let m = {if: 1}", "1:10: error: expected a map key, found 'if'");
+    TREE("let m = {if: 1, action: 2}", "(let m {map \"if\" 1 \"action\" 2})");
+    ERR("let m = {null: 1}", "1:10: error: expected a map key, found 'null'");
     ERR("let m = {a: 1", "1:14: error: expected '}' to close the '{' opened at 1:9");
 }
 
@@ -454,6 +465,56 @@ static void test_lambdas(void)
     ERR("let p = (x) => ", "1:16: error: unexpected end of input");
 }
 
+/* Issue 13's everyday syntax: the forms real Zexus programs use beyond the core. */
+static void test_everyday_syntax(void)
+{
+    TREE("for x in xs {}", "(for x xs (block))");
+    TREE("for i, v in xs {}", "(for i v xs (block))");
+    TREE("let a = 1, b = a + 1", "(block (let a 1) (let b (+ a 1)))");
+    TREE("const A = 1,\n B = 2", "(block (const A 1) (const B 2))");
+    TREE("var v = 3", "(let v 3)");
+    TREE("var = 3", "(= var 3)");
+    TREE("let x : 5", "(let x 5)");
+    TREE("let x : y", "(let x y)");
+    TREE("let m: Map<string, List<integer>> = {}", "(let m {map})");
+    TREE("let m: integer[]? = null", "(let m null)");
+    TREE("action f() -> (float, List<integer>) { }", "(action f () (block))");
+    TREE("a and b or not c", "(expr (|| (&& a b) (! c)))");
+    TREE("let f = x => x + 1", "(let f (lambda (x) (+ x 1)))");
+    TREE("let f = lambda(x) => x", "(let f (lambda (x) x))");
+    TREE("let f = lambda(x) { return x }", "(let f (lambda (x) (block (return x))))");
+    TREE("let f = lambda x, y: x + y", "(let f (lambda (x y) (+ x y)))");
+    TREE("let f = lambda: 1", "(let f (lambda () 1))");
+    TREE("let f = (a, b) => { return a }", "(let f (lambda (a b) (block (return a))))");
+    TREE("g(function(a) { return a }, action() {})",
+         "(expr (call g (lambda (a) (block (return a))) (lambda () (block))))");
+    TREE("action f { }", "(action f () (block))");
+    TREE("public inline action f() { }", "(action f () (block))");
+    TREE("let public = 1", "(let public 1)");
+    TREE("action f(a: integer, b: List<string>) -> Map<string, integer> { }", "(action f (a b) (block))");
+    TREE("\"a${x}b${y + 1}\"", "(expr (interp \"a\" x \"b\" (+ y 1) \"\"))");
+    TREE("\"${ {k: \"}\"} }\"", "(expr (interp \"\" {map \"k\" \"}\"} \"\"))");
+    TREE("'a${x}\\q'", "(expr \"a${x}q\")");
+    TREE("\"\"\"a\n\"b\"\"\"", "(expr \"a\\n\"b\")");
+    TREE("'''it's'''", "(expr \"it's\")");
+    TREE("/* a /* b */ c */ x", "(expr x)");
+    TREE("#!/usr/bin/env zexus-jit\nx", "(expr x)");
+    TREE("xs[1:2]", "(expr (slice xs 1 2))");
+    TREE("xs[:n - 1]", "(expr (slice xs NULL (- n 1)))");
+    TREE("xs[a:]", "(expr (slice xs a NULL))");
+    TREE("xs[:]", "(expr (slice xs NULL NULL))");
+    TREE("join(xs, \"-\")", "(expr (call join xs \"-\"))");
+    ERR("join", "1:1: error: unexpected 'join'");
+    ERR("\"a${x\"", "1:3: error: unterminated '${' in a string (no '}')");
+    ERR("\"a${}\"", "1:5: error: unexpected '}'");
+    ERR("\"a${x y}\"", "1:7: error: expected '}' to close the '${' at 1:3, found 'y'");
+    ERR("\"\"\"abc", "1:1: error: unterminated triple-quoted string");
+    ERR("/* a /* b */", "1:1: error: unterminated comment");
+    ERR("xs[1:2] = 3", "1:9: error: invalid assignment target");
+    ERR("let f = lambda x 1", "1:18: error: expected '=>', ':' or '{' after the lambda's parameters, found '1'");
+    ERR("let x : = 1", "1:9: error: expected a type name, found '='");
+}
+
 static void test_keywords_and_names(void)
 {
     ERR("let if = 1", "1:5: error: expected a variable name, found 'if'");
@@ -475,12 +536,12 @@ static void test_keywords_and_names(void)
     ERR("f() = 2", "1:5: error: invalid assignment target");
     ERR("a + b += 2", "1:7: error: invalid assignment target");
     ERR("x = y = 1", "1:7: error: unexpected '='");
-    ERR("action (a) {}", "1:8: error: expected an action name, found '('");
-    ERR("action f {}", "1:10: error: expected '(' after the action name, found '{'");
+    ERR("action 5 {}", "1:8: error: expected '{', found '5'");
+    ERR("action f 5 {}", "1:10: error: expected '(' or '{' after the action name, found '5'");
     ERR("action f(a b) {}", "1:12: error: expected ')' to close the '(' opened at 1:9");
     ERR("action f(1) {}", "1:10: error: expected a parameter name, found '1'");
     ERR("action f(a, a) {}", "1:13: error: duplicate parameter 'a'");
-    ERR("for v in xs {}", "1:5: error: expected 'each' after 'for'");
+    ERR("for 5 in xs {}", "1:5: error: expected a loop variable name, found '5'");
     ERR("for each v of xs {}", "1:12: error: expected 'in', found 'of'");
     ERR("for each i, i in xs {}", "1:13: error: duplicate loop variable 'i'");
     ERR("for each in xs {}", "1:10: error: expected a loop variable name, found 'in'");
@@ -589,7 +650,7 @@ static void test_bad_bytes(void)
     ERR("x = 1 & 2", "1:7: error: unexpected character '&'");
     ERR("x = 1 | 2", "1:7: error: unexpected character '|'");
     ERR("x = @", "1:5: error: unexpected character '@'");
-    ERR("x = 'a'", "1:5: error: unexpected character ''' (strings take double quotes)");
+    ERR("x = 'a", "1:5: error: unterminated string");
     ERR("x = \x01", "1:5: error: unexpected character U+0001");
     ERR("x = +1", "1:5: error: unexpected '+'");
     /* the first error in the text wins, lexical or not */
@@ -712,6 +773,7 @@ int main(void)
     test_newlines();
     test_comments();
     test_lambdas();
+    test_everyday_syntax();
     test_keywords_and_names();
     test_jumps();
     test_fork();
