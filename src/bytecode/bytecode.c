@@ -50,6 +50,7 @@ void zx_program_free(zx_program *p)
     if (!p) return;
     for (uint32_t i = 0; i < p->nglobals; i++) free(p->globals[i].name);
     free(p->globals);
+    zx_index_free(&p->global_ix);
     zx_code_free(p->main);
     free(p->source_name);
     free(p);
@@ -70,11 +71,29 @@ uint32_t zx_program_push_global(zx_program *p, const char *name)
     return p->nglobals++;
 }
 
+static uint64_t global_hash(const void *t, uint32_t i)
+{
+    const char *name = ((const zx_program *)t)->globals[i].name;
+    return zx_index_hash_bytes(name, strlen(name));
+}
+
+static bool global_eq(const void *t, uint32_t i, const void *key)
+{
+    return strcmp(((const zx_program *)t)->globals[i].name, key) == 0;
+}
+
+static const void *global_key(const void *t, uint32_t i) { return ((const zx_program *)t)->globals[i].name; }
+
 uint32_t zx_program_add_global(zx_program *p, const char *name)
 {
     if (!name) name = "";
-    for (uint32_t i = 0; i < p->nglobals; i++)
-        if (strcmp(p->globals[i].name, name) == 0) return i;
+    if (zx_index_cover(&p->global_ix, p, p->nglobals, global_hash, global_eq, global_key)) {
+        uint32_t i = zx_index_find(&p->global_ix, p, zx_index_hash_bytes(name, strlen(name)), global_eq, name);
+        if (i != UINT32_MAX) return i;
+    } else {
+        for (uint32_t i = 0; i < p->nglobals; i++)
+            if (strcmp(p->globals[i].name, name) == 0) return i;
+    }
     return zx_program_push_global(p, name);
 }
 
@@ -110,6 +129,7 @@ void zx_code_free(zx_code *c)
     free(c->code);
     free(c->positions);
     free(c->name);
+    zx_index_free(&c->const_ix);
     free(c);
 }
 
@@ -158,10 +178,51 @@ uint32_t zx_code_push_const(zx_code *c, zx_value v)
     return c->nconsts++;
 }
 
+/* A hash that const_same-equal constants share: floats by bit pattern, strings by content. */
+static uint64_t const_hash(zx_value v)
+{
+    uint64_t h = (uint64_t)v.tag * 0x9e3779b97f4a7c15ull;
+    switch ((zx_tag)v.tag) {
+    case ZX_T_BOOL: h ^= (uint64_t)v.u.b; break;
+    case ZX_T_INT: h ^= (uint64_t)v.u.i; break;
+    case ZX_T_FLOAT: {
+        uint64_t bits;
+        memcpy(&bits, &v.u.f, sizeof bits);
+        h ^= bits;
+        break;
+    }
+    case ZX_T_OBJ:
+        if (v.u.o->type == ZX_O_STRING) {
+            const zx_string *s = ZX_AS_STRING(v);
+            h ^= zx_index_hash_bytes(s->data, s->nbytes);
+        } else {
+            h ^= (uint64_t)(uintptr_t)v.u.o;
+        }
+        break;
+    case ZX_T_UNDEF: case ZX_T_NULL: break;
+    }
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 32);
+}
+
+static uint64_t const_hash_at(const void *t, uint32_t i) { return const_hash(((const zx_code *)t)->consts[i]); }
+
+static bool const_eq(const void *t, uint32_t i, const void *key)
+{
+    return const_same(((const zx_code *)t)->consts[i], *(const zx_value *)key);
+}
+
+static const void *const_key(const void *t, uint32_t i) { return &((const zx_code *)t)->consts[i]; }
+
 uint32_t zx_code_add_const(zx_code *c, zx_value v)
 {
-    for (uint32_t i = 0; i < c->nconsts; i++)
-        if (const_same(c->consts[i], v)) return i;
+    if (zx_index_cover(&c->const_ix, c, c->nconsts, const_hash_at, const_eq, const_key)) {
+        uint32_t i = zx_index_find(&c->const_ix, c, const_hash(v), const_eq, &v);
+        if (i != UINT32_MAX) return i;
+    } else {
+        for (uint32_t i = 0; i < c->nconsts; i++)
+            if (const_same(c->consts[i], v)) return i;
+    }
     return zx_code_push_const(c, v);
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bytecode/index.h"
 #include "bytecode/opcodes.h"
 #include "runtime/value.h"
 
@@ -64,6 +65,7 @@ typedef struct zx_code {
     _Atomic int jit_state;       /* 0 none, 1 queued/compiling, 2 compiled, 3 failed */
     void *_Atomic jit_info;      /* zx_jit_info (jit/jit.h): what the JIT did with it, for --stats */
     struct zx_program *program;  /* the program this code belongs to (set on load) */
+    zx_index const_ix;           /* zx_code_add_const's index of consts (builders only) */
 } zx_code;
 
 /*
@@ -102,6 +104,7 @@ typedef struct zx_program {
     void *hosts;                 /* host functions' purity as loaded (analysis_hosts), VM-owned */
     void *jit;                   /* compiled code, owned by the JIT layer */
     struct zx_run *state;        /* the last run's globals and args, kept for calls (vm.c) */
+    zx_index global_ix;          /* zx_program_add_global's index of globals by name */
 } zx_program;
 
 /* ---- building (compiler, assembler, loader) ----

@@ -31,6 +31,7 @@ typedef struct scope {
     zx_code *code;
     var *vars;
     size_t nvars, capvars;
+    zx_index ix;             /* vars by name (a big top level declares thousands) */
     struct scope **kids;     /* nested scopes, in the order emission will meet them */
     size_t nkids, capkids;
     size_t next_kid;         /* emission cursor into kids */
@@ -95,6 +96,9 @@ static bool grow(compiler *C, zx_pos pos, void **arr, size_t *cap, size_t n, siz
     return true;
 }
 
+/* The most elements one BUILD_LIST of a list literal takes (see N_LIST). */
+#define LIST_PIECE 4096
+
 /* ---------- scopes ---------- */
 
 /* NULL (and the error set) when out of memory. */
@@ -119,15 +123,31 @@ static void scope_free(scope *s)
     for (size_t i = 0; i < s->nkids; i++) scope_free(s->kids[i]);
     for (size_t i = 0; i < s->nvars; i++) free(s->vars[i].name);
     free(s->vars);
+    zx_index_free(&s->ix);
     free(s->kids);
     free(s);
 }
 
+static uint64_t var_hash(const void *t, uint32_t i)
+{
+    const char *name = ((const scope *)t)->vars[i].name;
+    return zx_index_hash_bytes(name, strlen(name));
+}
+
+static bool var_eq(const void *t, uint32_t i, const void *key) { return strcmp(((const scope *)t)->vars[i].name, key) == 0; }
+
+static const void *var_key(const void *t, uint32_t i) { return ((const scope *)t)->vars[i].name; }
+
 static var *scope_find(scope *s, const char *name)
 {
-    for (size_t i = 0; i < s->nvars; i++)
-        if (strcmp(s->vars[i].name, name) == 0) return &s->vars[i];
-    return NULL;
+    if (s->nvars < 8 || s->nvars > UINT32_MAX / 4 ||
+        !zx_index_cover(&s->ix, s, (uint32_t)s->nvars, var_hash, var_eq, var_key)) {
+        for (size_t i = 0; i < s->nvars; i++)
+            if (strcmp(s->vars[i].name, name) == 0) return &s->vars[i];
+        return NULL;
+    }
+    uint32_t i = zx_index_find(&s->ix, s, zx_index_hash_bytes(name, strlen(name)), var_eq, name);
+    return i == UINT32_MAX ? NULL : &s->vars[i];
 }
 
 static bool is_top(const scope *s) { return s->parent == NULL; }
@@ -560,8 +580,14 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
         emit_load_name(C, s, n->name, n->pos);
         return;
     case N_LIST:
-        for (size_t i = 0; i < n->n; i++) emit_expr(C, s, n->items[i]);
-        emit(C, s, OP_BUILD_LIST, (uint32_t)n->n, 0, n->pos);
+        /* a long literal is built in pieces joined by list `+`, so that the operand stack (a
+         * frame's max_stack) stays small: [e0 .. e99999] needed 100,000 slots at once */
+        for (size_t start = 0; start == 0 || start < n->n; start += LIST_PIECE) {
+            size_t end = n->n - start > LIST_PIECE ? start + LIST_PIECE : n->n;
+            for (size_t i = start; i < end; i++) emit_expr(C, s, n->items[i]);
+            emit(C, s, OP_BUILD_LIST, (uint32_t)(end - start), 0, n->pos);
+            if (start > 0) emit(C, s, OP_ADD, 0, 0, n->pos);
+        }
         return;
     case N_MAP:
         for (size_t i = 0; i < n->n; i++) emit_expr(C, s, n->items[i]);
