@@ -181,6 +181,21 @@ zx_status zx_program_set_globals(zx_program *p, const char *const *names, const 
     return st;
 }
 
+typedef struct call_job {
+    zx_task *root;
+    zx_frame *top;
+    zx_value fn;
+    const zx_value *args;
+    uint32_t argc;
+    zx_value *r;
+} call_job;
+
+static zx_status call_job_run(void *ctx)
+{
+    call_job *j = ctx;
+    return zx_interp_call(j->root, j->top, j->fn, j->args, j->argc, j->r);
+}
+
 zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *argv, int argc,
                           zx_val **result)
 {
@@ -237,7 +252,9 @@ zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *
     if (!top) {
         st = root.status;
     } else {
-        st = zx_interp_call(&root, top, fn, args, (uint32_t)argc, &r);
+        /* on a C stack that the depth limit fits in, as a run (vm.c) */
+        call_job j = { &root, top, fn, args, (uint32_t)argc, &r };
+        st = zx_run_with_stack(run, call_job_run, &j);
         zx_frame_pop(&root, top);
     }
     zx_decref(fn);
