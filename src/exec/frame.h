@@ -79,6 +79,8 @@ typedef struct zx_task {
     zx_run *run;
     zx_buf out;
     uint8_t is_root;              /* may stream its output straight to the sink */
+    uint8_t delivered;            /* some of its output went to the sink (a streaming chunk
+                                     that did cannot be run again without printing twice) */
     atomic_int streaming;         /* a top-level chunk that every earlier chunk has committed
                                      before: streams like the root (set by the committer) */
     size_t stream_threshold;      /* root, streaming: deliver output once this many bytes are

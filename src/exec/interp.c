@@ -335,6 +335,7 @@ zx_status zx_task_flush(zx_task *t)
     }
     int rc = r->output(r->output_userdata, t->out.data, t->out.len);
     t->out.len = 0;
+    t->delivered = 1;
     if (rc != 0) {
         atomic_store(&r->output_failed, 1);
         return ZX_E_OUTPUT;
