@@ -127,7 +127,7 @@ zx_status zx_vm_create(const zx_options *opts, zx_vm **out)
         if (opts->struct_size != sizeof(zx_options)) return ZX_E_VERSION;
         o = *opts;
     }
-    /* ZX_MAX_WORKERS: each worker is an OS thread with a 64 MiB stack reservation; 200000
+    /* ZX_MAX_WORKERS: each worker is an OS thread with a large stack reservation; 200000
      * of them ran the process out of threads and address space inside oneTBB, where no
      * error comes back (SIGSEGV in its allocator, or zx_vm_destroy waiting for threads
      * that never started). */
