@@ -360,6 +360,9 @@ bool zx_task_should_stop(zx_task *t)
 {
     zx_run *r = t->run;
     if (atomic_load_explicit(r->interrupt, memory_order_relaxed)) return true;
+    /* the chain is as long as the nesting of parallel work (a recursion through parallel_map
+     * nests it 50,000 deep): walk it only once some piece failed, which sets the hint */
+    if (!atomic_load_explicit(&r->cancel, memory_order_relaxed)) return false;
     for (const zx_cancel_link *c = t->cancel; c; c = c->outer)
         if (c->index > atomic_load_explicit(&c->scope->first_failed, memory_order_relaxed)) return true;
     return false;
