@@ -119,6 +119,11 @@ typedef void *(*zx_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_si
  * cores only costs memory and threads; zx_vm_create refuses more with ZX_E_ARGUMENT. */
 #define ZX_MAX_WORKERS 1024
 
+/* The largest Zexus call-depth limit (zx_options.max_depth, the CLI's --max-depth): every
+ * thread that runs Zexus code gets a C stack that this many nested calls fit in, the same in
+ * every mode and tier; zx_vm_create refuses more with ZX_E_ARGUMENT. */
+#define ZX_MAX_DEPTH 100000
+
 typedef struct zx_options {
     uint32_t struct_size;    /* sizeof(zx_options), set by zx_options_init */
     int workers;             /* 0: the cores the process may use; else 1..ZX_MAX_WORKERS */
@@ -128,7 +133,7 @@ typedef struct zx_options {
     int chunk_size;          /* default 50 instructions */
     int pin;                 /* 1: pin workers to cores (default), 0: don't */
     const char *topology;    /* NULL: the machine; else an hwloc synthetic spec or "xml:PATH" */
-    int max_depth;           /* Zexus call-depth limit, default 10000 */
+    int max_depth;           /* Zexus call-depth limit, 1..ZX_MAX_DEPTH, default 10000 */
     size_t max_memory;       /* bytes of Zexus heap, 0 = unlimited */
     int use_cache;           /* 1: use the JIT's compiled-code cache, $XDG_CACHE_HOME/zexus-jit
                                 (default); 0: neither read nor write it */
@@ -151,7 +156,7 @@ ZX_API void zx_options_init(zx_options *opts);
 /* Create a VM.  opts may be NULL for the defaults; it is copied (the topology string too).
  * On success *out owns the VM.  ZX_E_VERSION when opts->struct_size is not this header's
  * sizeof(zx_options) (zx_options_init sets it); ZX_E_ARGUMENT for an option out of range
- * (workers outside 0..ZX_MAX_WORKERS, opt_level outside 0..3, ...) or a topology that hwloc cannot read (a named topology is read here, not on first use). */
+ * (workers outside 0..ZX_MAX_WORKERS, max_depth outside 1..ZX_MAX_DEPTH, opt_level outside 0..3, ...) or a topology that hwloc cannot read (a named topology is read here, not on first use). */
 ZX_API zx_status zx_vm_create(const zx_options *opts, zx_vm **out);
 /* Destroy a VM, every program still loaded in it and their compiled code.  Every zx_val
  * made from the VM must have been freed before (they live in its heap).  NULL is allowed. */

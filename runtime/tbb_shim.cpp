@@ -243,6 +243,18 @@ struct tbbshim_executor {
 
     ~tbbshim_executor() { shutdown(); }
 
+    // Run f in the arena, isolated: while this call waits for its work, the thread takes only
+    // tasks of this call (its own pieces, one level deeper), never a task of an enclosing or
+    // unrelated call.  So the C stack a waiting thread can pile up is bounded by the depth of
+    // the work itself, which is what sizes every thread's stack for the Zexus depth limit
+    // (src/exec/frame.h, ZX_STACK_PER_DEPTH): without it a worker waiting deep in a recursion
+    // could run an outer piece, whose own recursion then starts near the stack's end.
+    template <class F>
+    void execute_isolated(F &&f)
+    {
+        arena.execute([&] { tbb::this_task_arena::isolate(f); });
+    }
+
     // Tear down in the reverse order of tbbshim_create; never throws.
     void shutdown() noexcept
     {
@@ -536,7 +548,7 @@ tbbshim_status tbbshim_run_dag(tbbshim_executor *ex, uint32_t n_nodes, const uin
         }
         if (roots.empty())
             return ex->error("tbbshim_run_dag", "the graph has a cycle");
-        ex->arena.execute([&] {
+        ex->execute_isolated([&] {
             try {
                 if (ex->seed) {
                     run.spawn_all(roots.data(), roots.size());
@@ -589,7 +601,7 @@ tbbshim_status tbbshim_parallel_for(tbbshim_executor *ex, size_t n, size_t grain
         if (!ex->seed) {
             // simple_partitioner: ranges are exactly as fine as the caller asked, no coarser.
             hb_release(&hb.start);
-            ex->arena.execute([&] {
+            ex->execute_isolated([&] {
                 tbb::parallel_for(
                     tbb::blocked_range<size_t>(0, n, g),
                     [&one, &hb](const tbb::blocked_range<size_t> &r) {
@@ -611,7 +623,7 @@ tbbshim_status tbbshim_parallel_for(tbbshim_executor *ex, size_t n, size_t grain
                 while (std::gcd(a, nchunks) != 1);
             }
             hb_release(&hb.start);
-            ex->arena.execute([&] {
+            ex->execute_isolated([&] {
                 tbb::parallel_for(
                     tbb::blocked_range<size_t>(0, nchunks, 1),
                     [&](const tbb::blocked_range<size_t> &r) {
@@ -655,7 +667,7 @@ tbbshim_status tbbshim_fork(tbbshim_executor *ex, uint32_t n, int (*run)(void *c
             hb_release(&hb.end);
         };
         hb_release(&hb.start);
-        ex->arena.execute([&] {
+        ex->execute_isolated([&] {
             tbb::task_group tg;
             uint32_t first = order[0];
             try {

@@ -190,7 +190,8 @@ static int parse_option(cli *c, const char *name, const char *val)
         if (errno || end == val || *end || val[0] == '-') return usage_error("bad --sched-seed '%s'", val);
         o->sched_seed = v;
     } else if (strcmp(name, "--max-depth") == 0) {
-        if (!parse_int(val, 1, 10000000, &n)) return usage_error("bad --max-depth '%s'", val);
+        if (!parse_int(val, 1, ZX_MAX_DEPTH, &n))
+            return usage_error("bad --max-depth '%s' (1 to " CLI_STR(ZX_MAX_DEPTH) ")", val);
         o->max_depth = (int)n;
     } else if (strcmp(name, "--max-memory") == 0) {
         if (!parse_size(val, &o->max_memory)) return usage_error("bad --max-memory '%s' (e.g. 512M)", val);

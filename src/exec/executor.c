@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/frame.h"
 #include "runtime/value.h"
 
 static void on_entry(void *ctx, int slot)
@@ -51,7 +52,7 @@ tbbshim_executor *zx_sched_executor(zx_sched *s, char *err, size_t errsz)
     tbbshim_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.workers = s->workers;
-    cfg.stack_size = 0;                  /* the shim's default: room for the recursion limit */
+    cfg.stack_size = zx_stack_size_for(ZX_MAX_DEPTH);  /* the largest depth limit fits (frame.h) */
     cfg.seed = s->seed;
     cfg.on_entry = on_entry;
     cfg.on_exit = on_exit_arena;

@@ -80,6 +80,8 @@ typedef struct zx_task {
     zx_run *run;
     zx_buf out;
     uint8_t is_root;              /* may stream its output straight to the sink */
+    uint8_t delivered;            /* some of its output went to the sink (a streaming chunk
+                                     that did cannot be run again without printing twice) */
     atomic_int streaming;         /* a top-level chunk that every earlier chunk has committed
                                      before: streams like the root (set by the committer) */
     size_t stream_threshold;      /* root, streaming: deliver output once this many bytes are
@@ -120,6 +122,37 @@ bool zx_task_should_stop(zx_task *t);
 
 /* True when this thread's C stack has too little room left for another nested call. */
 bool zx_stack_exhausted(void);
+
+/* The C stack the call-depth limit needs.  Zexus calls made by the interpreter do not deepen
+ * the C stack; what does is a nested entry from C (a parallel_map element, a fork block, a
+ * callback of a builtin, native code), and each is at least one call level deeper than its
+ * caller.  ZX_STACK_PER_DEPTH bounds the C stack one such level takes in the interpreter
+ * (measured: about 1.3 KiB through a parallel fork, under 1 KiB through parallel_map; the
+ * sanitizers' frames are larger), so a thread with zx_stack_size_for(max_depth) bytes of
+ * stack reaches the Zexus limit before its C stack runs out, in every mode; native code is
+ * entered only where the C stack has room beyond what the interpreter may still need
+ * (interp.c, native_low_bound). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define ZX_STACK_PER_DEPTH ((size_t)8192)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define ZX_STACK_PER_DEPTH ((size_t)8192)
+#endif
+#endif
+#ifndef ZX_STACK_PER_DEPTH
+#define ZX_STACK_PER_DEPTH ((size_t)2048)
+#endif
+#define ZX_STACK_RESERVE ((size_t)256 << 10)   /* below the deepest frame: builtins, printer */
+#define ZX_NATIVE_MARGIN ((size_t)512 << 10)   /* one native frame and the helpers it calls */
+#define ZX_NATIVE_SLACK ((size_t)16 << 20)     /* room for native frames at the top */
+
+/* Bytes of stack for a thread that runs Zexus code under this depth limit. */
+size_t zx_stack_size_for(int max_depth);
+
+/* Call fn(ctx) on a stack of zx_stack_size_for(run->max_depth) bytes: on the calling thread
+ * when it has that much room left, else on a thread made for the call (joined before the
+ * return).  The run's interpreter and native code always start here. */
+zx_status zx_run_with_stack(const zx_run *run, zx_status (*fn)(void *ctx), void *ctx);
 
 /* Record a runtime error at frame f's current instruction (message without the place).
  * The engine's own errors go through the two below; this one is for messages that come

@@ -95,14 +95,16 @@ static void *vstack_alloc(zx_task *t, size_t nvals, zx_vseg **seg, size_t *mark)
 
 /* Bytes of C stack kept free below the deepest Zexus frame: room for a builtin, a JIT
  * helper or the printer to run on top of it. */
-#define STACK_RESERVE (256 * 1024)
+#define STACK_RESERVE ZX_STACK_RESERVE
 
-/* The lowest usable address of this thread's stack.  Cached per thread: reading the stack
- * bounds of the main thread parses /proc/self/maps. */
+/* The lowest usable address of this thread's stack and the stack's size.  Cached per
+ * thread: reading the stack bounds of the main thread parses /proc/self/maps. */
+static _Thread_local char *tl_low;
+static _Thread_local size_t tl_size;
+
 static char *stack_low_bound(void)
 {
-    static _Thread_local char *low;
-    if (!low) {
+    if (!tl_low) {
         pthread_attr_t attr;
         void *addr = NULL;
         size_t size = 0;
@@ -110,46 +112,99 @@ static char *stack_low_bound(void)
             pthread_attr_getstack(&attr, &addr, &size);
             pthread_attr_destroy(&attr);
         }
-        low = addr ? (char *)addr + STACK_RESERVE : (char *)1;
+        tl_low = addr && size > STACK_RESERVE ? (char *)addr + STACK_RESERVE : (char *)1;
+        tl_size = addr ? size : 0;
     }
-    return low;
+    return tl_low;
 }
 
 /* True when the C stack is too deep for another nested interpreter or native call.  The
- * Zexus depth limit normally triggers first; this keeps small thread stacks from crashing. */
+ * Zexus depth limit triggers first on every thread whose stack zx_stack_size_for sized (the
+ * run's thread and the workers); this keeps other stacks from crashing. */
 bool zx_stack_exhausted(void)
 {
     /* the frame address, not a local's: under ASan locals may live on a fake heap stack */
     return (char *)__builtin_frame_address(0) < stack_low_bound();
 }
 
-/* Bytes of C stack, above the zx_stack_exhausted bound, in which no native code is entered.
- * Every Zexus call made by native code nests a native C frame (large ones at -O0, where the
- * frame grows with the code), so on a thread whose stack is smaller than max_depth such
- * frames (the main thread's 8 MiB) the C stack would run out before the Zexus depth limit.
- * Below this bound calls run in the interpreter instead, whose calls do not deepen the C
- * stack: --max-depth stays the one limit of every tier. */
-#define NATIVE_MARGIN (512 * 1024)
-
-static char *native_low_bound(void)
+size_t zx_stack_size_for(int max_depth)
 {
-    char *low = stack_low_bound();
-    return low == (char *)1 ? low : low + NATIVE_MARGIN;
+    if (max_depth < 1) max_depth = 1;
+    return (size_t)max_depth * ZX_STACK_PER_DEPTH + ZX_STACK_RESERVE + ZX_NATIVE_MARGIN + ZX_NATIVE_SLACK;
 }
 
-/* True when the C stack has room for native code (and whatever it nests). */
-static inline bool native_room(void)
+/* Bytes of C stack, above the zx_stack_exhausted bound, that a frame at Zexus depth `depth`
+ * keeps for the interpreter alone: ZX_STACK_PER_DEPTH for each call level still allowed
+ * (every nested C entry of the interpreter — a parallel_map element, a fork block, a
+ * callback — is at least one level deeper than its caller and takes less than that) plus
+ * ZX_NATIVE_MARGIN for one native frame and the helpers it calls.  Native code, whose
+ * frames are larger (at -O0 a frame grows with the code), is entered only above it, and
+ * native code calling native code makes the call through the interpreter below it, whose
+ * calls do not deepen the C stack: so the C stack never runs out before --max-depth, and
+ * every tier stops at the same call with the same error. */
+static char *native_low_bound(zx_task *t, uint32_t depth)
 {
-    return (char *)__builtin_frame_address(0) >= native_low_bound();
+    char *low = stack_low_bound();
+    if (low == (char *)1) return low;
+    uint32_t max = (uint32_t)t->run->max_depth;
+    size_t left = depth < max ? (size_t)(max - depth) : 0;
+    size_t keep = left * ZX_STACK_PER_DEPTH + ZX_NATIVE_MARGIN;
+    if (keep > tl_size) return (char *)UINTPTR_MAX;    /* a stack too small: never native */
+    return low + keep;
+}
+
+/* True when the C stack has room for native code at a frame of this depth (and for
+ * everything the interpreter may still need below it). */
+static inline bool native_room(zx_task *t, uint32_t depth)
+{
+    return (char *)__builtin_frame_address(0) >= native_low_bound(t, depth);
 }
 
 /* Every call from C into native code goes through here: native code that calls native code
  * checks the C stack against t->stack_limit inline (and makes the call through the
- * interpreter below it), so it must be this thread's bound. */
-static inline zx_native_fn enter_native(zx_task *t, zx_native_fn nat)
+ * interpreter below it), so it must be this thread's bound for the entry's depth; it is
+ * restored on return, because the native code that called us may have a higher one. */
+static zx_status run_native(zx_task *t, zx_native_fn nat, zx_frame *f, uint32_t end_pc, zx_value *result)
 {
-    t->stack_limit = native_low_bound();
-    return nat;
+    char *saved = t->stack_limit;
+    t->stack_limit = native_low_bound(t, f->depth);
+    zx_status st = nat(t, f, end_pc, result);
+    t->stack_limit = saved;
+    return st;
+}
+
+/* ---------- running on a stack the depth limit fits ---------- */
+
+typedef struct stack_job {
+    zx_status (*fn)(void *ctx);
+    void *ctx;
+    zx_status st;
+} stack_job;
+
+static void *stack_job_main(void *arg)
+{
+    stack_job *j = arg;
+    j->st = j->fn(j->ctx);
+    return NULL;
+}
+
+zx_status zx_run_with_stack(const zx_run *run, zx_status (*fn)(void *ctx), void *ctx)
+{
+    size_t need = zx_stack_size_for(run->max_depth);
+    char *low = stack_low_bound();
+    char *here = (char *)__builtin_frame_address(0);
+    /* the calling thread's room, measured from its reserve bound (stack_low_bound) */
+    if (low != (char *)1 && here > low && (size_t)(here - low) + STACK_RESERVE >= need) return fn(ctx);
+    pthread_attr_t attr;
+    pthread_t th;
+    stack_job j = { fn, ctx, ZX_OK };
+    if (pthread_attr_init(&attr) != 0) return fn(ctx);
+    bool started = pthread_attr_setstacksize(&attr, need) == 0 &&
+                   pthread_create(&th, &attr, stack_job_main, &j) == 0;
+    pthread_attr_destroy(&attr);
+    if (!started) return fn(ctx);   /* no thread to be had: the C stack guard still holds */
+    pthread_join(th, NULL);
+    return j.st;
 }
 
 zx_frame *zx_frame_push(zx_task *t, zx_code *code, zx_func *fn, const zx_value *argv, uint32_t argc,
@@ -282,6 +337,7 @@ zx_status zx_task_flush(zx_task *t)
     }
     int rc = r->output(r->output_userdata, t->out.data, t->out.len);
     t->out.len = 0;
+    t->delivered = 1;
     if (rc != 0) {
         atomic_store(&r->output_failed, 1);
         return ZX_E_OUTPUT;
@@ -306,6 +362,9 @@ bool zx_task_should_stop(zx_task *t)
 {
     zx_run *r = t->run;
     if (atomic_load_explicit(r->interrupt, memory_order_relaxed)) return true;
+    /* the chain is as long as the nesting of parallel work (a recursion through parallel_map
+     * nests it 50,000 deep): walk it only once some piece failed, which sets the hint */
+    if (!atomic_load_explicit(&r->cancel, memory_order_relaxed)) return false;
     for (const zx_cancel_link *c = t->cancel; c; c = c->outer)
         if (c->index > atomic_load_explicit(&c->scope->first_failed, memory_order_relaxed)) return true;
     zx_heap_safepoint(r->heap);   /* a collection another piece asked for parks this one */
@@ -518,11 +577,10 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
 #define BACK_EDGE() { /* a block, not do-while: `continue` must reach the loop */ \
         tier_tick(t, f->code, 1); \
         zx_native_fn nat_ = tier_native(f->code); \
-        if (nat_ && f->is_base != ZX_FRAME_NO_OSR && f->sp == f->locals + f->code->nlocals && native_room()) { \
-            enter_native(t, nat_); \
-            if (f == base) return nat_(t, f, end_pc, result); \
+        if (nat_ && f->is_base != ZX_FRAME_NO_OSR && f->sp == f->locals + f->code->nlocals && native_room(t, f->depth)) { \
+            if (f == base) return run_native(t, nat_, f, end_pc, result); \
             zx_value r_; \
-            CHECK(nat_(t, f, UINT32_MAX, &r_)); \
+            CHECK(run_native(t, nat_, f, UINT32_MAX, &r_)); \
             zx_frame *caller_ = f->parent; \
             zx_func *fn_ = f->func; \
             zx_frame_pop(t, f); \
@@ -675,11 +733,11 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
                 zx_func *fn = ZX_AS_FUNC(callee);
                 CHECK(check_arity(t, f, fn->code, argc));
                 zx_native_fn nat = tier_native(fn->code);
-                if (nat && native_room()) {   /* compiled: run it on its own frame, C-recursively */
+                if (nat && native_room(t, f->depth + 1)) {   /* compiled: run it on its own frame, C-recursively */
                     zx_value r;
                     zx_frame *nf = zx_frame_push(t, fn->code, fn, argv, argc, f);
                     if (!nf) { st = t->status; goto fail; }
-                    st = enter_native(t, nat)(t, nf, UINT32_MAX, &r);
+                    st = run_native(t, nat, nf, UINT32_MAX, &r);
                     zx_frame_pop(t, nf);
                     if (st != ZX_OK) goto fail;
                     for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
@@ -954,7 +1012,7 @@ fail:
 zx_status zx_interp_exec(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result)
 {
     zx_native_fn nat = tier_native(f->code);
-    if (nat && native_room()) return enter_native(t, nat)(t, f, end_pc, result);
+    if (nat && native_room(t, f->depth)) return run_native(t, nat, f, end_pc, result);
     if (f->pc == 0) tier_tick(t, f->code, JIT_ENTRY_TICKS);
     return zx_interp_run(t, f, end_pc, result);
 }

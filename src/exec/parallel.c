@@ -203,9 +203,21 @@ typedef struct piece {
     zx_task task;
     zx_cancel_link link;
     zx_shared_log log;
+    undo_entry *snap;             /* a top-level chunk: the globals it may write, as they were
+                                     when it started (owned references) */
+    uint32_t nsnap;
     uint8_t ran;
     uint8_t failed;
+    uint8_t redo;                 /* run again in order at the join (after a memory limit) */
 } piece;
+
+/* A limit hit by work that ran ahead is not final (DESIGN.md §5): the memory other pieces
+ * held at the time may not exist yet in a sequential run.  A piece that failed this way runs
+ * again, in order, once everything before it is done and what ran after it is undone. */
+static bool failed_on_memory(const piece *p)
+{
+    return p->failed && p->task.status == ZX_E_MEMORY;
+}
 
 static void piece_init(piece *p, zx_task *parent, zx_frame *caller, zx_cancel_scope *scope, uint32_t index)
 {
@@ -247,7 +259,9 @@ static zx_status join_pieces(zx_task *t, zx_frame *f, piece *ps, uint32_t n, rer
     zx_status st = ZX_OK;
     for (uint32_t i = 0; i < n; i++) {
         piece *p = &ps[i];
-        if (st == ZX_OK) {
+        if (st == ZX_OK && p->redo) {
+            st = rerun(ctx, t, i);          /* after a memory limit: the sequential run's result */
+        } else if (st == ZX_OK) {
             bool again = false;
             if (t->shared_log || !rerun) st = join_log(t, f, &p->log);
             else again = p->log.n && !apply_log(t->run, &p->log);
@@ -439,6 +453,30 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
         for (uint32_t b = 0; b < c.nblocks; b++)
             if (!c.pieces[b].ran) pmap_block(&c, b);
     }
+    /* the first failed block, if the memory limit stopped it, and every block after it run
+     * again in order on this task; what those later blocks made is dropped first, as a
+     * sequential run would not have made it yet */
+    for (uint32_t b = 0; b < c.nblocks; b++) {
+        if (!c.pieces[b].failed) continue;
+        if (failed_on_memory(&c.pieces[b])) {
+            zx_stats_note(stats, "parallel_map at %s:%u:%u: the memory limit stopped an element that ran in "
+                          "parallel; elements from %u on ran again in order", file_of(t), pos.line, pos.col,
+                          b * c.per_block);
+            for (uint32_t r = b; r < c.nblocks; r++) {
+                piece *p = &c.pieces[r];
+                p->redo = 1;
+                p->failed = 0;
+                log_free(&p->log);
+                p->task.out.len = 0;
+                uint32_t lo = r * c.per_block, hi = lo + c.per_block;
+                for (uint32_t i = lo; i < hi && i < n; i++) {
+                    zx_decref(c.results[i]);
+                    c.results[i] = zx_undef();
+                }
+            }
+        }
+        break;
+    }
     st = join_pieces(t, f, c.pieces, c.nblocks, pmap_rerun, &c);
     if (st == ZX_OK) {
         zx_list *res = zx_list_new(t->run->heap, n);
@@ -574,6 +612,10 @@ static void dag_commit(dag_ctx *c)
     bool stopped = false;
     while (c->next_commit < n && c->done[c->next_commit]) {
         piece *p = &c->pieces[c->next_commit];
+        if (failed_on_memory(p)) {   /* it may run again: its output waits for the decision */
+            stopped = true;
+            break;
+        }
         if (p->task.out.len) {
             zx_task_write(c->root, p->task.out.data, p->task.out.len);
             p->task.out.len = 0;
@@ -616,6 +658,59 @@ static zx_status run_chunks_from(zx_task *t, zx_program *prog, const analysis_co
     return ZX_OK;
 }
 
+/* True when what chunk ch may change is only globals: no heap object, no captured variable,
+ * nothing outside the program (files, clock and random state make calls_unknown) — so putting
+ * back the globals it writes undoes it. */
+static bool chunk_undoable(const analysis_chunk *ch, uint32_t nglobals)
+{
+    const analysis_summary *e = &ch->eff;
+    if (e->writes_heap || e->calls_unknown) return false;
+    for (uint32_t k = 0; k < e->writes.n; k++)
+        if (e->writes.ids[k] >= nglobals) return false;
+    for (uint32_t k = 0; k < e->updates.n; k++)
+        if (e->updates.ids[k] >= nglobals) return false;
+    return true;
+}
+
+/* Keep the values of the globals chunk ch may write (or update), as they are when it starts:
+ * every chunk that writes or reads them is ordered against it, so nothing changes them
+ * meanwhile.  Without memory for the copy the chunk simply cannot be undone. */
+static void snapshot_globals(piece *p, zx_run *run, const analysis_chunk *ch)
+{
+    const analysis_summary *e = &ch->eff;
+    uint32_t n = e->writes.n + e->updates.n;
+    if (n == 0) return;
+    p->snap = malloc(n * sizeof *p->snap);
+    if (!p->snap) return;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t g = k < e->writes.n ? e->writes.ids[k] : e->updates.ids[k - e->writes.n];
+        if (g >= run->prog->nglobals) continue;
+        zx_value v = *run->gvar[g];
+        zx_incref(v);
+        p->snap[p->nsnap++] = (undo_entry){ g, v };
+    }
+}
+
+/* Put back what snapshot_globals kept (a global written twice by the chunk is listed once per
+ * set; the values are the same, the order does not matter). */
+static void restore_globals(piece *p, zx_run *run)
+{
+    for (uint32_t k = 0; k < p->nsnap; k++) {
+        zx_value *slot = run->gvar[p->snap[k].global], old = *slot;
+        zx_incref(p->snap[k].old);
+        *slot = p->snap[k].old;
+        zx_decref(old);
+    }
+}
+
+static void snapshot_free(piece *p)
+{
+    for (uint32_t k = 0; k < p->nsnap; k++) zx_decref(p->snap[k].old);
+    free(p->snap);
+    p->snap = NULL;
+    p->nsnap = 0;
+}
+
 static int dag_node(void *ctx, uint32_t node)
 {
     dag_ctx *c = ctx;
@@ -624,6 +719,7 @@ static int dag_node(void *ctx, uint32_t node)
     if (i <= atomic_load(&c->scope.first_failed)) {
         p->ran = 1;
         zx_heap_mutator_enter(c->root->run->heap);   /* the cycle collector's gate (value.h) */
+        snapshot_globals(p, p->task.run, &c->ac->chunks[i]);
         if (run_chunk(&p->task, c->prog, &c->ac->chunks[i]) != ZX_OK) piece_fail(p, &c->scope);
         zx_heap_mutator_leave(c->root->run->heap);
     }
@@ -731,14 +827,51 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
         for (uint32_t i = first; i < ac->nchunks; i++)
             if (!c.pieces[i].ran && !c.done[i]) dag_node(&c, i - first);
     dag_commit(&c);
+    /* After a failure only what precedes it in program order has happened, as in a sequential
+     * run: the globals written by chunks after the failed one that ran ahead are put back, in
+     * reverse order (a later chunk's heap writes cannot be, docs/parallel.md).  A chunk the
+     * memory limit stopped while later chunks ran runs again, in order, once they are undone,
+     * with the chunks after it (DESIGN.md §5: such a limit is not final). */
+    uint32_t failed_at = UINT32_MAX;
+    for (uint32_t i = first; i < ac->nchunks && failed_at == UINT32_MAX; i++)
+        if (c.pieces[i].failed) failed_at = i;
+    if (failed_at != UINT32_MAX) {
+        uint32_t ng = prog->nglobals;
+        bool undoable = true;
+        for (uint32_t i = failed_at + 1; i < ac->nchunks; i++)
+            if (c.pieces[i].ran && !chunk_undoable(&ac->chunks[i], ng)) undoable = false;
+        for (uint32_t i = ac->nchunks; i-- > failed_at + 1;)
+            if (c.pieces[i].ran) restore_globals(&c.pieces[i], root->run);
+        piece *fp = &c.pieces[failed_at];
+        bool again = failed_on_memory(fp) && undoable && chunk_undoable(&ac->chunks[failed_at], ng) &&
+                     !fp->task.delivered && fp->nsnap == ac->chunks[failed_at].eff.writes.n + ac->chunks[failed_at].eff.updates.n;
+        if (again) {
+            restore_globals(fp, root->run);
+            for (uint32_t i = failed_at; i < ac->nchunks; i++) {
+                snapshot_free(&c.pieces[i]);
+                zx_task_fini(&c.pieces[i].task);
+                c.pieces[i].failed = 0;
+            }
+            zx_stats_note(stats, "top level: the memory limit stopped chunk %u while later chunks ran; chunks from "
+                          "%u on ran again in order", failed_at, failed_at);
+            st = run_chunks_from(root, prog, ac, failed_at);
+            for (uint32_t i = first; i < failed_at; i++) {
+                snapshot_free(&c.pieces[i]);
+                zx_task_fini(&c.pieces[i].task);
+            }
+            goto out;
+        }
+    }
     for (uint32_t i = first; i < ac->nchunks; i++) {
         piece *p = &c.pieces[i];
         if (p->failed && st == ZX_OK) {
+            if (failed_on_memory(p) && p->task.out.len) zx_task_write(root, p->task.out.data, p->task.out.len);
             st = p->task.status;
             root->status = st;
             root->error.len = 0;
             zx_buf_put(&root->error, p->task.error.data, p->task.error.len);
         }
+        snapshot_free(p);
         zx_task_fini(&p->task);
     }
 out:

@@ -181,6 +181,28 @@ zx_status zx_program_set_globals(zx_program *p, const char *const *names, const 
     return st;
 }
 
+typedef struct call_job {
+    zx_task *root;
+    zx_frame *top;
+    zx_value fn;
+    const zx_value *args;
+    uint32_t argc;
+    zx_value *r;
+} call_job;
+
+/* Runs on the thread zx_run_with_stack picks: the cycle collector's gate is per thread. */
+static zx_status call_job_run(void *ctx)
+{
+    call_job *j = ctx;
+    zx_heap *h = j->root->run->heap;
+    zx_heap_set_poll_hint(h, &j->root->run->cancel);
+    zx_heap_mutator_enter(h);                    /* the cycle collector's gate (value.h) */
+    zx_status st = zx_interp_call(j->root, j->top, j->fn, j->args, j->argc, j->r);
+    zx_heap_mutator_leave(h);
+    zx_heap_set_poll_hint(h, NULL);
+    return st;
+}
+
 zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *argv, int argc,
                           zx_val **result)
 {
@@ -237,11 +259,9 @@ zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *
     if (!top) {
         st = root.status;
     } else {
-        zx_heap_set_poll_hint(run->heap, &run->cancel);
-        zx_heap_mutator_enter(run->heap);        /* the cycle collector's gate (value.h) */
-        st = zx_interp_call(&root, top, fn, args, (uint32_t)argc, &r);
-        zx_heap_mutator_leave(run->heap);
-        zx_heap_set_poll_hint(run->heap, NULL);
+        /* on a C stack that the depth limit fits in, as a run (vm.c) */
+        call_job j = { &root, top, fn, args, (uint32_t)argc, &r };
+        st = zx_run_with_stack(run, call_job_run, &j);
         zx_frame_pop(&root, top);
     }
     zx_decref(fn);

@@ -127,12 +127,12 @@ zx_status zx_vm_create(const zx_options *opts, zx_vm **out)
         if (opts->struct_size != sizeof(zx_options)) return ZX_E_VERSION;
         o = *opts;
     }
-    /* ZX_MAX_WORKERS: each worker is an OS thread with a 64 MiB stack reservation; 200000
+    /* ZX_MAX_WORKERS: each worker is an OS thread with a large stack reservation; 200000
      * of them ran the process out of threads and address space inside oneTBB, where no
      * error comes back (SIGSEGV in its allocator, or zx_vm_destroy waiting for threads
      * that never started). */
     if (o.workers < 0 || o.workers > ZX_MAX_WORKERS || o.opt_level < 0 || o.opt_level > 3 || o.chunk_size < 1 ||
-        o.max_depth < 1 || o.mode < ZX_MODE_AUTO || o.mode > ZX_MODE_PAR || o.jit < ZX_JIT_AUTO || o.jit > ZX_JIT_STRICT)
+        o.max_depth < 1 || o.max_depth > ZX_MAX_DEPTH || o.mode < ZX_MODE_AUTO || o.mode > ZX_MODE_PAR || o.jit < ZX_JIT_AUTO || o.jit > ZX_JIT_STRICT)
         return ZX_E_ARGUMENT;
     zx_vm *vm = calloc(1, sizeof *vm);
     if (!vm) return ZX_E_MEMORY;
@@ -562,18 +562,35 @@ static void stats_reset(zx_run_stats *s)
     s->notes.len = 0;
 }
 
+typedef struct main_job {
+    zx_vm *vm;
+    zx_task *root;
+    zx_frame *f;
+} main_job;
+
+/* Runs on the thread zx_run_with_stack picks: the cycle collector's gate is per thread. */
+static zx_status exec_main_job(void *ctx)
+{
+    main_job *j = ctx;
+    zx_heap *h = j->root->run->heap;
+    zx_heap_set_poll_hint(h, &j->root->run->cancel);
+    zx_heap_mutator_enter(h);                    /* the cycle collector's gate (value.h) */
+    zx_status st = j->vm->opts.mode == ZX_MODE_SEQ ? zx_interp_exec(j->root, j->f, UINT32_MAX, NULL)
+                                                   : zx_parallel_run_main(j->root, j->f);
+    zx_heap_mutator_leave(h);
+    zx_heap_set_poll_hint(h, NULL);
+    return st;
+}
+
 zx_status zx_vm_exec_main(zx_vm *vm, zx_task *root, zx_frame *f)
 {
     root->stream_threshold = vm->line_buffered ? 0 : 8192;
     stats_reset(&vm->stats);
     if (vm->sched && vm->sched->ex) tbbshim_stats_reset(vm->sched->ex);
     uint64_t t0 = zx_parallel_now_ns();
-    zx_heap_set_poll_hint(root->run->heap, &root->run->cancel);
-    zx_heap_mutator_enter(root->run->heap);      /* the cycle collector's gate (value.h) */
-    zx_status st = vm->opts.mode == ZX_MODE_SEQ ? zx_interp_exec(root, f, UINT32_MAX, NULL)
-                                                 : zx_parallel_run_main(root, f);
-    zx_heap_mutator_leave(root->run->heap);
-    zx_heap_set_poll_hint(root->run->heap, NULL);
+    /* on a C stack that --max-depth fits in (the main thread's 8 MiB does not) */
+    main_job j = { vm, root, f };
+    zx_status st = zx_run_with_stack(root->run, exec_main_job, &j);
     vm->stats.wall_ns = zx_parallel_now_ns() - t0;
     return st;
 }

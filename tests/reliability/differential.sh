@@ -52,7 +52,9 @@ for ((seed = base; seed < base + nseeds; seed++)); do
         fails=$((fails + 1))
         continue
     fi
-    read -ra ref_opts <<<"$reference"
+    # a program may ask for limits (gen_program's snip_limits): every run gets them
+    limit_opts=$(sed -n 's/^# options: //p' "$work/prog.zx" | head -n 1)
+    read -ra ref_opts <<<"$reference $limit_opts"
     run "$work/ref" "${ref_opts[@]}"
     runs=$((runs + 1))
     ref_status=$(<"$work/ref.status")
@@ -68,7 +70,7 @@ for ((seed = base; seed < base + nseeds; seed++)); do
     seed_failed=$(( ref_status > 1 ))
     for entry in "${tiers[@]}"; do
         name=${entry%%:*}
-        read -ra opts <<<"${entry#*:}"
+        read -ra opts <<<"${entry#*:} $limit_opts"
         # odd seeds: the tiers collect cycles at every candidate store (ZX_GC_STRESS), so a
         # collection that freed something live shows as a difference from the interpreter
         gc_stress=$((seed % 2)) run "$work/tier" "${opts[@]}"
@@ -79,7 +81,7 @@ for ((seed = base; seed < base + nseeds; seed++)); do
         cmp -s "$work/ref.status" "$work/tier.status" || bad+=(status)
         ((${#bad[@]} == 0)) && continue
         seed_failed=1
-        echo "FAIL seed $seed, tier $name (zexus-jit run ${entry#*:} --no-cache): ${bad[*]} differ from the interpreter ($reference)"
+        echo "FAIL seed $seed, tier $name (zexus-jit run ${entry#*:} $limit_opts --no-cache): ${bad[*]} differ from the interpreter ($reference)"
         for s in "${bad[@]}"; do
             echo "  --- $s: interpreter / +++ $name"
             diff -u "$work/ref.$s" "$work/tier.$s" | tail -n +3 | head -n 20 | sed 's/^/    /'

@@ -1546,6 +1546,46 @@ static void snip_int_to_float(void)
 }
 
 /* a loop whose condition and body read globals that an action called in it writes */
+/* Limits (issue #12): recursion through parallel_map elements or fork blocks, run under a
+ * --max-depth just below, at or above what it needs, or parallel_map elements that each hold
+ * 16 MB under a --max-memory that fits one or two of them at a time.  The options go in an
+ * "# options:" line that differential.sh passes to every run; every tier and mode must stop at
+ * the same call (or succeed) with the same output. */
+static char limit_opts[64];
+
+static void snip_limits(void)
+{
+    char name[24];
+    fresh(name, "deep");
+    int kind = rnd(3);
+    if (kind == 2) {
+        int mb = 24 + rnd(3) * 12;        /* 24, 36 or 48 MB: fits 1, 2 or 3 elements at once */
+        snprintf(limit_opts, sizeof limit_opts, "--max-memory=%dM", mb);
+        line("print(parallel_map((k) => len(range(1000000)) + k, [1, 2, 3, 4, 5, 6]))");
+        return;
+    }
+    int levels = 60 + rnd(400);
+    /* the top level calls name(levels) at depth 1; each level adds the element or block frame
+     * and the next call: name(0) runs at depth 2 * levels + 1 */
+    int max_depth = 2 * levels + rnd(3);
+    snprintf(limit_opts, sizeof limit_opts, "--max-depth=%d", max_depth);
+    line("action %s(n) {", name);
+    line("    if n <= 0 { return 0 }");
+    if (kind == 0) {
+        line("    let r = parallel_map((x) => %s(x), [n - 1, 0])", name);
+        line("    return r[0] + r[1] + 1");
+    } else {
+        line("    let a = 0");
+        line("    let b = 0");
+        line("    fork { a = %s(n - 1) }", name);
+        line("    fork { b = n %% 7 }");
+        line("    join");
+        line("    return a + b");
+    }
+    line("}");
+    line("print(%s(%d))", name, levels);
+}
+
 static void snip_writer_loop(void)
 {
     Var *g = pick_var(T_INT, 1);
@@ -1769,6 +1809,7 @@ int main(int argc, char **argv)
     snip_int_to_float();
     snip_writer_loop();
     snip_cycles();
+    if (rnd(4) == 0) snip_limits();
     {
         Buf b = {0};
         for (int i = 0; i < nvars; i++)
@@ -1777,6 +1818,7 @@ int main(int argc, char **argv)
             line("print(%s)", bstr(&b));
         bfree(&b);
     }
+    if (limit_opts[0]) printf("# options: %s\n", limit_opts);
     fwrite(bstr(&out), 1, out.len, stdout);
     bfree(&out);
     return fflush(stdout) == 0 ? 0 : 1;
