@@ -15,6 +15,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 md=$out/benchmarks.md
 png=$out/benchmarks.png
+# Sections measured by other runners (bench/real, bench/scaling) sit after this marker in
+# benchmarks.md and are kept as they are when the report is written again.
+marker='<!-- hand-kept: the sections below come from bench/real/run.sh and bench/scaling/run.sh, not from this report -->'
+kept=
+[[ -f $md ]] && kept=$(awk -v m="$marker" 'f { print } $0 == m { f = 1; print }' "$md")
 runs=${ZX_BENCH_RUNS:-5}
 quick=${ZX_BENCH_QUICK:-0}
 ncores=${ZX_BENCH_NCORES:-$(nproc)}
@@ -382,4 +387,8 @@ for k in "${order[@]}"; do
     printf '%-22s %s\n' "${k%%|*}" "${cmd[$k]}"
 done
 echo '```'
+if [[ -n $kept ]]; then
+    echo
+    printf '%s\n' "$kept"
+fi
 } > "$md"
