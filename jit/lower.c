@@ -778,9 +778,22 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
         LLVMValueRef items = load(L, L->ptr, gep(L, o, offsetof(zx_list, items)), "items");
         LLVMValueRef ep = gepv(L, items, LLVMBuildMul(L->b, key.pay, c64(L, sizeof(zx_value)), ""));
         val e = load_val_mem(L, ep, M_VAL);
-        if (lend) LLVMBuildStore(L->b, LLVMConstInt(L->i1, 0, 0), L->sown[d - 2]);
-        else incref(L, e);
-        drop_operand(L, obj, d - 2, use);
+        if (lend) {
+            /* the element is lent on only while its list is itself borrowed: a list this
+             * slot owns (a new value from an earlier INDEX, d["k"][i]) is dropped here, so the
+             * element takes a reference of its own first and the slot owns it */
+            LLVMValueRef owned = use ? load(L, L->i1, L->sown[d - 2], "owned") : LLVMConstInt(L->i1, 1, 0);
+            LLVMBasicBlockRef then_bb, cont_bb;
+            emit_if(L, owned, &then_bb, &cont_bb);
+            incref(L, e);
+            decref(L, obj);
+            LLVMBuildBr(L->b, cont_bb);
+            at(L, cont_bb);
+            LLVMBuildStore(L->b, owned, L->sown[d - 2]);
+        } else {
+            incref(L, e);
+            drop_operand(L, obj, d - 2, use);
+        }
         tags[n] = e.tag;
         pays[n] = e.pay;
         from[n++] = LLVMGetInsertBlock(L->b);

@@ -402,6 +402,7 @@ typedef struct locbuf {
 
 static bool locbuf_push(locbuf *b, analysis_locset *s)
 {
+    if (!s->n) return true;   /* nothing to add (and b->ids may still be NULL) */
     if (b->n + s->n > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->n + s->n) cap *= 2;
