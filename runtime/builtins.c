@@ -97,7 +97,7 @@ int zx_string_method_id(zx_string *s)
 
 /* ------------------------------------------------------------------------------------------ */
 
-static zx_callres ok_result(void)
+zx_callres zx_callres_ok(void)
 {
     zx_callres r;
     r.ok = true;
@@ -106,8 +106,7 @@ static zx_callres ok_result(void)
     return r;
 }
 
-/* A failure: row `id` of runtime/errors.h, formatted from the arguments its format takes. */
-static zx_callres err_result(zx_err id, ...)
+zx_callres zx_callres_err(zx_err id, ...)
 {
     zx_callres r;
     r.ok = false;
@@ -117,6 +116,9 @@ static zx_callres err_result(zx_err id, ...)
     va_end(ap);
     return r;
 }
+
+#define ok_result zx_callres_ok
+#define err_result zx_callres_err
 
 static zx_callres memory_error(void) { return err_result(ZX_ERR_MEMORY); }
 

@@ -222,6 +222,11 @@ typedef struct zx_callres {
     zx_error err;      /* on failure */
 } zx_callres;
 
+/* Results for builtin implementations (builtins.c, stdlib_sys.c): success, and a failure as
+ * row `id` of runtime/errors.h formatted from the arguments its format takes. */
+zx_callres zx_callres_ok(void);
+zx_callres zx_callres_err(zx_err id, ...);
+
 /* Call builtin `id` (not print, parallel_map, args, nor those that call functions — map,
  * filter, reduce, sort: the interpreter handles those, src/exec/stdlib.c) with
  * borrowed arguments; on success *out holds a new reference. */

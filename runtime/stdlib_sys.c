@@ -36,25 +36,8 @@ bool zx_sys_builtin(int id)
 
 /* ---------- results ---------- */
 
-static zx_callres ok(void)
-{
-    zx_callres r;
-    r.ok = true;
-    r.err.id = ZX_ERR_NONE;
-    r.err.msg[0] = '\0';
-    return r;
-}
-
-static zx_callres fail(zx_err id, ...)
-{
-    zx_callres r;
-    r.ok = false;
-    va_list ap;
-    va_start(ap, id);
-    zx_error_vset(&r.err, id, ap);
-    va_end(ap);
-    return r;
-}
+#define ok() zx_callres_ok()                 /* the helpers of runtime/builtins.h */
+#define fail(...) zx_callres_err(__VA_ARGS__)
 
 static zx_callres type_error(const char *fn, zx_value v) { return fail(ZX_ERR_BUILTIN_TYPE, fn, zx_type_name(v)); }
 
