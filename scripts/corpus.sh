@@ -2,8 +2,12 @@
 # corpus.sh — run every .zx program of a Zexus checkout (e.g. the reference repository,
 # Zaidux/zexus-interpreter) with zexus-jit, each from its own folder, and summarise: how many
 # exit 0, and the most common first errors.  A measurement for people, not a test.
-# usage: scripts/corpus.sh ZEXUS_JIT CHECKOUT [OUTDIR] [-- extra run options]
+# With --compare REFOUT (outputs kept by scripts/corpus_reference.sh) it also counts the programs
+# whose stdout is exactly the reference's, and lists those that exit 0 with another output.
+# usage: scripts/corpus.sh [--compare REFOUT] ZEXUS_JIT CHECKOUT [OUTDIR] [-- extra run options]
 set -uo pipefail
+refout=
+if [[ ${1:-} == --compare ]]; then refout=$(realpath "${2:?--compare needs a folder}"); shift 2; fi
 bin=$(realpath "${1:?usage: corpus.sh ZEXUS_JIT CHECKOUT [OUTDIR]}")
 root=$(realpath "${2:?usage: corpus.sh ZEXUS_JIT CHECKOUT [OUTDIR]}")
 out=${3:-$(mktemp -d)}
@@ -22,9 +26,19 @@ while IFS= read -r -d '' f; do
     rc=$?
     ((rc == 0)) && okn=$((okn + 1))
     first=$(grep -m1 -E 'error' "$log.err" | sed -E 's/^[^ ]*:[0-9]+:[0-9]+: //' | cut -c1-100)
-    printf '%s\t%s\t%s\n' "$rc" "$rel" "$first" >> "$out/results.tsv"
+    same=-
+    if [[ -n $refout && -f "$refout/${rel//\//__}.out" ]]; then
+        cmp -s "$log.out" "$refout/${rel//\//__}.out" && same=same || same=differs
+    fi
+    printf '%s\t%s\t%s\t%s\n' "$rc" "$rel" "$first" "$same" >> "$out/results.tsv"
 done < <(find "$root" -name '*.zx' -not -path '*/.git/*' -print0 | sort -z)
 echo "corpus: $okn of $n programs exit 0 (results: $out/results.tsv)"
+if [[ -n $refout ]]; then
+    echo "same stdout as the reference: $(awk -F'\t' '$4 == "same"' "$out/results.tsv" | wc -l)" \
+         "(exit 0 and same: $(awk -F'\t' '$1 == 0 && $4 == "same"' "$out/results.tsv" | wc -l))"
+    echo "exit 0 but another stdout than the reference:"
+    awk -F'\t' '$1 == 0 && $4 == "differs" {print "  " $2}' "$out/results.tsv"
+fi
 echo "exit statuses:"; cut -f1 "$out/results.tsv" | sort | uniq -c | sort -rn
 echo "most common first errors:"
 awk -F'\t' '$1 != 0 {print $3}' "$out/results.tsv" | sed -E "s/'[^']*'/'…'/g" | sort | uniq -c | sort -rn | head -25
