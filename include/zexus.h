@@ -422,6 +422,33 @@ ZX_API zx_status zx_session_program(zx_session *s, zx_program **out);
 /* Destroy the session and every program it made.  NULL is allowed. */
 ZX_API void zx_session_destroy(zx_session *s);
 
+/* ---- distributed runs: parallel_map across MPI ranks (docs/distributed.md) ----
+ * Every rank of an MPI job (mpirun) makes a VM with the same options and calls
+ * zx_dist_start; rank 0 loads and publishes the program, runs it and calls zx_dist_end; every
+ * other rank calls zx_dist_serve, which returns when rank 0 ends.  Host functions must be
+ * registered alike on every rank (a map whose function, globals or input hold a host
+ * function value runs on rank 0).  All four are called on the thread that owns the VM. */
+
+/* Load the MPI module (libzexus-dist.so), initialise MPI unless the embedder did (asking for
+ * MPI_THREAD_MULTIPLE) and start this rank's communication thread.  comm: a pointer to the
+ * embedder's MPI_Comm to adopt (a private duplicate is taken), or NULL for MPI_COMM_WORLD.
+ * *rank and *size (either may be NULL) get the rank and the size.  ZX_E_UNSUPPORTED when this
+ * build has no MPI module or MPI cannot start (zx_vm_last_error says which).  A second call
+ * returns the first one's rank and size. */
+ZX_API zx_status zx_dist_start(zx_vm *vm, const void *comm, int *rank, int *size);
+/* This rank and the size of the session; ZX_E_NOT_FOUND without a session. */
+ZX_API zx_status zx_dist_rank(zx_vm *vm, int *rank, int *size);
+/* Rank 0: send prog (its .zxbc bytes and the VM's args) to every other rank, which checks the
+ * bytes' hash and that its build is this one's; from now on prog's parallel maps may run
+ * across the ranks.  ZX_E_VERSION when a rank refuses (zx_vm_last_error names it and why). */
+ZX_API zx_status zx_dist_publish(zx_program *prog);
+/* Every other rank: receive the program and serve rank 0's parallel maps until rank 0 ends
+ * the session; then MPI is finalised (if zx_dist_start initialised it). */
+ZX_API zx_status zx_dist_serve(zx_vm *vm);
+/* Rank 0: tell the other ranks to stop, finish this rank's communication and MPI.  Also done
+ * by zx_vm_destroy.  No-op without a session. */
+ZX_API zx_status zx_dist_end(zx_vm *vm);
+
 #ifdef __cplusplus
 }
 #endif

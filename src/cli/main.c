@@ -56,6 +56,8 @@ static const char usage_text[] =
     "                        optimisation) to stderr\n"
     "  --perf                name JIT-compiled code for perf and gdb: /tmp/perf-PID.map\n"
     "                        and a jitdump (see docs/profiling.md)\n"
+    "  --dist                run: under mpirun, rank 0 runs the program and parallel_map\n"
+    "                        spreads over every rank (see docs/distributed.md)\n"
     "\n"
     "Exit status: 0 success, 1 runtime error, 2 usage, syntax or unreadable input,\n"
     "130 interrupted; 0 when a session ends.  See docs/cli.md.\n";
@@ -249,6 +251,10 @@ static int parse_args(cli *c, int argc, char **argv, bool rest_are_args, bool fi
             c->dot = true;
             continue;
         }
+        if (strcmp(a, "--dist") == 0) {
+            c->dist = true;
+            continue;
+        }
         if (strcmp(a, "--dump-ir") == 0) {
             c->opts.dump_ir = 1;
             continue;
@@ -407,12 +413,33 @@ static int cmd_run(cli *c)
     zx_status st = zx_vm_create(&c->opts, &vm);
     if (st != ZX_OK) return create_failed(c, st);
     zx_vm_set_args(vm, c->nargs, (const char *const *)c->args);
+    int rank = 0;
+    if (c->dist) {
+        /* every rank of the MPI job runs this command; rank 0 runs the program, the others
+         * serve its parallel maps (docs/distributed.md) */
+        st = zx_dist_start(vm, NULL, &rank, NULL);
+        if (st != ZX_OK) {
+            fprintf(stderr, "%s\n", zx_vm_last_error(vm));
+            zx_vm_destroy(vm);
+            return EXIT_USAGE;
+        }
+        if (rank != 0) {
+            st = zx_dist_serve(vm);
+            if (st != ZX_OK) fprintf(stderr, "%s\n", zx_vm_last_error(vm));
+            zx_vm_destroy(vm);
+            return st == ZX_OK ? 0 : exit_code(st);
+        }
+    }
     zx_program *prog;
     /* caught from before loading: a Ctrl-C while --jit=always compiles interrupts the run at
      * its start (cli_guarded), with the message and status 130 of any interrupted run */
     cli_catch_sigint();
     st = load_program(c, vm, &prog);
     bool ran = st == ZX_OK;
+    if (st == ZX_OK && c->dist) {
+        st = zx_dist_publish(prog);
+        ran = st == ZX_OK;
+    }
     if (st == ZX_OK) st = cli_guarded(c, vm, prog, NULL, NULL, 0);
     int rc = report(vm, st);
     /* the program loaded, so ZX_E_IO is its standard output failing (a full disk), not

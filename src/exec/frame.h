@@ -38,6 +38,8 @@ typedef struct zx_run {
      * compiles in the background (--jit=off, always, strict). */
     void (*on_hot)(void *tier_ctx, struct zx_task *t, zx_code *c);
     void *tier_ctx;
+    /* Rank 0 of a --dist run: parallel_map across MPI ranks (exec/parallel.h); else NULL. */
+    const struct zx_dist_hook *dist;
 } zx_run;
 
 typedef struct zx_frame {

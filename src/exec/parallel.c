@@ -41,17 +41,6 @@
 #define AUTO_PREFIX_NS 1000000u
 #define PMAP_BLOCKS_PER_WORKER 4
 
-typedef struct zx_shared_entry {
-    uint32_t global;
-    int op;
-    zx_value rhs;
-} zx_shared_entry;
-
-typedef struct zx_shared_log {
-    zx_shared_entry *e;
-    size_t n, cap;
-} zx_shared_log;
-
 void zx_stats_note(zx_run_stats *stats, const char *fmt, ...)
 {
     char line[512];
@@ -370,6 +359,42 @@ static void pmap_body(void *ctx, size_t begin, size_t end, int slot)
     }
 }
 
+/* ---------- the distributed side's view of a parallel_map (parallel.h, src/dist/) ---------- */
+
+void zx_pmap_job_run_block(zx_pmap_job *j, uint32_t b) { pmap_body(j->impl, b, b + 1, 0); }
+
+void zx_pmap_job_block_done(zx_pmap_job *j, uint32_t b, zx_value *results, const char *out, size_t outlen,
+                            zx_shared_log *log)
+{
+    pmap_ctx *c = j->impl;
+    piece *p = &c->pieces[b];
+    p->ran = 1;
+    uint32_t lo = b * c->per_block, hi = lo + c->per_block;
+    if (hi > c->n) hi = c->n;
+    for (uint32_t i = lo; i < hi; i++) c->results[i] = results[i - lo];
+    if (outlen) zx_buf_put(&p->task.out, out, outlen);
+    p->log = *log;
+    memset(log, 0, sizeof *log);
+}
+
+void zx_pmap_job_block_redo(zx_pmap_job *j, uint32_t b)
+{
+    pmap_ctx *c = j->impl;
+    c->pieces[b].ran = 1;
+    c->pieces[b].redo = 1;
+}
+
+void zx_pmap_job_block_skipped(zx_pmap_job *j, uint32_t b)
+{
+    pmap_ctx *c = j->impl;
+    piece *p = &c->pieces[b];
+    p->ran = 1;
+    p->failed = 1;
+    p->task.status = ZX_E_INTERRUPTED;
+}
+
+void zx_shared_log_free(zx_shared_log *log) { log_free(log); }
+
 static zx_status pmap_sequential(zx_task *t, zx_frame *f, zx_value fn, zx_list *in, zx_value *out)
 {
     zx_list *res = zx_list_new(t->run->heap, in->len);
@@ -431,7 +456,8 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
     c.fn = fn;
     c.in = in;
     c.n = n;
-    uint32_t want = (uint32_t)s->workers * PMAP_BLOCKS_PER_WORKER;
+    const zx_dist_hook *dist = t->run->dist;
+    uint32_t want = (uint32_t)(dist ? dist->workers(dist->ctx) : s->workers) * PMAP_BLOCKS_PER_WORKER;
     c.nblocks = n < want ? n : want;
     c.per_block = (n + c.nblocks - 1) / c.nblocks;
     c.nblocks = (n + c.per_block - 1) / c.per_block;
@@ -445,7 +471,10 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
     }
     for (uint32_t b = 0; b < c.nblocks; b++) piece_init(&c.pieces[b], t, f, &c.scope, b);
     int gate = zx_heap_mutator_suspend(t->run->heap);   /* waiting: no mutator */
-    tbbshim_status ts = tbbshim_parallel_for(s->ex, c.nblocks, 1, pmap_body, &c, NULL);
+    zx_pmap_job job = { t, f, fn, in, n, c.nblocks, c.per_block, s->ex, &c, &c.scope.first_failed };
+    tbbshim_status ts = dist && dist->pmap(dist->ctx, &job) == ZX_OK
+                            ? TBBSHIM_OK    /* across the ranks (src/dist/): every block ran, came back or is redone */
+                            : tbbshim_parallel_for(s->ex, c.nblocks, 1, pmap_body, &c, NULL);
     zx_heap_mutator_resume(t->run->heap, gate);
     zx_status st = ZX_OK;
     if (ts == TBBSHIM_ERROR) {

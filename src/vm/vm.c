@@ -14,6 +14,7 @@
 #include "exec/parallel.h"
 #include "vm/vm.h"
 #include "jit/jit.h"
+#include "dist/dist.h"
 
 #define ERRSZ 1024
 
@@ -182,6 +183,8 @@ zx_status zx_vm_create(const zx_options *opts, zx_vm **out)
 void zx_vm_destroy(zx_vm *vm)
 {
     if (!vm) return;
+    zx_dist_destroy(vm->dist);    /* rank 0 tells the other ranks to stop */
+    vm->dist = NULL;
     while (vm->programs) zx_program_destroy(vm->programs);
     zx_host_table_free(vm);
     zx_vm_error_info_free(vm);
@@ -443,6 +446,7 @@ zx_status zx_run_init(zx_run *run, zx_program *p)
     run->output = vm->opts.output;
     run->output_userdata = vm->opts.output_userdata;
     zx_vm_run_attach(vm, run, plan);
+    run->dist = zx_dist_hook_for(vm->dist, p);    /* rank 0 of a --dist run */
     return ZX_OK;
 }
 

@@ -39,6 +39,7 @@ struct zx_vm {
     pthread_mutex_t state_lock;   /* guards every program's `state` pointer and setting `running`,
                                      for zx_program_snapshot from other threads (api_call.c) */
     struct zx_error_info *error_info; /* last_error parsed into place and frames (src/vm/api_call.c) */
+    struct zx_dist *dist;         /* a --dist session (src/dist/dist.c), or NULL */
 };
 
 void zx_vm_set_error(zx_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
