@@ -29,6 +29,7 @@ packages=(
     linux-perf graphviz gnuplot-nox hyperfine luajit pypy3 ccache
     lua5.4 nodejs
     libjson-c-dev libssl-dev
+    libopenmpi-dev openmpi-bin
 )
 
 jobs=$(nproc)

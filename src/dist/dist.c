@@ -155,6 +155,8 @@ struct zx_dist {
     uint32_t next_map;
     dist_map *map;               /* the map the comm thread dispatches (under lock) */
     zx_dist_hook hook;
+    atomic_int busy;             /* a map is being distributed: one at a time (a top-level DAG
+                                    may reach two maps at once; the second stays local) */
     /* other ranks: the batches of the map being served (under lock) */
     msgq batches;
     uint32_t ended;              /* maps 0 .. ended-1 have ended (MAPEND) */
@@ -797,14 +799,30 @@ static bool take_result(zx_dist *d, zx_pmap_job *j, dist_map *m, uint32_t b)
     return ok;
 }
 
+static zx_status dist_pmap_one(zx_dist *d, zx_pmap_job *j, zx_run_stats *stats, zx_pos pos, const char *file);
+
 static zx_status dist_pmap(void *ctx, zx_pmap_job *j)
 {
     zx_dist *d = ctx;
     zx_run *run = j->t->run;
     zx_run_stats *stats = run->stats;
-    const zx_plan *pl = run->plan;
     zx_pos pos = j->f->code->positions[j->f->pc];
     const char *file = run->prog->source_name;
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&d->busy, &expect, 1)) {
+        zx_stats_note(stats, "parallel_map at %s:%u:%u was not distributed: another map was being distributed",
+                      file, pos.line, pos.col);
+        return ZX_E_UNSUPPORTED;
+    }
+    zx_status st = dist_pmap_one(d, j, stats, pos, file);
+    atomic_store(&d->busy, 0);
+    return st;
+}
+
+static zx_status dist_pmap_one(zx_dist *d, zx_pmap_job *j, zx_run_stats *stats, zx_pos pos, const char *file)
+{
+    zx_run *run = j->t->run;
+    const zx_plan *pl = run->plan;
     char why[200] = "";
     uint64_t cost = 0;
     plan_pmap_blocker(pl, j->fn, &cost);
@@ -905,8 +923,13 @@ static zx_status dist_pmap(void *ctx, zx_pmap_job *j)
     pthread_mutex_unlock(&d->lock);
     atomic_store(&d->kick, 1);
     int slots = d->workers_of[0] > 0 ? d->workers_of[0] : 1;
-    tbbshim_status ts = tbbshim_parallel_for(j->ex, (size_t)slots, 1, local_body, m, NULL);
-    if (ts == TBBSHIM_ERROR) local_body(m, 0, 1, 0);   /* the shim failed: claim the rest here */
+    /* ZEXUS_DIST_RANK0_IDLE=1 (tests): rank 0's workers take no block, so every block that can
+     * be sent goes to another rank */
+    const char *idle = getenv("ZEXUS_DIST_RANK0_IDLE");
+    if (!(idle && idle[0] == '1')) {
+        tbbshim_status ts = tbbshim_parallel_for(j->ex, (size_t)slots, 1, local_body, m, NULL);
+        if (ts == TBBSHIM_ERROR) local_body(m, 0, 1, 0);   /* the shim failed: claim the rest here */
+    }
     pthread_mutex_lock(&d->lock);
     while (!(m->all_claimed && m->outstanding == 0) && !d->fatal[0]) pthread_cond_wait(&d->cond, &d->lock);
     d->map = NULL;
@@ -945,9 +968,9 @@ static zx_status dist_pmap(void *ctx, zx_pmap_job *j)
     char line[400];
     size_t k = (size_t)snprintf(line, sizeof line,
                                 "parallel_map at %s:%u:%u distributed over %d ranks: %u blocks of %u, %u ran remotely, "
-                                "%u again on rank 0%s%s; wall %.1f ms;",
+                                "%u again on rank 0 (%u elements could not be sent); wall %.1f ms;",
                                 file, pos.line, pos.col, d->size, j->nblocks, j->per_block, remote, redo,
-                                unsent ? ", elements not sent: " : "", unsent ? "some" : "", wall / 1e6);
+                                unsent, wall / 1e6);
     for (int r = 0; r < d->size && k < sizeof line; r++) {
         double work = m->work_ns[r] / 1e6, avail = (double)wall / 1e6 * (d->workers_of[r] > 0 ? d->workers_of[r] : 1);
         k += (size_t)snprintf(line + k, sizeof line - k, " rank %d: %u blocks, work %.1f ms, waited %.1f ms;", r,
