@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# run.sh — parallel_map across MPI ranks on this machine (docs/distributed.md, "Costs").
+#   coarse: 64 elements of a few ms, 1 rank vs 2 ranks (one worker each, on separate cores)
+#   fine:   200,000 trivial elements, every block sent to rank 1 (rank 0 idle): the cost of
+#           dispatching an element, its bytes both ways included
+# usage: bench/dist/run.sh [ZEXUS_JIT] [REPEATS]   (figures are the median of REPEATS runs)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${1:-$here/../../build/zexus-jit}
+reps=${2:-5}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+export HWLOC_PLUGINS_BLACKLIST=${HWLOC_PLUGINS_BLACKLIST-gl,opencl,cuda,nvml,rsmi,levelzero}
+mpi=(mpirun -q --mca pml ob1 --bind-to core)
+
+# seconds of the run itself (the first --stats line), not mpirun's start
+run_s() { "$@" 2>&1 >/dev/null | sed -n 's/^mode .*, \([0-9.]*\) s$/\1/p' | head -1; }
+# the distributed map's wall ms from its --stats note
+map_ms() { "$@" 2>&1 >/dev/null | sed -n 's/.*distributed over .* wall \([0-9.]*\) ms;.*/\1/p' | head -1; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "n/a")}'; }
+
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(mpirun --version | head -1)"
+c1=$(for _ in $(seq "$reps"); do run_s "${mpi[@]}" -n 1 "$bin" run --dist --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
+c2=$(for _ in $(seq "$reps"); do run_s "${mpi[@]}" -n 2 "$bin" run --dist --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
+echo "coarse map, 64 elements: 1 rank ${c1} s, 2 ranks ${c2} s, speedup $(awk -v a="$c1" -v b="$c2" 'BEGIN {printf "%.2f", a / b}')x"
+loc=$(for _ in $(seq "$reps"); do run_s "$bin" run --mode=par --workers=1 --stats "$here/fine.zx"; done | median)
+f2=$(for _ in $(seq "$reps"); do ZEXUS_DIST_RANK0_IDLE=1 map_ms "${mpi[@]}" -x ZEXUS_DIST_RANK0_IDLE -n 2 "$bin" run --dist --mode=par --workers=1 --stats "$here/fine.zx"; done | median)
+echo "fine map, 200000 elements: the whole run on one worker ${loc} s; the map sent to rank 1: ${f2} ms," \
+     "$(awk -v m="$f2" 'BEGIN {printf "%.2f", m * 1000 / 200000}') us per element"
