@@ -228,7 +228,7 @@ static bool dispatch(zx_dist *d, dist_map *m)
                 m->state[b] = B_REDO;
                 continue;
             }
-            if (atomic_load(j->first_failed) < b) {
+            if (atomic_load(j->first_failed) < b || atomic_load(j->t->run->interrupt)) {
                 m->state[b] = B_SKIPPED;
                 continue;
             }
