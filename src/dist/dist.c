@@ -228,8 +228,12 @@ static bool dispatch(zx_dist *d, dist_map *m)
                 m->state[b] = B_REDO;
                 continue;
             }
-            if (atomic_load(j->first_failed) < b || atomic_load(j->t->run->interrupt)) {
+            if (atomic_load(j->first_failed) < b) {
                 m->state[b] = B_SKIPPED;
+                continue;
+            }
+            if (atomic_load(j->t->run->interrupt)) {   /* the join stops there with the message */
+                m->state[b] = B_REDO;
                 continue;
             }
             uint8_t *buf = malloc(8);
