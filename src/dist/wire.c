@@ -342,6 +342,7 @@ static bool is_container(zx_value v)
                                  v.u.o->type == ZX_O_CELL || v.u.o->type == ZX_O_FUNC);
 }
 
+/* On failure *out may still hold the object being made (the caller releases it). */
 static bool get(wire_dec *d, zx_value *out, bool *unsent, int depth)
 {
     wire_reader *r = d->r;
@@ -392,7 +393,10 @@ static bool get(wire_dec *d, zx_value *out, bool *unsent, int depth)
         if (!add_obj(d, *out)) return !(d->oom = true);
         for (uint32_t i = 0; i < n; i++) {
             zx_value item;
-            if (!get(d, &item, NULL, depth + 1)) return false;
+            if (!get(d, &item, NULL, depth + 1)) {
+                zx_decref(item);
+                return false;
+            }
             bool ok = zx_list_push(d->heap, l, item);
             zx_decref(item);
             if (!ok) return !(d->oom = true);
@@ -408,9 +412,13 @@ static bool get(wire_dec *d, zx_value *out, bool *unsent, int depth)
         if (!add_obj(d, *out)) return !(d->oom = true);
         for (uint32_t i = 0; i < n; i++) {
             zx_value k, v;
-            if (!get(d, &k, NULL, depth + 1)) return false;
+            if (!get(d, &k, NULL, depth + 1)) {
+                zx_decref(k);
+                return false;
+            }
             if (!get(d, &v, NULL, depth + 1)) {
                 zx_decref(k);
+                zx_decref(v);
                 return false;
             }
             bool ok = zx_value_hashable(k) && zx_map_set(d->heap, m, k, v);
@@ -435,7 +443,10 @@ static bool get(wire_dec *d, zx_value *out, bool *unsent, int depth)
         if (!add_obj(d, *out)) return !(d->oom = true);
         for (uint32_t i = 0; i < nfree; i++) {
             zx_value cell;
-            if (!get(d, &cell, NULL, depth + 1)) return false;
+            if (!get(d, &cell, NULL, depth + 1)) {
+                zx_decref(cell);
+                return false;
+            }
             if (!zx_is_type(cell, ZX_O_CELL)) {
                 zx_decref(cell);
                 return !(r->bad = true);
@@ -462,7 +473,10 @@ static bool get(wire_dec *d, zx_value *out, bool *unsent, int depth)
         *out = zx_objval(c);
         if (!add_obj(d, *out)) return !(d->oom = true);
         zx_value v;
-        if (!get(d, &v, NULL, depth + 1)) return false;
+        if (!get(d, &v, NULL, depth + 1)) {
+            zx_decref(v);
+            return false;
+        }
         c->v = v;                            /* the reference passes to the cell */
         if (is_container(v)) zx_heap_note_cycle_candidate(d->heap, &c->hdr);
         return true;
