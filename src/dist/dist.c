@@ -58,6 +58,11 @@ enum { RES_OK = 0, RES_FAILED = 1, RES_UNSENDABLE = 2 };
 
 /* Blocks each remote rank keeps in flight, per worker of that rank. */
 #define INFLIGHT_PER_WORKER 2
+/* The most blocks in one BATCH message. */
+#define MAX_BATCH 8
+/* Blocks per worker of all ranks (on top of parallel.c's 4 per worker): small blocks toward
+ * the end of a map, batched while many are left. */
+#define BLOCKS_SCALE 4
 /* --mode=auto distributes a map only when its estimated work (the plan's cost units, about
  * an interpreted instruction each) is at least this: about 10 ms on one node. */
 #define DIST_MIN_WORK 2000000u
@@ -216,48 +221,49 @@ static bool dispatch(zx_dist *d, dist_map *m)
     zx_pmap_job *j = m->job;
     bool any = false;
     for (int r = 1; r < d->size && !m->all_claimed; r++) {
-        uint32_t cap = (uint32_t)(d->workers_of[r] * INFLIGHT_PER_WORKER);
-        while (m->inflight[r] < cap) {
-            uint32_t b = atomic_fetch_add(&m->next, 1);
-            if (b >= j->nblocks) {
+        /* a batch is a few blocks while many are left, one toward the end (guided: each takes
+         * what is left over twice the workers), and each remote worker has 2 in flight */
+        uint32_t next = atomic_load(&m->next);
+        if (next >= j->nblocks) break;
+        uint32_t g = (j->nblocks - next) / (uint32_t)(2 * d->total_workers);
+        g = g < 1 ? 1 : g > MAX_BATCH ? MAX_BATCH : g;
+        uint32_t cap = (uint32_t)(d->workers_of[r] * INFLIGHT_PER_WORKER) * g;
+        while (m->inflight[r] + g <= cap) {
+            uint32_t first = atomic_fetch_add(&m->next, g);
+            if (first >= j->nblocks) {
                 m->all_claimed = true;
                 break;
             }
             any = true;
-            if (m->local_only[b]) {
-                m->state[b] = B_REDO;
-                continue;
+            uint32_t cnt = j->nblocks - first < g ? j->nblocks - first : g;
+            uint8_t *buf = malloc(8 + 4 * (size_t)cnt);
+            msg *s = buf ? calloc(1, sizeof *s) : NULL;
+            uint32_t nsend = 0;
+            for (uint32_t b = first; b < first + cnt; b++) {
+                if (atomic_load(j->first_failed) < b) {
+                    m->state[b] = B_SKIPPED;
+                } else if (!s || m->local_only[b] || atomic_load(j->t->run->interrupt)) {
+                    m->state[b] = B_REDO;      /* here, at the join (an interrupt: the join stops there) */
+                } else {
+                    memcpy(buf + 8 + 4 * (size_t)nsend++, &b, 4);
+                    m->state[b] = B_REMOTE;
+                    m->owner[b] = (uint32_t)r;
+                    m->inflight[r]++;
+                    m->outstanding++;
+                }
             }
-            if (atomic_load(j->first_failed) < b) {
-                m->state[b] = B_SKIPPED;
-                continue;
-            }
-            if (atomic_load(j->t->run->interrupt)) {   /* the join stops there with the message */
-                m->state[b] = B_REDO;
-                continue;
-            }
-            uint8_t *buf = malloc(8);
-            if (!buf) {
-                m->state[b] = B_REDO;
+            if (!nsend) {
+                free(buf);
+                free(s);
                 continue;
             }
             memcpy(buf, &m->id, 4);
-            memcpy(buf + 4, &b, 4);
-            msg *s = calloc(1, sizeof *s);
-            if (!s) {
-                free(buf);
-                m->state[b] = B_REDO;
-                continue;
-            }
+            memcpy(buf + 4, &nsend, 4);
             s->peer = r;
             s->tag = TAG_BATCH;
             s->data = buf;
-            s->len = 8;
+            s->len = 8 + 4 * (size_t)nsend;
             q_push(&d->outbox, s);
-            m->state[b] = B_REMOTE;
-            m->owner[b] = (uint32_t)r;
-            m->inflight[r]++;
-            m->outstanding++;
         }
     }
     if (atomic_load(&m->next) >= j->nblocks) m->all_claimed = true;
@@ -612,7 +618,7 @@ static char *get_str(wire_reader *r)
 
 /* ---------- rank 0: publishing the program ---------- */
 
-static int dist_workers(void *ctx) { return ((zx_dist *)ctx)->total_workers; }
+static int dist_workers(void *ctx) { return ((zx_dist *)ctx)->total_workers * BLOCKS_SCALE; }
 static zx_status dist_pmap(void *ctx, zx_pmap_job *j);
 
 zx_status zx_dist_publish(zx_program *p)
@@ -1086,9 +1092,13 @@ static void serve_body(void *ctx, size_t begin, size_t end, int slot)
             }
             pthread_mutex_unlock(&d->lock);
             if (!m) break;
-            memcpy(&b, m->data + 4, 4);
+            uint32_t cnt = 0;
+            memcpy(&cnt, m->data + 4, 4);
+            for (uint32_t k2 = 0; k2 < cnt && 8 + 4 * (size_t)(k2 + 1) <= m->len; k2++) {
+                memcpy(&b, m->data + 8 + 4 * (size_t)k2, 4);
+                serve_block(sm, b);
+            }
             msg_free(m);
-            serve_block(sm, b);
         }
     }
 }
