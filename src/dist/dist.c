@@ -844,6 +844,9 @@ static zx_status dist_pmap_one(zx_dist *d, zx_pmap_job *j, zx_run_stats *stats, 
     wire_buf b = { 0 };
     wire_enc enc;
     wire_enc_init(&enc, &b, &d->codes);
+    /* reading the values and, below, making the results: as a heap mutator (the caller
+     * stepped out for the wait; neither phase waits for anything) */
+    zx_heap_mutator_enter(run->heap);
     dist_map *m = NULL;
     uint32_t id = d->next_map++;
     if (!why[0]) {
@@ -914,6 +917,7 @@ static zx_status dist_pmap_one(zx_dist *d, zx_pmap_job *j, zx_run_stats *stats, 
             unsent++;
         }
     }
+    zx_heap_mutator_leave(run->heap);
     if (why[0]) {
         zx_stats_note(stats, "parallel_map at %s:%u:%u was not distributed: %s", file, pos.line, pos.col, why);
         wire_enc_free(&enc);
@@ -955,6 +959,7 @@ static zx_status dist_pmap_one(zx_dist *d, zx_pmap_job *j, zx_run_stats *stats, 
         }
     }
     /* the blocks: results in, or run again here at the join */
+    zx_heap_mutator_enter(run->heap);
     uint32_t redo = 0, remote = 0;
     for (uint32_t bk = 0; bk < j->nblocks; bk++) {
         switch (m->state[bk]) {
@@ -975,6 +980,7 @@ static zx_status dist_pmap_one(zx_dist *d, zx_pmap_job *j, zx_run_stats *stats, 
             break;
         }
     }
+    zx_heap_mutator_leave(run->heap);
     char line[400];
     size_t k = (size_t)snprintf(line, sizeof line,
                                 "parallel_map at %s:%u:%u distributed over %d ranks: %u blocks of %u, %u ran remotely, "
