@@ -63,9 +63,12 @@ enum { RES_OK = 0, RES_FAILED = 1, RES_UNSENDABLE = 2 };
 /* Blocks per worker of all ranks (on top of parallel.c's 4 per worker): small blocks toward
  * the end of a map, batched while many are left. */
 #define BLOCKS_SCALE 4
-/* --mode=auto distributes a map only when its estimated work (the plan's cost units, about
- * an interpreted instruction each) is at least this: about 10 ms on one node. */
-#define DIST_MIN_WORK 2000000u
+/* --mode=auto distributes a map only when its estimated work is at least this, in the plan's
+ * cost units (an instruction each, a loop body counted as 100 iterations: analysis/deps.c):
+ * ten times what pays for a local parallel region (plan.c, AUTO_MIN_WORK), since a map sent
+ * to other ranks costs a message per rank and a round trip per batch, where a local one costs
+ * a task. */
+#define DIST_MIN_WORK 50000u
 
 #ifndef DIST_MODULE_NAME
 #define DIST_MODULE_NAME "libzexus-dist.so"
@@ -619,6 +622,7 @@ static char *get_str(wire_reader *r)
 /* ---------- rank 0: publishing the program ---------- */
 
 static int dist_workers(void *ctx) { return ((zx_dist *)ctx)->total_workers * BLOCKS_SCALE; }
+static bool dist_pays(void *ctx, uint64_t work) { (void)ctx; return work >= DIST_MIN_WORK; }
 static zx_status dist_pmap(void *ctx, zx_pmap_job *j);
 
 zx_status zx_dist_publish(zx_program *p)
@@ -704,6 +708,7 @@ zx_status zx_dist_publish(zx_program *p)
     d->prog = p;
     d->hook.ctx = d;
     d->hook.workers = dist_workers;
+    d->hook.pays = dist_pays;
     d->hook.pmap = dist_pmap;
     return ZX_OK;
 }

@@ -437,7 +437,8 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
     bool par_mode = n >= 2 && pl->mode != ZX_MODE_SEQ;
     uint64_t cost = 0;
     const char *why = par_mode ? plan_pmap_blocker(pl, fn, &cost) : NULL;
-    if (par_mode && !why && !plan_worth_it(pl, cost * n, (double)n))
+    const zx_dist_hook *dist = t->run->dist;   /* other MPI ranks may take it (src/dist/) */
+    if (par_mode && !why && !plan_worth_it(pl, cost * n, (double)n) && !(dist && dist->pays(dist->ctx, cost * n)))
         why = "too little work to pay for going parallel (--mode=auto)";
     zx_sched *s = par_mode && !why ? sched_for(t) : NULL;
     if (!s || why) {
@@ -456,7 +457,6 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
     c.fn = fn;
     c.in = in;
     c.n = n;
-    const zx_dist_hook *dist = t->run->dist;
     uint32_t want = (uint32_t)(dist ? dist->workers(dist->ctx) : s->workers) * PMAP_BLOCKS_PER_WORKER;
     c.nblocks = n < want ? n : want;
     c.per_block = (n + c.nblocks - 1) / c.nblocks;

@@ -63,6 +63,8 @@ void zx_pmap_job_block_skipped(zx_pmap_job *j, uint32_t b);
 typedef struct zx_dist_hook {
     void *ctx;
     int (*workers)(void *ctx);     /* the workers of every rank together: blocks are cut for them */
+    /* --mode=auto: whether estimated work pays for other ranks (when it does not pay locally) */
+    bool (*pays)(void *ctx, uint64_t work);
     /* Run j across the ranks: ZX_OK when every block has ended (see zx_pmap_job); any other
      * status when this map stays on this rank (nothing was done; the reason is in --stats). */
     zx_status (*pmap)(void *ctx, zx_pmap_job *j);
