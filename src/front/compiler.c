@@ -651,6 +651,23 @@ static nspace *load_module(compiler *C, scope *s, const zx_node *n, modfile **ou
                n->str[0] == '.' ? "" : " and along ZEXUS_PATH");
         return NULL;
     }
+    char *main_key = C->main_path[0] ? zx_module_key(C->main_path) : NULL;
+    bool is_main_file = main_key && strcmp(main_key, key) == 0;
+    free(main_key);
+    if (is_main_file) {   /* the program being run, still loading too */
+        char chain[512];
+        snprintf(chain, sizeof chain, "%s", C->main_path);
+        for (size_t k = 0; k < C->nloading; k++) {
+            size_t len = strlen(chain);
+            snprintf(chain + len, sizeof chain - len, " -> %s", C->loading[k]->path);
+        }
+        size_t len = strlen(chain);
+        snprintf(chain + len, sizeof chain - len, " -> %s", C->main_path);
+        free(path);
+        free(key);
+        cerror(C, n->pos, "import cycle: %s", chain);
+        return NULL;
+    }
     modfile *m = C->mods;
     while (m && strcmp(m->key, key) != 0) m = m->next;
     if (m) {
