@@ -58,6 +58,11 @@ cmp -s out.txt want.txt || { echo "FAIL run_jit_par output"; fails=$((fails + 1)
 (cd proj && env -u ZEXUS_PATH "$bin" run main.zx > ../out.txt 2> ../err.txt)
 check no_search_path 2 $? "^main.zx:3:1: error: module 'common.zx' not found" err.txt
 
+# a file that uses itself, directly or through another, is an import cycle
+printf 'print(1)\nuse "./loop.zx" as me\n' > loop.zx
+"$bin" run loop.zx > out.txt 2> err.txt; check self_cycle 2 $? '^loop.zx:2:1: error: import cycle: loop.zx -> loop.zx$' err.txt
+[[ -s out.txt ]] && { echo "FAIL self_cycle printed"; fails=$((fails + 1)); }
+
 # one bundled file: runs anywhere, names each module's file in its errors
 (cd proj && ZEXUS_PATH="$work/shared" "$bin" compile main.zx -o ../bundle.zxbc 2> ../err.txt)
 check compile_bundle 0 $?
