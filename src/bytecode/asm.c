@@ -621,6 +621,23 @@ static bool do_directive(assembler *A)
         A->have_source = true;
         return true;
     }
+    if (word_is(d, ".file")) {   /* a module file bundled in the program (zx_program_add_file) */
+        if (A->depth) return asm_error(A, d->col, "'.file' inside a '.code' block");
+        if (!want_args(A, 1, 1, ".file")) return false;
+        char *name = tok_name(A, &A->tok[1], ".file");
+        if (!name) return false;
+        zx_program_add_file(A->p, name);
+        free(name);
+        return A->p->oom ? asm_oom(A, d->col, "out of memory") : true;
+    }
+    if (word_is(d, ".infile")) {   /* the code object's positions are in module file N */
+        block *B = top_block(A, ".infile");
+        uint64_t n;
+        if (!B || !want_args(A, 1, 1, ".infile")) return false;
+        if (!want_uint(A, &A->tok[1], A->p->nfiles, ".infile", &n)) return false;
+        B->code->file = (uint32_t)n;
+        return true;
+    }
     if (word_is(d, ".global")) return do_global(A);
     if (word_is(d, ".code")) return do_code(A);
     if (word_is(d, ".end")) {

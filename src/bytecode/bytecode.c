@@ -52,8 +52,28 @@ void zx_program_free(zx_program *p)
     free(p->globals);
     zx_index_free(&p->global_ix);
     zx_code_free(p->main);
+    for (uint32_t i = 0; i < p->nfiles; i++) free(p->files[i]);
+    free(p->files);
     free(p->source_name);
     free(p);
+}
+
+uint32_t zx_program_add_file(zx_program *p, const char *name)
+{
+    char *copy = strdup(name ? name : "");
+    if (!copy || !GROW(p->files, p->nfiles)) {
+        free(copy);
+        p->oom = true;
+        return p->nfiles + 1;
+    }
+    p->files[p->nfiles++] = copy;
+    return p->nfiles;
+}
+
+const char *zx_code_file(const zx_program *p, const zx_code *c)
+{
+    if (c && c->file >= 1 && c->file <= p->nfiles) return p->files[c->file - 1];
+    return p->source_name;
 }
 
 uint32_t zx_program_push_global(zx_program *p, const char *name)

@@ -11,7 +11,7 @@
 #include "bytecode/opcodes.h"
 #include "runtime/value.h"
 
-#define ZX_BYTECODE_FORMAT_VERSION 1
+#define ZX_BYTECODE_FORMAT_VERSION 2   /* 2: module files (zx_program.files, zx_code.file) */
 
 /* Limits that the verifier, the assembler and the loader all enforce. */
 #define ZX_MAX_LOCALS     65535   /* locals of one code object (FOR_ITER names a slot in 16 bits) */
@@ -65,6 +65,8 @@ typedef struct zx_code {
     _Atomic int jit_state;       /* 0 none, 1 queued/compiling, 2 compiled, 3 failed */
     void *_Atomic jit_info;      /* zx_jit_info (jit/jit.h): what the JIT did with it, for --stats */
     struct zx_program *program;  /* the program this code belongs to (set on load) */
+    uint32_t file;               /* the source file of its positions: 0 the program's source_name,
+                                    k >= 1 the module file files[k - 1] (zx_code_file) */
     zx_index const_ix;           /* zx_code_add_const's index of consts (builders only) */
 } zx_code;
 
@@ -92,6 +94,8 @@ typedef struct zx_global {
 
 typedef struct zx_program {
     char *source_name;           /* the path as given, or the name recorded in a .zxbc */
+    uint32_t nfiles;             /* the module files bundled in it (`use`), in loading order */
+    char **files;                /* their source names, for error places */
     uint32_t nglobals;
     zx_global *globals;
     zx_code *main;
@@ -122,6 +126,11 @@ uint32_t zx_code_add_local(zx_code *c, const char *name);
 uint32_t zx_code_add_child(zx_code *c, zx_code *child);
 uint32_t zx_code_add_free(zx_code *c, const char *name, bool from_parent_local, uint32_t index);
 uint32_t zx_program_add_global(zx_program *p, const char *name);  /* existing slot if present */
+/* Append a module file's source name; returns its file index (1-based: code->file). */
+uint32_t zx_program_add_file(zx_program *p, const char *name);
+/* The source name of code object c's positions (c->file, or p's source_name when it is 0 or
+ * out of range). */
+const char *zx_code_file(const zx_program *p, const zx_code *c);
 /* Append without looking for an equal entry: the loader and the assembler keep a program's
  * tables exactly as written (the verifier rejects duplicate global names). */
 uint32_t zx_code_push_const(zx_code *c, zx_value v);     /* takes a new reference */

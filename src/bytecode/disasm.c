@@ -198,6 +198,10 @@ static void put_code(zx_buf *b, const zx_program *p, const zx_code *c, int level
     if (child_index >= 0) zx_buf_printf(b, "  ; child %ld", child_index);
     zx_buf_put(b, "\n", 1);
 
+    if (c->file) {
+        indent(b, level + 1);
+        zx_buf_printf(b, ".infile %u\n", c->file);
+    }
     indent(b, level + 1);
     zx_buf_printf(b, ".params %u\n", c->nparams);
     for (uint32_t i = 0; i < c->nlocals; i++) {
@@ -240,6 +244,12 @@ void zx_disassemble(const zx_program *p, zx_buf *out)
     zx_buf_puts(out, "; zexus bytecode assembly\n.zxa 1\n.source ");
     put_name(out, p->source_name);
     zx_buf_put(out, "\n", 1);
+    for (uint32_t i = 0; i < p->nfiles; i++) {
+        zx_buf_puts(out, ".file ");
+        put_name(out, p->files[i]);
+        pad_to(out, 36);
+        zx_buf_printf(out, "; file %u\n", i + 1);
+    }
     for (uint32_t i = 0; i < p->nglobals; i++) {
         zx_buf_puts(out, ".global ");
         put_name(out, p->globals[i].name);

@@ -13,9 +13,10 @@
  *   payload
  *   u64 checksum of the payload (FNV-1a 64: any one changed byte always changes it)
  *
- * Payload: str source name; u32 nglobals, each {str name, u8 flags: 1 const, 2 shared};
+ * Payload: str source name; u32 nfiles, each str (the module files bundled by `use`, version
+ * 2); u32 nglobals, each {str name, u8 flags: 1 const, 2 shared};
  * u8 has_main; then, if 1, the main code object.  A code object is:
- *   u8 kind, str name, u32 line, u32 col, u32 nparams,
+ *   u8 kind, str name, u32 line, u32 col, u32 file (0: the source name, k: files[k-1]), u32 nparams,
  *   u32 nlocals   each {str name, u8 is_cell}
  *   u32 nfree     each {u8 from_parent_local, u32 index, str name}
  *   u32 nconsts   each {u8 tag: 0 null | 1 bool + u8 | 2 int + i64 | 3 float + u64 bits | 4 string + str}
@@ -39,7 +40,8 @@ enum {
     MIN_FREE = 1 + 4 + 4,
     MIN_CONST = 1,
     MIN_INSTR = 2 + 2 + 4 + 4 + 4,
-    MIN_CODE = 1 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4,
+    MIN_CODE = 1 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4,
+    MIN_FILE = 4,
 };
 
 enum { CONST_NULL, CONST_BOOL, CONST_INT, CONST_FLOAT, CONST_STRING, CONST_BAD = 0xFF };
@@ -113,6 +115,7 @@ static void put_code(zx_buf *b, const zx_code *c)
     put_name(b, c->name);
     put_u32(b, c->pos.line);
     put_u32(b, c->pos.col);
+    put_u32(b, c->file);
     put_u32(b, c->nparams);
     put_u32(b, c->nlocals);
     for (uint32_t i = 0; i < c->nlocals; i++) {
@@ -149,6 +152,8 @@ void zx_bytecode_write(const zx_program *p, zx_buf *out)
     put_u64(out, 0);                       /* payload length, patched below */
     size_t payload = out->len;
     put_name(out, p->source_name);
+    put_u32(out, p->nfiles);
+    for (uint32_t i = 0; i < p->nfiles; i++) put_name(out, p->files[i]);
     put_u32(out, p->nglobals);
     for (uint32_t i = 0; i < p->nglobals; i++) {
         put_name(out, p->globals[i].name);
@@ -170,6 +175,7 @@ typedef struct reader {
     zx_heap *heap;
     bool failed;
     bool oom;                  /* failed because an allocation failed */
+    uint32_t nfiles;           /* the program's module files (code objects' file indexes) */
     char *err;
     size_t errsz;
 } reader;
@@ -339,6 +345,10 @@ static zx_code *rd_code(reader *r, int level)
     }
     c->pos.line = rd_u32(r);
     c->pos.col = rd_u32(r);
+    size_t file_at = r->off;
+    c->file = rd_u32(r);
+    if (!r->failed && c->file > r->nfiles)
+        rd_error(r, "file index %u at offset %zu: the program has %u module files", c->file, file_at, r->nfiles);
     c->nparams = rd_u32(r);
 
     uint32_t n = rd_count(r, MIN_LOCAL, "local");
@@ -407,7 +417,20 @@ static zx_program *rd_program(reader *r)
         rd_oom(r, "out of memory");
         return NULL;
     }
-    uint32_t n = rd_count(r, MIN_GLOBAL, "global");
+    uint32_t n = rd_count(r, MIN_FILE, "module file");
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        name = rd_name(r);
+        if (r->failed) goto fail;
+        zx_program_add_file(p, name);
+        free(name);
+        name = NULL;
+        if (p->oom) {
+            rd_oom(r, "out of memory");
+            goto fail;
+        }
+    }
+    r->nfiles = p->nfiles;
+    n = rd_count(r, MIN_GLOBAL, "global");
     for (uint32_t i = 0; i < n && !r->failed; i++) {
         name = rd_name(r);
         uint8_t flags = rd_flag(r, 3, "global flags");

@@ -276,11 +276,11 @@ zx_status zx_task_raise(zx_task *t, zx_frame *f, zx_status st, const char *msg)
 {
     if (t->status != ZX_OK) return t->status;     /* the first error wins */
     t->status = st;
-    const char *file = t->run->prog->source_name;
+    const zx_program *prog = t->run->prog;
     zx_buf *b = &t->error;
     b->len = 0;
-    zx_pos p = f ? frame_pos(f) : t->run->prog->main->pos;
-    zx_buf_printf(b, "%s:%u:%u: runtime error: %s", file, p.line, p.col, msg);
+    zx_pos p = f ? frame_pos(f) : prog->main->pos;
+    zx_buf_printf(b, "%s:%u:%u: runtime error: %s", zx_code_file(prog, f ? f->code : NULL), p.line, p.col, msg);
     if (t->pmap_element >= 0) zx_buf_printf(b, " (in parallel_map element %ld)", t->pmap_element);
     /* One line per active call, innermost first; a deep recursion keeps its innermost and
      * outermost TRACE_KEEP calls and counts the ones in between. */
@@ -295,7 +295,7 @@ zx_status zx_task_raise(zx_task *t, zx_frame *f, zx_status st, const char *msg)
             continue;
         }
         zx_pos q = frame_pos(g);
-        zx_buf_printf(b, "\n  at %s (%s:%u:%u)", g->code->name, file, q.line, q.col);
+        zx_buf_printf(b, "\n  at %s (%s:%u:%u)", g->code->name, zx_code_file(prog, g->code), q.line, q.col);
         i++;
     }
     return st;

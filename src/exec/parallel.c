@@ -293,7 +293,8 @@ static zx_sched *sched_for(zx_task *t)
     return run->sched;
 }
 
-static const char *file_of(zx_task *t) { return t->run->prog->source_name; }
+/* The source file of frame f's code (a module's own file for code in a used file). */
+static const char *file_of(zx_task *t, const zx_frame *f) { return zx_code_file(t->run->prog, f->code); }
 
 /* ---------- parallel_map ---------- */
 
@@ -443,7 +444,7 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
     zx_sched *s = par_mode && !why ? sched_for(t) : NULL;
     if (!s || why) {
         if (why)
-            zx_stats_note(stats, "parallel_map at %s:%u:%u ran sequentially: %s", file_of(t), pos.line, pos.col, why);
+            zx_stats_note(stats, "parallel_map at %s:%u:%u ran sequentially: %s", file_of(t, f), pos.line, pos.col, why);
         atomic_fetch_add(&stats->pmaps_sequential, 1);
         return pmap_sequential(t, f, fn, in, out);
     }
@@ -489,7 +490,7 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
         if (!c.pieces[b].failed) continue;
         if (failed_on_memory(&c.pieces[b])) {
             zx_stats_note(stats, "parallel_map at %s:%u:%u: the memory limit stopped an element that ran in "
-                          "parallel; elements from %u on ran again in order", file_of(t), pos.line, pos.col,
+                          "parallel; elements from %u on ran again in order", file_of(t, f), pos.line, pos.col,
                           b * c.per_block);
             for (uint32_t r = b; r < c.nblocks; r++) {
                 piece *p = &c.pieces[r];
@@ -568,7 +569,7 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
     if (st == ZX_OK && !parallel) {
         if (par_mode && !wanted) {
             zx_pos pos = f->code->positions[f->pc];
-            zx_stats_note(stats, "fork at %s:%u:%u ran sequentially: %s", file_of(t), pos.line, pos.col,
+            zx_stats_note(stats, "fork at %s:%u:%u ran sequentially: %s", file_of(t, f), pos.line, pos.col,
                           af ? "too little work or no independent blocks (--mode=auto)" : "no analysis");
         }
         atomic_fetch_add(&stats->forks_sequential, 1);
@@ -581,7 +582,7 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
         atomic_fetch_add(&stats->forks_parallel, 1);
         if (pf->ordered) {
             zx_pos pos = f->code->positions[f->pc];
-            zx_stats_note(stats, "fork at %s:%u:%u: %s", file_of(t), pos.line, pos.col, pf->ordered);
+            zx_stats_note(stats, "fork at %s:%u:%u: %s", file_of(t, f), pos.line, pos.col, pf->ordered);
         }
         fork_ctx c;
         memset(&c, 0, sizeof c);

@@ -48,6 +48,10 @@ typedef enum zx_node_kind {
     N_FORK,         /* items[n]: the blocks (each an N_BLOCK) */
     N_BARRIER,
     N_PROGRAM,      /* items[n] statements */
+    /* modules (src/front/modules.c loads the files) */
+    N_USE,          /* use "str" [as name] | use { params } from "str" (ival 1) | import name */
+    N_EXPORT,       /* export params, ...: names declared elsewhere in the file */
+    N_MODULE,       /* module name { b } | package a.b.c { b } (ival 1; name "a.b.c") */
 } zx_node_kind;
 
 typedef struct zx_node {
@@ -55,6 +59,7 @@ typedef struct zx_node {
     zx_pos pos;               /* the token that starts it (for binary ops: the operator) */
     int op;                   /* opcode number for N_UNARY / N_BINARY / compound N_ASSIGN */
     bool is_const, is_shared;
+    bool is_export;           /* a declaration after `export` */
     int64_t ival;
     double fval;
     char *str;                /* N_STRING data (NUL-terminated) */

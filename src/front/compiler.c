@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "front/ast.h"
+#include "front/modules.h"
 #include "runtime/builtins.h"
 
 /*
@@ -25,8 +26,17 @@ typedef struct var {
     bool captured;
 } var;
 
+struct nspace;
+struct modfile;
+
+/* A name that means a namespace (a `use ... as m` alias, a module or package block). */
+typedef struct nsbind {
+    char *name;
+    struct nspace *ns;
+} nsbind;
+
 typedef struct scope {
-    const zx_node *node;     /* N_PROGRAM, N_ACTION, N_LAMBDA, or an N_BLOCK of a fork */
+    const zx_node *node;     /* N_PROGRAM, N_ACTION, N_LAMBDA, an N_BLOCK of a fork, N_MODULE */
     struct scope *parent;
     zx_code *code;
     var *vars;
@@ -35,7 +45,49 @@ typedef struct scope {
     struct scope **kids;     /* nested scopes, in the order emission will meet them */
     size_t nkids, capkids;
     size_t next_kid;         /* emission cursor into kids */
+    /* Modules.  A global scope (a file's top level, a module or package block) declares
+     * globals named prefix + name, so each module's variables are their own locations. */
+    bool global;
+    const char *prefix;      /* NULL: none (the main file's top level) */
+    struct nspace *ns;       /* the namespace whose members this scope declares, if any */
+    nsbind *binds;           /* namespaces visible by name from here */
+    size_t nbinds, capbinds;
+    struct modfile *mod;     /* the module file this scope is in; NULL: the main file */
 } scope;
+
+/* A namespace: a module file, a module or package block, or a built-in module. */
+typedef struct nspace {
+    char *label;             /* for messages: the module's name or path */
+    char *prefix;            /* its members' global names start with this */
+    bool builtin;            /* a built-in module: members are the builtins */
+    scope **scopes;          /* the scopes that declare its members */
+    size_t nscopes, capscopes;
+    nsbind *subs;            /* nested module/package blocks */
+    size_t nsubs, capsubs;
+    char **exports;          /* a file's exported names (use "f" binds them) */
+    size_t nexports, capexports;
+    struct nspace *next;     /* every namespace of the compilation, for freeing */
+} nspace;
+
+/* A module file: loaded (parsed, declared) at its first `use` in the declaration pass, its
+ * top level emitted as a code object at its first `use` in the emission order. */
+typedef struct modfile {
+    char *key;               /* canonical path: one module per file */
+    char *path;              /* resolved path, for reading it and resolving its own uses */
+    char *written;           /* the path as its first `use` wrote it (__MODULE__) */
+    zx_node *ast;
+    zx_code *code;           /* its top level, an action without parameters */
+    scope *root;
+    nspace *ns;
+    int state;               /* 1 loading, 2 declared, 3 emitted */
+    struct modfile *next;
+} modfile;
+
+/* Which module (or built-in namespace) each N_USE node loaded. */
+typedef struct usemap {
+    const zx_node *node;
+    modfile *mod;            /* NULL: a built-in module */
+} usemap;
 
 typedef struct loopctx {
     uint32_t *breaks;
@@ -56,6 +108,13 @@ typedef struct compiler {
     loopctx *loop;
     const zx_host_names *hosts;   /* NULL: no host functions */
     const zx_session_input *sess;   /* NULL: a whole program (zx_compile_session) */
+    const char *main_path;   /* the main file, for resolving its uses */
+    modfile *mods;           /* loaded module files */
+    modfile **loading;       /* the chain of modules being loaded (import cycles) */
+    size_t nloading, caploading;
+    nspace *spaces;
+    usemap *uses;
+    size_t nuses, capuses;
 } compiler;
 
 static void cerror(compiler *C, zx_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -114,7 +173,10 @@ static scope *scope_new(compiler *C, const zx_node *node, scope *parent, zx_code
     s->node = node;
     s->parent = parent;
     s->code = code;
-    if (parent) parent->kids[parent->nkids++] = s;
+    if (parent) {
+        parent->kids[parent->nkids++] = s;
+        s->mod = parent->mod;
+    }
     return s;
 }
 
@@ -122,6 +184,8 @@ static void scope_free(scope *s)
 {
     for (size_t i = 0; i < s->nkids; i++) scope_free(s->kids[i]);
     for (size_t i = 0; i < s->nvars; i++) free(s->vars[i].name);
+    for (size_t i = 0; i < s->nbinds; i++) free(s->binds[i].name);
+    free(s->binds);
     free(s->vars);
     zx_index_free(&s->ix);
     free(s->kids);
@@ -150,7 +214,7 @@ static var *scope_find(scope *s, const char *name)
     return i == UINT32_MAX ? NULL : &s->vars[i];
 }
 
-static bool is_top(const scope *s) { return s->parent == NULL; }
+static bool is_top(const scope *s) { return s->global; }
 
 /* NULL (and the error set) when out of memory. */
 static var *scope_declare(compiler *C, scope *s, const char *name, bool is_const, zx_pos pos)
@@ -171,7 +235,12 @@ static var *scope_declare(compiler *C, scope *s, const char *name, bool is_const
     v->is_const = is_const;
     v->captured = false;
     if (is_top(s)) {
-        v->slot = zx_program_add_global(C->prog, name);
+        char *full = NULL;
+        if (s->prefix && (full = malloc(strlen(s->prefix) + strlen(name) + 1)))
+            strcat(strcpy(full, s->prefix), name);
+        v->slot = zx_program_add_global(C->prog, s->prefix ? (full ? full : "") : name);
+        if (s->prefix && !full) C->prog->oom = true;
+        free(full);
         if (C->prog->oom) compile_oom(C, pos, "out of memory");
         else if (is_const) C->prog->globals[v->slot].is_const = 1;
     } else {
@@ -207,6 +276,7 @@ static scope *new_fn_scope(compiler *C, const zx_node *fn, scope *parent, zx_cod
         return NULL;
     }
     code->pos = fn->pos;
+    code->file = parent->code->file;
     zx_code_add_child(parent->code, code);
     if (parent->code->oom) {
         zx_code_free(code);
@@ -252,17 +322,32 @@ static void declare_expr(compiler *C, scope *s, const zx_node *n)
     case N_LET: case N_ASSIGN: case N_EXPR_STMT: case N_PRINT: case N_IF: case N_WHILE:
     case N_FOR_EACH: case N_BREAK: case N_CONTINUE: case N_RETURN: case N_ACTION:
     case N_ASSERT: case N_BLOCK: case N_FORK: case N_BARRIER: case N_PROGRAM:
+    case N_USE: case N_EXPORT: case N_MODULE:
         declare_stmts(C, s, n);
         return;
     }
 }
+
+static void declare_use(compiler *C, scope *s, const zx_node *n);
+static void declare_module_block(compiler *C, scope *s, const zx_node *n);
 
 static void declare_stmts(compiler *C, scope *s, const zx_node *n)
 {
     if (!n) return;
     switch (n->kind) {
     case N_PROGRAM: case N_BLOCK:
-        for (size_t i = 0; i < n->n; i++) declare_stmts(C, s, n->items[i]);
+        for (size_t i = 0; i < n->n; i++) {
+            if (n->kind == N_PROGRAM && n->items[i]->kind == N_USE && s->node == n) declare_use(C, s, n->items[i]);
+            else declare_stmts(C, s, n->items[i]);
+        }
+        return;
+    case N_USE:
+        cerror(C, n->pos, "'use' is only allowed at the top level of a file");
+        return;
+    case N_EXPORT:
+        return;   /* checked once the file's names are known (load_module) */
+    case N_MODULE:
+        declare_module_block(C, s, n);
         return;
     case N_LET:
         declare_expr(C, s, n->a);
@@ -319,7 +404,7 @@ static void declare_assigned(compiler *C, scope *s, const zx_node *n)
 {
     if (!n) return;
     if (n->kind == N_ACTION || n->kind == N_LAMBDA) return;   /* their own scopes */
-    if (n->kind == N_FORK) return;
+    if (n->kind == N_FORK || n->kind == N_MODULE) return;
     if (n->kind == N_ASSIGN && n->a && n->a->kind == N_NAME && !lookup(s, n->a->name, NULL))
         scope_declare(C, s, n->a->name, false, n->a->pos);
     declare_assigned(C, s, n->a);
@@ -332,6 +417,7 @@ static const zx_node *fn_body(const zx_node *fn)
 {
     if (fn->kind == N_ACTION) return fn->b;
     if (fn->kind == N_LAMBDA) return fn->b ? fn->b : fn->a;
+    if (fn->kind == N_MODULE) return fn->b;
     return fn;        /* N_PROGRAM, or a fork block */
 }
 
@@ -342,6 +428,385 @@ static void declare_fn(compiler *C, scope *s)
     else declare_stmts(C, s, body);
     declare_assigned(C, s, body);
     for (size_t i = 0; i < s->nkids; i++) declare_fn(C, s->kids[i]);
+}
+
+/* ---------- modules: namespaces, `use`, module and package blocks ---------- */
+
+static char *cat3(const char *a, const char *b, const char *c)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
+    char *r = malloc(n);
+    if (r) snprintf(r, n, "%s%s%s", a, b, c);
+    return r;
+}
+
+static nspace *ns_new(compiler *C, zx_pos pos, const char *label, const char *prefix)
+{
+    nspace *ns = calloc(1, sizeof *ns);
+    if (ns && (!(ns->label = strdup(label)) || !(ns->prefix = strdup(prefix)))) {
+        free(ns->label);
+        free(ns);
+        ns = NULL;
+    }
+    if (!ns) {
+        compile_oom(C, pos, "out of memory");
+        return NULL;
+    }
+    ns->next = C->spaces;
+    C->spaces = ns;
+    return ns;
+}
+
+static void ns_free_all(compiler *C)
+{
+    while (C->spaces) {
+        nspace *ns = C->spaces;
+        C->spaces = ns->next;
+        for (size_t i = 0; i < ns->nsubs; i++) free(ns->subs[i].name);
+        for (size_t i = 0; i < ns->nexports; i++) free(ns->exports[i]);
+        free(ns->subs);
+        free(ns->exports);
+        free(ns->scopes);
+        free(ns->label);
+        free(ns->prefix);
+        free(ns);
+    }
+}
+
+static bool bind_add(compiler *C, zx_pos pos, nsbind **v, size_t *n, size_t *cap, const char *name, nspace *ns)
+{
+    char *copy = strdup(name);
+    if (!copy || !grow(C, pos, (void **)v, cap, *n, sizeof **v)) {
+        free(copy);
+        compile_oom(C, pos, "out of memory");
+        return false;
+    }
+    (*v)[(*n)++] = (nsbind){ copy, ns };
+    return true;
+}
+
+static nspace *bind_find(nsbind *v, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].name, name) == 0) return v[i].ns;
+    return NULL;
+}
+
+/* The namespace `name` means in scope s: a binding not hidden by a variable of a nearer scope. */
+static nspace *ns_lookup(scope *s, const char *name)
+{
+    for (; s; s = s->parent) {
+        if (scope_find(s, name)) return NULL;
+        nspace *ns = bind_find(s->binds, s->nbinds, name);
+        if (ns) return ns;
+    }
+    return NULL;
+}
+
+/* The namespace an expression denotes (m, app.api), or NULL when it is a value. */
+static nspace *ns_of(scope *s, const zx_node *n)
+{
+    if (n->kind == N_NAME) return ns_lookup(s, n->name);
+    if (n->kind != N_MEMBER) return NULL;
+    nspace *outer = ns_of(s, n->a);
+    return outer ? bind_find(outer->subs, outer->nsubs, n->name) : NULL;
+}
+
+static var *ns_member(nspace *ns, const char *name)
+{
+    for (size_t i = 0; i < ns->nscopes; i++) {
+        var *v = scope_find(ns->scopes[i], name);
+        if (v) return v;
+    }
+    return NULL;
+}
+
+static bool ns_add_scope(compiler *C, zx_pos pos, nspace *ns, scope *sc)
+{
+    if (!grow(C, pos, (void **)&ns->scopes, &ns->capscopes, ns->nscopes, sizeof *ns->scopes)) return false;
+    ns->scopes[ns->nscopes++] = sc;
+    sc->ns = ns;
+    return true;
+}
+
+/* Bind `name` in the global scope s to ns (and make it a member of s's own namespace). */
+static void ns_bind(compiler *C, scope *s, zx_pos pos, const char *name, nspace *ns)
+{
+    if (!bind_add(C, pos, &s->binds, &s->nbinds, &s->capbinds, name, ns)) return;
+    if (s->ns && !bind_find(s->ns->subs, s->ns->nsubs, name))
+        bind_add(C, pos, &s->ns->subs, &s->ns->nsubs, &s->ns->capsubs, name, ns);
+}
+
+/* `name` in scope s as the same location as the member v (use { a } from, use "f"). */
+static void declare_alias(compiler *C, scope *s, zx_pos pos, const char *name, const var *v)
+{
+    var *old = scope_find(s, name);
+    if (old) {
+        if (old->slot != v->slot) cerror(C, pos, "'%s' is already declared in this file", name);
+        return;
+    }
+    char *copy = strdup(name);
+    if (!copy || !grow(C, pos, (void **)&s->vars, &s->capvars, s->nvars, sizeof *s->vars)) {
+        free(copy);
+        compile_oom(C, pos, "out of memory");
+        return;
+    }
+    s->vars[s->nvars++] = (var){ .name = copy, .slot = v->slot, .is_const = v->is_const };
+}
+
+/* module NAME { } / package a.b.c { }: its namespace (created at its first block), and a
+ * scope for this block's members that falls back to the enclosing one for other names. */
+static void declare_module_block(compiler *C, scope *s, const zx_node *n)
+{
+    if (!s->global) {
+        cerror(C, n->pos, "'%s' is only allowed at the top level", n->ival ? "package" : "module");
+        return;
+    }
+    char *path = strdup(n->name);
+    if (!path) {
+        compile_oom(C, n->pos, "out of memory");
+        return;
+    }
+    nspace *ns = NULL;
+    for (char *save = NULL, *c = strtok_r(path, ".", &save); c && !C->failed; c = strtok_r(NULL, ".", &save)) {
+        nspace *sub = ns ? bind_find(ns->subs, ns->nsubs, c) : bind_find(s->binds, s->nbinds, c);
+        if (!sub) {
+            char *prefix = cat3(ns ? ns->prefix : s->prefix ? s->prefix : "", c, ".");
+            sub = prefix ? ns_new(C, n->pos, c, prefix) : NULL;
+            free(prefix);
+            if (!sub) break;
+            if (ns) bind_add(C, n->pos, &ns->subs, &ns->nsubs, &ns->capsubs, c, sub);
+            else ns_bind(C, s, n->pos, c, sub);
+        }
+        ns = sub;
+    }
+    free(path);
+    if (!ns || C->failed) return;
+    scope *m = scope_new(C, n, s, s->code);
+    if (!m) return;
+    m->global = true;
+    m->prefix = ns->prefix;
+    ns_add_scope(C, n->pos, ns, m);
+}
+
+/* The names a file exports: declarations marked `export`, and `export a, b` lists. */
+static void collect_exports(compiler *C, scope *root, nspace *ns)
+{
+    const zx_node *prog = root->node;
+    for (size_t i = 0; i < prog->n && !C->failed; i++) {
+        const zx_node *it = prog->items[i];
+        const zx_node *one = it;
+        size_t count = 1;
+        if (it->kind == N_BLOCK && it->is_export) count = it->n;
+        for (size_t k = 0; k < count; k++) {
+            if (it->kind == N_BLOCK && it->is_export) one = it->items[k];
+            const char *const *names = NULL;
+            size_t nn = 0;
+            if (one->kind == N_EXPORT) {
+                names = (const char *const *)one->params;
+                nn = one->nparams;
+            } else if (one->is_export && one->name) {
+                names = (const char *const *)&one->name;
+                nn = 1;
+            }
+            for (size_t j = 0; j < nn; j++) {
+                if (!scope_find(root, names[j])) {
+                    cerror(C, one->pos, "export of '%s', which this file does not declare", names[j]);
+                    return;
+                }
+                char *copy = strdup(names[j]);
+                if (!copy || !grow(C, one->pos, (void **)&ns->exports, &ns->capexports, ns->nexports,
+                                   sizeof *ns->exports)) {
+                    free(copy);
+                    compile_oom(C, one->pos, "out of memory");
+                    return;
+                }
+                ns->exports[ns->nexports++] = copy;
+            }
+        }
+    }
+}
+
+static void reset_cursor(scope *s);
+static void resolve(compiler *C, scope *s, const zx_node *n);
+
+/* The namespace of the module that N_USE n names: a built-in module, or a file loaded,
+ * parsed, declared and resolved now (once per file). */
+static nspace *load_module(compiler *C, scope *s, const zx_node *n, modfile **out)
+{
+    *out = NULL;
+    if (zx_module_builtin(n->str)) {
+        for (nspace *ns = C->spaces; ns; ns = ns->next)
+            if (ns->builtin && strcmp(ns->label, n->str) == 0) return ns;
+        nspace *ns = ns_new(C, n->pos, n->str, "");
+        if (ns) ns->builtin = true;
+        return ns;
+    }
+    const char *from = s->mod ? s->mod->path : C->main_path;
+    char *path = zx_module_resolve(from, n->str);
+    char *key = path ? zx_module_key(path) : NULL;
+    if (!key) {
+        free(path);
+        cerror(C, n->pos, "module '%s' not found (looked beside %s%s)", n->str, from,
+               n->str[0] == '.' ? "" : " and along ZEXUS_PATH");
+        return NULL;
+    }
+    char *main_key = C->main_path[0] ? zx_module_key(C->main_path) : NULL;
+    bool is_main_file = main_key && strcmp(main_key, key) == 0;
+    free(main_key);
+    if (is_main_file) {   /* the program being run, still loading too */
+        char chain[512];
+        snprintf(chain, sizeof chain, "%s", C->main_path);
+        for (size_t k = 0; k < C->nloading; k++) {
+            size_t len = strlen(chain);
+            snprintf(chain + len, sizeof chain - len, " -> %s", C->loading[k]->path);
+        }
+        size_t len = strlen(chain);
+        snprintf(chain + len, sizeof chain - len, " -> %s", C->main_path);
+        free(path);
+        free(key);
+        cerror(C, n->pos, "import cycle: %s", chain);
+        return NULL;
+    }
+    modfile *m = C->mods;
+    while (m && strcmp(m->key, key) != 0) m = m->next;
+    if (m) {
+        free(path);
+        free(key);
+        if (m->state == 1) {   /* still loading: the chain from m back to here is a cycle */
+            char chain[512] = "";
+            size_t k = 0;
+            while (k < C->nloading && C->loading[k] != m) k++;
+            for (; k < C->nloading; k++) {
+                size_t len = strlen(chain);
+                snprintf(chain + len, sizeof chain - len, "%s -> ", C->loading[k]->path);
+            }
+            size_t len = strlen(chain);
+            snprintf(chain + len, sizeof chain - len, "%s", m->path);
+            cerror(C, n->pos, "import cycle: %s", chain);
+            return NULL;
+        }
+        *out = m;
+        return m->ns;
+    }
+    m = calloc(1, sizeof *m);
+    if (!m) {
+        free(path);
+        free(key);
+        compile_oom(C, n->pos, "out of memory");
+        return NULL;
+    }
+    m->key = key;
+    m->path = path;
+    m->next = C->mods;
+    C->mods = m;
+    char *src = NULL, why[160];
+    size_t len = 0;
+    if (!(m->written = strdup(n->str))) {
+        compile_oom(C, n->pos, "out of memory");
+        return NULL;
+    }
+    if (!zx_module_read(path, &src, &len, why, sizeof why)) {
+        cerror(C, n->pos, "cannot read module '%s': %s", path, why);
+        return NULL;
+    }
+    char perr[512];
+    m->ast = zx_parse(src, len, path, perr, sizeof perr);
+    free(src);
+    if (!m->ast) {   /* the parser's message names the module's file, line and column */
+        if (!C->failed) {
+            C->failed = true;
+            snprintf(C->err, C->errsz, "%s", perr);
+        }
+        return NULL;
+    }
+    uint32_t file = zx_program_add_file(C->prog, path);
+    char *cname = cat3("<module ", path, ">");
+    char *prefix = cat3(path, "::", "");
+    m->code = cname ? zx_code_new(ZX_CODE_ACTION, cname) : NULL;
+    m->ns = prefix ? ns_new(C, n->pos, n->str, prefix) : NULL;
+    free(cname);
+    free(prefix);
+    if (!m->code || !m->ns || C->prog->oom) {
+        compile_oom(C, n->pos, "out of memory");
+        return NULL;
+    }
+    m->code->file = file;
+    m->code->pos = (zx_pos){ 1, 1 };
+    if (!(m->root = scope_new(C, m->ast, NULL, m->code))) return NULL;
+    m->root->global = true;
+    m->root->prefix = m->ns->prefix;
+    m->root->mod = m;
+    if (!ns_add_scope(C, n->pos, m->ns, m->root)) return NULL;
+    if (!grow(C, n->pos, (void **)&C->loading, &C->caploading, C->nloading, sizeof *C->loading)) return NULL;
+    C->loading[C->nloading++] = m;
+    m->state = 1;
+    const char *saved = C->file;
+    C->file = path;
+    declare_fn(C, m->root);
+    if (!C->failed) collect_exports(C, m->root, m->ns);
+    if (!C->failed) {
+        reset_cursor(m->root);
+        resolve(C, m->root, m->ast);
+        reset_cursor(m->root);
+    }
+    C->file = saved;
+    C->nloading--;
+    m->state = 2;
+    *out = m;
+    return C->failed ? NULL : m->ns;
+}
+
+static void declare_use(compiler *C, scope *s, const zx_node *n)
+{
+    modfile *m = NULL;
+    nspace *ns = load_module(C, s, n, &m);
+    if (!ns || C->failed) return;
+    if (!grow(C, n->pos, (void **)&C->uses, &C->capuses, C->nuses, sizeof *C->uses)) return;
+    C->uses[C->nuses++] = (usemap){ n, m };
+    if (n->name) ns_bind(C, s, n->pos, n->name, ns);
+    if (ns->builtin) {   /* use { sqrt } from "math": the builtins are there already */
+        for (size_t i = 0; i < n->nparams; i++)
+            if (zx_builtin_lookup(n->params[i]) < 0) {
+                cerror(C, n->pos, "built-in module '%s' has no member '%s'", ns->label, n->params[i]);
+                return;
+            }
+        return;
+    }
+    if (n->ival) {
+        for (size_t i = 0; i < n->nparams && !C->failed; i++) {
+            var *v = ns_member(ns, n->params[i]);
+            if (!v) {
+                cerror(C, n->pos, "module '%s' has no member '%s'", ns->label, n->params[i]);
+                return;
+            }
+            declare_alias(C, s, n->pos, n->params[i], v);
+        }
+    } else if (!n->name) {
+        for (size_t i = 0; i < ns->nexports && !C->failed; i++)
+            declare_alias(C, s, n->pos, ns->exports[i], ns_member(ns, ns->exports[i]));
+    }
+}
+
+static void modules_free(compiler *C)
+{
+    while (C->mods) {
+        modfile *m = C->mods;
+        C->mods = m->next;
+        if (m->root) scope_free(m->root);
+        if (m->state != 3) zx_code_free(m->code);   /* emitted: a child of its importer's code */
+        zx_ast_free(m->ast);
+        free(m->key);
+        free(m->path);
+        free(m->written);
+        free(m);
+    }
+    ns_free_all(C);
+    free(C->loading);
+    free(C->uses);
+    C->loading = NULL;
+    C->uses = NULL;
+    C->nloading = C->caploading = C->nuses = C->capuses = 0;
 }
 
 /* ---------- pass 2: resolution of captures ---------- */
@@ -376,6 +841,9 @@ static void resolve(compiler *C, scope *s, const zx_node *n)
         return;
     case N_FORK:
         for (size_t i = 0; i < n->n; i++) resolve_kid(C, s);
+        return;
+    case N_MODULE:
+        resolve_kid(C, s);
         return;
     case N_LET:
         resolve_name(C, s, n->name);
@@ -467,7 +935,16 @@ static void emit_load_name(compiler *C, scope *s, const char *name, zx_pos pos)
     case STO_FREE: emit(C, s, OP_LOAD_FREE, slot, 0, pos); return;
     case STO_NONE: break;
     }
+    nspace *ns = ns_lookup(s, name);
+    if (ns) {
+        cerror(C, pos, "'%s' is a module, not a value: use its members (%s.name)", name, name);
+        return;
+    }
     int bi = zx_builtin_lookup(name);
+    if (bi == ZX_BI___MODULE__ && s->mod) {   /* inside a used file: its path as written */
+        emit(C, s, OP_LOAD_CONST, const_str(C, s, s->mod->written, strlen(s->mod->written), pos), 0, pos);
+        return;
+    }
     if (bi >= 0) {
         emit(C, s, OP_LOAD_BUILTIN, (uint32_t)bi, 0, pos);
         return;
@@ -506,6 +983,28 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n);
 static void emit_stmt(compiler *C, scope *s, const zx_node *n);
 static void emit_expr_stmt_end(compiler *C, scope *s, zx_pos pos);
 static void emit_function(compiler *C, scope *s);
+static void emit_use(compiler *C, scope *s, const zx_node *n);
+
+/* Load member `name` of namespace ns: a module's global, or a built-in module's builtin. */
+static void emit_ns_member(compiler *C, scope *s, nspace *ns, const char *name, zx_pos pos)
+{
+    if (bind_find(ns->subs, ns->nsubs, name)) {
+        cerror(C, pos, "'%s' is a module, not a value: use its members", name);
+        return;
+    }
+    if (ns->builtin) {
+        int bi = zx_builtin_lookup(name);
+        if (bi < 0 || bi == ZX_BI_parallel_map) cerror(C, pos, "built-in module '%s' has no member '%s'", ns->label, name);
+        else emit(C, s, OP_LOAD_BUILTIN, (uint32_t)bi, 0, pos);
+        return;
+    }
+    var *v = ns_member(ns, name);
+    if (!v) {
+        cerror(C, pos, "module '%s' has no member '%s'", ns->label, name);
+        return;
+    }
+    emit(C, s, OP_LOAD_NAME, v->slot, 0, pos);
+}
 
 static void emit_closure(compiler *C, scope *s, const zx_node *fn)
 {
@@ -526,6 +1025,10 @@ static bool builtin_callee(scope *s, const zx_node *callee, int *id)
 static void emit_call(compiler *C, scope *s, const zx_node *n)
 {
     int bi;
+    if (builtin_callee(s, n->a, &bi) && bi == ZX_BI_is_main && s->mod && n->n == 0) {
+        emit(C, s, OP_LOAD_CONST, zx_code_add_const(s->code, zx_bool(false)), 0, n->pos);
+        return;   /* decision D7: false inside a used file */
+    }
     if (builtin_callee(s, n->a, &bi)) {
         int lo, hi;
         zx_builtin_arity(bi, &lo, &hi);
@@ -653,6 +1156,12 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
             cerror(C, n->pos, "too many arguments (at most 255)");
             return;
         }
+        if (ns_of(s, n->a)) {   /* m.f(x): a call of the module's member */
+            emit_ns_member(C, s, ns_of(s, n->a), n->name, n->pos);
+            for (size_t i = 0; i < n->n; i++) emit_expr(C, s, n->items[i]);
+            emit(C, s, OP_CALL_TOP, (uint32_t)n->n, 0, n->pos);
+            return;
+        }
         emit_expr(C, s, n->a);
         for (size_t i = 0; i < n->n; i++) emit_expr(C, s, n->items[i]);
         emit(C, s, OP_CALL_METHOD, const_str(C, s, n->name, strlen(n->name), n->pos), (uint16_t)n->n, n->pos);
@@ -663,6 +1172,10 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
         emit(C, s, OP_INDEX, 0, 0, n->pos);
         return;
     case N_MEMBER:
+        if (ns_of(s, n->a)) {
+            emit_ns_member(C, s, ns_of(s, n->a), n->name, n->pos);
+            return;
+        }
         emit_expr(C, s, n->a);
         emit(C, s, OP_LOAD_CONST, const_str(C, s, n->name, strlen(n->name), n->pos), 0, n->pos);
         emit(C, s, OP_INDEX, 0, 0, n->pos);
@@ -691,6 +1204,7 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
     case N_LET: case N_ASSIGN: case N_EXPR_STMT: case N_PRINT: case N_IF: case N_WHILE:
     case N_FOR_EACH: case N_BREAK: case N_CONTINUE: case N_RETURN: case N_ACTION:
     case N_ASSERT: case N_BLOCK: case N_FORK: case N_BARRIER: case N_PROGRAM:
+    case N_USE: case N_EXPORT: case N_MODULE:
         break;
     }
     cerror(C, n->pos, "internal: statement in expression position");
@@ -730,6 +1244,23 @@ static void emit_assign(compiler *C, scope *s, const zx_node *n)
     }
     if (t->kind != N_INDEX && t->kind != N_MEMBER) {
         cerror(C, t->pos, "invalid assignment target");
+        return;
+    }
+    nspace *ns = t->kind == N_MEMBER ? ns_of(s, t->a) : NULL;
+    if (ns) {   /* m.x = v: the module's variable */
+        var *v = ns->builtin ? NULL : ns_member(ns, t->name);
+        if (!v) {
+            cerror(C, t->pos, "module '%s' has no variable '%s'", ns->label, t->name);
+            return;
+        }
+        if (v->is_const) {
+            cerror(C, t->pos, "cannot assign to constant '%s'", t->name);
+            return;
+        }
+        if (n->op) emit(C, s, OP_LOAD_NAME, v->slot, 0, t->pos);
+        emit_expr(C, s, n->b);
+        if (n->op) emit(C, s, (uint16_t)n->op, 0, 0, n->pos);
+        emit(C, s, OP_STORE_NAME, v->slot, 0, t->pos);
         return;
     }
     emit_expr(C, s, t->a);
@@ -892,6 +1423,16 @@ static void emit_stmt(compiler *C, scope *s, const zx_node *n)
     case N_PROGRAM:
         emit_block(C, s, n);
         return;
+    case N_USE:
+        emit_use(C, s, n);
+        return;
+    case N_EXPORT:
+        return;
+    case N_MODULE: {   /* its statements run here, in its own scope */
+        scope *m = s->kids[s->next_kid++];
+        emit_block(C, m, n->b);
+        return;
+    }
     case N_INT: case N_FLOAT: case N_STRING: case N_BOOL: case N_NULL: case N_NAME:
     case N_LIST: case N_MAP: case N_UNARY: case N_BINARY: case N_AND: case N_OR:
     case N_TERNARY: case N_NULLISH: case N_CALL: case N_METHOD_CALL: case N_INDEX:
@@ -900,6 +1441,29 @@ static void emit_stmt(compiler *C, scope *s, const zx_node *n)
         emit_expr_stmt_end(C, s, n->pos);
         return;
     }
+}
+
+/* A module's top level runs once, at the first `use` of it in program order: its code
+ * object becomes a child of the importing code, called here without arguments. */
+static void emit_use(compiler *C, scope *s, const zx_node *n)
+{
+    modfile *m = NULL;
+    for (size_t i = 0; i < C->nuses; i++)
+        if (C->uses[i].node == n) m = C->uses[i].mod;
+    if (!m || m->state == 3) return;   /* built-in, or it ran already */
+    uint32_t idx = zx_code_add_child(s->code, m->code);
+    if (s->code->oom) {
+        compile_oom(C, n->pos, "out of memory");
+        return;
+    }
+    m->state = 3;
+    const char *saved = C->file;
+    C->file = m->path;
+    emit_function(C, m->root);
+    C->file = saved;
+    emit(C, s, OP_MAKE_CLOSURE, idx, 0, n->pos);
+    emit(C, s, OP_CALL_TOP, 0, 0, n->pos);
+    emit(C, s, OP_POP, 0, 0, n->pos);
 }
 
 static void emit_function(compiler *C, scope *s)
@@ -981,6 +1545,8 @@ zx_program *zx_compile_session(const zx_node *prog, const char *file, zx_heap *h
     C.prog->main = main;
     C.top = scope_new(&C, prog, NULL, main);
     if (!C.top) goto fail;
+    C.top->global = true;
+    C.main_path = file ? file : "";
     if (sess) declare_session_globals(&C, sess->prev, prog->pos);
     declare_fn(&C, C.top);
     /* Emission finds each function's code object among its parent's children. */
@@ -994,12 +1560,14 @@ zx_program *zx_compile_session(const zx_node *prog, const char *file, zx_heap *h
     if (!C.failed && zx_program_oom(C.prog)) compile_oom(&C, prog->pos, "out of memory");
     scope_free(C.top);
     C.top = NULL;
+    modules_free(&C);
     if (C.failed) goto fail;
     if (oom) *oom = false;
     return C.prog;
 
 fail:
     if (C.top) scope_free(C.top);
+    modules_free(&C);
     zx_program_free(C.prog);
     if (oom) *oom = C.oom;
     return NULL;

@@ -1447,9 +1447,170 @@ static bool parser_is_modifier(const parser *p, const lexer_token *t)
     return false;
 }
 
+
+/* ---------- modules: use, import, export, module and package blocks ---------- */
+
+static bool parser_word(const parser *p, const lexer_token *t, const char *w)
+{
+    return t->kind == TK_NAME && strlen(w) == t->len && memcmp(w, p->src + t->start, t->len) == 0;
+}
+
+/* Which module statement starts at t (contextual words, ordinary names elsewhere): 1 use,
+ * 2 import, 3 export, 4 module, 5 package; 0 none. */
+static int parser_module_word(const parser *p, const lexer_token *t)
+{
+    lexer_kind next = t[1].kind;
+    if (parser_word(p, t, "use") && (next == TK_STRING || next == TK_LBRACE || next == TK_NAME)) return 1;
+    if (parser_word(p, t, "import") && (next == TK_NAME || next == TK_STRING)) return 2;
+    if (parser_word(p, t, "export") && next != TK_ASSIGN && next != TK_DOT && next != TK_LPAREN &&
+        next != TK_NEWLINE && next != TK_EOF && next != TK_SEMI) return 3;
+    if (parser_word(p, t, "module") && next == TK_NAME && t[2].kind == TK_LBRACE) return 4;
+    if (parser_word(p, t, "package") && next == TK_NAME) return 5;
+    return 0;
+}
+
+/* NAME, NAME, ... (in braces when `brace`): into out. */
+static bool parser_name_list(parser *p, parser_names *out, bool brace)
+{
+    zx_pos open = parser_peek(p)->pos;
+    bool saved = p->skip_nl;
+    if (brace) {
+        parser_advance(p);
+        p->skip_nl = true;
+    }
+    for (;;) {
+        if (brace && parser_at(p, TK_RBRACE)) break;
+        lexer_token *t = parser_peek(p);
+        if (t->kind != TK_NAME) {
+            parser_expected(p, t, "a name");
+            p->skip_nl = saved;
+            return false;
+        }
+        char *name = parser_token_name(p, t);
+        if (!name || !parser_add_name(p, out, name)) {
+            p->skip_nl = saved;
+            return false;
+        }
+        parser_advance(p);
+        if (!parser_accept(p, TK_COMMA)) break;
+    }
+    p->skip_nl = saved;
+    return !brace || parser_close(p, TK_RBRACE, "name list", open);
+}
+
+/* A module path: a string, or a bare name (`use blockchain`, `import math`). */
+static bool parser_module_path(parser *p, zx_node *n)
+{
+    lexer_token *t = parser_peek(p);
+    if (t->kind == TK_STRING) {
+        n->str = t->str;
+        n->slen = t->slen;
+        t->str = NULL;
+        if (!n->str && !(n->str = parser_strndup(p, "", 0))) return false;
+    } else if (t->kind == TK_NAME) {
+        if (!(n->str = parser_token_name(p, t))) return false;
+        n->slen = t->len;
+    } else {
+        parser_expected(p, t, "a module path (a string)");
+        return false;
+    }
+    if (memchr(n->str, '\0', n->slen) || n->slen == 0) {
+        parser_fail_at(p, t, "a module path may not be empty or contain a NUL character");
+        return false;
+    }
+    parser_advance(p);
+    return true;
+}
+
+static zx_node *parser_statement(parser *p);
+static zx_node *parser_module_stmt(parser *p)
+{
+    lexer_token *t = parser_peek(p);
+    int mod = parser_module_word(p, t);
+    parser_names names = { 0 };
+    zx_node *n = NULL;
+    if (mod == 3) {   /* export NAME, ... | export { NAME, ... } | export DECLARATION */
+        lexer_kind k1 = t[1].kind, k2 = t[2].kind;
+        bool list = k1 == TK_LBRACE || (k1 == TK_NAME && (k2 == TK_COMMA || k2 == TK_SEMI ||
+                                                          k2 == TK_NEWLINE || k2 == TK_EOF || k2 == TK_RBRACE));
+        if (!list) {
+            parser_advance(p);
+            zx_node *d = parser_statement(p);
+            if (!d) return NULL;
+            d->is_export = true;
+            if (d->kind == N_BLOCK)   /* let a = 1, b = 2 */
+                for (size_t i = 0; i < d->n; i++) d->items[i]->is_export = true;
+            return d;
+        }
+        if (!(n = parser_new(p, N_EXPORT, t->pos))) return NULL;
+        parser_advance(p);
+        if (!parser_name_list(p, &names, k1 == TK_LBRACE)) goto fail;
+    } else if (mod == 1 || mod == 2) {
+        if (!(n = parser_new(p, N_USE, t->pos))) return NULL;
+        parser_advance(p);
+        if (mod == 1 && parser_at(p, TK_LBRACE)) {   /* use { a, b } from "path" */
+            if (!parser_name_list(p, &names, true)) goto fail;
+            if (!parser_word(p, parser_peek(p), "from")) {
+                parser_expected(p, parser_peek(p), "'from' after the imported names");
+                goto fail;
+            }
+            parser_advance(p);
+            n->ival = 1;
+        }
+        bool bare = parser_at(p, TK_NAME);
+        if (!parser_module_path(p, n)) goto fail;
+        if (!n->ival && parser_word(p, parser_peek(p), "as")) {
+            parser_advance(p);
+            if (!(n->name = parser_decl_name(p, "a name after 'as'"))) goto fail;
+        } else if (mod == 2 && bare && !(n->name = parser_strndup(p, n->str, n->slen))) {
+            goto fail;   /* import math: binds math */
+        }
+    } else {   /* module NAME { } | package a.b.c { } */
+        if (!(n = parser_new(p, N_MODULE, t->pos))) return NULL;
+        n->ival = mod == 5;
+        parser_advance(p);
+        zx_buf path = { 0 };
+        for (;;) {
+            lexer_token *w = parser_peek(p);
+            if (w->kind != TK_NAME) {
+                zx_buf_free(&path);
+                parser_expected(p, w, mod == 5 ? "a package name" : "a module name");
+                goto fail;
+            }
+            if (path.len) zx_buf_put(&path, ".", 1);
+            zx_buf_put(&path, p->src + w->start, w->len);
+            parser_advance(p);
+            if (mod != 5 || !parser_accept(p, TK_DOT)) break;
+        }
+        if (!(n->name = parser_strndup(p, path.data ? path.data : "", path.len))) {
+            zx_buf_free(&path);
+            goto fail;
+        }
+        zx_buf_free(&path);
+        if (!parser_at(p, TK_LBRACE)) {
+            parser_expected(p, parser_peek(p), "'{'");
+            goto fail;
+        }
+        if (!(n->b = parser_block(p))) goto fail;
+        return n;
+    }
+    n->params = names.v;
+    n->nparams = names.n;
+    names = (parser_names){ 0 };
+    if (!parser_end(p)) goto fail;
+    return n;
+fail:
+    parser_names_free(&names);
+    zx_ast_free(n);
+    return NULL;
+}
+
+
 static zx_node *parser_statement(parser *p)
 {
     lexer_token *t = parser_peek(p);
+    int mod = parser_module_word(p, t);
+    if (mod) return parser_module_stmt(p);
     if (parser_is_modifier(p, t)) {
         size_t j = p->i;
         while (parser_is_modifier(p, &p->tok[j])) j++;

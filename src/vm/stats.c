@@ -66,7 +66,7 @@ static const char *jit_kind_name(zx_code_kind k)
 /* "demo.zx:3 action fib (code 1)" */
 static void jit_code_place(zx_buf *b, const jit_code_ref *r)
 {
-    zx_buf_printf(b, "%s:%u %s", r->prog->source_name, r->code->pos.line, jit_kind_name(r->code->kind));
+    zx_buf_printf(b, "%s:%u %s", zx_code_file(r->prog, r->code), r->code->pos.line, jit_kind_name(r->code->kind));
     if (r->code->kind == ZX_CODE_ACTION) zx_buf_printf(b, " %s", r->code->name);
     zx_buf_printf(b, " (code %u)", r->index);
 }

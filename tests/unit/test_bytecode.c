@@ -483,11 +483,13 @@ static void small_payload(zx_buf *b, uint32_t nlocals_field, const char *consts,
 {
     zx_buf_init(b);
     put_str(b, "s.zx", 4);
+    put_le(b, 0, 4);                 /* module files */
     put_le(b, 0, 4);                 /* globals */
     put_le(b, 1, 1);                 /* has main */
     put_le(b, ZX_CODE_MAIN, 1);
     put_str(b, "<main>", 6);
     put_le(b, 1, 4); put_le(b, 1, 4); /* pos */
+    put_le(b, 0, 4);                 /* file */
     put_le(b, 0, 4);                 /* nparams */
     put_le(b, nlocals_field, 4);
     put_le(b, 0, 4);                 /* nfree */
@@ -519,10 +521,10 @@ static void test_zxbc_errors(zx_heap *h)
     CHECK_STR(err, "not a zexus bytecode file");
     CHECK(zx_bytecode_read((const uint8_t *)"ZX", 2, h, err, sizeof err) == NULL);
     CHECK_STR(err, "truncated bytecode file");
-    file.data[4] = 2;
+    file.data[4] = 3;
     CHECK(zx_bytecode_read((const uint8_t *)file.data, file.len, h, err, sizeof err) == NULL);
-    CHECK_STR(err, "bytecode format version 2, expected 1");
-    file.data[4] = 1;
+    CHECK_STR(err, "bytecode format version 3, expected 2");
+    file.data[4] = 2;
     file.data[6] = 4;
     CHECK(zx_bytecode_read((const uint8_t *)file.data, file.len, h, err, sizeof err) == NULL);
     CHECK_STR(err, "unsupported bytecode flags 0x0004");
@@ -539,23 +541,23 @@ static void test_zxbc_errors(zx_heap *h)
 
     /* payload: huge counts are refused before anything is allocated */
     small_payload(&pl, 0xFFFFFFFFu, "\x00\x00\x00\x00", 4);
-    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: local count 4294967295 at offset 36 exceeds the payload");
+    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: local count 4294967295 at offset 44 exceeds the payload");
     zx_buf_free(&pl);
     small_payload(&pl, 0, "\xff\xff\xff\x7f", 4);
     CHECK(strstr(read_payload(h, &pl, err), "corrupt bytecode: constant count 2147483647") == err);
     zx_buf_free(&pl);
     /* bad constant tag, bad bool, invalid UTF-8, string length past the end */
     small_payload(&pl, 0, "\x01\x00\x00\x00\x09", 5);
-    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: bad constant tag 9 at offset 48");
+    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: bad constant tag 9 at offset 56");
     zx_buf_free(&pl);
     small_payload(&pl, 0, "\x01\x00\x00\x00\x01\x02", 6);
-    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: bad boolean constant 2 at offset 49");
+    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: bad boolean constant 2 at offset 57");
     zx_buf_free(&pl);
     small_payload(&pl, 0, "\x01\x00\x00\x00\x04\x02\x00\x00\x00\xc3\x28", 11);
-    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: string at offset 49 is not valid UTF-8");
+    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: string at offset 57 is not valid UTF-8");
     zx_buf_free(&pl);
     small_payload(&pl, 0, "\x01\x00\x00\x00\x04\x00\x00\x00\x10", 9);
-    CHECK(strstr(read_payload(h, &pl, err), "corrupt bytecode: string length 268435456 at offset 49 exceeds") == err);
+    CHECK(strstr(read_payload(h, &pl, err), "corrupt bytecode: string length 268435456 at offset 57 exceeds") == err);
     zx_buf_free(&pl);
     /* a string constant may hold NUL, a name may not */
     small_payload(&pl, 0, "\x01\x00\x00\x00\x04\x03\x00\x00\x00" "a\0b", 12);
@@ -563,20 +565,21 @@ static void test_zxbc_errors(zx_heap *h)
     zx_buf_free(&pl);
     zx_buf_init(&pl);
     put_str(&pl, "s", 1);
+    put_le(&pl, 0, 4);                               /* module files */
     put_le(&pl, 1, 4);
     put_str(&pl, "a\0", 2);                          /* a global named "a\0" */
     put_le(&pl, 0, 1);
     put_le(&pl, 0, 1);
-    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: name at offset 9 contains a NUL byte");
+    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: name at offset 13 contains a NUL byte");
     zx_buf_free(&pl);
     /* bad kind, bad flags, trailing payload bytes, payload ends early */
     small_payload(&pl, 0, "\x00\x00\x00\x00", 4);
-    pl.data[13] = 7;                                  /* the kind byte of main */
-    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: bad code kind 7 at offset 13");
-    pl.data[13] = 0;
-    pl.data[12] = 2;                                  /* has_main */
-    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: bad main flag 2 at offset 12");
-    pl.data[12] = 1;
+    pl.data[17] = 7;                                  /* the kind byte of main */
+    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: bad code kind 7 at offset 17");
+    pl.data[17] = 0;
+    pl.data[16] = 2;                                  /* has_main */
+    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: bad main flag 2 at offset 16");
+    pl.data[16] = 1;
     zx_buf_put(&pl, "\0", 1);
     CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: 1 bytes left over after the program");
     pl.len -= 5;
@@ -588,10 +591,11 @@ static void test_zxbc_errors(zx_heap *h)
     zx_buf_free(&pl);
     zx_buf_init(&pl);
     put_str(&pl, "g", 1);
+    put_le(&pl, 0, 4);                               /* module files */
     put_le(&pl, 1, 4);
     put_str(&pl, "x", 1);
     put_le(&pl, 4, 1);                                /* global flags */
-    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: bad global flags 4 at offset 14");
+    CHECK_STR(read_payload(h, &pl, err), "corrupt bytecode: bad global flags 4 at offset 18");
     zx_buf_free(&pl);
 
     /* nesting: 300 levels of lambdas */

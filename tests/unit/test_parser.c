@@ -138,6 +138,13 @@ static void dump_node(dump *d, const zx_node *n)
         out(d, ")");
         break;
     case N_INTERP: out(d, "(interp"); dump_items(d, n); out(d, ")"); break;
+    case N_USE:
+        out(d, "(use \"%s\"%s%s", n->str, n->name ? " as " : "", n->name ? n->name : "");
+        if (n->ival) dump_params(d, n);
+        out(d, ")");
+        break;
+    case N_EXPORT: out(d, "(export"); dump_params(d, n); out(d, ")"); break;
+    case N_MODULE: out(d, "(%s %s ", n->ival ? "package" : "module", n->name); dump_node(d, n->b); out(d, ")"); break;
     case N_LAMBDA:
         out(d, "(lambda");
         dump_params(d, n);
