@@ -103,9 +103,18 @@ static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
         PUSHM(builtin_mask(in->a));
         if (in->a == ZX_BI_parallel_map) CLOBBER_GLOBALS();
         break;
-    case OP_CALL_METHOD: case OP_INDEX:
+    case OP_CALL_METHOD:     /* an instance's method is Zexus code: it may assign globals */
         *d -= pops;
         PUSHM(M_VAL);
+        CLOBBER_GLOBALS();
+        break;
+    case OP_INDEX:
+        *d -= pops;
+        PUSHM(M_VAL);
+        break;
+    case OP_MAKE_CLASS: case OP_NEW_NAMED:
+        *d -= pops;
+        PUSHM(M_O);
         break;
     case OP_BUILD_LIST: case OP_BUILD_MAP: case OP_LOAD_BUILTIN: case OP_LOAD_HOST: case OP_MAKE_CLOSURE:
         *d -= pops;
@@ -117,7 +126,7 @@ static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
         CLOBBER_GLOBALS();
         break;
     case OP_FORK_EXECUTION: CLOBBER_GLOBALS(); break;
-    case OP_STORE_INDEX: case OP_PRINT: case OP_ASSERT: case OP_STORE_CELL: case OP_STORE_FREE:
+    case OP_STORE_INDEX: case OP_PRINT: case OP_ASSERT: case OP_STORE_CELL: case OP_STORE_FREE: case OP_REQUIRE:
         *d -= pops;
         break;
     case OP_NOP: case OP_BARRIER_SYNC: case OP_JOIN_WORKERS: break;

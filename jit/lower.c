@@ -1405,7 +1405,8 @@ static void emit_instr(lw *L, uint32_t pc)
     case OP_SHARED_WRITE: case OP_CALL_BUILTIN: case OP_CALL_METHOD: case OP_BUILD_LIST: case OP_BUILD_MAP:
     case OP_STORE_INDEX: case OP_PRINT: case OP_MAKE_CLOSURE: case OP_ASSERT: case OP_LOAD_BUILTIN: case OP_LOAD_HOST:
     case OP_PARALLEL_MAP: case OP_FORK_EXECUTION:
-        /* strings, lists, maps, output, closures and the parallel opcodes: the runtime */
+    case OP_MAKE_CLASS: case OP_NEW_NAMED: case OP_REQUIRE:
+        /* strings, lists, maps, output, closures, objects and the parallel opcodes: the runtime */
         emit_step(L, pc, d, (uint32_t)pops, (uint32_t)pushes);
         break;
     }
