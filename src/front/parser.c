@@ -1463,7 +1463,8 @@ static zx_node *parser_statement(parser *p)
     if (parser_is_modifier(p, t)) {
         size_t j = p->i;
         while (parser_is_modifier(p, &p->tok[j])) j++;
-        if (p->tok[j].kind == TK_ACTION || p->tok[j].kind == TK_FUNCTION) p->i = j;
+        if (p->tok[j].kind == TK_ACTION || p->tok[j].kind == TK_FUNCTION || parser_class_kind(p, &p->tok[j]) >= 0)
+            p->i = j;
         t = parser_peek(p);
     }
     lexer_kind k = t->kind;
@@ -1597,6 +1598,9 @@ static zx_node *parser_class(parser *p, int kind)
     zx_node *state = NULL;     /* a contract's __state__ method: the initialisers, per instance */
     if (!n) return NULL;
     n->ival = kind;
+    /* a protocol documents the methods it lists; only an interface's are checked (as members
+     * are kept, its are dropped below) */
+    bool protocol = parser_word(p, parser_peek(p), "protocol");
     parser_advance(p);
     if (!(n->name = parser_decl_name(p, "a type name"))) goto fail;
     if (parser_word(p, parser_peek(p), "implements")) {
@@ -1616,7 +1620,9 @@ static zx_node *parser_class(parser *p, int kind)
         }
         if (kind == 3) {
             zx_node *m = parser_iface_method(p);
-            if (!m || !parser_vec_push(p, &members, m)) goto fail;
+            if (!m) goto fail;
+            if (protocol) zx_ast_free(m);
+            else if (!parser_vec_push(p, &members, m)) goto fail;
             continue;
         }
         size_t j = p->i;
@@ -1737,7 +1743,9 @@ static bool parser_is_named_new(const parser *p, const lexer_token *t)
     if (t->kind != TK_NAME || t[1].kind != TK_LBRACE) return false;
     char c = p->src[t->start];
     if (c < 'A' || c > 'Z') return false;
-    return (t[2].kind == TK_NAME && t[3].kind == TK_COLON) || t[2].kind == TK_RBRACE;
+    size_t j = 2;
+    while (t[j].kind == TK_NEWLINE) j++;
+    return (t[j].kind == TK_NAME && t[j + 1].kind == TK_COLON) || t[j].kind == TK_RBRACE;
 }
 
 static zx_node *parser_named_new(parser *p)
