@@ -116,6 +116,10 @@ static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
         *d -= pops;
         PUSHM(M_O);
         break;
+    case OP_GET_FIELD:
+        *d -= pops;
+        PUSHM(M_VAL);
+        break;
     case OP_BUILD_LIST: case OP_BUILD_MAP: case OP_LOAD_BUILTIN: case OP_LOAD_HOST: case OP_MAKE_CLOSURE:
         *d -= pops;
         PUSHM(M_O);

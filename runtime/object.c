@@ -3,11 +3,17 @@
 
 #include <string.h>
 
+/* Class ids: a process-wide count, the one piece of state shared by every VM, because a
+ * compiled function (which several VMs may share through the code cache's objects) keeps
+ * (id, slot) pairs in its own data. */
+static _Atomic uint64_t next_class_id = 1;
+
 zx_class *zx_class_new(zx_heap *h, zx_class_kind kind, const zx_value part[ZX_CLS_NPARTS])
 {
     zx_class *c = zx_heap_alloc_obj(h, ZX_O_CLASS, sizeof(zx_class));
     if (!c) return NULL;
     c->kind = (uint8_t)kind;
+    c->id = atomic_fetch_add_explicit(&next_class_id, 1, memory_order_relaxed) & ((UINT64_C(1) << 48) - 1);
     for (int i = 0; i < ZX_CLS_NPARTS; i++) {
         c->part[i] = part[i];
         zx_incref(part[i]);

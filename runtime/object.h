@@ -35,6 +35,8 @@ typedef struct zx_class {
     zx_obj hdr;
     uint8_t kind;              /* zx_class_kind */
     uint32_t nfields;
+    uint64_t id;               /* never reused in the process (< 2^48): compiled code caches a
+                                  field's slot under it, where a freed class's address could be */
     zx_value part[ZX_CLS_NPARTS];
 } zx_class;
 

@@ -1016,6 +1016,13 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             PUSH(r);
             break;
         }
+        case OP_GET_FIELD: {
+            zx_value obj = TOP(0), r;
+            CHECK(index_get(t, f, obj, f->code->consts[in->a], &r));
+            zx_decref(obj);
+            TOP(0) = r;
+            break;
+        }
         case OP_NEW_NAMED: {
             zx_value r, fields = TOP(0), cls = TOP(1);
             CHECK(zx_objop_new_named(t, f, cls, fields, &r));

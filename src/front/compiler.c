@@ -519,8 +519,7 @@ static void emit_load_name(compiler *C, scope *s, const char *name, zx_pos pos)
     name = self_alias(s, name);
     if (class_field(s, name)) {   /* a bare field name in a method: this.name */
         emit_load_name(C, s, "this", pos);
-        emit(C, s, OP_LOAD_CONST, const_str(C, s, name, strlen(name), pos), 0, pos);
-        emit(C, s, OP_INDEX, 0, 0, pos);
+        emit(C, s, OP_GET_FIELD, const_str(C, s, name, strlen(name), pos), 0, pos);
         return;
     }
     switch (storage_of(C, s, name, &slot, NULL)) {
@@ -735,6 +734,12 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
         return;
     case N_MEMBER:
         emit_expr(C, s, n->a);
+        if (n->a->kind == N_NAME && scope_class(s) && strcmp(self_alias(s, n->a->name), "this") == 0) {
+            /* this.field in a method: an instance, so GET_FIELD (its slot cached in compiled
+             * code); elsewhere `o.k` stays INDEX by the string, which maps are tuned for */
+            emit(C, s, OP_GET_FIELD, const_str(C, s, n->name, strlen(n->name), n->pos), 0, n->pos);
+            return;
+        }
         emit(C, s, OP_LOAD_CONST, const_str(C, s, n->name, strlen(n->name), n->pos), 0, n->pos);
         emit(C, s, OP_INDEX, 0, 0, n->pos);
         return;

@@ -252,6 +252,7 @@ static zx_program *build_all_opcodes(zx_heap *h)
     E(LOAD_CONST, ks, 0); E(BUILD_LIST, 0, 0); E(BUILD_LIST, 0, 0); E(BUILD_LIST, 0, 0); E(BUILD_MAP, 0, 0);
     E(LOAD_CONST, knull, 0); E(MAKE_CLASS, 0, 0);
     E(BUILD_MAP, 0, 0); E(NEW_NAMED, 0, 0); E(POP, 0, 0);
+    E(LOAD_CONST, knull, 0); E(GET_FIELD, ks, 0); E(POP, 0, 0);
     E(LOAD_CONST, ktrue, 0); E(REQUIRE, 0, 0);
     E(LOAD_CONST, ktrue, 0); E(LOAD_CONST, ks, 0); E(REQUIRE, 1, 0);
     E(NOP, 0, 0);
