@@ -522,6 +522,13 @@ int analyze_borrows(analyze_code *a)
                 continue;
             }
             a->borrow[p] |= BORROW_USE;
+        } else if (in->op == OP_GET_FIELD && d >= 1) {
+            /* this.field: the method's own local keeps the instance alive, and reading a
+             * field runs no code */
+            uint32_t q = borrow_source(a, &o, p, 0);
+            if (q == UINT32_MAX || c->code[q].op != OP_LOAD_LOCAL) continue;
+            a->borrow[q] |= BORROW_LOAD;
+            a->borrow[p] |= BORROW_USE;
         } else if (in->op == OP_CALL_TOP && a->callee && a->callee[p] && d >= (int)in->a + 1) {
             uint32_t q = borrow_source(a, &o, p, 0);
             if (q == UINT32_MAX) continue;

@@ -833,6 +833,7 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
 static void emit_get_field(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
 {
     uint8_t *sm = st_stack(L, pc);
+    int use = L->a.borrow && (L->a.borrow[pc] & BORROW_USE) && (L->borrowed >> (d - 1) & 1);
     val obj = sget(L, d - 1, sm[d - 1]);
     LLVMValueRef cache = LLVMAddGlobal(L->m, L->i64, "field.cache");
     LLVMSetInitializer(cache, c64(L, 0));
@@ -863,7 +864,7 @@ static void emit_get_field(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
                                         LLVMBuildMul(L->b, slot, c64(L, sizeof(zx_value)), ""), "");
         val e = load_val_mem(L, gepv(L, o, off), M_VAL);
         incref(L, e);
-        decref(L, obj);
+        drop_operand(L, obj, d - 1, use);
         tags[n] = e.tag;
         pays[n] = e.pay;
         from[n++] = LLVMGetInsertBlock(L->b);
@@ -878,7 +879,7 @@ static void emit_get_field(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
     LLVMValueRef st = call(L, JIT_HELPER_field, args, 7);
     check_status(L, st, d, (int)d);
     val r = load_val_mem(L, L->tmpval, M_ANY);
-    decref(L, obj);
+    drop_operand(L, obj, d - 1, use);
     tags[n] = r.tag;
     pays[n] = r.pay;
     from[n++] = LLVMGetInsertBlock(L->b);
