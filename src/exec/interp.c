@@ -834,7 +834,8 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
                 if (fn) {
                     zx_value *args = argv - 1;
                     uint32_t n = argc + 1;
-                    CHECK(check_arity(t, f, fn->code, n));
+                    if (n != fn->code->nparams)   /* counted as written: without `this` */
+                        RAISE(ZX_ERR_ARITY, (int)fn->code->nparams - 1, (int)argc);
                     if (poll_stop(t)) { st = stop_status(t, f); goto fail; }
                     zx_native_fn nat = tier_native(fn->code);
                     zx_frame *nf = zx_frame_push(t, fn->code, fn, args, n, f);

@@ -53,6 +53,8 @@ static zx_status call_method(zx_task *t, zx_frame *f, zx_func *fn, zx_inst *o, c
                              uint32_t argc)
 {
     if (zx_stack_exhausted()) return zx_task_raise_err(t, f, ZX_ERR_CALL_DEPTH);
+    if (argc + 1 != fn->code->nparams)   /* counted as written: without `this` */
+        return zx_task_raise_err(t, f, ZX_ERR_ARITY, (int)fn->code->nparams - 1, (int)argc);
     zx_value args[256];
     if (argc > 255) argc = 255;
     args[0] = zx_objval(o);
