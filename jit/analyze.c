@@ -103,7 +103,20 @@ static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
         PUSHM(builtin_mask(in->a));
         if (in->a == ZX_BI_parallel_map) CLOBBER_GLOBALS();
         break;
-    case OP_CALL_METHOD: case OP_INDEX:
+    case OP_CALL_METHOD:     /* an instance's method is Zexus code: it may assign globals */
+        *d -= pops;
+        PUSHM(M_VAL);
+        CLOBBER_GLOBALS();
+        break;
+    case OP_INDEX:
+        *d -= pops;
+        PUSHM(M_VAL);
+        break;
+    case OP_MAKE_CLASS: case OP_NEW_NAMED:
+        *d -= pops;
+        PUSHM(M_O);
+        break;
+    case OP_GET_FIELD:
         *d -= pops;
         PUSHM(M_VAL);
         break;
@@ -117,7 +130,7 @@ static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
         CLOBBER_GLOBALS();
         break;
     case OP_FORK_EXECUTION: CLOBBER_GLOBALS(); break;
-    case OP_STORE_INDEX: case OP_PRINT: case OP_ASSERT: case OP_STORE_CELL: case OP_STORE_FREE:
+    case OP_STORE_INDEX: case OP_PRINT: case OP_ASSERT: case OP_STORE_CELL: case OP_STORE_FREE: case OP_REQUIRE:
         *d -= pops;
         break;
     case OP_NOP: case OP_BARRIER_SYNC: case OP_JOIN_WORKERS: break;
@@ -508,6 +521,13 @@ int analyze_borrows(analyze_code *a)
             } else {
                 continue;
             }
+            a->borrow[p] |= BORROW_USE;
+        } else if (in->op == OP_GET_FIELD && d >= 1) {
+            /* this.field: the method's own local keeps the instance alive, and reading a
+             * field runs no code */
+            uint32_t q = borrow_source(a, &o, p, 0);
+            if (q == UINT32_MAX || c->code[q].op != OP_LOAD_LOCAL) continue;
+            a->borrow[q] |= BORROW_LOAD;
             a->borrow[p] |= BORROW_USE;
         } else if (in->op == OP_CALL_TOP && a->callee && a->callee[p] && d >= (int)in->a + 1) {
             uint32_t q = borrow_source(a, &o, p, 0);

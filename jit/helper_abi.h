@@ -41,7 +41,9 @@
     /* the last reference went: (obj) */                                                   \
     JIT_HELPER(obj_free, void, (ptr))                                                      \
     /* a literal as data: push consts[table[0..n)], run the build at pc: (t, f, table, n, pc) */ \
-    JIT_HELPER(build_consts, i32, (ptr, ptr, ptr, i32, i32))
+    JIT_HELPER(build_consts, i32, (ptr, ptr, ptr, i32, i32))                               \
+    /* GET_FIELD's general case, filling the instruction's slot cache: (t, f, otag, opay, const, cache, out) */ \
+    JIT_HELPER(field, i32, (ptr, ptr, i32, i64, i32, ptr, ptr))
 
 typedef enum jit_helper_id {
 #define JIT_HELPER_ID(name, ret, params) JIT_HELPER_##name,

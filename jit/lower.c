@@ -7,6 +7,7 @@
 
 #include "analyze.h"
 #include "helper_abi.h"
+#include "runtime/object.h"
 
 /*
  * Shape of the generated function (zx_native_fn):
@@ -826,6 +827,73 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
     if (lend) L->borrowed |= 1ull << (d - 2);
 }
 
+/* GET_FIELD: an instance whose class id matches this instruction's cache word (class id << 16
+ * | slot, filled by the helper) loads the slot at its fixed offset; anything else (a map, a
+ * field added later, the first visit) goes through jit_helper_field. */
+static void emit_get_field(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
+{
+    uint8_t *sm = st_stack(L, pc);
+    int use = L->a.borrow && (L->a.borrow[pc] & BORROW_USE) && (L->borrowed >> (d - 1) & 1);
+    val obj = sget(L, d - 1, sm[d - 1]);
+    LLVMValueRef cache = LLVMAddGlobal(L->m, L->i64, "field.cache");
+    LLVMSetInitializer(cache, c64(L, 0));
+    LLVMSetLinkage(cache, LLVMPrivateLinkage);
+    LLVMSetAlignment(cache, 8);
+    LLVMBasicBlockRef cont = newbb(L, "field.done"), slow = newbb(L, "field.slow");
+    LLVMValueRef tags[2], pays[2];
+    LLVMBasicBlockRef from[2];
+    int n = 0;
+    if (obj.mask & M_O) {
+        LLVMBasicBlockRef c1 = newbb(L, ""), c2 = newbb(L, ""), fast = newbb(L, "field.slot");
+        br_rare(L, LLVMBuildNot(L->b, is_tag(L, obj, ZX_T_OBJ), ""), slow, c1);
+        at(L, c1);
+        LLVMValueRef o = as_ptr(L, obj.pay);
+        LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
+        br_rare(L, LLVMBuildICmp(L->b, LLVMIntNE, ty, c8(L, ZX_O_INST), ""), slow, c2);
+        at(L, c2);
+        LLVMValueRef cls = load(L, L->ptr, gep(L, o, offsetof(zx_inst, cls)), "cls");
+        LLVMValueRef id = load(L, L->i64, gep(L, cls, offsetof(zx_class, id)), "clsid");
+        LLVMValueRef w = LLVMBuildLoad2(L->b, L->i64, cache, "fcache");
+        LLVMSetOrdering(w, LLVMAtomicOrderingMonotonic);
+        LLVMSetAlignment(w, 8);
+        LLVMValueRef hit = LLVMBuildICmp(L->b, LLVMIntEQ, LLVMBuildLShr(L->b, w, c64(L, 16), ""), id, "");
+        br_rare(L, LLVMBuildNot(L->b, hit, ""), slow, fast);
+        at(L, fast);
+        LLVMValueRef slot = LLVMBuildAnd(L->b, w, c64(L, 0xffff), "slot");
+        LLVMValueRef off = LLVMBuildAdd(L->b, c64(L, offsetof(zx_inst, slot)),
+                                        LLVMBuildMul(L->b, slot, c64(L, sizeof(zx_value)), ""), "");
+        val e = load_val_mem(L, gepv(L, o, off), M_VAL);
+        incref(L, e);
+        drop_operand(L, obj, d - 1, use);
+        tags[n] = e.tag;
+        pays[n] = e.pay;
+        from[n++] = LLVMGetInsertBlock(L->b);
+        LLVMBuildBr(L->b, cont);
+    } else {
+        LLVMBuildBr(L->b, slow);
+    }
+    at(L, slow);
+    set_pc(L, pc);
+    LLVMValueRef args[] = { L->t, L->f, LLVMBuildZExt(L->b, obj.tag, L->i32, ""), obj.pay, c32(L, in->a), cache,
+                            L->tmpval };
+    LLVMValueRef st = call(L, JIT_HELPER_field, args, 7);
+    check_status(L, st, d, (int)d);
+    val r = load_val_mem(L, L->tmpval, M_ANY);
+    drop_operand(L, obj, d - 1, use);
+    tags[n] = r.tag;
+    pays[n] = r.pay;
+    from[n++] = LLVMGetInsertBlock(L->b);
+    LLVMBuildBr(L->b, cont);
+    at(L, cont);
+    LLVMValueRef tag = LLVMBuildPhi(L->b, L->i8, "");
+    LLVMValueRef pay = LLVMBuildPhi(L->b, L->i64, "");
+    LLVMAddIncoming(tag, tags, from, (unsigned)n);
+    LLVMAddIncoming(pay, pays, from, (unsigned)n);
+    val v = { tag, pay, M_VAL };
+    sset(L, d - 1, v);
+    L->borrowed &= ~(1ull << (d - 1));
+}
+
 static void emit_for_iter(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
 {
     uint32_t slot = in->b;
@@ -1348,6 +1416,7 @@ static void emit_instr(lw *L, uint32_t pc)
     }
     case OP_CALL_TOP: emit_call(L, in, pc, d); break;
     case OP_INDEX: emit_index(L, pc, d); break;
+    case OP_GET_FIELD: emit_get_field(L, in, pc, d); break;
     case OP_LOAD_LOCAL: {
         val v = lget(L, in->a, st_locals(L, pc)[in->a]);
         raise_undefined_if(L, v, pc, d);
@@ -1405,7 +1474,8 @@ static void emit_instr(lw *L, uint32_t pc)
     case OP_SHARED_WRITE: case OP_CALL_BUILTIN: case OP_CALL_METHOD: case OP_BUILD_LIST: case OP_BUILD_MAP:
     case OP_STORE_INDEX: case OP_PRINT: case OP_MAKE_CLOSURE: case OP_ASSERT: case OP_LOAD_BUILTIN: case OP_LOAD_HOST:
     case OP_PARALLEL_MAP: case OP_FORK_EXECUTION:
-        /* strings, lists, maps, output, closures and the parallel opcodes: the runtime */
+    case OP_MAKE_CLASS: case OP_NEW_NAMED: case OP_REQUIRE:
+        /* strings, lists, maps, output, closures, objects and the parallel opcodes: the runtime */
         emit_step(L, pc, d, (uint32_t)pops, (uint32_t)pushes);
         break;
     }

@@ -1,5 +1,6 @@
 /* builtins.c — the builtin functions and list/map methods, generated from the tables of builtins.h. */
 #include "builtins.h"
+#include "object.h"
 
 #include "arith.h"
 
@@ -920,6 +921,7 @@ static const char *typeof_name(zx_value v)
     case ZX_O_MAP: return "map";
     case ZX_O_FUNC: return "function";
     case ZX_O_BUILTIN: return "builtin";
+    case ZX_O_CLASS: case ZX_O_INST: return zx_object_typeof(v);
     case ZX_O_CELL: break;
     }
     return "null";

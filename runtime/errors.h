@@ -62,7 +62,13 @@
     ERR(FILE_UTF8,       RUNTIME,     "%s(): '%.*s'%s is not UTF-8 text")    /* builtin, path, "..." if cut */ \
     ERR(JSON_PARSE,      RUNTIME,     "%s(): invalid JSON at line %d, column %d: %s") /* builtin, where, json-c's reason */ \
     ERR(JSON_VALUE,      RUNTIME,     "%s(): cannot convert %s to JSON")     /* builtin, what */ \
-    ERR(HASH_ALGO,       RUNTIME,     "hash(): unsupported algorithm '%.*s' (SHA256, SHA512, SHA3-256, SHA3-512, BLAKE2B, BLAKE2S)")
+    ERR(HASH_ALGO,       RUNTIME,     "hash(): unsupported algorithm '%.*s' (SHA256, SHA512, SHA3-256, SHA3-512, BLAKE2B, BLAKE2S)") \
+    /* entities, data, contracts, interfaces (src/exec/object_ops.c) */ \
+    ERR(REQUIRE,         RUNTIME,     "Requirement failed: %s")              /* the formatted message value */ \
+    ERR(CTOR_ARITY,      RUNTIME,     "'%s' expects at most %d argument(s) but got %d") \
+    ERR(NOT_IMPLEMENTED, RUNTIME,     "%s '%s' does not implement '%s' of interface '%s'") \
+    ERR(NOT_INTERFACE,   RUNTIME,     "type mismatch: %s '%s' implements %s, which is not an interface") \
+    ERR(CLASS_CALL,      RUNTIME,     "type mismatch: interface '%s' cannot be instantiated")
 
 typedef enum zx_err {
     ZX_ERR_NONE = 0,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "builtins.h"
+#include "object.h"
 #include "topology.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -66,7 +67,8 @@ static size_t collect_bytes_after(const zx_heap *h, size_t live);
 
 static bool is_container_type(uint8_t type)
 {
-    return type == ZX_O_LIST || type == ZX_O_MAP || type == ZX_O_CELL || type == ZX_O_FUNC;
+    return type == ZX_O_LIST || type == ZX_O_MAP || type == ZX_O_CELL || type == ZX_O_FUNC ||
+           type == ZX_O_CLASS || type == ZX_O_INST;
 }
 
 #define ZX_PREFIX_SIZE sizeof(zx_objpre)
@@ -303,6 +305,28 @@ static void gc_set(zx_obj *o, uint8_t bit) { atomic_fetch_or_explicit(&o->flags,
             for (uint32_t i_ = 0; i_ < f_->nfree; i_++)                                        \
                 if (f_->free[i_]) {                                                            \
                     zx_obj *CHILD = &f_->free[i_]->hdr;                                            \
+                    BODY;                                                                      \
+                }                                                                              \
+            break;                                                                             \
+        }                                                                                      \
+        case ZX_O_CLASS: {                                                                     \
+            zx_class *c_ = (zx_class *)o_;                                                     \
+            for (uint32_t i_ = 0; i_ < ZX_CLS_NPARTS; i_++)                                    \
+                if (c_->part[i_].tag == ZX_T_OBJ && is_container_type(c_->part[i_].u.o->type)) { \
+                    zx_obj *CHILD = c_->part[i_].u.o;                                          \
+                    BODY;                                                                      \
+                }                                                                              \
+            break;                                                                             \
+        }                                                                                      \
+        case ZX_O_INST: {                                                                      \
+            zx_inst *n_ = (zx_inst *)o_;                                                       \
+            if (n_->cls) {                                                                     \
+                zx_obj *CHILD = &n_->cls->hdr;                                                 \
+                BODY;                                                                          \
+            }                                                                                  \
+            for (uint32_t i_ = 0; i_ < n_->nslots; i_++)                                       \
+                if (n_->slot[i_].tag == ZX_T_OBJ && is_container_type(n_->slot[i_].u.o->type)) { \
+                    zx_obj *CHILD = n_->slot[i_].u.o;                                          \
                     BODY;                                                                      \
                 }                                                                              \
             break;                                                                             \
@@ -609,6 +633,24 @@ static void drop_outgoing(zx_obj *o)
         }
         break;
     }
+    case ZX_O_CLASS: {
+        zx_class *c = (zx_class *)o;
+        for (int i = 0; i < ZX_CLS_NPARTS; i++) {
+            zx_value v = c->part[i];
+            c->part[i] = zx_null();
+            zx_decref(v);
+        }
+        break;
+    }
+    case ZX_O_INST: {
+        zx_inst *n = (zx_inst *)o;
+        for (uint32_t i = 0; i < n->nslots; i++) {
+            zx_value v = n->slot[i];
+            n->slot[i] = zx_null();
+            zx_decref(v);
+        }
+        break;             /* the class stays until the instance goes */
+    }
     case ZX_O_STRING: case ZX_O_BUILTIN: break;
     }
 }
@@ -645,7 +687,8 @@ static size_t outofline_bytes(const zx_obj *o)
         const zx_map *m = (const zx_map *)o;
         return (size_t)m->cap * sizeof(zx_map_entry) + (size_t)m->index_cap * sizeof(int32_t);
     }
-    case ZX_O_STRING: case ZX_O_FUNC: case ZX_O_BUILTIN: case ZX_O_CELL: return 0;
+    case ZX_O_STRING: case ZX_O_FUNC: case ZX_O_BUILTIN: case ZX_O_CELL: case ZX_O_CLASS: case ZX_O_INST:
+        return 0;
     }
     return 0;
 }
@@ -659,6 +702,8 @@ static size_t dying_size(const zx_obj *o)
     case ZX_O_MAP: return sizeof(zx_map);
     case ZX_O_CELL: return sizeof(zx_cell);
     case ZX_O_FUNC: return sizeof(zx_func) + (size_t)((const zx_func *)o)->nfree * sizeof(zx_cell *);
+    case ZX_O_CLASS: return sizeof(zx_class);
+    case ZX_O_INST: return zx_inst_size(((const zx_inst *)o)->nslots);
     case ZX_O_STRING: case ZX_O_BUILTIN: break;
     }
     return 0;
@@ -678,7 +723,7 @@ static void retire(zx_obj *o, zx_obj **dying)
     case ZX_O_STRING: case ZX_O_BUILTIN:
         heap_free(pre->heap, pre, ZX_PREFIX_SIZE + pre->u.size);
         return;
-    case ZX_O_LIST: case ZX_O_MAP: case ZX_O_CELL: case ZX_O_FUNC:
+    case ZX_O_LIST: case ZX_O_MAP: case ZX_O_CELL: case ZX_O_FUNC: case ZX_O_CLASS: case ZX_O_INST:
         pre->u.next_dying = *dying;
         *dying = o;
         return;
@@ -725,6 +770,15 @@ void zx_obj_free(zx_obj *o)
             zx_func *f = (zx_func *)d;
             for (uint32_t i = 0; i < f->nfree; i++)
                 if (f->free[i]) release_into(zx_objval(f->free[i]), &dying);
+            break;
+        }
+        case ZX_O_CLASS:
+            for (int i = 0; i < ZX_CLS_NPARTS; i++) release_into(((zx_class *)d)->part[i], &dying);
+            break;
+        case ZX_O_INST: {
+            zx_inst *n = (zx_inst *)d;
+            for (uint32_t i = 0; i < n->nslots; i++) release_into(n->slot[i], &dying);
+            if (n->cls) release_into(zx_objval(n->cls), &dying);
             break;
         }
         case ZX_O_STRING: case ZX_O_BUILTIN: break;
@@ -1400,7 +1454,8 @@ static bool scalar_equal(zx_value a, zx_value b)
     switch ((zx_objtype)x->type) {
     case ZX_O_STRING: return zx_string_eq((zx_string *)x, (zx_string *)y);
     case ZX_O_BUILTIN: return ((zx_builtin_obj *)x)->id == ((zx_builtin_obj *)y)->id;
-    case ZX_O_FUNC: case ZX_O_CELL: case ZX_O_LIST: case ZX_O_MAP: return false;
+    case ZX_O_FUNC: case ZX_O_CELL: case ZX_O_LIST: case ZX_O_MAP: case ZX_O_CLASS: case ZX_O_INST:
+        return false;      /* instances and classes: identity (REFERENCE-NOTES S20) */
     }
     return false;
 }
@@ -1487,6 +1542,7 @@ const char *zx_type_name(zx_value v)
     }
     case ZX_O_BUILTIN: return "Action";
     case ZX_O_CELL: return "Cell";
+    case ZX_O_CLASS: case ZX_O_INST: return zx_object_type_name(v);
     }
     return "Unknown";
 }
@@ -1716,6 +1772,7 @@ static void format_scalar(zx_buf *b, zx_value v)
         return;
     }
     case ZX_O_CELL: zx_buf_puts(b, "<cell>"); return;
+    case ZX_O_CLASS: case ZX_O_INST: zx_object_format(b, v); return;
     case ZX_O_LIST: zx_buf_puts(b, "[...]"); return;     /* only reached when out of memory */
     case ZX_O_MAP: zx_buf_puts(b, "{...}"); return;
     }

@@ -36,6 +36,8 @@ typedef enum zx_objtype {
     ZX_O_FUNC,      /* an action or lambda closure */
     ZX_O_BUILTIN,   /* a builtin function used as a value */
     ZX_O_CELL,      /* a boxed captured variable */
+    ZX_O_CLASS,     /* an entity, data, contract or interface type (runtime/object.h) */
+    ZX_O_INST,      /* an instance of a class: its fields at fixed slots (runtime/object.h) */
 } zx_objtype;
 
 typedef struct zx_obj {

@@ -3,6 +3,7 @@
 
 #include "runtime/arith.h"
 #include "exec/interp_ops.h"
+#include "runtime/object.h"
 #include "jit/helper_abi.h"
 #include "jit/jit.h"
 
@@ -125,6 +126,23 @@ static zx_status jit_helper_index(zx_task *t, zx_frame *f, uint32_t otag, int64_
                                   int64_t kpay, zx_value *out)
 {
     return zx_interp_index_get(t, f, mkval(otag, opay), mkval(ktag, kpay), out);
+}
+
+/* GET_FIELD's general case: obj.name (name = consts[k]) as INDEX does it, borrowed operand.
+ * When obj is an instance and name one of its class's fields, *cache becomes (class id << 16
+ * | slot), which the compiled fast path compares with the instance's class: one 64-bit word,
+ * so a reader never sees one class's id with another's slot. */
+static zx_status jit_helper_field(zx_task *t, zx_frame *f, uint32_t otag, int64_t opay, uint32_t k,
+                                  _Atomic uint64_t *cache, zx_value *out)
+{
+    zx_value obj = mkval(otag, opay), key = f->code->consts[k];
+    zx_status st = zx_interp_index_get(t, f, obj, key, out);
+    if (st != ZX_OK || !zx_is_type(obj, ZX_O_INST) || !zx_is_type(key, ZX_O_STRING)) return st;
+    zx_class *cls = ZX_AS_INST(obj)->cls;
+    int slot = zx_class_field(cls, ZX_AS_STRING(key));
+    if (slot >= 0 && slot < 0xffff && cls->id)
+        atomic_store_explicit(cache, cls->id << 16 | (uint64_t)slot, memory_order_relaxed);
+    return ZX_OK;
 }
 
 static void jit_helper_note_cycle(zx_task *t, zx_obj *o)

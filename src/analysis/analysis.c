@@ -599,6 +599,10 @@ analysis *analysis_build_hosts(zx_program *p, int chunk_size, const analysis_hos
     uint32_t next = 0;
     number_codes(a, p->main, ANALYSIS_NONE, &next, 1);
 
+    a->user_methods = 1;   /* class methods are compiled as code objects "Class.name" (deps.c) */
+    for (uint32_t i = 0; i < a->ncodes; i++)
+        if (a->codes[i].code->kind == ZX_CODE_ACTION && strchr(a->codes[i].code->name, '.')) a->user_methods = 2;
+
     /* location ids: globals, then every code object's locals */
     uint64_t nlocs = p->nglobals;
     for (uint32_t i = 0; i < a->ncodes; i++) {

@@ -163,6 +163,7 @@ typedef struct analysis {
     uint32_t hash_cap;                    /* zx_code pointer -> code id, open addressing */
     uint32_t *hash;
     struct deps_scratch *deps_scratch;    /* the DAG builder's per-location state, for the build only */
+    int user_methods;                     /* 1: the program has no class methods; 2: it has some (deps.c) */
 } analysis;
 
 /* ---- analysis.c: building, lookups, names ---- */

@@ -253,12 +253,35 @@ static bool builtin_effects(int b, analysis_summary *s)
 }
 
 /* Which heap effects a method call by name has. */
-static void method_effects(const zx_code *c, const zx_instr *in, analysis_summary *s)
+/* Is `name` a method of some class of the program (an entity's, data's or contract's action,
+ * compiled as the code object "Class.name")?  Such a call runs Zexus code on an instance. */
+static bool is_user_method(const analysis *a, const char *name)
+{
+    if (a->user_methods != 2) return false;
+    size_t n = strlen(name);
+    for (uint32_t i = 0; i < a->ncodes; i++) {
+        const zx_code *k = a->codes[i].code;
+        const char *dot = k->kind == ZX_CODE_ACTION ? strrchr(k->name, '.') : NULL;
+        if (dot && strlen(dot + 1) == n && memcmp(dot + 1, name, n) == 0) return true;
+    }
+    return false;
+}
+
+static void method_effects(const analysis *a, const zx_code *c, const zx_instr *in, analysis_summary *s)
 {
     int m = -1;
-    if (in->a < c->nconsts && zx_is_type(c->consts[in->a], ZX_O_STRING))
-        m = zx_method_lookup(ZX_AS_STRING(c->consts[in->a])->data);
+    const char *name = NULL;
+    if (in->a < c->nconsts && zx_is_type(c->consts[in->a], ZX_O_STRING)) {
+        name = ZX_AS_STRING(c->consts[in->a])->data;
+        m = zx_method_lookup(name);
+    }
     s->reads_heap = true;
+    /* a method of an instance may do anything a call may (print, assign globals, call on):
+     * unknown to the summary, so ordered against everything (never unsoundly independent) */
+    if (!name || is_user_method(a, name)) {
+        s->calls_unknown = true;
+        return;
+    }
     add_effects(zx_method_effects(m), -1, s);
 }
 
@@ -343,7 +366,7 @@ static bool instr_effects(const analysis *a, const analysis_code *ac, uint32_t p
              analysis_locset_add(&s->writes, ac->loc_base + in->b + 1);
         break;
     case OP_CALL_METHOD:
-        method_effects(c, in, s);
+        method_effects(a, c, in, s);
         break;
     case OP_CALL_BUILTIN:
         if (in->a == ZX_BI_parallel_map && site_code(a, ac, pc) != ANALYSIS_NONE) {

@@ -69,7 +69,11 @@
   OPDEF(ASSERT,       412, 1+ZX_SE_A, 0, OPK_FLAG,    OPF_RAISES)             /* pop cond (and message if a); falsy raises */ \
   OPDEF(LOAD_BUILTIN, 413,  0, 1, OPK_BUILTIN, 0)                      /* push builtin a as a value */ \
   OPDEF(ROT3,         414,  3, 3, OPK_NONE,    ZX_SHUFFLE(2, 0, 1, 0)) /* [a, b, c] -> [c, a, b] */ \
-  OPDEF(LOAD_HOST,    415,  0, 1, OPK_CONST,   OPF_RAISES)             /* push the host function named by string consts[a] (zx_vm_register) */
+  OPDEF(LOAD_HOST,    415,  0, 1, OPK_CONST,   OPF_RAISES)             /* push the host function named by string consts[a] (zx_vm_register) */ \
+  OPDEF(MAKE_CLASS,   480,  6, 1, OPK_COUNT,   OPF_READS_HEAP | OPF_RAISES) /* [name, fields, types, defaults, methods, iface] -> class of kind a */ \
+  OPDEF(NEW_NAMED,    481,  2, 1, OPK_NONE,    OPF_READS_HEAP | OPF_RAISES) /* [class, map] -> instance with those fields */ \
+  OPDEF(REQUIRE,      482, 1+ZX_SE_A, 0, OPK_FLAG, OPF_RAISES)          /* pop cond (and message if a); falsy raises "Requirement failed" */ \
+  OPDEF(GET_FIELD,    483,  1, 1, OPK_CONST,   OPF_READS_HEAP | OPF_RAISES) /* [obj] -> obj.name, name = string consts[a] (INDEX by it) */
 
 enum zx_operand_kind {
     OPK_NONE,    /* a and b are 0 */

@@ -249,6 +249,8 @@ static bool check_operands(verifier *V, const zx_code *c, uint32_t pc)
         if (in->a >= c->nconsts) return instr_error(V, c, pc, "constant %u out of range (%u constants)", in->a, c->nconsts);
         if (in->op == OP_LOAD_HOST && !zx_is_type(c->consts[in->a], ZX_O_STRING))
             return instr_error(V, c, pc, "host function name (constant %u) is not a string", in->a);
+        if (in->op == OP_GET_FIELD && !zx_is_type(c->consts[in->a], ZX_O_STRING))
+            return instr_error(V, c, pc, "field name (constant %u) is not a string", in->a);
         break;
     case OPK_GLOBAL: {
         const zx_program *p = V->p;

@@ -12,6 +12,7 @@
 #include "runtime/arith.h"
 #include "runtime/builtins.h"
 #include "exec/hof.h"
+#include "exec/object_ops.h"
 #include "runtime/stdlib_sys.h"
 #include "exec/host.h"
 #include "exec/parallel.h"
@@ -414,6 +415,13 @@ static zx_status index_get(zx_task *t, zx_frame *f, zx_value obj, zx_value key, 
         *out = c ? zx_objval(c) : zx_null();
         return ZX_OK;
     }
+    if (zx_is_type(obj, ZX_O_INST) || zx_is_type(obj, ZX_O_CLASS)) {   /* o.field: its slot */
+        if (!zx_is_type(key, ZX_O_STRING)) goto mismatch;
+        zx_value *v = zx_is_type(obj, ZX_O_INST) ? zx_inst_field(ZX_AS_INST(obj), ZX_AS_STRING(key)) : NULL;
+        *out = v ? *v : zx_null();
+        zx_incref(*out);
+        return ZX_OK;
+    }
 mismatch:
     return zx_task_raise_err(t, f, ZX_ERR_INDEX_TYPE, zx_type_name(obj), zx_type_name(key));
 }
@@ -437,6 +445,12 @@ static zx_status index_set(zx_task *t, zx_frame *f, zx_value obj, zx_value key, 
         if (!zx_value_hashable(key)) goto mismatch;
         if (!zx_map_set(t->run->heap, ZX_AS_MAP(obj), key, v))
             return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
+        return ZX_OK;
+    }
+    if (zx_is_type(obj, ZX_O_INST) && zx_is_type(key, ZX_O_STRING)) {
+        zx_inst *o = ZX_AS_INST(obj);
+        if (o->cls->kind == ZX_CLASS_DATA) return ZX_OK;   /* data fields: assignment ignored (S21) */
+        if (!zx_inst_set(t->run->heap, o, ZX_AS_STRING(key), v)) return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
         return ZX_OK;
     }
 mismatch:
@@ -764,6 +778,14 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
                 PUSH(r);
                 break;
             }
+            if (zx_is_type(callee, ZX_O_CLASS)) {   /* E(a, b), C(args): a new instance */
+                zx_value r;
+                CHECK(zx_objop_construct(t, f, ZX_AS_CLASS(callee), argv, argc, &r));
+                for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
+                f->sp -= argc + 1;
+                PUSH(r);
+                break;
+            }
             RAISE(ZX_ERR_NOT_CALLABLE, zx_type_name(callee));
         }
         case OP_CALL_BUILTIN: {
@@ -804,8 +826,47 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             zx_value *argv = f->sp - argc;
             zx_value recv = argv[-1];
             zx_string *name = ZX_AS_STRING(f->code->consts[in->a]);
-            int mid = zx_string_method_id(name);
             zx_value r;
+            if (zx_is_type(recv, ZX_O_INST)) {
+                /* a method of the instance's class: a call with `this` = recv as its first
+                 * argument, and [recv, a…] are in a row on the stack already */
+                zx_func *fn = zx_class_method(ZX_AS_INST(recv)->cls, name);
+                if (fn) {
+                    zx_value *args = argv - 1;
+                    uint32_t n = argc + 1;
+                    if (n != fn->code->nparams)   /* counted as written: without `this` */
+                        RAISE(ZX_ERR_ARITY, (int)fn->code->nparams - 1, (int)argc);
+                    if (poll_stop(t)) { st = stop_status(t, f); goto fail; }
+                    zx_native_fn nat = tier_native(fn->code);
+                    zx_frame *nf = zx_frame_push(t, fn->code, fn, args, n, f);
+                    if (!nf) { st = t->status; goto fail; }
+                    if (nat && native_room(t, f->depth + 1)) {
+                        st = run_native(t, nat, nf, UINT32_MAX, &r);
+                        zx_frame_pop(t, nf);
+                        if (st != ZX_OK) goto fail;
+                        for (uint32_t i = 0; i < n; i++) zx_decref(args[i]);
+                        f->sp -= n;
+                        PUSH(r);
+                        break;
+                    }
+                    tier_tick(t, fn->code, JIT_ENTRY_TICKS);
+                    zx_obj_incref(fn);
+                    for (uint32_t i = 0; i < n; i++) zx_decref(args[i]);
+                    f->sp -= n;
+                    f = nf;
+                    continue;
+                }
+                bool handled;
+                CHECK(zx_objop_data_method(t, f, ZX_AS_INST(recv), name, argv, argc, &r, &handled));
+                if (handled) {
+                    for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
+                    f->sp -= argc + 1;
+                    PUSH(r);
+                    break;
+                }
+                RAISE(ZX_ERR_NO_METHOD, zx_type_name(recv), name->data);
+            }
+            int mid = zx_string_method_id(name);
             if (mid < 0) RAISE(ZX_ERR_NO_METHOD, zx_type_name(recv), name->data);
             /* recv.name(a…) is the method's builtin on (recv, a…), which lie in a row */
             zx_callres cr;
@@ -948,6 +1009,40 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             f->locals[in->b + 1].u.i = i + 1;
             break;
         }
+        case OP_MAKE_CLASS: {
+            zx_value r, *parts = f->sp - ZX_CLS_NPARTS;
+            CHECK(zx_objop_make_class(t, f, in->a, parts, &r));
+            for (int i = 0; i < ZX_CLS_NPARTS; i++) zx_decref(parts[i]);
+            f->sp -= ZX_CLS_NPARTS;
+            PUSH(r);
+            break;
+        }
+        case OP_GET_FIELD: {
+            zx_value obj = TOP(0), r;
+            CHECK(index_get(t, f, obj, f->code->consts[in->a], &r));
+            zx_decref(obj);
+            TOP(0) = r;
+            break;
+        }
+        case OP_NEW_NAMED: {
+            zx_value r, fields = TOP(0), cls = TOP(1);
+            CHECK(zx_objop_new_named(t, f, cls, fields, &r));
+            zx_decref(fields);
+            zx_decref(cls);
+            f->sp -= 2;
+            PUSH(r);
+            break;
+        }
+        case OP_REQUIRE: {
+            zx_value m = in->a ? POPV() : zx_null();
+            zx_value c = POPV();
+            bool ok = zx_truthy(c);
+            zx_decref(c);
+            if (!ok) st = zx_objop_require_failed(t, f, m);
+            zx_decref(m);
+            if (!ok) goto fail;
+            break;
+        }
         case OP_ASSERT: {
             zx_value m = in->a ? POPV() : zx_null();
             zx_value c = POPV();
@@ -1034,6 +1129,7 @@ zx_status zx_interp_call(zx_task *t, zx_frame *caller, zx_value fn, const zx_val
         zx_value *args = (zx_value *)argv;
         return call_builtin_value(t, caller, ((zx_builtin_obj *)fn.u.o)->id, args, argc, result);
     }
+    if (zx_is_type(fn, ZX_O_CLASS)) return zx_objop_construct(t, caller, ZX_AS_CLASS(fn), argv, argc, result);
     return zx_task_raise_err(t, caller, ZX_ERR_NOT_CALLABLE, zx_type_name(fn));
 }
 

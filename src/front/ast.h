@@ -31,6 +31,7 @@ typedef enum zx_node_kind {
     N_LAMBDA,       /* params[nparams], body (a N_BLOCK whose single statement returns, or the expr in a) */
     N_SLICE,        /* a[b:c]: b, c may be NULL (no bound); compiles to the builtin slice(a, b, c) */
     N_INTERP,       /* "t${e}t...": items[n], n odd: texts (N_STRING) at even, expressions at odd indexes */
+    N_NEW_NAMED,    /* Name{field: e, ...}: name, b the N_MAP of fields */
     /* statements */
     N_LET,          /* name = a; flags: is_const, is_shared */
     N_ASSIGN,       /* target a (N_NAME, N_INDEX or N_MEMBER) op= b; op 0 for plain = */
@@ -52,6 +53,10 @@ typedef enum zx_node_kind {
     N_USE,          /* use "str" [as name] | use { params } from "str" (ival 1) | import name */
     N_EXPORT,       /* export params, ...: names declared elsewhere in the file */
     N_MODULE,       /* module name { b } | package a.b.c { b } (ival 1; name "a.b.c") */
+    N_CLASS,        /* entity/data/contract/interface NAME [implements name2] { }: ival the zx_class_kind;
+                       items[n]: fields (N_LET: name, str the type as written, a the initialiser or
+                       NULL) and methods (N_ACTION whose first parameter is `this`); an interface's
+                       fields are the method names it requires */
 } zx_node_kind;
 
 typedef struct zx_node {

@@ -53,6 +53,7 @@ typedef struct scope {
     nsbind *binds;           /* namespaces visible by name from here */
     size_t nbinds, capbinds;
     struct modfile *mod;     /* the module file this scope is in; NULL: the main file */
+    const zx_node *cls;      /* a method's N_CLASS: `self` and its bare field names mean this's */
 } scope;
 
 /* A namespace: a module file, a module or package block, or a built-in module. */
@@ -313,7 +314,7 @@ static void declare_expr(compiler *C, scope *s, const zx_node *n)
         return;
     case N_LIST: case N_MAP: case N_CALL: case N_METHOD_CALL:
     case N_UNARY: case N_BINARY: case N_AND: case N_OR: case N_TERNARY: case N_NULLISH:
-    case N_INDEX: case N_MEMBER: case N_SLICE: case N_INTERP:
+    case N_INDEX: case N_MEMBER: case N_SLICE: case N_INTERP: case N_NEW_NAMED:
         declare_expr(C, s, n->a);
         declare_expr(C, s, n->b);
         declare_expr(C, s, n->c);
@@ -323,6 +324,7 @@ static void declare_expr(compiler *C, scope *s, const zx_node *n)
     case N_FOR_EACH: case N_BREAK: case N_CONTINUE: case N_RETURN: case N_ACTION:
     case N_ASSERT: case N_BLOCK: case N_FORK: case N_BARRIER: case N_PROGRAM:
     case N_USE: case N_EXPORT: case N_MODULE:
+    case N_CLASS:
         declare_stmts(C, s, n);
         return;
     }
@@ -389,13 +391,54 @@ static void declare_stmts(compiler *C, scope *s, const zx_node *n)
         return;
     case N_BREAK: case N_CONTINUE: case N_BARRIER:
         return;
+    case N_CLASS:
+        scope_declare(C, s, n->name, false, n->pos);
+        for (size_t i = 0; i < n->n; i++)
+            if (n->items[i]->kind == N_LET) declare_expr(C, s, n->items[i]->a);
+        for (size_t i = 0; i < n->n; i++) {
+            const zx_node *m = n->items[i];
+            if (m->kind != N_ACTION) continue;
+            char qname[256];
+            snprintf(qname, sizeof qname, "%s.%s", n->name, m->name);
+            scope *kid = new_fn_scope(C, m, s, ZX_CODE_ACTION, qname);
+            if (kid) kid->cls = n;
+        }
+        return;
     case N_INT: case N_FLOAT: case N_STRING: case N_BOOL: case N_NULL: case N_NAME:
     case N_LIST: case N_MAP: case N_UNARY: case N_BINARY: case N_AND: case N_OR:
     case N_TERNARY: case N_NULLISH: case N_CALL: case N_METHOD_CALL: case N_INDEX:
-    case N_MEMBER: case N_LAMBDA: case N_SLICE: case N_INTERP:
+    case N_MEMBER: case N_LAMBDA: case N_SLICE: case N_INTERP: case N_NEW_NAMED:
         declare_expr(C, s, n);
         return;
     }
+}
+
+/* The class whose method s is (or is nested in), or NULL. */
+static const zx_node *scope_class(const scope *s)
+{
+    for (; s; s = s->parent)
+        if (s->cls) return s->cls;
+    return NULL;
+}
+
+/* In a method: is `name` a field of its class that no enclosing function declares (a bare
+ * `balance` means `this.balance`)?  Top-level names do not hide fields. */
+static bool class_field(scope *s, const char *name)
+{
+    const zx_node *cls = scope_class(s);
+    if (!cls) return false;
+    scope *where = NULL;
+    if (lookup(s, name, &where) && !is_top(where)) return false;
+    for (size_t i = 0; i < cls->n; i++)
+        if (cls->items[i]->kind == N_LET && strcmp(cls->items[i]->name, name) == 0) return true;
+    return false;
+}
+
+/* `self` in a method is `this`, unless something declares it. */
+static const char *self_alias(scope *s, const char *name)
+{
+    if (strcmp(name, "self") == 0 && scope_class(s) && !lookup(s, "self", NULL)) return "this";
+    return name;
 }
 
 /* Assignments to names no enclosing scope declares declare them in the assigning scope.
@@ -404,8 +447,9 @@ static void declare_assigned(compiler *C, scope *s, const zx_node *n)
 {
     if (!n) return;
     if (n->kind == N_ACTION || n->kind == N_LAMBDA) return;   /* their own scopes */
-    if (n->kind == N_FORK || n->kind == N_MODULE) return;
-    if (n->kind == N_ASSIGN && n->a && n->a->kind == N_NAME && !lookup(s, n->a->name, NULL))
+    if (n->kind == N_FORK || n->kind == N_MODULE || n->kind == N_CLASS) return;
+    if (n->kind == N_ASSIGN && n->a && n->a->kind == N_NAME && !lookup(s, n->a->name, NULL) &&
+        !class_field(s, n->a->name))
         scope_declare(C, s, n->a->name, false, n->a->pos);
     declare_assigned(C, s, n->a);
     declare_assigned(C, s, n->b);
@@ -813,6 +857,8 @@ static void modules_free(compiler *C)
 
 static void resolve_name(compiler *C, scope *s, const char *name)
 {
+    name = self_alias(s, name);
+    if (class_field(s, name)) name = "this";
     scope *where = NULL;
     var *v = lookup(s, name, &where);
     if (v && where != s && !is_top(where)) v->captured = true;
@@ -845,6 +891,17 @@ static void resolve(compiler *C, scope *s, const zx_node *n)
     case N_MODULE:
         resolve_kid(C, s);
         return;
+    case N_CLASS:
+        resolve_name(C, s, n->name);
+        if (n->name2) resolve_name(C, s, n->name2);
+        for (size_t i = 0; i < n->n; i++)
+            if (n->items[i]->kind == N_LET) resolve(C, s, n->items[i]->a);
+        for (size_t i = 0; i < n->n; i++)
+            if (n->items[i]->kind == N_ACTION) resolve_kid(C, s);
+        return;
+    case N_NEW_NAMED:
+        resolve_name(C, s, n->name);
+        break;
     case N_LET:
         resolve_name(C, s, n->name);
         break;
@@ -928,6 +985,12 @@ static storage storage_of(compiler *C, scope *s, const char *name, uint32_t *slo
 static void emit_load_name(compiler *C, scope *s, const char *name, zx_pos pos)
 {
     uint32_t slot = 0;
+    name = self_alias(s, name);
+    if (class_field(s, name)) {   /* a bare field name in a method: this.name */
+        emit_load_name(C, s, "this", pos);
+        emit(C, s, OP_GET_FIELD, const_str(C, s, name, strlen(name), pos), 0, pos);
+        return;
+    }
     switch (storage_of(C, s, name, &slot, NULL)) {
     case STO_GLOBAL: emit(C, s, OP_LOAD_NAME, slot, 0, pos); return;
     case STO_LOCAL: emit(C, s, OP_LOAD_LOCAL, slot, 0, pos); return;
@@ -981,6 +1044,7 @@ static bool is_shared_global(compiler *C, scope *s, const char *name, uint32_t *
 
 static void emit_expr(compiler *C, scope *s, const zx_node *n);
 static void emit_stmt(compiler *C, scope *s, const zx_node *n);
+static void emit_class(compiler *C, scope *s, const zx_node *n);
 static void emit_expr_stmt_end(compiler *C, scope *s, zx_pos pos);
 static void emit_function(compiler *C, scope *s);
 static void emit_use(compiler *C, scope *s, const zx_node *n);
@@ -1028,6 +1092,13 @@ static void emit_call(compiler *C, scope *s, const zx_node *n)
     if (builtin_callee(s, n->a, &bi) && bi == ZX_BI_is_main && s->mod && n->n == 0) {
         emit(C, s, OP_LOAD_CONST, zx_code_add_const(s->code, zx_bool(false)), 0, n->pos);
         return;   /* decision D7: false inside a used file */
+    }
+    if (n->a->kind == N_NAME && strcmp(n->a->name, "require") == 0 && !lookup(s, "require", NULL) &&
+        (n->n == 1 || n->n == 2)) {   /* require(cond[, message]): REQUIRE, then null */
+        for (size_t i = 0; i < n->n; i++) emit_expr(C, s, n->items[i]);
+        emit(C, s, OP_REQUIRE, (uint32_t)(n->n - 1), 0, n->pos);
+        emit(C, s, OP_LOAD_CONST, zx_code_add_const(s->code, zx_null()), 0, n->pos);
+        return;
     }
     if (builtin_callee(s, n->a, &bi)) {
         int lo, hi;
@@ -1177,11 +1248,22 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
             return;
         }
         emit_expr(C, s, n->a);
+        if (n->a->kind == N_NAME && scope_class(s) && strcmp(self_alias(s, n->a->name), "this") == 0) {
+            /* this.field in a method: an instance, so GET_FIELD (its slot cached in compiled
+             * code); elsewhere `o.k` stays INDEX by the string, which maps are tuned for */
+            emit(C, s, OP_GET_FIELD, const_str(C, s, n->name, strlen(n->name), n->pos), 0, n->pos);
+            return;
+        }
         emit(C, s, OP_LOAD_CONST, const_str(C, s, n->name, strlen(n->name), n->pos), 0, n->pos);
         emit(C, s, OP_INDEX, 0, 0, n->pos);
         return;
     case N_LAMBDA:
         emit_closure(C, s, n);
+        return;
+    case N_NEW_NAMED:
+        emit_load_name(C, s, n->name, n->pos);
+        emit_expr(C, s, n->b);
+        emit(C, s, OP_NEW_NAMED, 0, 0, n->pos);
         return;
     case N_SLICE:   /* the builtin slice(a, b, c), with null for a missing bound */
         emit_expr(C, s, n->a);
@@ -1205,6 +1287,7 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
     case N_FOR_EACH: case N_BREAK: case N_CONTINUE: case N_RETURN: case N_ACTION:
     case N_ASSERT: case N_BLOCK: case N_FORK: case N_BARRIER: case N_PROGRAM:
     case N_USE: case N_EXPORT: case N_MODULE:
+    case N_CLASS:
         break;
     }
     cerror(C, n->pos, "internal: statement in expression position");
@@ -1213,6 +1296,20 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
 static void emit_assign(compiler *C, scope *s, const zx_node *n)
 {
     const zx_node *t = n->a;
+    if (t->kind == N_NAME && class_field(s, t->name)) {   /* field = e in a method: this.field = e */
+        emit_load_name(C, s, "this", t->pos);
+        emit(C, s, OP_LOAD_CONST, const_str(C, s, t->name, strlen(t->name), t->pos), 0, t->pos);
+        if (n->op) {
+            emit(C, s, OP_DUP2, 0, 0, n->pos);
+            emit(C, s, OP_INDEX, 0, 0, t->pos);
+            emit_expr(C, s, n->b);
+            emit(C, s, (uint16_t)n->op, 0, 0, n->pos);
+        } else {
+            emit_expr(C, s, n->b);
+        }
+        emit(C, s, OP_STORE_INDEX, 0, 0, n->pos);
+        return;
+    }
     if (t->kind == N_NAME) {
         var *v = NULL;
         uint32_t slot;
@@ -1433,10 +1530,13 @@ static void emit_stmt(compiler *C, scope *s, const zx_node *n)
         emit_block(C, m, n->b);
         return;
     }
+    case N_CLASS:
+        emit_class(C, s, n);
+        return;
     case N_INT: case N_FLOAT: case N_STRING: case N_BOOL: case N_NULL: case N_NAME:
     case N_LIST: case N_MAP: case N_UNARY: case N_BINARY: case N_AND: case N_OR:
     case N_TERNARY: case N_NULLISH: case N_CALL: case N_METHOD_CALL: case N_INDEX:
-    case N_MEMBER: case N_LAMBDA: case N_SLICE: case N_INTERP:
+    case N_MEMBER: case N_LAMBDA: case N_SLICE: case N_INTERP: case N_NEW_NAMED:
         emit_expr(C, s, n);
         emit_expr_stmt_end(C, s, n->pos);
         return;
@@ -1464,6 +1564,47 @@ static void emit_use(compiler *C, scope *s, const zx_node *n)
     emit(C, s, OP_MAKE_CLOSURE, idx, 0, n->pos);
     emit(C, s, OP_CALL_TOP, 0, 0, n->pos);
     emit(C, s, OP_POP, 0, 0, n->pos);
+}
+
+/* entity/data/contract/interface: MAKE_CLASS of [name, fields, types, defaults, methods,
+ * iface], stored in the class's name.  Defaults (entity, data) are evaluated here, once; a
+ * contract's initialisers run per instance in its __state__ method. */
+static void emit_class(compiler *C, scope *s, const zx_node *n)
+{
+    zx_code *code = s->code;
+    uint32_t nf = 0, nm = 0;
+    emit(C, s, OP_LOAD_CONST, const_str(C, s, n->name, strlen(n->name), n->pos), 0, n->pos);
+    for (size_t i = 0; i < n->n; i++)
+        if (n->items[i]->kind == N_LET) {
+            emit(C, s, OP_LOAD_CONST, const_str(C, s, n->items[i]->name, strlen(n->items[i]->name), n->pos), 0, n->pos);
+            nf++;
+        }
+    emit(C, s, OP_BUILD_LIST, nf, 0, n->pos);
+    for (size_t i = 0; i < n->n; i++)
+        if (n->items[i]->kind == N_LET) {
+            const zx_node *f = n->items[i];
+            emit(C, s, OP_LOAD_CONST, const_str(C, s, f->str ? f->str : "", f->str ? f->slen : 0, n->pos), 0, n->pos);
+        }
+    emit(C, s, OP_BUILD_LIST, nf, 0, n->pos);
+    for (size_t i = 0; i < n->n; i++)
+        if (n->items[i]->kind == N_LET) {
+            const zx_node *f = n->items[i];
+            if (f->a) emit_expr(C, s, f->a);
+            else emit(C, s, OP_LOAD_CONST, zx_code_add_const(code, zx_null()), 0, n->pos);
+        }
+    emit(C, s, OP_BUILD_LIST, nf, 0, n->pos);
+    for (size_t i = 0; i < n->n; i++)
+        if (n->items[i]->kind == N_ACTION) {
+            const zx_node *m = n->items[i];
+            emit(C, s, OP_LOAD_CONST, const_str(C, s, m->name, strlen(m->name), m->pos), 0, m->pos);
+            emit_closure(C, s, m);
+            nm++;
+        }
+    emit(C, s, OP_BUILD_MAP, nm, 0, n->pos);
+    if (n->name2) emit_load_name(C, s, n->name2, n->pos);
+    else emit(C, s, OP_LOAD_CONST, zx_code_add_const(code, zx_null()), 0, n->pos);
+    emit(C, s, OP_MAKE_CLASS, (uint32_t)n->ival, 0, n->pos);
+    emit_store_name(C, s, n->name, n->pos);
 }
 
 static void emit_function(compiler *C, scope *s)

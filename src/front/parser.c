@@ -58,6 +58,15 @@ static zx_node *parser_unary(parser *p);
 static zx_node *parser_block(parser *p);
 static zx_node *parser_statement(parser *p);
 static bool parser_add_name(parser *p, parser_names *out, char *name);
+static int parser_class_kind(const parser *p, const lexer_token *t);
+static zx_node *parser_class(parser *p, int kind);
+static bool parser_word(const parser *p, const lexer_token *t, const char *w);
+static zx_node *parser_emit(parser *p);
+static bool parser_is_named_new(const parser *p, const lexer_token *t);
+static zx_node *parser_named_new(parser *p);
+static zx_node *parser_map(parser *p);
+static bool parser_is_modifier(const parser *p, const lexer_token *t);
+static zx_node *parser_action(parser *p);
 
 /* ---------- errors ---------- */
 
@@ -780,6 +789,7 @@ static zx_node *parser_primary(parser *p)
         return parser_fn_expr(p);
     case TK_NAME:
         if (t[1].kind == TK_ARROW) return parser_arrow1(p);
+        if (parser_is_named_new(p, t)) return parser_named_new(p);
         if (t->len == 6 && memcmp(p->src + t->start, "lambda", 6) == 0 &&
             (t[1].kind == TK_LPAREN || t[1].kind == TK_NAME || t[1].kind == TK_COLON))
             return parser_lambda_word(p);
@@ -1614,7 +1624,8 @@ static zx_node *parser_statement(parser *p)
     if (parser_is_modifier(p, t)) {
         size_t j = p->i;
         while (parser_is_modifier(p, &p->tok[j])) j++;
-        if (p->tok[j].kind == TK_ACTION || p->tok[j].kind == TK_FUNCTION) p->i = j;
+        if (p->tok[j].kind == TK_ACTION || p->tok[j].kind == TK_FUNCTION || parser_class_kind(p, &p->tok[j]) >= 0)
+            p->i = j;
         t = parser_peek(p);
     }
     lexer_kind k = t->kind;
@@ -1624,6 +1635,7 @@ static zx_node *parser_statement(parser *p)
     if (k == TK_WHILE) return parser_while(p);
     if (k == TK_FOR) return parser_for(p);
     if (k == TK_FORK) return parser_fork(p);
+    if (k == TK_NAME && parser_class_kind(p, t) >= 0) return parser_class(p, parser_class_kind(p, t));
     if (k == TK_LET || k == TK_CONST || k == TK_SHARED) n = parser_let(p);
     else if (k == TK_NAME && t->len == 3 && memcmp(p->src + t->start, "var", 3) == 0 && t[1].kind == TK_NAME)
         n = parser_let(p);   /* var x = 1: a let */
@@ -1632,12 +1644,282 @@ static zx_node *parser_statement(parser *p)
     else if (k == TK_PRINT) n = parser_print(p);
     else if (k == TK_ASSERT) n = parser_assert(p);
     else if (k == TK_BARRIER) n = parser_barrier(p);
+    else if (parser_word(p, t, "emit") && t[1].kind == TK_NAME) n = parser_emit(p);
     else n = parser_simple(p);
     if (n && !parser_end(p)) {
         zx_ast_free(n);
         return NULL;
     }
     return n;
+}
+
+/* ---------- entity, data, contract, interface, emit (docs/language.md "Objects") ---------- */
+
+static bool parser_word(const parser *p, const lexer_token *t, const char *w)
+{
+    return t->kind == TK_NAME && t->len == strlen(w) && memcmp(p->src + t->start, w, t->len) == 0;
+}
+
+/* At `entity|data|contract|interface|protocol NAME {` (or `contract NAME implements I {`):
+ * the kind of class it declares, else -1.  Contextual words: elsewhere they are names. */
+static int parser_class_kind(const parser *p, const lexer_token *t)
+{
+    static const struct { const char *w; int kind; } words[] = {
+        { "entity", 0 }, { "data", 1 }, { "contract", 2 }, { "interface", 3 }, { "protocol", 3 },
+    };
+    if (t[1].kind != TK_NAME) return -1;
+    size_t j = 2;
+    if (parser_word(p, &t[2], "implements") && t[3].kind == TK_NAME) j = 4;
+    while (t[j].kind == TK_NEWLINE) j++;
+    if (t[j].kind != TK_LBRACE) return -1;
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        if (parser_word(p, t, words[k].w)) return words[k].kind;
+    return -1;
+}
+
+/* Skip a balanced ( ) or { } group at the current token (event declarations). */
+static bool parser_skip_group(parser *p)
+{
+    int depth = 0;
+    do {
+        lexer_kind k = parser_peek(p)->kind;
+        if (k == TK_EOF || k == TK_ERROR) {
+            parser_unexpected(p, parser_peek(p));
+            return false;
+        }
+        if (k == TK_LPAREN || k == TK_LBRACE || k == TK_LBRACKET) depth++;
+        if (k == TK_RPAREN || k == TK_RBRACE || k == TK_RBRACKET) depth--;
+        parser_advance(p);
+    } while (depth > 0);
+    return true;
+}
+
+/* A field: NAME [: type] [= expr], as an N_LET whose str is the type as written. */
+static zx_node *parser_field(parser *p, bool with_init)
+{
+    zx_node *n = parser_new(p, N_LET, parser_peek(p)->pos);
+    if (!n || !(n->name = parser_decl_name(p, "a field name"))) goto fail;
+    if (parser_accept(p, TK_COLON)) {
+        size_t from = parser_peek(p)->start;
+        if (!parser_type(p)) goto fail;
+        const lexer_token *last = &p->tok[p->i - 1];
+        n->slen = last->start + last->len - from;
+        if (!(n->str = parser_strndup(p, p->src + from, n->slen))) goto fail;
+    }
+    if (with_init && parser_accept(p, TK_ASSIGN)) {
+        parser_skip_newlines(p);
+        if (!(n->a = parser_expr(p))) goto fail;
+    }
+    return n;
+fail:
+    zx_ast_free(n);
+    return NULL;
+}
+
+/* `state { a: 1, b: 2 }`: one field per key. */
+static bool parser_state_block(parser *p, parser_vec *members)
+{
+    zx_node *m = parser_map(p);
+    if (!m) return false;
+    bool ok = true;
+    for (size_t k = 0; ok && k + 1 < m->n; k += 2) {
+        zx_node *f = parser_new(p, N_LET, m->items[k]->pos);
+        if (!f || m->items[k]->kind != N_STRING || !(f->name = parser_strndup(p, m->items[k]->str, m->items[k]->slen))) {
+            if (f && m->items[k]->kind != N_STRING) parser_fail(p, m->items[k]->pos, "expected a field name");
+            zx_ast_free(f);
+            ok = false;
+            break;
+        }
+        f->a = m->items[k + 1];
+        m->items[k + 1] = NULL;
+        ok = parser_vec_push(p, members, f);
+    }
+    zx_ast_free(m);
+    return ok;
+}
+
+/* An interface's method: [action] NAME [(params)] [-> type], its name kept as a field. */
+static zx_node *parser_iface_method(parser *p)
+{
+    if (parser_at(p, TK_ACTION) || parser_at(p, TK_FUNCTION)) parser_advance(p);
+    zx_node *n = parser_new(p, N_LET, parser_peek(p)->pos);
+    if (!n || !(n->name = parser_decl_name(p, "a method name"))) goto fail;
+    if (parser_at(p, TK_LPAREN) && !parser_skip_group(p)) goto fail;
+    if (parser_accept(p, TK_THIN_ARROW) && !parser_type(p)) goto fail;
+    return n;
+fail:
+    zx_ast_free(n);
+    return NULL;
+}
+
+static zx_node *parser_class(parser *p, int kind)
+{
+    zx_node *n = parser_new(p, N_CLASS, parser_peek(p)->pos);
+    parser_vec members = { 0 };
+    zx_node *state = NULL;     /* a contract's __state__ method: the initialisers, per instance */
+    if (!n) return NULL;
+    n->ival = kind;
+    /* a protocol documents the methods it lists; only an interface's are checked (as members
+     * are kept, its are dropped below) */
+    bool protocol = parser_word(p, parser_peek(p), "protocol");
+    parser_advance(p);
+    if (!(n->name = parser_decl_name(p, "a type name"))) goto fail;
+    if (parser_word(p, parser_peek(p), "implements")) {
+        parser_advance(p);
+        if (!(n->name2 = parser_decl_name(p, "an interface name"))) goto fail;
+    }
+    parser_skip_newlines(p);
+    zx_pos open = parser_peek(p)->pos;
+    parser_advance(p);   /* { */
+    for (;;) {
+        while (parser_at(p, TK_NEWLINE) || parser_at(p, TK_SEMI) || parser_at(p, TK_COMMA)) parser_advance(p);
+        lexer_token *t = parser_peek(p);
+        if (t->kind == TK_RBRACE) break;
+        if (t->kind == TK_EOF || t->kind == TK_ERROR) {
+            parser_close(p, TK_RBRACE, "'{'", open);
+            goto fail;
+        }
+        if (kind == 3) {
+            zx_node *m = parser_iface_method(p);
+            if (!m) goto fail;
+            if (protocol) zx_ast_free(m);
+            else if (!parser_vec_push(p, &members, m)) goto fail;
+            continue;
+        }
+        size_t j = p->i;
+        while (parser_is_modifier(p, &p->tok[j])) j++;
+        if ((p->tok[j].kind == TK_ACTION || p->tok[j].kind == TK_FUNCTION) && p->tok[j + 1].kind == TK_NAME) {
+            p->i = j;
+            zx_node *m = parser_action(p);
+            if (!m) goto fail;
+            parser_names ps = { 0 };
+            char *self = parser_strndup(p, "this", 4);
+            bool ok = self && parser_add_name(p, &ps, self);
+            for (size_t k = 0; ok && k < m->nparams; k++) {
+                ok = parser_add_name(p, &ps, m->params[k]);
+                m->params[k] = NULL;
+            }
+            for (size_t k = 0; k < m->nparams; k++) free(m->params[k]);
+            free(m->params);
+            m->params = ps.v;
+            m->nparams = ps.n;
+            if (!ok || !parser_vec_push(p, &members, m)) {
+                zx_ast_free(m);
+                goto fail;
+            }
+            continue;
+        }
+        if (parser_word(p, t, "event") && t[1].kind == TK_NAME) {   /* declared, nothing kept */
+            p->i += 2;
+            if ((parser_at(p, TK_LPAREN) || parser_at(p, TK_LBRACE)) && !parser_skip_group(p)) goto fail;
+            continue;
+        }
+        bool contract = kind == 2;
+        if (contract && parser_word(p, t, "state") && t[1].kind == TK_LBRACE) {
+            parser_advance(p);
+            if (!parser_state_block(p, &members)) goto fail;
+            continue;
+        }
+        if (contract && parser_word(p, t, "persistent")) {
+            parser_advance(p);
+            if (parser_word(p, parser_peek(p), "storage")) parser_advance(p);
+        } else if (contract && (parser_word(p, t, "state") || parser_word(p, t, "data") || t->kind == TK_LET ||
+                                t->kind == TK_CONST)) {
+            parser_advance(p);
+        } else if (contract) {
+            parser_fail_at(p, t, "expected 'state', 'action' or 'event' in contract '%s'", n->name);
+            goto fail;
+        }
+        zx_node *f = parser_field(p, true);
+        if (!f || !parser_vec_push(p, &members, f)) goto fail;
+    }
+    parser_advance(p);   /* } */
+    if (kind == 2) {
+        /* action __state__(this) { this.f = init ... } */
+        if (!(state = parser_new(p, N_ACTION, n->pos)) || !(state->name = parser_strndup(p, "__state__", 9)) ||
+            !(state->b = parser_new(p, N_BLOCK, n->pos)))
+            goto fail;
+        parser_names ps = { 0 };
+        char *self = parser_strndup(p, "this", 4);
+        if (!self || !parser_add_name(p, &ps, self)) goto fail;
+        state->params = ps.v;
+        state->nparams = ps.n;
+        parser_vec body = { 0 };
+        for (size_t k = 0; k < members.n; k++) {
+            zx_node *f = members.v[k];
+            if (f->kind != N_LET || !f->a) continue;
+            zx_node *as = parser_new(p, N_ASSIGN, f->pos), *mem = parser_new(p, N_MEMBER, f->pos),
+                    *th = parser_new(p, N_NAME, f->pos);
+            if (as) as->a = mem;
+            if (mem) mem->a = th;
+            if (!as || !mem || !th || !(th->name = parser_strndup(p, "this", 4)) ||
+                !(mem->name = parser_strndup(p, f->name, strlen(f->name))) || !parser_vec_push(p, &body, as)) {
+                if (!as) { zx_ast_free(mem); if (!mem) zx_ast_free(th); }
+                else zx_ast_free(as);
+                parser_vec_free(&body);
+                goto fail;
+            }
+            as->b = f->a;
+            f->a = NULL;
+        }
+        parser_vec_give(&body, state->b);
+        if (!parser_vec_push(p, &members, state)) goto fail;
+        state = NULL;
+    }
+    parser_vec_give(&members, n);
+    return n;
+fail:
+    zx_ast_free(state);
+    parser_vec_free(&members);
+    zx_ast_free(n);
+    return NULL;
+}
+
+/* emit NAME(args) / emit NAME { k: v } / emit NAME: the arguments are evaluated, nothing is
+ * printed (the reference prints nothing either). */
+static zx_node *parser_emit(parser *p)
+{
+    zx_node *n = parser_new(p, N_EXPR_STMT, parser_peek(p)->pos), *args = NULL;
+    if (!n) return NULL;
+    p->i += 2;
+    if (!(args = parser_new(p, N_LIST, n->pos))) goto fail;
+    n->a = args;
+    if (parser_at(p, TK_LPAREN)) {
+        if (!parser_args(p, args)) goto fail;
+    } else if (parser_at(p, TK_LBRACE)) {
+        zx_node *m = parser_map(p);
+        if (!m) goto fail;
+        n->a = m;
+        zx_ast_free(args);
+    }
+    return n;
+fail:
+    zx_ast_free(n);
+    return NULL;
+}
+
+/* Name{field: e, ...}: at an upper-case name followed by `{` and `field:` (or `{}`). */
+static bool parser_is_named_new(const parser *p, const lexer_token *t)
+{
+    if (t->kind != TK_NAME || t[1].kind != TK_LBRACE) return false;
+    char c = p->src[t->start];
+    if (c < 'A' || c > 'Z') return false;
+    size_t j = 2;
+    while (t[j].kind == TK_NEWLINE) j++;
+    return (t[j].kind == TK_NAME && t[j + 1].kind == TK_COLON) || t[j].kind == TK_RBRACE;
+}
+
+static zx_node *parser_named_new(parser *p)
+{
+    lexer_token *t = parser_peek(p);
+    zx_node *n = parser_new(p, N_NEW_NAMED, t->pos);
+    if (!n || !(n->name = parser_token_name(p, t))) goto fail;
+    parser_advance(p);
+    if (!(n->b = parser_map(p))) goto fail;
+    return n;
+fail:
+    zx_ast_free(n);
+    return NULL;
 }
 
 zx_node *zx_parse(const char *src, size_t len, const char *file, char *err, size_t errsz)

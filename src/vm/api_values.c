@@ -108,8 +108,8 @@ zx_type zx_val_type(const zx_val *v)
     switch ((zx_objtype)v->v.u.o->type) {
     case ZX_O_STRING: return ZX_TYPE_STRING;
     case ZX_O_LIST: return ZX_TYPE_LIST;
-    case ZX_O_MAP: return ZX_TYPE_MAP;
-    case ZX_O_FUNC: case ZX_O_BUILTIN: return ZX_TYPE_ACTION;
+    case ZX_O_MAP: case ZX_O_INST: return ZX_TYPE_MAP;     /* an instance reads as a record */
+    case ZX_O_FUNC: case ZX_O_BUILTIN: case ZX_O_CLASS: return ZX_TYPE_ACTION;
     case ZX_O_CELL: break;            /* never a value a handle can hold */
     }
     return ZX_TYPE_NULL;

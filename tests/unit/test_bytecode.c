@@ -249,6 +249,12 @@ static zx_program *build_all_opcodes(zx_heap *h)
     patch(m, loop2, m->ncode);
     E(LOAD_CONST, ktrue, 0); E(ASSERT, 0, 0);
     E(LOAD_CONST, ktrue, 0); E(LOAD_CONST, ks, 0); E(ASSERT, 1, 0);
+    E(LOAD_CONST, ks, 0); E(BUILD_LIST, 0, 0); E(BUILD_LIST, 0, 0); E(BUILD_LIST, 0, 0); E(BUILD_MAP, 0, 0);
+    E(LOAD_CONST, knull, 0); E(MAKE_CLASS, 0, 0);
+    E(BUILD_MAP, 0, 0); E(NEW_NAMED, 0, 0); E(POP, 0, 0);
+    E(LOAD_CONST, knull, 0); E(GET_FIELD, ks, 0); E(POP, 0, 0);
+    E(LOAD_CONST, ktrue, 0); E(REQUIRE, 0, 0);
+    E(LOAD_CONST, ktrue, 0); E(LOAD_CONST, ks, 0); E(REQUIRE, 1, 0);
     E(NOP, 0, 0);
     E(LOAD_CONST, knull, 0);
     E(RETURN, 0, 0);
@@ -359,7 +365,7 @@ static void test_all_opcodes(zx_heap *h)
     bool ok = zx_verify_program(p, err, sizeof err);
     CHECK(ok);
     if (!ok) fprintf(stderr, "  %s\n", err);
-    CHECK(p->main->max_stack == 4);                  /* DUP2 over two values */
+    CHECK(p->main->max_stack == 6);                  /* MAKE_CLASS over its six parts */
     CHECK(p->main->children[0]->max_stack == 2);
 
     /* text: assemble(disassemble(p)) == p, and the text is a fixed point */

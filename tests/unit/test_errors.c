@@ -69,6 +69,13 @@ int main(void)
               "Action");
     CHECK_ROW(ZX_E_RUNTIME, "hash(): unsupported algorithm 'MD5' (SHA256, SHA512, SHA3-256, SHA3-512, BLAKE2B, BLAKE2S)",
               ZX_ERR_HASH_ALGO, 3, "MD5");
+    CHECK_ROW(ZX_E_RUNTIME, "Requirement failed: too low", ZX_ERR_REQUIRE, "too low");
+    CHECK_ROW(ZX_E_RUNTIME, "'P' expects at most 2 argument(s) but got 3", ZX_ERR_CTOR_ARITY, "P", 2, 3);
+    CHECK_ROW(ZX_E_RUNTIME, "contract 'C' does not implement 'area' of interface 'Shape'", ZX_ERR_NOT_IMPLEMENTED,
+              "contract", "C", "area", "Shape");
+    CHECK_ROW(ZX_E_RUNTIME, "type mismatch: contract 'C' implements Integer, which is not an interface",
+              ZX_ERR_NOT_INTERFACE, "contract", "C", "Integer");
+    CHECK_ROW(ZX_E_RUNTIME, "type mismatch: interface 'Shape' cannot be instantiated", ZX_ERR_CLASS_CALL, "Shape");
 
     /* every row is checked above */
     for (int id = ZX_ERR_NONE + 1; id < ZX_ERR_COUNT; id++) {

@@ -145,6 +145,8 @@ static void dump_node(dump *d, const zx_node *n)
         break;
     case N_EXPORT: out(d, "(export"); dump_params(d, n); out(d, ")"); break;
     case N_MODULE: out(d, "(%s %s ", n->ival ? "package" : "module", n->name); dump_node(d, n->b); out(d, ")"); break;
+    case N_NEW_NAMED: out(d, "(new %s ", n->name); dump_node(d, n->b); out(d, ")"); break;
+    case N_CLASS: out(d, "(class%lld %s", (long long)n->ival, n->name); dump_items(d, n); out(d, ")"); break;
     case N_LAMBDA:
         out(d, "(lambda");
         dump_params(d, n);
