@@ -1655,11 +1655,6 @@ static zx_node *parser_statement(parser *p)
 
 /* ---------- entity, data, contract, interface, emit (docs/language.md "Objects") ---------- */
 
-static bool parser_word(const parser *p, const lexer_token *t, const char *w)
-{
-    return t->kind == TK_NAME && t->len == strlen(w) && memcmp(p->src + t->start, w, t->len) == 0;
-}
-
 /* At `entity|data|contract|interface|protocol NAME {` (or `contract NAME implements I {`):
  * the kind of class it declares, else -1.  Contextual words: elsewhere they are names. */
 static int parser_class_kind(const parser *p, const lexer_token *t)
