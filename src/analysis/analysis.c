@@ -627,7 +627,7 @@ analysis *analysis_build_hosts(zx_program *p, int chunk_size, const analysis_hos
 
     for (uint32_t i = 0; i < a->ncodes; i++)
         if (!chunker_scan(&a->codes[i])) goto fail;
-    if (!deps_resolve_calls(a) || !deps_summarize(a)) goto fail;
+    if (!deps_resolve_calls(a) || !deps_summarize(a) || !deps_mark_escapes(a)) goto fail;
     for (uint32_t i = 0; i < a->ncodes; i++)
         if (!chunker_split(a, &a->codes[i]) || !deps_build_dags(a, &a->codes[i])) goto fail;
     for (uint32_t i = 0; i < a->ncodes; i++) free_scratch(&a->codes[i]);
@@ -660,6 +660,7 @@ void analysis_free(analysis *a)
     deps_scratch_free(a);
     free(a->codes);
     free(a->loc_code);
+    free(a->loc_escapes);
     free(a->hash);
     free(a);
 }

@@ -163,6 +163,11 @@ typedef struct analysis {
     uint32_t hash_cap;                    /* zx_code pointer -> code id, open addressing */
     uint32_t *hash;
     struct deps_scratch *deps_scratch;    /* the DAG builder's per-location state, for the build only */
+    /* nlocs: 1 when some code object other than the location's owner may store into it
+     * (STORE_FREE), except a fork block storing into its own parent's local.  A location that
+     * does not escape is written only by its owner's activation or by the blocks of a fork that
+     * activation runs, so undoing a fork block needs only the values it had in that frame. */
+    uint8_t *loc_escapes;
 } analysis;
 
 /* ---- analysis.c: building, lookups, names ---- */
@@ -242,6 +247,8 @@ bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t sta
  * last writer and from the readers since it (linear in the accesses; docs/analysis.md §4). */
 bool deps_build_dags(analysis *a, analysis_code *ac);
 void deps_scratch_free(analysis *a);
+/* Fill a->loc_escapes. */
+bool deps_mark_escapes(analysis *a);
 /* The first dependency of B on an earlier A from their summaries (ANALYSIS_NONE: none);
  * *loc gets the variable when there is one. */
 uint32_t deps_conflict(const analysis_summary *A, const analysis_summary *B, uint32_t *loc);
