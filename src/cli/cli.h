@@ -16,6 +16,7 @@ typedef struct cli {
     const char *code;            /* -e CODE */
     const char *output;          /* compile -o */
     bool dot;                    /* chunks --dot */
+    bool all_deps;               /* chunks --all-deps */
     int stats;                   /* 0 none, 1 text, 2 json */
     double max_time;             /* run --max-time in seconds, 0 = unlimited */
     int nargs;
