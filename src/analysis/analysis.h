@@ -141,6 +141,11 @@ typedef struct analysis_code {
     uint32_t *loop_depth;                 /* loops enclosing each instruction */
     uint64_t *site_cost;                  /* cost of each instruction, its callees included */
     analysis_summary local;               /* the code's own instructions, no callees */
+    /* The top level only: some local may be live from one chunk into another (bytecode not
+     * made by the compiler), so its chunks cannot run in frames of their own (no DAG).  When
+     * false, the top level's locals (the compiler's loop temporaries) are private to each
+     * chunk and left out of the chunks' summaries. */
+    bool locals_cross_chunks;
 } analysis_code;
 
 /* The purity of the VM's host functions as the program saw them when it was loaded (made by

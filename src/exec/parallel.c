@@ -884,7 +884,10 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
     }
     zx_sched *s = go ? sched_for(root) : NULL;
     if (!s) {
-        if (ac && pl->mode == ZX_MODE_AUTO && !go)
+        if (ac && ac->locals_cross_chunks && ac->nchunks >= 2)
+            zx_stats_note(stats, "top level ran sequentially: a local of the top level is live from one "
+                          "statement into another (bytecode not made by the compiler)");
+        else if (ac && pl->mode == ZX_MODE_AUTO && !go)
             zx_stats_note(stats, "top level ran sequentially: %s",
                           ac->nchunks < 2 ? "one chunk" : "too little independent work (--mode=auto)");
         return first == 0 ? zx_interp_exec(root, f, UINT32_MAX, NULL) : run_chunks_from(root, prog, ac, first);
