@@ -373,11 +373,16 @@ ZX_API zx_status zx_program_disassemble(zx_program *prog, char **out);
 /* The chunks of every code object of the program (the top level, actions, lambdas, fork
  * blocks) with their effect summaries, every direct dependency between them with its kind
  * (RAW, WAR, WAW, heap, call, barrier, return) and the variable that causes it, the
- * critical path and the parallelism (docs/analysis.md).  dot = 0: a text listing; dot = 1:
- * one Graphviz digraph with a cluster per code object.  chunk_size <= 0 means the VM's
- * chunk_size option.  *out is malloc'ed, NUL-terminated, owned by the caller (free()).  The
- * analysis is kept with the program and reused while the chunk size stays the same. */
-ZX_API zx_status zx_program_chunks(zx_program *prog, int chunk_size, int dot, char **out);
+ * critical path and the parallelism (docs/analysis.md).  flags 0: a text listing;
+ * ZX_CHUNKS_DOT (1): one Graphviz digraph with a cluster per code object instead;
+ * ZX_CHUNKS_ALL_DEPS: the text listing also names every pair of chunks (and of fork blocks)
+ * whose effects conflict, implied by others or not — quadratic in the chunks, for small
+ * programs.  chunk_size <= 0 means the VM's chunk_size option.  *out is malloc'ed,
+ * NUL-terminated, owned by the caller (free()).  The analysis is kept with the program and
+ * reused while the chunk size stays the same. */
+#define ZX_CHUNKS_DOT 1
+#define ZX_CHUNKS_ALL_DEPS 2
+ZX_API zx_status zx_program_chunks(zx_program *prog, int chunk_size, int flags, char **out);
 
 /* Statistics of the VM's last run: threads used, the top-level chunk DAG (chunks, width,
  * critical path, parallelism), parallel_map and fork decisions with the reason for each one

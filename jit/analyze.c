@@ -120,7 +120,8 @@ static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
         *d -= pops;
         PUSHM(M_VAL);
         break;
-    case OP_BUILD_LIST: case OP_BUILD_MAP: case OP_LOAD_BUILTIN: case OP_LOAD_HOST: case OP_MAKE_CLOSURE:
+    case OP_BUILD_LIST: case OP_BUILD_MAP: case OP_MAP_EXTEND: case OP_LOAD_BUILTIN: case OP_LOAD_HOST:
+    case OP_MAKE_CLOSURE:
         *d -= pops;
         PUSHM(M_O);
         break;

@@ -507,7 +507,8 @@ static bool fold_literals(lw *L)
         uint32_t k = end - pc;
         if (k >= FOLD_MIN_RUN && end < c->ncode && !(c->pcflags[end] & ZX_PC_TARGET) && L->a.depth[pc] >= 0) {
             const zx_instr *b = &c->code[end];
-            uint64_t nops = b->op == OP_BUILD_LIST ? (uint64_t)b->a : b->op == OP_BUILD_MAP ? 2 * (uint64_t)b->a : 0;
+            uint64_t nops = b->op == OP_BUILD_LIST ? (uint64_t)b->a : b->op == OP_BUILD_MAP ? 2 * (uint64_t)b->a
+                          : b->op == OP_MAP_EXTEND ? 2 * (uint64_t)b->a + 1 : 0;
             uint32_t start = nops < k ? end - (uint32_t)nops : pc;   /* the build's own operands */
             if (end - start >= FOLD_MIN_RUN && L->a.depth[start] >= 0) {
                 L->fold[start] = end;
@@ -528,7 +529,7 @@ static void emit_const_build(lw *L, uint32_t pc, uint32_t d)
     zx_code *c = L->code;
     uint32_t bpc = L->fold[pc], k = bpc - pc;
     const zx_instr *b = &c->code[bpc];
-    uint32_t nops = b->op == OP_BUILD_LIST ? b->a : 2 * b->a, m = nops - k;
+    uint32_t nops = b->op == OP_BUILD_LIST ? b->a : 2 * b->a + (b->op == OP_MAP_EXTEND), m = nops - k;
     LLVMValueRef *idx = malloc((size_t)k * sizeof *idx);
     if (!idx) {
         L->bad_helper = "build_consts (out of memory)";
@@ -1472,7 +1473,7 @@ static void emit_instr(lw *L, uint32_t pc)
     case OP_NOP: case OP_BARRIER_SYNC: case OP_JOIN_WORKERS:
         break;
     case OP_SHARED_WRITE: case OP_CALL_BUILTIN: case OP_CALL_METHOD: case OP_BUILD_LIST: case OP_BUILD_MAP:
-    case OP_STORE_INDEX: case OP_PRINT: case OP_MAKE_CLOSURE: case OP_ASSERT: case OP_LOAD_BUILTIN: case OP_LOAD_HOST:
+    case OP_MAP_EXTEND: case OP_STORE_INDEX: case OP_PRINT: case OP_MAKE_CLOSURE: case OP_ASSERT: case OP_LOAD_BUILTIN: case OP_LOAD_HOST:
     case OP_PARALLEL_MAP: case OP_FORK_EXECUTION:
     case OP_MAKE_CLASS: case OP_NEW_NAMED: case OP_REQUIRE:
         /* strings, lists, maps, output, closures, objects and the parallel opcodes: the runtime */

@@ -567,6 +567,101 @@ static void free_scratch(analysis_code *ac)
     analysis_summary_free(&ac->local);
 }
 
+/* Every top-level chunk may run in a frame of its own (src/exec/parallel.c, run_chunk), so the
+ * top level's locals must not carry values from one chunk to the next.  The compiler's are the
+ * hidden locals of `for each` (one pair per loop nesting depth, shared by the loops): true when
+ * only GET_ITER and FOR_ITER touch them, no closure captures them, and inside every chunk each
+ * FOR_ITER's pair was set by a GET_ITER of the same chunk on every path from the chunk's start
+ * (a must-analysis over the chunk with a bit per local: at most 64 of them). */
+static bool main_locals_private(const analysis_code *ac)
+{
+    const zx_code *c = ac->code;
+    if (c->nlocals == 0) return true;
+    if (c->nlocals > 64 || !c->depth) return false;
+    for (uint32_t i = 0; i < c->nlocals; i++)
+        if (c->local_is_cell && c->local_is_cell[i]) return false;
+    for (uint32_t k = 0; k < c->nchildren; k++)
+        for (uint32_t i = 0; i < c->children[k]->nfree; i++)
+            if (c->children[k]->free[i].from_parent_local) return false;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        const zx_opinfo *info = zx_op_info(c->code[pc].op);
+        if (info && info->kind == OPK_LOCAL && c->code[pc].op != OP_GET_ITER) return false;
+    }
+    uint64_t *in = malloc((size_t)c->ncode * sizeof *in);
+    uint8_t *seen = calloc(c->ncode ? c->ncode : 1, 1);
+    uint32_t *work = NULL;
+    size_t nwork = 0, capwork = 0;
+    bool ok = in && seen;
+    for (uint32_t k = 0; k < ac->nchunks && ok; k++) {
+        uint32_t start = ac->chunks[k].start, end = ac->chunks[k].end;
+        if (start >= end) continue;
+        in[start] = 0;
+        seen[start] = 1;
+        nwork = 0;
+        uint32_t pc = start;
+        for (;;) {
+            const zx_instr *ins = &c->code[pc];
+            uint64_t out = in[pc];
+            if (ins->op == OP_GET_ITER) out |= (uint64_t)3 << ins->a;
+            uint32_t succ[2];
+            int ns = zx_op_successors(ins, pc, succ);
+            for (int j = 0; j < ns; j++) {
+                uint32_t t = succ[j];
+                if (t < start || t >= end) continue;
+                if (seen[t] && (in[t] & out) == in[t]) continue;
+                in[t] = seen[t] ? in[t] & out : out;
+                seen[t] = 1;
+                if (nwork == capwork) {
+                    size_t cap = capwork ? capwork * 2 : 64;
+                    uint32_t *w = realloc(work, cap * sizeof *w);
+                    if (!w) {
+                        ok = false;
+                        break;
+                    }
+                    work = w;
+                    capwork = cap;
+                }
+                work[nwork++] = t;
+            }
+            if (!ok || !nwork) break;
+            pc = work[--nwork];
+        }
+        for (uint32_t q = start; q < end && ok; q++) {
+            const zx_instr *ins = &c->code[q];
+            if (!seen[q] || (ins->op != OP_FOR_ITER1 && ins->op != OP_FOR_ITER2)) continue;
+            uint64_t need = (uint64_t)3 << ins->b;
+            if ((in[q] & need) != need) ok = false;
+        }
+    }
+    free(in);
+    free(seen);
+    free(work);
+    return ok;
+}
+
+static void locset_drop_range(analysis_locset *s, uint32_t lo, uint32_t hi)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->ids[i] < lo || s->ids[i] >= hi) s->ids[k++] = s->ids[i];
+    s->n = k;
+}
+
+/* The top level's chunks: leave its (chunk-private) locals out of their summaries, so that
+ * loops sharing the hidden locals are not ordered by them; or mark them as crossing chunks. */
+static void main_locals(analysis_code *ac)
+{
+    if (!main_locals_private(ac)) {
+        ac->locals_cross_chunks = true;
+        return;
+    }
+    uint32_t lo = ac->loc_base, hi = ac->loc_base + ac->code->nlocals;
+    for (uint32_t k = 0; k < ac->nchunks; k++) {
+        locset_drop_range(&ac->chunks[k].eff.reads, lo, hi);
+        locset_drop_range(&ac->chunks[k].eff.writes, lo, hi);
+    }
+}
+
 analysis *analysis_build(zx_program *p, int chunk_size) { return analysis_build_hosts(p, chunk_size, NULL); }
 
 bool analysis_host_index_pure(const analysis_hosts *hosts, uint32_t k)
@@ -631,9 +726,12 @@ analysis *analysis_build_hosts(zx_program *p, int chunk_size, const analysis_hos
 
     for (uint32_t i = 0; i < a->ncodes; i++)
         if (!chunker_scan(&a->codes[i])) goto fail;
-    if (!deps_resolve_calls(a) || !deps_summarize(a)) goto fail;
-    for (uint32_t i = 0; i < a->ncodes; i++)
-        if (!chunker_split(a, &a->codes[i]) || !deps_build_dags(a, &a->codes[i])) goto fail;
+    if (!deps_resolve_calls(a) || !deps_summarize(a) || !deps_mark_escapes(a)) goto fail;
+    for (uint32_t i = 0; i < a->ncodes; i++) {
+        if (!chunker_split(a, &a->codes[i])) goto fail;
+        if (a->codes[i].parent == ANALYSIS_NONE) main_locals(&a->codes[i]);
+        if (!deps_build_dags(a, &a->codes[i])) goto fail;
+    }
     for (uint32_t i = 0; i < a->ncodes; i++) free_scratch(&a->codes[i]);
     deps_scratch_free(a);
     a->hosts = NULL;
@@ -664,6 +762,7 @@ void analysis_free(analysis *a)
     deps_scratch_free(a);
     free(a->codes);
     free(a->loc_code);
+    free(a->loc_escapes);
     free(a->hash);
     free(a);
 }

@@ -141,6 +141,11 @@ typedef struct analysis_code {
     uint32_t *loop_depth;                 /* loops enclosing each instruction */
     uint64_t *site_cost;                  /* cost of each instruction, its callees included */
     analysis_summary local;               /* the code's own instructions, no callees */
+    /* The top level only: some local may be live from one chunk into another (bytecode not
+     * made by the compiler), so its chunks cannot run in frames of their own (no DAG).  When
+     * false, the top level's locals (the compiler's loop temporaries) are private to each
+     * chunk and left out of the chunks' summaries. */
+    bool locals_cross_chunks;
 } analysis_code;
 
 /* The purity of the VM's host functions as the program saw them when it was loaded (made by
@@ -164,6 +169,11 @@ typedef struct analysis {
     uint32_t *hash;
     struct deps_scratch *deps_scratch;    /* the DAG builder's per-location state, for the build only */
     int user_methods;                     /* 1: the program has no class methods; 2: it has some (deps.c) */
+    /* nlocs: 1 when some code object other than the location's owner may store into it
+     * (STORE_FREE), except a fork block storing into its own parent's local.  A location that
+     * does not escape is written only by its owner's activation or by the blocks of a fork that
+     * activation runs, so undoing a fork block needs only the values it had in that frame. */
+    uint8_t *loc_escapes;
 } analysis;
 
 /* ---- analysis.c: building, lookups, names ---- */
@@ -243,6 +253,8 @@ bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t sta
  * last writer and from the readers since it (linear in the accesses; docs/analysis.md §4). */
 bool deps_build_dags(analysis *a, analysis_code *ac);
 void deps_scratch_free(analysis *a);
+/* Fill a->loc_escapes. */
+bool deps_mark_escapes(analysis *a);
 /* The first dependency of B on an earlier A from their summaries (ANALYSIS_NONE: none);
  * *loc gets the variable when there is one. */
 uint32_t deps_conflict(const analysis_summary *A, const analysis_summary *B, uint32_t *loc);

@@ -814,6 +814,24 @@ fail:
     return ok;
 }
 
+bool deps_mark_escapes(analysis *a)
+{
+    a->loc_escapes = calloc(a->nlocs ? a->nlocs : 1, 1);
+    if (!a->loc_escapes) return false;
+    for (uint32_t i = 0; i < a->ncodes; i++) {
+        const zx_code *c = a->codes[i].code;
+        for (uint32_t pc = 0; pc < c->ncode; pc++) {
+            const zx_instr *in = &c->code[pc];
+            if (in->op != OP_STORE_FREE) continue;
+            uint32_t loc = free_loc(a, i, in->a);
+            if (loc == ANALYSIS_NONE) continue;   /* calls_unknown for whoever runs it */
+            bool block_into_parent = c->kind == ZX_CODE_FORK && in->a < c->nfree && c->free[in->a].from_parent_local;
+            if (!block_into_parent) a->loc_escapes[loc] = 1;
+        }
+    }
+    return true;
+}
+
 /* ---------- dependencies ---------- */
 
 uint32_t deps_conflict(const analysis_summary *A, const analysis_summary *B, uint32_t *loc)

@@ -169,7 +169,8 @@ zx_plan *plan_build(zx_program *p, const plan_options *o)
         uint32_t *set = ac->dag.n ? malloc(ac->dag.n * sizeof *set) : NULL;
         pl->main_width = set ? analysis_dag_width(&ac->dag, set) : 0;
         free(set);
-        pl->main_dag = ac->nchunks >= 2 && (o->mode == ZX_MODE_PAR || auto_worth_main(a, ac));
+        pl->main_dag = ac->nchunks >= 2 && !ac->locals_cross_chunks &&
+                       (o->mode == ZX_MODE_PAR || auto_worth_main(a, ac));
     }
     pl->may_go_parallel = pl->main_dag || fork_may || pmap_site_may_go_parallel(pl);
     if (!plan_notes(pl)) goto fail;

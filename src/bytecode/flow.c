@@ -32,21 +32,111 @@ static zx_flow_key key_merge(zx_flow_key x, zx_flow_key y)
     return ZX_FLOW_MERGE;
 }
 
-/* Apply instruction pc to the keys st of the stack (depth d before it). */
-static void origin_step(const zx_code *c, uint32_t pc, zx_flow_key_fn fn, void *ctx, zx_flow_key *st, int32_t d)
+/*
+ * The stacks of the pass are persistent: a stack is its top node, each node a key and the node
+ * below it, and an instruction's stack shares every node below what it pops with the stack it
+ * was given.  Keeping a copy of the whole stack per instruction cost the sum of the depths, the
+ * square of a literal's length (a piece of a long list literal holds 4,096 operands); this is
+ * linear in the pushes and pops, and a join rebuilds only the part where the stacks differ.
+ */
+#define NIL UINT32_MAX
+
+typedef struct onode {
+    zx_flow_key key;
+    uint32_t below;               /* NIL: the bottom */
+} onode;
+
+typedef struct opass {
+    onode *node;
+    uint32_t n, cap;
+    uint32_t *pair;               /* scratch of a join: the nodes of both stacks down to a common one */
+    size_t npair, cappair;
+    bool oom;
+} opass;
+
+static uint32_t node_push(opass *P, zx_flow_key key, uint32_t below)
+{
+    if (P->n == P->cap) {
+        uint32_t cap = P->cap ? P->cap * 2 : 256;
+        onode *nn = cap > P->cap ? realloc(P->node, (size_t)cap * sizeof *nn) : NULL;
+        if (!nn) {
+            P->oom = true;
+            return below;
+        }
+        P->node = nn;
+        P->cap = cap;
+    }
+    P->node[P->n] = (onode){ key, below };
+    return P->n++;
+}
+
+static uint32_t node_down(const opass *P, uint32_t top, int k)
+{
+    for (int i = 0; i < k && top != NIL; i++) top = P->node[top].below;
+    return top;
+}
+
+/* The stack after instruction pc, given the one before it (top). */
+static uint32_t origin_step(opass *P, const zx_code *c, uint32_t pc, zx_flow_key_fn fn, void *ctx, uint32_t top)
 {
     const zx_instr *in = &c->code[pc];
     const zx_opinfo *info = zx_op_info(in->op);
     int pops, pushes;
     zx_op_stack_effect(in, &pops, &pushes);
-    zx_flow_key *base = st + d - pops;
     if (info->flags & OPF_SHUFFLE) {
         zx_flow_key popped[ZX_SHUFFLE_MAX];
-        for (int i = 0; i < pops && i < ZX_SHUFFLE_MAX; i++) popped[i] = base[i];
-        for (int i = 0; i < pushes && i < ZX_SHUFFLE_MAX; i++) base[i] = popped[ZX_SHUFFLE_SRC(info->flags, i)];
-        return;
+        uint32_t x = top;
+        for (int i = pops - 1; i >= 0; i--) {       /* popped[0] is the deepest */
+            if (i < ZX_SHUFFLE_MAX) popped[i] = x != NIL ? P->node[x].key : ZX_FLOW_MERGE;
+            if (x != NIL) x = P->node[x].below;
+        }
+        for (int i = 0; i < pushes && i < ZX_SHUFFLE_MAX; i++) x = node_push(P, popped[ZX_SHUFFLE_SRC(info->flags, i)], x);
+        return x;
     }
-    for (int i = 0; i < pushes; i++) base[i] = fn ? fn(ctx, c, pc, i) : ZX_FLOW_KEY_PC(pc);
+    uint32_t x = node_down(P, top, pops);
+    for (int i = 0; i < pushes; i++) x = node_push(P, fn ? fn(ctx, c, pc, i) : ZX_FLOW_KEY_PC(pc), x);
+    return x;
+}
+
+/* Join stack src into *dst (the same depth): true when *dst changed. */
+static bool origin_join(opass *P, uint32_t *dst, uint32_t src)
+{
+    uint32_t a = *dst, b = src;
+    P->npair = 0;
+    bool differs = false;
+    while (a != b && a != NIL && b != NIL) {
+        if (P->npair + 2 > P->cappair) {
+            size_t cap = P->cappair ? P->cappair * 2 : 64;
+            uint32_t *np = realloc(P->pair, cap * sizeof *np);
+            if (!np) {
+                P->oom = true;
+                return false;
+            }
+            P->pair = np;
+            P->cappair = cap;
+        }
+        P->pair[P->npair++] = a;
+        P->pair[P->npair++] = b;
+        if (key_merge(P->node[a].key, P->node[b].key) != P->node[a].key) differs = true;
+        a = P->node[a].below;
+        b = P->node[b].below;
+    }
+    if (!differs) return false;
+    /* rebuild from the common part up: dst's own nodes while nothing below them changed */
+    uint32_t x = a;
+    bool fresh = false;
+    for (size_t i = P->npair; i > 0; i -= 2) {
+        uint32_t da = P->pair[i - 2], sb = P->pair[i - 1];
+        zx_flow_key m = key_merge(P->node[da].key, P->node[sb].key);
+        if (!fresh && m == P->node[da].key) {
+            x = da;
+            continue;
+        }
+        fresh = true;
+        x = node_push(P, m, x);
+    }
+    *dst = x;
+    return true;
 }
 
 bool zx_flow_origins_build(const zx_code *c, zx_flow_key_fn fn, void *ctx, zx_flow_origins *out)
@@ -55,60 +145,54 @@ bool zx_flow_origins_build(const zx_code *c, zx_flow_key_fn fn, void *ctx, zx_fl
     if (!c || !c->depth || !c->ncode) return false;
     const int32_t *depth = c->depth;
     uint32_t n = c->ncode, top = 0;
-    size_t total = 0, nops = 0;
+    size_t nops = 0;
     bool ok = false;
-    size_t *soff = malloc(((size_t)n + 1) * sizeof *soff);   /* where each pc's stack state starts */
+    opass P;
+    memset(&P, 0, sizeof P);
+    uint32_t *state = malloc((size_t)n * sizeof *state);     /* the stack before each pc */
     uint32_t *work = malloc((size_t)n * sizeof *work);
     uint8_t *queued = calloc(n, 1), *seen = calloc(n, 1);
-    zx_flow_key *states = NULL, *st = NULL;
     out->off = malloc(((size_t)n + 1) * sizeof *out->off);
-    if (!soff || !work || !queued || !seen || !out->off) goto fail;
+    if (!state || !work || !queued || !seen || !out->off) goto fail;
     for (uint32_t pc = 0; pc < n; pc++) {
-        soff[pc] = total;
         out->off[pc] = (uint32_t)nops;
         if (depth[pc] < 0) continue;
         int pops, pushes;
         zx_op_stack_effect(&c->code[pc], &pops, &pushes);
-        total += (size_t)depth[pc];
         nops += (size_t)pops;
     }
-    soff[n] = total;
     out->off[n] = (uint32_t)nops;
-    states = calloc(total ? total : 1, sizeof *states);
-    st = malloc(((size_t)c->max_stack + ZX_SHUFFLE_MAX + 1) * sizeof *st);
     out->key = malloc((nops ? nops : 1) * sizeof *out->key);
-    if (!states || !st || !out->key) goto fail;
+    if (!out->key) goto fail;
 
     /* forward to the least fixpoint: a pc is (re)visited when its incoming stack changed */
+    state[0] = NIL;
     seen[0] = queued[0] = 1;
     work[top++] = 0;
-    while (top) {
+    while (top && !P.oom) {
         uint32_t pc = work[--top];
         queued[pc] = 0;
         const zx_instr *in = &c->code[pc];
         int32_t d = depth[pc];
         int pops, pushes;
         zx_op_stack_effect(in, &pops, &pushes);
-        memcpy(st, states + soff[pc], (size_t)d * sizeof *st);
-        origin_step(c, pc, fn, ctx, st, d);
+        uint32_t after_top = origin_step(&P, c, pc, fn, ctx, state[pc]);
         int32_t after = d - pops + pushes;
         uint32_t succ[2];
         int k = zx_op_successors(in, pc, succ);
         for (int i = 0; i < k; i++) {
             uint32_t t = succ[i];
             bool keeps = zx_op_edge_keeps(in, i);
-            const zx_flow_key *src = keeps ? states + soff[pc] : st;
+            uint32_t src = keeps ? state[pc] : after_top;
             int32_t sd = keeps ? d : after;
             if (t >= n || depth[t] != sd) continue;     /* cannot happen after the verifier */
-            zx_flow_key *dst = states + soff[t];
-            bool changed = !seen[t];
-            seen[t] = 1;
-            for (int32_t j = 0; j < sd; j++) {
-                zx_flow_key m = key_merge(dst[j], src[j]);
-                if (m != dst[j]) {
-                    dst[j] = m;
-                    changed = true;
-                }
+            bool changed;
+            if (!seen[t]) {
+                seen[t] = 1;
+                state[t] = src;
+                changed = true;
+            } else {
+                changed = origin_join(&P, &state[t], src);
             }
             if (changed && !queued[t]) {
                 queued[t] = 1;
@@ -116,20 +200,24 @@ bool zx_flow_origins_build(const zx_code *c, zx_flow_key_fn fn, void *ctx, zx_fl
             }
         }
     }
+    if (P.oom) goto fail;
     for (uint32_t pc = 0; pc < n; pc++) {
         uint32_t np = out->off[pc + 1] - out->off[pc];
-        for (uint32_t j = 0; j < np; j++)
-            out->key[out->off[pc] + j] = seen[pc] ? states[soff[pc] + (uint32_t)depth[pc] - np + j] : ZX_FLOW_MERGE;
+        uint32_t x = seen[pc] ? state[pc] : NIL;
+        for (uint32_t j = np; j > 0; j--) {
+            out->key[out->off[pc] + j - 1] = x != NIL ? P.node[x].key : ZX_FLOW_MERGE;
+            if (x != NIL) x = P.node[x].below;
+        }
     }
     out->ncode = n;
     ok = true;
 fail:
-    free(soff);
+    free(state);
     free(work);
     free(queued);
     free(seen);
-    free(states);
-    free(st);
+    free(P.node);
+    free(P.pair);
     if (!ok) zx_flow_origins_free(out);
     return ok;
 }

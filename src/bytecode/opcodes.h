@@ -45,6 +45,7 @@
   OPDEF(CALL_METHOD,   54, 1+ZX_SE_B, 1, OPK_METHOD,  OPF_CALLS | OPF_RAISES | OPF_READS_HEAP | OPF_WRITES_HEAP) /* [obj, args..] method consts[a], b args */ \
   OPDEF(BUILD_LIST,    60, ZX_SE_A, 1, OPK_COUNT,   0)                      /* list of the top a values */ \
   OPDEF(BUILD_MAP,     61, ZX_SE_2A, 1, OPK_COUNT,   OPF_RAISES)             /* map of the top a key/value pairs */ \
+  OPDEF(MAP_EXTEND,   420, 1+ZX_SE_2A, 1, OPK_COUNT, OPF_READS_HEAP | OPF_RAISES) /* [m, k1, v1 .. kn, vn] -> m with the a pairs set (a copy if m is shared) */ \
   OPDEF(INDEX,         63,  2, 1, OPK_NONE,    OPF_READS_HEAP | OPF_RAISES) /* obj[i]; missing -> null */ \
   OPDEF(FORK_EXECUTION,300, 0, 0, OPK_FORK,    OPF_CALLS | OPF_RAISES | OPF_STACK_EXACT | OPF_JOINS_NEXT) /* run children a..a+b-1 as fork blocks */ \
   OPDEF(JOIN_WORKERS,  301, 0, 0, OPK_NONE,    OPF_STACK_EXACT)        /* wait for the innermost fork */ \

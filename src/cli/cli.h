@@ -17,6 +17,7 @@ typedef struct cli {
     const char *output;          /* compile -o */
     bool dot;                    /* chunks --dot */
     bool dist;                   /* run --dist: parallel_map across MPI ranks */
+    bool all_deps;               /* chunks --all-deps */
     int stats;                   /* 0 none, 1 text, 2 json */
     double max_time;             /* run --max-time in seconds, 0 = unlimited */
     int nargs;

@@ -25,7 +25,7 @@ static const char usage_text[] =
     "       zexus-jit run [options] FILE [ARGS...]   run a .zx, .zxa or .zxbc program\n"
     "       zexus-jit compile [options] FILE -o OUT.zxbc   compile to binary bytecode\n"
     "       zexus-jit disasm FILE                    print the bytecode as .zxa text\n"
-    "       zexus-jit chunks [--chunk-size=N] [--dot] FILE\n"
+    "       zexus-jit chunks [--chunk-size=N] [--dot] [--all-deps] FILE\n"
     "                                                chunks, summaries, every direct dependency\n"
     "                                                with its kind; --dot for Graphviz\n"
     "       zexus-jit info [--topology=SPEC]\n"
@@ -52,6 +52,7 @@ static const char usage_text[] =
     "                        critical path, threads, busy time, what ran sequentially and why\n"
     "  --sched-seed=N        seeded random scheduling order (for testing determinism)\n"
     "  --dot                 chunks: one Graphviz digraph instead of the listing\n"
+    "  --all-deps            chunks: also every pair of chunks that conflict (quadratic)\n"
     "  --dump-ir             print the LLVM IR of compiled code (before and after\n"
     "                        optimisation) to stderr\n"
     "  --perf                name JIT-compiled code for perf and gdb: /tmp/perf-PID.map\n"
@@ -253,6 +254,10 @@ static int parse_args(cli *c, int argc, char **argv, bool rest_are_args, bool fi
         }
         if (strcmp(a, "--dist") == 0) {
             c->dist = true;
+            continue;
+        }
+        if (strcmp(a, "--all-deps") == 0) {
+            c->all_deps = true;
             continue;
         }
         if (strcmp(a, "--dump-ir") == 0) {
@@ -508,7 +513,8 @@ static int cmd_chunks(cli *c)
     st = load_program(c, vm, &prog);
     if (st == ZX_OK) {
         char *text;
-        st = zx_program_chunks(prog, c->opts.chunk_size, c->dot, &text);
+        st = zx_program_chunks(prog, c->opts.chunk_size,
+                               (c->dot ? ZX_CHUNKS_DOT : 0) | (c->all_deps ? ZX_CHUNKS_ALL_DEPS : 0), &text);
         if (st == ZX_OK) {
             fputs(text, stdout);
             free(text);
@@ -597,6 +603,8 @@ int main(int argc, char **argv)
     }
     if (rc) return rc;
     if (c.dot && strcmp(sub, "chunks") != 0) return usage_error("%s", "--dot is only for chunks");
+    if (c.all_deps && (strcmp(sub, "chunks") != 0 || c.dot))
+        return usage_error("%s", "--all-deps is only for chunks, without --dot");
     if (c.output && strcmp(sub, "compile") != 0) return usage_error("%s", "-o is only for compile");
     if (is_repl) {
         if (c.code) return usage_error("unexpected argument '%s'", "-e");

@@ -914,6 +914,32 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
             PUSH(zx_objval(m));
             break;
         }
+        case OP_MAP_EXTEND: {
+            uint32_t n = in->a;
+            zx_value *items = f->sp - 2 * n, *mv = items - 1;
+            if (!zx_is_type(*mv, ZX_O_MAP)) RAISE(ZX_ERR_BINOP_TYPE, zx_type_name(*mv), "+", "Map");
+            zx_map *m = ZX_AS_MAP(*mv);
+            if (atomic_load_explicit(&m->hdr.rc, memory_order_acquire) != 1) {
+                /* someone else holds it (bytecode not made by the compiler): extend a copy */
+                zx_map *c = zx_map_new(heap, m->len + n);
+                if (!c) RAISE(ZX_ERR_MEMORY);
+                for (uint32_t i = 0; i < m->len; i++)
+                    if (!zx_map_set(heap, c, m->entries[i].key, m->entries[i].value)) {
+                        zx_obj_decref(c);
+                        RAISE(ZX_ERR_MEMORY);
+                    }
+                zx_obj_decref(m);
+                *mv = zx_objval(c);
+                m = c;
+            }
+            for (uint32_t i = 0; i < n; i++) {
+                if (!zx_value_hashable(items[2 * i])) RAISE(ZX_ERR_MAP_KEY_TYPE, zx_type_name(items[2 * i]));
+                if (!zx_map_set(heap, m, items[2 * i], items[2 * i + 1])) RAISE(ZX_ERR_MEMORY);
+            }
+            for (uint32_t i = 0; i < 2 * n; i++) zx_decref(items[i]);
+            f->sp -= 2 * n;
+            break;
+        }
         case OP_INDEX: {
             zx_value key = TOP(0), obj = TOP(1), r;
             CHECK(index_get(t, f, obj, key, &r));

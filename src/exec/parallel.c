@@ -195,6 +195,10 @@ typedef struct piece {
     undo_entry *snap;             /* a top-level chunk: the globals it may write, as they were
                                      when it started (owned references) */
     uint32_t nsnap;
+    struct fork_undo *fsnap;      /* a fork block: the variables it may write, as they were when
+                                     it started (owned references); see fork_snapshot */
+    uint32_t nfsnap;
+    uint8_t undoable;             /* a fork block whose effects fsnap undoes */
     uint8_t ran;
     uint8_t failed;
     uint8_t redo;                 /* run again in order at the join (after a memory limit) */
@@ -532,8 +536,84 @@ typedef struct fork_ctx {
     zx_frame *f;
     zx_value *closures;
     piece *pieces;
+    const analysis *a;
+    const analysis_code *holder;  /* the code object running the fork (f->code) */
+    const analysis_fork *af;
     zx_cancel_scope scope;
 } fork_ctx;
+
+/* A variable a fork block may write: a global's slot or a cell of the frame running the fork. */
+typedef struct fork_undo {
+    zx_value *slot;
+    zx_value old;
+} fork_undo;
+
+/* The slot through which the block writes location loc that must be put back to undo it, or
+ * NULL when none needs to be (a local of an activation the block itself started).  *ok turns
+ * false when the location cannot be undone: a variable some other closure may write (another
+ * activation's, loc_escapes), or a cell missing from the frame. */
+static zx_value *fork_loc_slot(const fork_ctx *c, zx_run *run, uint32_t loc, bool *ok)
+{
+    if (loc < run->prog->nglobals) return run->gvar[loc];
+    if (loc >= c->a->nlocs || c->a->loc_escapes[loc]) {
+        *ok = false;
+        return NULL;
+    }
+    if (c->a->loc_code[loc] != c->holder->id) return NULL;   /* written only by fresh activations */
+    uint32_t s = loc - c->holder->loc_base;
+    if (s >= c->f->code->nlocals || !zx_is_type(c->f->locals[s], ZX_O_CELL)) {
+        *ok = false;
+        return NULL;
+    }
+    return &((zx_cell *)c->f->locals[s].u.o)->v;
+}
+
+/* Keep what block i may change, as it is when the block starts, so that the block can be
+ * undone and run again in order after a memory limit (DESIGN.md §5).  Only a block that
+ * changes nothing but variables can be: no heap writes, no unresolved calls, no files, clock
+ * or random state.  Blocks that touch the same variable are ordered by the fork's DAG, so
+ * nothing else changes these while the block runs. */
+static void fork_snapshot(fork_ctx *c, piece *p, uint32_t i)
+{
+    zx_run *run = p->task.run;
+    const analysis_code *bc = c->af && i < c->af->nblocks ? &c->a->codes[c->af->blocks[i]] : NULL;
+    if (!bc || !c->holder || c->holder->code != c->f->code) return;
+    const analysis_summary *e = &bc->summary;
+    if (e->writes_heap || e->calls_unknown || e->ordered_fx) return;
+    uint32_t n = e->writes.n + e->updates.n;
+    p->fsnap = n ? malloc(n * sizeof *p->fsnap) : NULL;
+    if (n && !p->fsnap) return;
+    bool ok = true;
+    for (uint32_t k = 0; k < n && ok; k++) {
+        uint32_t loc = k < e->writes.n ? e->writes.ids[k] : e->updates.ids[k - e->writes.n];
+        zx_value *slot = fork_loc_slot(c, run, loc, &ok);
+        if (!slot) continue;
+        zx_incref(*slot);
+        p->fsnap[p->nfsnap++] = (fork_undo){ slot, *slot };
+    }
+    p->undoable = ok;
+}
+
+/* Put back what fork_snapshot kept, last kept first (a variable both written and updated is
+ * kept twice with the same value). */
+static void fork_restore(piece *p)
+{
+    for (uint32_t k = p->nfsnap; k-- > 0;) {
+        zx_value old = *p->fsnap[k].slot;
+        zx_incref(p->fsnap[k].old);
+        *p->fsnap[k].slot = p->fsnap[k].old;
+        zx_decref(old);
+    }
+}
+
+static void fork_snapshot_free(piece *p)
+{
+    for (uint32_t k = 0; k < p->nfsnap; k++) zx_decref(p->fsnap[k].old);
+    free(p->fsnap);
+    p->fsnap = NULL;
+    p->nfsnap = 0;
+    p->undoable = 0;
+}
 
 static int fork_node(void *ctx, uint32_t i)
 {
@@ -543,10 +623,45 @@ static int fork_node(void *ctx, uint32_t i)
     p->ran = 1;
     zx_value r;
     zx_heap_mutator_enter(p->task.run->heap);   /* the cycle collector's gate (value.h) */
+    fork_snapshot(c, p, i);
     if (zx_interp_call(&p->task, c->f, c->closures[i], NULL, 0, &r) != ZX_OK) piece_fail(p, &c->scope);
     else zx_decref(r);
     zx_heap_mutator_leave(p->task.run->heap);
     return 0;
+}
+
+/* Block i again on the parent task, in order (join_pieces' rerun). */
+static zx_status fork_rerun(void *ctx, zx_task *t, uint32_t i)
+{
+    fork_ctx *c = ctx;
+    zx_value r;
+    zx_status st = zx_interp_call(t, c->f, c->closures[i], NULL, 0, &r);
+    if (st == ZX_OK) zx_decref(r);
+    return st;
+}
+
+/* When the memory limit stopped a block while others ran (DESIGN.md §5), and that block and
+ * every later one that ran can be undone: undo them, last first, and mark the block and every
+ * later one to run again in order at the join.  Otherwise the failure stands. */
+static void fork_redo_after_memory(fork_ctx *c, zx_task *t, uint32_t n)
+{
+    uint32_t b = 0;
+    while (b < n && !c->pieces[b].failed) b++;
+    if (b == n || !failed_on_memory(&c->pieces[b])) return;
+    for (uint32_t i = b; i < n; i++)
+        if (c->pieces[i].ran && !c->pieces[i].undoable) return;
+    for (uint32_t i = n; i-- > b;)
+        if (c->pieces[i].ran) fork_restore(&c->pieces[i]);
+    for (uint32_t i = b; i < n; i++) {
+        piece *p = &c->pieces[i];
+        p->redo = 1;
+        p->failed = 0;
+        log_free(&p->log);
+        p->task.out.len = 0;
+    }
+    zx_pos pos = c->f->code->positions[c->f->pc];
+    zx_stats_note(t->run->stats, "fork at %s:%u:%u: the memory limit stopped block %u while other blocks ran; "
+                  "blocks from %u on ran again in order", file_of(t), pos.line, pos.col, b + 1, b + 1);
 }
 
 zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
@@ -588,6 +703,9 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
         memset(&c, 0, sizeof c);
         c.f = f;
         c.closures = closures;
+        c.a = pl->a;
+        c.holder = pl->a && pf->code < pl->a->ncodes ? &pl->a->codes[pf->code] : NULL;
+        c.af = af;
         atomic_init(&c.scope.first_failed, UINT32_MAX);
         c.pieces = calloc(n, sizeof *c.pieces);
         if (!c.pieces) {
@@ -606,7 +724,9 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
             if (ts == TBBSHIM_ERROR)
                 for (uint32_t i = 0; i < n; i++)
                     if (!c.pieces[i].ran) fork_node(&c, i);
-            st = join_pieces(t, f, c.pieces, n, NULL, NULL);
+            fork_redo_after_memory(&c, t, n);
+            st = join_pieces(t, f, c.pieces, n, fork_rerun, &c);
+            for (uint32_t i = 0; i < n; i++) fork_snapshot_free(&c.pieces[i]);
             free(c.pieces);
         }
     }
@@ -689,12 +809,12 @@ static zx_status run_chunks_from(zx_task *t, zx_program *prog, const analysis_co
 }
 
 /* True when what chunk ch may change is only globals: no heap object, no captured variable,
- * nothing outside the program (files, clock and random state make calls_unknown) — so putting
+ * nothing outside the program (files, the clock, the random state: ordered_fx) — so putting
  * back the globals it writes undoes it. */
 static bool chunk_undoable(const analysis_chunk *ch, uint32_t nglobals)
 {
     const analysis_summary *e = &ch->eff;
-    if (e->writes_heap || e->calls_unknown) return false;
+    if (e->writes_heap || e->calls_unknown || e->ordered_fx) return false;
     for (uint32_t k = 0; k < e->writes.n; k++)
         if (e->writes.ids[k] >= nglobals) return false;
     for (uint32_t k = 0; k < e->updates.n; k++)
@@ -794,7 +914,10 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
     }
     zx_sched *s = go ? sched_for(root) : NULL;
     if (!s) {
-        if (ac && pl->mode == ZX_MODE_AUTO && !go)
+        if (ac && ac->locals_cross_chunks && ac->nchunks >= 2)
+            zx_stats_note(stats, "top level ran sequentially: a local of the top level is live from one "
+                          "statement into another (bytecode not made by the compiler)");
+        else if (ac && pl->mode == ZX_MODE_AUTO && !go)
             zx_stats_note(stats, "top level ran sequentially: %s",
                           ac->nchunks < 2 ? "one chunk" : "too little independent work (--mode=auto)");
         return first == 0 ? zx_interp_exec(root, f, UINT32_MAX, NULL) : run_chunks_from(root, prog, ac, first);

@@ -54,6 +54,12 @@ typedef struct scope {
     size_t nbinds, capbinds;
     struct modfile *mod;     /* the module file this scope is in; NULL: the main file */
     const zx_node *cls;      /* a method's N_CLASS: `self` and its bare field names mean this's */
+    /* The hidden locals of `for each` loops: the first of each pair, by loop nesting depth.  A
+     * loop takes the pair of its depth, so the loops of a code object share them and its frame
+     * grows with the loops' nesting, not their number (every top-level chunk that runs on its
+     * own gets a frame of the top level: docs/parallel.md). */
+    uint32_t *iters;
+    size_t niters, capiters, iter_depth;
 } scope;
 
 /* A namespace: a module file, a module or package block, or a built-in module. */
@@ -190,6 +196,7 @@ static void scope_free(scope *s)
     free(s->vars);
     zx_index_free(&s->ix);
     free(s->kids);
+    free(s->iters);
     free(s);
 }
 
@@ -1164,8 +1171,12 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
         }
         return;
     case N_MAP:
-        for (size_t i = 0; i < n->n; i++) emit_expr(C, s, n->items[i]);
-        emit(C, s, OP_BUILD_MAP, (uint32_t)(n->n / 2), 0, n->pos);
+        /* in pieces too: a BUILD_MAP of the first pairs, then a MAP_EXTEND per piece */
+        for (size_t start = 0; start == 0 || start < n->n; start += LIST_PIECE) {
+            size_t end = n->n - start > LIST_PIECE ? start + LIST_PIECE : n->n;
+            for (size_t i = start; i < end; i++) emit_expr(C, s, n->items[i]);
+            emit(C, s, start ? OP_MAP_EXTEND : OP_BUILD_MAP, (uint32_t)((end - start) / 2), 0, n->pos);
+        }
         return;
     case N_UNARY:
         if (n->op == OP_NEG && n->a->kind == N_INT && n->a->ival != INT64_MIN) {
@@ -1447,11 +1458,22 @@ static void emit_stmt(compiler *C, scope *s, const zx_node *n)
         return;
     }
     case N_FOR_EACH: {
-        char hidden[64];
-        snprintf(hidden, sizeof hidden, "$iter%u", code->nlocals);
-        uint32_t it = zx_code_add_local(code, hidden);
-        snprintf(hidden, sizeof hidden, "$index%u", code->nlocals);
-        zx_code_add_local(code, hidden);
+        uint32_t it;
+        if (s->iter_depth < s->niters) {
+            it = s->iters[s->iter_depth];
+        } else {
+            char hidden[64];
+            snprintf(hidden, sizeof hidden, "$iter%u", code->nlocals);
+            it = zx_code_add_local(code, hidden);
+            snprintf(hidden, sizeof hidden, "$index%u", code->nlocals);
+            zx_code_add_local(code, hidden);
+            if (code->oom || !grow(C, n->pos, (void **)&s->iters, &s->capiters, s->niters, sizeof *s->iters)) {
+                compile_oom(C, n->pos, "out of memory");
+                return;
+            }
+            s->iters[s->niters++] = it;
+        }
+        s->iter_depth++;
         emit_expr(C, s, n->a);
         emit(C, s, OP_GET_ITER, it, 0, n->pos);
         loopctx l = { .continue_target = here(s), .outer = C->loop };
@@ -1469,6 +1491,7 @@ static void emit_stmt(compiler *C, scope *s, const zx_node *n)
         emit(C, s, OP_JUMP, l.continue_target, 0, n->pos);
         patch(s, jnext, here(s));
         loop_end(C, s, &l, here(s));
+        s->iter_depth--;
         if (it > UINT16_MAX - 2) cerror(C, n->pos, "too many variables in one function");
         return;
     }

@@ -144,7 +144,73 @@ static void put_dag_stats(zx_buf *b, const analysis_dag *d, const char *noun)
     free(set);
 }
 
-static void put_text(zx_buf *b, const analysis *a)
+/* The kind of the conflict between earlier node x and later node y, or ANALYSIS_NONE: their
+ * summaries (RAW, WAR, WAW, heap, effect), else an unresolved call or a barrier in either, else
+ * x may return. */
+static uint32_t pair_kind(const analysis_summary *x, unsigned xflags, const analysis_summary *y, unsigned yflags,
+                          uint32_t *loc)
+{
+    uint32_t k = deps_conflict(x, y, loc);
+    if (k != ANALYSIS_NONE) return k;
+    *loc = ANALYSIS_NONE;
+    if ((xflags | yflags) & CHUNK_CALLS_UNKNOWN) return DEP_CALL;
+    if ((xflags | yflags) & CHUNK_IS_BARRIER) return DEP_BARRIER;
+    if (xflags & CHUNK_HAS_RETURN) return DEP_RETURN;
+    return ANALYSIS_NONE;
+}
+
+/* --all-deps: every conflicting pair of the n nodes (quadratic, on request only). */
+static void put_all_pairs(zx_buf *b, const analysis *a, uint32_t n, const analysis_summary *const *eff,
+                          const unsigned *flags, const char *noun)
+{
+    uint32_t count = 0;
+    size_t at = b->len;
+    zx_buf_printf(b, "  all conflicting pairs:\n");
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = i + 1; j < n; j++) {
+            analysis_edge e = { i, j, 0, ANALYSIS_NONE };
+            e.kind = pair_kind(eff[i], flags[i], eff[j], flags[j], &e.loc);
+            if (e.kind == ANALYSIS_NONE) continue;
+            put_edge(b, a, &e, noun);
+            count++;
+        }
+    if (!count) {
+        b->len = at;
+        zx_buf_printf(b, "  all conflicting pairs: none\n");
+    }
+}
+
+static void put_all_chunk_pairs(zx_buf *b, const analysis *a, const analysis_code *ac)
+{
+    const analysis_summary **eff = malloc((ac->nchunks ? ac->nchunks : 1) * sizeof *eff);
+    unsigned *flags = malloc((ac->nchunks ? ac->nchunks : 1) * sizeof *flags);
+    if (eff && flags) {
+        for (uint32_t k = 0; k < ac->nchunks; k++) {
+            eff[k] = &ac->chunks[k].eff;
+            flags[k] = ac->chunks[k].flags;
+        }
+        put_all_pairs(b, a, ac->nchunks, eff, flags, "chunk");
+    }
+    free(eff);
+    free(flags);
+}
+
+static void put_all_block_pairs(zx_buf *b, const analysis *a, const analysis_fork *fk)
+{
+    const analysis_summary **eff = malloc((fk->nblocks ? fk->nblocks : 1) * sizeof *eff);
+    unsigned *flags = malloc((fk->nblocks ? fk->nblocks : 1) * sizeof *flags);
+    if (eff && flags) {
+        for (uint32_t k = 0; k < fk->nblocks; k++) {
+            eff[k] = &a->codes[fk->blocks[k]].summary;
+            flags[k] = eff[k]->calls_unknown ? CHUNK_CALLS_UNKNOWN : 0;
+        }
+        put_all_pairs(b, a, fk->nblocks, eff, flags, "block");
+    }
+    free(eff);
+    free(flags);
+}
+
+static void put_text(zx_buf *b, const analysis *a, bool all_deps)
 {
     zx_buf_printf(b, "chunks of %s (chunk size %d)\n", a->prog->source_name ? a->prog->source_name : "?",
                   a->chunk_size);
@@ -185,6 +251,7 @@ static void put_text(zx_buf *b, const analysis *a)
         if (ac->nchunks > 1) {
             zx_buf_printf(b, "  dependencies:%s\n", ac->dag.nedges ? "" : " none");
             for (uint32_t e = 0; e < ac->dag.nedges; e++) put_edge(b, a, &ac->dag.edges[e], "chunk");
+            if (all_deps) put_all_chunk_pairs(b, a, ac);
             put_dag_stats(b, &ac->dag, "chunk");
         }
         for (uint32_t f = 0; f < ac->nforks; f++) {
@@ -196,6 +263,7 @@ static void put_text(zx_buf *b, const analysis *a)
             }
             zx_buf_printf(b, "\n  block dependencies:%s\n", fk->dag.nedges ? "" : " none (all run concurrently)");
             for (uint32_t e = 0; e < fk->dag.nedges; e++) put_edge(b, a, &fk->dag.edges[e], "block");
+            if (all_deps) put_all_block_pairs(b, a, fk);
             put_dag_stats(b, &fk->dag, "block");
         }
     }
@@ -290,7 +358,7 @@ static void put_dot(zx_buf *b, const analysis *a)
     zx_buf_puts(b, "}\n");
 }
 
-zx_status zx_program_chunks(zx_program *prog, int chunk_size, int dot, char **out)
+zx_status zx_program_chunks(zx_program *prog, int chunk_size, int flags, char **out)
 {
     if (!prog || !out) return ZX_E_ARGUMENT;
     analysis *a = zx_vm_analysis_build(prog, chunk_size);
@@ -300,8 +368,8 @@ zx_status zx_program_chunks(zx_program *prog, int chunk_size, int dot, char **ou
     }
     zx_buf b;
     zx_buf_init(&b);
-    if (dot) put_dot(&b, a);
-    else put_text(&b, a);
+    if (flags & ZX_CHUNKS_DOT) put_dot(&b, a);
+    else put_text(&b, a, (flags & ZX_CHUNKS_ALL_DEPS) != 0);
     analysis_free(a);
     zx_buf_put(&b, "", 1);
     if (!b.data) return ZX_E_MEMORY;

@@ -3,7 +3,11 @@
 # conflicting chunks (2,500 loops that all update the same globals, each followed by a
 # counter update) is analysed, planned and listed well within the CTest timeout (a pairwise
 # analysis took minutes and gigabytes), the listing is linear (fewer than 10 lines a chunk),
-# and --stats gives the DAG's width (two chains: the loops and the counter).
+# and --stats gives the DAG's width (two chains: the loops and the counter).  --all-deps lists
+# every conflicting pair (quadratic, on request).  --mode=par runs a chain of 20,001 chunks
+# (each chunk's frame holds the top level's locals, which the loops share: a pair per nesting
+# depth), and hand-written bytecode with a top-level local live across statements runs its top
+# level in order.
 set -uo pipefail
 bin=$1
 work=$(mktemp -d)
@@ -48,15 +52,81 @@ check width_auto $? "$(grep 'top level' "$work/stats.txt")"
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "chain of $chunks chunks: listing and --mode=auto in $elapsed ms"
 
-# --mode=par runs the DAG: smaller, since every chunk's frame has a slot for each of the top
-# level's locals (two loop temporaries per loop), which is the runtime's, not the plan's, cost
-n=300
+# --all-deps adds every conflicting pair, implied by others or not: quadratic, on request
+n=40
 chain $n "$work/small.zx"
-"$bin" run --mode=par --jit=off --workers=2 --stats "$work/small.zx" > "$work/out.txt" 2> "$work/stats.txt"
+"$bin" chunks --all-deps "$work/small.zx" > "$work/all.txt" 2> "$work/err.txt"
+check all_deps_status $? "exit status $(cat "$work/err.txt")"
+direct=$(sed -n '/^== the top level/,/^==/p' "$work/all.txt" | sed -n '/^  dependencies:/,/^  all conflicting pairs/p' | grep -c '^    chunk ')
+pairs=$(sed -n '/^== the top level/,/^==/p' "$work/all.txt" | sed -n '/^  all conflicting pairs/,/^  critical path/p' | grep -c '^    chunk ')
+# the loops all write 'total' and the updates all write 'count': every two of each conflict
+[[ $pairs -ge $((n * (n - 1))) && $direct -lt $((4 * n)) ]]
+check all_deps_pairs $? "$pairs pairs, $direct direct dependencies for $n loops"
+grep -q '^    chunk 1 -> chunk 5: RAW on global .total.$' "$work/all.txt"
+check all_deps_implied $? "no implied pair chunk 1 -> chunk 5 listed"
+"$bin" chunks --all-deps --dot "$work/small.zx" > /dev/null 2>&1
+[[ $? -eq 2 ]]; check all_deps_dot_usage $? "--all-deps --dot is not a usage error"
+
+# --mode=par runs the DAG, each chunk in a frame of the top level of its own: the frame has a
+# slot per local of the top level, and the loops share their hidden locals (a pair per loop
+# nesting depth), so the frames stay small.  They used to have two slots per loop: chunks x
+# loops, 3.9 s and 1 GB for 4,000 loops, so 10,000 would take gigabytes and most of a minute.
+n=10000
+chain $n "$work/big.zx"
+"$bin" run --mode=par --jit=off --workers=2 --stats "$work/big.zx" > "$work/out.txt" 2> "$work/stats.txt"
 check run_par $? "exit status: $(tail -3 "$work/stats.txt")"
 [[ $(cat "$work/out.txt") == "$(want $n)" ]]; check output_par $? "printed '$(cat "$work/out.txt")', want '$(want $n)'"
-grep -q "top level: $((2 * n + 1)) chunks, DAG width 2," "$work/stats.txt"
+grep -q "top level: $((2 * n + 1)) chunks, DAG width 2, .*ran as a DAG" "$work/stats.txt"
 check width_par $? "$(grep 'top level' "$work/stats.txt")"
+locals=$("$bin" disasm "$work/big.zx" | grep -c '^ *\.local ')
+[[ $locals -eq 2 ]]; check loop_locals_shared $? "$locals hidden locals for $n loops, want 2"
+# nested loops take a pair per depth; loops after them reuse the pairs
+{
+    echo "let t = 0"
+    echo "for each i in range(3) { for each j in range(4) { t = t + i * j } }"
+    echo "for each k in range(5) { t = t + k }"
+    echo "for each a in [1, 2] { for each b in [3] { for each c in {\"x\": 1} { t = t + a * b } } }"
+    echo "print(t)"
+} > "$work/nested.zx"
+locals=$("$bin" disasm "$work/nested.zx" | grep -c '^ *\.local ')
+[[ $locals -eq 6 ]]; check loop_locals_nested $? "$locals hidden locals, want 6"
+for mode in "--jit=off" "--jit=strict -O2" "--mode=par --workers=2 --jit=off" "--mode=par --workers=3 --jit=strict -O0"; do
+    # shellcheck disable=SC2086
+    out=$("$bin" run --no-cache $mode "$work/nested.zx" 2>&1)
+    [[ $out == 37 ]]; check "nested $mode" $? "printed '$out', want 37"
+done
+
+# hand-written bytecode whose top-level local is live from one statement into the next cannot
+# run its chunks in frames of their own: the top level runs in order (it printed "undefined
+# variable 't'" under --mode=par)
+cat > "$work/live.zxa" <<'ZXA'
+.zxa 1
+.source "live.zxa"
+.global "a"
+.code main "<main>" @1:1
+  .params 0
+  .local "t"
+  .const int 41
+  .const int 1
+  .const null
+      LOAD_CONST 0 @1:1
+      STORE_LOCAL 0 @1:1
+      LOAD_CONST 1 @2:1
+      STORE_NAME 0 @2:1
+      LOAD_LOCAL 0 @3:1
+      LOAD_NAME 0 @3:1
+      ADD @3:1
+      PRINT 1 @3:1
+      LOAD_CONST 2 @4:1
+      RETURN @4:1
+.end
+ZXA
+for mode in "--jit=off" "--jit=strict -O2"; do
+    # shellcheck disable=SC2086
+    out=$("$bin" run --no-cache --mode=par --workers=2 --chunk-size=1 --stats $mode "$work/live.zxa" 2> "$work/stats.txt")
+    [[ $out == 42 ]] && grep -q "top level ran sequentially: a local of the top level is live" "$work/stats.txt"
+    check "live_local $mode" $? "printed '$out': $(grep -i 'error\|top level' "$work/stats.txt" | head -3)"
+done
 
 echo "$passes passed, $fails failed"
 [[ $fails -eq 0 ]]

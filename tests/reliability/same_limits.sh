@@ -123,6 +123,52 @@ let c = build(4000000)
 let d = build(1000000)
 print(a + b + c + d)
 ZX
+cat > fork_memory.zx <<'ZX'
+action build(n) {
+    let xs = range(n)
+    let t = 0
+    for each x in xs { t = t + x }
+    return t
+}
+print("start")
+let a = 0
+let b = 0
+let c = 0
+fork { a = build(1000000) }
+fork { b = build(1000000); print("b") }
+fork { c = build(1000000) }
+join
+print(a + b + c)
+action inner() {
+    let p = 0
+    let q = 0
+    let r = 0
+    fork { p = build(1000000); print("p") }
+    fork { q = build(1000000); print("q") }
+    fork { r = build(1000000); print("r") }
+    join
+    return p + q + r
+}
+print(inner())
+ZX
+cat > fork_memory_fails.zx <<'ZX'
+action build(n) {
+    let xs = range(n)
+    return len(xs)
+}
+action inner() {
+    let p = 0
+    let q = 0
+    let r = 0
+    fork { p = build(1000000); print("p") }
+    fork { q = build(4000000); print("q") }
+    fork { r = build(1000000); print("r") }
+    join
+    return p + q + r
+}
+print("start")
+print(inner())
+ZX
 
 same "4,900 levels through parallel_map (9,800 calls)" 0 pmap_deep.zx
 same "3,000 levels through fork blocks" 0 fork_deep.zx
@@ -132,6 +178,8 @@ same "endless recursion through fork blocks, --max-depth=10000" 1 fork_endless.z
 same "16 MB parallel_map elements under --max-memory=40M" 0 pmap_memory.zx --max-memory=40M
 same "three 16 MB top-level chunks under --max-memory=40M" 0 top_memory.zx --max-memory=40M
 same "a top-level chunk that never fits" 1 top_memory_fails.zx --max-memory=40M
+same "three 16 MB fork blocks (globals, captured variables) under --max-memory=40M" 0 fork_memory.zx --max-memory=40M
+same "a fork block that never fits" 1 fork_memory_fails.zx --max-memory=40M
 
 # the bound of --max-depth
 "$bin" run --max-depth=$((max_depth + 1)) pmap_deep.zx > out.txt 2> err.txt

@@ -223,7 +223,8 @@ static zx_program *build_all_opcodes(zx_heap *h)
     E(STORE_LOCAL, tmp, 0);
     E(LOAD_LOCAL, tmp, 0); E(LOAD_CONST, k1, 0); E(INDEX, 0, 0); E(POP, 0, 0);
     E(LOAD_LOCAL, tmp, 0); E(LOAD_CONST, k1, 0); E(LOAD_CONST, knull, 0); E(STORE_INDEX, 0, 0);
-    E(LOAD_CONST, ks, 0); E(LOAD_CONST, k1, 0); E(BUILD_MAP, 1, 0); E(POP, 0, 0);
+    E(LOAD_CONST, ks, 0); E(LOAD_CONST, k1, 0); E(BUILD_MAP, 1, 0);
+    E(LOAD_CONST, k1, 0); E(LOAD_CONST, kf, 0); E(MAP_EXTEND, 1, 0); E(POP, 0, 0);
     E(LOAD_CONST, k1, 0); E(LOAD_CONST, kf, 0); E(DUP2, 0, 0); E(ROT3, 0, 0);
     E(POP, 0, 0); E(POP, 0, 0); E(POP, 0, 0); E(POP, 0, 0);
     E(MAKE_CLOSURE, cf, 0); E(LOAD_CONST, k1, 0); E(CALL_TOP, 1, 0); E(POP, 0, 0);
