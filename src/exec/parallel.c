@@ -661,7 +661,7 @@ static void fork_redo_after_memory(fork_ctx *c, zx_task *t, uint32_t n)
     }
     zx_pos pos = c->f->code->positions[c->f->pc];
     zx_stats_note(t->run->stats, "fork at %s:%u:%u: the memory limit stopped block %u while other blocks ran; "
-                  "blocks from %u on ran again in order", file_of(t), pos.line, pos.col, b + 1, b + 1);
+                  "blocks from %u on ran again in order", file_of(t, c->f), pos.line, pos.col, b + 1, b + 1);
 }
 
 zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
