@@ -497,6 +497,15 @@ int analyze_borrows(analyze_code *a)
         const zx_instr *in = &c->code[p];
         int d = a->depth[p];
         if (d < 0) continue;
+        if ((in->op == OP_INDEX && d >= 2) || (in->op == OP_STORE_INDEX && d >= 3)) {
+            /* a constant key (m.k): the code object holds the string for the whole run */
+            uint32_t q = borrow_source(a, &o, p, 1);
+            if (q != UINT32_MAX && c->code[q].op == OP_LOAD_CONST && c->code[q].a < c->nconsts &&
+                zx_is_type(c->consts[c->code[q].a], ZX_O_STRING)) {
+                a->borrow[q] |= BORROW_LOAD;
+                a->borrow[p] |= BORROW_KEY;
+            }
+        }
         if (in->op == OP_INDEX && d >= 2) {
             uint32_t q = borrow_source(a, &o, p, 0);
             if (q == UINT32_MAX) continue;
@@ -509,6 +518,14 @@ int analyze_borrows(analyze_code *a)
                 continue;
             }
             a->borrow[p] |= BORROW_USE;
+        } else if (in->op == OP_STORE_INDEX && d >= 3) {
+            /* xs[i] = v, b.k = v: the container loaded for the store */
+            uint32_t q = borrow_source(a, &o, p, 0);
+            unsigned op = q == UINT32_MAX ? 0 : c->code[q].op;
+            if (op == OP_LOAD_LOCAL || op == OP_LOAD_NAME || op == OP_LOAD_CELL || op == OP_LOAD_FREE) {
+                a->borrow[q] |= BORROW_LOAD;
+                a->borrow[p] |= BORROW_USE;
+            }
         } else if (in->op == OP_CALL_TOP && a->callee && a->callee[p] && d >= (int)in->a + 1) {
             uint32_t q = borrow_source(a, &o, p, 0);
             if (q == UINT32_MAX) continue;

@@ -41,7 +41,13 @@
     /* the last reference went: (obj) */                                                   \
     JIT_HELPER(obj_free, void, (ptr))                                                      \
     /* a literal as data: push consts[table[0..n)], run the build at pc: (t, f, table, n, pc) */ \
-    JIT_HELPER(build_consts, i32, (ptr, ptr, ptr, i32, i32))
+    JIT_HELPER(build_consts, i32, (ptr, ptr, ptr, i32, i32))                               \
+    /* obj[key] for a constant string key; a map's entry position goes to *ic: (t, f, otag, \
+     * opay, key, ic, out) */                                                              \
+    JIT_HELPER(index_ic, i32, (ptr, ptr, i32, i64, ptr, ptr, ptr))                         \
+    /* STORE_INDEX on f's memory stack; a map's entry position goes to *ic unless ic is    \
+     * NULL: (t, f, ic) */                                                                 \
+    JIT_HELPER(store_index, i32, (ptr, ptr, ptr))
 
 typedef enum jit_helper_id {
 #define JIT_HELPER_ID(name, ret, params) JIT_HELPER_##name,
