@@ -391,7 +391,8 @@ static zx_flow_key origin_key(void *ctx, const zx_code *c, uint32_t pc, int i)
     }
 }
 
-/* Fill a->callee: for each CALL_TOP, the code object of the batch it calls directly.  Only
+/* Fill a->callee: for each CALL_TOP, the code object it calls directly (one of the batch, or
+ * of the program, compiled in another module).  Only
  * callees whose frame a call stub can push qualify: the right arity, no captured locals (they
  * start as cells, made in zx_frame_push). */
 int analyze_callees(analyze_code *a, zx_code *const *batch, size_t nbatch)
@@ -418,7 +419,10 @@ int analyze_callees(analyze_code *a, zx_code *const *batch, size_t nbatch)
         zx_code *x = origin_code(a, zx_flow_operand(&o, pc, 0));   /* the deepest operand: the callee */
         int in_batch = 0;
         for (size_t i = 0; x && i < nbatch; i++) in_batch |= batch[i] == x;
-        if (!in_batch || x->kind == ZX_CODE_MAIN || x->nparams != in->a) continue;
+        /* a code object of another module (--jit=auto compiles each hot one alone) is called
+         * through its published native function (jit/lower.c, emit_direct_call) */
+        (void)in_batch;
+        if (!x || x->kind == ZX_CODE_MAIN || x->nparams != in->a) continue;
         int cells = 0;
         for (uint32_t i = 0; x->local_is_cell && i < x->nlocals; i++) cells |= x->local_is_cell[i];
         if (cells) continue;
@@ -552,12 +556,33 @@ int analyze_borrows(analyze_code *a)
  */
 #define INT_VERSION_MAX_CODE 400
 
+static int param_is_container(const zx_code *c)
+{
+    zx_flow_origins o;
+    if (!zx_flow_origins_build(c, NULL, NULL, &o)) return 0;
+    int found = 0;
+    for (uint32_t pc = 0; pc < c->ncode && !found; pc++) {
+        unsigned op = c->code[pc].op;
+        if (op != OP_INDEX && op != OP_STORE_INDEX && op != OP_CALL_METHOD && op != OP_GET_ITER) continue;
+        zx_flow_key k = zx_flow_operand(&o, pc, 0);
+        if (k <= ZX_FLOW_MERGE) continue;
+        const zx_instr *q = &c->code[ZX_FLOW_PC(k)];
+        found = q->op == OP_LOAD_LOCAL && q->a < c->nparams;
+    }
+    zx_flow_origins_free(&o);
+    return found;
+}
+
 static int want_int_version(analyze_code *a)
 {
     const zx_code *c = a->code;
     if (c->kind == ZX_CODE_MAIN || c->nparams == 0 || c->ncode > INT_VERSION_MAX_CODE) return 0;
     for (uint32_t i = 0; c->local_is_cell && i < c->nparams; i++)
         if (c->local_is_cell[i]) return 0;
+    /* a parameter used as a container (indexed, iterated, a method's receiver) is never an int
+     * where the code works: the int version would never run, and the generic copy, which then
+     * runs every call, keeps its calls generic (jit/lower.c, emit_call) */
+    if (param_is_container(c)) return 0;
     /* only code that repeats (a loop, or a call that may recurse) runs long enough to pay for
      * being compiled twice */
     for (uint32_t pc = 0; pc < c->ncode; pc++) {

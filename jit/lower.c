@@ -1074,6 +1074,55 @@ static LLVMValueRef code_fn(lw *L, const zx_code *x)
     return fn;
 }
 
+/* Where code object x sits in its program's tree: the child indices from the top level, or 0
+ * levels when x is not found.  Code objects of another module are named by this path (never
+ * by address: compiled code is cached across processes). */
+#define CODE_PATH_MAX 16
+static int code_path(const zx_code *from, const zx_code *x, uint32_t *path, int depth)
+{
+    if (from == x) return depth;
+    if (depth >= CODE_PATH_MAX) return -1;
+    for (uint32_t i = 0; i < from->nchildren; i++) {
+        path[depth] = i;
+        int n = code_path(from->children[i], x, path, depth + 1);
+        if (n >= 0) return n;
+    }
+    return -1;
+}
+
+static void code_path_name(lw *L, const zx_code *x, char *buf, size_t n)
+{
+    uint32_t path[CODE_PATH_MAX];
+    int len = code_path(L->prog->main, x, path, 0);
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < len && at + 12 < n; i++) at += (size_t)snprintf(buf + at, n - at, "%s%u", i ? "." : "", path[i]);
+}
+
+/* x's address at run time: the program's top level, then children by index (the tree never
+ * changes while a program is loaded: invariant loads, hoisted out of loops). */
+static LLVMValueRef runtime_code(lw *L, const zx_code *x)
+{
+    uint32_t path[CODE_PATH_MAX];
+    int len = code_path(L->prog->main, x, path, 0);
+    if (len <= 0) return LLVMConstNull(L->ptr);   /* never equal to a closure's code */
+    unsigned kind = LLVMGetMDKindIDInContext(L->cx, "invariant.load", 14);
+    LLVMValueRef inv = LLVMMetadataAsValue(L->cx, LLVMMDNodeInContext2(L->cx, NULL, 0));
+    /* the program of the code being run (not the run's: a closure of an earlier program may
+     * run in a later one's run, as in an interactive session) */
+    LLVMValueRef p = load(L, L->ptr, gep(L, L->code_v, offsetof(zx_code, program)), "prog");
+    LLVMSetMetadata(p, kind, inv);
+    p = load(L, L->ptr, gep(L, p, offsetof(zx_program, main)), "main");
+    LLVMSetMetadata(p, kind, inv);
+    for (int i = 0; i < len; i++) {
+        LLVMValueRef ch = load(L, L->ptr, gep(L, p, offsetof(zx_code, children)), "children");
+        LLVMSetMetadata(ch, kind, inv);
+        p = load(L, L->ptr, gep(L, ch, (uint64_t)path[i] * sizeof(zx_code *)), "child");
+        LLVMSetMetadata(p, kind, inv);
+    }
+    return p;
+}
+
 /* What a call stub returns when the value stack segment is full: nothing was done, the call
  * takes the generic path (which grows the stack).  Not a zx_status. */
 #define STUB_FULL 0x7fffffff
@@ -1097,8 +1146,14 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
     size_t k = 0;
     while (k < L->nbatch && L->batch[k] != x) k++;
     char name[160];
-    snprintf(name, sizeof name, "zx:call %.100s (code %zu of the module%s)", x->name, k,
-             L->int_fn && target == L->int_fn ? ", int arguments" : "");
+    if (!target) {
+        char path[64];
+        code_path_name(L, x, path, sizeof path);
+        snprintf(name, sizeof name, "zx:call %.80s (code %s of the program, native)", x->name, path);
+    } else {
+        snprintf(name, sizeof name, "zx:call %.100s (code %zu of the module%s)", x->name, k,
+                 L->int_fn && target == L->int_fn ? ", int arguments" : "");
+    }
     LLVMValueRef stub = LLVMGetNamedFunction(L->m, name);
     if (stub) return stub;
     LLVMTypeRef *pt = malloc((4 + 2 * (size_t)argc) * sizeof *pt);
@@ -1223,7 +1278,19 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
         store_val_mem(L, gep(L, nlocals, (uint64_t)i * sizeof(zx_value)), v);
     }
     LLVMValueRef cargs[] = { t, nf, c32(L, UINT32_MAX), result };
-    LLVMValueRef st = LLVMBuildCall2(L->b, LLVMGlobalGetValueType(target), target, cargs, 4, "st");
+    LLVMValueRef st;
+    if (target) {
+        st = LLVMBuildCall2(L->b, LLVMGlobalGetValueType(target), target, cargs, 4, "st");
+    } else {
+        /* another module's code: its published native function (the caller saw it set; it is
+         * never unset while the program runs) */
+        LLVMTypeRef nparams[] = { L->ptr, L->ptr, L->i32, L->ptr };
+        LLVMValueRef xcode = load(L, L->ptr, gep(L, obj, offsetof(zx_func, code)), "xcode");
+        LLVMValueRef nat = load(L, L->ptr, gep(L, xcode, offsetof(zx_code, native)), "native");
+        LLVMSetOrdering(nat, LLVMAtomicOrderingAcquire);
+        LLVMSetAlignment(nat, 8);
+        st = LLVMBuildCall2(L->b, LLVMFunctionType(L->i32, nparams, 4, 0), nat, cargs, 4, "st");
+    }
 
     /* pop it (zx_frame_pop): release locals and what is left on its operand stack */
     LLVMBasicBlockRef head = newbb(L, "pop"), body = newbb(L, "pop.value"), popped = newbb(L, "popped");
@@ -1278,9 +1345,19 @@ static void emit_direct_call(lw *L, zx_code *x, uint32_t pc, uint32_t d, LLVMBas
     LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_FUNC), ""), next, generic);
     at(L, next);
     LLVMValueRef code = load(L, L->ptr, gep(L, obj, offsetof(zx_func, code)), "fcode");
-    LLVMValueRef xfn = x == L->code ? L->pub_fn : code_fn(L, x);
+    int in_batch = x == L->code;
+    for (size_t i = 0; i < L->nbatch; i++) in_batch |= L->batch[i] == x;
+    LLVMValueRef xfn = !in_batch ? NULL : x == L->code ? L->pub_fn : code_fn(L, x);
     LLVMValueRef same;
-    if (x == L->code) {
+    if (!in_batch) {
+        /* compiled in another module (or not yet): x itself, and its native function set */
+        LLVMValueRef xcode = runtime_code(L, x);
+        LLVMValueRef nat = load(L, L->ptr, gep(L, code, offsetof(zx_code, native)), "native");
+        LLVMSetOrdering(nat, LLVMAtomicOrderingAcquire);
+        LLVMSetAlignment(nat, 8);
+        same = LLVMBuildAnd(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, code, xcode, "xcode"),
+                            LLVMBuildIsNotNull(L->b, nat, ""), "compiled");
+    } else if (x == L->code) {
         same = LLVMBuildICmp(L->b, LLVMIntEQ, code, L->code_v, "self");
     } else {
         LLVMValueRef nat = load(L, L->ptr, gep(L, code, offsetof(zx_code, native)), "native");
