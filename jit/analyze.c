@@ -144,6 +144,60 @@ static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
 #undef CLOBBER_GLOBALS
 }
 
+/*
+ * Globals an action reads, typed by a guess checked at entry.  An action that cannot change a
+ * global except by its own stores (it makes no call: no CALL_TOP, parallel_map or fork; no
+ * other thread writes what it reads while it runs, the dependency analysis orders them) keeps
+ * the tag the global had on entry, so the entry guard (which checks every live variable's
+ * proven tag) makes a guess sound: a wrong one sends the call to the interpreter, as a side
+ * exit.  The guess is the tag of the constant or builtin result the top level stores into the
+ * global (`let size = int(args[0])`); without one, or when the stores disagree, none.  Then
+ * `x < size` in a loop compiles to an int compare instead of a tag test on every use, which
+ * also made every value computed from the global of unknown type.
+ */
+#define GUESS_MAIN_MAX 20000      /* top levels longer than this are not scanned */
+
+static void guess_globals(analyze_code *a, uint8_t *gm)
+{
+    const zx_code *c = a->code, *m = a->prog->main;
+    if (c->kind == ZX_CODE_MAIN || !m || m->ncode > GUESS_MAIN_MAX || !a->ng) return;
+    int reads = 0, loops = 0;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if (in->op == OP_CALL_TOP || in->op == OP_PARALLEL_MAP || in->op == OP_FORK_EXECUTION ||
+            (in->op == OP_CALL_BUILTIN && in->a == ZX_BI_parallel_map))
+            return;
+        if (in->op == OP_LOAD_NAME) reads |= in->a < a->ng && !a->prog->globals[in->a].is_shared;
+        loops |= (c->pcflags[pc] & ZX_PC_BACK_EDGE) != 0;
+    }
+    if (!reads || !loops) return;
+    uint8_t *seen = calloc(a->ng, 1);
+    if (!seen) return;
+    for (uint32_t pc = 0; pc < c->ncode; pc++)
+        if (c->code[pc].op == OP_LOAD_NAME && c->code[pc].a < a->ng) seen[c->code[pc].a] = 1;
+    uint8_t *guess = calloc(a->ng, 1);
+    if (!guess) {
+        free(seen);
+        return;
+    }
+    for (uint32_t pc = 1; pc < m->ncode; pc++) {
+        const zx_instr *in = &m->code[pc];
+        if ((in->op != OP_STORE_NAME && in->op != OP_SHARED_WRITE) || in->a >= a->ng || !seen[in->a]) continue;
+        const zx_instr *p = &m->code[pc - 1];
+        uint8_t t = M_VAL;
+        if (in->op == OP_STORE_NAME && !(m->pcflags[pc] & ZX_PC_TARGET)) {
+            if (p->op == OP_LOAD_CONST && p->a < m->nconsts) t = analyze_tag_mask(m->consts[p->a]);
+            else if (p->op == OP_CALL_BUILTIN) t = builtin_mask(p->a);
+        }
+        guess[in->a] |= t;
+    }
+    for (uint32_t g = 0; g < a->ng; g++)
+        if (seen[g] && analyze_singleton(guess[g]) && (guess[g] & (M_I | M_F)) && !a->prog->globals[g].is_shared)
+            gm[g] = guess[g];
+    free(guess);
+    free(seen);
+}
+
 int analyze_types(analyze_code *a, uint8_t param_mask, char *err, size_t errsz)
 {
     zx_code *c = a->code;
@@ -181,6 +235,7 @@ int analyze_types(analyze_code *a, uint8_t param_mask, char *err, size_t errsz)
         if (c->local_is_cell && c->local_is_cell[i]) s0[i] = M_O;
     }
     memset(s0 + a->nl, M_ANY, a->ng);
+    guess_globals(a, s0 + a->nl);
     uint32_t nw = 0;
     work[nw++] = 0;
     inq[0] = seen[0] = 1;

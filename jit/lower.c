@@ -1856,6 +1856,21 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
             LLVMValueRef tag = load(L, L->i8, gep(L, locals, (uint64_t)i * sizeof(zx_value) + offsetof(zx_value, tag)), "");
             all = LLVMBuildAnd(L->b, all, LLVMBuildICmp(L->b, LLVMIntEQ, tag, c8(L, ZX_T_INT), ""), "");
         }
+        /* and the globals the int analysis took from a guess (analyze.c, guess_globals) */
+        LLVMValueRef gvar = NULL;
+        for (uint32_t g = 0; g < L->ng; g++) {
+            uint8_t m = L->a.int_state[L->nl + g];
+            if (m == M_ANY || !L->a.live[L->nl + g]) continue;
+            if (!gvar) {
+                LLVMValueRef run = load(L, L->ptr, gep(L, L->t, offsetof(zx_task, run)), "run");
+                gvar = load(L, L->ptr, gep(L, run, offsetof(zx_run, gvar)), "gvar");
+            }
+            LLVMValueRef gp = load(L, L->ptr, gep(L, gvar, (uint64_t)g * sizeof(zx_value *)), "gslot");
+            LLVMValueRef tag = load(L, L->i8, gep(L, gp, offsetof(zx_value, tag)), "gtag");
+            LLVMValueRef bit = LLVMBuildShl(L->b, c32(L, 1), LLVMBuildZExt(L->b, tag, L->i32, ""), "");
+            all = LLVMBuildAnd(L->b, all, LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildAnd(L->b, bit, c32(L, m), ""),
+                                                        c32(L, 0), ""), "");
+        }
         LLVMBuildCondBr(L->b, all, ints, rest);
         at(L, ints);
         LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result };
