@@ -44,6 +44,34 @@ static uint8_t builtin_mask(unsigned id)
     return id < ZX_BI_COUNT && result[id] ? result[id] : M_VAL;
 }
 
+/* Does builtin id run Zexus code (map, filter, reduce, sort: the effect column's ZX_FX_CALLS)?
+ * That code may assign globals. */
+static int builtin_calls(unsigned id)
+{
+    static const unsigned fx[ZX_BI_COUNT] = {
+#define EFFECT(name, id, lo, hi, fx, res) [id] = (unsigned)(fx),
+        ZX_BUILTINS(EFFECT)
+#undef EFFECT
+    };
+    return id >= ZX_BI_COUNT || (fx[id] & ZX_FX_CALLS);
+}
+
+/* Does the method named by string constant k of c run one (its builtin's effect)?  A name
+ * that is no method runs nothing of the program (it raises). */
+static int method_calls(const zx_code *c, uint32_t k)
+{
+    static const struct { const char *name; int builtin; } rows[] = {
+#define ROW(name, id, recv, builtin) { #name, ZX_BI_##builtin },
+        ZX_METHODS(ROW)
+#undef ROW
+    };
+    if (k >= c->nconsts || !zx_is_type(c->consts[k], ZX_O_STRING)) return 1;
+    const char *name = ZX_AS_STRING(c->consts[k])->data;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (strcmp(rows[i].name, name) == 0 && builtin_calls((unsigned)rows[i].builtin)) return 1;
+    return 0;
+}
+
 /* Apply instruction pc to state s (locals, globals, stack with depth *d): the state on its
  * fall-through edge (and on a jump's, which carries the same state). */
 static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
@@ -101,9 +129,15 @@ static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
     case OP_CALL_BUILTIN:
         *d -= pops;
         PUSHM(builtin_mask(in->a));
-        if (in->a == ZX_BI_parallel_map) CLOBBER_GLOBALS();
+        if (in->a == ZX_BI_parallel_map || builtin_calls(in->a)) CLOBBER_GLOBALS();
         break;
-    case OP_CALL_METHOD: case OP_INDEX:
+    case OP_CALL_METHOD:
+        /* a method may run a function (xs.map(f)), which may assign globals */
+        *d -= pops;
+        PUSHM(M_VAL);
+        if (method_calls(a->code, in->a)) CLOBBER_GLOBALS();
+        break;
+    case OP_INDEX:
         *d -= pops;
         PUSHM(M_VAL);
         break;
@@ -148,7 +182,7 @@ static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
  * Globals an action reads, typed by a guess checked at entry.  An action that cannot change a
  * global except by its own stores (it makes no call: no CALL_TOP, parallel_map or fork; no
  * other thread writes what it reads while it runs, the dependency analysis orders them) keeps
- * the tag the global had on entry, so the entry guard (which checks every live variable's
+ * the tag the global had on entry (no method call either: xs.map(f) runs f), so the entry guard (which checks every live variable's
  * proven tag) makes a guess sound: a wrong one sends the call to the interpreter, as a side
  * exit.  The guess is the tag of the constant or builtin result the top level stores into the
  * global (`let size = int(args[0])`); without one, or when the stores disagree, none.  Then
@@ -165,7 +199,8 @@ static void guess_globals(analyze_code *a, uint8_t *gm)
     for (uint32_t pc = 0; pc < c->ncode; pc++) {
         const zx_instr *in = &c->code[pc];
         if (in->op == OP_CALL_TOP || in->op == OP_PARALLEL_MAP || in->op == OP_FORK_EXECUTION ||
-            (in->op == OP_CALL_BUILTIN && in->a == ZX_BI_parallel_map))
+            (in->op == OP_CALL_METHOD && method_calls(c, in->a)) ||
+            (in->op == OP_CALL_BUILTIN && builtin_calls(in->a)))
             return;
         if (in->op == OP_LOAD_NAME) reads |= in->a < a->ng && !a->prog->globals[in->a].is_shared;
         loops |= (c->pcflags[pc] & ZX_PC_BACK_EDGE) != 0;
