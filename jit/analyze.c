@@ -44,6 +44,34 @@ static uint8_t builtin_mask(unsigned id)
     return id < ZX_BI_COUNT && result[id] ? result[id] : M_VAL;
 }
 
+/* Does builtin id run Zexus code (map, filter, reduce, sort: the effect column's ZX_FX_CALLS)?
+ * That code may assign globals. */
+static int builtin_calls(unsigned id)
+{
+    static const unsigned fx[ZX_BI_COUNT] = {
+#define EFFECT(name, id, lo, hi, fx, res) [id] = (unsigned)(fx),
+        ZX_BUILTINS(EFFECT)
+#undef EFFECT
+    };
+    return id >= ZX_BI_COUNT || (fx[id] & ZX_FX_CALLS);
+}
+
+/* Does the method named by string constant k of c run one (its builtin's effect)?  A name
+ * that is no method runs nothing of the program (it raises). */
+static int method_calls(const zx_code *c, uint32_t k)
+{
+    static const struct { const char *name; int builtin; } rows[] = {
+#define ROW(name, id, recv, builtin) { #name, ZX_BI_##builtin },
+        ZX_METHODS(ROW)
+#undef ROW
+    };
+    if (k >= c->nconsts || !zx_is_type(c->consts[k], ZX_O_STRING)) return 1;
+    const char *name = ZX_AS_STRING(c->consts[k])->data;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (strcmp(rows[i].name, name) == 0 && builtin_calls((unsigned)rows[i].builtin)) return 1;
+    return 0;
+}
+
 /* Apply instruction pc to state s (locals, globals, stack with depth *d): the state on its
  * fall-through edge (and on a jump's, which carries the same state). */
 static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
@@ -101,9 +129,11 @@ static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
     case OP_CALL_BUILTIN:
         *d -= pops;
         PUSHM(builtin_mask(in->a));
-        if (in->a == ZX_BI_parallel_map) CLOBBER_GLOBALS();
+        if (in->a == ZX_BI_parallel_map || builtin_calls(in->a)) CLOBBER_GLOBALS();
         break;
-    case OP_CALL_METHOD:     /* an instance's method is Zexus code: it may assign globals */
+    case OP_CALL_METHOD:
+        /* an instance's method is Zexus code and a builtin method may run a function
+         * (xs.map(f)): either may assign globals */
         *d -= pops;
         PUSHM(M_VAL);
         CLOBBER_GLOBALS();
@@ -158,6 +188,61 @@ static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
 #undef CLOBBER_GLOBALS
 }
 
+/*
+ * Globals an action reads, typed by a guess checked at entry.  An action that cannot change a
+ * global except by its own stores (it makes no call: no CALL_TOP, parallel_map or fork; no
+ * other thread writes what it reads while it runs, the dependency analysis orders them) keeps
+ * the tag the global had on entry (no method call either: xs.map(f) runs f), so the entry guard (which checks every live variable's
+ * proven tag) makes a guess sound: a wrong one sends the call to the interpreter, as a side
+ * exit.  The guess is the tag of the constant or builtin result the top level stores into the
+ * global (`let size = int(args[0])`); without one, or when the stores disagree, none.  Then
+ * `x < size` in a loop compiles to an int compare instead of a tag test on every use, which
+ * also made every value computed from the global of unknown type.
+ */
+#define GUESS_MAIN_MAX 20000      /* top levels longer than this are not scanned */
+
+static void guess_globals(analyze_code *a, uint8_t *gm)
+{
+    const zx_code *c = a->code, *m = a->prog->main;
+    if (c->kind == ZX_CODE_MAIN || !m || m->ncode > GUESS_MAIN_MAX || !a->ng) return;
+    int reads = 0, loops = 0;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if (in->op == OP_CALL_TOP || in->op == OP_PARALLEL_MAP || in->op == OP_FORK_EXECUTION ||
+            (in->op == OP_CALL_METHOD && method_calls(c, in->a)) ||
+            (in->op == OP_CALL_BUILTIN && builtin_calls(in->a)))
+            return;
+        if (in->op == OP_LOAD_NAME) reads |= in->a < a->ng && !a->prog->globals[in->a].is_shared;
+        loops |= (c->pcflags[pc] & ZX_PC_BACK_EDGE) != 0;
+    }
+    if (!reads || !loops) return;
+    uint8_t *seen = calloc(a->ng, 1);
+    if (!seen) return;
+    for (uint32_t pc = 0; pc < c->ncode; pc++)
+        if (c->code[pc].op == OP_LOAD_NAME && c->code[pc].a < a->ng) seen[c->code[pc].a] = 1;
+    uint8_t *guess = calloc(a->ng, 1);
+    if (!guess) {
+        free(seen);
+        return;
+    }
+    for (uint32_t pc = 1; pc < m->ncode; pc++) {
+        const zx_instr *in = &m->code[pc];
+        if ((in->op != OP_STORE_NAME && in->op != OP_SHARED_WRITE) || in->a >= a->ng || !seen[in->a]) continue;
+        const zx_instr *p = &m->code[pc - 1];
+        uint8_t t = M_VAL;
+        if (in->op == OP_STORE_NAME && !(m->pcflags[pc] & ZX_PC_TARGET)) {
+            if (p->op == OP_LOAD_CONST && p->a < m->nconsts) t = analyze_tag_mask(m->consts[p->a]);
+            else if (p->op == OP_CALL_BUILTIN) t = builtin_mask(p->a);
+        }
+        guess[in->a] |= t;
+    }
+    for (uint32_t g = 0; g < a->ng; g++)
+        if (seen[g] && analyze_singleton(guess[g]) && (guess[g] & (M_I | M_F)) && !a->prog->globals[g].is_shared)
+            gm[g] = guess[g];
+    free(guess);
+    free(seen);
+}
+
 int analyze_types(analyze_code *a, uint8_t param_mask, char *err, size_t errsz)
 {
     zx_code *c = a->code;
@@ -195,6 +280,7 @@ int analyze_types(analyze_code *a, uint8_t param_mask, char *err, size_t errsz)
         if (c->local_is_cell && c->local_is_cell[i]) s0[i] = M_O;
     }
     memset(s0 + a->nl, M_ANY, a->ng);
+    guess_globals(a, s0 + a->nl);
     uint32_t nw = 0;
     work[nw++] = 0;
     inq[0] = seen[0] = 1;
@@ -405,7 +491,8 @@ static zx_flow_key origin_key(void *ctx, const zx_code *c, uint32_t pc, int i)
     }
 }
 
-/* Fill a->callee: for each CALL_TOP, the code object of the batch it calls directly.  Only
+/* Fill a->callee: for each CALL_TOP, the code object it calls directly (one of the batch, or
+ * of the program, compiled in another module).  Only
  * callees whose frame a call stub can push qualify: the right arity, no captured locals (they
  * start as cells, made in zx_frame_push). */
 int analyze_callees(analyze_code *a, zx_code *const *batch, size_t nbatch)
@@ -432,7 +519,10 @@ int analyze_callees(analyze_code *a, zx_code *const *batch, size_t nbatch)
         zx_code *x = origin_code(a, zx_flow_operand(&o, pc, 0));   /* the deepest operand: the callee */
         int in_batch = 0;
         for (size_t i = 0; x && i < nbatch; i++) in_batch |= batch[i] == x;
-        if (!in_batch || x->kind == ZX_CODE_MAIN || x->nparams != in->a) continue;
+        /* a code object of another module (--jit=auto compiles each hot one alone) is called
+         * through its published native function (jit/lower.c, emit_direct_call) */
+        (void)in_batch;
+        if (!x || x->kind == ZX_CODE_MAIN || x->nparams != in->a) continue;
         int cells = 0;
         for (uint32_t i = 0; x->local_is_cell && i < x->nlocals; i++) cells |= x->local_is_cell[i];
         if (cells) continue;
@@ -511,6 +601,15 @@ int analyze_borrows(analyze_code *a)
         const zx_instr *in = &c->code[p];
         int d = a->depth[p];
         if (d < 0) continue;
+        if ((in->op == OP_INDEX && d >= 2) || (in->op == OP_STORE_INDEX && d >= 3)) {
+            /* a constant key (m.k): the code object holds the string for the whole run */
+            uint32_t q = borrow_source(a, &o, p, 1);
+            if (q != UINT32_MAX && c->code[q].op == OP_LOAD_CONST && c->code[q].a < c->nconsts &&
+                zx_is_type(c->consts[c->code[q].a], ZX_O_STRING)) {
+                a->borrow[q] |= BORROW_LOAD;
+                a->borrow[p] |= BORROW_KEY;
+            }
+        }
         if (in->op == OP_INDEX && d >= 2) {
             uint32_t q = borrow_source(a, &o, p, 0);
             if (q == UINT32_MAX) continue;
@@ -530,6 +629,14 @@ int analyze_borrows(analyze_code *a)
             if (q == UINT32_MAX || c->code[q].op != OP_LOAD_LOCAL) continue;
             a->borrow[q] |= BORROW_LOAD;
             a->borrow[p] |= BORROW_USE;
+        } else if (in->op == OP_STORE_INDEX && d >= 3) {
+            /* xs[i] = v, b.k = v: the container loaded for the store */
+            uint32_t q = borrow_source(a, &o, p, 0);
+            unsigned op = q == UINT32_MAX ? 0 : c->code[q].op;
+            if (op == OP_LOAD_LOCAL || op == OP_LOAD_NAME || op == OP_LOAD_CELL || op == OP_LOAD_FREE) {
+                a->borrow[q] |= BORROW_LOAD;
+                a->borrow[p] |= BORROW_USE;
+            }
         } else if (in->op == OP_CALL_TOP && a->callee && a->callee[p] && d >= (int)in->a + 1) {
             uint32_t q = borrow_source(a, &o, p, 0);
             if (q == UINT32_MAX) continue;
@@ -556,12 +663,33 @@ int analyze_borrows(analyze_code *a)
  */
 #define INT_VERSION_MAX_CODE 400
 
+static int param_is_container(const zx_code *c)
+{
+    zx_flow_origins o;
+    if (!zx_flow_origins_build(c, NULL, NULL, &o)) return 0;
+    int found = 0;
+    for (uint32_t pc = 0; pc < c->ncode && !found; pc++) {
+        unsigned op = c->code[pc].op;
+        if (op != OP_INDEX && op != OP_STORE_INDEX && op != OP_CALL_METHOD && op != OP_GET_ITER) continue;
+        zx_flow_key k = zx_flow_operand(&o, pc, 0);
+        if (k <= ZX_FLOW_MERGE) continue;
+        const zx_instr *q = &c->code[ZX_FLOW_PC(k)];
+        found = q->op == OP_LOAD_LOCAL && q->a < c->nparams;
+    }
+    zx_flow_origins_free(&o);
+    return found;
+}
+
 static int want_int_version(analyze_code *a)
 {
     const zx_code *c = a->code;
     if (c->kind == ZX_CODE_MAIN || c->nparams == 0 || c->ncode > INT_VERSION_MAX_CODE) return 0;
     for (uint32_t i = 0; c->local_is_cell && i < c->nparams; i++)
         if (c->local_is_cell[i]) return 0;
+    /* a parameter used as a container (indexed, iterated, a method's receiver) is never an int
+     * where the code works: the int version would never run, and the generic copy, which then
+     * runs every call, keeps its calls generic (jit/lower.c, emit_call) */
+    if (param_is_container(c)) return 0;
     /* only code that repeats (a loop, or a call that may recurse) runs long enough to pay for
      * being compiled twice */
     for (uint32_t pc = 0; pc < c->ncode; pc++) {

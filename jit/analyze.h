@@ -31,6 +31,8 @@ enum {
     BORROW_LOAD = 1,               /* this load takes no reference: its use borrows it */
     BORROW_USE = 2,                /* this INDEX or CALL_TOP uses a borrowed operand */
     BORROW_RESULT = 4,             /* this borrowed INDEX lends its element on (b[k][j]) */
+    BORROW_KEY = 8,                /* this INDEX or STORE_INDEX has a borrowed constant key (m.k);
+                                      on a STORE_INDEX, BORROW_USE: a borrowed container */
 };
 #define BORROW_MAX_STACK 64        /* slots tracked in a uint64_t */
 

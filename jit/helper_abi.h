@@ -43,7 +43,13 @@
     /* a literal as data: push consts[table[0..n)], run the build at pc: (t, f, table, n, pc) */ \
     JIT_HELPER(build_consts, i32, (ptr, ptr, ptr, i32, i32))                               \
     /* GET_FIELD's general case, filling the instruction's slot cache: (t, f, otag, opay, const, cache, out) */ \
-    JIT_HELPER(field, i32, (ptr, ptr, i32, i64, i32, ptr, ptr))
+    JIT_HELPER(field, i32, (ptr, ptr, i32, i64, i32, ptr, ptr))                            \
+    /* obj[key] for a constant string key; a map's entry position goes to *ic: (t, f, otag, \
+     * opay, key, ic, out) */                                                              \
+    JIT_HELPER(index_ic, i32, (ptr, ptr, i32, i64, ptr, ptr, ptr))                         \
+    /* STORE_INDEX on f's memory stack; a map's entry position goes to *ic unless ic is    \
+     * NULL: (t, f, ic) */                                                                 \
+    JIT_HELPER(store_index, i32, (ptr, ptr, ptr))
 
 typedef enum jit_helper_id {
 #define JIT_HELPER_ID(name, ret, params) JIT_HELPER_##name,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "bytecode/flow.h"
 #include "helper_abi.h"
 #include "runtime/object.h"
 
@@ -75,6 +76,9 @@ typedef struct lw {
     const char *bad_helper;       /* a helper called against its row in helper_abi.h, or NULL */
     uint32_t *fold;               /* per pc: the BUILD_LIST/BUILD_MAP pc that a run of constants
                                      starting here feeds (fold_literals), FOLDED inside a run, else 0 */
+    uint32_t *ckey;               /* per pc: 1 + the constant index of an INDEX's or STORE_INDEX's
+                                     key when it is a constant string (find_const_keys), else 0 */
+    LLVMValueRef *ic;             /* per pc: the inline cache of such a site (ic_global), or NULL */
 } lw;
 
 #define FOLDED UINT32_MAX
@@ -755,15 +759,112 @@ static void drop_operand(lw *L, val v, uint32_t s, int borrowed)
     at(L, cont_bb);
 }
 
+/*
+ * Inline caches of `m.k` (a constant string key: find_const_keys).  Each such INDEX or
+ * STORE_INDEX has a private i32 in the module, the position in the map's entries where the
+ * key was found last (maps keep insertion order, so maps built by one literal have every key
+ * at the same position).  The guess is verified by one compare: the entry at that position
+ * holds the very key object (constant strings are one object per program:
+ * zx_program_intern_strings), so a hit is exact whatever the guess; a miss takes the helper,
+ * which looks the key up by its cached hash and updates the guess.  Several threads may
+ * update one guess: relaxed atomics, any value is safe.
+ */
+static LLVMValueRef ic_global(lw *L, uint32_t pc)
+{
+    if (!L->ic) L->ic = calloc(L->code->ncode + 1, sizeof *L->ic);
+    if (!L->ic) return LLVMConstNull(L->ptr);
+    if (!L->ic[pc]) {
+        LLVMValueRef g = LLVMAddGlobal(L->m, L->i32, "ic");
+        LLVMSetInitializer(g, c32(L, 0));
+        LLVMSetLinkage(g, LLVMPrivateLinkage);
+        LLVMSetAlignment(g, 4);
+        L->ic[pc] = g;
+    }
+    return L->ic[pc];
+}
+
+/* Which INDEX and STORE_INDEX keys are constant strings (their key operand comes from a
+ * LOAD_CONST of a string on every path, through DUP2 too: `b.vx -= e`). */
+static bool find_const_keys(lw *L)
+{
+    zx_code *c = L->code;
+    L->ckey = calloc(c->ncode + 1, sizeof *L->ckey);
+    if (!L->ckey) return false;
+    zx_flow_origins o;
+    if (!zx_flow_origins_build(c, NULL, NULL, &o)) return true;   /* no caches: still correct */
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        if (c->code[pc].op != OP_INDEX && c->code[pc].op != OP_STORE_INDEX) continue;
+        zx_flow_key k = zx_flow_operand(&o, pc, 1);
+        if (k <= ZX_FLOW_MERGE) continue;
+        const zx_instr *q = &c->code[ZX_FLOW_PC(k)];
+        if (q->op == OP_LOAD_CONST && q->a < c->nconsts && zx_is_type(c->consts[q->a], ZX_O_STRING))
+            L->ckey[pc] = q->a + 1;
+    }
+    zx_flow_origins_free(&o);
+    return true;
+}
+
+/* The entry of map `obj` (a value proven an object here) that the inline cache of pc guesses
+ * holds `key`: branches to `miss` unless obj is a map and the guess is right; returns a
+ * pointer to the entry, positioned on the hit path. */
+static LLVMValueRef map_ic_entry(lw *L, uint32_t pc, LLVMValueRef o, val key, LLVMBasicBlockRef miss)
+{
+    LLVMBasicBlockRef c1 = newbb(L, "ic.map"), c2 = newbb(L, "ic.inrange"), hit = newbb(L, "ic.hit");
+    LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
+    br_rare(L, LLVMBuildICmp(L->b, LLVMIntNE, ty, c8(L, ZX_O_MAP), ""), miss, c1);
+    at(L, c1);
+    LLVMValueRef g = load(L, L->i32, ic_global(L, pc), "guess");
+    LLVMSetOrdering(g, LLVMAtomicOrderingMonotonic);
+    LLVMSetAlignment(g, 4);
+    LLVMValueRef len = load(L, L->i32, gep(L, o, offsetof(zx_map, len)), "len");
+    br_rare(L, LLVMBuildICmp(L->b, LLVMIntUGE, g, len, ""), miss, c2);
+    at(L, c2);
+    LLVMValueRef entries = load(L, L->ptr, gep(L, o, offsetof(zx_map, entries)), "entries");
+    LLVMValueRef ep = gepv(L, entries, LLVMBuildMul(L->b, LLVMBuildZExt(L->b, g, L->i64, ""),
+                                                    c64(L, sizeof(zx_map_entry)), ""));
+    LLVMValueRef ktag = load(L, L->i8, gep(L, ep, offsetof(zx_map_entry, key) + offsetof(zx_value, tag)), "ktag");
+    LLVMValueRef kpay = load(L, L->i64, gep(L, ep, offsetof(zx_map_entry, key) + offsetof(zx_value, u)), "kpay");
+    LLVMValueRef same = LLVMBuildAnd(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ktag, c8(L, ZX_T_OBJ), ""),
+                                     LLVMBuildICmp(L->b, LLVMIntEQ, kpay, key.pay, ""), "");
+    same = LLVMBuildAnd(L->b, same, is_tag(L, key, ZX_T_OBJ), "ic.same");
+    br_rare(L, LLVMBuildNot(L->b, same, ""), miss, hit);
+    at(L, hit);
+    return ep;
+}
+
+/* An element e read from container obj (stack slot d-2) by an inline INDEX path becomes the
+ * result: a reference of its own, or lent on (analyze_borrows) while obj is itself borrowed. */
+static void index_take(lw *L, val obj, val e, uint32_t d, int use, int lend)
+{
+    if (lend) {
+        /* the element is lent on only while its list is itself borrowed: a list this
+         * slot owns (a new value from an earlier INDEX, d["k"][i]) is dropped here, so the
+         * element takes a reference of its own first and the slot owns it */
+        LLVMValueRef owned = use ? load(L, L->i1, L->sown[d - 2], "owned") : LLVMConstInt(L->i1, 1, 0);
+        LLVMBasicBlockRef then_bb, cont_bb;
+        emit_if(L, owned, &then_bb, &cont_bb);
+        incref(L, e);
+        decref(L, obj);
+        LLVMBuildBr(L->b, cont_bb);
+        at(L, cont_bb);
+        LLVMBuildStore(L->b, owned, L->sown[d - 2]);
+    } else {
+        incref(L, e);
+        drop_operand(L, obj, d - 2, use);
+    }
+}
+
 static void emit_index(lw *L, uint32_t pc, uint32_t d)
 {
     uint8_t *sm = st_stack(L, pc);
     int use = L->a.borrow && (L->a.borrow[pc] & BORROW_USE) && (L->borrowed >> (d - 2) & 1);
     int lend = L->a.borrow && (L->a.borrow[pc] & BORROW_RESULT);
+    int ckey = L->ckey && L->ckey[pc] && (sm[d - 1] & M_O);
+    int kb = L->a.borrow && (L->a.borrow[pc] & BORROW_KEY) && (L->borrowed >> (d - 1) & 1);
     val obj = sget(L, d - 2, sm[d - 2]), key = sget(L, d - 1, sm[d - 1]);
     LLVMBasicBlockRef cont = newbb(L, "index.done"), slow = newbb(L, "index.slow");
-    LLVMValueRef tags[2], pays[2];
-    LLVMBasicBlockRef from[2];
+    LLVMValueRef tags[3], pays[3];
+    LLVMBasicBlockRef from[3];
     int n = 0;
     if ((obj.mask & M_O) && (key.mask & M_I)) {
         /* list[int] in range, inline */
@@ -780,22 +881,20 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
         LLVMValueRef items = load(L, L->ptr, gep(L, o, offsetof(zx_list, items)), "items");
         LLVMValueRef ep = gepv(L, items, LLVMBuildMul(L->b, key.pay, c64(L, sizeof(zx_value)), ""));
         val e = load_val_mem(L, ep, M_VAL);
-        if (lend) {
-            /* the element is lent on only while its list is itself borrowed: a list this
-             * slot owns (a new value from an earlier INDEX, d["k"][i]) is dropped here, so the
-             * element takes a reference of its own first and the slot owns it */
-            LLVMValueRef owned = use ? load(L, L->i1, L->sown[d - 2], "owned") : LLVMConstInt(L->i1, 1, 0);
-            LLVMBasicBlockRef then_bb, cont_bb;
-            emit_if(L, owned, &then_bb, &cont_bb);
-            incref(L, e);
-            decref(L, obj);
-            LLVMBuildBr(L->b, cont_bb);
-            at(L, cont_bb);
-            LLVMBuildStore(L->b, owned, L->sown[d - 2]);
-        } else {
-            incref(L, e);
-            drop_operand(L, obj, d - 2, use);
-        }
+        index_take(L, obj, e, d, use, lend);
+        tags[n] = e.tag;
+        pays[n] = e.pay;
+        from[n++] = LLVMGetInsertBlock(L->b);
+        LLVMBuildBr(L->b, cont);
+    } else if ((obj.mask & M_O) && ckey) {
+        /* map[constant string]: the inline cache */
+        LLVMBasicBlockRef c1 = newbb(L, "");
+        br_rare(L, LLVMBuildNot(L->b, is_tag(L, obj, ZX_T_OBJ), ""), slow, c1);
+        at(L, c1);
+        LLVMValueRef ep = map_ic_entry(L, pc, as_ptr(L, obj.pay), key, slow);
+        val e = load_val_mem(L, gep(L, ep, offsetof(zx_map_entry, value)), M_VAL);
+        index_take(L, obj, e, d, use, lend);
+        drop_operand(L, key, d - 1, kb);
         tags[n] = e.tag;
         pays[n] = e.pay;
         from[n++] = LLVMGetInsertBlock(L->b);
@@ -805,13 +904,20 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
     }
     at(L, slow);
     set_pc(L, pc);
-    LLVMValueRef args[] = { L->t, L->f, LLVMBuildZExt(L->b, obj.tag, L->i32, ""), obj.pay,
-                            LLVMBuildZExt(L->b, key.tag, L->i32, ""), key.pay, L->tmpval };
-    LLVMValueRef st = call(L, JIT_HELPER_index, args, 7);
+    LLVMValueRef st;
+    if (ckey) {
+        LLVMValueRef args[] = { L->t, L->f, LLVMBuildZExt(L->b, obj.tag, L->i32, ""), obj.pay,
+                                as_ptr(L, key.pay), ic_global(L, pc), L->tmpval };
+        st = call(L, JIT_HELPER_index_ic, args, 7);
+    } else {
+        LLVMValueRef args[] = { L->t, L->f, LLVMBuildZExt(L->b, obj.tag, L->i32, ""), obj.pay,
+                                LLVMBuildZExt(L->b, key.tag, L->i32, ""), key.pay, L->tmpval };
+        st = call(L, JIT_HELPER_index, args, 7);
+    }
     check_status(L, st, d, (int)d);
     val r = load_val_mem(L, L->tmpval, M_ANY);
     drop_operand(L, obj, d - 2, use);
-    decref(L, key);
+    drop_operand(L, key, d - 1, kb);
     if (lend) LLVMBuildStore(L->b, LLVMConstInt(L->i1, 1, 0), L->sown[d - 2]);   /* a new value */
     tags[n] = r.tag;
     pays[n] = r.pay;
@@ -824,7 +930,7 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
     LLVMAddIncoming(pay, pays, from, (unsigned)n);
     val v = { tag, pay, M_VAL };
     sset(L, d - 2, v);
-    L->borrowed &= ~(1ull << (d - 2));
+    L->borrowed &= ~(3ull << (d - 2));
     if (lend) L->borrowed |= 1ull << (d - 2);
 }
 
@@ -895,6 +1001,88 @@ static void emit_get_field(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
     L->borrowed &= ~(1ull << (d - 1));
 }
 
+/* v was stored into container o (a list or map): a container or closure there may close a
+ * cycle, as the interpreter's stores note. */
+static void note_stored(lw *L, LLVMValueRef o, val v)
+{
+    if (!(v.mask & M_O)) return;
+    LLVMBasicBlockRef then_bb, cont_bb, note = newbb(L, "note");
+    emit_if(L, is_tag(L, v, ZX_T_OBJ), &then_bb, &cont_bb);
+    LLVMValueRef ty = load(L, L->i8, gep(L, as_ptr(L, v.pay), offsetof(zx_obj, type)), "");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntNE, ty, c8(L, ZX_O_STRING), ""), note, cont_bb);
+    at(L, note);
+    LLVMValueRef args[] = { L->t, o };
+    call(L, JIT_HELPER_note_cycle, args, 2);
+    LLVMBuildBr(L->b, cont_bb);
+    at(L, cont_bb);
+}
+
+/*
+ * STORE_INDEX [obj, key, v]: obj[key] = v.  Inline: a list with an int key in range, and a map
+ * with a constant string key its inline cache finds (map_ic_entry): the value moves into the
+ * slot, the old one is released, the cycle candidate noted as the interpreter notes it.  The
+ * rest (out of range, negative, a new key, a type error, memory) runs in the interpreter's
+ * code through jit_helper_store_index, which also teaches the cache.
+ */
+static void emit_store_index(lw *L, uint32_t pc, uint32_t d)
+{
+    uint8_t *sm = st_stack(L, pc);
+    val obj = sget(L, d - 3, sm[d - 3]), key = sget(L, d - 2, sm[d - 2]), v = sget(L, d - 1, sm[d - 1]);
+    int ckey = L->ckey && L->ckey[pc] && (key.mask & M_O);
+    /* a borrowed container or key (analyze_borrows) owns nothing unless its slot says so */
+    int use = L->a.borrow && (L->a.borrow[pc] & BORROW_USE) && (L->borrowed >> (d - 3) & 1);
+    int kb = L->a.borrow && (L->a.borrow[pc] & BORROW_KEY) && (L->borrowed >> (d - 2) & 1);
+    int odd = d - 1 < 64 && ((L->borrowed >> (d - 1)) & 1);   /* never: stored values are owned */
+    LLVMBasicBlockRef cont = newbb(L, "store.done"), slow = newbb(L, "store.slow");
+    if (odd || !(obj.mask & M_O)) {
+        LLVMBuildBr(L->b, slow);
+    } else if (key.mask & M_I) {
+        LLVMBasicBlockRef c1 = newbb(L, ""), c2 = newbb(L, ""), fast = newbb(L, "store.list");
+        br_rare(L, LLVMBuildNot(L->b, LLVMBuildAnd(L->b, is_tag(L, obj, ZX_T_OBJ), is_tag(L, key, ZX_T_INT), ""), ""), slow, c1);
+        at(L, c1);
+        LLVMValueRef o = as_ptr(L, obj.pay);
+        LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
+        br_rare(L, LLVMBuildICmp(L->b, LLVMIntNE, ty, c8(L, ZX_O_LIST), ""), slow, c2);
+        at(L, c2);
+        LLVMValueRef len = LLVMBuildZExt(L->b, load(L, L->i32, gep(L, o, offsetof(zx_list, len)), "len"), L->i64, "");
+        br_rare(L, LLVMBuildICmp(L->b, LLVMIntUGE, key.pay, len, ""), slow, fast);   /* negative too */
+        at(L, fast);
+        LLVMValueRef items = load(L, L->ptr, gep(L, o, offsetof(zx_list, items)), "items");
+        LLVMValueRef ep = gepv(L, items, LLVMBuildMul(L->b, key.pay, c64(L, sizeof(zx_value)), ""));
+        val old = load_val_mem(L, ep, M_VAL);
+        store_val_mem(L, ep, v);
+        decref(L, old);
+        note_stored(L, o, v);
+        drop_operand(L, obj, d - 3, use);
+        LLVMBuildBr(L->b, cont);
+    } else if (ckey) {
+        LLVMBasicBlockRef c1 = newbb(L, "");
+        br_rare(L, LLVMBuildNot(L->b, is_tag(L, obj, ZX_T_OBJ), ""), slow, c1);
+        at(L, c1);
+        LLVMValueRef o = as_ptr(L, obj.pay);
+        LLVMValueRef vp = gep(L, map_ic_entry(L, pc, o, key, slow), offsetof(zx_map_entry, value));
+        val old = load_val_mem(L, vp, M_VAL);
+        store_val_mem(L, vp, v);
+        decref(L, old);
+        note_stored(L, o, v);
+        drop_operand(L, obj, d - 3, use);
+        drop_operand(L, key, d - 2, kb);
+        LLVMBuildBr(L->b, cont);
+    } else {
+        LLVMBuildBr(L->b, slow);
+    }
+    at(L, slow);
+    set_pc(L, pc);
+    spill(L, d - 3, d);
+    set_sp(L, d);
+    LLVMValueRef args[] = { L->t, L->f, ckey ? ic_global(L, pc) : LLVMConstNull(L->ptr) };
+    LLVMValueRef st = call(L, JIT_HELPER_store_index, args, 3);
+    check_status(L, st, d - 3, -1);
+    LLVMBuildBr(L->b, cont);
+    at(L, cont);
+    if (d - 3 < 64) L->borrowed &= ~(7ull << (d - 3));
+}
+
 static void emit_for_iter(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
 {
     uint32_t slot = in->b;
@@ -955,6 +1143,55 @@ static LLVMValueRef code_fn(lw *L, const zx_code *x)
     return fn;
 }
 
+/* Where code object x sits in its program's tree: the child indices from the top level, or 0
+ * levels when x is not found.  Code objects of another module are named by this path (never
+ * by address: compiled code is cached across processes). */
+#define CODE_PATH_MAX 16
+static int code_path(const zx_code *from, const zx_code *x, uint32_t *path, int depth)
+{
+    if (from == x) return depth;
+    if (depth >= CODE_PATH_MAX) return -1;
+    for (uint32_t i = 0; i < from->nchildren; i++) {
+        path[depth] = i;
+        int n = code_path(from->children[i], x, path, depth + 1);
+        if (n >= 0) return n;
+    }
+    return -1;
+}
+
+static void code_path_name(lw *L, const zx_code *x, char *buf, size_t n)
+{
+    uint32_t path[CODE_PATH_MAX];
+    int len = code_path(L->prog->main, x, path, 0);
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < len && at + 12 < n; i++) at += (size_t)snprintf(buf + at, n - at, "%s%u", i ? "." : "", path[i]);
+}
+
+/* x's address at run time: the program's top level, then children by index (the tree never
+ * changes while a program is loaded: invariant loads, hoisted out of loops). */
+static LLVMValueRef runtime_code(lw *L, const zx_code *x)
+{
+    uint32_t path[CODE_PATH_MAX];
+    int len = code_path(L->prog->main, x, path, 0);
+    if (len <= 0) return LLVMConstNull(L->ptr);   /* never equal to a closure's code */
+    unsigned kind = LLVMGetMDKindIDInContext(L->cx, "invariant.load", 14);
+    LLVMValueRef inv = LLVMMetadataAsValue(L->cx, LLVMMDNodeInContext2(L->cx, NULL, 0));
+    /* the program of the code being run (not the run's: a closure of an earlier program may
+     * run in a later one's run, as in an interactive session) */
+    LLVMValueRef p = load(L, L->ptr, gep(L, L->code_v, offsetof(zx_code, program)), "prog");
+    LLVMSetMetadata(p, kind, inv);
+    p = load(L, L->ptr, gep(L, p, offsetof(zx_program, main)), "main");
+    LLVMSetMetadata(p, kind, inv);
+    for (int i = 0; i < len; i++) {
+        LLVMValueRef ch = load(L, L->ptr, gep(L, p, offsetof(zx_code, children)), "children");
+        LLVMSetMetadata(ch, kind, inv);
+        p = load(L, L->ptr, gep(L, ch, (uint64_t)path[i] * sizeof(zx_code *)), "child");
+        LLVMSetMetadata(p, kind, inv);
+    }
+    return p;
+}
+
 /* What a call stub returns when the value stack segment is full: nothing was done, the call
  * takes the generic path (which grows the stack).  Not a zx_status. */
 #define STUB_FULL 0x7fffffff
@@ -978,8 +1215,14 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
     size_t k = 0;
     while (k < L->nbatch && L->batch[k] != x) k++;
     char name[160];
-    snprintf(name, sizeof name, "zx:call %.100s (code %zu of the module%s)", x->name, k,
-             L->int_fn && target == L->int_fn ? ", int arguments" : "");
+    if (!target) {
+        char path[64];
+        code_path_name(L, x, path, sizeof path);
+        snprintf(name, sizeof name, "zx:call %.80s (code %s of the program, native)", x->name, path);
+    } else {
+        snprintf(name, sizeof name, "zx:call %.100s (code %zu of the module%s)", x->name, k,
+                 L->int_fn && target == L->int_fn ? ", int arguments" : "");
+    }
     LLVMValueRef stub = LLVMGetNamedFunction(L->m, name);
     if (stub) return stub;
     LLVMTypeRef *pt = malloc((4 + 2 * (size_t)argc) * sizeof *pt);
@@ -1104,7 +1347,19 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
         store_val_mem(L, gep(L, nlocals, (uint64_t)i * sizeof(zx_value)), v);
     }
     LLVMValueRef cargs[] = { t, nf, c32(L, UINT32_MAX), result };
-    LLVMValueRef st = LLVMBuildCall2(L->b, LLVMGlobalGetValueType(target), target, cargs, 4, "st");
+    LLVMValueRef st;
+    if (target) {
+        st = LLVMBuildCall2(L->b, LLVMGlobalGetValueType(target), target, cargs, 4, "st");
+    } else {
+        /* another module's code: its published native function (the caller saw it set; it is
+         * never unset while the program runs) */
+        LLVMTypeRef nparams[] = { L->ptr, L->ptr, L->i32, L->ptr };
+        LLVMValueRef xcode = load(L, L->ptr, gep(L, obj, offsetof(zx_func, code)), "xcode");
+        LLVMValueRef nat = load(L, L->ptr, gep(L, xcode, offsetof(zx_code, native)), "native");
+        LLVMSetOrdering(nat, LLVMAtomicOrderingAcquire);
+        LLVMSetAlignment(nat, 8);
+        st = LLVMBuildCall2(L->b, LLVMFunctionType(L->i32, nparams, 4, 0), nat, cargs, 4, "st");
+    }
 
     /* pop it (zx_frame_pop): release locals and what is left on its operand stack */
     LLVMBasicBlockRef head = newbb(L, "pop"), body = newbb(L, "pop.value"), popped = newbb(L, "popped");
@@ -1159,9 +1414,19 @@ static void emit_direct_call(lw *L, zx_code *x, uint32_t pc, uint32_t d, LLVMBas
     LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_FUNC), ""), next, generic);
     at(L, next);
     LLVMValueRef code = load(L, L->ptr, gep(L, obj, offsetof(zx_func, code)), "fcode");
-    LLVMValueRef xfn = x == L->code ? L->pub_fn : code_fn(L, x);
+    int in_batch = x == L->code;
+    for (size_t i = 0; i < L->nbatch; i++) in_batch |= L->batch[i] == x;
+    LLVMValueRef xfn = !in_batch ? NULL : x == L->code ? L->pub_fn : code_fn(L, x);
     LLVMValueRef same;
-    if (x == L->code) {
+    if (!in_batch) {
+        /* compiled in another module (or not yet): x itself, and its native function set */
+        LLVMValueRef xcode = runtime_code(L, x);
+        LLVMValueRef nat = load(L, L->ptr, gep(L, code, offsetof(zx_code, native)), "native");
+        LLVMSetOrdering(nat, LLVMAtomicOrderingAcquire);
+        LLVMSetAlignment(nat, 8);
+        same = LLVMBuildAnd(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, code, xcode, "xcode"),
+                            LLVMBuildIsNotNull(L->b, nat, ""), "compiled");
+    } else if (x == L->code) {
         same = LLVMBuildICmp(L->b, LLVMIntEQ, code, L->code_v, "self");
     } else {
         LLVMValueRef nat = load(L, L->ptr, gep(L, code, offsetof(zx_code, native)), "native");
@@ -1313,7 +1578,7 @@ static void emit_instr(lw *L, uint32_t pc)
             LLVMValueRef code = load(L, L->ptr, gep(L, L->f, offsetof(zx_frame, code)), "code");
             LLVMValueRef consts = load(L, L->ptr, gep(L, code, offsetof(zx_code, consts)), "consts");
             v.pay = load(L, L->i64, gep(L, consts, (uint64_t)in->a * sizeof(zx_value) + offsetof(zx_value, u)), "k");
-            incref(L, v);
+            load_ref(L, v, pc, d);      /* a key of m.k is lent: the code object holds it */
         } else if (k.tag == ZX_T_FLOAT) {
             v.pay = from_f64(L, LLVMConstReal(L->f64, k.u.f));
         } else if (k.tag == ZX_T_BOOL) {
@@ -1472,8 +1737,9 @@ static void emit_instr(lw *L, uint32_t pc)
         return;
     case OP_NOP: case OP_BARRIER_SYNC: case OP_JOIN_WORKERS:
         break;
+    case OP_STORE_INDEX: emit_store_index(L, pc, d); break;
     case OP_SHARED_WRITE: case OP_CALL_BUILTIN: case OP_CALL_METHOD: case OP_BUILD_LIST: case OP_BUILD_MAP:
-    case OP_MAP_EXTEND: case OP_STORE_INDEX: case OP_PRINT: case OP_MAKE_CLOSURE: case OP_ASSERT: case OP_LOAD_BUILTIN: case OP_LOAD_HOST:
+    case OP_MAP_EXTEND: case OP_PRINT: case OP_MAKE_CLOSURE: case OP_ASSERT: case OP_LOAD_BUILTIN: case OP_LOAD_HOST:
     case OP_PARALLEL_MAP: case OP_FORK_EXECUTION:
     case OP_MAKE_CLASS: case OP_NEW_NAMED: case OP_REQUIRE:
         /* strings, lists, maps, output, closures, objects and the parallel opcodes: the runtime */
@@ -1661,6 +1927,21 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
             LLVMValueRef tag = load(L, L->i8, gep(L, locals, (uint64_t)i * sizeof(zx_value) + offsetof(zx_value, tag)), "");
             all = LLVMBuildAnd(L->b, all, LLVMBuildICmp(L->b, LLVMIntEQ, tag, c8(L, ZX_T_INT), ""), "");
         }
+        /* and the globals the int analysis took from a guess (analyze.c, guess_globals) */
+        LLVMValueRef gvar = NULL;
+        for (uint32_t g = 0; g < L->ng; g++) {
+            uint8_t m = L->a.int_state[L->nl + g];
+            if (m == M_ANY || !L->a.live[L->nl + g]) continue;
+            if (!gvar) {
+                LLVMValueRef run = load(L, L->ptr, gep(L, L->t, offsetof(zx_task, run)), "run");
+                gvar = load(L, L->ptr, gep(L, run, offsetof(zx_run, gvar)), "gvar");
+            }
+            LLVMValueRef gp = load(L, L->ptr, gep(L, gvar, (uint64_t)g * sizeof(zx_value *)), "gslot");
+            LLVMValueRef tag = load(L, L->i8, gep(L, gp, offsetof(zx_value, tag)), "gtag");
+            LLVMValueRef bit = LLVMBuildShl(L->b, c32(L, 1), LLVMBuildZExt(L->b, tag, L->i32, ""), "");
+            all = LLVMBuildAnd(L->b, all, LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildAnd(L->b, bit, c32(L, m), ""),
+                                                        c32(L, 0), ""), "");
+        }
         LLVMBuildCondBr(L->b, all, ints, rest);
         at(L, ints);
         LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result };
@@ -1753,7 +2034,7 @@ LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const 
     if (!analyze_types(&L.a, M_VAL, err, errsz)) goto done;
     L.go = calloc(code->ncode + 1, sizeof *L.go);
     if (!L.go || !analyze_liveness(&L.a) || !analyze_callees(&L.a, batch, nbatch) || !analyze_borrows(&L.a) ||
-        !fold_literals(&L)) {
+        !fold_literals(&L) || !find_const_keys(&L)) {
         snprintf(err, errsz, "out of memory");
         goto done;
     }
@@ -1848,5 +2129,7 @@ done:
     free(L.sown);
     free(L.go);
     free(L.fold);
+    free(L.ckey);
+    free(L.ic);
     return fn;
 }

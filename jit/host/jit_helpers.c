@@ -171,6 +171,42 @@ static zx_status jit_helper_build_consts(zx_task *t, zx_frame *f, const uint32_t
     return zx_interp_run(t, f, build_pc + 1, NULL);
 }
 
+/* The inline caches of `m.k` (jit/lower.c, emit_index and emit_store_index): the position of
+ * key in map m's entries, where the next look-up at that site tries first.  A guess only:
+ * compiled code checks it (in range, the very key object) before it uses it. */
+static void ic_remember(zx_map *m, zx_value key, uint32_t *ic)
+{
+    zx_value *v = zx_map_get(m, key);
+    if (!v) return;
+    size_t e = (size_t)((char *)v - (char *)m->entries) / sizeof(zx_map_entry);
+    __atomic_store_n(ic, (uint32_t)e, __ATOMIC_RELAXED);
+}
+
+/* obj[key] for a constant string key where the inline cache missed. */
+static zx_status jit_helper_index_ic(zx_task *t, zx_frame *f, uint32_t otag, int64_t opay, zx_string *key,
+                                     uint32_t *ic, zx_value *out)
+{
+    zx_value obj = mkval(otag, opay);
+    zx_status st = zx_interp_index_get(t, f, obj, zx_objval(key), out);
+    if (st == ZX_OK && zx_is_type(obj, ZX_O_MAP)) ic_remember(ZX_AS_MAP(obj), zx_objval(key), ic);
+    return st;
+}
+
+/* STORE_INDEX as the interpreter runs it, [obj, key, v] on f's memory stack: the general case
+ * of the inline list and map stores. */
+static zx_status jit_helper_store_index(zx_task *t, zx_frame *f, uint32_t *ic)
+{
+    zx_value v = f->sp[-1], key = f->sp[-2], obj = f->sp[-3];
+    zx_status st = zx_interp_index_set(t, f, obj, key, v);
+    if (st != ZX_OK) return st;
+    if (ic && zx_is_type(obj, ZX_O_MAP)) ic_remember(ZX_AS_MAP(obj), key, ic);
+    zx_decref(v);
+    zx_decref(key);
+    zx_decref(obj);
+    f->sp -= 3;
+    return ZX_OK;
+}
+
 /* The table handed to the JIT module (jit/helper_abi.h): generated code names these, never
  * addresses. */
 const zx_jit_symbol zx_jit_helpers[] = {

@@ -311,3 +311,58 @@ int zx_op_operand_count(unsigned op)
     }
     return -1;
 }
+
+/* ---- one object per constant string ---- */
+
+typedef struct intern_table {
+    zx_string **slot;            /* open addressing by the string's hash; NULL empty */
+    size_t cap, n;
+} intern_table;
+
+static bool intern_grow(intern_table *t)
+{
+    size_t ncap = t->cap ? t->cap * 2 : 64;
+    zx_string **ns = calloc(ncap, sizeof *ns);
+    if (!ns) return false;
+    for (size_t i = 0; i < t->cap; i++) {
+        zx_string *s = t->slot[i];
+        if (!s) continue;
+        size_t j = (size_t)s->hash & (ncap - 1);
+        while (ns[j]) j = (j + 1) & (ncap - 1);
+        ns[j] = s;
+    }
+    free(t->slot);
+    t->slot = ns;
+    t->cap = ncap;
+    return true;
+}
+
+static void intern_code(intern_table *t, zx_code *c)
+{
+    for (uint32_t k = 0; k < c->nconsts; k++) {
+        zx_value v = c->consts[k];
+        if (!zx_is_type(v, ZX_O_STRING)) continue;
+        zx_string *s = ZX_AS_STRING(v);
+        uint64_t hv = zx_string_hash(s);          /* computed now, cached in the string */
+        if ((t->n + 1) * 2 > t->cap && !intern_grow(t)) return;   /* out of memory: left as they are */
+        size_t j = (size_t)hv & (t->cap - 1);
+        while (t->slot[j] && !zx_string_eq(t->slot[j], s)) j = (j + 1) & (t->cap - 1);
+        if (!t->slot[j]) {
+            t->slot[j] = s;
+            t->n++;
+        } else if (t->slot[j] != s) {
+            zx_obj_incref(t->slot[j]);
+            c->consts[k] = zx_objval(t->slot[j]);
+            zx_obj_decref(s);
+        }
+    }
+    for (uint32_t i = 0; i < c->nchildren; i++) intern_code(t, c->children[i]);
+}
+
+void zx_program_intern_strings(zx_program *p)
+{
+    if (!p || !p->main) return;
+    intern_table t = { NULL, 0, 0 };
+    intern_code(&t, p->main);
+    free(t.slot);
+}

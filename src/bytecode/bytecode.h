@@ -141,6 +141,11 @@ bool zx_program_oom(const zx_program *p);
 /* Operands of opcode `op` that carry meaning: 0 (none), 1 (a) or 2 (a and b); -1 when op is
  * not an opcode.  Unused operands are 0 in a verified program. */
 int zx_op_operand_count(unsigned op);
+/* Make equal constant strings of all p's code objects one object, with its hash computed: a
+ * map built from one code object's literal and read with `m.k` in another then has the very
+ * key object the reader's constant is, which the JIT's inline caches compare by address.
+ * Called once on load, before anything runs; out of memory leaves the rest as they are. */
+void zx_program_intern_strings(zx_program *p);
 
 /* ---- checking ---- */
 /* Verify every code object of p: operand ranges, jump targets, stack depth consistent at

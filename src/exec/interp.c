@@ -1172,3 +1172,8 @@ zx_status zx_interp_index_get(zx_task *t, zx_frame *f, zx_value obj, zx_value ke
 {
     return index_get(t, f, obj, key, out);
 }
+
+zx_status zx_interp_index_set(zx_task *t, zx_frame *f, zx_value obj, zx_value key, zx_value v)
+{
+    return index_set(t, f, obj, key, v);
+}

@@ -18,5 +18,7 @@ zx_status zx_interp_stop_status(zx_task *t, zx_frame *f);
 zx_status zx_interp_raise_undefined(zx_task *t, zx_frame *f);
 /* obj[key] with borrowed operands; *out is a new reference. */
 zx_status zx_interp_index_get(zx_task *t, zx_frame *f, zx_value obj, zx_value key, zx_value *out);
+/* obj[key] = v with borrowed operands (STORE_INDEX without its pops). */
+zx_status zx_interp_index_set(zx_task *t, zx_frame *f, zx_value obj, zx_value key, zx_value v);
 
 #endif

@@ -247,6 +247,7 @@ static zx_status adopt(zx_vm *vm, zx_program *p, zx_program **out)
         zx_program_free(p);
         return ZX_E_BYTECODE;
     }
+    zx_program_intern_strings(p);   /* one object per constant string (jit/lower.c's key caches) */
     if (!zx_host_check_program(vm, p, err, sizeof err)) {
         zx_vm_set_error(vm, "%s: error: %s", p->source_name, err);
         zx_program_free(p);
