@@ -62,7 +62,9 @@
     ERR(FILE_UTF8,       RUNTIME,     "%s(): '%.*s'%s is not UTF-8 text")    /* builtin, path, "..." if cut */ \
     ERR(JSON_PARSE,      RUNTIME,     "%s(): invalid JSON at line %d, column %d: %s") /* builtin, where, json-c's reason */ \
     ERR(JSON_VALUE,      RUNTIME,     "%s(): cannot convert %s to JSON")     /* builtin, what */ \
-    ERR(HASH_ALGO,       RUNTIME,     "hash(): unsupported algorithm '%.*s' (SHA256, SHA512, SHA3-256, SHA3-512, BLAKE2B, BLAKE2S)")
+    ERR(HASH_ALGO,       RUNTIME,     "hash(): unsupported algorithm '%.*s' (SHA256, SHA512, SHA3-256, SHA3-512, BLAKE2B, BLAKE2S)") \
+    /* match (src/front/compiler.c compiles it; runtime/builtins.c raises it) */ \
+    ERR(NO_MATCH,        RUNTIME,     "match: no pattern matched %.*s%s")    /* the value as print shows it, "..." if cut */
 
 typedef enum zx_err {
     ZX_ERR_NONE = 0,

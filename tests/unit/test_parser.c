@@ -194,6 +194,19 @@ static void dump_node(dump *d, const zx_node *n)
     case N_BLOCK: out(d, "(block"); dump_items(d, n); out(d, ")"); break;
     case N_FORK: out(d, "(fork"); dump_items(d, n); out(d, ")"); break;
     case N_BARRIER: out(d, "barrier"); break;
+    case N_MATCH:
+        out(d, "(%s ", n->ival == ZX_MATCH_EXPR ? "match" : n->ival == ZX_MATCH_STMT ? "match-stmt" : "pattern");
+        dump_node(d, n->a);
+        dump_items(d, n);
+        out(d, ")");
+        break;
+    case N_MATCH_ARM:
+        out(d, "(%s", n->ival == ZX_ARM_ANY ? "_" : n->ival == ZX_ARM_BIND ? "bind" : "is");
+        dump_opt(d, n->a);
+        dump_opt(d, n->b);
+        out(d, ")");
+        break;
+    case N_ENUM: out(d, "(enum %s ", n->name); dump_node(d, n->a); out(d, ")"); break;
     case N_PROGRAM:
         for (size_t k = 0; k < n->n; k++) {
             if (k) out(d, " ");
