@@ -69,6 +69,7 @@ int main(void)
               "Action");
     CHECK_ROW(ZX_E_RUNTIME, "hash(): unsupported algorithm 'MD5' (SHA256, SHA512, SHA3-256, SHA3-512, BLAKE2B, BLAKE2S)",
               ZX_ERR_HASH_ALGO, 3, "MD5");
+    CHECK_ROW(ZX_E_RUNTIME, "match: no pattern matched [1, 2,...", ZX_ERR_NO_MATCH, 6, "[1, 2, 3]", "...");
 
     /* every row is checked above */
     for (int id = ZX_ERR_NONE + 1; id < ZX_ERR_COUNT; id++) {
