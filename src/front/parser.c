@@ -62,6 +62,8 @@ static bool parser_add_name(parser *p, parser_names *out, char *name);
 static bool parser_starts_match(parser *p, const char *word);
 static zx_node *parser_match(parser *p, zx_match_form form);
 static zx_node *parser_enum(parser *p);
+static zx_node *parser_colon_block(parser *p);
+static unsigned parser_line_indent(const parser *p, size_t i);
 
 /* ---------- errors ---------- */
 
@@ -1014,6 +1016,7 @@ fail:
 /* { statements }; newlines end statements again inside, whatever surrounds the block. */
 static zx_node *parser_block(parser *p)
 {
+    if (parser_at(p, TK_COLON) && p->tok[p->i + 1].kind == TK_NEWLINE) return parser_colon_block(p);
     if (!p->skip_nl) parser_skip_newlines(p);   /* a brace on the next line */
     lexer_token *t = parser_peek(p);
     if (t->kind != TK_LBRACE) {
@@ -1298,10 +1301,17 @@ static zx_node *parser_if(parser *p)
         if (!n) goto fail;
         *slot = n;
         slot = &n->c;
+        unsigned indent = parser_line_indent(p, p->i);
         parser_advance(p);   /* if / elif */
-        if (!(n->a = parser_expr(p)) || !(n->b = parser_block(p))) goto fail;
+        if (!(n->a = parser_expr(p))) goto fail;
+        bool colon = parser_at(p, TK_COLON);
+        if (!(n->b = parser_block(p))) goto fail;
         size_t save = p->i;
         parser_skip_newlines(p);   /* `}` and `else` may sit on different lines */
+        if (colon && parser_line_indent(p, p->i) != indent) {   /* an outer if's else */
+            p->i = save;
+            break;
+        }
         if (parser_at(p, TK_ELIF)) {
             if (!parser_enter(p)) goto fail;
             chain++;
@@ -1824,6 +1834,60 @@ fail:
     p->skip_nl = saved;
     parser_vec_free(&items);
     zx_ast_free(n);
+    return NULL;
+}
+
+/* ---------- colon blocks: `if x:` and an indented body (docs/language.md "Colon blocks") ---------- */
+
+/* The column of the first token on token i's line. */
+static unsigned parser_line_indent(const parser *p, size_t i)
+{
+    while (i > 0 && p->tok[i - 1].kind != TK_NEWLINE) i--;
+    return p->tok[i].pos.col;
+}
+
+/* At `:` and a line end: the statements of the following lines indented deeper than the line
+ * of the `:`, all at one indentation; the first line indented less ends the block. */
+static zx_node *parser_colon_block(parser *p)
+{
+    zx_pos open = p->tok[p->i].pos;
+    unsigned outer = parser_line_indent(p, p->i);
+    if (!parser_enter(p)) return NULL;
+    parser_vec items = { 0 };
+    zx_node *n = NULL;
+    bool saved = p->skip_nl;
+    p->skip_nl = false;
+    parser_advance(p);
+    parser_skip_newlines(p);
+    lexer_token *t = &p->tok[p->i];
+    if (t->kind == TK_EOF || t->kind == TK_ERROR || t->pos.col <= outer) {
+        parser_fail_at(p, t, "expected an indented block after the ':' at %u:%u", open.line, open.col);
+        goto fail;
+    }
+    unsigned indent = t->pos.col;
+    for (;;) {
+        zx_node *s = parser_statement(p);
+        if (!s || !parser_vec_push(p, &items, s)) goto fail;
+        while (parser_at(p, TK_NEWLINE) || parser_at(p, TK_SEMI)) parser_advance(p);
+        t = &p->tok[p->i];
+        if (t->kind == TK_EOF || t->kind == TK_ERROR || t->kind == TK_RBRACE) break;
+        if (p->i == 0 || p->tok[p->i - 1].kind != TK_NEWLINE) continue;   /* after `;` */
+        if (t->pos.col < indent) break;
+        if (t->pos.col > indent) {
+            parser_fail(p, t->pos, "unexpected indentation: the block after the ':' at %u:%u is at column %u",
+                        open.line, open.col, indent);
+            goto fail;
+        }
+    }
+    if (!(n = parser_new(p, N_BLOCK, open))) goto fail;
+    p->skip_nl = saved;
+    p->depth--;
+    parser_vec_give(&items, n);
+    return n;
+fail:
+    p->skip_nl = saved;
+    p->depth--;
+    parser_vec_free(&items);
     return NULL;
 }
 
