@@ -1016,7 +1016,7 @@ fail:
 /* { statements }; newlines end statements again inside, whatever surrounds the block. */
 static zx_node *parser_block(parser *p)
 {
-    if (parser_at(p, TK_COLON) && p->tok[p->i + 1].kind == TK_NEWLINE) return parser_colon_block(p);
+    if (parser_at(p, TK_COLON)) return parser_colon_block(p);
     if (!p->skip_nl) parser_skip_newlines(p);   /* a brace on the next line */
     lexer_token *t = parser_peek(p);
     if (t->kind != TK_LBRACE) {
@@ -1847,7 +1847,8 @@ static unsigned parser_line_indent(const parser *p, size_t i)
 }
 
 /* At `:` and a line end: the statements of the following lines indented deeper than the line
- * of the `:`, all at one indentation; the first line indented less ends the block. */
+ * of the `:`, all at one indentation; the first line indented less ends the block.  At `:`
+ * and more on its line: that one statement is the block (`if x: return 1`). */
 static zx_node *parser_colon_block(parser *p)
 {
     zx_pos open = p->tok[p->i].pos;
@@ -1858,8 +1859,15 @@ static zx_node *parser_colon_block(parser *p)
     bool saved = p->skip_nl;
     p->skip_nl = false;
     parser_advance(p);
-    parser_skip_newlines(p);
     lexer_token *t = &p->tok[p->i];
+    if (t->kind != TK_NEWLINE && t->kind != TK_EOF && t->kind != TK_ERROR) {
+        zx_node *s = parser_statement(p);
+        if (!s || !parser_vec_push(p, &items, s)) goto fail;
+        if (p->i > 0 && p->tok[p->i - 1].kind == TK_NEWLINE) p->i--;   /* the line end is the enclosing statement's */
+        goto done;
+    }
+    parser_skip_newlines(p);
+    t = &p->tok[p->i];
     if (t->kind == TK_EOF || t->kind == TK_ERROR || t->pos.col <= outer) {
         parser_fail_at(p, t, "expected an indented block after the ':' at %u:%u", open.line, open.col);
         goto fail;
@@ -1879,6 +1887,7 @@ static zx_node *parser_colon_block(parser *p)
             goto fail;
         }
     }
+done:
     if (!(n = parser_new(p, N_BLOCK, open))) goto fail;
     p->skip_nl = saved;
     p->depth--;
