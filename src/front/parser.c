@@ -1301,14 +1301,15 @@ static zx_node *parser_if(parser *p)
         if (!n) goto fail;
         *slot = n;
         slot = &n->c;
-        unsigned indent = parser_line_indent(p, p->i);
+        size_t at = p->i;   /* the if's line: only colon blocks read its indentation */
         parser_advance(p);   /* if / elif */
         if (!(n->a = parser_expr(p))) goto fail;
         bool colon = parser_at(p, TK_COLON);
         if (!(n->b = parser_block(p))) goto fail;
         size_t save = p->i;
         parser_skip_newlines(p);   /* `}` and `else` may sit on different lines */
-        if (colon && parser_line_indent(p, p->i) != indent) {   /* an outer if's else */
+        if (colon && (parser_at(p, TK_ELIF) || parser_at(p, TK_ELSE)) &&
+            parser_line_indent(p, p->i) != parser_line_indent(p, at)) {   /* an outer if's else */
             p->i = save;
             break;
         }
@@ -1551,7 +1552,7 @@ static bool parser_starts_match(parser *p, const char *word)
             break;
         case TK_EOF: case TK_ERROR:
             return false;
-        case TK_SEMI: case TK_ARROW: case TK_ASSIGN:
+        case TK_SEMI: case TK_ARROW: case TK_ASSIGN: case TK_COMMA:
             if (depth == 0) return false;
             break;
         default:
@@ -1852,7 +1853,7 @@ static unsigned parser_line_indent(const parser *p, size_t i)
 static zx_node *parser_colon_block(parser *p)
 {
     zx_pos open = p->tok[p->i].pos;
-    unsigned outer = parser_line_indent(p, p->i);
+    size_t colon = p->i;
     if (!parser_enter(p)) return NULL;
     parser_vec items = { 0 };
     zx_node *n = NULL;
@@ -1868,7 +1869,7 @@ static zx_node *parser_colon_block(parser *p)
     }
     parser_skip_newlines(p);
     t = &p->tok[p->i];
-    if (t->kind == TK_EOF || t->kind == TK_ERROR || t->pos.col <= outer) {
+    if (t->kind == TK_EOF || t->kind == TK_ERROR || t->pos.col <= parser_line_indent(p, colon)) {
         parser_fail_at(p, t, "expected an indented block after the ':' at %u:%u", open.line, open.col);
         goto fail;
     }
