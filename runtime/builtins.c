@@ -1052,6 +1052,22 @@ zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, z
         return builtin_math(h, id, argv, out);
     case ZX_BI_round: return builtin_round(argv, argc, out);
     case ZX_BI_slice: return zx_slice(h, argv[0], argv[1], argc == 3 ? argv[2] : zx_null(), out);
+    case ZX_BI___match_eq: {   /* a match pattern: same type (2 never matches 2.0) and == */
+        zx_value a = argv[0], b = argv[1];
+        bool same = a.tag == b.tag && (a.tag != ZX_T_OBJ || a.u.o->type == b.u.o->type);
+        *out = zx_bool(same && zx_value_equal(a, b));
+        return ok_result();
+    }
+    case ZX_BI___match_fail: {   /* no arm of a match matched argv[0] */
+        zx_buf b;
+        zx_buf_init(&b);
+        zx_format_value(&b, argv[0]);
+        size_t n = b.len > 60 ? 60 : b.len;
+        while (n < b.len && n > 0 && ((unsigned char)b.data[n] & 0xC0) == 0x80) n--;   /* whole code points */
+        zx_callres r = err_result(ZX_ERR_NO_MATCH, (int)n, b.data ? b.data : "", n < b.len ? "..." : "");
+        zx_buf_free(&b);
+        return r;
+    }
     case ZX_BI_print: case ZX_BI_parallel_map: case ZX_BI_args: case ZX_BI_map: case ZX_BI_filter:
     case ZX_BI_reduce: case ZX_BI_sort: case ZX_BI_COUNT: break;
     /* runtime/stdlib_sys.c (zx_sys_call, with the run's context) */

@@ -117,7 +117,10 @@ enum zx_effect {
     BUILTIN(__ARGS__,       74, 0, 0, ZX_FX_PURE,                                  ZX_RES_OBJ) \
     BUILTIN(__MODULE__,     75, 0, 0, ZX_FX_PURE,                                  ZX_RES_OBJ) \
     /* slices: xs[a:b] and s[a:b] compile to it (issue 13) */ \
-    BUILTIN(slice,          76, 2, 3, ZX_FX_READS_HEAP,                            ZX_RES_OBJ)
+    BUILTIN(slice,          76, 2, 3, ZX_FX_READS_HEAP,                            ZX_RES_OBJ) \
+    /* match (compiler.c): a pattern's test (same type and ==), and the error when no arm matched */ \
+    BUILTIN(__match_eq,     77, 2, 2, ZX_FX_READS_HEAP,                            ZX_RES_BOOL) \
+    BUILTIN(__match_fail,   78, 1, 1, ZX_FX_READS_HEAP,                            ZX_RES_NULL)
 
 /* The effects that have no location of their own (files, clock, random state, sleeping): the
  * analysis orders any two code paths that both have one (deps.c), and names the builtin. */

@@ -68,7 +68,9 @@
     ERR(CTOR_ARITY,      RUNTIME,     "'%s' expects at most %d argument(s) but got %d") \
     ERR(NOT_IMPLEMENTED, RUNTIME,     "%s '%s' does not implement '%s' of interface '%s'") \
     ERR(NOT_INTERFACE,   RUNTIME,     "type mismatch: %s '%s' implements %s, which is not an interface") \
-    ERR(CLASS_CALL,      RUNTIME,     "type mismatch: interface '%s' cannot be instantiated")
+    ERR(CLASS_CALL,      RUNTIME,     "type mismatch: interface '%s' cannot be instantiated") \
+    /* match (src/front/compiler.c compiles it; runtime/builtins.c raises it) */ \
+    ERR(NO_MATCH,        RUNTIME,     "match: no pattern matched %.*s%s")    /* the value as print shows it, "..." if cut */
 
 typedef enum zx_err {
     ZX_ERR_NONE = 0,

@@ -57,7 +57,21 @@ typedef enum zx_node_kind {
                        items[n]: fields (N_LET: name, str the type as written, a the initialiser or
                        NULL) and methods (N_ACTION whose first parameter is `this`); an interface's
                        fields are the method names it requires */
+    /* match and enum (docs/language.md "match", "enum") */
+    N_MATCH,        /* match a { items[n]: N_MATCH_ARMs }; ival: a zx_match_form */
+    N_MATCH_ARM,    /* ival: a zx_arm_kind; a: the value of ZX_ARM_VALUE; b: the body (an expression
+                     * in ZX_MATCH_EXPR, else a statement or N_BLOCK), for ZX_ARM_BIND an N_LAMBDA of
+                     * one parameter (the bound name) whose body is the arm's, called with the value */
+    N_ENUM,         /* enum name { ... }: a constant; a: the N_MAP of its members and their values */
 } zx_node_kind;
+
+typedef enum zx_match_form {
+    ZX_MATCH_EXPR,      /* a value; no arm matching is an error */
+    ZX_MATCH_STMT,      /* `match` starting a statement: arms may be statements; no arm matching is an error */
+    ZX_MATCH_PATTERN,   /* the `pattern` statement: nothing happens when no arm matches */
+} zx_match_form;
+
+typedef enum zx_arm_kind { ZX_ARM_ANY, ZX_ARM_VALUE, ZX_ARM_BIND } zx_arm_kind;
 
 typedef struct zx_node {
     zx_node_kind kind;

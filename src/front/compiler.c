@@ -24,6 +24,7 @@ typedef struct var {
     uint32_t slot;           /* local slot, or global slot in the top-level scope */
     bool is_const;
     bool captured;
+    const zx_node *enum_members;   /* an enum's N_MAP of members (`E.X` is checked against it) */
 } var;
 
 struct nspace;
@@ -242,6 +243,7 @@ static var *scope_declare(compiler *C, scope *s, const char *name, bool is_const
     v->name = copy;
     v->is_const = is_const;
     v->captured = false;
+    v->enum_members = NULL;
     if (is_top(s)) {
         char *full = NULL;
         if (s->prefix && (full = malloc(strlen(s->prefix) + strlen(name) + 1)))
@@ -332,7 +334,16 @@ static void declare_expr(compiler *C, scope *s, const zx_node *n)
     case N_ASSERT: case N_BLOCK: case N_FORK: case N_BARRIER: case N_PROGRAM:
     case N_USE: case N_EXPORT: case N_MODULE:
     case N_CLASS:
+    case N_ENUM:
         declare_stmts(C, s, n);
+        return;
+    case N_MATCH:   /* in emission order: the subject, then each arm's value and body */
+        declare_expr(C, s, n->a);
+        for (size_t i = 0; i < n->n; i++) declare_expr(C, s, n->items[i]);
+        return;
+    case N_MATCH_ARM:
+        declare_expr(C, s, n->a);
+        declare_stmts(C, s, n->b);
         return;
     }
 }
@@ -410,6 +421,18 @@ static void declare_stmts(compiler *C, scope *s, const zx_node *n)
             scope *kid = new_fn_scope(C, m, s, ZX_CODE_ACTION, qname);
             if (kid) kid->cls = n;
         }
+        return;
+    case N_ENUM: {   /* a constant: `let`'s checks, and its members for `E.X` */
+        if (scope_find(s, n->name)) {
+            cerror(C, n->pos, "cannot redeclare '%s' as an enum", n->name);
+            return;
+        }
+        var *v = scope_declare(C, s, n->name, true, n->pos);
+        if (v) v->enum_members = n->a;
+        return;
+    }
+    case N_MATCH: case N_MATCH_ARM:
+        declare_expr(C, s, n);
         return;
     case N_INT: case N_FLOAT: case N_STRING: case N_BOOL: case N_NULL: case N_NAME:
     case N_LIST: case N_MAP: case N_UNARY: case N_BINARY: case N_AND: case N_OR:
@@ -1076,6 +1099,8 @@ static void emit_ns_member(compiler *C, scope *s, nspace *ns, const char *name, 
     }
     emit(C, s, OP_LOAD_NAME, v->slot, 0, pos);
 }
+static void emit_match(compiler *C, scope *s, const zx_node *n);
+static bool enum_member_check(compiler *C, scope *s, const zx_node *target, bool store);
 
 static void emit_closure(compiler *C, scope *s, const zx_node *fn)
 {
@@ -1258,6 +1283,7 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
             emit_ns_member(C, s, ns_of(s, n->a), n->name, n->pos);
             return;
         }
+        if (!enum_member_check(C, s, n, false)) return;
         emit_expr(C, s, n->a);
         if (n->a->kind == N_NAME && scope_class(s) && strcmp(self_alias(s, n->a->name), "this") == 0) {
             /* this.field in a method: an instance, so GET_FIELD (its slot cached in compiled
@@ -1294,11 +1320,15 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
             emit(C, s, OP_ADD, 0, 0, part->pos);
         }
         return;
+    case N_MATCH:
+        emit_match(C, s, n);
+        return;
     case N_LET: case N_ASSIGN: case N_EXPR_STMT: case N_PRINT: case N_IF: case N_WHILE:
     case N_FOR_EACH: case N_BREAK: case N_CONTINUE: case N_RETURN: case N_ACTION:
     case N_ASSERT: case N_BLOCK: case N_FORK: case N_BARRIER: case N_PROGRAM:
     case N_USE: case N_EXPORT: case N_MODULE:
     case N_CLASS:
+    case N_MATCH_ARM: case N_ENUM:
         break;
     }
     cerror(C, n->pos, "internal: statement in expression position");
@@ -1371,6 +1401,7 @@ static void emit_assign(compiler *C, scope *s, const zx_node *n)
         emit(C, s, OP_STORE_NAME, v->slot, 0, t->pos);
         return;
     }
+    if (!enum_member_check(C, s, t, true)) return;
     emit_expr(C, s, t->a);
     if (t->kind == N_INDEX) emit_expr(C, s, t->b);
     else emit(C, s, OP_LOAD_CONST, const_str(C, s, t->name, strlen(t->name), t->pos), 0, t->pos);
@@ -1556,6 +1587,21 @@ static void emit_stmt(compiler *C, scope *s, const zx_node *n)
     case N_CLASS:
         emit_class(C, s, n);
         return;
+    case N_ENUM:
+        emit_expr(C, s, n->a);
+        emit_store_name(C, s, n->name, n->pos);
+        return;
+    case N_MATCH:
+        if (n->ival == ZX_MATCH_EXPR) {   /* not made by the parser: a value dropped */
+            emit_expr(C, s, n);
+            emit_expr_stmt_end(C, s, n->pos);
+        } else {
+            emit_match(C, s, n);
+        }
+        return;
+    case N_MATCH_ARM:
+        cerror(C, n->pos, "internal: match arm outside a match");
+        return;
     case N_INT: case N_FLOAT: case N_STRING: case N_BOOL: case N_NULL: case N_NAME:
     case N_LIST: case N_MAP: case N_UNARY: case N_BINARY: case N_AND: case N_OR:
     case N_TERNARY: case N_NULLISH: case N_CALL: case N_METHOD_CALL: case N_INDEX:
@@ -1648,6 +1694,86 @@ static void emit_function(compiler *C, scope *s)
         if (s->vars[i].captured && s->vars[i].slot < s->code->nlocals)   /* else out of memory */
             s->code->local_is_cell[s->vars[i].slot] = 1;
     C->loop = outer_loop;
+}
+
+/* ---------- match and enum ---------- */
+
+/* `E.X` (store: `E.X = v`, `E[k] = v`) where E names an enum: X must be one of its members,
+ * and members are not assigned.  False (the error set) when it is not so. */
+static bool enum_member_check(compiler *C, scope *s, const zx_node *target, bool store)
+{
+    if (!target->a || target->a->kind != N_NAME) return true;
+    var *v = lookup(s, target->a->name, NULL);
+    if (!v || !v->enum_members) return true;
+    if (store) {
+        cerror(C, target->pos, "cannot assign to a member of enum '%s'", target->a->name);
+        return false;
+    }
+    const zx_node *m = v->enum_members;
+    for (size_t i = 0; i < m->n; i += 2)
+        if (strcmp(m->items[i]->str, target->name) == 0) return true;
+    cerror(C, target->pos, "'%s' is not a member of enum '%s'", target->name, target->a->name);
+    return false;
+}
+
+/* The subject goes into a hidden local; each arm tests it in order (__match_eq: same type and
+ * ==) and runs its body, or a binding arm calls its function with it; the first arm that
+ * matches wins.  When none does: the error __match_fail raises (not for `pattern`).  A value
+ * match leaves one value, the others none.  Only existing opcodes: the JIT and the analysis
+ * see jumps, locals and builtin calls. */
+static void emit_match(compiler *C, scope *s, const zx_node *n)
+{
+    zx_code *code = s->code;
+    bool value = n->ival == ZX_MATCH_EXPR;
+    char hidden[64];
+    snprintf(hidden, sizeof hidden, "$match%u", code->nlocals);
+    uint32_t slot = zx_code_add_local(code, hidden);
+    uint32_t null_k = zx_code_add_const(code, zx_null());
+    emit_expr(C, s, n->a);
+    emit(C, s, OP_STORE_LOCAL, slot, 0, n->pos);
+    uint32_t *ends = calloc(n->n ? n->n : 1, sizeof *ends);
+    if (!ends) {
+        compile_oom(C, n->pos, "out of memory");
+        return;
+    }
+    bool total = false;   /* an arm that matches anything came: no error after it */
+    for (size_t i = 0; i < n->n && !C->failed; i++) {
+        const zx_node *arm = n->items[i];
+        uint32_t jnext = UINT32_MAX;
+        if (arm->ival == ZX_ARM_VALUE) {
+            emit(C, s, OP_LOAD_LOCAL, slot, 0, arm->pos);
+            emit_expr(C, s, arm->a);
+            emit(C, s, OP_CALL_BUILTIN, ZX_BI___match_eq, 2, arm->pos);
+            jnext = emit(C, s, OP_JUMP_IF_FALSE, 0, 0, arm->pos);
+        } else {
+            total = true;
+        }
+        if (arm->ival == ZX_ARM_BIND) {
+            emit_closure(C, s, arm->b);
+            emit(C, s, OP_LOAD_LOCAL, slot, 0, arm->pos);
+            emit(C, s, OP_CALL_TOP, 1, 0, arm->pos);
+            if (!value) emit(C, s, OP_POP, 0, 0, arm->pos);
+        } else if (value) {
+            emit_expr(C, s, arm->b);
+        } else {
+            emit_block(C, s, arm->b);
+        }
+        ends[i] = emit(C, s, OP_JUMP, 0, 0, arm->pos);
+        if (jnext != UINT32_MAX) patch(s, jnext, here(s));
+    }
+    if (!total && n->ival != ZX_MATCH_PATTERN) {
+        emit(C, s, OP_LOAD_LOCAL, slot, 0, n->pos);
+        emit(C, s, OP_CALL_BUILTIN, ZX_BI___match_fail, 1, n->pos);   /* raises */
+        if (!value) emit(C, s, OP_POP, 0, 0, n->pos);
+    } else if (value) {
+        emit(C, s, OP_LOAD_CONST, null_k, 0, n->pos);   /* unreachable: keeps the depths even */
+    }
+    for (size_t i = 0; i < n->n; i++) patch(s, ends[i], here(s));
+    free(ends);
+    /* drop the hidden reference to the subject */
+    emit(C, s, OP_LOAD_CONST, null_k, 0, n->pos);
+    emit(C, s, OP_STORE_LOCAL, slot, 0, n->pos);
+    if (slot > UINT16_MAX) cerror(C, n->pos, "too many variables in one function");
 }
 
 zx_program *zx_compile(const zx_node *prog, const char *file, zx_heap *heap, char *err, size_t errsz)

@@ -27,6 +27,7 @@ typedef struct parser_fn {      /* what the innermost function body allows where
     bool in_action;             /* inside an action or lambda: `return` allowed */
     bool in_fork;               /* inside a fork block of it: no return, barrier, or leaving jumps */
     int loops;                  /* loops open inside the function (or fork block) around here */
+    bool in_arm;                /* inside the body of a match arm that binds a name (a function) */
 } parser_fn;
 
 typedef struct parser {
@@ -67,6 +68,11 @@ static zx_node *parser_named_new(parser *p);
 static zx_node *parser_map(parser *p);
 static bool parser_is_modifier(const parser *p, const lexer_token *t);
 static zx_node *parser_action(parser *p);
+static bool parser_starts_match(parser *p, const char *word);
+static zx_node *parser_match(parser *p, zx_match_form form);
+static zx_node *parser_enum(parser *p);
+static zx_node *parser_colon_block(parser *p);
+static unsigned parser_line_indent(const parser *p, size_t i);
 
 /* ---------- errors ---------- */
 
@@ -788,6 +794,7 @@ static zx_node *parser_primary(parser *p)
     case TK_ACTION: case TK_FUNCTION:
         return parser_fn_expr(p);
     case TK_NAME:
+        if (parser_starts_match(p, "match")) return parser_match(p, ZX_MATCH_EXPR);
         if (t[1].kind == TK_ARROW) return parser_arrow1(p);
         if (parser_is_named_new(p, t)) return parser_named_new(p);
         if (t->len == 6 && memcmp(p->src + t->start, "lambda", 6) == 0 &&
@@ -1019,6 +1026,7 @@ fail:
 /* { statements }; newlines end statements again inside, whatever surrounds the block. */
 static zx_node *parser_block(parser *p)
 {
+    if (parser_at(p, TK_COLON)) return parser_colon_block(p);
     if (!p->skip_nl) parser_skip_newlines(p);   /* a brace on the next line */
     lexer_token *t = parser_peek(p);
     if (t->kind != TK_LBRACE) {
@@ -1216,6 +1224,10 @@ static zx_node *parser_return(parser *p)
         parser_fail(p, t->pos, "'return' cannot leave a fork block");
         return NULL;
     }
+    if (p->fn.in_arm) {
+        parser_fail(p, t->pos, "'return' cannot leave a match arm that binds a name");
+        return NULL;
+    }
     if (!p->fn.in_action) {
         parser_fail(p, t->pos, "'return' outside an action");
         return NULL;
@@ -1235,7 +1247,8 @@ static zx_node *parser_jump(parser *p)
     lexer_token *t = parser_peek(p);
     const char *word = lexer_kind_text(t->kind);
     if (p->fn.loops == 0) {
-        if (p->fn.in_fork) parser_fail(p, t->pos, "'%s' cannot leave a fork block", word);
+        if (p->fn.in_arm) parser_fail(p, t->pos, "'%s' cannot leave a match arm that binds a name", word);
+        else if (p->fn.in_fork) parser_fail(p, t->pos, "'%s' cannot leave a fork block", word);
         else parser_fail(p, t->pos, "'%s' outside a loop", word);
         return NULL;
     }
@@ -1298,10 +1311,18 @@ static zx_node *parser_if(parser *p)
         if (!n) goto fail;
         *slot = n;
         slot = &n->c;
+        size_t at = p->i;   /* the if's line: only colon blocks read its indentation */
         parser_advance(p);   /* if / elif */
-        if (!(n->a = parser_expr(p)) || !(n->b = parser_block(p))) goto fail;
+        if (!(n->a = parser_expr(p))) goto fail;
+        bool colon = parser_at(p, TK_COLON);
+        if (!(n->b = parser_block(p))) goto fail;
         size_t save = p->i;
         parser_skip_newlines(p);   /* `}` and `else` may sit on different lines */
+        if (colon && (parser_at(p, TK_ELIF) || parser_at(p, TK_ELSE)) &&
+            parser_line_indent(p, p->i) != parser_line_indent(p, at)) {   /* an outer if's else */
+            p->i = save;
+            break;
+        }
         if (parser_at(p, TK_ELIF)) {
             if (!parser_enter(p)) goto fail;
             chain++;
@@ -1636,6 +1657,10 @@ static zx_node *parser_statement(parser *p)
     if (k == TK_FOR) return parser_for(p);
     if (k == TK_FORK) return parser_fork(p);
     if (k == TK_NAME && parser_class_kind(p, t) >= 0) return parser_class(p, parser_class_kind(p, t));
+    if (parser_starts_match(p, "match")) return parser_match(p, ZX_MATCH_STMT);
+    if (parser_starts_match(p, "pattern")) return parser_match(p, ZX_MATCH_PATTERN);
+    if (k == TK_NAME && t[1].kind == TK_NAME && t->len == 4 && memcmp(p->src + t->start, "enum", 4) == 0)
+        return parser_enum(p);
     if (k == TK_LET || k == TK_CONST || k == TK_SHARED) n = parser_let(p);
     else if (k == TK_NAME && t->len == 3 && memcmp(p->src + t->start, "var", 3) == 0 && t[1].kind == TK_NAME)
         n = parser_let(p);   /* var x = 1: a let */
@@ -1914,6 +1939,403 @@ static zx_node *parser_named_new(parser *p)
     return n;
 fail:
     zx_ast_free(n);
+    return NULL;
+}
+
+/* ---------- match, pattern and enum (docs/language.md "match", "enum") ---------- */
+
+static bool parser_word_is(const parser *p, const lexer_token *t, const char *word)
+{
+    size_t n = strlen(word);
+    return t->kind == TK_NAME && t->len == n && memcmp(p->src + t->start, word, n) == 0;
+}
+
+/* At the name `word` (match, pattern): does `word SUBJECT {` follow?  The words are contextual:
+ * `let match = f()`, `match.real`, `if match { }` and `match(x)` keep them names.  Token
+ * lookahead only: the subject starts like an expression and a `{` follows it outside brackets
+ * (a line end may come before the `{`). */
+static bool parser_starts_match(parser *p, const char *word)
+{
+    const lexer_token *t = parser_peek(p);
+    if (!parser_word_is(p, t, word)) return false;
+    switch ((int)t[1].kind) {
+    case TK_NAME: case TK_INT: case TK_FLOAT: case TK_STRING: case TK_ISTR_BEGIN: case TK_TRUE:
+    case TK_FALSE: case TK_NULL: case TK_MINUS: case TK_BANG: case TK_NOT: case TK_LPAREN:
+    case TK_LBRACKET:
+        break;
+    default:
+        return false;
+    }
+    int depth = 0;
+    for (size_t j = 1;; j++) {
+        switch ((int)t[j].kind) {
+        case TK_LPAREN: case TK_LBRACKET: case TK_ISTR_BEGIN:
+            depth++;
+            break;
+        case TK_RPAREN: case TK_RBRACKET: case TK_ISTR_END:
+            if (--depth < 0) return false;
+            break;
+        case TK_LBRACE:
+            if (depth == 0) return true;
+            depth++;
+            break;
+        case TK_RBRACE:
+            if (--depth < 0) return false;
+            break;
+        case TK_NEWLINE:
+            if (depth == 0) {
+                while (t[j].kind == TK_NEWLINE) j++;
+                return t[j].kind == TK_LBRACE;
+            }
+            break;
+        case TK_EOF: case TK_ERROR:
+            return false;
+        case TK_SEMI: case TK_ARROW: case TK_ASSIGN: case TK_COMMA:
+            if (depth == 0) return false;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* At `{`: a map literal ({} or `{ key:`) rather than a block? */
+static bool parser_brace_is_map(parser *p)
+{
+    const lexer_token *t = parser_peek(p);
+    size_t j = 1;
+    while (t[j].kind == TK_NEWLINE) j++;
+    if (t[j].kind == TK_RBRACE) return true;
+    if (t[j].kind == TK_MINUS) j++;
+    bool key = t[j].kind == TK_STRING || t[j].kind == TK_NAME || t[j].kind == TK_INT ||
+               t[j].kind == TK_FLOAT || (lexer_is_keyword(t[j].kind) && t[j].kind != TK_NULL);
+    j++;
+    while (t[j].kind == TK_NEWLINE) j++;
+    return key && t[j].kind == TK_COLON;
+}
+
+/* The body of an arm of a statement form: a block, or one statement (its end is the arm's). */
+static zx_node *parser_arm_statement(parser *p)
+{
+    lexer_token *t = parser_peek(p);
+    switch ((int)t->kind) {
+    case TK_LBRACE: return parser_brace_is_map(p) ? parser_simple(p) : parser_block(p);
+    case TK_IF: return parser_if(p);
+    case TK_WHILE: return parser_while(p);
+    case TK_FOR: return parser_for(p);
+    case TK_LET: case TK_CONST: return parser_let(p);
+    case TK_RETURN: return parser_return(p);
+    case TK_BREAK: case TK_CONTINUE: return parser_jump(p);
+    case TK_PRINT: return parser_print(p);
+    case TK_ASSERT: return parser_assert(p);
+    default: return parser_simple(p);
+    }
+}
+
+/* The body of an arm: an expression (ZX_MATCH_EXPR) or a statement.  A binding arm's body
+ * becomes a function of the bound name (a scope of its own, as in the reference). */
+static bool parser_arm_body(parser *p, zx_node *arm, zx_match_form form, char *bind)
+{
+    parser_skip_newlines(p);
+    if (form == ZX_MATCH_EXPR && parser_at(p, TK_LBRACE) && !parser_brace_is_map(p)) {
+        free(bind);
+        parser_fail(p, parser_peek(p)->pos, "the arms of a match used as a value are expressions, not blocks");
+        return false;
+    }
+    if (!bind) {
+        arm->b = form == ZX_MATCH_EXPR ? parser_expr(p) : parser_arm_statement(p);
+        return arm->b != NULL;
+    }
+    zx_node *fn = parser_new(p, N_LAMBDA, arm->pos);
+    if (!fn || !(fn->params = malloc(sizeof *fn->params))) {
+        if (fn) parser_oom(p);
+        free(bind);
+        zx_ast_free(fn);
+        return false;
+    }
+    fn->params[0] = bind;
+    fn->nparams = 1;
+    arm->b = fn;
+    parser_fn saved = p->fn;
+    p->fn = (parser_fn){ .in_action = true, .in_arm = form != ZX_MATCH_EXPR };
+    if (form == ZX_MATCH_EXPR) {
+        fn->a = parser_expr(p);
+    } else {
+        zx_node *st = parser_arm_statement(p);
+        if (st && st->kind != N_BLOCK) {
+            zx_node *blk = parser_new(p, N_BLOCK, st->pos);
+            if (blk && (blk->items = malloc(sizeof *blk->items))) {
+                blk->items[0] = st;
+                blk->n = 1;
+                st = blk;
+            } else {
+                if (blk) parser_oom(p);
+                zx_ast_free(blk);
+                zx_ast_free(st);
+                st = NULL;
+            }
+        }
+        fn->b = st;
+    }
+    p->fn = saved;
+    return fn->a || fn->b;
+}
+
+/* One arm: `PATTERN => body`, `case PATTERN: body`, `default: body`, `default => body`.
+ * Patterns: `_` and `default` (anything), a name (anything, bound to the name in the body;
+ * in `pattern` statements the name's value instead), or an expression whose value the
+ * subject must equal with the same type. */
+static zx_node *parser_match_arm(parser *p, zx_match_form form)
+{
+    lexer_token *t = parser_peek(p);
+    zx_node *arm = parser_new(p, N_MATCH_ARM, t->pos);
+    if (!arm) return NULL;
+    bool is_case = parser_word_is(p, t, "case") && t[1].kind != TK_ARROW && t[1].kind != TK_COLON;
+    if (is_case) {
+        parser_advance(p);
+        t = parser_peek(p);
+    }
+    lexer_kind sep = is_case ? TK_COLON : TK_ARROW;
+    char *bind = NULL;
+    if ((parser_word_is(p, t, "_") || parser_word_is(p, t, "default")) &&
+        (t[1].kind == TK_ARROW || t[1].kind == TK_COLON)) {
+        arm->ival = ZX_ARM_ANY;
+        sep = t[1].kind;
+        parser_advance(p);
+    } else if (t->kind == TK_NAME && t[1].kind == sep && form != ZX_MATCH_PATTERN) {
+        arm->ival = ZX_ARM_BIND;
+        if (!(bind = parser_decl_name(p, "a name"))) goto fail;
+    } else if (t->kind == TK_NAME && t[1].kind == sep) {   /* pattern x { y => }: y's value */
+        arm->ival = ZX_ARM_VALUE;
+        if (!(arm->a = parser_new(p, N_NAME, t->pos)) || !(arm->a->name = parser_token_name(p, t))) goto fail;
+        parser_advance(p);
+    } else if (t->kind == TK_NAME && t[1].kind == TK_LPAREN && form != ZX_MATCH_PATTERN) {
+        char d[64];
+        parser_fail(p, t->pos, "constructor patterns (%s(...)) are not supported",
+                    parser_describe(p, t, d, sizeof d));
+        goto fail;
+    } else {
+        arm->ival = ZX_ARM_VALUE;
+        if (!(arm->a = parser_expr(p))) goto fail;
+    }
+    if (!parser_accept(p, sep)) {
+        free(bind);
+        parser_expected(p, parser_peek(p), sep == TK_COLON ? "':' after the case's pattern" : "'=>' after the pattern");
+        goto fail;
+    }
+    if (!parser_arm_body(p, arm, form, bind)) goto fail;
+    return arm;
+fail:
+    zx_ast_free(arm);
+    return NULL;
+}
+
+/* match SUBJECT { arms } (ZX_MATCH_EXPR, ZX_MATCH_STMT) and pattern SUBJECT { arms }: arms
+ * are separated by `,`, `;` or line ends. */
+static zx_node *parser_match(parser *p, zx_match_form form)
+{
+    zx_pos pos = parser_peek(p)->pos;
+    if (!parser_enter(p)) return NULL;
+    parser_vec arms = { 0 };
+    zx_node *n = parser_new(p, N_MATCH, pos);
+    bool saved = p->skip_nl;
+    if (!n) goto fail;
+    n->ival = form;
+    parser_advance(p);
+    if (!(n->a = parser_expr(p))) goto fail;
+    parser_skip_newlines(p);
+    lexer_token *t = parser_peek(p);
+    if (t->kind != TK_LBRACE) {
+        parser_expected(p, t, "'{' after the value to match");
+        goto fail;
+    }
+    zx_pos open = t->pos;
+    p->skip_nl = false;
+    parser_advance(p);
+    for (;;) {
+        while (parser_at(p, TK_NEWLINE) || parser_at(p, TK_SEMI) || parser_at(p, TK_COMMA)) parser_advance(p);
+        t = parser_peek(p);
+        if (t->kind == TK_RBRACE) break;
+        if (t->kind == TK_EOF || t->kind == TK_ERROR) {
+            parser_fail_at(p, t, "expected '}' to close the %s opened at %u:%u",
+                           form == ZX_MATCH_PATTERN ? "pattern" : "match", open.line, open.col);
+            goto fail;
+        }
+        zx_node *arm = parser_match_arm(p, form);
+        if (!arm || !parser_vec_push(p, &arms, arm)) goto fail;
+        t = parser_peek(p);
+        if (t->kind != TK_NEWLINE && t->kind != TK_SEMI && t->kind != TK_COMMA && t->kind != TK_RBRACE &&
+            !parser_word_is(p, t, "case") && !parser_word_is(p, t, "default")) {
+            parser_expected(p, t, "',' or a new line after the match arm");
+            goto fail;
+        }
+    }
+    parser_advance(p);
+    if (arms.n == 0) {
+        parser_fail(p, pos, "a %s needs at least one arm", form == ZX_MATCH_PATTERN ? "pattern" : "match");
+        goto fail;
+    }
+    p->skip_nl = saved;
+    p->depth--;
+    parser_vec_give(&arms, n);
+    return n;
+fail:
+    p->skip_nl = saved;
+    p->depth--;
+    parser_vec_free(&arms);
+    zx_ast_free(n);
+    return NULL;
+}
+
+/* enum NAME { A, B = 5, C = "c" }: a constant map from each member's name to its value, an
+ * integer or a string; a member without one gets its position (0, 1, ...). */
+static zx_node *parser_enum(parser *p)
+{
+    zx_pos pos = parser_peek(p)->pos;
+    parser_vec items = { 0 };
+    zx_node *n = parser_new(p, N_ENUM, pos), *map = NULL;
+    bool saved = p->skip_nl;
+    if (!n) return NULL;
+    parser_advance(p);
+    if (!(n->name = parser_decl_name(p, "an enum name"))) goto fail;
+    parser_skip_newlines(p);
+    lexer_token *t = parser_peek(p);
+    if (t->kind != TK_LBRACE) {
+        parser_expected(p, t, "'{' after the enum name");
+        goto fail;
+    }
+    zx_pos open = t->pos;
+    p->skip_nl = true;
+    parser_advance(p);
+    for (int64_t index = 0; !parser_at(p, TK_RBRACE); index++) {
+        t = parser_peek(p);
+        if (t->kind != TK_NAME) {
+            parser_expected(p, t, "an enum member name");
+            goto fail;
+        }
+        for (size_t k = 0; k < items.n; k += 2) {
+            if (items.v[k]->slen == t->len && memcmp(items.v[k]->str, p->src + t->start, t->len) == 0) {
+                parser_fail(p, t->pos, "duplicate enum member '%.*s'", (int)t->len, p->src + t->start);
+                goto fail;
+            }
+        }
+        zx_node *key = parser_new(p, N_STRING, t->pos);
+        if (!key || !parser_vec_push(p, &items, key)) {
+            zx_ast_free(key);
+            goto fail;
+        }
+        if (!(key->str = parser_token_name(p, t))) goto fail;
+        key->slen = t->len;
+        parser_advance(p);
+        zx_node *val = NULL;
+        if (parser_accept(p, TK_ASSIGN)) {
+            t = parser_peek(p);
+            bool neg = t->kind == TK_MINUS && t[1].kind == TK_INT;
+            if (neg) {
+                parser_advance(p);
+                t = parser_peek(p);
+            }
+            if (t->kind == TK_INT) {
+                if ((val = parser_new(p, N_INT, t->pos))) val->ival = neg ? -t->ival : t->ival;
+            } else if (t->kind == TK_STRING) {
+                if ((val = parser_new(p, N_STRING, t->pos)) &&
+                    !(val->str = parser_strndup(p, t->str, t->slen))) {
+                    zx_ast_free(val);
+                    val = NULL;
+                } else if (val) {
+                    val->slen = t->slen;
+                }
+            } else {
+                parser_expected(p, t, "an integer or a string as the member's value");
+                goto fail;
+            }
+            if (!val) goto fail;
+            parser_advance(p);
+        } else if ((val = parser_new(p, N_INT, key->pos))) {
+            val->ival = index;
+        }
+        if (!val || !parser_vec_push(p, &items, val)) {
+            zx_ast_free(val);
+            goto fail;
+        }
+        if (!parser_accept(p, TK_COMMA) && !parser_at(p, TK_RBRACE)) {
+            parser_expected(p, parser_peek(p), "',' or '}' after the enum member");
+            goto fail;
+        }
+    }
+    if (!parser_close(p, TK_RBRACE, "'{'", open)) goto fail;
+    p->skip_nl = saved;
+    if (!(map = parser_new(p, N_MAP, open))) goto fail;
+    parser_vec_give(&items, map);
+    n->a = map;
+    return n;
+fail:
+    p->skip_nl = saved;
+    parser_vec_free(&items);
+    zx_ast_free(n);
+    return NULL;
+}
+
+/* ---------- colon blocks: `if x:` and an indented body (docs/language.md "Colon blocks") ---------- */
+
+/* The column of the first token on token i's line. */
+static unsigned parser_line_indent(const parser *p, size_t i)
+{
+    while (i > 0 && p->tok[i - 1].kind != TK_NEWLINE) i--;
+    return p->tok[i].pos.col;
+}
+
+/* At `:` and a line end: the statements of the following lines indented deeper than the line
+ * of the `:`, all at one indentation; the first line indented less ends the block.  At `:`
+ * and more on its line: that one statement is the block (`if x: return 1`). */
+static zx_node *parser_colon_block(parser *p)
+{
+    zx_pos open = p->tok[p->i].pos;
+    size_t colon = p->i;
+    if (!parser_enter(p)) return NULL;
+    parser_vec items = { 0 };
+    zx_node *n = NULL;
+    bool saved = p->skip_nl;
+    p->skip_nl = false;
+    parser_advance(p);
+    lexer_token *t = &p->tok[p->i];
+    if (t->kind != TK_NEWLINE && t->kind != TK_EOF && t->kind != TK_ERROR) {
+        zx_node *s = parser_statement(p);
+        if (!s || !parser_vec_push(p, &items, s)) goto fail;
+        if (p->i > 0 && p->tok[p->i - 1].kind == TK_NEWLINE) p->i--;   /* the line end is the enclosing statement's */
+        goto done;
+    }
+    parser_skip_newlines(p);
+    t = &p->tok[p->i];
+    if (t->kind == TK_EOF || t->kind == TK_ERROR || t->pos.col <= parser_line_indent(p, colon)) {
+        parser_fail_at(p, t, "expected an indented block after the ':' at %u:%u", open.line, open.col);
+        goto fail;
+    }
+    unsigned indent = t->pos.col;
+    for (;;) {
+        zx_node *s = parser_statement(p);
+        if (!s || !parser_vec_push(p, &items, s)) goto fail;
+        while (parser_at(p, TK_NEWLINE) || parser_at(p, TK_SEMI)) parser_advance(p);
+        t = &p->tok[p->i];
+        if (t->kind == TK_EOF || t->kind == TK_ERROR || t->kind == TK_RBRACE) break;
+        if (p->i == 0 || p->tok[p->i - 1].kind != TK_NEWLINE) continue;   /* after `;` */
+        if (t->pos.col < indent) break;
+        if (t->pos.col > indent) {
+            parser_fail(p, t->pos, "unexpected indentation: the block after the ':' at %u:%u is at column %u",
+                        open.line, open.col, indent);
+            goto fail;
+        }
+    }
+done:
+    if (!(n = parser_new(p, N_BLOCK, open))) goto fail;
+    p->skip_nl = saved;
+    p->depth--;
+    parser_vec_give(&items, n);
+    return n;
+fail:
+    p->skip_nl = saved;
+    p->depth--;
+    parser_vec_free(&items);
     return NULL;
 }
 

@@ -76,6 +76,7 @@ int main(void)
     CHECK_ROW(ZX_E_RUNTIME, "type mismatch: contract 'C' implements Integer, which is not an interface",
               ZX_ERR_NOT_INTERFACE, "contract", "C", "Integer");
     CHECK_ROW(ZX_E_RUNTIME, "type mismatch: interface 'Shape' cannot be instantiated", ZX_ERR_CLASS_CALL, "Shape");
+    CHECK_ROW(ZX_E_RUNTIME, "match: no pattern matched [1, 2,...", ZX_ERR_NO_MATCH, 6, "[1, 2, 3]", "...");
 
     /* every row is checked above */
     for (int id = ZX_ERR_NONE + 1; id < ZX_ERR_COUNT; id++) {

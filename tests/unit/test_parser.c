@@ -203,6 +203,19 @@ static void dump_node(dump *d, const zx_node *n)
     case N_BLOCK: out(d, "(block"); dump_items(d, n); out(d, ")"); break;
     case N_FORK: out(d, "(fork"); dump_items(d, n); out(d, ")"); break;
     case N_BARRIER: out(d, "barrier"); break;
+    case N_MATCH:
+        out(d, "(%s ", n->ival == ZX_MATCH_EXPR ? "match" : n->ival == ZX_MATCH_STMT ? "match-stmt" : "pattern");
+        dump_node(d, n->a);
+        dump_items(d, n);
+        out(d, ")");
+        break;
+    case N_MATCH_ARM:
+        out(d, "(%s", n->ival == ZX_ARM_ANY ? "_" : n->ival == ZX_ARM_BIND ? "bind" : "is");
+        dump_opt(d, n->a);
+        dump_opt(d, n->b);
+        out(d, ")");
+        break;
+    case N_ENUM: out(d, "(enum %s ", n->name); dump_node(d, n->a); out(d, ")"); break;
     case N_PROGRAM:
         for (size_t k = 0; k < n->n; k++) {
             if (k) out(d, " ");
@@ -771,6 +784,41 @@ static void test_prefixes(void)
     zx_ast_free(t);
 }
 
+static void test_match_enum(void)
+{
+    TREE("let r = match x { 1 => \"a\", n => n, _ => null }",
+         "(let r (match x (is 1 \"a\") (bind (lambda (n) n)) (_ null)))");
+    TREE("match x {\n  case -1: print(1)\n  default: { y = 2 }\n}",
+         "(match-stmt x (is (neg 1) (print 1)) (_ (block (= y 2))))");
+    TREE("match x { 1 => {a: 1}, Color.RED => {} }",
+         "(match-stmt x (is 1 (expr {map \"a\" 1})) (is (. Color RED) (expr {map})))");
+    TREE("pattern v { limit => print \"l\"; default => print \"d\" }",
+         "(pattern v (is limit (print \"l\")) (_ (print \"d\")))");
+    TREE("match x { k => print(k) }", "(match-stmt x (bind (lambda (k) (block (print k)))))");
+    /* contextual: names where no `match SUBJECT {` follows */
+    TREE("let match = 1\nmatch.real\nif match { }\nf(match(1), match)",
+         "(let match 1) (expr (. match real)) (if match (block)) (expr (call f (call match 1) match))");
+    TREE("enum E { A, B = -5, C = \"c\", D }", "(enum E {map \"A\" 0 \"B\" -5 \"C\" \"c\" \"D\" 3})");
+    ERR("let r = match x { 1 => { print(1) } }", "1:24: error: the arms of a match used as a value are expressions, not blocks");
+    ERR("match x { }", "1:1: error: a match needs at least one arm");
+    ERR("match x { 1 \"a\" }", "1:13: error: expected '=>' after the pattern, found string literal");
+    ERR("match x { P(a) => 1 }", "1:11: error: constructor patterns ('P'(...)) are not supported");
+    ERR("while true { match x { n => break } }", "1:29: error: 'break' cannot leave a match arm that binds a name");
+    ERR("enum E { A, A }", "1:13: error: duplicate enum member 'A'");
+    ERR("enum E { A = 1.5 }", "1:14: error: expected an integer or a string as the member's value, found '1.5'");
+}
+
+static void test_colon_blocks(void)
+{
+    TREE("if a:\n    b\n    c\nelse:\n    d\ne",
+         "(if a (block (expr b) (expr c)) (block (expr d))) (expr e)");
+    TREE("action f(x):\n  if x: return 1\n  return 2\n", "(action f (x) (block (if x (block (return 1))) (return 2)))");
+    TREE("if a:\n  if b:\n    c\nelse:\n  d", "(if a (block (if b (block (expr c)))) (block (expr d)))");
+    TREE("let f = action(v): return v\nprint f(1)", "(let f (lambda (v) (block (return v)))) (print (call f 1))");
+    ERR("if a:\nb", "2:1: error: expected an indented block after the ':' at 1:5");
+    ERR("if a:\n  b\n    c", "3:5: error: unexpected indentation: the block after the ':' at 1:5 is at column 3");
+}
+
 int main(void)
 {
     test_precedence();
@@ -790,5 +838,7 @@ int main(void)
     test_bad_bytes();
     test_nesting();
     test_prefixes();
+    test_match_enum();
+    test_colon_blocks();
     return CHECK_DONE();
 }
