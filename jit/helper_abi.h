@@ -41,7 +41,9 @@
     /* the last reference went: (obj) */                                                   \
     JIT_HELPER(obj_free, void, (ptr))                                                      \
     /* a literal as data: push consts[table[0..n)], run the build at pc: (t, f, table, n, pc) */ \
-    JIT_HELPER(build_consts, i32, (ptr, ptr, ptr, i32, i32))
+    JIT_HELPER(build_consts, i32, (ptr, ptr, ptr, i32, i32))                                \
+    /* an error at f->pc: the handler's target with [text, value] pushed, or -1: (t, f) */ \
+    JIT_HELPER(catch, i32, (ptr, ptr))
 
 typedef enum jit_helper_id {
 #define JIT_HELPER_ID(name, ret, params) JIT_HELPER_##name,

@@ -69,7 +69,9 @@
   OPDEF(ASSERT,       412, 1+ZX_SE_A, 0, OPK_FLAG,    OPF_RAISES)             /* pop cond (and message if a); falsy raises */ \
   OPDEF(LOAD_BUILTIN, 413,  0, 1, OPK_BUILTIN, 0)                      /* push builtin a as a value */ \
   OPDEF(ROT3,         414,  3, 3, OPK_NONE,    ZX_SHUFFLE(2, 0, 1, 0)) /* [a, b, c] -> [c, a, b] */ \
-  OPDEF(LOAD_HOST,    415,  0, 1, OPK_CONST,   OPF_RAISES)             /* push the host function named by string consts[a] (zx_vm_register) */
+  OPDEF(LOAD_HOST,    415,  0, 1, OPK_CONST,   OPF_RAISES)             /* push the host function named by string consts[a] (zx_vm_register) */ \
+  OPDEF(THROW,        440,  1, 0, OPK_NONE,    OPF_ENDS | OPF_RAISES)  /* raise the popped value as an exception */ \
+  OPDEF(RERAISE,      441,  2, 0, OPK_NONE,    OPF_ENDS | OPF_RAISES)  /* [text, value] from a handler: raise that error again */
 
 enum zx_operand_kind {
     OPK_NONE,    /* a and b are 0 */

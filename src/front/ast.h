@@ -48,6 +48,11 @@ typedef enum zx_node_kind {
     N_FORK,         /* items[n]: the blocks (each an N_BLOCK) */
     N_BARRIER,
     N_PROGRAM,      /* items[n] statements */
+    /* exceptions (compiler.c, emit_try) */
+    N_TRY,          /* a body block; name the catch variable (may be NULL), b the catch block
+                       (NULL: none), c the finally block (NULL: none); one of b, c is set */
+    N_THROW,        /* a */
+    N_DEFER,        /* b block: runs when the enclosing block ends, however it ends */
 } zx_node_kind;
 
 typedef struct zx_node {
