@@ -156,12 +156,20 @@ static void line(const char *fmt, ...)
 {
     for (int i = 0; i < indent; i++)
         bput(&out, "    ");
-    char tmp[8192];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);   /* a big literal's line is longer than any fixed buffer */
+    va_end(ap);
+    char *tmp = malloc((size_t)(n > 0 ? n : 0) + 1);
+    if (!tmp) {
+        fprintf(stderr, "gen_program: out of memory\n");
+        exit(2);
+    }
+    va_start(ap, fmt);
+    vsnprintf(tmp, (size_t)(n > 0 ? n : 0) + 1, fmt, ap);
     va_end(ap);
     bput(&out, "%s\n", tmp);
+    free(tmp);
 }
 
 static void fresh(char *dst, const char *prefix)

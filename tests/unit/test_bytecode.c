@@ -777,6 +777,25 @@ static void test_verifier(zx_heap *h)
 
     p = base(h); ret(p->main); VERIFY_OK(p);
 
+    /* exception handler rows: range, target, the depth of 2 at the target */
+    p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(THROW, 0, 0), I(POP, 0, 0), I(POP, 0, 0), RET);
+    zx_code_add_handler(p->main, 0, 2, 2); VERIFY_OK(p);
+    p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(THROW, 0, 0), I(POP, 0, 0), I(POP, 0, 0), RET);
+    zx_code_add_handler(p->main, 1, 1, 2);
+    VERIFY_FAILS(p, "verify: <main>: handler 0: bad range 1..1 (6 instructions)");
+    p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(THROW, 0, 0), I(POP, 0, 0), I(POP, 0, 0), RET);
+    zx_code_add_handler(p->main, 0, 7, 2);
+    VERIFY_FAILS(p, "verify: <main>: handler 0: bad range 0..7 (6 instructions)");
+    p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(THROW, 0, 0), I(POP, 0, 0), I(POP, 0, 0), RET);
+    zx_code_add_handler(p->main, 0, 2, 1);
+    VERIFY_FAILS(p, "verify: <main>: handler 0: bad target 1 for range 0..2");
+    p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(THROW, 0, 0), I(POP, 0, 0), RET);
+    zx_code_add_handler(p->main, 0, 2, 2);
+    VERIFY_FAILS(p, "verify: <main>: instruction 4 (RETURN): stack depth must be 1 at RETURN, is 2");
+    p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(JUMP, 2, 0), I(POP, 0, 0), RET);
+    zx_code_add_handler(p->main, 1, 2, 2);
+    VERIFY_FAILS(p, "verify: <main>: instruction 2 (POP): handler target at stack depth 1, must be 2");
+
     /* program and code-object shape */
     p = base(h); zx_code_free(p->main); p->main = NULL;
     VERIFY_FAILS(p, "verify: the program has no main code object");
