@@ -49,7 +49,7 @@ extern "C" {
 #define ZEXUS_VERSION_PATCH 0
 #define ZEXUS_VERSION_STRING "0.1.0"
 /* The binary bytecode (.zxbc) format version this header describes. */
-#define ZEXUS_BYTECODE_VERSION 2
+#define ZEXUS_BYTECODE_VERSION 3
 
 typedef enum zx_status {
     ZX_OK = 0,

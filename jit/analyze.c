@@ -165,6 +165,7 @@ static void transfer(analyze_code *a, uint32_t pc, uint8_t *s, int *d)
         *d -= pops;
         break;
     case OP_NOP: case OP_BARRIER_SYNC: case OP_JOIN_WORKERS: break;
+    case OP_THROW: case OP_RERAISE: *d -= pops; break;
     case OP_LOAD_LOCAL:
         PUSHM(lm[in->a] & M_VAL);
         lm[in->a] &= M_VAL;
@@ -284,6 +285,17 @@ int analyze_types(analyze_code *a, uint8_t param_mask, char *err, size_t errsz)
     uint32_t nw = 0;
     work[nw++] = 0;
     inq[0] = seen[0] = 1;
+    /* a handler's target: anything may have happened since the try began (native code reloads
+     * every local there), and the error's text and value are on the stack */
+    for (uint32_t i = 0; i < c->nhandlers; i++) {
+        uint32_t t = c->handlers[i].target;
+        if (t >= c->ncode || a->depth[t] < 0 || seen[t]) continue;
+        uint8_t *st = a->state + (size_t)t * a->W;
+        memset(st, M_ANY, a->W);
+        for (int32_t k = 0; k < a->depth[t] && a->nl + a->ng + (uint32_t)k < a->W; k++) st[a->nl + a->ng + k] = M_VAL;
+        work[nw++] = t;
+        inq[t] = seen[t] = 1;
+    }
     int ok = 1;
     while (nw && ok) {
         uint32_t pc = work[--nw];
@@ -357,10 +369,15 @@ int analyze_liveness(analyze_code *a)
             int ns = zx_op_successors(in, pc, succ);
             int clobbers = in->op == OP_CALL_TOP || in->op == OP_PARALLEL_MAP || in->op == OP_FORK_EXECUTION ||
                            (in->op == OP_CALL_BUILTIN && in->a == ZX_BI_parallel_map) || in->op == OP_SHARED_WRITE;
+            bool h = false;   /* inside some handler's range (no libzexus calls in the module) */
+            for (uint32_t k = 0; k < c->nhandlers; k++) h |= pc >= c->handlers[k].start && pc < c->handlers[k].end;
             for (uint32_t i = 0; i < V; i++) {
                 uint8_t x = 0;
                 for (int k = 0; k < ns; k++)
                     if (succ[k] < c->ncode) x |= a->live[(size_t)succ[k] * V + i];
+                for (uint32_t k = 0; h && k < c->nhandlers; k++)   /* every handler around pc */
+                    if (pc >= c->handlers[k].start && pc < c->handlers[k].end && c->handlers[k].target < c->ncode)
+                        x |= a->live[(size_t)c->handlers[k].target * V + i];
                 if (i >= a->nl && clobbers) x = 0;
                 if (in->op == OP_GET_ITER && (i == in->a || i == in->a + 1)) x = 0;
                 if (x && !lv[i]) { lv[i] = 1; changed = 1; }

@@ -49,7 +49,9 @@
     JIT_HELPER(index_ic, i32, (ptr, ptr, i32, i64, ptr, ptr, ptr))                         \
     /* STORE_INDEX on f's memory stack; a map's entry position goes to *ic unless ic is    \
      * NULL: (t, f, ic) */                                                                 \
-    JIT_HELPER(store_index, i32, (ptr, ptr, ptr))
+    JIT_HELPER(store_index, i32, (ptr, ptr, ptr))                                          \
+    /* an error at f->pc: the handler's target with [text, value] pushed, or -1: (t, f) */ \
+    JIT_HELPER(catch, i32, (ptr, ptr))
 
 typedef enum jit_helper_id {
 #define JIT_HELPER_ID(name, ret, params) JIT_HELPER_##name,

@@ -74,6 +74,8 @@ typedef struct lw {
     LLVMValueRef *sown;           /* per stack slot: i1, the value owns its reference */
     LLVMValueRef code_v;          /* f->code (loaded at entry) */
     const char *bad_helper;       /* a helper called against its row in helper_abi.h, or NULL */
+    LLVMValueRef st_slot;         /* i32 alloca: the status a failure hands to catch_bb */
+    LLVMBasicBlockRef catch_bb;   /* code with handlers: where failures go (emit_catch) */
     uint32_t *fold;               /* per pc: the BUILD_LIST/BUILD_MAP pc that a run of constants
                                      starting here feeds (fold_literals), FOLDED inside a run, else 0 */
     uint32_t *ckey;               /* per pc: 1 + the constant index of an INDEX's or STORE_INDEX's
@@ -385,12 +387,54 @@ static LLVMValueRef status_ok(lw *L, LLVMValueRef st)
     return LLVMBuildICmp(L->b, LLVMIntEQ, st, c32(L, ZX_OK), "ok");
 }
 
+/* Code with a handler table: a failure (f->pc, f->sp and the stack in f as the interpreter
+ * would have them) asks jit_helper_catch for a handler; with one, the locals and the two
+ * values it pushed are reloaded from f and execution goes on at its target in this function,
+ * otherwise the status is returned.  Emitted once per function, at its first failure. */
+static LLVMBasicBlockRef emit_catch(lw *L)
+{
+    if (L->catch_bb) return L->catch_bb;
+    LLVMBasicBlockRef saved = LLVMGetInsertBlock(L->b);
+    L->catch_bb = newbb(L, "catch");
+    at(L, L->catch_bb);
+    LLVMValueRef args[] = { L->t, L->f };
+    LLVMValueRef target = call(L, JIT_HELPER_catch, args, 2);
+    LLVMBasicBlockRef none = newbb(L, "uncaught");
+    LLVMValueRef sw = LLVMBuildSwitch(L->b, target, none, L->code->nhandlers);
+    for (uint32_t i = 0; i < L->code->nhandlers; i++) {
+        uint32_t t = L->code->handlers[i].target;
+        bool dup = false;
+        for (uint32_t j = 0; j < i; j++) dup |= L->code->handlers[j].target == t;
+        if (dup || t >= L->code->ncode || !L->bb[t]) continue;
+        LLVMBasicBlockRef land = newbb(L, "land");
+        LLVMAddCase(sw, c32(L, t), land);
+        at(L, land);
+        for (uint32_t k = 0; k < L->nl; k++) lreload(L, k);
+        reload(L, 0, 2);
+        if (L->sown) {
+            LLVMBuildStore(L->b, LLVMConstInt(L->i1, 1, 0), L->sown[0]);
+            LLVMBuildStore(L->b, LLVMConstInt(L->i1, 1, 0), L->sown[1]);
+        }
+        LLVMBuildBr(L->b, L->bb[t]);
+    }
+    at(L, none);
+    LLVMBuildRet(L->b, load(L, L->i32, L->st_slot, "st"));
+    at(L, saved);
+    return L->catch_bb;
+}
+
 /* Leave with status st: the operand stack slots [0, spill_hi) go back to f; sp_depth >= 0
- * sets f->sp (otherwise a helper has left it where the interpreter would). */
+ * sets f->sp (otherwise a helper has left it where the interpreter would).  In code with
+ * handlers, first through emit_catch. */
 static void emit_fail(lw *L, LLVMValueRef st, uint32_t spill_hi, int sp_depth)
 {
     spill(L, 0, spill_hi);
     if (sp_depth >= 0) set_sp(L, (uint32_t)sp_depth);
+    if (L->code->nhandlers && L->st_slot) {
+        LLVMBuildStore(L->b, st, L->st_slot);
+        LLVMBuildBr(L->b, emit_catch(L));
+        return;
+    }
     LLVMBuildRet(L->b, st);
 }
 
@@ -1745,6 +1789,11 @@ static void emit_instr(lw *L, uint32_t pc)
         /* strings, lists, maps, output, closures, objects and the parallel opcodes: the runtime */
         emit_step(L, pc, d, (uint32_t)pops, (uint32_t)pushes);
         break;
+    case OP_THROW: case OP_RERAISE:
+        /* the interpreter raises; the failure goes to this function's handlers (emit_fail) */
+        emit_step(L, pc, d, (uint32_t)pops, 0);
+        LLVMBuildUnreachable(L->b);
+        return;
     }
     LLVMBuildBr(L->b, L->bb[pc + 1]);
 }
@@ -1777,6 +1826,8 @@ static void emit_allocas(lw *L)
     }
     L->tmpval = LLVMBuildAlloca(L->b, LLVMArrayType(L->i64, 2), "tmpval");
     LLVMSetAlignment(L->tmpval, 8);
+    L->st_slot = c->nhandlers ? LLVMBuildAlloca(L->b, L->i32, "st") : NULL;
+    L->catch_bb = NULL;
     if (L->a.borrow) {
         if (!L->sown) L->sown = calloc(L->ns + 1, sizeof *L->sown);
         for (uint32_t s = 0; L->sown && s < L->ns; s++) L->sown[s] = LLVMBuildAlloca(L->b, L->i1, "s.owned");

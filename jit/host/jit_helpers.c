@@ -36,7 +36,15 @@ static bool stop_requested(zx_task *t)
 /* Run the one instruction at f->pc in the interpreter (the general case of most opcodes). */
 static zx_status jit_helper_step(zx_task *t, zx_frame *f)
 {
-    return zx_interp_run(t, f, f->pc + 1, NULL);
+    return zx_interp_step(t, f, f->pc + 1);
+}
+
+/* An error at f->pc in code with a handler table: the handler that catches it (zx_task_catch:
+ * f's memory stack unwound, the error's text and value pushed), its target returned; or
+ * UINT32_MAX, and the error stays, when none does. */
+static uint32_t jit_helper_catch(zx_task *t, zx_frame *f)
+{
+    return zx_task_catch(t, f) ? f->pc : UINT32_MAX;
 }
 
 /* Side exit: the interpreter finishes the frame from f->pc (everything written back).
@@ -168,7 +176,7 @@ static zx_status jit_helper_build_consts(zx_task *t, zx_frame *f, const uint32_t
         *f->sp++ = v;
     }
     f->pc = build_pc;
-    return zx_interp_run(t, f, build_pc + 1, NULL);
+    return zx_interp_step(t, f, build_pc + 1);
 }
 
 /* The inline caches of `m.k` (jit/lower.c, emit_index and emit_store_index): the position of

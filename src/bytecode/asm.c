@@ -29,6 +29,8 @@
  *     .local "NAME" [cell]          the next local slot; `cell`: captured by a closure
  *     .free "NAME" local N          the next captured variable: the parent's local N (a cell)
  *     .free "NAME" free N           ... or the parent's own captured variable N
+ *     .handler START END TARGET     the next exception handler row: errors raised in
+ *                                   instructions START..END-1 continue at TARGET
  *     .const null                   the next constant; also: bool true | bool false |
  *                                   int -42 | float 0x1.8p+1 | string "text"
  *     [N:] [LABEL:] OPNAME [A [B]] [@LINE:COL]
@@ -687,6 +689,15 @@ static bool do_directive(assembler *A)
         if (!name) return false;
         zx_code_add_free(B->code, name, word_is(from, "local"), (uint32_t)index);
         free(name);
+        return B->code->oom ? asm_oom(A, A->tok[0].col, "out of memory") : true;
+    }
+    if (word_is(d, ".handler")) {
+        block *B = top_block(A, ".handler");
+        uint64_t v[3];
+        if (!B || !want_args(A, 3, 3, ".handler")) return false;
+        for (int i = 0; i < 3; i++)
+            if (!want_uint(A, &A->tok[1 + i], UINT32_MAX, ".handler", &v[i])) return false;
+        zx_code_add_handler(B->code, (uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2]);
         return B->code->oom ? asm_oom(A, A->tok[0].col, "out of memory") : true;
     }
     if (word_is(d, ".const")) return do_const(A);

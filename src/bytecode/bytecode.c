@@ -146,6 +146,7 @@ void zx_code_free(zx_code *c)
     free(c->pcflags);
     for (uint32_t i = 0; i < c->nfree; i++) free(c->free[i].name);
     free(c->free);
+    free(c->handlers);
     free(c->code);
     free(c->positions);
     free(c->name);
@@ -267,6 +268,23 @@ uint32_t zx_code_add_child(zx_code *c, zx_code *child)
     }
     c->children[c->nchildren] = child;
     return c->nchildren++;
+}
+
+uint32_t zx_code_add_handler(zx_code *c, uint32_t start, uint32_t end, uint32_t target)
+{
+    if (!GROW(c->handlers, c->nhandlers)) {
+        c->oom = true;
+        return c->nhandlers;
+    }
+    c->handlers[c->nhandlers] = (zx_handler){ .start = start, .end = end, .target = target };
+    return c->nhandlers++;
+}
+
+const zx_handler *zx_code_handler_at(const zx_code *c, uint32_t pc)
+{
+    for (uint32_t i = 0; i < c->nhandlers; i++)
+        if (pc >= c->handlers[i].start && pc < c->handlers[i].end) return &c->handlers[i];
+    return NULL;
 }
 
 uint32_t zx_code_add_free(zx_code *c, const char *name, bool from_parent_local, uint32_t index)

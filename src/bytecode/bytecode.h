@@ -11,7 +11,7 @@
 #include "bytecode/opcodes.h"
 #include "runtime/value.h"
 
-#define ZX_BYTECODE_FORMAT_VERSION 2   /* 2: module files (zx_program.files, zx_code.file) */
+#define ZX_BYTECODE_FORMAT_VERSION 3   /* 2: module files (zx_program.files, zx_code.file); 3: exception handler tables */
 
 /* Limits that the verifier, the assembler and the loader all enforce. */
 #define ZX_MAX_LOCALS     65535   /* locals of one code object (FOR_ITER names a slot in 16 bits) */
@@ -35,6 +35,15 @@ typedef struct zx_freevar {
     char *name;
 } zx_freevar;
 
+/* One row of a code object's exception handler table: an error raised (and catchable) while
+ * executing an instruction in [start, end) unwinds the operand stack to depth 0, pushes the
+ * error's full text (a string) and its value (the thrown value, or the message string of a
+ * runtime fault) and continues at `target`.  Rows are searched in table order, so an inner
+ * `try` comes before the one around it; ranges of one row never contain its target. */
+typedef struct zx_handler {
+    uint32_t start, end, target;
+} zx_handler;
+
 typedef struct zx_code {
     zx_code_kind kind;
     char *name;                  /* action name; "<lambda>", "<fork>", "<main>" */
@@ -52,6 +61,8 @@ typedef struct zx_code {
     zx_value *consts;            /* ints, floats, strings, bools, null only */
     uint32_t nchildren;
     struct zx_code **children;   /* nested actions, lambdas, fork blocks */
+    uint32_t nhandlers;
+    zx_handler *handlers;        /* the exception handler table (try/catch/finally/defer) */
     uint32_t max_stack;          /* computed by the verifier */
     bool oom;                    /* a builder ran out of memory: the tables are incomplete */
     /* What the verifier proved, kept for every later walker (chunker, analysis, JIT): NULL
@@ -125,6 +136,10 @@ uint32_t zx_code_add_const(zx_code *c, zx_value v);
 uint32_t zx_code_add_local(zx_code *c, const char *name);
 uint32_t zx_code_add_child(zx_code *c, zx_code *child);
 uint32_t zx_code_add_free(zx_code *c, const char *name, bool from_parent_local, uint32_t index);
+/* Append a handler row (start, end, target); returns its index. */
+uint32_t zx_code_add_handler(zx_code *c, uint32_t start, uint32_t end, uint32_t target);
+/* The first handler row whose range holds pc, or NULL. */
+const zx_handler *zx_code_handler_at(const zx_code *c, uint32_t pc);
 uint32_t zx_program_add_global(zx_program *p, const char *name);  /* existing slot if present */
 /* Append a module file's source name; returns its file index (1-based: code->file). */
 uint32_t zx_program_add_file(zx_program *p, const char *name);

@@ -220,6 +220,13 @@ static void put_code(zx_buf *b, const zx_program *p, const zx_code *c, int level
         pad_to(b, (size_t)level * 2 + 36);
         zx_buf_printf(b, "; free %u\n", i);
     }
+    for (uint32_t i = 0; i < c->nhandlers; i++) {
+        indent(b, level + 1);
+        zx_buf_printf(b, ".handler %u %u %u", c->handlers[i].start, c->handlers[i].end, c->handlers[i].target);
+        pad_to(b, (size_t)level * 2 + 36);
+        zx_buf_printf(b, "; handler %u: errors in %u..%u continue at %u\n", i, c->handlers[i].start,
+                      c->handlers[i].end - 1, c->handlers[i].target);
+    }
     for (uint32_t i = 0; i < c->nconsts; i++) {
         indent(b, level + 1);
         zx_buf_puts(b, ".const ");

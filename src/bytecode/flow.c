@@ -169,6 +169,16 @@ bool zx_flow_origins_build(const zx_code *c, zx_flow_key_fn fn, void *ctx, zx_fl
     state[0] = NIL;
     seen[0] = queued[0] = 1;
     work[top++] = 0;
+    /* a handler's target starts with the error's text and value, made by the runtime */
+    for (uint32_t i = 0; i < c->nhandlers; i++) {
+        uint32_t t = c->handlers[i].target;
+        if (t >= n || depth[t] < 0 || seen[t]) continue;
+        uint32_t x = NIL;
+        for (int32_t j = 0; j < depth[t]; j++) x = node_push(&P, ZX_FLOW_MERGE, x);
+        state[t] = x;
+        seen[t] = queued[t] = 1;
+        work[top++] = t;
+    }
     while (top && !P.oom) {
         uint32_t pc = work[--top];
         queued[pc] = 0;

@@ -74,7 +74,9 @@
   OPDEF(MAKE_CLASS,   480,  6, 1, OPK_COUNT,   OPF_READS_HEAP | OPF_RAISES) /* [name, fields, types, defaults, methods, iface] -> class of kind a */ \
   OPDEF(NEW_NAMED,    481,  2, 1, OPK_NONE,    OPF_READS_HEAP | OPF_RAISES) /* [class, map] -> instance with those fields */ \
   OPDEF(REQUIRE,      482, 1+ZX_SE_A, 0, OPK_FLAG, OPF_RAISES)          /* pop cond (and message if a); falsy raises "Requirement failed" */ \
-  OPDEF(GET_FIELD,    483,  1, 1, OPK_CONST,   OPF_READS_HEAP | OPF_RAISES) /* [obj] -> obj.name, name = string consts[a] (INDEX by it) */
+  OPDEF(GET_FIELD,    483,  1, 1, OPK_CONST,   OPF_READS_HEAP | OPF_RAISES) /* [obj] -> obj.name, name = string consts[a] (INDEX by it) */ \
+  OPDEF(THROW,        440,  1, 0, OPK_NONE,    OPF_ENDS | OPF_RAISES)  /* raise the popped value as an exception */ \
+  OPDEF(RERAISE,      441,  2, 0, OPK_NONE,    OPF_ENDS | OPF_RAISES)  /* [text, value] from a handler: raise that error again */
 
 enum zx_operand_kind {
     OPK_NONE,    /* a and b are 0 */

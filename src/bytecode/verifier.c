@@ -25,6 +25,7 @@
 
 #define VERIFY_MAX_CODE  (1u << 24)   /* instructions, constants, children per code object */
 #define VERIFY_MAX_COUNT (1u << 24)   /* element and argument counts of one instruction */
+#define VERIFY_MAX_HANDLERS 4096    /* handler rows of one code object */
 #define VERIFY_MAX_WORK  (1u << 27)   /* instruction visits spent on iterator paths per code object */
 
 typedef struct verifier {
@@ -174,6 +175,15 @@ static bool check_shape(verifier *V, const zx_code *c, const zx_code *parent)
     if (c->nchildren && !c->children) return code_error(V, c, "the table of nested code objects is missing");
     for (uint32_t i = 0; i < c->nchildren; i++)
         if (!c->children[i]) return code_error(V, c, "nested code object %u is missing", i);
+    if (c->nhandlers && !c->handlers) return code_error(V, c, "the handler table is missing");
+    if (c->nhandlers > VERIFY_MAX_HANDLERS) return code_error(V, c, "too many handlers (%u)", c->nhandlers);
+    for (uint32_t i = 0; i < c->nhandlers; i++) {
+        const zx_handler *h = &c->handlers[i];
+        if (h->start >= h->end || h->end > c->ncode)
+            return code_error(V, c, "handler %u: bad range %u..%u (%u instructions)", i, h->start, h->end, c->ncode);
+        if (h->target >= c->ncode || (h->target >= h->start && h->target < h->end))
+            return code_error(V, c, "handler %u: bad target %u for range %u..%u", i, h->target, h->start, h->end);
+    }
     if (c->kind == ZX_CODE_MAIN && c->nparams) return code_error(V, c, "the main code object has parameters");
     if (c->kind == ZX_CODE_MAIN && c->nfree) return code_error(V, c, "the main code object has free variables");
     if (c->kind == ZX_CODE_FORK && c->nparams) return code_error(V, c, "a fork block has parameters");
@@ -322,9 +332,22 @@ enum { ROLE_ITER = 1, ROLE_INDEX = 2, ROLE_OTHER = 4 };
 static bool is_iter_op(unsigned op) { return op == OP_GET_ITER || op == OP_FOR_ITER1 || op == OP_FOR_ITER2; }
 static uint32_t iter_slot(const zx_instr *in) { return in->op == OP_GET_ITER ? in->a : in->b; }
 
-static int successors(const zx_code *c, uint32_t pc, uint32_t succ[2])
+/* Control-flow successors including the exception edges: every instruction inside a
+ * handler's range may continue at its target.  succ has room for 2 + nhandlers. */
+static int successors(const zx_code *c, uint32_t pc, uint32_t *succ)
 {
-    return zx_op_successors(&c->code[pc], pc, succ);
+    int k = zx_op_successors(&c->code[pc], pc, succ);
+    for (uint32_t i = 0; i < c->nhandlers; i++)
+        if (pc >= c->handlers[i].start && pc < c->handlers[i].end) succ[k++] = c->handlers[i].target;
+    return k;
+}
+
+/* Successors of pc through handler edges, counted (for array sizes). */
+static size_t handler_edges(const zx_code *c)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < c->nhandlers; i++) n += c->handlers[i].end - c->handlers[i].start;
+    return n;
 }
 
 /* Immediate dominators of the reachable instructions (Cooper, Harvey and Kennedy, "A Simple,
@@ -338,17 +361,18 @@ static bool dominators(const zx_code *c, uint32_t *idom, uint32_t *rpo)
     uint32_t *order = malloc((size_t)n * sizeof *order);
     uint32_t *stack = malloc((size_t)n * sizeof *stack);
     uint32_t *pstart = calloc((size_t)n + 1, sizeof *pstart);
-    uint32_t *preds = malloc((size_t)n * 2 * sizeof *preds);
-    uint8_t *next = calloc(n, 1);    /* DFS: 0 unvisited, then 1 + successors taken */
-    if (!order || !stack || !pstart || !preds || !next) goto fail;
+    uint32_t *preds = malloc(((size_t)n * 2 + handler_edges(c)) * sizeof *preds);
+    uint32_t *next = calloc(n, sizeof *next);    /* DFS: 0 unvisited, then 1 + successors taken */
+    uint32_t *succ = malloc(((size_t)c->nhandlers + 2) * sizeof *succ);
+    if (!order || !stack || !pstart || !preds || !next || !succ) goto fail;
 
     uint32_t sp = 0;
     stack[sp++] = 0;
     next[0] = 1;
     while (sp) {
-        uint32_t x = stack[sp - 1], succ[2];
+        uint32_t x = stack[sp - 1];
         int k = successors(c, x, succ);
-        if (next[x] - 1 < k) {
+        if ((int)next[x] - 1 < k) {
             uint32_t y = succ[next[x]++ - 1];
             if (y < n && !next[y]) {
                 next[y] = 1;
@@ -369,7 +393,6 @@ static bool dominators(const zx_code *c, uint32_t *idom, uint32_t *rpo)
 
     /* predecessor lists of the reachable instructions */
     for (uint32_t i = 0; i < npost; i++) {
-        uint32_t succ[2];
         int k = successors(c, order[i], succ);
         for (int j = 0; j < k; j++)
             if (succ[j] < n) pstart[succ[j] + 1]++;
@@ -377,7 +400,6 @@ static bool dominators(const zx_code *c, uint32_t *idom, uint32_t *rpo)
     for (uint32_t i = 0; i < n; i++) pstart[i + 1] += pstart[i];
     memcpy(stack, pstart, (size_t)n * sizeof *stack);        /* fill positions */
     for (uint32_t i = 0; i < npost; i++) {
-        uint32_t succ[2];
         int k = successors(c, order[i], succ);
         for (int j = 0; j < k; j++)
             if (succ[j] < n) preds[stack[succ[j]]++] = order[i];
@@ -416,6 +438,7 @@ fail:
     free(pstart);
     free(preds);
     free(next);
+    free(succ);
     return ok;
 }
 
@@ -430,7 +453,7 @@ static bool iter_unprepared(const zx_code *c, uint32_t pc, uint32_t s, uint32_t 
     work[n++] = 0;
     seen[0] = 1;
     while (n && *budget) {
-        uint32_t at = work[--n], succ[2];
+        uint32_t at = work[--n], succ[2 + VERIFY_MAX_HANDLERS];
         if (at == pc) return true;
         if (c->code[at].op == OP_GET_ITER && c->code[at].a == s) continue;
         --*budget;
@@ -579,6 +602,19 @@ static bool check_stack(verifier *V, zx_code *c, int32_t *depth)
                 goto fail;
             }
         }
+        /* an exception edge: the stack unwound to 0, then the error's text and value */
+        for (uint32_t i = 0; i < c->nhandlers; i++) {
+            const zx_handler *h = &c->handlers[i];
+            if (pc < h->start || pc >= h->end) continue;
+            if (depth[h->target] < 0) {
+                depth[h->target] = 2;
+                work[n++] = h->target;
+                if (max < 2) max = 2;
+            } else if (depth[h->target] != 2) {
+                instr_error(V, c, h->target, "handler target at stack depth %d, must be 2", (int)depth[h->target]);
+                goto fail;
+            }
+        }
     }
     c->max_stack = (uint32_t)max;
     ok = true;
@@ -607,6 +643,16 @@ static uint8_t *pc_facts(const zx_code *c, const int32_t *depth)
             cross[t + 1]++;
             cross[i + 1]--;
         }
+    }
+    /* a handler row is a jump from every instruction of its range to its target: no chunk
+     * ends between the range's start and the target */
+    for (uint32_t i = 0; i < c->nhandlers; i++) {
+        const zx_handler *h = &c->handlers[i];
+        uint32_t lo = h->start < h->target ? h->start : h->target;
+        uint32_t hi = h->start < h->target ? h->target : h->end - 1;
+        f[h->target] |= ZX_PC_TARGET;
+        cross[lo + 1]++;
+        cross[hi + (h->start < h->target ? 0 : 1)]--;
     }
     int32_t spans = 0;
     for (uint32_t p = 0; p < n; p++) {

@@ -21,6 +21,7 @@
  *   u32 nfree     each {u8 from_parent_local, u32 index, str name}
  *   u32 nconsts   each {u8 tag: 0 null | 1 bool + u8 | 2 int + i64 | 3 float + u64 bits | 4 string + str}
  *   u32 ncode     each {u16 op, u16 b, u32 a, u32 line, u32 col}
+ *   u32 nhandlers each {u32 start, u32 end, u32 target}   (format version 3)
  *   u32 nchildren each a code object
  * A str is u32 byte length + that many bytes of UTF-8 (names may not contain NUL).
  *
@@ -40,7 +41,8 @@ enum {
     MIN_FREE = 1 + 4 + 4,
     MIN_CONST = 1,
     MIN_INSTR = 2 + 2 + 4 + 4 + 4,
-    MIN_CODE = 1 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4,
+    MIN_HANDLER = 4 + 4 + 4,
+    MIN_CODE = 1 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4,
     MIN_FILE = 4,
 };
 
@@ -138,6 +140,12 @@ static void put_code(zx_buf *b, const zx_code *c)
         put_u32(b, c->code[i].a);
         put_u32(b, pos.line);
         put_u32(b, pos.col);
+    }
+    put_u32(b, c->nhandlers);
+    for (uint32_t i = 0; i < c->nhandlers; i++) {
+        put_u32(b, c->handlers[i].start);
+        put_u32(b, c->handlers[i].end);
+        put_u32(b, c->handlers[i].target);
     }
     put_u32(b, c->nchildren);
     for (uint32_t i = 0; i < c->nchildren; i++) put_code(b, c->children[i]);
@@ -387,6 +395,12 @@ static zx_code *rd_code(reader *r, int level)
         pos.line = rd_u32(r);
         pos.col = rd_u32(r);
         zx_code_emit(c, op, a, b, pos);
+        if (c->oom && !r->failed) rd_oom(r, "out of memory");
+    }
+    n = rd_count(r, MIN_HANDLER, "handler");
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        uint32_t start = rd_u32(r), end = rd_u32(r), target = rd_u32(r);
+        zx_code_add_handler(c, start, end, target);
         if (c->oom && !r->failed) rd_oom(r, "out of memory");
     }
     n = rd_count(r, MIN_CODE, "nested code object");

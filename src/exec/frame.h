@@ -101,6 +101,10 @@ typedef struct zx_task {
     struct zx_shared_log *shared_log; /* non-NULL inside parallel work: `shared` updates are logged */
     zx_status status;             /* of the first error */
     zx_buf error;                 /* its full text (message and trace lines) */
+    /* What a `catch` sees of that error (exceptions, interp.c zx_task_catch): */
+    size_t err_msg_off, err_msg_len;   /* the message alone inside `error` */
+    uint8_t err_fatal;            /* a limit (memory, call depth, interrupt): never caught */
+    zx_value thrown;              /* the value of `throw`, owned; undefined for a runtime fault */
 } zx_task;
 
 void zx_task_init(zx_task *t, zx_run *run, zx_frame *caller);
@@ -167,6 +171,18 @@ zx_status zx_err_status(zx_err id);
 zx_status zx_task_raise_err(zx_task *t, zx_frame *f, zx_err id, ...);
 /* Raise an error a runtime helper reported (zx_binop, zx_builtin_call, zx_method_call). */
 zx_status zx_task_raise_error(zx_task *t, zx_frame *f, const zx_error *e);
+
+/* Exceptions.  zx_task_throw raises value v (the reference is taken) as the task's error, its
+ * message the value as print formats it.  zx_task_reraise raises again an error a handler
+ * caught: text is its full text, v its value (both references taken).  zx_task_catch hands a
+ * catchable error (status ZX_E_RUNTIME, not a limit) to the handler of f's code that covers
+ * f->pc: the operand stack is unwound to depth 0, the error's text and value are pushed, the
+ * error is cleared and f->pc is the handler's target; false (nothing changed) when there is
+ * none.  zx_task_move_error moves the error of `from` (a piece of parallel work) into t. */
+zx_status zx_task_throw(zx_task *t, zx_frame *f, zx_value v);
+zx_status zx_task_reraise(zx_task *t, zx_frame *f, zx_value text, zx_value v);
+bool zx_task_catch(zx_task *t, zx_frame *f);
+void zx_task_move_error(zx_task *t, zx_task *from);
 
 /* Append to the task's output; the root (and a streaming chunk) streams to the sink past a
  * threshold. */

@@ -38,6 +38,7 @@ void zx_task_init(zx_task *t, zx_run *run, zx_frame *caller)
     t->caller = caller;
     t->pmap_element = -1;
     atomic_init(&t->streaming, 0);
+    t->thrown = zx_undef();
     zx_buf_init(&t->out);
     zx_buf_init(&t->error);
 }
@@ -52,6 +53,8 @@ void zx_task_fini(zx_task *t)
         s = next;
     }
     t->seg = NULL;
+    zx_decref(t->thrown);
+    t->thrown = zx_undef();
     zx_buf_free(&t->out);
     zx_buf_free(&t->error);
 }
@@ -281,7 +284,11 @@ zx_status zx_task_raise(zx_task *t, zx_frame *f, zx_status st, const char *msg)
     zx_buf *b = &t->error;
     b->len = 0;
     zx_pos p = f ? frame_pos(f) : prog->main->pos;
-    zx_buf_printf(b, "%s:%u:%u: runtime error: %s", zx_code_file(prog, f ? f->code : NULL), p.line, p.col, msg);
+    zx_buf_printf(b, "%s:%u:%u: runtime error: ", zx_code_file(prog, f ? f->code : NULL), p.line, p.col);
+    t->err_msg_off = b->len;
+    t->err_msg_len = strlen(msg);
+    t->err_fatal = 0;
+    zx_buf_puts(b, msg);
     if (t->pmap_element >= 0) zx_buf_printf(b, " (in parallel_map element %ld)", t->pmap_element);
     /* One line per active call, innermost first; a deep recursion keeps its innermost and
      * outermost TRACE_KEEP calls and counts the ones in between. */
@@ -325,7 +332,92 @@ zx_status zx_task_raise_err(zx_task *t, zx_frame *f, zx_err id, ...)
 
 zx_status zx_task_raise_error(zx_task *t, zx_frame *f, const zx_error *e)
 {
-    return zx_task_raise(t, f, zx_err_status(e->id), e->msg);
+    if (t->status != ZX_OK) return t->status;
+    zx_status st = zx_task_raise(t, f, zx_err_status(e->id), e->msg);
+    /* the limits that protect the process are not exceptions a program handles */
+    t->err_fatal = e->id == ZX_ERR_MEMORY || e->id == ZX_ERR_CALL_DEPTH || e->id == ZX_ERR_INTERRUPTED;
+    return st;
+}
+
+/* ---------- exceptions ---------- */
+
+zx_status zx_task_throw(zx_task *t, zx_frame *f, zx_value v)
+{
+    if (t->status != ZX_OK) {
+        zx_decref(v);
+        return t->status;
+    }
+    zx_buf text;
+    zx_buf_init(&text);
+    zx_format_value(&text, v);
+    zx_buf_put(&text, "", 1);
+    zx_status st = zx_task_raise(t, f, ZX_E_RUNTIME, text.data);
+    zx_buf_free(&text);
+    t->thrown = v;
+    return st;
+}
+
+zx_status zx_task_reraise(zx_task *t, zx_frame *f, zx_value text, zx_value v)
+{
+    if (t->status != ZX_OK || !zx_is_type(text, ZX_O_STRING)) {
+        zx_decref(text);     /* not a handler's text (hand-written bytecode): a plain throw */
+        return zx_task_throw(t, f, v);
+    }
+    zx_string *s = ZX_AS_STRING(text);
+    t->status = ZX_E_RUNTIME;
+    t->error.len = 0;
+    zx_buf_put(&t->error, s->data, s->nbytes);
+    t->err_msg_off = t->err_msg_len = 0;
+    t->err_fatal = 0;
+    zx_decref(t->thrown);
+    t->thrown = v;
+    zx_decref(text);
+    return ZX_E_RUNTIME;
+}
+
+bool zx_task_catch(zx_task *t, zx_frame *f)
+{
+    if (t->status != ZX_E_RUNTIME || t->err_fatal || !f->code->nhandlers) return false;
+    const zx_handler *h = zx_code_handler_at(f->code, f->pc);
+    if (!h) return false;
+    zx_heap *heap = t->run->heap;
+    zx_string *text = zx_string_new(heap, t->error.data ? t->error.data : "", t->error.len);
+    if (!text) return false;
+    zx_value v = t->thrown;
+    if (v.tag == ZX_T_UNDEF) {
+        size_t off = t->err_msg_off, len = t->err_msg_len;
+        if (off + len > t->error.len) off = len = 0;
+        zx_string *m = zx_string_new(heap, t->error.data ? t->error.data + off : "", len);
+        if (!m) {
+            zx_obj_decref(text);
+            return false;
+        }
+        v = zx_objval(m);
+    }
+    zx_value *base = f->locals + f->code->nlocals;
+    while (f->sp > base) zx_decref(*--f->sp);
+    *f->sp++ = zx_objval(text);
+    *f->sp++ = v;
+    f->pc = h->target;
+    t->status = ZX_OK;
+    t->error.len = 0;
+    t->thrown = zx_undef();
+    t->err_msg_off = t->err_msg_len = 0;
+    return true;
+}
+
+void zx_task_move_error(zx_task *t, zx_task *from)
+{
+    if (t->status != ZX_OK) return;
+    t->status = from->status;
+    t->error.len = 0;
+    zx_buf_put(&t->error, from->error.data, from->error.len);
+    t->err_msg_off = from->err_msg_off;
+    t->err_msg_len = from->err_msg_len;
+    t->err_fatal = from->err_fatal;
+    zx_decref(t->thrown);
+    t->thrown = from->thrown;
+    from->thrown = zx_undef();
 }
 
 zx_status zx_task_flush(zx_task *t)
@@ -571,7 +663,9 @@ static zx_status check_arity(zx_task *t, zx_frame *f, zx_code *code, uint32_t ar
 
 /* ---------- the loop ---------- */
 
-zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *result)
+/* The loop.  catch_base: an error may be caught by a handler of the base frame (not when
+ * native code runs one instruction here: it catches in its own code). */
+static zx_status interp_loop(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *result, bool catch_base)
 {
     zx_run *run = t->run;
     zx_heap *heap = run->heap;
@@ -606,6 +700,7 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
         } \
     }
 
+dispatch:
     for (;;) {
         if (f == base && f->pc == end_pc) return ZX_OK;
         const zx_instr *in = &f->code->code[f->pc];
@@ -1107,14 +1202,28 @@ zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *r
         case OP_FORK_EXECUTION:
             CHECK(zx_fork_run(t, f, in->a, in->b));
             break;
+        case OP_THROW:
+            st = zx_task_throw(t, f, POPV());
+            goto fail;
+        case OP_RERAISE: {
+            zx_value v = POPV(), text = POPV();
+            st = zx_task_reraise(t, f, text, v);
+            goto fail;
+        }
         }
         f->pc++;
     }
 
 fail:
     if (st == ZX_OK) st = t->status != ZX_OK ? t->status : ZX_E_RUNTIME;
-    /* unwind the frames this call pushed; the base frame is the caller's to pop */
-    while (f != base) {
+    /* the innermost handler that covers the failing instruction, frame by frame outwards;
+     * the frames this call pushed are unwound, the base frame is the caller's to pop */
+    for (;;) {
+        if ((f != base || catch_base) && zx_task_catch(t, f)) {
+            st = ZX_OK;
+            goto dispatch;
+        }
+        if (f == base) break;
         zx_frame *caller = f->parent;
         zx_func *fn = f->func;
         zx_frame_pop(t, f);
@@ -1128,6 +1237,16 @@ fail:
 #undef POPV
 #undef TOP
 #undef BACK_EDGE
+}
+
+zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *result)
+{
+    return interp_loop(t, base, end_pc, result, true);
+}
+
+zx_status zx_interp_step(zx_task *t, zx_frame *f, uint32_t end_pc)
+{
+    return interp_loop(t, f, end_pc, NULL, false);
 }
 
 zx_status zx_interp_exec(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result)

@@ -11,6 +11,10 @@
 /* The interpreter loop itself: zx_interp_exec without the switch to native code.  Side exits
  * of native code and the single-instruction step helper resume here. */
 zx_status zx_interp_run(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *result);
+/* zx_interp_run from f->pc to end_pc for native code that runs a few instructions here (the
+ * step helper, literals as data): an error is left to native code's own handler dispatch
+ * rather than caught in f. */
+zx_status zx_interp_step(zx_task *t, zx_frame *f, uint32_t end_pc);
 
 /* The status after poll_stop found the run interrupted or cancelled (raises "interrupted"). */
 zx_status zx_interp_stop_status(zx_task *t, zx_frame *f);

@@ -264,11 +264,7 @@ static zx_status join_pieces(zx_task *t, zx_frame *f, piece *ps, uint32_t n, rer
                 if (st == ZX_OK && p->task.out.len) st = zx_task_write(t, p->task.out.data, p->task.out.len);
                 if (st == ZX_OK && p->failed) {
                     st = p->task.status;
-                    if (t->status == ZX_OK) {
-                        t->status = p->task.status;
-                        t->error.len = 0;
-                        zx_buf_put(&t->error, p->task.error.data, p->task.error.len);
-                    }
+                    zx_task_move_error(t, &p->task);
                 }
             }
         }
@@ -1020,9 +1016,8 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
         if (p->failed && st == ZX_OK) {
             if (failed_on_memory(p) && p->task.out.len) zx_task_write(root, p->task.out.data, p->task.out.len);
             st = p->task.status;
-            root->status = st;
-            root->error.len = 0;
-            zx_buf_put(&root->error, p->task.error.data, p->task.error.len);
+            root->status = ZX_OK;      /* the first failed chunk's error replaces any other */
+            zx_task_move_error(root, &p->task);
         }
         snapshot_free(p);
         zx_task_fini(&p->task);

@@ -63,6 +63,11 @@ typedef enum zx_node_kind {
                      * in ZX_MATCH_EXPR, else a statement or N_BLOCK), for ZX_ARM_BIND an N_LAMBDA of
                      * one parameter (the bound name) whose body is the arm's, called with the value */
     N_ENUM,         /* enum name { ... }: a constant; a: the N_MAP of its members and their values */
+    /* exceptions (compiler.c, emit_try) */
+    N_TRY,          /* a body block; name the catch variable (may be NULL), b the catch block
+                       (NULL: none), c the finally block (NULL: none); one of b, c is set */
+    N_THROW,        /* a */
+    N_DEFER,        /* b block: runs when the enclosing block ends, however it ends */
 } zx_node_kind;
 
 typedef enum zx_match_form {

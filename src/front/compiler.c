@@ -104,6 +104,20 @@ typedef struct loopctx {
     struct loopctx *outer;
 } loopctx;
 
+/* A try statement with a finally block (or a defer) being compiled: every way out of its body
+ * or catch block sets $why and jumps to the one copy of the finally block, whose end
+ * dispatches on $why (see emit_try). */
+typedef struct tryctx {
+    uint32_t why, text, exc;     /* hidden locals: the reason, the caught error's text and value */
+    uint32_t *jumps;             /* JUMPs to patch to the finally block */
+    size_t njumps, capjumps;
+    bool returns;                /* some way out is a return */
+    struct { bool is_break; loopctx *loop; } *exits;   /* break/continue ways out: why = 3 + i */
+    size_t nexits, capexits;
+    loopctx *loop;               /* the loop the try statement is in */
+    struct tryctx *outer;
+} tryctx;
+
 typedef struct compiler {
     const char *file;
     zx_program *prog;
@@ -114,6 +128,8 @@ typedef struct compiler {
     bool oom;                /* the error is a lack of memory (ZX_E_MEMORY), not the program's */
     scope *top;
     loopctx *loop;
+    tryctx *tries;           /* innermost try with a finally block, in the current function */
+    uint32_t ret_slot;       /* the current function's $ret local (UINT32_MAX: none yet) */
     const zx_host_names *hosts;   /* NULL: no host functions */
     const zx_session_input *sess;   /* NULL: a whole program (zx_compile_session) */
     const char *main_path;   /* the main file, for resolving its uses */
@@ -335,6 +351,7 @@ static void declare_expr(compiler *C, scope *s, const zx_node *n)
     case N_USE: case N_EXPORT: case N_MODULE:
     case N_CLASS:
     case N_ENUM:
+    case N_TRY: case N_THROW: case N_DEFER:
         declare_stmts(C, s, n);
         return;
     case N_MATCH:   /* in emission order: the subject, then each arm's value and body */
@@ -433,6 +450,18 @@ static void declare_stmts(compiler *C, scope *s, const zx_node *n)
     }
     case N_MATCH: case N_MATCH_ARM:
         declare_expr(C, s, n);
+        return;
+    case N_TRY:
+        declare_stmts(C, s, n->a);
+        if (n->name) scope_declare(C, s, n->name, false, n->pos);
+        declare_stmts(C, s, n->b);
+        declare_stmts(C, s, n->c);
+        return;
+    case N_THROW:
+        declare_expr(C, s, n->a);
+        return;
+    case N_DEFER:
+        declare_stmts(C, s, n->b);
         return;
     case N_INT: case N_FLOAT: case N_STRING: case N_BOOL: case N_NULL: case N_NAME:
     case N_LIST: case N_MAP: case N_UNARY: case N_BINARY: case N_AND: case N_OR:
@@ -939,6 +968,9 @@ static void resolve(compiler *C, scope *s, const zx_node *n)
         resolve_name(C, s, n->name);
         if (n->name2) resolve_name(C, s, n->name2);
         break;
+    case N_TRY:
+        if (n->name) resolve_name(C, s, n->name);
+        break;
     default:
         break;
     }
@@ -1329,6 +1361,7 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
     case N_USE: case N_EXPORT: case N_MODULE:
     case N_CLASS:
     case N_MATCH_ARM: case N_ENUM:
+    case N_TRY: case N_THROW: case N_DEFER:
         break;
     }
     cerror(C, n->pos, "internal: statement in expression position");
@@ -1429,14 +1462,198 @@ static void loop_end(compiler *C, scope *s, loopctx *l, uint32_t end)
     C->loop = l->outer;
 }
 
+static void emit_try(compiler *C, scope *s, zx_node *const *body, size_t nbody, const zx_node *n,
+                     const zx_node *fin, zx_pos pos);
+
+/* Statements in order; a `defer` makes the statements after it a try body whose finally
+ * block is the deferred one, so it runs when the block ends, however it ends (LIFO). */
+static void emit_stmts(compiler *C, scope *s, zx_node *const *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (items[i]->kind == N_DEFER) {
+            emit_try(C, s, items + i + 1, n - i - 1, NULL, items[i]->b, items[i]->pos);
+            return;
+        }
+        emit_stmt(C, s, items[i]);
+    }
+}
+
 static void emit_block(compiler *C, scope *s, const zx_node *n)
 {
     if (!n) return;
     if (n->kind == N_BLOCK || n->kind == N_PROGRAM) {
-        for (size_t i = 0; i < n->n; i++) emit_stmt(C, s, n->items[i]);
+        emit_stmts(C, s, n->items, n->n);
     } else {
         emit_stmt(C, s, n);
     }
+}
+
+/* ---------- exceptions ---------- */
+
+/* A hidden variable for the try machinery: a local in a function; at the top level a global,
+ * because the top level runs in chunks that do not share a frame (and a global's reads and
+ * writes are what the analysis orders chunks by). */
+static uint32_t hidden_var(compiler *C, scope *s, const char *what)
+{
+    char name[64];
+    if (is_top(s)) {
+        snprintf(name, sizeof name, "$%s%u", what, C->prog->nglobals);
+        return zx_program_add_global(C->prog, name);
+    }
+    snprintf(name, sizeof name, "$%s%u", what, s->code->nlocals);
+    return zx_code_add_local(s->code, name);
+}
+
+static void emit_hidden(compiler *C, scope *s, bool store, uint32_t slot, zx_pos pos)
+{
+    if (is_top(s)) emit(C, s, store ? OP_STORE_NAME : OP_LOAD_NAME, slot, 0, pos);
+    else emit(C, s, store ? OP_STORE_LOCAL : OP_LOAD_LOCAL, slot, 0, pos);
+}
+
+/* Leave through the innermost finally block: $why = why, jump to it (patched later). */
+static void emit_to_finally(compiler *C, scope *s, tryctx *T, uint32_t why, zx_pos pos)
+{
+    emit(C, s, OP_LOAD_CONST, const_int(s, why), 0, pos);
+    emit_hidden(C, s, true, T->why, pos);
+    if (!grow(C, pos, (void **)&T->jumps, &T->capjumps, T->njumps, sizeof *T->jumps)) return;
+    T->jumps[T->njumps++] = emit(C, s, OP_JUMP, 0, 0, pos);
+}
+
+/* `return` with its value in $ret: through every finally block of the function, then RETURN. */
+static void emit_return_path(compiler *C, scope *s, zx_pos pos)
+{
+    if (C->tries) {
+        C->tries->returns = true;
+        emit_to_finally(C, s, C->tries, 2, pos);
+        return;
+    }
+    emit(C, s, OP_LOAD_LOCAL, C->ret_slot, 0, pos);
+    emit(C, s, OP_RETURN, 0, 0, pos);
+}
+
+/* break / continue of the innermost loop: through the finally blocks of the tries inside it. */
+static void emit_exit_path(compiler *C, scope *s, bool is_break, zx_pos pos)
+{
+    tryctx *T = C->tries;
+    if (T && T->loop == C->loop) {
+        size_t i = 0;
+        while (i < T->nexits && T->exits[i].is_break != is_break) i++;
+        if (i == T->nexits) {
+            if (!grow(C, pos, (void **)&T->exits, &T->capexits, T->nexits, sizeof *T->exits)) return;
+            T->exits[T->nexits].is_break = is_break;
+            T->exits[T->nexits].loop = C->loop;
+            T->nexits++;
+        }
+        emit_to_finally(C, s, T, 3 + (uint32_t)i, pos);
+        return;
+    }
+    if (is_break) loop_add_break(C, C->loop, emit(C, s, OP_JUMP, 0, 0, pos), pos);
+    else emit(C, s, OP_JUMP, C->loop->continue_target, 0, pos);
+}
+
+/* if ($why == why) { ... }: returns the JUMP_IF_FALSE to patch past the block. */
+static uint32_t emit_why_test(compiler *C, scope *s, tryctx *T, uint32_t why, zx_pos pos)
+{
+    emit_hidden(C, s, false, T->why, pos);
+    emit(C, s, OP_LOAD_CONST, const_int(s, why), 0, pos);
+    emit(C, s, OP_EQ, 0, 0, pos);
+    return emit(C, s, OP_JUMP_IF_FALSE, 0, 0, pos);
+}
+
+/*
+ * try { body } catch (e) { handler } finally { fin }, and a defer (n NULL: no catch).
+ *
+ *   start:    body                           row [start, body end) -> H_catch (or H_fin)
+ *             $why = 0; JUMP F
+ *   H_catch:  STORE e; POP; handler          row [H_catch, its end) -> H_fin (with fin)
+ *             $why = 0; JUMP F               (without fin: JUMP after)
+ *   H_fin:    STORE $exc; STORE $text; $why = 1
+ *   F:        fin
+ *             $why == 2: return $ret (through the outer finally blocks)
+ *             $why == 3+i: break / continue (likewise)
+ *             $why == 1: RERAISE $text $exc
+ *   after:
+ *
+ * The finally block is compiled once; a return, break or continue in the body or handler
+ * sets $why and jumps to it.  A handler target starts with [text, value] on the stack.
+ */
+static void emit_try(compiler *C, scope *s, zx_node *const *body, size_t nbody, const zx_node *n,
+                     const zx_node *fin, zx_pos pos)
+{
+    zx_code *code = s->code;
+    const zx_node *handler = n ? n->b : NULL;
+    tryctx T = { .loop = C->loop, .outer = C->tries };
+    if (fin) {
+        T.why = hidden_var(C, s, "why");
+        T.text = hidden_var(C, s, "text");
+        T.exc = hidden_var(C, s, "exc");
+        C->tries = &T;
+    }
+    uint32_t start = here(s);
+    emit_stmts(C, s, body, nbody);
+    uint32_t body_end = here(s);
+    uint32_t jafter = UINT32_MAX, h_catch = UINT32_MAX, c_start = 0, c_end = 0;
+    if (fin) {
+        emit(C, s, OP_LOAD_CONST, const_int(s, 0), 0, pos);
+        emit_hidden(C, s, true, T.why, pos);
+        if (!grow(C, pos, (void **)&T.jumps, &T.capjumps, T.njumps, sizeof *T.jumps)) goto out;
+        T.jumps[T.njumps++] = emit(C, s, OP_JUMP, 0, 0, pos);
+    } else {
+        jafter = emit(C, s, OP_JUMP, 0, 0, pos);
+    }
+    if (handler && body_end > start) {
+        h_catch = c_start = here(s);
+        if (n->name) emit_store_name(C, s, n->name, n->pos);
+        else emit(C, s, OP_POP, 0, 0, n->pos);
+        emit(C, s, OP_POP, 0, 0, n->pos);
+        emit_block(C, s, handler);
+        c_end = here(s);
+        if (fin) {
+            emit(C, s, OP_LOAD_CONST, const_int(s, 0), 0, pos);
+            emit_hidden(C, s, true, T.why, pos);
+            if (!grow(C, pos, (void **)&T.jumps, &T.capjumps, T.njumps, sizeof *T.jumps)) goto out;
+            T.jumps[T.njumps++] = emit(C, s, OP_JUMP, 0, 0, pos);
+        }
+    }
+    if (!fin) {
+        if (h_catch != UINT32_MAX) zx_code_add_handler(code, start, body_end, h_catch);
+        patch(s, jafter, here(s));
+        goto out;
+    }
+    C->tries = T.outer;
+    uint32_t h_fin = UINT32_MAX;
+    if (body_end > start || c_end > c_start) {
+        h_fin = here(s);
+        emit_hidden(C, s, true, T.exc, pos);
+        emit_hidden(C, s, true, T.text, pos);
+        emit(C, s, OP_LOAD_CONST, const_int(s, 1), 0, pos);
+        emit_hidden(C, s, true, T.why, pos);
+    }
+    for (size_t i = 0; i < T.njumps; i++) patch(s, T.jumps[i], here(s));
+    emit_block(C, s, fin);
+    if (T.returns) {
+        uint32_t j = emit_why_test(C, s, &T, 2, pos);
+        emit_return_path(C, s, pos);
+        patch(s, j, here(s));
+    }
+    for (size_t i = 0; i < T.nexits; i++) {
+        uint32_t j = emit_why_test(C, s, &T, 3 + (uint32_t)i, pos);
+        emit_exit_path(C, s, T.exits[i].is_break, pos);
+        patch(s, j, here(s));
+    }
+    if (h_fin != UINT32_MAX) {
+        uint32_t j = emit_why_test(C, s, &T, 1, pos);
+        emit_hidden(C, s, false, T.text, pos);
+        emit_hidden(C, s, false, T.exc, pos);
+        emit(C, s, OP_RERAISE, 0, 0, pos);
+        patch(s, j, here(s));
+        if (body_end > start) zx_code_add_handler(code, start, body_end, h_catch != UINT32_MAX ? h_catch : h_fin);
+        if (c_end > c_start) zx_code_add_handler(code, c_start, c_end, h_fin);
+    }
+out:
+    C->tries = T.outer;
+    free(T.jumps);
+    free(T.exits);
 }
 
 static void emit_stmt(compiler *C, scope *s, const zx_node *n)
@@ -1531,8 +1748,7 @@ static void emit_stmt(compiler *C, scope *s, const zx_node *n)
             cerror(C, n->pos, "'%s' outside a loop", n->kind == N_BREAK ? "break" : "continue");
             return;
         }
-        if (n->kind == N_BREAK) loop_add_break(C, C->loop, emit(C, s, OP_JUMP, 0, 0, n->pos), n->pos);
-        else emit(C, s, OP_JUMP, C->loop->continue_target, 0, n->pos);
+        emit_exit_path(C, s, n->kind == N_BREAK, n->pos);
         return;
     case N_RETURN:
         if (is_top(s) || code->kind == ZX_CODE_FORK) {
@@ -1541,6 +1757,12 @@ static void emit_stmt(compiler *C, scope *s, const zx_node *n)
         }
         if (n->a) emit_expr(C, s, n->a);
         else emit(C, s, OP_LOAD_CONST, zx_code_add_const(code, zx_null()), 0, n->pos);
+        if (C->tries) {     /* through the finally blocks: the value waits in $ret */
+            if (C->ret_slot == UINT32_MAX) C->ret_slot = zx_code_add_local(code, "$ret");
+            emit(C, s, OP_STORE_LOCAL, C->ret_slot, 0, n->pos);
+            emit_return_path(C, s, n->pos);
+            return;
+        }
         emit(C, s, OP_RETURN, 0, 0, n->pos);
         return;
     case N_ACTION:
@@ -1601,6 +1823,16 @@ static void emit_stmt(compiler *C, scope *s, const zx_node *n)
         return;
     case N_MATCH_ARM:
         cerror(C, n->pos, "internal: match arm outside a match");
+        return;
+    case N_TRY:
+        emit_try(C, s, n->a->items, n->a->n, n, n->c, n->pos);
+        return;
+    case N_DEFER:   /* a defer that is the last statement of its block: it runs at once */
+        emit_try(C, s, NULL, 0, NULL, n->b, n->pos);
+        return;
+    case N_THROW:
+        emit_expr(C, s, n->a);
+        emit(C, s, OP_THROW, 0, 0, n->pos);
         return;
     case N_INT: case N_FLOAT: case N_STRING: case N_BOOL: case N_NULL: case N_NAME:
     case N_LIST: case N_MAP: case N_UNARY: case N_BINARY: case N_AND: case N_OR:
@@ -1680,7 +1912,11 @@ static void emit_function(compiler *C, scope *s)
 {
     const zx_node *fn = s->node;
     loopctx *outer_loop = C->loop;
+    tryctx *outer_tries = C->tries;
+    uint32_t outer_ret = C->ret_slot;
     C->loop = NULL;
+    C->tries = NULL;
+    C->ret_slot = UINT32_MAX;
     zx_pos endpos = fn->pos;
     if (fn->kind == N_LAMBDA && !fn->b) {
         emit_expr(C, s, fn->a);
@@ -1694,6 +1930,8 @@ static void emit_function(compiler *C, scope *s)
         if (s->vars[i].captured && s->vars[i].slot < s->code->nlocals)   /* else out of memory */
             s->code->local_is_cell[s->vars[i].slot] = 1;
     C->loop = outer_loop;
+    C->tries = outer_tries;
+    C->ret_slot = outer_ret;
 }
 
 /* ---------- match and enum ---------- */
@@ -1823,7 +2061,8 @@ zx_program *zx_compile_session(const zx_node *prog, const char *file, zx_heap *h
                                const zx_host_names *hosts, const zx_session_input *sess, char *err,
                                size_t errsz, bool *oom)
 {
-    compiler C = { .file = file, .heap = heap, .err = err, .errsz = errsz, .hosts = hosts, .sess = sess };
+    compiler C = { .file = file, .heap = heap, .err = err, .errsz = errsz, .hosts = hosts, .sess = sess,
+                   .ret_slot = UINT32_MAX };
     C.prog = zx_program_new(file, heap);
     zx_code *main = zx_code_new(ZX_CODE_MAIN, "<main>");
     if (!C.prog || !main) {

@@ -1636,6 +1636,99 @@ fail:
     return NULL;
 }
 
+/* ---------- exceptions: try / catch / finally, throw, defer ----------
+ * The words are contextual (as `var` is): `try` before a block, `throw` and `defer` at the
+ * start of a statement unless an assignment or member access follows (then they are names). */
+
+static bool parser_brace_next(const parser *p, const lexer_token *t)
+{
+    return t[1].kind == TK_LBRACE || (t[1].kind == TK_NEWLINE && t[2].kind == TK_LBRACE);
+}
+
+/* 1: try, 2: throw, 3: defer, 0: none of them here. */
+static int parser_exc_kind(const parser *p, const lexer_token *t)
+{
+    if (parser_word(p, t, "try")) return parser_brace_next(p, t) ? 1 : 0;
+    bool thr = parser_word(p, t, "throw");
+    if (!thr && !parser_word(p, t, "defer")) return 0;
+    lexer_kind k = t[1].kind;
+    if (k == TK_DOT) return 0;
+    for (size_t j = 0; j < sizeof parser_assign_ops / sizeof parser_assign_ops[0]; j++)
+        if (parser_assign_ops[j].tok == k) return 0;
+    return thr ? 2 : 3;
+}
+
+/* catch (e) | catch e | catch: the variable's name, or NULL (none); false on an error. */
+static bool parser_catch_name(parser *p, char **name)
+{
+    *name = NULL;
+    if (parser_at(p, TK_LBRACE) || parser_at(p, TK_NEWLINE)) return true;
+    bool paren = parser_accept(p, TK_LPAREN);
+    if (!(*name = parser_decl_name(p, "the catch variable's name"))) return false;
+    if (paren && parser_at(p, TK_COLON)) {       /* catch (e: Error): the type is not checked */
+        parser_advance(p);
+        if (!parser_type(p)) return false;
+    }
+    if (paren && !parser_accept(p, TK_RPAREN)) {
+        parser_expected(p, parser_peek(p), "')' after the catch variable");
+        return false;
+    }
+    return true;
+}
+
+static zx_node *parser_try(parser *p)
+{
+    zx_node *n = parser_new(p, N_TRY, parser_peek(p)->pos);
+    if (!n) return NULL;
+    parser_advance(p);   /* try */
+    if (!(n->a = parser_block(p))) goto fail;
+    size_t save = p->i;
+    parser_skip_newlines(p);
+    if (parser_word(p, parser_peek(p), "catch")) {
+        parser_advance(p);
+        if (!parser_catch_name(p, &n->name) || !(n->b = parser_block(p))) goto fail;
+        save = p->i;
+        parser_skip_newlines(p);
+    }
+    if (parser_word(p, parser_peek(p), "finally")) {
+        parser_advance(p);
+        if (!(n->c = parser_block(p))) goto fail;
+    } else {
+        p->i = save;
+    }
+    if (!n->b && !n->c) {
+        parser_expected(p, parser_peek(p), "'catch' or 'finally' after the try block");
+        goto fail;
+    }
+    return n;
+fail:
+    zx_ast_free(n);
+    return NULL;
+}
+
+/* throw e | defer { block } | defer e (the reference runs a defer without braces at once) */
+static zx_node *parser_throw_defer(parser *p, int kind)
+{
+    lexer_token *t = parser_peek(p);
+    if (kind == 3 && parser_brace_next(p, t)) {
+        zx_node *n = parser_new(p, N_DEFER, t->pos);
+        if (!n) return NULL;
+        parser_advance(p);
+        if (!(n->b = parser_block(p))) {
+            zx_ast_free(n);
+            return NULL;
+        }
+        return n;
+    }
+    zx_node *n = parser_new(p, kind == 2 ? N_THROW : N_EXPR_STMT, t->pos);
+    if (!n) return NULL;
+    parser_advance(p);
+    if (!(n->a = parser_expr(p))) {
+        zx_ast_free(n);
+        return NULL;
+    }
+    return n;
+}
 
 static zx_node *parser_statement(parser *p)
 {
@@ -1656,6 +1749,9 @@ static zx_node *parser_statement(parser *p)
     if (k == TK_WHILE) return parser_while(p);
     if (k == TK_FOR) return parser_for(p);
     if (k == TK_FORK) return parser_fork(p);
+    int exc = k == TK_NAME ? parser_exc_kind(p, t) : 0;
+    if (exc == 1) return parser_try(p);
+    if (exc == 3 && parser_brace_next(p, t)) return parser_throw_defer(p, exc);
     if (k == TK_NAME && parser_class_kind(p, t) >= 0) return parser_class(p, parser_class_kind(p, t));
     if (parser_starts_match(p, "match")) return parser_match(p, ZX_MATCH_STMT);
     if (parser_starts_match(p, "pattern")) return parser_match(p, ZX_MATCH_PATTERN);
@@ -1670,6 +1766,7 @@ static zx_node *parser_statement(parser *p)
     else if (k == TK_ASSERT) n = parser_assert(p);
     else if (k == TK_BARRIER) n = parser_barrier(p);
     else if (parser_word(p, t, "emit") && t[1].kind == TK_NAME) n = parser_emit(p);
+    else if (exc) n = parser_throw_defer(p, exc);
     else n = parser_simple(p);
     if (n && !parser_end(p)) {
         zx_ast_free(n);

@@ -156,12 +156,20 @@ static void line(const char *fmt, ...)
 {
     for (int i = 0; i < indent; i++)
         bput(&out, "    ");
-    char tmp[8192];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);   /* a big literal's line is longer than any fixed buffer */
+    va_end(ap);
+    char *tmp = malloc((size_t)(n > 0 ? n : 0) + 1);
+    if (!tmp) {
+        fprintf(stderr, "gen_program: out of memory\n");
+        exit(2);
+    }
+    va_start(ap, fmt);
+    vsnprintf(tmp, (size_t)(n > 0 ? n : 0) + 1, fmt, ap);
     va_end(ap);
     bput(&out, "%s\n", tmp);
+    free(tmp);
 }
 
 static void fresh(char *dst, const char *prefix)
@@ -873,6 +881,41 @@ static void st_if(int d)
     bfree(&c);
 }
 
+/* try / catch / finally and throw (issue 15): a block that may fail (runtime faults the
+ * p_* knobs allow, or an explicit throw of a value of any type), caught and printed, or
+ * passed on through a finally block; a defer now and then */
+static void st_try(int d)
+{
+    char e[24];
+    fresh(e, "e");
+    Buf c = {0}, x = {0};
+    int form = rnd(4);   /* 0, 1: catch; 2: catch and finally; 3: finally only */
+    if (chance(15)) {
+        line("defer { print(\"deferred\", %d) }", rnd(100));
+        step();
+    }
+    line("try {");
+    step();
+    block(1 + rnd(3), d - 1);
+    if (chance(60)) {
+        e_bool(&c, 2);
+        e_any(&x, 2);
+        line("    if (%s) { throw %s }", bstr(&c), bstr(&x));
+    }
+    if (form <= 2) {
+        line("} catch (%s) {", e);
+        line("    print(\"caught\", %s)", e);
+        if (chance(30)) block(1, d - 1);
+    }
+    if (form >= 2) {
+        line("} finally {");
+        block(1 + rnd(2), d - 1);
+    }
+    line("}");
+    bfree(&c);
+    bfree(&x);
+}
+
 static int loop_bound(int want)
 {
     long cap = in_action ? 60 : 600;
@@ -1169,6 +1212,12 @@ static void stmt(int d)
     case 14: st_map(); break;
     case 15: case 16: st_jump(); break;
     case 17: st_big_literal(); break;
+    case 18:
+        if (d > 0)
+            st_try(d);
+        else
+            st_print();
+        break;
     case 20: st_reassign_callable(); break;
     default:
         if (loop_depth)

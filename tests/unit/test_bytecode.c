@@ -83,6 +83,11 @@ static bool code_same(const zx_code *a, const zx_code *b, const char **why)
         if (a->code[i].op != b->code[i].op || a->code[i].a != b->code[i].a || a->code[i].b != b->code[i].b) DIFF("instruction");
         if (a->positions[i].line != b->positions[i].line || a->positions[i].col != b->positions[i].col) DIFF("position");
     }
+    if (a->nhandlers != b->nhandlers) DIFF("nhandlers");
+    for (uint32_t i = 0; i < a->nhandlers; i++)
+        if (a->handlers[i].start != b->handlers[i].start || a->handlers[i].end != b->handlers[i].end ||
+            a->handlers[i].target != b->handlers[i].target)
+            DIFF("handler");
     if (a->nchildren != b->nchildren) DIFF("nchildren");
     for (uint32_t i = 0; i < a->nchildren; i++)
         if (!code_same(a->children[i], b->children[i], why)) return false;
@@ -185,6 +190,17 @@ static zx_program *build_all_opcodes(zx_heap *h)
     zx_code_emit(fk2, OP_LOAD_CONST, fk2null, 0, at(8, 1));
     zx_code_emit(fk2, OP_RETURN, 0, 0, at(8, 1));
     zx_code_add_child(m, fk2);
+
+    /* child 4: a lambda that throws its argument and raises it again from its handler */
+    zx_code *thr = zx_code_new(ZX_CODE_LAMBDA, "<lambda>");
+    thr->pos = at(9, 1);
+    thr->nparams = 1;
+    zx_code_add_local(thr, "v");
+    zx_code_emit(thr, OP_LOAD_LOCAL, 0, 0, at(9, 8));
+    zx_code_emit(thr, OP_THROW, 0, 0, at(9, 8));
+    zx_code_emit(thr, OP_RERAISE, 0, 0, at(9, 8));
+    zx_code_add_handler(thr, 0, 2, 2);
+    zx_code_add_child(m, thr);
 
     /* main */
 #define E(op, a, b) zx_code_emit(m, OP_##op, (a), (b), at(10 + m->ncode, 1 + m->ncode % 7))
@@ -504,6 +520,7 @@ static void small_payload(zx_buf *b, uint32_t nlocals_field, const char *consts,
     put_le(b, 2, 4);
     put_le(b, OP_LOAD_CONST, 2); put_le(b, 0, 2); put_le(b, 0, 4); put_le(b, 1, 4); put_le(b, 1, 4);
     put_le(b, OP_RETURN, 2); put_le(b, 0, 2); put_le(b, 0, 4); put_le(b, 1, 4); put_le(b, 1, 4);
+    put_le(b, 0, 4);                 /* handlers */
     put_le(b, 0, 4);                 /* children */
 }
 
@@ -528,10 +545,10 @@ static void test_zxbc_errors(zx_heap *h)
     CHECK_STR(err, "not a zexus bytecode file");
     CHECK(zx_bytecode_read((const uint8_t *)"ZX", 2, h, err, sizeof err) == NULL);
     CHECK_STR(err, "truncated bytecode file");
-    file.data[4] = 3;
+    file.data[4] = 4;
     CHECK(zx_bytecode_read((const uint8_t *)file.data, file.len, h, err, sizeof err) == NULL);
-    CHECK_STR(err, "bytecode format version 3, expected 2");
-    file.data[4] = 2;
+    CHECK_STR(err, "bytecode format version 4, expected 3");
+    file.data[4] = ZX_BYTECODE_FORMAT_VERSION;
     file.data[6] = 4;
     CHECK(zx_bytecode_read((const uint8_t *)file.data, file.len, h, err, sizeof err) == NULL);
     CHECK_STR(err, "unsupported bytecode flags 0x0004");
@@ -770,6 +787,25 @@ static void test_verifier(zx_heap *h)
     zx_code *c;
 
     p = base(h); ret(p->main); VERIFY_OK(p);
+
+    /* exception handler rows: range, target, the depth of 2 at the target */
+    p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(THROW, 0, 0), I(POP, 0, 0), I(POP, 0, 0), RET);
+    zx_code_add_handler(p->main, 0, 2, 2); VERIFY_OK(p);
+    p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(THROW, 0, 0), I(POP, 0, 0), I(POP, 0, 0), RET);
+    zx_code_add_handler(p->main, 1, 1, 2);
+    VERIFY_FAILS(p, "verify: <main>: handler 0: bad range 1..1 (6 instructions)");
+    p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(THROW, 0, 0), I(POP, 0, 0), I(POP, 0, 0), RET);
+    zx_code_add_handler(p->main, 0, 7, 2);
+    VERIFY_FAILS(p, "verify: <main>: handler 0: bad range 0..7 (6 instructions)");
+    p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(THROW, 0, 0), I(POP, 0, 0), I(POP, 0, 0), RET);
+    zx_code_add_handler(p->main, 0, 2, 1);
+    VERIFY_FAILS(p, "verify: <main>: handler 0: bad target 1 for range 0..2");
+    p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(THROW, 0, 0), I(POP, 0, 0), RET);
+    zx_code_add_handler(p->main, 0, 2, 2);
+    VERIFY_FAILS(p, "verify: <main>: instruction 4 (RETURN): stack depth must be 1 at RETURN, is 2");
+    p = base(h); MAIN_CODE(p, I(LOAD_CONST, 0, 0), I(JUMP, 2, 0), I(POP, 0, 0), RET);
+    zx_code_add_handler(p->main, 1, 2, 2);
+    VERIFY_FAILS(p, "verify: <main>: instruction 2 (POP): handler target at stack depth 1, must be 2");
 
     /* program and code-object shape */
     p = base(h); zx_code_free(p->main); p->main = NULL;

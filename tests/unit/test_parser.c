@@ -77,6 +77,17 @@ static void dump_node(dump *d, const zx_node *n)
         return;
     }
     switch (n->kind) {
+    case N_TRY:
+        out(d, "(try ");
+        dump_node(d, n->a);
+        out(d, " catch %s ", n->name ? n->name : "-");
+        dump_node(d, n->b);
+        out(d, " finally ");
+        dump_node(d, n->c);
+        out(d, ")");
+        break;
+    case N_THROW: out(d, "(throw "); dump_node(d, n->a); out(d, ")"); break;
+    case N_DEFER: out(d, "(defer "); dump_node(d, n->b); out(d, ")"); break;
     case N_INT: out(d, "%lld", (long long)n->ival); break;
     case N_FLOAT: out(d, "%.17gf", n->fval); break;
     case N_STRING:
