@@ -132,6 +132,31 @@ zx_heap *zx_heap_create_with(size_t max_bytes, zx_heap_alloc_fn alloc, void *ud)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Reference counting modes                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * An atomic read-modify-write (a lock-prefixed instruction on x86) costs some twenty cycles
+ * even when no other core holds the line; a program on one thread paid that on every copy of
+ * a reference.  So counts change with plain instructions while zx_rc_concurrent is 0, and
+ * atomically while it is not.  It is raised by whoever lets a second thread reach objects and
+ * lowered once that thread can no longer reach them: the scheduler around every piece of
+ * parallel work (a DAG of chunks, parallel_map, fork blocks: src/exec/parallel.c), a run or
+ * call of a program with `shared` globals (a monitoring thread may read them,
+ * zx_program_snapshot), and each API call that touches values (src/vm/).  Raising it happens
+ * before the other thread starts (the spawn or the lock that the other thread takes after),
+ * lowering after it has finished (the join), so two threads never change one count at the
+ * same time unless both see the atomic mode.  It is one counter for the process: a VM that
+ * goes parallel makes the others count atomically meanwhile, which costs only time.  Compiled
+ * code reads it through zx_run.rc_concurrent once per native entry: it can change only inside
+ * a call that native code makes, and every such change is undone before the call returns.
+ */
+atomic_int zx_rc_concurrent;
+
+void zx_rc_concurrent_begin(void) { atomic_fetch_add_explicit(&zx_rc_concurrent, 1, memory_order_seq_cst); }
+void zx_rc_concurrent_end(void) { atomic_fetch_sub_explicit(&zx_rc_concurrent, 1, memory_order_seq_cst); }
+
+/* ------------------------------------------------------------------------------------------ */
 /* Cycle collection                                                                           */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -330,14 +355,14 @@ static void collect(zx_heap *h)
     pthread_mutex_unlock(&h->lock);
     for (size_t i = 0; i < set.n; i++) {
         gc_set(set.v[i], GC_IN);
-        obj_prefix(set.v[i])->u.gc.refs = atomic_load_explicit(&set.v[i]->rc, memory_order_relaxed);
+        obj_prefix(set.v[i])->u.gc.refs = set.v[i]->rc;
     }
     /* the set: everything reachable from a candidate (set.v grows as it is scanned) */
     for (size_t i = 0; i < set.n && !set.failed; i++)
         FOR_CHILD(set.v[i], c, {
             if (!(gc_flags(c) & GC_IN)) {
                 gc_set(c, GC_IN);
-                obj_prefix(c)->u.gc.refs = atomic_load_explicit(&c->rc, memory_order_relaxed);
+                obj_prefix(c)->u.gc.refs = c->rc;
                 objvec_push(&set, c);
             }
         });
@@ -509,7 +534,7 @@ void *zx_heap_alloc_obj(zx_heap *h, zx_objtype type, size_t size)
         pre->u.size = size;
     }
     zx_obj *o = (zx_obj *)(void *)((char *)pre + ZX_PREFIX_SIZE);
-    atomic_init(&o->rc, 1);
+    o->rc = 1;
     o->type = (uint8_t)type;
     atomic_init(&o->flags, 0);
     o->node = 0;
@@ -688,8 +713,7 @@ static void retire(zx_obj *o, zx_obj **dying)
 
 static void release_into(zx_value v, zx_obj **dying)
 {
-    if (v.tag == ZX_T_OBJ && atomic_fetch_sub_explicit(&v.u.o->rc, 1, memory_order_acq_rel) == 1)
-        retire(v.u.o, dying);
+    if (v.tag == ZX_T_OBJ && zx_obj_release(v.u.o)) retire(v.u.o, dying);
 }
 
 static void store_release(zx_obj *o, uint8_t flag, void *p, size_t bytes);

@@ -436,6 +436,7 @@ zx_status zx_run_init(zx_run *run, zx_program *p)
         return ZX_E_MEMORY;
     }
     run->interrupt = &vm->interrupt;
+    run->rc_concurrent = &zx_rc_concurrent;
     run->sys = &vm->sys;
     atomic_init(&run->cancel, 0);
     atomic_init(&run->output_failed, 0);
@@ -568,16 +569,31 @@ typedef struct main_job {
     zx_frame *f;
 } main_job;
 
+/* True when another thread may touch this program's objects while it runs, outside the
+ * scheduler's parallel work: a monitoring thread reading `shared` globals
+ * (zx_program_snapshot), or a handle that a host function made and gave away.  Such runs
+ * change reference counts atomically throughout (value.h, zx_rc_concurrent). */
+bool zx_vm_run_concurrent(const zx_program *p)
+{
+    if (p->vm && p->vm->hosts.n > 0) return true;
+    for (uint32_t i = 0; i < p->nglobals; i++)
+        if (p->globals[i].is_shared) return true;
+    return false;
+}
+
 /* Runs on the thread zx_run_with_stack picks: the cycle collector's gate is per thread. */
 static zx_status exec_main_job(void *ctx)
 {
     main_job *j = ctx;
     zx_heap *h = j->root->run->heap;
     zx_heap_set_poll_hint(h, &j->root->run->cancel);
+    bool concurrent = zx_vm_run_concurrent(j->root->run->prog);
+    if (concurrent) zx_rc_concurrent_begin();
     zx_heap_mutator_enter(h);                    /* the cycle collector's gate (value.h) */
     zx_status st = j->vm->opts.mode == ZX_MODE_SEQ ? zx_interp_exec(j->root, j->f, UINT32_MAX, NULL)
                                                    : zx_parallel_run_main(j->root, j->f);
     zx_heap_mutator_leave(h);
+    if (concurrent) zx_rc_concurrent_end();
     zx_heap_set_poll_hint(h, NULL);
     return st;
 }
