@@ -184,6 +184,8 @@ void zx_rc_concurrent_end(void) { atomic_fetch_sub_explicit(&zx_rc_concurrent, 1
  * allocation that would exceed the limit (it collects, then tries again).
  */
 static _Thread_local int tl_mutator;     /* this thread's open zx_heap_mutator_enter calls */
+static void credit_open(zx_heap *h);     /* per-thread credit of bytes (zx_heap_account) */
+static void credit_close(void);
 
 static size_t collect_bytes_after(const zx_heap *h, size_t live)
 {
@@ -205,11 +207,13 @@ void zx_heap_mutator_enter(zx_heap *h)
     h->mutators++;
     pthread_mutex_unlock(&h->lock);
     tl_mutator++;
+    if (tl_mutator == 1) credit_open(h);
 }
 
 void zx_heap_mutator_leave(zx_heap *h)
 {
     if (!h) return;
+    if (tl_mutator == 1) credit_close();
     tl_mutator--;
     pthread_mutex_lock(&h->lock);
     h->mutators--;
@@ -483,9 +487,79 @@ static void collect_for_bytes(zx_heap *h, size_t now)
     collect_request(h);          /* the others park at their next back-edge or call */
 }
 
+/*
+ * Per-thread credit.  Every allocation and free used to be an atomic add on the heap's byte
+ * counter, one cache line that all workers wrote.  A mutator thread now reserves bytes in
+ * chunks of CREDIT_CHUNK: the heap's counter includes what each mutator has reserved and not
+ * used yet (at most 2 * CREDIT_CHUNK per thread), its allocations and frees draw on and refill
+ * that credit without touching the heap, and the rest goes back when the thread stops being a
+ * mutator (zx_heap_mutator_leave: the end of a run, of a piece of parallel work, or a wait).
+ * The limit stays a bound on live bytes: a chunk is reserved only while it fits under it;
+ * near the limit the credit is given back and the allocation is accounted exactly, as before,
+ * so a program fails only when its live data (plus at most 128 KiB per other running worker)
+ * does not fit.
+ */
+#define CREDIT_CHUNK ((size_t)64 << 10)
+static _Thread_local zx_heap *tl_credit_heap __attribute__((tls_model("initial-exec")));
+static _Thread_local size_t tl_credit __attribute__((tls_model("initial-exec")));
+static bool account_exact(zx_heap *h, ptrdiff_t delta);
+
+static void credit_open(zx_heap *h)
+{
+    tl_credit_heap = h;
+    tl_credit = 0;
+}
+
+/* Give this thread's unused credit back to its heap. */
+static void credit_close(void)
+{
+    if (tl_credit_heap && tl_credit)
+        atomic_fetch_sub_explicit(&tl_credit_heap->bytes, tl_credit, memory_order_relaxed);
+    tl_credit_heap = NULL;
+    tl_credit = 0;
+}
+
+static bool credit_account(zx_heap *h, ptrdiff_t delta)
+{
+    if (delta < 0) {
+        tl_credit += (size_t)-delta;
+        if (tl_credit > 2 * CREDIT_CHUNK) {
+            size_t give = tl_credit - CREDIT_CHUNK;
+            tl_credit = CREDIT_CHUNK;
+            atomic_fetch_sub_explicit(&h->bytes, give, memory_order_relaxed);
+        }
+        return true;
+    }
+    size_t need = (size_t)delta;
+    if (need <= tl_credit) {
+        tl_credit -= need;
+        return true;
+    }
+    /* reserve what is missing and a chunk more, if that fits under the limit */
+    size_t want = need - tl_credit + CREDIT_CHUNK;
+    size_t now = atomic_fetch_add_explicit(&h->bytes, want, memory_order_relaxed) + want;
+    if (!h->max_bytes || now <= h->max_bytes) {
+        tl_credit = tl_credit + want - need;
+        update_peak(h, now);
+        if (now >= atomic_load_explicit(&h->collect_bytes, memory_order_relaxed) && tl_mutator == 1)
+            collect_for_bytes(h, now);
+        return true;
+    }
+    /* near the limit: give everything back and account this one exactly */
+    atomic_fetch_sub_explicit(&h->bytes, want + tl_credit, memory_order_relaxed);
+    tl_credit = 0;
+    return account_exact(h, delta);
+}
+
 bool zx_heap_account(zx_heap *h, ptrdiff_t delta)
 {
     if (!h || delta == 0) return true;
+    if (h == tl_credit_heap) return credit_account(h, delta);
+    return account_exact(h, delta);
+}
+
+static bool account_exact(zx_heap *h, ptrdiff_t delta)
+{
     if (delta < 0) {
         atomic_fetch_sub_explicit(&h->bytes, (size_t)-delta, memory_order_relaxed);
         return true;
@@ -509,7 +583,10 @@ bool zx_heap_account(zx_heap *h, ptrdiff_t delta)
 
 size_t zx_heap_bytes(const zx_heap *h)
 {
-    return h ? atomic_load_explicit((_Atomic size_t *)&h->bytes, memory_order_relaxed) : 0;
+    if (!h) return 0;
+    size_t n = atomic_load_explicit((_Atomic size_t *)&h->bytes, memory_order_relaxed);
+    /* this thread's unused credit is not in use; other running workers' may be (< 128 KiB each) */
+    return h == tl_credit_heap && n >= tl_credit ? n - tl_credit : n;
 }
 
 size_t zx_heap_peak(const zx_heap *h)

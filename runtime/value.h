@@ -200,6 +200,8 @@ void zx_heap_destroy(zx_heap *h);      /* clears cycle candidates, then frees th
 void *zx_heap_alloc_obj(zx_heap *h, zx_objtype type, size_t size);
 /* Account for growth of an object's out-of-line storage; false when over the limit. */
 bool zx_heap_account(zx_heap *h, ptrdiff_t delta);
+/* Bytes in use; while other threads run as mutators it includes the bytes they have reserved
+ * and not used yet (value.c, "Per-thread credit": under 128 KiB each). */
 size_t zx_heap_bytes(const zx_heap *h);
 size_t zx_heap_peak(const zx_heap *h);
 /* o (a list, map, cell or closure) had a container or closure stored into it: register it
