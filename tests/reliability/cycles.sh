@@ -119,6 +119,23 @@ for name in selfref closure trees workers; do
     done
 done
 
+# The binary-trees program of bench/real (a long-lived tree, a stretch tree and 5 * 2^14 short
+# ones, 47 MB allocated in all, under 1.2 MB live at once) under --max-memory=6M in every tier:
+# dead trees are freed as they die, not one level per collection (issue 14).
+tree_modes=("${modes[@]}" "--jit=always --mode=seq" "--jit=auto --mode=par --workers=2")
+for mode in "${tree_modes[@]}"; do
+    # shellcheck disable=SC2086
+    got=$(timeout 300 "$bin" run $mode --max-memory=6M "$root/../bench/real/zx/binarytrees.zx" 12 2> "$work/err" < /dev/null)
+    rc=$?
+    if ((rc != 0)) || [[ $got != 674478 ]]; then
+        echo "FAIL binarytrees 12 ($mode --max-memory=6M): exit status $rc, printed '$got', want '674478'"
+        head -n 3 "$work/err" | sed 's/^/    /'
+        fails=$((fails + 1))
+    else
+        passes=$((passes + 1))
+    fi
+done
+
 # Part 2: collect at every candidate store; the programs' output must not change.
 stress_modes=("--jit=off --mode=seq" "--jit=strict -O0 --mode=seq" "--jit=strict -O2 --mode=seq"
               "--jit=off --mode=par --workers=2" "--jit=strict -O2 --mode=par --workers=3")
