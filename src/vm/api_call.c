@@ -251,6 +251,8 @@ zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *
     zx_value args[CALL_MAX_ARGS];
     for (int i = 0; i < argc; i++) args[i] = argv[i]->v;
 
+    bool concurrent = zx_vm_run_concurrent(p);   /* until `running` is cleared (vm.c) */
+    if (concurrent) zx_rc_concurrent_begin();
     zx_incref(fn);                /* the action may reassign its own global */
     pthread_mutex_lock(&vm->state_lock);     /* see zx_program_snapshot */
     atomic_store(&vm->running, 1);
@@ -275,6 +277,7 @@ zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *
     }
     zx_decref(fn);
     st = zx_vm_finish_root(vm, p, &root, st);
+    if (concurrent) zx_rc_concurrent_end();
     if (st != ZX_OK) {
         zx_decref(r);
         return st;

@@ -472,6 +472,10 @@ zx_status zx_vm_run_seeded(zx_program *p, const zx_program *seed)
     zx_vm *vm = p->vm;
     if (zx_vm_check_idle(vm) != ZX_OK) return ZX_E_ARGUMENT;
     vm->last_error.len = 0;
+    /* atomic counts from before `running` is set until after it is cleared, so a snapshot
+     * never meets a plain count change (value.h, zx_rc_concurrent) */
+    bool concurrent = zx_vm_run_concurrent(p);
+    if (concurrent) zx_rc_concurrent_begin();
     /* the new run's state is the program's from its start: zx_program_snapshot (from any
      * thread) reads its shared globals while it runs */
     pthread_mutex_lock(&vm->state_lock);
@@ -481,6 +485,7 @@ zx_status zx_vm_run_seeded(zx_program *p, const zx_program *seed)
     if (st != ZX_OK) {
         pthread_mutex_unlock(&vm->state_lock);
         free(run);
+        if (concurrent) zx_rc_concurrent_end();
         zx_vm_set_error(vm, "%s: error: out of memory", p->source_name);
         return st;
     }
@@ -504,7 +509,9 @@ zx_status zx_vm_run_seeded(zx_program *p, const zx_program *seed)
         st = zx_vm_exec_main(vm, &root, f);
         zx_frame_pop(&root, f);
     }
-    return zx_vm_finish_root(vm, p, &root, st);
+    st = zx_vm_finish_root(vm, p, &root, st);
+    if (concurrent) zx_rc_concurrent_end();
+    return st;
 }
 
 /* How a run ends when its output failed.  A closed pipe (EPIPE, or any failure of an
