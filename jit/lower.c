@@ -56,6 +56,7 @@ typedef struct lw {
     LLVMValueRef fn;
     LLVMValueRef t, f, end_pc, result;
     LLVMValueRef locals, globals, interrupt_p, cancel_p;
+    LLVMValueRef rc_atomic;       /* i1: reference counts change atomically (value.h) */
     LLVMValueRef *ltag, *lpay, *stag, *spay;
     LLVMValueRef tmpval;          /* a zx_value out-parameter for helpers */
     LLVMBasicBlockRef *bb, exit_bb;
@@ -263,6 +264,7 @@ static void sset(lw *L, uint32_t s, val v)
 }
 
 static void incref(lw *L, val v);
+static LLVMValueRef rc_mode(lw *L, LLVMValueRef run);
 static void emit_if(lw *L, LLVMValueRef cond, LLVMBasicBlockRef *then_bb, LLVMBasicBlockRef *cont_bb);
 
 /* Operand stack slots [lo, hi) to f's memory, where each owns a reference: a borrowed callee
@@ -341,13 +343,35 @@ static void emit_if(lw *L, LLVMValueRef cond, LLVMBasicBlockRef *then_bb, LLVMBa
     at(L, *then_bb);
 }
 
+/* *rc += 1 or -= 1, with plain instructions or atomically by the entry's mode; the old count. */
+static LLVMValueRef rc_change(lw *L, LLVMValueRef rc, LLVMAtomicRMWBinOp op, LLVMAtomicOrdering order)
+{
+    LLVMBasicBlockRef plain_bb = newbb(L, "rc.plain"), atomic_bb = newbb(L, "rc.atomic"), done_bb = newbb(L, "");
+    LLVMBuildCondBr(L->b, L->rc_atomic, atomic_bb, plain_bb);
+    at(L, plain_bb);
+    LLVMValueRef old_p = load(L, L->i32, rc, "rc");
+    LLVMValueRef new_p = op == LLVMAtomicRMWBinOpAdd ? LLVMBuildAdd(L->b, old_p, c32(L, 1), "")
+                                                      : LLVMBuildSub(L->b, old_p, c32(L, 1), "");
+    LLVMBuildStore(L->b, new_p, rc);
+    LLVMBuildBr(L->b, done_bb);
+    at(L, atomic_bb);
+    LLVMValueRef old_a = LLVMBuildAtomicRMW(L->b, op, rc, c32(L, 1), order, 0);
+    LLVMBuildBr(L->b, done_bb);
+    at(L, done_bb);
+    LLVMValueRef old = LLVMBuildPhi(L->b, L->i32, "rc.old");
+    LLVMValueRef vals[] = { old_p, old_a };
+    LLVMBasicBlockRef bbs[] = { plain_bb, atomic_bb };
+    LLVMAddIncoming(old, vals, bbs, 2);
+    return old;
+}
+
 static void incref(lw *L, val v)
 {
     if (!(v.mask & M_O)) return;
     LLVMBasicBlockRef then_bb = NULL, cont_bb = NULL;
     if (v.mask != M_O) emit_if(L, is_tag(L, v, ZX_T_OBJ), &then_bb, &cont_bb);
     LLVMValueRef rc = gep(L, as_ptr(L, v.pay), offsetof(zx_obj, rc));
-    LLVMBuildAtomicRMW(L->b, LLVMAtomicRMWBinOpAdd, rc, c32(L, 1), LLVMAtomicOrderingMonotonic, 0);
+    rc_change(L, rc, LLVMAtomicRMWBinOpAdd, LLVMAtomicOrderingMonotonic);
     if (cont_bb) {
         LLVMBuildBr(L->b, cont_bb);
         at(L, cont_bb);
@@ -362,8 +386,7 @@ static void decref(lw *L, val v)
     else cont_bb = newbb(L, "");
     LLVMValueRef o = as_ptr(L, v.pay);
     LLVMValueRef rc = gep(L, o, offsetof(zx_obj, rc));
-    LLVMValueRef old = LLVMBuildAtomicRMW(L->b, LLVMAtomicRMWBinOpSub, rc, c32(L, 1),
-                                          LLVMAtomicOrderingAcquireRelease, 0);
+    LLVMValueRef old = rc_change(L, rc, LLVMAtomicRMWBinOpSub, LLVMAtomicOrderingAcquireRelease);
     LLVMBasicBlockRef free_bb = newbb(L, "free");
     LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, old, c32(L, 1), ""), free_bb, cont_bb);
     at(L, free_bb);
@@ -1293,6 +1316,8 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
     LLVMValueRef result = LLVMGetParam(stub, np - 1);
     val *args = calloc(argc + 1, sizeof *args);
     at(L, LLVMAppendBasicBlockInContext(L->cx, stub, "entry"));
+    LLVMValueRef saved_rc = L->rc_atomic;
+    L->rc_atomic = rc_mode(L, load(L, L->ptr, gep(L, t, offsetof(zx_task, run)), "run"));
     for (uint32_t i = 0; i < argc; i++) {
         args[i].tag = LLVMGetParam(stub, 3 + 2 * i);
         args[i].pay = LLVMGetParam(stub, 4 + 2 * i);
@@ -1430,6 +1455,7 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
     LLVMDisposeBuilder(L->b);
     L->b = saved_b;
     L->fn = saved_fn;
+    L->rc_atomic = saved_rc;
     return stub;
 }
 
@@ -1834,6 +1860,17 @@ static void emit_allocas(lw *L)
     }
 }
 
+/* i1: reference counts change atomically, read once per entry into native code: the mode
+ * changes only inside calls this code makes, and each such change is undone before the call
+ * returns (runtime/value.c, "Reference counting modes"). */
+static LLVMValueRef rc_mode(lw *L, LLVMValueRef run)
+{
+    LLVMValueRef rcc = load(L, L->i32, load(L, L->ptr, gep(L, run, offsetof(zx_run, rc_concurrent)), "rcc.p"), "rcc");
+    LLVMSetOrdering(rcc, LLVMAtomicOrderingMonotonic);
+    LLVMSetAlignment(rcc, 4);
+    return LLVMBuildICmp(L->b, LLVMIntNE, rcc, c32(L, 0), "rc.atomic");
+}
+
 /* What every instruction reads of f, t and the run, and the locals, at the end of `bb`. */
 static void emit_prologue(lw *L, LLVMBasicBlockRef bb)
 {
@@ -1844,6 +1881,7 @@ static void emit_prologue(lw *L, LLVMBasicBlockRef bb)
     L->globals = load(L, L->ptr, gep(L, run, offsetof(zx_run, gvar)), "gvar");
     L->interrupt_p = load(L, L->ptr, gep(L, run, offsetof(zx_run, interrupt)), "interrupt");
     L->cancel_p = gep(L, run, offsetof(zx_run, cancel));
+    L->rc_atomic = rc_mode(L, run);
     for (uint32_t i = 0; i < L->nl; i++) lreload(L, i);
 }
 

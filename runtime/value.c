@@ -134,6 +134,31 @@ zx_heap *zx_heap_create_with(size_t max_bytes, zx_heap_alloc_fn alloc, void *ud)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Reference counting modes                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * An atomic read-modify-write (a lock-prefixed instruction on x86) costs some twenty cycles
+ * even when no other core holds the line; a program on one thread paid that on every copy of
+ * a reference.  So counts change with plain instructions while zx_rc_concurrent is 0, and
+ * atomically while it is not.  It is raised by whoever lets a second thread reach objects and
+ * lowered once that thread can no longer reach them: the scheduler around every piece of
+ * parallel work (a DAG of chunks, parallel_map, fork blocks: src/exec/parallel.c), a run or
+ * call of a program with `shared` globals (a monitoring thread may read them,
+ * zx_program_snapshot), and each API call that touches values (src/vm/).  Raising it happens
+ * before the other thread starts (the spawn or the lock that the other thread takes after),
+ * lowering after it has finished (the join), so two threads never change one count at the
+ * same time unless both see the atomic mode.  It is one counter for the process: a VM that
+ * goes parallel makes the others count atomically meanwhile, which costs only time.  Compiled
+ * code reads it through zx_run.rc_concurrent once per native entry: it can change only inside
+ * a call that native code makes, and every such change is undone before the call returns.
+ */
+atomic_int zx_rc_concurrent;
+
+void zx_rc_concurrent_begin(void) { atomic_fetch_add_explicit(&zx_rc_concurrent, 1, memory_order_seq_cst); }
+void zx_rc_concurrent_end(void) { atomic_fetch_sub_explicit(&zx_rc_concurrent, 1, memory_order_seq_cst); }
+
+/* ------------------------------------------------------------------------------------------ */
 /* Cycle collection                                                                           */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -161,6 +186,8 @@ zx_heap *zx_heap_create_with(size_t max_bytes, zx_heap_alloc_fn alloc, void *ud)
  * allocation that would exceed the limit (it collects, then tries again).
  */
 static _Thread_local int tl_mutator;     /* this thread's open zx_heap_mutator_enter calls */
+static void credit_open(zx_heap *h);     /* per-thread credit of bytes (zx_heap_account) */
+static void credit_close(void);
 
 static size_t collect_bytes_after(const zx_heap *h, size_t live)
 {
@@ -182,11 +209,13 @@ void zx_heap_mutator_enter(zx_heap *h)
     h->mutators++;
     pthread_mutex_unlock(&h->lock);
     tl_mutator++;
+    if (tl_mutator == 1) credit_open(h);
 }
 
 void zx_heap_mutator_leave(zx_heap *h)
 {
     if (!h) return;
+    if (tl_mutator == 1) credit_close();
     tl_mutator--;
     pthread_mutex_lock(&h->lock);
     h->mutators--;
@@ -354,14 +383,14 @@ static void collect(zx_heap *h)
     pthread_mutex_unlock(&h->lock);
     for (size_t i = 0; i < set.n; i++) {
         gc_set(set.v[i], GC_IN);
-        obj_prefix(set.v[i])->u.gc.refs = atomic_load_explicit(&set.v[i]->rc, memory_order_relaxed);
+        obj_prefix(set.v[i])->u.gc.refs = set.v[i]->rc;
     }
     /* the set: everything reachable from a candidate (set.v grows as it is scanned) */
     for (size_t i = 0; i < set.n && !set.failed; i++)
         FOR_CHILD(set.v[i], c, {
             if (!(gc_flags(c) & GC_IN)) {
                 gc_set(c, GC_IN);
-                obj_prefix(c)->u.gc.refs = atomic_load_explicit(&c->rc, memory_order_relaxed);
+                obj_prefix(c)->u.gc.refs = c->rc;
                 objvec_push(&set, c);
             }
         });
@@ -482,9 +511,79 @@ static void collect_for_bytes(zx_heap *h, size_t now)
     collect_request(h);          /* the others park at their next back-edge or call */
 }
 
+/*
+ * Per-thread credit.  Every allocation and free used to be an atomic add on the heap's byte
+ * counter, one cache line that all workers wrote.  A mutator thread now reserves bytes in
+ * chunks of CREDIT_CHUNK: the heap's counter includes what each mutator has reserved and not
+ * used yet (at most 2 * CREDIT_CHUNK per thread), its allocations and frees draw on and refill
+ * that credit without touching the heap, and the rest goes back when the thread stops being a
+ * mutator (zx_heap_mutator_leave: the end of a run, of a piece of parallel work, or a wait).
+ * The limit stays a bound on live bytes: a chunk is reserved only while it fits under it;
+ * near the limit the credit is given back and the allocation is accounted exactly, as before,
+ * so a program fails only when its live data (plus at most 128 KiB per other running worker)
+ * does not fit.
+ */
+#define CREDIT_CHUNK ((size_t)64 << 10)
+static _Thread_local zx_heap *tl_credit_heap __attribute__((tls_model("initial-exec")));
+static _Thread_local size_t tl_credit __attribute__((tls_model("initial-exec")));
+static bool account_exact(zx_heap *h, ptrdiff_t delta);
+
+static void credit_open(zx_heap *h)
+{
+    tl_credit_heap = h;
+    tl_credit = 0;
+}
+
+/* Give this thread's unused credit back to its heap. */
+static void credit_close(void)
+{
+    if (tl_credit_heap && tl_credit)
+        atomic_fetch_sub_explicit(&tl_credit_heap->bytes, tl_credit, memory_order_relaxed);
+    tl_credit_heap = NULL;
+    tl_credit = 0;
+}
+
+static bool credit_account(zx_heap *h, ptrdiff_t delta)
+{
+    if (delta < 0) {
+        tl_credit += (size_t)-delta;
+        if (tl_credit > 2 * CREDIT_CHUNK) {
+            size_t give = tl_credit - CREDIT_CHUNK;
+            tl_credit = CREDIT_CHUNK;
+            atomic_fetch_sub_explicit(&h->bytes, give, memory_order_relaxed);
+        }
+        return true;
+    }
+    size_t need = (size_t)delta;
+    if (need <= tl_credit) {
+        tl_credit -= need;
+        return true;
+    }
+    /* reserve what is missing and a chunk more, if that fits under the limit */
+    size_t want = need - tl_credit + CREDIT_CHUNK;
+    size_t now = atomic_fetch_add_explicit(&h->bytes, want, memory_order_relaxed) + want;
+    if (!h->max_bytes || now <= h->max_bytes) {
+        tl_credit = tl_credit + want - need;
+        update_peak(h, now);
+        if (now >= atomic_load_explicit(&h->collect_bytes, memory_order_relaxed) && tl_mutator == 1)
+            collect_for_bytes(h, now);
+        return true;
+    }
+    /* near the limit: give everything back and account this one exactly */
+    atomic_fetch_sub_explicit(&h->bytes, want + tl_credit, memory_order_relaxed);
+    tl_credit = 0;
+    return account_exact(h, delta);
+}
+
 bool zx_heap_account(zx_heap *h, ptrdiff_t delta)
 {
     if (!h || delta == 0) return true;
+    if (h == tl_credit_heap) return credit_account(h, delta);
+    return account_exact(h, delta);
+}
+
+static bool account_exact(zx_heap *h, ptrdiff_t delta)
+{
     if (delta < 0) {
         atomic_fetch_sub_explicit(&h->bytes, (size_t)-delta, memory_order_relaxed);
         return true;
@@ -508,7 +607,10 @@ bool zx_heap_account(zx_heap *h, ptrdiff_t delta)
 
 size_t zx_heap_bytes(const zx_heap *h)
 {
-    return h ? atomic_load_explicit((_Atomic size_t *)&h->bytes, memory_order_relaxed) : 0;
+    if (!h) return 0;
+    size_t n = atomic_load_explicit((_Atomic size_t *)&h->bytes, memory_order_relaxed);
+    /* this thread's unused credit is not in use; other running workers' may be (< 128 KiB each) */
+    return h == tl_credit_heap && n >= tl_credit ? n - tl_credit : n;
 }
 
 size_t zx_heap_peak(const zx_heap *h)
@@ -533,7 +635,7 @@ void *zx_heap_alloc_obj(zx_heap *h, zx_objtype type, size_t size)
         pre->u.size = size;
     }
     zx_obj *o = (zx_obj *)(void *)((char *)pre + ZX_PREFIX_SIZE);
-    atomic_init(&o->rc, 1);
+    o->rc = 1;
     o->type = (uint8_t)type;
     atomic_init(&o->flags, 0);
     o->node = 0;
@@ -733,8 +835,7 @@ static void retire(zx_obj *o, zx_obj **dying)
 
 static void release_into(zx_value v, zx_obj **dying)
 {
-    if (v.tag == ZX_T_OBJ && atomic_fetch_sub_explicit(&v.u.o->rc, 1, memory_order_acq_rel) == 1)
-        retire(v.u.o, dying);
+    if (v.tag == ZX_T_OBJ && zx_obj_release(v.u.o)) retire(v.u.o, dying);
 }
 
 static void store_release(zx_obj *o, uint8_t flag, void *p, size_t bytes);

@@ -8,10 +8,11 @@
 #include <stdint.h>
 
 /*
- * Memory management (docs/architecture.md, "Memory"): every heap object carries an atomic
- * reference count, so chunks running on different workers may share objects without a
- * collector pause or a global lock.  Increments are relaxed, decrements acq_rel; the thread
- * that drops the last reference frees the object.  Reference cycles (a list that contains
+ * Memory management (docs/architecture.md, "Memory"): every heap object carries a reference
+ * count, changed atomically while several threads may touch objects (zx_rc_atomic), so chunks
+ * running on different workers may share objects without a collector pause or a global lock:
+ * increments are then relaxed, decrements acq_rel; the thread that drops the last reference
+ * frees the object.  Reference cycles (a list that contains
  * itself, a recursive closure held in a cell) can only be made by storing a container or a
  * closure into a container or a cell; such a store registers the destination with its heap
  * (zx_heap_note_cycle_candidate, a weak reference that freeing removes), and the heap's cycle
@@ -41,7 +42,7 @@ typedef enum zx_objtype {
 } zx_objtype;
 
 typedef struct zx_obj {
-    _Atomic uint32_t rc;
+    uint32_t rc;                 /* plain or atomic, by zx_rc_atomic (below) */
     uint8_t type;                /* zx_objtype */
     _Atomic uint8_t flags;       /* ZX_OF_* */
     uint16_t node;               /* lists and maps: the NUMA node of the worker that made them,
@@ -142,15 +143,42 @@ static inline bool zx_truthy(zx_value v) {
 #define ZX_AS_CELL(v)   ((zx_cell *)(v).u.o)
 
 /* ---- reference counting ---- */
+/*
+ * Two modes (value.c, "Reference counting modes"): while no object of any heap can be touched
+ * by two threads at once, counts change with plain instructions; while some may be (parallel
+ * work runs, a monitoring thread may read `shared` globals, an API call is in progress), every
+ * count changes atomically.  zx_rc_concurrent counts the reasons for the atomic mode; it is
+ * raised before a second thread can reach any object and lowered after it no longer can, so
+ * two threads never change one count at the same time with one of them in plain mode.
+ */
+extern atomic_int zx_rc_concurrent;
+static inline bool zx_rc_atomic(void)
+{
+    return atomic_load_explicit(&zx_rc_concurrent, memory_order_relaxed) != 0;
+}
+void zx_rc_concurrent_begin(void);
+void zx_rc_concurrent_end(void);
 void zx_obj_free(zx_obj *o);
-static inline void zx_incref(zx_value v) {
-    if (v.tag == ZX_T_OBJ) atomic_fetch_add_explicit(&v.u.o->rc, 1, memory_order_relaxed);
+static inline void zx_obj_incref(void *p)
+{
+    zx_obj *o = (zx_obj *)p;
+    if (__builtin_expect(!zx_rc_atomic(), 1)) o->rc++;
+    else __atomic_fetch_add(&o->rc, 1, __ATOMIC_RELAXED);
 }
-static inline void zx_decref(zx_value v) {
-    if (v.tag == ZX_T_OBJ && atomic_fetch_sub_explicit(&v.u.o->rc, 1, memory_order_acq_rel) == 1)
-        zx_obj_free(v.u.o);
+/* Drop one reference to o; true when it was the last (the caller frees o). */
+static inline bool zx_obj_release(zx_obj *o)
+{
+    if (__builtin_expect(!zx_rc_atomic(), 1)) return --o->rc == 0;
+    return __atomic_fetch_sub(&o->rc, 1, __ATOMIC_ACQ_REL) == 1;
 }
-static inline void zx_obj_incref(void *o) { atomic_fetch_add_explicit(&((zx_obj *)o)->rc, 1, memory_order_relaxed); }
+static inline void zx_incref(zx_value v)
+{
+    if (v.tag == ZX_T_OBJ) zx_obj_incref(v.u.o);
+}
+static inline void zx_decref(zx_value v)
+{
+    if (v.tag == ZX_T_OBJ && zx_obj_release(v.u.o)) zx_obj_free(v.u.o);
+}
 static inline void zx_obj_decref(void *o) { zx_decref(zx_objval(o)); }
 
 /* ---- the heap: allocation accounting, memory limit, cycle candidates ---- */
@@ -174,6 +202,8 @@ void zx_heap_destroy(zx_heap *h);      /* clears cycle candidates, then frees th
 void *zx_heap_alloc_obj(zx_heap *h, zx_objtype type, size_t size);
 /* Account for growth of an object's out-of-line storage; false when over the limit. */
 bool zx_heap_account(zx_heap *h, ptrdiff_t delta);
+/* Bytes in use; while other threads run as mutators it includes the bytes they have reserved
+ * and not used yet (value.c, "Per-thread credit": under 128 KiB each). */
 size_t zx_heap_bytes(const zx_heap *h);
 size_t zx_heap_peak(const zx_heap *h);
 /* o (a list, map, cell or closure) had a container or closure stored into it: register it

@@ -19,6 +19,7 @@ typedef struct zx_run {
     zx_value *const *gvar;        /* parts->var: global g lives at *gvar[g]; fixed for the run */
     zx_value args;                /* the `args` list */
     atomic_int *interrupt;        /* the VM's interrupt flag */
+    atomic_int *rc_concurrent;    /* &zx_rc_concurrent, for compiled code (value.h) */
     struct zx_sys_state *sys;     /* the VM's random state (runtime/stdlib_sys.h) */
     atomic_int cancel;            /* set once any piece of parallel work failed: a cheap hint
                                      that compiled code polls before zx_task_should_stop */

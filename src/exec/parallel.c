@@ -471,12 +471,14 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
         return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
     }
     for (uint32_t b = 0; b < c.nblocks; b++) piece_init(&c.pieces[b], t, f, &c.scope, b);
+    zx_rc_concurrent_begin();                 /* other threads reach objects (value.h) */
     int gate = zx_heap_mutator_suspend(t->run->heap);   /* waiting: no mutator */
     zx_pmap_job job = { t, f, fn, in, n, c.nblocks, c.per_block, s->ex, &c, &c.scope.first_failed };
     tbbshim_status ts = dist && dist->pmap(dist->ctx, &job) == ZX_OK
                             ? TBBSHIM_OK    /* across the ranks (src/dist/): every block ran, came back or is redone */
                             : tbbshim_parallel_for(s->ex, c.nblocks, 1, pmap_body, &c, NULL);
     zx_heap_mutator_resume(t->run->heap, gate);
+    zx_rc_concurrent_end();
     zx_status st = ZX_OK;
     if (ts == TBBSHIM_ERROR) {
         /* the shim itself failed: finish the blocks that did not run, in order, here */
@@ -713,10 +715,12 @@ zx_status zx_fork_run(zx_task *t, zx_frame *f, uint32_t first, uint32_t n)
                  * variable: updates apply directly unless the fork is itself inside logged work */
                 if (!t->shared_log) c.pieces[i].task.shared_log = NULL;
             }
+            zx_rc_concurrent_begin();         /* other threads reach objects (value.h) */
             int gate = zx_heap_mutator_suspend(t->run->heap);   /* waiting: no mutator */
             tbbshim_status ts = tbbshim_run_dag(s->ex, n, af->dag.succ_offsets, af->dag.succs, af->dag.npreds,
                                                 fork_node, &c, NULL);
             zx_heap_mutator_resume(t->run->heap, gate);
+            zx_rc_concurrent_end();
             if (ts == TBBSHIM_ERROR)
                 for (uint32_t i = 0; i < n; i++)
                     if (!c.pieces[i].ran) fork_node(&c, i);
@@ -967,11 +971,13 @@ zx_status zx_parallel_run_main(zx_task *root, zx_frame *f)
         c.pieces[i].task.stream_threshold = root->stream_threshold;
     }
     dag_commit(&c);                           /* the first chunk streams from the start */
+    zx_rc_concurrent_begin();                 /* other threads reach objects (value.h) */
     int gate = zx_heap_mutator_suspend(root->run->heap);   /* waiting: no mutator */
     tbbshim_status ts = first > 0 ? tbbshim_run_dag(s->ex, m, offs, succs, npreds, dag_node, &c, NULL)
                                   : tbbshim_run_dag(s->ex, ac->nchunks, ac->dag.succ_offsets, ac->dag.succs,
                                                     ac->dag.npreds, dag_node, &c, NULL);
     zx_heap_mutator_resume(root->run->heap, gate);
+    zx_rc_concurrent_end();
     if (ts == TBBSHIM_ERROR)
         for (uint32_t i = first; i < ac->nchunks; i++)
             if (!c.pieces[i].ran && !c.done[i]) dag_node(&c, i - first);

@@ -50,12 +50,15 @@ zx_status zx_program_get_global(zx_program *p, const char *name, zx_val **out)
     if (st != ZX_OK) return st;
     uint32_t g = (uint32_t)slot;
     zx_value v;
+    zx_rc_concurrent_begin();          /* zx_program_snapshot may take the value meanwhile */
     partitions_snapshot(p->state->parts, &g, 1, &v);   /* a shared global: under its lock */
     if (v.tag == ZX_T_UNDEF) {
+        zx_rc_concurrent_end();
         zx_vm_set_error(vm, "%s: error: global '%s' was never assigned", p->source_name, name);
         return ZX_E_NOT_FOUND;
     }
     zx_val *h = zx_val_wrap(vm, v);    /* takes the snapshot's reference; released on failure */
+    zx_rc_concurrent_end();
     if (!h) return ZX_E_MEMORY;
     *out = h;
     return ZX_OK;
@@ -103,6 +106,8 @@ zx_status zx_program_snapshot(zx_program *p, const char *const *names, size_t n,
     for (size_t i = 0; i < n; i++)
         if (!names[i]) return ZX_E_ARGUMENT;
     zx_vm *vm = p->vm;
+    /* this thread may not be the one running the program: its counts change atomically */
+    zx_rc_concurrent_begin();
     uint32_t *slots = malloc((n ? n : 1) * sizeof *slots);
     zx_value *vals = malloc((n ? n : 1) * sizeof *vals);
     zx_val **handles = calloc(n ? n : 1, sizeof *handles);
@@ -137,6 +142,7 @@ out:
     free(slots);
     free(vals);
     free(handles);
+    zx_rc_concurrent_end();
     return st;
 }
 
@@ -196,9 +202,12 @@ static zx_status call_job_run(void *ctx)
     call_job *j = ctx;
     zx_heap *h = j->root->run->heap;
     zx_heap_set_poll_hint(h, &j->root->run->cancel);
+    bool concurrent = zx_vm_run_concurrent(j->root->run->prog);   /* (vm.c) */
+    if (concurrent) zx_rc_concurrent_begin();
     zx_heap_mutator_enter(h);                    /* the cycle collector's gate (value.h) */
     zx_status st = zx_interp_call(j->root, j->top, j->fn, j->args, j->argc, j->r);
     zx_heap_mutator_leave(h);
+    if (concurrent) zx_rc_concurrent_end();
     zx_heap_set_poll_hint(h, NULL);
     return st;
 }
@@ -242,6 +251,8 @@ zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *
     zx_value args[CALL_MAX_ARGS];
     for (int i = 0; i < argc; i++) args[i] = argv[i]->v;
 
+    bool concurrent = zx_vm_run_concurrent(p);   /* until `running` is cleared (vm.c) */
+    if (concurrent) zx_rc_concurrent_begin();
     zx_incref(fn);                /* the action may reassign its own global */
     pthread_mutex_lock(&vm->state_lock);     /* see zx_program_snapshot */
     atomic_store(&vm->running, 1);
@@ -266,6 +277,7 @@ zx_status zx_program_call(zx_program *p, const char *name, const zx_val *const *
     }
     zx_decref(fn);
     st = zx_vm_finish_root(vm, p, &root, st);
+    if (concurrent) zx_rc_concurrent_end();
     if (st != ZX_OK) {
         zx_decref(r);
         return st;

@@ -14,12 +14,16 @@ zx_val *zx_val_wrap(zx_vm *vm, zx_value v)
     h->v = v;
     h->vm = vm;
     h->borrowed = 0;
+    /* a handle may go to another thread: while one holds an object, every count changes
+     * atomically (value.h, zx_rc_concurrent) */
+    if (v.tag == ZX_T_OBJ) zx_rc_concurrent_begin();
     return h;
 }
 
 zx_value zx_val_unwrap(zx_val *h)
 {
     zx_value v = h->v;
+    if (v.tag == ZX_T_OBJ) zx_rc_concurrent_end();
     free(h);
     return v;
 }
@@ -92,7 +96,10 @@ zx_status zx_val_copy(const zx_val *v, zx_val **out)
 void zx_val_free(zx_val *v)
 {
     if (!v || v->borrowed) return;
-    zx_decref(zx_val_unwrap(v));
+    zx_value x = v->v;
+    free(v);
+    zx_decref(x);
+    if (x.tag == ZX_T_OBJ) zx_rc_concurrent_end();   /* after the count is dropped */
 }
 
 zx_type zx_val_type(const zx_val *v)

@@ -440,6 +440,7 @@ zx_status zx_run_init(zx_run *run, zx_program *p)
         return ZX_E_MEMORY;
     }
     run->interrupt = &vm->interrupt;
+    run->rc_concurrent = &zx_rc_concurrent;
     run->sys = &vm->sys;
     atomic_init(&run->cancel, 0);
     atomic_init(&run->output_failed, 0);
@@ -476,6 +477,10 @@ zx_status zx_vm_run_seeded(zx_program *p, const zx_program *seed)
     zx_vm *vm = p->vm;
     if (zx_vm_check_idle(vm) != ZX_OK) return ZX_E_ARGUMENT;
     vm->last_error.len = 0;
+    /* atomic counts from before `running` is set until after it is cleared, so a snapshot
+     * never meets a plain count change (value.h, zx_rc_concurrent) */
+    bool concurrent = zx_vm_run_concurrent(p);
+    if (concurrent) zx_rc_concurrent_begin();
     /* the new run's state is the program's from its start: zx_program_snapshot (from any
      * thread) reads its shared globals while it runs */
     pthread_mutex_lock(&vm->state_lock);
@@ -485,6 +490,7 @@ zx_status zx_vm_run_seeded(zx_program *p, const zx_program *seed)
     if (st != ZX_OK) {
         pthread_mutex_unlock(&vm->state_lock);
         free(run);
+        if (concurrent) zx_rc_concurrent_end();
         zx_vm_set_error(vm, "%s: error: out of memory", p->source_name);
         return st;
     }
@@ -508,7 +514,9 @@ zx_status zx_vm_run_seeded(zx_program *p, const zx_program *seed)
         st = zx_vm_exec_main(vm, &root, f);
         zx_frame_pop(&root, f);
     }
-    return zx_vm_finish_root(vm, p, &root, st);
+    st = zx_vm_finish_root(vm, p, &root, st);
+    if (concurrent) zx_rc_concurrent_end();
+    return st;
 }
 
 /* How a run ends when its output failed.  A closed pipe (EPIPE, or any failure of an
@@ -573,16 +581,31 @@ typedef struct main_job {
     zx_frame *f;
 } main_job;
 
+/* True when another thread may touch this program's objects while it runs, outside the
+ * scheduler's parallel work: a monitoring thread reading `shared` globals
+ * (zx_program_snapshot), or a handle that a host function made and gave away.  Such runs
+ * change reference counts atomically throughout (value.h, zx_rc_concurrent). */
+bool zx_vm_run_concurrent(const zx_program *p)
+{
+    if (p->vm && p->vm->hosts.n > 0) return true;
+    for (uint32_t i = 0; i < p->nglobals; i++)
+        if (p->globals[i].is_shared) return true;
+    return false;
+}
+
 /* Runs on the thread zx_run_with_stack picks: the cycle collector's gate is per thread. */
 static zx_status exec_main_job(void *ctx)
 {
     main_job *j = ctx;
     zx_heap *h = j->root->run->heap;
     zx_heap_set_poll_hint(h, &j->root->run->cancel);
+    bool concurrent = zx_vm_run_concurrent(j->root->run->prog);
+    if (concurrent) zx_rc_concurrent_begin();
     zx_heap_mutator_enter(h);                    /* the cycle collector's gate (value.h) */
     zx_status st = j->vm->opts.mode == ZX_MODE_SEQ ? zx_interp_exec(j->root, j->f, UINT32_MAX, NULL)
                                                    : zx_parallel_run_main(j->root, j->f);
     zx_heap_mutator_leave(h);
+    if (concurrent) zx_rc_concurrent_end();
     zx_heap_set_poll_hint(h, NULL);
     return st;
 }

@@ -82,6 +82,8 @@ zx_status zx_vm_run_chunk_order(zx_program *p, const uint32_t *order, uint32_t n
 
 /* Execute the top level of a run with the VM's mode (sequential, DAG, JIT). */
 zx_status zx_vm_exec_main(zx_vm *vm, zx_task *root, zx_frame *f);
+/* True when its runs and calls must count references atomically throughout (vm.c). */
+bool zx_vm_run_concurrent(const zx_program *p);
 /* The end of a run or call of p on root task `root` that ended with st: flush its output,
  * make a closed output or the task's error the VM's last error, release the task, and mark
  * the VM idle.  Returns the run's status. */

@@ -6,7 +6,8 @@
 #      contains itself made and dropped in a loop; a local recursive helper (its closure and
 #      cell reference each other) called in a loop; binary trees of 2-element lists built and
 #      dropped; the same garbage made in fork blocks and in independent top-level chunks (on
-#      worker threads), with live cyclic data that must survive every collection;
+#      worker threads), with live cyclic data that must survive every collection; and
+#      bench/real's binary-trees program (47 MB allocated, 1.2 MB live) under 6M in 9 modes;
 #   2. the collector never frees anything live: every program of tests/programs and the shared
 #      conformance programs run with ZX_GC_STRESS=1 (a collection at every store of a
 #      container into a container or cell) in the interpreter, the JIT and the parallel runtime
@@ -117,6 +118,23 @@ for name in selfref closure trees workers; do
             passes=$((passes + 1))
         fi
     done
+done
+
+# The binary-trees program of bench/real (a long-lived tree, a stretch tree and 5 * 2^14 short
+# ones, 47 MB allocated in all, under 1.2 MB live at once) under --max-memory=6M in every tier:
+# dead trees are freed as they die, not one level per collection (issue 14).
+tree_modes=("${modes[@]}" "--jit=always --mode=seq" "--jit=auto --mode=par --workers=2")
+for mode in "${tree_modes[@]}"; do
+    # shellcheck disable=SC2086
+    got=$(timeout 300 "$bin" run $mode --max-memory=6M "$root/../bench/real/zx/binarytrees.zx" 12 2> "$work/err" < /dev/null)
+    rc=$?
+    if ((rc != 0)) || [[ $got != 674478 ]]; then
+        echo "FAIL binarytrees 12 ($mode --max-memory=6M): exit status $rc, printed '$got', want '674478'"
+        head -n 3 "$work/err" | sed 's/^/    /'
+        fails=$((fails + 1))
+    else
+        passes=$((passes + 1))
+    fi
 done
 
 # Part 2: collect at every candidate store; the programs' output must not change.

@@ -176,10 +176,12 @@ static void test_snapshot_never_torn(void)
     CHECK(c.ps != NULL && c.heap != NULL);
     if (!c.ps || !c.heap) return;
     pthread_t r[READERS], w[WRITERS];
+    zx_rc_concurrent_begin();     /* threads share objects: atomic counts (value.h) */
     for (int i = 0; i < READERS; i++) CHECK(pthread_create(&r[i], NULL, reader, &c) == 0);
     for (int i = 0; i < WRITERS; i++) CHECK(pthread_create(&w[i], NULL, writer, &c) == 0);
     for (int i = 0; i < WRITERS; i++) pthread_join(w[i], NULL);
     for (int i = 0; i < READERS; i++) pthread_join(r[i], NULL);
+    zx_rc_concurrent_end();
     CHECK(atomic_load(&c.torn) == 0);
     CHECK(atomic_load(&c.seen) > 0);
     zx_value last[2];

@@ -262,6 +262,7 @@ static void test_concurrent_printing(zx_heap *h)
     zx_list_push(h, xs, zx_objval(ys));
     print_job jobs[4];
     pthread_t t[4];
+    zx_rc_concurrent_begin();     /* threads share objects: atomic counts (value.h) */
     for (int i = 0; i < 4; i++) {
         jobs[i].v = zx_objval(xs);
         jobs[i].bad = 0;
@@ -272,6 +273,7 @@ static void test_concurrent_printing(zx_heap *h)
         pthread_join(t[i], NULL);
         bad += jobs[i].bad;
     }
+    zx_rc_concurrent_end();
     CHECK(bad == 0);
     zx_obj_decref(xs);
     zx_obj_decref(ys);
@@ -619,9 +621,11 @@ static void test_concurrent_candidates(void)
     zx_heap *h = zx_heap_create(0);
     cand_job job = { h, zx_list_new(h, 0) };
     pthread_t t[4];
+    zx_rc_concurrent_begin();     /* threads share objects: atomic counts (value.h) */
     for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, make_candidates, &job);
     for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
-    CHECK(atomic_load(&job.shared->hdr.rc) == 1);      /* ours: the registry's reference is weak */
+    zx_rc_concurrent_end();
+    CHECK(job.shared->hdr.rc == 1);      /* ours: the registry's reference is weak */
     zx_obj_decref(job.shared);
     zx_heap_destroy(h);
 }
@@ -663,7 +667,7 @@ static void test_collector(void)
     CHECK(zx_heap_collect(h));
     CHECK(zx_heap_cycles_freed(h) >= 100 * 3);
     CHECK(zx_heap_bytes(h) == with_live);             /* every garbage byte came back */
-    CHECK(atomic_load(&live->hdr.rc) == 2);           /* the live cycle untouched */
+    CHECK(live->hdr.rc == 2);           /* the live cycle untouched */
     CHECK(live->len == 2 && live->items[0].u.o == &live->hdr);
     CHECK(strcmp(ZX_AS_STRING(live->items[1])->data, "kept") == 0);
     zx_obj_decref(live);
@@ -699,8 +703,10 @@ static void test_collector_threads(void)
     _Atomic int done = 0;
     park_job job = { h, &done };
     pthread_t t[3];
+    zx_rc_concurrent_begin();     /* threads share objects: atomic counts (value.h) */
     for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, park_worker, &job);
     for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+    zx_rc_concurrent_end();
     CHECK(atomic_load(&done) == 3);
     CHECK(zx_heap_collections(h) > 0);
     CHECK(zx_heap_cycles_freed(h) > 0);
@@ -842,7 +848,7 @@ static void test_methods(zx_heap *h)
     zx_value lv = zx_objval(l);
     CHECK(zx_method_call(h, ZX_M_is_empty, lv, NULL, 0, &r).ok && r.tag == ZX_T_BOOL && r.u.b);
     CHECK(zx_method_call(h, ZX_M_push, lv, (zx_value[]){ zx_int(4) }, 1, &r).ok && r.u.o == lv.u.o);
-    CHECK(atomic_load(&l->hdr.rc) == 2);        /* push returns a new reference to the list */
+    CHECK(l->hdr.rc == 2);        /* push returns a new reference to the list */
     zx_decref(r);
     CHECK(zx_method_call(h, ZX_M_push, lv, (zx_value[]){ zx_int(5) }, 1, &r).ok);
     zx_decref(r);
