@@ -1014,7 +1014,7 @@ dispatch:
             zx_value *items = f->sp - 2 * n, *mv = items - 1;
             if (!zx_is_type(*mv, ZX_O_MAP)) RAISE(ZX_ERR_BINOP_TYPE, zx_type_name(*mv), "+", "Map");
             zx_map *m = ZX_AS_MAP(*mv);
-            if (atomic_load_explicit(&m->hdr.rc, memory_order_acquire) != 1) {
+            if (__atomic_load_n(&m->hdr.rc, __ATOMIC_ACQUIRE) != 1) {
                 /* someone else holds it (bytecode not made by the compiler): extend a copy */
                 zx_map *c = zx_map_new(heap, m->len + n);
                 if (!c) RAISE(ZX_ERR_MEMORY);
