@@ -729,6 +729,7 @@ analysis *analysis_build_hosts(zx_program *p, int chunk_size, const analysis_hos
     if (!deps_resolve_calls(a) || !deps_summarize(a) || !deps_mark_escapes(a)) goto fail;
     for (uint32_t i = 0; i < a->ncodes; i++) {
         if (!chunker_split(a, &a->codes[i])) goto fail;
+        if (a->codes[i].parent == ANALYSIS_NONE && !deps_add_fixed_reads(a, &a->codes[i])) goto fail;
         if (a->codes[i].parent == ANALYSIS_NONE) main_locals(&a->codes[i]);
         if (!deps_build_dags(a, &a->codes[i])) goto fail;
     }
@@ -755,6 +756,7 @@ void analysis_free(analysis *a)
         }
         free(ac->forks);
         analysis_summary_free(&ac->summary);
+        analysis_locset_free(&ac->fixed_reads);
         free(ac->pmap_reason);
         free(ac->callee);
         free_scratch(ac);
@@ -763,6 +765,7 @@ void analysis_free(analysis *a)
     free(a->codes);
     free(a->loc_code);
     free(a->loc_escapes);
+    free(a->fixed);
     free(a->hash);
     free(a);
 }

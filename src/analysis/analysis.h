@@ -132,6 +132,13 @@ typedef struct analysis_code {
     /* What one call may do, callees included; the code object's own plain (non-cell) locals
      * are left out: no other activation can see them. */
     analysis_summary summary;
+    /* Reads of the globals that hold an action defined once by the top level (analysis.fixed)
+     * by this code object's own instructions, sorted.  They are left out of `summary` and of
+     * the chunks' summaries of every code object but the top level: no code object but the top
+     * level writes such a global, so only the top level's chunks can conflict on one, and those
+     * get the reads of everything they call (deps_add_fixed_reads).  Kept out, a chain of N
+     * actions each calling the next holds N locations in all, not N*N/2. */
+    analysis_locset fixed_reads;
     bool recursive;                       /* in a cycle of the call graph */
     char *pmap_reason;                    /* why it may not run as a parallel_map function; NULL: it may */
     /* Per instruction: the code id a CALL_TOP / PARALLEL_MAP calls; ANALYSIS_CALLEE_BUILTIN(b)
@@ -174,6 +181,10 @@ typedef struct analysis {
      * does not escape is written only by its owner's activation or by the blocks of a fork that
      * activation runs, so undoing a fork block needs only the values it had in that frame. */
     uint8_t *loc_escapes;
+    /* nlocs: 1 for a global that is not `shared`, that has exactly one store in the program, a
+     * STORE_NAME of the top level's own code, and that store stores an action (a closure): its
+     * reads are kept in analysis_code.fixed_reads, not in the summaries. */
+    uint8_t *fixed;
 } analysis;
 
 /* ---- analysis.c: building, lookups, names ---- */
@@ -241,8 +252,13 @@ bool chunker_split(analysis *a, analysis_code *ac);
 
 /* ---- deps.c: call resolution, summaries, dependencies ---- */
 
-/* Resolve the callee of every call site of every code object. */
+/* Resolve the callee of every call site of every code object (and fill a->fixed). */
 bool deps_resolve_calls(analysis *a);
+/* Add to every chunk of the top level the reads of fixed globals by all that it calls. */
+bool deps_add_fixed_reads(analysis *a, analysis_code *main_code);
+/* Every variable one call of ac may read, callees included: its summary's reads and the fixed
+ * globals that ac and its callees read (into out, which starts empty). */
+bool analysis_reads_closure(const analysis *a, const analysis_code *ac, analysis_locset *out);
 /* Each code object's own effects, then the interprocedural summaries (fixpoint over the
  * call graph, recursion included), costs and the parallel_map verdicts. */
 bool deps_summarize(analysis *a);

@@ -144,7 +144,8 @@ bool deps_resolve_calls(analysis *a)
     uint32_t *count = calloc(nl, sizeof *count);
     tag *stored = calloc(nl, sizeof *stored);
     tag **sites = calloc(a->ncodes, sizeof *sites);
-    if (!count || !stored || !sites) goto fail;
+    a->fixed = calloc(nl, 1);
+    if (!count || !stored || !sites || !a->fixed) goto fail;
     for (uint32_t i = 0; i < a->ncodes; i++) {
         analysis_code *ac = &a->codes[i];
         const zx_code *c = ac->code;
@@ -158,6 +159,8 @@ bool deps_resolve_calls(analysis *a)
             switch ((int)in->op) {
             case OP_STORE_NAME:
                 note_store(count, stored, in->a, sites[i][pc]);
+                /* 1: stored by the top level's own code (2: by some other code object too) */
+                if (in->a < nl) a->fixed[in->a] |= ac->parent == ANALYSIS_NONE ? 1 : 2;
                 break;
             case OP_SHARED_WRITE:
                 note_store(count, stored, in->a, TAG_UNKNOWN);
@@ -199,6 +202,10 @@ bool deps_resolve_calls(analysis *a)
                 ac->callee[pc] = ANALYSIS_CALLEE_BUILTIN(TAG_ARG(t));
         }
     }
+    /* the globals that hold an action defined once by the top level */
+    for (uint32_t loc = 0; loc < a->nlocs; loc++)
+        a->fixed[loc] = is_global(a, loc) && !a->prog->globals[loc].is_shared && a->fixed[loc] == 1 &&
+                        count[loc] == 1 && TAG_KIND(stored[loc]) == TK_CLOSURE;
     ok = true;
 fail:
     for (uint32_t i = 0; sites && i < a->ncodes; i++) free(sites[i]);
@@ -526,7 +533,98 @@ bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t sta
     }
     ok = true;
 done:
-    return acc_finish(&x, out, ok);
+    ok = acc_finish(&x, out, ok);
+    if (ok && ac->parent != ANALYSIS_NONE) {       /* fixed globals: see analysis_code.fixed_reads */
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < out->reads.n; i++)
+            if (!a->fixed[out->reads.ids[i]]) out->reads.ids[k++] = out->reads.ids[i];
+        out->reads.n = k;
+    }
+    return ok;
+}
+
+/* ---------- reads of fixed globals, gathered where they matter ---------- */
+
+/* Push the fixed reads of every code object that instructions [start, end) of ac call (fork
+ * blocks included), transitively, each code object once per stamp, into b. */
+static bool fixed_reads_from(const analysis *a, const analysis_code *ac, uint32_t start, uint32_t end,
+                             uint32_t *seen, uint32_t stamp, uint32_t **stack, uint32_t *cap, locbuf *b)
+{
+    uint32_t sp = 0;
+    const analysis_code *cur = ac;
+    uint32_t lo = start, hi = end;
+    for (;;) {
+        const zx_code *c = cur->code;
+        for (uint32_t pc = lo; pc < hi && pc < c->ncode; pc++) {
+            const zx_instr *in = &c->code[pc];
+            uint32_t targets[2], nt = 0, first = 0;
+            if (in->op == OP_FORK_EXECUTION) {
+                nt = in->b;
+                first = in->a;
+            } else if (cur->callee && cur->callee[pc] < a->ncodes) {
+                targets[0] = cur->callee[pc];
+                nt = 1;
+            }
+            for (uint32_t t = 0; t < nt; t++) {
+                uint32_t id;
+                if (in->op == OP_FORK_EXECUTION) {
+                    const analysis_code *bk = first + t < c->nchildren ? analysis_code_of(a, c->children[first + t]) : NULL;
+                    if (!bk) continue;
+                    id = bk->id;
+                } else {
+                    id = targets[t];
+                }
+                if (seen[id] == stamp) continue;
+                seen[id] = stamp;
+                if (sp == *cap) {
+                    uint32_t ncap = *cap ? *cap * 2 : 64;
+                    uint32_t *ns = realloc(*stack, (size_t)ncap * sizeof *ns);
+                    if (!ns) return false;
+                    *stack = ns;
+                    *cap = ncap;
+                }
+                (*stack)[sp++] = id;
+            }
+        }
+        if (!sp) return true;
+        cur = &a->codes[(*stack)[--sp]];
+        analysis_locset fr = cur->fixed_reads;   /* a copy: locbuf_push empties what it is given */
+        if (!locbuf_push(b, &fr)) return false;
+        lo = 0;
+        hi = cur->code->ncode;
+    }
+}
+
+bool deps_add_fixed_reads(analysis *a, analysis_code *mc)
+{
+    uint32_t *seen = calloc(a->ncodes ? a->ncodes : 1, sizeof *seen), *stack = NULL, cap = 0;
+    locbuf b = { NULL, 0, 0 };
+    bool ok = seen != NULL;
+    for (uint32_t k = 0; k < mc->nchunks && ok; k++) {
+        analysis_chunk *ch = &mc->chunks[k];
+        ok = fixed_reads_from(a, mc, ch->start, ch->end, seen, k + 1, &stack, &cap, &b) &&
+             locbuf_into(&b, &ch->eff.reads);
+    }
+    free(seen);
+    free(stack);
+    free(b.ids);
+    return ok;
+}
+
+bool analysis_reads_closure(const analysis *a, const analysis_code *ac, analysis_locset *out)
+{
+    uint32_t *seen = calloc(a->ncodes ? a->ncodes : 1, sizeof *seen), *stack = NULL, cap = 0;
+    locbuf b = { NULL, 0, 0 };
+    analysis_locset own = ac->fixed_reads;
+    bool ok = seen && analysis_locset_union(out, &ac->summary.reads) && locbuf_push(&b, &own);
+    if (ok) {
+        seen[ac->id] = 1;
+        ok = fixed_reads_from(a, ac, 0, ac->code->ncode, seen, 1, &stack, &cap, &b) && locbuf_into(&b, out);
+    }
+    free(seen);
+    free(stack);
+    free(b.ids);
+    return ok;
 }
 
 /* ---------- the call graph: strongly connected components (Tarjan, iterative) ---------- */
@@ -746,12 +844,18 @@ bool deps_summarize(analysis *a)
         memcpy(s->fx_builtin, all.fx_builtin, sizeof s->fx_builtin);
         const analysis_locset *sets[3] = { &all.reads, &all.writes, &all.updates };
         analysis_locset *dsts[3] = { &s->reads, &s->writes, &s->updates };
+        bool in_main = ac->parent == ANALYSIS_NONE;
         for (int k = 0; k < 3; k++)
-            for (uint32_t j = 0; j < sets[k]->n; j++)
-                if (!is_own_plain_local(ac, sets[k]->ids[j]) && !analysis_locset_add(dsts[k], sets[k]->ids[j])) {
+            for (uint32_t j = 0; j < sets[k]->n; j++) {
+                uint32_t loc = sets[k]->ids[j];
+                if (is_own_plain_local(ac, loc)) continue;
+                /* sets are sorted: appending keeps them so, in linear time */
+                analysis_locset *d = k == 0 && !in_main && a->fixed[loc] ? &ac->fixed_reads : dsts[k];
+                if (!analysis_locset_add(d, loc)) {
                     analysis_summary_free(&all);
                     goto fail;
                 }
+            }
         analysis_summary_free(&all);
     }
 

@@ -108,6 +108,28 @@ static void put_summary(zx_buf *b, const analysis *a, const analysis_summary *s)
     if (first) zx_buf_puts(b, "no effects");
 }
 
+/* put_summary with the reads in `extra` added: the reads of fixed globals (analysis.h) by a code
+ * object's own instructions, which its summaries leave out, are shown where they are made. */
+static void put_summary_with(zx_buf *b, const analysis *a, const analysis_summary *s, const analysis_locset *extra)
+{
+    analysis_summary t = *s;
+    analysis_locset r = { 0, 0, NULL };
+    if (extra->n && analysis_locset_union(&r, &s->reads) && analysis_locset_union(&r, extra)) t.reads = r;
+    put_summary(b, a, &t);
+    analysis_locset_free(&r);
+}
+
+/* The fixed globals that instructions [start, end) of a code object other than the top level read. */
+static void own_fixed_reads(const analysis *a, const analysis_code *ac, uint32_t start, uint32_t end,
+                            analysis_locset *out)
+{
+    if (ac->parent == ANALYSIS_NONE || !a->fixed) return;
+    for (uint32_t pc = start; pc < end && pc < ac->code->ncode; pc++) {
+        const zx_instr *in = &ac->code->code[pc];
+        if (in->op == OP_LOAD_NAME && in->a < a->nlocs && a->fixed[in->a] && !analysis_locset_add(out, in->a)) return;
+    }
+}
+
 static void put_edge(zx_buf *b, const analysis *a, const analysis_edge *e, const char *noun)
 {
     zx_buf_printf(b, "    %s %u -> %s %u: %s", noun, e->from, noun, e->to, analysis_dep_kind_name((int)e->kind));
@@ -222,7 +244,7 @@ static void put_text(zx_buf *b, const analysis *a, bool all_deps)
         zx_buf_printf(b, ": %u chunk%s\n", ac->nchunks, ac->nchunks == 1 ? "" : "s");
         if (i != 0) {
             zx_buf_puts(b, "  summary: ");
-            put_summary(b, a, &ac->summary);
+            put_summary_with(b, a, &ac->summary, &ac->fixed_reads);
             zx_buf_printf(b, "%s\n", ac->recursive ? "; recursive" : "");
             if (ac->code->kind == ZX_CODE_ACTION || ac->code->kind == ZX_CODE_LAMBDA) {
                 const char *why;
@@ -243,7 +265,10 @@ static void put_text(zx_buf *b, const analysis *a, bool all_deps)
             for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++)
                 if (ch->flags & marks[m].flag) zx_buf_printf(b, ", %s", marks[m].word);
             zx_buf_puts(b, "\n      ");
-            put_summary(b, a, &ch->eff);
+            analysis_locset own = { 0, 0, NULL };
+            own_fixed_reads(a, ac, ch->start, ch->end, &own);
+            put_summary_with(b, a, &ch->eff, &own);
+            analysis_locset_free(&own);
             bool first = false;
             put_callees(b, a, ac, ch->start, ch->end, &first, seen, ++stamp);
             zx_buf_puts(b, "\n");
