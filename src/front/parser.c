@@ -1490,6 +1490,7 @@ static bool parser_word(const parser *p, const lexer_token *t, const char *w)
  * 2 import, 3 export, 4 module, 5 package; 0 none. */
 static int parser_module_word(const parser *p, const lexer_token *t)
 {
+    if (t->kind != TK_NAME) return 0;   /* the last token (end of input, an error) has none after it */
     lexer_kind next = t[1].kind;
     if (parser_word(p, t, "use") && (next == TK_STRING || next == TK_LBRACE || next == TK_NAME)) return 1;
     if (parser_word(p, t, "import") && (next == TK_NAME || next == TK_STRING)) return 2;
