@@ -18,6 +18,7 @@
 #include <llvm-c/blake3.h>
 
 #include "helper_abi.h"
+#include "runtime/build_id.h"
 
 #define CACHE_FORMAT 1
 #define ENTRY_SUFFIX ".zxo"
@@ -47,45 +48,6 @@ static void hash_str(llvm_blake3_hasher *h, const char *s)
     size_t n = s ? strlen(s) : 0;
     hash_u64(h, s ? n : UINT64_MAX);
     hash_bytes(h, s, n);
-}
-
-/* The GNU build id of the object that holds this code (the JIT module): it changes whenever
- * the lowering does. */
-typedef struct build_id {
-    uintptr_t addr;
-    const uint8_t *id;
-    size_t len;
-} build_id;
-
-static int find_build_id(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    build_id *b = arg;
-    int mine = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && b->addr >= start && b->addr < start + ph->p_memsz) mine = 1;
-    }
-    if (!mine) return 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_NOTE) continue;
-        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
-        while (p + sizeof(ElfW(Nhdr)) <= end) {
-            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
-            const uint8_t *name = p + sizeof *nh;
-            const uint8_t *desc = name + ((nh->n_namesz + 3u) & ~3u);
-            if (desc + nh->n_descsz > end) break;
-            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
-                b->id = desc;
-                b->len = nh->n_descsz;
-                return 1;
-            }
-            p = desc + ((nh->n_descsz + 3u) & ~3u);
-        }
-    }
-    return 1;
 }
 
 /* Without a build id: the module file's contents. */
@@ -118,6 +80,7 @@ void cache_engine_key(uint8_t out[CACHE_KEY_LEN], const char *llvm_version, cons
     hash_u32(&h, (uint32_t)sizeof(zx_frame));
     hash_u32(&h, (uint32_t)sizeof(zx_task));
     hash_u32(&h, (uint32_t)sizeof(zx_code));
+    /* the JIT module's build id: it changes whenever the lowering does */
     build_id b = { (uintptr_t)(void *)cache_engine_key, NULL, 0 };
     dl_iterate_phdr(find_build_id, &b);
     if (b.id) {

@@ -2042,12 +2042,6 @@ fail:
 
 /* ---------- match, pattern and enum (docs/language.md "match", "enum") ---------- */
 
-static bool parser_word_is(const parser *p, const lexer_token *t, const char *word)
-{
-    size_t n = strlen(word);
-    return t->kind == TK_NAME && t->len == n && memcmp(p->src + t->start, word, n) == 0;
-}
-
 /* At the name `word` (match, pattern): does `word SUBJECT {` follow?  The words are contextual:
  * `let match = f()`, `match.real`, `if match { }` and `match(x)` keep them names.  Token
  * lookahead only: the subject starts like an expression and a `{` follows it outside brackets
@@ -2055,7 +2049,7 @@ static bool parser_word_is(const parser *p, const lexer_token *t, const char *wo
 static bool parser_starts_match(parser *p, const char *word)
 {
     const lexer_token *t = parser_peek(p);
-    if (!parser_word_is(p, t, word)) return false;
+    if (!parser_word(p, t, word)) return false;
     switch ((int)t[1].kind) {
     case TK_NAME: case TK_INT: case TK_FLOAT: case TK_STRING: case TK_ISTR_BEGIN: case TK_TRUE:
     case TK_FALSE: case TK_NULL: case TK_MINUS: case TK_BANG: case TK_NOT: case TK_LPAREN:
@@ -2188,14 +2182,14 @@ static zx_node *parser_match_arm(parser *p, zx_match_form form)
     lexer_token *t = parser_peek(p);
     zx_node *arm = parser_new(p, N_MATCH_ARM, t->pos);
     if (!arm) return NULL;
-    bool is_case = parser_word_is(p, t, "case") && t[1].kind != TK_ARROW && t[1].kind != TK_COLON;
+    bool is_case = parser_word(p, t, "case") && t[1].kind != TK_ARROW && t[1].kind != TK_COLON;
     if (is_case) {
         parser_advance(p);
         t = parser_peek(p);
     }
     lexer_kind sep = is_case ? TK_COLON : TK_ARROW;
     char *bind = NULL;
-    if ((parser_word_is(p, t, "_") || parser_word_is(p, t, "default")) &&
+    if ((parser_word(p, t, "_") || parser_word(p, t, "default")) &&
         (t[1].kind == TK_ARROW || t[1].kind == TK_COLON)) {
         arm->ival = ZX_ARM_ANY;
         sep = t[1].kind;
@@ -2263,7 +2257,7 @@ static zx_node *parser_match(parser *p, zx_match_form form)
         if (!arm || !parser_vec_push(p, &arms, arm)) goto fail;
         t = parser_peek(p);
         if (t->kind != TK_NEWLINE && t->kind != TK_SEMI && t->kind != TK_COMMA && t->kind != TK_RBRACE &&
-            !parser_word_is(p, t, "case") && !parser_word_is(p, t, "default")) {
+            !parser_word(p, t, "case") && !parser_word(p, t, "default")) {
             parser_expected(p, t, "',' or a new line after the match arm");
             goto fail;
         }
