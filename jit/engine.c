@@ -45,7 +45,13 @@ struct zx_jit_engine {
 
 /* What the JIT keeps per program (zx_program.jit): its code lives under one tracker. */
 typedef struct program_code {
-    LLVMOrcResourceTrackerRef rt;
+    /* one tracker per object added to the JIT, all removed with the program.  Not one tracker
+     * with each object's transferred to it: LLVM 19's ObjectLinkingLayer::handleTransferResources
+     * keeps a reference into its allocation map across an insertion that may grow the map, and
+     * then reserves a vector of a size read from freed memory (std::length_error, the process
+     * aborts; about one run in ten of tests/api/test_api_memory.c, its 1,100 programs) */
+    LLVMOrcResourceTrackerRef *rts;
+    size_t nrts, caprts;
     uint32_t serial;              /* 1 for the engine's first program, 2 for the next ... */
     int keyed;                    /* cache_key is computed */
     uint8_t cache_key[CACHE_KEY_LEN];   /* the program's part of cache keys: its bytecode */
@@ -527,14 +533,25 @@ static LLVMMemoryBufferRef build_object(zx_jit_engine *e, zx_program *prog, zx_c
 }
 
 /*
- * The object goes to the JIT under a tracker of its own first, and to the program's tracker
- * once every function is found: when linking fails, removing that tracker takes the object's
- * symbols out again, so the module can be compiled anew under the same names (a cached object
- * that LLVM rejects).  Takes obj.  addrs[i]: fnames[i]'s code.
+ * The object goes to the JIT under a tracker of its own, kept in the program's list once every
+ * function is found: when linking fails, removing that tracker takes the object's symbols out
+ * again, so the module can be compiled anew under the same names (a cached object that LLVM
+ * rejects).  Takes obj.  addrs[i]: fnames[i]'s code.
  */
 static int add_object(zx_jit_engine *e, program_code *pc, LLVMMemoryBufferRef obj, char **fnames, size_t n,
                       void **addrs, char *err, size_t errsz)
 {
+    if (pc->nrts == pc->caprts) {
+        size_t cap = pc->caprts ? 2 * pc->caprts : 4;
+        LLVMOrcResourceTrackerRef *grown = realloc(pc->rts, cap * sizeof *grown);
+        if (!grown) {
+            LLVMDisposeMemoryBuffer(obj);
+            snprintf(err, errsz, "out of memory");
+            return 0;
+        }
+        pc->rts = grown;
+        pc->caprts = cap;
+    }
     LLVMOrcResourceTrackerRef rt = LLVMOrcJITDylibCreateResourceTracker(e->jd);
     LLVMErrorRef le = LLVMOrcLLJITAddObjectFileWithRT(e->jit, rt, obj);
     if (le) {
@@ -550,8 +567,7 @@ static int add_object(zx_jit_engine *e, program_code *pc, LLVMMemoryBufferRef ob
         }
         addrs[i] = (void *)(uintptr_t)a;
     }
-    LLVMOrcResourceTrackerTransferTo(rt, pc->rt);
-    LLVMOrcReleaseResourceTracker(rt);
+    pc->rts[pc->nrts++] = rt;   /* removed with the program (program_release) */
     return 1;
 fail:
     le = LLVMOrcResourceTrackerRemove(rt);
@@ -652,7 +668,6 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
             snprintf(err, errsz, "out of memory");
             goto out;
         }
-        pc->rt = LLVMOrcJITDylibCreateResourceTracker(e->jd);
         pc->serial = ++e->next_program;
         prog->jit = pc;
     }
@@ -740,10 +755,13 @@ static void program_release(zx_jit_engine *e, zx_program *prog)
     program_code *pc = prog->jit;
     if (!pc) return;
     pthread_mutex_lock(&e->lock);
-    LLVMErrorRef le = LLVMOrcResourceTrackerRemove(pc->rt);
-    if (le) LLVMConsumeError(le);
-    LLVMOrcReleaseResourceTracker(pc->rt);
+    for (size_t i = 0; i < pc->nrts; i++) {
+        LLVMErrorRef le = LLVMOrcResourceTrackerRemove(pc->rts[i]);
+        if (le) LLVMConsumeError(le);
+        LLVMOrcReleaseResourceTracker(pc->rts[i]);
+    }
     pthread_mutex_unlock(&e->lock);
+    free(pc->rts);
     free(pc);
     prog->jit = NULL;
 }
