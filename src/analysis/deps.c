@@ -87,7 +87,7 @@ static zx_flow_key producer_tag(void *ctx, const zx_code *c, uint32_t pc, int i)
     const analysis *a = cx->a;
     const analysis_code *ac = cx->ac;
     const zx_instr *in = &c->code[pc];
-    (void)i;
+    if (i == ZX_FLOW_HANDLER_PUSH) return TAG_UNKNOWN;
     switch ((int)in->op) {
     case OP_LOAD_NAME: case OP_SHARED_READ:
         return MAKE_TAG(TK_VAR, in->a);
@@ -336,7 +336,7 @@ static zx_flow_key object_key(void *ctx, const zx_code *c, uint32_t pc, int i)
 {
     const obj_ctx *x = ctx;
     const zx_instr *in = &c->code[pc];
-    (void)i;
+    if (i == ZX_FLOW_HANDLER_PUSH) return MAKE_TAG(TK_OTHER, 0);   /* the error's text and value */
     if (in->op == OP_LOAD_NAME && in->a < x->a->prog->nglobals && x->a->obj_site[in->a] != ANALYSIS_NONE)
         return MAKE_TAG(TK_OBJ, in->a);
     if (x->site_owner && x->site_owner[pc] != ANALYSIS_NONE) return MAKE_TAG(TK_OBJ, x->site_owner[pc]);
@@ -377,7 +377,11 @@ static bool object_uses(analysis *a, analysis_code *ac, const uint32_t *site_own
         zx_flow_origins_free(&o);
         return false;
     }
+    /* object_key calls every value a handler's target starts with "other": true of the error's
+     * text and value; values below them (kept from before the try) it cannot tell apart */
     bool mixed = false;
+    for (uint32_t k = 0; k < c->nhandlers; k++)
+        if (c->handlers[k].target < c->ncode && c->depth[c->handlers[k].target] > 2) mixed = true;
     for (uint32_t pc = 0; pc < c->ncode; pc++) {
         const zx_instr *in = &c->code[pc];
         ac->recv[pc] = ANALYSIS_RECV_HEAP;
@@ -413,7 +417,7 @@ static bool object_uses(analysis *a, analysis_code *ac, const uint32_t *site_own
     if (mixed) {
         /* a join of an object with something else: whatever this code loads is let go */
         for (uint32_t pc = 0; pc < c->ncode; pc++) {
-            tag t = c->depth[pc] >= 0 ? object_key(&cx, c, pc, 0) : MAKE_TAG(TK_OTHER, 0);
+            tag t = c->depth[pc] >= 0 ? object_key(&cx, c, pc, 0) : MAKE_TAG(TK_OTHER, 0);   /* its loads */
             if (TAG_KIND(t) == TK_THIS) *this_ok = false;
             if (TAG_KIND(t) == TK_OBJ) escapes[TAG_ARG(t)] = 1;
         }
