@@ -497,8 +497,8 @@ static zx_code *origin_code(analyze_code *a, origin o)
 static zx_flow_key origin_key(void *ctx, const zx_code *c, uint32_t pc, int i)
 {
     (void)ctx;
-    (void)i;
     const zx_instr *in = &c->code[pc];
+    if (i == ZX_FLOW_HANDLER_PUSH) return ZX_FLOW_MERGE;
     switch (in->op) {
     case OP_LOAD_NAME: case OP_SHARED_READ: return OG(OG_GLOBAL, in->a);
     case OP_LOAD_LOCAL: case OP_LOAD_CELL: return OG(OG_LOCAL, in->a);

@@ -44,12 +44,12 @@
     JIT_HELPER(build_consts, i32, (ptr, ptr, ptr, i32, i32))                               \
     /* GET_FIELD's general case, filling the instruction's slot cache: (t, f, otag, opay, const, cache, out) */ \
     JIT_HELPER(field, i32, (ptr, ptr, i32, i64, i32, ptr, ptr))                            \
-    /* obj[key] for a constant string key; a map's entry position goes to *ic: (t, f, otag, \
-     * opay, key, ic, out) */                                                              \
-    JIT_HELPER(index_ic, i32, (ptr, ptr, i32, i64, ptr, ptr, ptr))                         \
-    /* STORE_INDEX on f's memory stack; a map's entry position goes to *ic unless ic is    \
-     * NULL: (t, f, ic) */                                                                 \
-    JIT_HELPER(store_index, i32, (ptr, ptr, ptr))                                          \
+    /* obj[key] for a constant string key; a map's entry position goes to *ic, an         \
+     * instance's class id and slot to *fcache: (t, f, otag, opay, key, ic, fcache, out) */ \
+    JIT_HELPER(index_ic, i32, (ptr, ptr, i32, i64, ptr, ptr, ptr, ptr))                    \
+    /* STORE_INDEX on f's memory stack; a map's entry position goes to *ic, an instance's  \
+     * class id and slot to *fcache, unless NULL: (t, f, ic, fcache) */                    \
+    JIT_HELPER(store_index, i32, (ptr, ptr, ptr, ptr))                                     \
     /* an error at f->pc: the handler's target with [text, value] pushed, or -1: (t, f) */ \
     JIT_HELPER(catch, i32, (ptr, ptr))
 

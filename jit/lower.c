@@ -82,6 +82,7 @@ typedef struct lw {
     uint32_t *ckey;               /* per pc: 1 + the constant index of an INDEX's or STORE_INDEX's
                                      key when it is a constant string (find_const_keys), else 0 */
     LLVMValueRef *ic;             /* per pc: the inline cache of such a site (ic_global), or NULL */
+    LLVMValueRef *fic;            /* per pc: its field cache for instances (field_cache_global), or NULL */
 } lw;
 
 #define FOLDED UINT32_MAX
@@ -850,6 +851,20 @@ static LLVMValueRef ic_global(lw *L, uint32_t pc)
     return L->ic[pc];
 }
 
+/* The field cache of an INDEX, STORE_INDEX or GET_FIELD site: one private 64-bit word, class id
+ * << 16 | slot of the instance class it saw last (0: none yet), filled by the helpers. */
+static LLVMValueRef field_cache_global(lw *L, uint32_t pc)
+{
+    if (!L->fic) L->fic = calloc(L->code->ncode + 1, sizeof *L->fic);
+    if (L->fic && L->fic[pc]) return L->fic[pc];
+    LLVMValueRef g = LLVMAddGlobal(L->m, L->i64, "field.cache");
+    LLVMSetInitializer(g, c64(L, 0));
+    LLVMSetLinkage(g, LLVMPrivateLinkage);
+    LLVMSetAlignment(g, 8);
+    if (L->fic) L->fic[pc] = g;
+    return g;
+}
+
 /* Which INDEX and STORE_INDEX keys are constant strings (their key operand comes from a
  * LOAD_CONST of a string on every path, through DUP2 too: `b.vx -= e`). */
 static bool find_const_keys(lw *L)
@@ -897,6 +912,30 @@ static LLVMValueRef map_ic_entry(lw *L, uint32_t pc, LLVMValueRef o, val key, LL
     br_rare(L, LLVMBuildNot(L->b, same, ""), miss, hit);
     at(L, hit);
     return ep;
+}
+
+/* The slot of instance `o` (a value proven an object here) that field cache `cache` names:
+ * branches to `miss` unless o is an instance whose class id is the cached one; returns a pointer
+ * to the slot, positioned on the hit path.  Class ids are never reused, so a word cached for a
+ * freed class can never match (runtime/object.h). */
+static LLVMValueRef inst_ic_slot(lw *L, LLVMValueRef cache, LLVMValueRef o, LLVMBasicBlockRef miss)
+{
+    LLVMBasicBlockRef c1 = newbb(L, "field.inst"), hit = newbb(L, "field.slot");
+    LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
+    br_rare(L, LLVMBuildICmp(L->b, LLVMIntNE, ty, c8(L, ZX_O_INST), ""), miss, c1);
+    at(L, c1);
+    LLVMValueRef cls = load(L, L->ptr, gep(L, o, offsetof(zx_inst, cls)), "cls");
+    LLVMValueRef id = load(L, L->i64, gep(L, cls, offsetof(zx_class, id)), "clsid");
+    LLVMValueRef w = LLVMBuildLoad2(L->b, L->i64, cache, "fcache");
+    LLVMSetOrdering(w, LLVMAtomicOrderingUnordered);
+    LLVMSetAlignment(w, 8);
+    LLVMValueRef same = LLVMBuildICmp(L->b, LLVMIntEQ, LLVMBuildLShr(L->b, w, c64(L, 16), ""), id, "");
+    br_rare(L, LLVMBuildNot(L->b, same, ""), miss, hit);
+    at(L, hit);
+    LLVMValueRef slot = LLVMBuildAnd(L->b, w, c64(L, 0xffff), "slot");
+    LLVMValueRef off = LLVMBuildAdd(L->b, c64(L, offsetof(zx_inst, slot)),
+                                    LLVMBuildMul(L->b, slot, c64(L, sizeof(zx_value)), ""), "");
+    return gepv(L, o, off);
 }
 
 /* An element e read from container obj (stack slot d-2) by an inline INDEX path becomes the
@@ -954,18 +993,26 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
         from[n++] = LLVMGetInsertBlock(L->b);
         LLVMBuildBr(L->b, cont);
     } else if ((obj.mask & M_O) && ckey) {
-        /* map[constant string]: the inline cache */
-        LLVMBasicBlockRef c1 = newbb(L, "");
+        /* o.k with a constant string k: an instance's field at the slot its class id caches,
+         * a map's entry through the map inline cache */
+        LLVMBasicBlockRef c1 = newbb(L, ""), inst = newbb(L, "index.inst"), map = newbb(L, "index.map");
         br_rare(L, LLVMBuildNot(L->b, is_tag(L, obj, ZX_T_OBJ), ""), slow, c1);
         at(L, c1);
-        LLVMValueRef ep = map_ic_entry(L, pc, as_ptr(L, obj.pay), key, slow);
-        val e = load_val_mem(L, gep(L, ep, offsetof(zx_map_entry, value)), M_VAL);
-        index_take(L, obj, e, d, use, lend);
-        drop_operand(L, key, d - 1, kb);
-        tags[n] = e.tag;
-        pays[n] = e.pay;
-        from[n++] = LLVMGetInsertBlock(L->b);
-        LLVMBuildBr(L->b, cont);
+        LLVMValueRef o = as_ptr(L, obj.pay);
+        LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
+        LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_INST), ""), inst, map);
+        for (int k = 0; k < 2; k++) {
+            at(L, k ? map : inst);
+            LLVMValueRef ep = k ? gep(L, map_ic_entry(L, pc, o, key, slow), offsetof(zx_map_entry, value))
+                                : inst_ic_slot(L, field_cache_global(L, pc), o, slow);
+            val e = load_val_mem(L, ep, M_VAL);
+            index_take(L, obj, e, d, use, lend);
+            drop_operand(L, key, d - 1, kb);
+            tags[n] = e.tag;
+            pays[n] = e.pay;
+            from[n++] = LLVMGetInsertBlock(L->b);
+            LLVMBuildBr(L->b, cont);
+        }
     } else {
         LLVMBuildBr(L->b, slow);
     }
@@ -974,8 +1021,8 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
     LLVMValueRef st;
     if (ckey) {
         LLVMValueRef args[] = { L->t, L->f, LLVMBuildZExt(L->b, obj.tag, L->i32, ""), obj.pay,
-                                as_ptr(L, key.pay), ic_global(L, pc), L->tmpval };
-        st = call(L, JIT_HELPER_index_ic, args, 7);
+                                as_ptr(L, key.pay), ic_global(L, pc), field_cache_global(L, pc), L->tmpval };
+        st = call(L, JIT_HELPER_index_ic, args, 8);
     } else {
         LLVMValueRef args[] = { L->t, L->f, LLVMBuildZExt(L->b, obj.tag, L->i32, ""), obj.pay,
                                 LLVMBuildZExt(L->b, key.tag, L->i32, ""), key.pay, L->tmpval };
@@ -1009,34 +1056,16 @@ static void emit_get_field(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
     uint8_t *sm = st_stack(L, pc);
     int use = L->a.borrow && (L->a.borrow[pc] & BORROW_USE) && (L->borrowed >> (d - 1) & 1);
     val obj = sget(L, d - 1, sm[d - 1]);
-    LLVMValueRef cache = LLVMAddGlobal(L->m, L->i64, "field.cache");
-    LLVMSetInitializer(cache, c64(L, 0));
-    LLVMSetLinkage(cache, LLVMPrivateLinkage);
-    LLVMSetAlignment(cache, 8);
+    LLVMValueRef cache = field_cache_global(L, pc);
     LLVMBasicBlockRef cont = newbb(L, "field.done"), slow = newbb(L, "field.slow");
     LLVMValueRef tags[2], pays[2];
     LLVMBasicBlockRef from[2];
     int n = 0;
     if (obj.mask & M_O) {
-        LLVMBasicBlockRef c1 = newbb(L, ""), c2 = newbb(L, ""), fast = newbb(L, "field.slot");
+        LLVMBasicBlockRef c1 = newbb(L, "");
         br_rare(L, LLVMBuildNot(L->b, is_tag(L, obj, ZX_T_OBJ), ""), slow, c1);
         at(L, c1);
-        LLVMValueRef o = as_ptr(L, obj.pay);
-        LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
-        br_rare(L, LLVMBuildICmp(L->b, LLVMIntNE, ty, c8(L, ZX_O_INST), ""), slow, c2);
-        at(L, c2);
-        LLVMValueRef cls = load(L, L->ptr, gep(L, o, offsetof(zx_inst, cls)), "cls");
-        LLVMValueRef id = load(L, L->i64, gep(L, cls, offsetof(zx_class, id)), "clsid");
-        LLVMValueRef w = LLVMBuildLoad2(L->b, L->i64, cache, "fcache");
-        LLVMSetOrdering(w, LLVMAtomicOrderingMonotonic);
-        LLVMSetAlignment(w, 8);
-        LLVMValueRef hit = LLVMBuildICmp(L->b, LLVMIntEQ, LLVMBuildLShr(L->b, w, c64(L, 16), ""), id, "");
-        br_rare(L, LLVMBuildNot(L->b, hit, ""), slow, fast);
-        at(L, fast);
-        LLVMValueRef slot = LLVMBuildAnd(L->b, w, c64(L, 0xffff), "slot");
-        LLVMValueRef off = LLVMBuildAdd(L->b, c64(L, offsetof(zx_inst, slot)),
-                                        LLVMBuildMul(L->b, slot, c64(L, sizeof(zx_value)), ""), "");
-        val e = load_val_mem(L, gepv(L, o, off), M_VAL);
+        val e = load_val_mem(L, inst_ic_slot(L, cache, as_ptr(L, obj.pay), slow), M_VAL);
         incref(L, e);
         drop_operand(L, obj, d - 1, use);
         tags[n] = e.tag;
@@ -1123,18 +1152,26 @@ static void emit_store_index(lw *L, uint32_t pc, uint32_t d)
         drop_operand(L, obj, d - 3, use);
         LLVMBuildBr(L->b, cont);
     } else if (ckey) {
-        LLVMBasicBlockRef c1 = newbb(L, "");
+        /* an instance's field at the slot its class id caches (the helper caches no data
+         * class: their fields ignore assignment), a map's entry through the map inline cache */
+        LLVMBasicBlockRef c1 = newbb(L, ""), inst = newbb(L, "store.inst"), map = newbb(L, "store.map");
         br_rare(L, LLVMBuildNot(L->b, is_tag(L, obj, ZX_T_OBJ), ""), slow, c1);
         at(L, c1);
         LLVMValueRef o = as_ptr(L, obj.pay);
-        LLVMValueRef vp = gep(L, map_ic_entry(L, pc, o, key, slow), offsetof(zx_map_entry, value));
-        val old = load_val_mem(L, vp, M_VAL);
-        store_val_mem(L, vp, v);
-        decref(L, old);
-        note_stored(L, o, v);
-        drop_operand(L, obj, d - 3, use);
-        drop_operand(L, key, d - 2, kb);
-        LLVMBuildBr(L->b, cont);
+        LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
+        LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_INST), ""), inst, map);
+        for (int k = 0; k < 2; k++) {
+            at(L, k ? map : inst);
+            LLVMValueRef vp = k ? gep(L, map_ic_entry(L, pc, o, key, slow), offsetof(zx_map_entry, value))
+                                : inst_ic_slot(L, field_cache_global(L, pc), o, slow);
+            val old = load_val_mem(L, vp, M_VAL);
+            store_val_mem(L, vp, v);
+            decref(L, old);
+            note_stored(L, o, v);
+            drop_operand(L, obj, d - 3, use);
+            drop_operand(L, key, d - 2, kb);
+            LLVMBuildBr(L->b, cont);
+        }
     } else {
         LLVMBuildBr(L->b, slow);
     }
@@ -1142,8 +1179,9 @@ static void emit_store_index(lw *L, uint32_t pc, uint32_t d)
     set_pc(L, pc);
     spill(L, d - 3, d);
     set_sp(L, d);
-    LLVMValueRef args[] = { L->t, L->f, ckey ? ic_global(L, pc) : LLVMConstNull(L->ptr) };
-    LLVMValueRef st = call(L, JIT_HELPER_store_index, args, 3);
+    LLVMValueRef args[] = { L->t, L->f, ckey ? ic_global(L, pc) : LLVMConstNull(L->ptr),
+                            ckey ? field_cache_global(L, pc) : LLVMConstNull(L->ptr) };
+    LLVMValueRef st = call(L, JIT_HELPER_store_index, args, 4);
     check_status(L, st, d - 3, -1);
     LLVMBuildBr(L->b, cont);
     at(L, cont);
@@ -2220,5 +2258,6 @@ done:
     free(L.fold);
     free(L.ckey);
     free(L.ic);
+    free(L.fic);
     return fn;
 }

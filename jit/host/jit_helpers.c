@@ -140,17 +140,26 @@ static zx_status jit_helper_index(zx_task *t, zx_frame *f, uint32_t otag, int64_
  * When obj is an instance and name one of its class's fields, *cache becomes (class id << 16
  * | slot), which the compiled fast path compares with the instance's class: one 64-bit word,
  * so a reader never sees one class's id with another's slot. */
+/* The field cache of an instruction (jit/lower.c, inst_ic_slot): class id << 16 | slot of
+ * declared field `key` of obj's class, when obj is an instance with such a field.  Stores
+ * cache no data class: assignment to their fields is ignored, never a store to the slot. */
+static void field_remember(zx_value obj, zx_value key, _Atomic uint64_t *cache, bool store)
+{
+    if (!cache || !zx_is_type(obj, ZX_O_INST) || !zx_is_type(key, ZX_O_STRING)) return;
+    zx_class *cls = ZX_AS_INST(obj)->cls;
+    if (store && cls->kind == ZX_CLASS_DATA) return;
+    int slot = zx_class_field(cls, ZX_AS_STRING(key));
+    if (slot >= 0 && slot < 0xffff && cls->id)
+        atomic_store_explicit(cache, cls->id << 16 | (uint64_t)slot, memory_order_relaxed);
+}
+
 static zx_status jit_helper_field(zx_task *t, zx_frame *f, uint32_t otag, int64_t opay, uint32_t k,
                                   _Atomic uint64_t *cache, zx_value *out)
 {
     zx_value obj = mkval(otag, opay), key = f->code->consts[k];
     zx_status st = zx_interp_index_get(t, f, obj, key, out);
-    if (st != ZX_OK || !zx_is_type(obj, ZX_O_INST) || !zx_is_type(key, ZX_O_STRING)) return st;
-    zx_class *cls = ZX_AS_INST(obj)->cls;
-    int slot = zx_class_field(cls, ZX_AS_STRING(key));
-    if (slot >= 0 && slot < 0xffff && cls->id)
-        atomic_store_explicit(cache, cls->id << 16 | (uint64_t)slot, memory_order_relaxed);
-    return ZX_OK;
+    if (st == ZX_OK) field_remember(obj, key, cache, false);
+    return st;
 }
 
 static void jit_helper_note_cycle(zx_task *t, zx_obj *o)
@@ -192,22 +201,24 @@ static void ic_remember(zx_map *m, zx_value key, uint32_t *ic)
 
 /* obj[key] for a constant string key where the inline cache missed. */
 static zx_status jit_helper_index_ic(zx_task *t, zx_frame *f, uint32_t otag, int64_t opay, zx_string *key,
-                                     uint32_t *ic, zx_value *out)
+                                     uint32_t *ic, _Atomic uint64_t *fcache, zx_value *out)
 {
     zx_value obj = mkval(otag, opay);
     zx_status st = zx_interp_index_get(t, f, obj, zx_objval(key), out);
     if (st == ZX_OK && zx_is_type(obj, ZX_O_MAP)) ic_remember(ZX_AS_MAP(obj), zx_objval(key), ic);
+    if (st == ZX_OK) field_remember(obj, zx_objval(key), fcache, false);
     return st;
 }
 
 /* STORE_INDEX as the interpreter runs it, [obj, key, v] on f's memory stack: the general case
  * of the inline list and map stores. */
-static zx_status jit_helper_store_index(zx_task *t, zx_frame *f, uint32_t *ic)
+static zx_status jit_helper_store_index(zx_task *t, zx_frame *f, uint32_t *ic, _Atomic uint64_t *fcache)
 {
     zx_value v = f->sp[-1], key = f->sp[-2], obj = f->sp[-3];
     zx_status st = zx_interp_index_set(t, f, obj, key, v);
     if (st != ZX_OK) return st;
     if (ic && zx_is_type(obj, ZX_O_MAP)) ic_remember(ZX_AS_MAP(obj), key, ic);
+    field_remember(obj, key, fcache, true);
     zx_decref(v);
     zx_decref(key);
     zx_decref(obj);

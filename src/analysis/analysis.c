@@ -111,6 +111,8 @@ bool analysis_summary_union(analysis_summary *s, const analysis_summary *o)
         return false;
     s->reads_heap |= o->reads_heap;
     s->writes_heap |= o->writes_heap;
+    s->this_reads |= o->this_reads;
+    s->this_writes |= o->this_writes;
     s->calls_unknown |= o->calls_unknown;
     s->may_raise |= o->may_raise;
     s->has_output |= o->has_output;
@@ -172,6 +174,7 @@ void analysis_fx_describe(const analysis_summary *s, char *buf, size_t size)
 const char *analysis_loc_name(const analysis *a, uint32_t loc)
 {
     if (loc < a->prog->nglobals) return a->prog->globals[loc].name;
+    if (loc >= a->nlocs && loc - a->nlocs < a->nobjs) return a->prog->globals[a->obj_global[loc - a->nlocs]].name;
     if (loc >= a->nlocs) return "?";
     const analysis_code *ac = &a->codes[a->loc_code[loc]];
     return ac->code->local_names[loc - ac->loc_base];
@@ -193,6 +196,10 @@ void analysis_loc_describe(const analysis *a, uint32_t loc, char *buf, size_t si
     if (loc < a->prog->nglobals) {
         const zx_global *g = &a->prog->globals[loc];
         snprintf(buf, size, "%s '%s'", g->is_shared ? "shared global" : "global", g->name);
+        return;
+    }
+    if (loc >= a->nlocs && loc - a->nlocs < a->nobjs) {
+        snprintf(buf, size, "fields of '%s'", a->prog->globals[a->obj_global[loc - a->nlocs]].name);
         return;
     }
     if (loc >= a->nlocs) {
@@ -562,8 +569,10 @@ static void free_scratch(analysis_code *ac)
 {
     free(ac->loop_depth);
     free(ac->site_cost);
+    free(ac->recv);
     ac->loop_depth = NULL;
     ac->site_cost = NULL;
+    ac->recv = NULL;
     analysis_summary_free(&ac->local);
 }
 
@@ -694,10 +703,6 @@ analysis *analysis_build_hosts(zx_program *p, int chunk_size, const analysis_hos
     uint32_t next = 0;
     number_codes(a, p->main, ANALYSIS_NONE, &next, 1);
 
-    a->user_methods = 1;   /* class methods are compiled as code objects "Class.name" (deps.c) */
-    for (uint32_t i = 0; i < a->ncodes; i++)
-        if (a->codes[i].code->kind == ZX_CODE_ACTION && strchr(a->codes[i].code->name, '.')) a->user_methods = 2;
-
     /* location ids: globals, then every code object's locals */
     uint64_t nlocs = p->nglobals;
     for (uint32_t i = 0; i < a->ncodes; i++) {
@@ -726,7 +731,7 @@ analysis *analysis_build_hosts(zx_program *p, int chunk_size, const analysis_hos
 
     for (uint32_t i = 0; i < a->ncodes; i++)
         if (!chunker_scan(&a->codes[i])) goto fail;
-    if (!deps_resolve_calls(a) || !deps_summarize(a) || !deps_mark_escapes(a)) goto fail;
+    if (!deps_resolve_calls(a) || !deps_find_objects(a) || !deps_summarize(a) || !deps_mark_escapes(a)) goto fail;
     for (uint32_t i = 0; i < a->ncodes; i++) {
         if (!chunker_split(a, &a->codes[i])) goto fail;
         if (a->codes[i].parent == ANALYSIS_NONE && !deps_add_fixed_reads(a, &a->codes[i])) goto fail;
@@ -764,6 +769,10 @@ void analysis_free(analysis *a)
     deps_scratch_free(a);
     free(a->codes);
     free(a->loc_code);
+    free(a->meth_name);
+    free(a->meth_id);
+    free(a->obj_global);
+    free(a->obj_site);
     free(a->loc_escapes);
     free(a->fixed);
     free(a->hash);

@@ -29,9 +29,13 @@
 #define ANALYSIS_DEFAULT_CHUNK_SIZE 50
 #define ANALYSIS_NONE UINT32_MAX          /* no location, no code object, no node */
 #define ANALYSIS_CALLEE_BUILTIN(b) (ANALYSIS_NONE - 1u - (uint32_t)(b))
+#define ANALYSIS_RECV_HEAP ANALYSIS_NONE       /* analysis_code.recv: some object, the heap */
+#define ANALYSIS_RECV_THIS (ANALYSIS_NONE - 1u) /* analysis_code.recv: the method's `this` */
 
 /* Location ids: 0 .. nglobals-1 are the globals by slot; code object i's local slot s is
- * codes[i].loc_base + s.  The heap is not a location id: summaries carry it as flags. */
+ * codes[i].loc_base + s; nlocs + k is the fields of object k (analysis.obj_global: the object
+ * a global holds, proved distinct from every other).  The rest of the heap is not a location
+ * id: summaries carry it as flags. */
 
 typedef struct analysis_locset {          /* sorted, without duplicates */
     uint32_t n, cap;
@@ -46,6 +50,11 @@ typedef struct analysis_summary {
     analysis_locset updates;              /* `shared` globals updated with op= (SHARED_WRITE) */
     bool reads_heap;                      /* reads an element, a length, formats a list ... */
     bool writes_heap;                     /* index assignment, push, pop */
+    /* A method's effects on the fields of its own receiver (`this`), kept apart while `this`
+     * provably goes nowhere but into field accesses and method calls: a call site turns them
+     * into its receiver's location, or into the heap.  Only summaries of code objects carry
+     * them; chunk summaries never do. */
+    bool this_reads, this_writes;
     bool calls_unknown;                   /* calls something the analysis cannot resolve */
     bool may_raise;
     bool has_output;                      /* print: ordered by output buffers, never an edge */
@@ -144,6 +153,10 @@ typedef struct analysis_code {
     /* Per instruction: the code id a CALL_TOP / PARALLEL_MAP calls; ANALYSIS_CALLEE_BUILTIN(b)
      * when it calls builtin b; ANALYSIS_NONE when it is unresolved or not a call. */
     uint32_t *callee;
+    /* Per instruction, for field reads and stores, method calls and PRINT: whose fields the
+     * receiver's are: an object location (nlocs + k), ANALYSIS_RECV_THIS (this method's own
+     * receiver), or ANALYSIS_RECV_HEAP (any object: the heap).  NULL: the heap everywhere. */
+    uint32_t *recv;
     /* Scratch for the builders, freed before analysis_build returns. */
     uint32_t *loop_depth;                 /* loops enclosing each instruction */
     uint64_t *site_cost;                  /* cost of each instruction, its callees included */
@@ -175,7 +188,18 @@ typedef struct analysis {
     uint32_t hash_cap;                    /* zx_code pointer -> code id, open addressing */
     uint32_t *hash;
     struct deps_scratch *deps_scratch;    /* the DAG builder's per-location state, for the build only */
-    int user_methods;                     /* 1: the program has no class methods; 2: it has some (deps.c) */
+    /* Class methods (code objects "Class.name"), sorted by name: CALL_METHOD of a name calls one
+     * of those with that name (deps.c, analysis_method_callees). */
+    uint32_t nmeths;
+    const char **meth_name;               /* the name after the last '.', borrowed from the code */
+    uint32_t *meth_id;                    /* their code ids, in the same order */
+    /* Objects told apart: object k is the one global obj_global[k] holds, its fields location
+     * nlocs + k.  Such a global is stored once, by the top level, with a new instance, and
+     * neither it nor any method's `this` ever goes anywhere but into field accesses and method
+     * calls, so nothing else can reach that instance's fields (deps_find_objects). */
+    uint32_t nobjs;
+    uint32_t *obj_global;
+    uint32_t *obj_site;                   /* nglobals: scratch of the build (deps.c) */
     /* nlocs: 1 when some code object other than the location's owner may store into it
      * (STORE_FREE), except a fork block storing into its own parent's local.  A location that
      * does not escape is written only by its owner's activation or by the blocks of a fork that
@@ -205,7 +229,11 @@ const analysis_code *analysis_code_of(const analysis *a, const zx_code *c);
  * writes nothing but its own locals and `shared` variables through op=, and reads no shared
  * variable.  Otherwise *reason (borrowed from the analysis) says why. */
 bool analysis_pmap_parallel_ok(const analysis_code *fn, const char **reason);
-/* "global 'x'", "local 'i' of action 'work'", "captured variable 'c' of action 'make'". */
+/* The class methods a CALL_METHOD at pc of code object ac may call: their count, and *ids
+ * pointing at their code ids (borrowed). */
+uint32_t analysis_method_callees(const analysis *a, const analysis_code *ac, uint32_t pc, const uint32_t **ids);
+/* "global 'x'", "local 'i' of action 'work'", "captured variable 'c' of action 'make'",
+ * "fields of 'a'". */
 void analysis_loc_describe(const analysis *a, uint32_t loc, char *buf, size_t size);
 /* The bare variable name of a location ("x"). */
 const char *analysis_loc_name(const analysis *a, uint32_t loc);
@@ -252,8 +280,11 @@ bool chunker_split(analysis *a, analysis_code *ac);
 
 /* ---- deps.c: call resolution, summaries, dependencies ---- */
 
-/* Resolve the callee of every call site of every code object (and fill a->fixed). */
+/* Resolve the callee of every call site of every code object (and fill a->fixed, and the
+ * candidates of a->obj_site). */
 bool deps_resolve_calls(analysis *a);
+/* The class methods by name, the objects told apart and every code object's recv. */
+bool deps_find_objects(analysis *a);
 /* Add to every chunk of the top level the reads of fixed globals by all that it calls. */
 bool deps_add_fixed_reads(analysis *a, analysis_code *main_code);
 /* Every variable one call of ac may read, callees included: its summary's reads and the fixed

@@ -28,7 +28,14 @@ typedef zx_flow_key tag;
 #define TAG_UNKNOWN ZX_FLOW_MERGE
 #define TAG_KIND(t) ((uint32_t)((t) >> 32))
 #define TAG_ARG(t) ((uint32_t)(t))
-enum { TK_VAR = 2, TK_CLOSURE = 3, TK_BUILTIN = 4 };
+enum {
+    TK_VAR = 2, TK_CLOSURE = 3, TK_BUILTIN = 4,
+    TK_CLASS = 5,             /* a class made by MAKE_CLASS */
+    TK_NEW = 6,               /* the value of the top level's CALL_TOP or NEW_NAMED at pc arg */
+    TK_OBJ = 7,               /* deps_find_objects: global arg's object */
+    TK_THIS = 8,              /* deps_find_objects: the method's `this` */
+    TK_OTHER = 9,             /* deps_find_objects: anything else */
+};
 #define MAKE_TAG(kind, arg) (((uint64_t)(kind) << 32) | (uint32_t)(arg))
 
 #define LOOP_WEIGHT 100u
@@ -80,7 +87,7 @@ static zx_flow_key producer_tag(void *ctx, const zx_code *c, uint32_t pc, int i)
     const analysis *a = cx->a;
     const analysis_code *ac = cx->ac;
     const zx_instr *in = &c->code[pc];
-    (void)i;
+    if (i == ZX_FLOW_HANDLER_PUSH) return TAG_UNKNOWN;
     switch ((int)in->op) {
     case OP_LOAD_NAME: case OP_SHARED_READ:
         return MAKE_TAG(TK_VAR, in->a);
@@ -96,6 +103,10 @@ static zx_flow_key producer_tag(void *ctx, const zx_code *c, uint32_t pc, int i)
     }
     case OP_LOAD_BUILTIN:
         return MAKE_TAG(TK_BUILTIN, in->a);
+    case OP_MAKE_CLASS:
+        return MAKE_TAG(TK_CLASS, 0);
+    case OP_CALL_TOP: case OP_NEW_NAMED:
+        return ac->parent == ANALYSIS_NONE ? MAKE_TAG(TK_NEW, pc) : TAG_UNKNOWN;
     case OP_LOAD_HOST:
         return analysis_host_is_pure(a, c->consts[in->a]) ? MAKE_TAG(TK_BUILTIN, PURE_HOST) : TAG_UNKNOWN;
     default:
@@ -135,6 +146,47 @@ static void note_store(uint32_t *count, tag *stored, uint32_t loc, tag value)
     if (loc == ANALYSIS_NONE) return;
     if (count[loc] < 2) count[loc]++;
     stored[loc] = value;
+}
+
+/* Whether a callee tag is a class: made by MAKE_CLASS, or loaded from a variable whose one
+ * store stores such a class. */
+static bool is_class_tag(const analysis *a, const uint32_t *count, const tag *stored, tag t)
+{
+    if (TAG_KIND(t) == TK_CLASS) return true;
+    uint32_t v = TAG_ARG(t);
+    return TAG_KIND(t) == TK_VAR && v < a->nlocs && count[v] == 1 && TAG_KIND(stored[v]) == TK_CLASS;
+}
+
+/* a->obj_site[g]: the top level's pc that makes the new instance global g holds, for each global
+ * that is not `shared`, has exactly one store in the program, a STORE_NAME of the top level's own
+ * code, of the value of a construction (a class called, or cls{…}) that no other global stores
+ * too; ANALYSIS_NONE for the others.  Whether the instance stays apart is deps_find_objects'. */
+static bool object_candidates(analysis *a, const uint32_t *count, const tag *stored, const tag *main_site)
+{
+    const zx_program *p = a->prog;
+    const zx_code *mc = a->codes[0].code;
+    a->obj_site = malloc((p->nglobals ? p->nglobals : 1) * sizeof *a->obj_site);
+    uint32_t *owner = malloc((mc->ncode ? mc->ncode : 1) * sizeof *owner);
+    if (!a->obj_site || !owner) {
+        free(owner);
+        return false;
+    }
+    for (uint32_t pc = 0; pc < mc->ncode; pc++) owner[pc] = ANALYSIS_NONE;
+    for (uint32_t g = 0; g < p->nglobals; g++) {
+        a->obj_site[g] = ANALYSIS_NONE;
+        if (p->globals[g].is_shared || a->fixed[g] != 1 || count[g] != 1 || TAG_KIND(stored[g]) != TK_NEW) continue;
+        uint32_t pc = TAG_ARG(stored[g]);
+        if (pc >= mc->ncode) continue;
+        const zx_instr *in = &mc->code[pc];
+        if (in->op != OP_NEW_NAMED && !(in->op == OP_CALL_TOP && is_class_tag(a, count, stored, main_site[pc])))
+            continue;
+        a->obj_site[g] = pc;
+        owner[pc] = owner[pc] == ANALYSIS_NONE ? g : ANALYSIS_NONE - 1;   /* two globals: neither */
+    }
+    for (uint32_t g = 0; g < p->nglobals; g++)
+        if (a->obj_site[g] != ANALYSIS_NONE && owner[a->obj_site[g]] != g) a->obj_site[g] = ANALYSIS_NONE;
+    free(owner);
+    return true;
 }
 
 bool deps_resolve_calls(analysis *a)
@@ -202,6 +254,7 @@ bool deps_resolve_calls(analysis *a)
                 ac->callee[pc] = ANALYSIS_CALLEE_BUILTIN(TAG_ARG(t));
         }
     }
+    if (!object_candidates(a, count, stored, sites[0])) goto fail;
     /* the globals that hold an action defined once by the top level */
     for (uint32_t loc = 0; loc < a->nlocs; loc++)
         a->fixed[loc] = is_global(a, loc) && !a->prog->globals[loc].is_shared && a->fixed[loc] == 1 &&
@@ -212,6 +265,244 @@ fail:
     free(sites);
     free(count);
     free(stored);
+    return ok;
+}
+
+/* ---------- objects: methods by name, instances told apart ---------- */
+
+/* The name of code object c as a class method (after the last '.' of "Class.name"), or NULL. */
+static const char *method_name(const zx_code *c)
+{
+    const char *dot = c->kind == ZX_CODE_ACTION && c->name ? strrchr(c->name, '.') : NULL;
+    return dot ? dot + 1 : NULL;
+}
+
+static const analysis *meth_sort_a;   /* qsort has no context argument; the build is single-threaded */
+
+static int meth_cmp(const void *x, const void *y)
+{
+    const char *p = method_name(meth_sort_a->codes[*(const uint32_t *)x].code);
+    const char *q = method_name(meth_sort_a->codes[*(const uint32_t *)y].code);
+    int c = strcmp(p, q);
+    uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+    return c ? c : (i > j) - (i < j);
+}
+
+uint32_t analysis_method_callees(const analysis *a, const analysis_code *ac, uint32_t pc, const uint32_t **ids)
+{
+    const zx_code *c = ac->code;
+    const zx_instr *in = &c->code[pc];
+    *ids = NULL;
+    if (in->op != OP_CALL_METHOD || in->a >= c->nconsts || !zx_is_type(c->consts[in->a], ZX_O_STRING)) return 0;
+    const char *name = ZX_AS_STRING(c->consts[in->a])->data;
+    uint32_t lo = 0, hi = a->nmeths;
+    while (lo < hi) {                     /* the first entry not below name */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (strcmp(a->meth_name[mid], name) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    uint32_t end = lo;
+    while (end < a->nmeths && strcmp(a->meth_name[end], name) == 0) end++;
+    *ids = a->meth_id + lo;
+    return end - lo;
+}
+
+/* Does method ac have a `this` whose loads the key function can follow: its first parameter,
+ * named so, a plain local (no closure captures it) that nothing stores into? */
+static bool this_trackable(const analysis_code *ac)
+{
+    const zx_code *c = ac->code;
+    if (!method_name(c) || c->nparams < 1 || c->nlocals < 1 || strcmp(c->local_names[0], "this") != 0) return false;
+    if (c->local_is_cell && c->local_is_cell[0]) return false;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        if ((in->op == OP_STORE_LOCAL || in->op == OP_STORE_CELL || in->op == OP_GET_ITER) && in->a == 0) return false;
+        if ((in->op == OP_FOR_ITER1 || in->op == OP_FOR_ITER2) && in->b + 1 == 0) return false;
+    }
+    return true;
+}
+
+typedef struct obj_ctx {
+    const analysis *a;
+    const analysis_code *ac;
+    bool track_this;
+    const uint32_t *site_owner;           /* the top level only: per pc, the global whose object it makes */
+} obj_ctx;
+
+/* Keys of the object pass: a load of a candidate global, a construction a candidate stores, a
+ * load of `this`; everything else one key, so that a join of an object with anything else is
+ * ZX_FLOW_MERGE. */
+static zx_flow_key object_key(void *ctx, const zx_code *c, uint32_t pc, int i)
+{
+    const obj_ctx *x = ctx;
+    const zx_instr *in = &c->code[pc];
+    if (i == ZX_FLOW_HANDLER_PUSH) return MAKE_TAG(TK_OTHER, 0);   /* the error's text and value */
+    if (in->op == OP_LOAD_NAME && in->a < x->a->prog->nglobals && x->a->obj_site[in->a] != ANALYSIS_NONE)
+        return MAKE_TAG(TK_OBJ, in->a);
+    if (x->site_owner && x->site_owner[pc] != ANALYSIS_NONE) return MAKE_TAG(TK_OBJ, x->site_owner[pc]);
+    if (in->op == OP_LOAD_LOCAL && in->a == 0 && x->track_this) return MAKE_TAG(TK_THIS, 0);
+    return MAKE_TAG(TK_OTHER, 0);
+}
+
+/* May an object (a candidate's, or `this`) be operand j of `in` without going anywhere?  A field
+ * read or store of it, a method called on it, printing it, dropping it; and the store of a
+ * construction into its own global. */
+static bool object_use_ok(const zx_instr *in, uint32_t j, tag t, bool is_main)
+{
+    switch ((int)in->op) {
+    case OP_INDEX: case OP_GET_FIELD: case OP_STORE_INDEX: case OP_CALL_METHOD: case OP_POP:
+        return j == 0;
+    case OP_PRINT:
+        return true;
+    case OP_STORE_NAME:
+        return is_main && TAG_KIND(t) == TK_OBJ && in->a == TAG_ARG(t);
+    default:
+        return false;
+    }
+}
+
+/* One code object's uses of objects: fills ac->recv (candidate globals by slot for now, marked
+ * with TK_OBJ tags' args; deps_find_objects maps them) and marks what escapes. */
+static bool object_uses(analysis *a, analysis_code *ac, const uint32_t *site_owner, uint8_t *escapes, bool *this_ok)
+{
+    const zx_code *c = ac->code;
+    obj_ctx cx = { a, ac, *this_ok, site_owner };
+    zx_flow_origins o;
+    if (!zx_flow_origins_build(c, object_key, &cx, &o)) {
+        if (!c->depth) return true;        /* unverified: nothing is told apart (callers check) */
+        return false;
+    }
+    ac->recv = malloc((c->ncode ? c->ncode : 1) * sizeof *ac->recv);
+    if (!ac->recv) {
+        zx_flow_origins_free(&o);
+        return false;
+    }
+    /* object_key calls every value a handler's target starts with "other": true of the error's
+     * text and value; values below them (kept from before the try) it cannot tell apart */
+    bool mixed = false;
+    for (uint32_t k = 0; k < c->nhandlers; k++)
+        if (c->handlers[k].target < c->ncode && c->depth[c->handlers[k].target] > 2) mixed = true;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        const zx_instr *in = &c->code[pc];
+        ac->recv[pc] = ANALYSIS_RECV_HEAP;
+        if (c->depth[pc] < 0) continue;    /* unreachable */
+        const zx_opinfo *info = zx_op_info(in->op);
+        if (!info || (info->flags & OPF_SHUFFLE)) continue;   /* the pass follows the copies */
+        uint32_t np = o.off[pc + 1] - o.off[pc];
+        for (uint32_t j = 0; j < np; j++) {
+            tag t = zx_flow_operand(&o, pc, j);
+            if (t == TAG_UNKNOWN) {
+                mixed = true;
+                continue;
+            }
+            if (TAG_KIND(t) != TK_OBJ && TAG_KIND(t) != TK_THIS) continue;
+            bool is_this = TAG_KIND(t) == TK_THIS;
+            uint32_t r = is_this ? ANALYSIS_RECV_THIS : TAG_ARG(t);
+            bool ok = object_use_ok(in, j, t, ac->parent == ANALYSIS_NONE);
+            if (ok && (in->op == OP_POP || in->op == OP_STORE_NAME)) continue;
+            if (ok && ac->recv[pc] != ANALYSIS_RECV_HEAP && ac->recv[pc] != r) {
+                /* two objects printed together: both are let go */
+                if (ac->recv[pc] == ANALYSIS_RECV_THIS) *this_ok = false;
+                else escapes[ac->recv[pc]] = 1;
+                ok = false;
+            }
+            if (!ok) {
+                if (is_this) *this_ok = false;
+                else escapes[TAG_ARG(t)] = 1;
+                continue;
+            }
+            ac->recv[pc] = r;
+        }
+    }
+    if (mixed) {
+        /* a join of an object with something else: whatever this code loads is let go */
+        for (uint32_t pc = 0; pc < c->ncode; pc++) {
+            tag t = c->depth[pc] >= 0 ? object_key(&cx, c, pc, 0) : MAKE_TAG(TK_OTHER, 0);   /* its loads */
+            if (TAG_KIND(t) == TK_THIS) *this_ok = false;
+            if (TAG_KIND(t) == TK_OBJ) escapes[TAG_ARG(t)] = 1;
+        }
+    }
+    zx_flow_origins_free(&o);
+    return true;
+}
+
+bool deps_find_objects(analysis *a)
+{
+    const zx_program *p = a->prog;
+    uint32_t ng = p->nglobals;
+    bool ok = false;
+    uint8_t *escapes = calloc(ng ? ng : 1, 1), *this_ok = calloc(a->ncodes ? a->ncodes : 1, 1);
+    uint32_t *site_owner = NULL;
+    if (!escapes || !this_ok) goto done;
+
+    /* the class methods, sorted by name */
+    a->meth_id = malloc((a->ncodes ? a->ncodes : 1) * sizeof *a->meth_id);
+    a->meth_name = malloc((a->ncodes ? a->ncodes : 1) * sizeof *a->meth_name);
+    if (!a->meth_id || !a->meth_name) goto done;
+    for (uint32_t i = 0; i < a->ncodes; i++)
+        if (method_name(a->codes[i].code)) a->meth_id[a->nmeths++] = i;
+    meth_sort_a = a;
+    qsort(a->meth_id, a->nmeths, sizeof *a->meth_id, meth_cmp);
+    for (uint32_t k = 0; k < a->nmeths; k++) a->meth_name[k] = method_name(a->codes[a->meth_id[k]].code);
+
+    bool any = false, all_clean = true;
+    for (uint32_t g = 0; g < ng; g++) any |= a->obj_site[g] != ANALYSIS_NONE;
+    const zx_code *mc = a->codes[0].code;
+    if (any) {
+        site_owner = malloc((mc->ncode ? mc->ncode : 1) * sizeof *site_owner);
+        if (!site_owner) goto done;
+        for (uint32_t pc = 0; pc < mc->ncode; pc++) site_owner[pc] = ANALYSIS_NONE;
+        for (uint32_t g = 0; g < ng; g++)
+            if (a->obj_site[g] != ANALYSIS_NONE) site_owner[a->obj_site[g]] = g;
+    }
+    for (uint32_t i = 0; i < a->ncodes; i++) {
+        analysis_code *ac = &a->codes[i];
+        const zx_code *c = ac->code;
+        this_ok[i] = this_trackable(ac);
+        if (method_name(c) && c->nparams >= 1 && !this_ok[i]) all_clean = false;   /* `this` may go anywhere */
+        bool loads = i == 0 && any;
+        for (uint32_t pc = 0; pc < c->ncode && any && !loads; pc++)
+            loads = c->code[pc].op == OP_LOAD_NAME && c->code[pc].a < ng && a->obj_site[c->code[pc].a] != ANALYSIS_NONE;
+        if (!loads && !this_ok[i]) continue;
+        bool t_ok = this_ok[i];
+        if (!object_uses(a, ac, i == 0 ? site_owner : NULL, escapes, &t_ok)) goto done;
+        if (!ac->recv) {                   /* no verifier facts: nothing here is told apart */
+            for (uint32_t g = 0; g < ng; g++) escapes[g] = 1;
+            t_ok = false;
+        }
+        if (this_ok[i] && !t_ok) all_clean = false;
+        this_ok[i] = t_ok;
+    }
+
+    /* the objects told apart, and every recv mapped onto their locations */
+    uint32_t *loc_of = NULL;
+    a->obj_global = malloc((ng ? ng : 1) * sizeof *a->obj_global);
+    loc_of = malloc((ng ? ng : 1) * sizeof *loc_of);
+    if (!a->obj_global || !loc_of) {
+        free(loc_of);
+        goto done;
+    }
+    for (uint32_t g = 0; g < ng; g++) {
+        loc_of[g] = ANALYSIS_RECV_HEAP;
+        if (a->obj_site[g] == ANALYSIS_NONE || escapes[g] || !all_clean) continue;
+        if ((uint64_t)a->nlocs + a->nobjs + 2 >= ANALYSIS_RECV_THIS) break;
+        loc_of[g] = a->nlocs + a->nobjs;
+        a->obj_global[a->nobjs++] = g;
+    }
+    for (uint32_t i = 0; i < a->ncodes; i++) {
+        analysis_code *ac = &a->codes[i];
+        for (uint32_t pc = 0; ac->recv && pc < ac->code->ncode; pc++) {
+            uint32_t r = ac->recv[pc];
+            if (r == ANALYSIS_RECV_THIS) ac->recv[pc] = this_ok[i] ? r : ANALYSIS_RECV_HEAP;
+            else if (r != ANALYSIS_RECV_HEAP) ac->recv[pc] = loc_of[r];
+        }
+    }
+    free(loc_of);
+    ok = true;
+done:
+    free(escapes);
+    free(this_ok);
+    free(site_owner);
     return ok;
 }
 
@@ -259,37 +550,63 @@ static bool builtin_effects(int b, analysis_summary *s)
     return true;
 }
 
-/* Which heap effects a method call by name has. */
-/* Is `name` a method of some class of the program (an entity's, data's or contract's action,
- * compiled as the code object "Class.name")?  Such a call runs Zexus code on an instance. */
-static bool is_user_method(const analysis *a, const char *name)
+/* Effects on the fields of an object whose fields are location `recv` (ANALYSIS_RECV_THIS: the
+ * method's own receiver, kept apart; ANALYSIS_RECV_HEAP: the heap). */
+static bool object_effects(analysis_summary *s, bool r, bool w, uint32_t recv)
 {
-    if (a->user_methods != 2) return false;
-    size_t n = strlen(name);
-    for (uint32_t i = 0; i < a->ncodes; i++) {
-        const zx_code *k = a->codes[i].code;
-        const char *dot = k->kind == ZX_CODE_ACTION ? strrchr(k->name, '.') : NULL;
-        if (dot && strlen(dot + 1) == n && memcmp(dot + 1, name, n) == 0) return true;
+    if (recv == ANALYSIS_RECV_THIS) {
+        s->this_reads |= r;
+        s->this_writes |= w;
+        return true;
     }
-    return false;
+    if (recv == ANALYSIS_RECV_HEAP) {
+        s->reads_heap |= r;
+        s->writes_heap |= w;
+        return true;
+    }
+    return (!r || analysis_locset_add(&s->reads, recv)) && (!w || analysis_locset_add(&s->writes, recv));
 }
 
-static void method_effects(const analysis *a, const zx_code *c, const zx_instr *in, analysis_summary *s)
+/* s gets what a call does, o its callee's summary, seen from a call site whose receiver's fields
+ * are `recv` (ANALYSIS_RECV_HEAP for a call without a receiver): the callee's effects on its
+ * `this` become effects on that receiver. */
+static bool union_at(analysis_summary *s, const analysis_summary *o, uint32_t recv)
 {
-    int m = -1;
+    bool tr = s->this_reads, tw = s->this_writes;
+    if (!analysis_summary_union(s, o)) return false;
+    if (recv == ANALYSIS_RECV_THIS) return true;
+    s->this_reads = tr;
+    s->this_writes = tw;
+    return object_effects(s, o->this_reads, o->this_writes, recv);
+}
+
+static uint32_t recv_at(const analysis_code *ac, uint32_t pc)
+{
+    return ac->recv ? ac->recv[pc] : ANALYSIS_RECV_HEAP;
+}
+
+/* A method call's own effects (its callees, the class methods of that name, are added where
+ * calls are): on an instance it runs one of those methods or a data method (toString, equals,
+ * clone: reads its fields and, formatting, the heap); on anything else the builtin method of
+ * that name, if any. */
+static bool method_effects(const analysis *a, const analysis_code *ac, uint32_t pc, analysis_summary *s)
+{
+    const zx_code *c = ac->code;
+    const zx_instr *in = &c->code[pc];
     const char *name = NULL;
-    if (in->a < c->nconsts && zx_is_type(c->consts[in->a], ZX_O_STRING)) {
-        name = ZX_AS_STRING(c->consts[in->a])->data;
-        m = zx_method_lookup(name);
-    }
+    if (in->a < c->nconsts && zx_is_type(c->consts[in->a], ZX_O_STRING)) name = ZX_AS_STRING(c->consts[in->a])->data;
     s->reads_heap = true;
-    /* a method of an instance may do anything a call may (print, assign globals, call on):
-     * unknown to the summary, so ordered against everything (never unsoundly independent) */
-    if (!name || is_user_method(a, name)) {
+    s->may_raise = true;
+    if (!name) {
         s->calls_unknown = true;
-        return;
+        return true;
     }
-    add_effects(zx_method_effects(m), -1, s);
+    uint32_t recv = recv_at(ac, pc);
+    if (recv != ANALYSIS_RECV_HEAP) return object_effects(s, true, false, recv);   /* surely an instance */
+    int m = zx_method_lookup(name);
+    const uint32_t *ids;
+    if (m >= 0 || !analysis_method_callees(a, ac, pc, &ids)) add_effects(zx_method_effects(m), -1, s);
+    return true;
 }
 
 /* Whether the value that instruction pc pushes is surely not a list: a constant, or the
@@ -339,6 +656,18 @@ static bool instr_effects(const analysis *a, const analysis_code *ac, uint32_t p
     }
     bool ok = true;
     switch ((int)in->op) {
+    case OP_INDEX: case OP_GET_FIELD: case OP_STORE_INDEX: {
+        /* a field of an object told apart, or of the method's own `this`: not the heap */
+        uint32_t recv = recv_at(ac, pc);
+        if (recv == ANALYSIS_RECV_HEAP) break;
+        bool w = in->op == OP_STORE_INDEX;
+        s->reads_heap = s->writes_heap = false;
+        ok = object_effects(s, !w, w, recv);
+        break;
+    }
+    case OP_PRINT:
+        ok = recv_at(ac, pc) == ANALYSIS_RECV_HEAP || object_effects(s, true, false, recv_at(ac, pc));
+        break;
     case OP_LOAD_NAME: case OP_SHARED_READ:
         ok = analysis_locset_add(&s->reads, in->a);
         break;
@@ -373,7 +702,7 @@ static bool instr_effects(const analysis *a, const analysis_code *ac, uint32_t p
              analysis_locset_add(&s->writes, ac->loc_base + in->b + 1);
         break;
     case OP_CALL_METHOD:
-        method_effects(a, c, in, s);
+        ok = method_effects(a, ac, pc, s);
         break;
     case OP_CALL_BUILTIN:
         if (in->a == ZX_BI_parallel_map && site_code(a, ac, pc) != ANALYSIS_NONE) {
@@ -480,6 +809,8 @@ static bool acc_instr(const analysis *a, const analysis_code *ac, uint32_t pc, i
     if (!instr_effects(a, ac, pc, &x->one)) return false;
     out->reads_heap |= x->one.reads_heap;
     out->writes_heap |= x->one.writes_heap;
+    out->this_reads |= x->one.this_reads;
+    out->this_writes |= x->one.this_writes;
     out->calls_unknown |= x->one.calls_unknown;
     out->may_raise |= x->one.may_raise;
     out->has_output |= x->one.has_output;
@@ -520,20 +851,31 @@ bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t sta
                 const analysis_code *b = k < c->nchildren ? analysis_code_of(a, c->children[k]) : NULL;
                 if (!b) continue;
                 uint64_t keep = out->cost;
-                if (!analysis_summary_union(out, &b->summary)) goto done;
+                if (!union_at(out, &b->summary, ANALYSIS_RECV_HEAP)) goto done;
                 out->cost = keep;     /* site_cost already counts the blocks */
             }
             continue;
         }
+        const uint32_t *ids;
+        uint32_t nm = analysis_method_callees(a, ac, pc, &ids);
+        for (uint32_t k = 0; k < nm; k++) {
+            uint64_t keep = out->cost;
+            if (!union_at(out, &a->codes[ids[k]].summary, recv_at(ac, pc))) goto done;
+            out->cost = keep;
+        }
         uint32_t id = site_code(a, ac, pc);
         if (id == ANALYSIS_NONE) continue;
         uint64_t keep = out->cost;
-        if (!analysis_summary_union(out, &a->codes[id].summary)) goto done;
+        if (!union_at(out, &a->codes[id].summary, ANALYSIS_RECV_HEAP)) goto done;
         out->cost = keep;
     }
     ok = true;
 done:
     ok = acc_finish(&x, out, ok);
+    /* chunks of a method: its own `this` is one more object of the heap to them */
+    out->reads_heap |= out->this_reads;
+    out->writes_heap |= out->this_writes;
+    out->this_reads = out->this_writes = false;
     if (ok && ac->parent != ANALYSIS_NONE) {       /* fixed globals: see analysis_code.fixed_reads */
         uint32_t k = 0;
         for (uint32_t i = 0; i < out->reads.n; i++)
@@ -557,10 +899,13 @@ static bool fixed_reads_from(const analysis *a, const analysis_code *ac, uint32_
         const zx_code *c = cur->code;
         for (uint32_t pc = lo; pc < hi && pc < c->ncode; pc++) {
             const zx_instr *in = &c->code[pc];
-            uint32_t targets[2], nt = 0, first = 0;
+            uint32_t targets[1], nt = 0, first = 0;
+            const uint32_t *tp = targets;
             if (in->op == OP_FORK_EXECUTION) {
                 nt = in->b;
                 first = in->a;
+            } else if (in->op == OP_CALL_METHOD) {
+                nt = analysis_method_callees(a, cur, pc, &tp);
             } else if (cur->callee && cur->callee[pc] < a->ncodes) {
                 targets[0] = cur->callee[pc];
                 nt = 1;
@@ -572,7 +917,7 @@ static bool fixed_reads_from(const analysis *a, const analysis_code *ac, uint32_
                     if (!bk) continue;
                     id = bk->id;
                 } else {
-                    id = targets[t];
+                    id = tp[t];
                 }
                 if (seen[id] == stamp) continue;
                 seen[id] = stamp;
@@ -630,7 +975,8 @@ bool analysis_reads_closure(const analysis *a, const analysis_code *ac, analysis
 /* ---------- the call graph: strongly connected components (Tarjan, iterative) ---------- */
 
 typedef struct callgraph {
-    uint32_t *off, *to;             /* CSR of callees (resolved calls and fork blocks) */
+    uint32_t *off, *to;             /* CSR of callees (resolved calls, fork blocks, class methods) */
+    uint32_t *recv;                 /* per edge: the call site's receiver (analysis_code.recv) */
 } callgraph;
 
 static bool build_callgraph(const analysis *a, callgraph *g)
@@ -643,14 +989,18 @@ static bool build_callgraph(const analysis *a, callgraph *g)
         const analysis_code *ac = &a->codes[i];
         for (uint32_t pc = 0; pc < ac->code->ncode; pc++) {
             const zx_instr *in = &ac->code->code[pc];
+            const uint32_t *ids;
             uint32_t k = in->op == OP_FORK_EXECUTION ? in->b : (site_code(a, ac, pc) != ANALYSIS_NONE);
+            if (in->op == OP_CALL_METHOD) k = analysis_method_callees(a, ac, pc, &ids);
             m += k;
             g->off[i + 1] += k;
         }
     }
     for (uint32_t i = 0; i < n; i++) g->off[i + 1] += g->off[i];
     g->to = malloc((m ? m : 1) * sizeof *g->to);
-    if (!g->to) return false;
+    g->recv = malloc((m ? m : 1) * sizeof *g->recv);
+    if (!g->to || !g->recv) return false;
+    for (uint32_t e = 0; e < m; e++) g->recv[e] = ANALYSIS_RECV_HEAP;
     for (uint32_t i = 0; i < n; i++) {
         const analysis_code *ac = &a->codes[i];
         uint32_t k = g->off[i];
@@ -661,6 +1011,15 @@ static bool build_callgraph(const analysis *a, callgraph *g)
                     uint32_t c = in->a + j;
                     const analysis_code *b = c < ac->code->nchildren ? analysis_code_of(a, ac->code->children[c]) : NULL;
                     g->to[k++] = b ? b->id : i;   /* a missing block cannot happen after the verifier */
+                }
+                continue;
+            }
+            if (in->op == OP_CALL_METHOD) {
+                const uint32_t *ids;
+                uint32_t nm = analysis_method_callees(a, ac, pc, &ids);
+                for (uint32_t j = 0; j < nm; j++) {
+                    g->recv[k] = recv_at(ac, pc);
+                    g->to[k++] = ids[j];
                 }
                 continue;
             }
@@ -762,7 +1121,8 @@ static char *pmap_reason(const analysis *a, const analysis_code *ac)
             snprintf(buf, sizeof buf, "it assigns %s", what);
         return strdup(buf);
     }
-    if (s->writes_heap) return strdup("it may change a list or map (index assignment, push or pop)");
+    if (s->writes_heap || s->this_writes)
+        return strdup("it may change a list or map (index assignment, push or pop) or an object's fields");
     for (uint32_t i = 0; i < s->reads.n; i++) {
         uint32_t loc = s->reads.ids[i];
         if (!is_global(a, loc) || !a->prog->globals[loc].is_shared) continue;
@@ -800,6 +1160,15 @@ static bool compute_site_costs(const analysis *a, analysis_code *ac, const uint3
             if (in->op == OP_PARALLEL_MAP || (in->op == OP_CALL_BUILTIN && in->a == ZX_BI_parallel_map))
                 callee = analysis_cost_mul(callee, PMAP_ELEMENTS);
             inner = analysis_cost_add(inner, callee);
+        } else if (in->op == OP_CALL_METHOD) {
+            const uint32_t *ids;
+            uint32_t nm = analysis_method_callees(a, ac, pc, &ids);
+            uint64_t most = 0;                /* one of them runs */
+            for (uint32_t k = 0; k < nm; k++) {
+                uint64_t cc = comp[ids[k]] == comp[ac->id] ? COST_RECURSIVE : a->codes[ids[k]].summary.cost;
+                if (cc > most) most = cc;
+            }
+            inner = analysis_cost_add(inner, most);
         }
         ac->site_cost[pc] = analysis_cost_mul(loop_weight(ac, pc), inner);
     }
@@ -810,7 +1179,7 @@ bool deps_summarize(analysis *a)
 {
     uint32_t n = a->ncodes, ncomp = 0;
     bool ok = false;
-    callgraph g = { NULL, NULL };
+    callgraph g = { NULL, NULL, NULL };
     uint32_t *comp = malloc((n ? n : 1) * sizeof *comp);
     uint32_t *order = NULL, *first = NULL;
     if (!comp || !build_callgraph(a, &g) || !tarjan(a, &g, comp, &ncomp)) goto fail;
@@ -836,6 +1205,8 @@ bool deps_summarize(analysis *a)
         memset(s, 0, sizeof *s);
         s->reads_heap = all.reads_heap;
         s->writes_heap = all.writes_heap;
+        s->this_reads = all.this_reads;
+        s->this_writes = all.this_writes;
         s->calls_unknown = all.calls_unknown;
         s->may_raise = all.may_raise;
         s->has_output = all.has_output;
@@ -874,6 +1245,8 @@ bool deps_summarize(analysis *a)
     for (uint32_t k = 0; k < ncomp; k++) {
         analysis_summary s;
         memset(&s, 0, sizeof s);
+        analysis_locset inner = { 0, 0, NULL };   /* objects that calls inside the component are on */
+        bool inner_heap = false;                  /* ... or some object of the heap */
         bool cyclic = first[k + 1] - first[k] > 1;
         for (uint32_t m = first[k]; m < first[k + 1]; m++) {
             uint32_t v = order[m];
@@ -881,12 +1254,22 @@ bool deps_summarize(analysis *a)
                 uint32_t w = g.to[e];
                 if (comp[w] == k) {
                     if (w == v) cyclic = true;
+                    /* a member's effects on its `this` may fall on this call's receiver */
+                    if (g.recv[e] == ANALYSIS_RECV_HEAP) inner_heap = true;
+                    else if (g.recv[e] != ANALYSIS_RECV_THIS && !analysis_locset_add(&inner, g.recv[e])) goto fail_s;
                     continue;
                 }
-                if (!analysis_summary_union(&s, &a->codes[w].summary)) goto fail_s;
+                if (!union_at(&s, &a->codes[w].summary, g.recv[e])) goto fail_s;
             }
             if (!analysis_summary_union(&s, &a->codes[v].local)) goto fail_s;
         }
+        /* every member's summary is s: the calls inside see the whole of it on their receivers */
+        if (s.this_reads || s.this_writes) {
+            for (uint32_t i = 0; i < inner.n; i++)
+                if (!object_effects(&s, s.this_reads, s.this_writes, inner.ids[i])) goto fail_s;
+            if (inner_heap && !object_effects(&s, s.this_reads, s.this_writes, ANALYSIS_RECV_HEAP)) goto fail_s;
+        }
+        analysis_locset_free(&inner);
         if (cyclic) s.loops_or_recurses = true;
         for (uint32_t m = first[k]; m < first[k + 1]; m++) {
             analysis_code *ac = &a->codes[order[m]];
@@ -905,6 +1288,7 @@ bool deps_summarize(analysis *a)
         continue;
     fail_s:
         analysis_summary_free(&s);
+        analysis_locset_free(&inner);
         goto fail;
     }
     for (uint32_t i = 0; i < n; i++) a->codes[i].pmap_reason = pmap_reason(a, &a->codes[i]);
@@ -915,6 +1299,7 @@ fail:
     free(first);
     free(g.off);
     free(g.to);
+    free(g.recv);
     return ok;
 }
 
@@ -1031,7 +1416,7 @@ static struct deps_scratch *scratch_of(analysis *a)
     struct deps_scratch *x = calloc(1, sizeof *x);
     if (!x) return NULL;
     a->deps_scratch = x;
-    x->nloc = a->nlocs + 2;
+    x->nloc = a->nlocs + a->nobjs + 2;
     x->stamp = calloc(x->nloc, sizeof *x->stamp);
     x->writer = malloc((size_t)x->nloc * sizeof *x->writer);
     x->readers = malloc((size_t)x->nloc * sizeof *x->readers);

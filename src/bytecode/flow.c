@@ -174,7 +174,8 @@ bool zx_flow_origins_build(const zx_code *c, zx_flow_key_fn fn, void *ctx, zx_fl
         uint32_t t = c->handlers[i].target;
         if (t >= n || depth[t] < 0 || seen[t]) continue;
         uint32_t x = NIL;
-        for (int32_t j = 0; j < depth[t]; j++) x = node_push(&P, ZX_FLOW_MERGE, x);
+        for (int32_t j = 0; j < depth[t]; j++)
+            x = node_push(&P, fn ? fn(ctx, c, t, ZX_FLOW_HANDLER_PUSH) : ZX_FLOW_MERGE, x);
         state[t] = x;
         seen[t] = queued[t] = 1;
         work[top++] = t;

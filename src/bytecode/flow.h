@@ -51,7 +51,10 @@ typedef uint64_t zx_flow_key;
 #define ZX_FLOW_PC(key) ((uint32_t)((key) - 2))    /* its inverse (key > ZX_FLOW_MERGE) */
 
 /* Key of push number i (0 = the deepest pushed) of the non-shuffle instruction at pc.  Must
- * not return ZX_FLOW_UNSET; return ZX_FLOW_MERGE for "unknown". */
+ * not return ZX_FLOW_UNSET; return ZX_FLOW_MERGE for "unknown".  The values a handler's target
+ * starts with (made by the runtime, not by an instruction) are asked for with pc the target
+ * and i ZX_FLOW_HANDLER_PUSH; without a key function they are ZX_FLOW_MERGE. */
+#define ZX_FLOW_HANDLER_PUSH (-1)
 typedef zx_flow_key (*zx_flow_key_fn)(void *ctx, const zx_code *c, uint32_t pc, int i);
 
 typedef struct zx_flow_origins {

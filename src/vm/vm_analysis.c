@@ -76,14 +76,18 @@ static void put_callees(zx_buf *b, const analysis *a, const analysis_code *ac, u
 {
     bool any = false;
     for (uint32_t pc = start; pc < end; pc++) {
-        uint32_t id = ac->callee[pc];
-        if (id >= a->ncodes) continue;
-        if (seen && seen[id] == stamp) continue;
-        if (seen) seen[id] = stamp;
-        if (!any) put_word(b, "calls", first);
-        zx_buf_puts(b, any ? ", " : " ");
-        any = true;
-        put_code_title(b, a->codes[id].code);
+        const uint32_t *ids = &ac->callee[pc];
+        uint32_t n = ac->code->code[pc].op == OP_CALL_METHOD ? analysis_method_callees(a, ac, pc, &ids) : 1;
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t id = ids[k];
+            if (id >= a->ncodes) continue;
+            if (seen && seen[id] == stamp) continue;
+            if (seen) seen[id] = stamp;
+            if (!any) put_word(b, "calls", first);
+            zx_buf_puts(b, any ? ", " : " ");
+            any = true;
+            put_code_title(b, a->codes[id].code);
+        }
     }
 }
 
@@ -96,6 +100,9 @@ static void put_summary(zx_buf *b, const analysis *a, const analysis_summary *s)
     if (s->reads_heap && s->writes_heap) put_word(b, "reads and writes the heap", &first);
     else if (s->reads_heap) put_word(b, "reads the heap", &first);
     else if (s->writes_heap) put_word(b, "writes the heap", &first);
+    if (s->this_reads && s->this_writes) put_word(b, "reads and writes fields of this", &first);
+    else if (s->this_reads) put_word(b, "reads fields of this", &first);
+    else if (s->this_writes) put_word(b, "writes fields of this", &first);
     if (s->calls_unknown) put_word(b, "calls something unresolved", &first);
     if (s->ordered_fx) {
         char fx[300];
