@@ -20,6 +20,8 @@
 #define JIT_HELPERS(JIT_HELPER)                                                            \
     /* the interpreter runs the instruction at f->pc: (t, f) */                            \
     JIT_HELPER(step, i32, (ptr, ptr))                                                      \
+    /* CALL_BUILTIN/CALL_METHOD at f->pc, as step runs it, without the loop: (t, f) */      \
+    JIT_HELPER(builtin_op, i32, (ptr, ptr))                                                \
     /* side exit: the interpreter finishes the frame: (t, f, end_pc, result, JIT_EXIT_*) */ \
     JIT_HELPER(exit, i32, (ptr, ptr, i32, ptr, i32))                                       \
     /* a OP b, the general case: (t, f, op, atag, apay, btag, bpay, out) */                 \

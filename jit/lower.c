@@ -542,18 +542,24 @@ static void poll(lw *L, uint32_t pc, uint32_t d)
     at(L, ok);
 }
 
-/* The interpreter runs the one instruction at pc on f's memory: operands [d-k, d) spilled,
+/* The interpreter runs the one instruction at pc on f's memory (helper step, or another
+ * helper of the same shape): operands [d-k, d) spilled,
  * results reloaded. */
-static void emit_step(lw *L, uint32_t pc, uint32_t d, uint32_t k, uint32_t pushes)
+static void emit_step_by(lw *L, uint32_t pc, uint32_t d, uint32_t k, uint32_t pushes, jit_helper_id helper)
 {
     L->steps++;
     set_pc(L, pc);
     spill(L, d - k, d);
     set_sp(L, d);
     LLVMValueRef args[] = { L->t, L->f };
-    LLVMValueRef st = call(L, JIT_HELPER_step, args, 2);
+    LLVMValueRef st = call(L, helper, args, 2);
     check_status(L, st, d - k, -1);
     reload(L, d - k, d - k + pushes);
+}
+
+static void emit_step(lw *L, uint32_t pc, uint32_t d, uint32_t k, uint32_t pushes)
+{
+    emit_step_by(L, pc, d, k, pushes, JIT_HELPER_step);
 }
 
 /*
@@ -1846,7 +1852,11 @@ static void emit_instr(lw *L, uint32_t pc)
     case OP_NOP: case OP_BARRIER_SYNC: case OP_JOIN_WORKERS:
         break;
     case OP_STORE_INDEX: emit_store_index(L, pc, d); break;
-    case OP_SHARED_WRITE: case OP_CALL_BUILTIN: case OP_CALL_METHOD: case OP_BUILD_LIST: case OP_BUILD_MAP:
+    case OP_CALL_BUILTIN: case OP_CALL_METHOD:
+        /* the interpreter's code for the call, without a trip through its loop */
+        emit_step_by(L, pc, d, (uint32_t)pops, (uint32_t)pushes, JIT_HELPER_builtin_op);
+        break;
+    case OP_SHARED_WRITE: case OP_BUILD_LIST: case OP_BUILD_MAP:
     case OP_MAP_EXTEND: case OP_PRINT: case OP_MAKE_CLOSURE: case OP_ASSERT: case OP_LOAD_BUILTIN: case OP_LOAD_HOST:
     case OP_PARALLEL_MAP: case OP_FORK_EXECUTION:
     case OP_MAKE_CLASS: case OP_NEW_NAMED: case OP_REQUIRE:

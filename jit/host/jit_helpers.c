@@ -39,6 +39,15 @@ static zx_status jit_helper_step(zx_task *t, zx_frame *f)
     return zx_interp_step(t, f, f->pc + 1);
 }
 
+/* A builtin or method call at f->pc: the interpreter's own code for it, called directly (the
+ * loop's entry is most of a step's cost); a method of an instance is a frame: stepped. */
+static zx_status jit_helper_builtin_op(zx_task *t, zx_frame *f)
+{
+    zx_status st;
+    if (zx_interp_builtin_op(t, f, &st)) return st;
+    return zx_interp_step(t, f, f->pc + 1);
+}
+
 /* An error at f->pc in code with a handler table: the handler that catches it (zx_task_catch:
  * f's memory stack unwound, the error's text and value pushed), its target returned; or
  * UINT32_MAX, and the error stays, when none does. */

@@ -655,6 +655,48 @@ static zx_status call_builtin_value(zx_task *t, zx_frame *f, int id, zx_value *a
     return ZX_OK;
 }
 
+/* CALL_BUILTIN, or CALL_METHOD on a receiver that is not an instance, at f->pc on f's memory
+ * stack, exactly as the loop runs it but without entering it: compiled code's path for the
+ * calls it does not inline (jit/host/jit_helpers.c).  False when the instruction is a method
+ * call on an instance (a frame to push: the loop's business); *st is its status otherwise. */
+bool zx_interp_builtin_op(zx_task *t, zx_frame *f, zx_status *st)
+{
+    const zx_instr *in = &f->code->code[f->pc];
+    uint32_t argc = in->b;
+    zx_value *argv = f->sp - argc;
+    zx_value r;
+    if (in->op == OP_CALL_BUILTIN) {
+        *st = zx_builtin_is_value((int)in->a) ? builtin_value(t, f, (int)in->a, &r)
+                                              : call_builtin_value(t, f, (int)in->a, argv, argc, &r);
+        if (*st != ZX_OK) return true;
+        for (uint32_t i = 0; i < argc; i++) zx_decref(argv[i]);
+        f->sp -= argc;
+        *f->sp++ = r;
+        return true;
+    }
+    if (in->op != OP_CALL_METHOD) return false;
+    zx_value recv = argv[-1];
+    if (zx_is_type(recv, ZX_O_INST)) return false;
+    zx_string *name = ZX_AS_STRING(f->code->consts[in->a]);
+    int mid = zx_string_method_id(name);
+    if (mid < 0) {
+        *st = zx_task_raise_err(t, f, ZX_ERR_NO_METHOD, zx_type_name(recv), name->data);
+        return true;
+    }
+    zx_callres cr;
+    int bi = zx_method_resolve(mid, recv, (int)argc, &cr);
+    if (bi < 0) {
+        *st = zx_task_raise_error(t, f, &cr.err);
+        return true;
+    }
+    *st = call_builtin_value(t, f, bi, argv - 1, argc + 1, &r);
+    if (*st != ZX_OK) return true;
+    for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
+    f->sp -= argc + 1;
+    *f->sp++ = r;
+    return true;
+}
+
 static zx_status check_arity(zx_task *t, zx_frame *f, zx_code *code, uint32_t argc)
 {
     if (argc == code->nparams) return ZX_OK;

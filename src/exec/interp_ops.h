@@ -15,6 +15,9 @@ zx_status zx_interp_run(zx_task *t, zx_frame *f, uint32_t end_pc, zx_value *resu
  * step helper, literals as data): an error is left to native code's own handler dispatch
  * rather than caught in f. */
 zx_status zx_interp_step(zx_task *t, zx_frame *f, uint32_t end_pc);
+/* CALL_BUILTIN, or CALL_METHOD on anything but an instance, at f->pc without entering the
+ * loop; false (nothing done) for a method call on an instance. */
+bool zx_interp_builtin_op(zx_task *t, zx_frame *f, zx_status *st);
 
 /* The status after poll_stop found the run interrupted or cancelled (raises "interrupted"). */
 zx_status zx_interp_stop_status(zx_task *t, zx_frame *f);
