@@ -8,6 +8,7 @@
 #include "analyze.h"
 #include "bytecode/flow.h"
 #include "helper_abi.h"
+#include "runtime/builtins.h"
 #include "runtime/object.h"
 
 /*
@@ -1119,6 +1120,93 @@ static void note_stored(lw *L, LLVMValueRef o, val v)
     at(L, cont_bb);
 }
 
+/* Whether stack slot s holds a borrowed value (analyze_borrows): the inline calls below take
+ * owned operands only and leave borrowed ones to the helper. */
+static int slot_borrowed(const lw *L, uint32_t s)
+{
+    return s >= 64 || ((L->borrowed >> s) & 1);
+}
+
+/* The method a CALL_METHOD names, when it is `name`. */
+static int method_is(const lw *L, const zx_instr *in, const char *name)
+{
+    zx_value k = L->code->consts[in->a];
+    if (!zx_is_type(k, ZX_O_STRING)) return 0;
+    const zx_string *str = ZX_AS_STRING(k);
+    return str->nbytes == strlen(name) && memcmp(str->data, name, str->nbytes) == 0;
+}
+
+/*
+ * CALL_BUILTIN and CALL_METHOD.  Inline, as the interpreter computes them: sqrt of a number
+ * that is not negative; len of a list; xs.push(v) and xs.append(v) on a list with room (the
+ * value's reference moves into the list, the list is the result).  Everything else, and those
+ * on anything else, through builtin_op: the interpreter's code for the call.
+ */
+static void emit_builtin_call(lw *L, const zx_instr *in, uint32_t pc, uint32_t d, uint32_t pops, uint32_t pushes)
+{
+    uint8_t *sm = st_stack(L, pc);
+    LLVMBasicBlockRef slow = newbb(L, "call.slow"), cont = newbb(L, "call.done");
+    int inl = 0;
+    if (in->op == OP_CALL_BUILTIN && in->a == ZX_BI_sqrt && in->b == 1 && (sm[d - 1] & (M_I | M_F)) &&
+        !slot_borrowed(L, d - 1)) {
+        val x = sget(L, d - 1, sm[d - 1]);
+        LLVMValueRef isi = is_tag(L, x, ZX_T_INT), isf = is_tag(L, x, ZX_T_FLOAT);
+        LLVMBasicBlockRef num = newbb(L, "sqrt.num"), ok = newbb(L, "sqrt");
+        br_rare(L, LLVMBuildNot(L->b, LLVMBuildOr(L->b, isi, isf, ""), ""), slow, num);
+        at(L, num);
+        LLVMValueRef dv = LLVMBuildSelect(L->b, isi, LLVMBuildSIToFP(L->b, x.pay, L->f64, ""), as_f64(L, x.pay), "x");
+        br_rare(L, LLVMBuildFCmp(L->b, LLVMRealOLT, dv, LLVMConstReal(L->f64, 0.0), ""), slow, ok);
+        at(L, ok);
+        unsigned id = LLVMLookupIntrinsicID("llvm.sqrt", 9);
+        LLVMTypeRef ty = L->f64;
+        LLVMValueRef fn = LLVMGetIntrinsicDeclaration(L->m, id, &ty, 1);
+        LLVMValueRef r = LLVMBuildCall2(L->b, LLVMIntrinsicGetType(L->cx, id, &ty, 1), fn, &dv, 1, "sqrt");
+        sset(L, d - 1, mkflt(L, r));
+        inl = 1;
+    } else if (in->op == OP_CALL_BUILTIN && (in->a == ZX_BI_len || in->a == ZX_BI_length) && in->b == 1 &&
+               (sm[d - 1] & M_O) && !slot_borrowed(L, d - 1)) {
+        val x = sget(L, d - 1, sm[d - 1]);
+        LLVMBasicBlockRef obj = newbb(L, "len.obj"), lst = newbb(L, "len.list");
+        br_rare(L, LLVMBuildNot(L->b, is_tag(L, x, ZX_T_OBJ), ""), slow, obj);
+        at(L, obj);
+        LLVMValueRef o = as_ptr(L, x.pay);
+        LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
+        br_rare(L, LLVMBuildICmp(L->b, LLVMIntNE, ty, c8(L, ZX_O_LIST), ""), slow, lst);
+        at(L, lst);
+        LLVMValueRef n = LLVMBuildZExt(L->b, load(L, L->i32, gep(L, o, offsetof(zx_list, len)), "len"), L->i64, "");
+        decref(L, x);
+        sset(L, d - 1, mkint(L, n));
+        inl = 1;
+    } else if (in->op == OP_CALL_METHOD && in->b == 1 && (method_is(L, in, "push") || method_is(L, in, "append")) &&
+               (sm[d - 2] & M_O) && !slot_borrowed(L, d - 2) && !slot_borrowed(L, d - 1)) {
+        val xs = sget(L, d - 2, sm[d - 2]), v = sget(L, d - 1, sm[d - 1]);
+        LLVMBasicBlockRef obj = newbb(L, "push.obj"), lst = newbb(L, "push.list"), room = newbb(L, "push");
+        br_rare(L, LLVMBuildNot(L->b, is_tag(L, xs, ZX_T_OBJ), ""), slow, obj);
+        at(L, obj);
+        LLVMValueRef o = as_ptr(L, xs.pay);
+        LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
+        br_rare(L, LLVMBuildICmp(L->b, LLVMIntNE, ty, c8(L, ZX_O_LIST), ""), slow, lst);
+        at(L, lst);
+        LLVMValueRef len = load(L, L->i32, gep(L, o, offsetof(zx_list, len)), "len");
+        LLVMValueRef cap = load(L, L->i32, gep(L, o, offsetof(zx_list, cap)), "cap");
+        br_rare(L, LLVMBuildICmp(L->b, LLVMIntEQ, len, cap, ""), slow, room);   /* growing: the helper */
+        at(L, room);
+        LLVMValueRef items = load(L, L->ptr, gep(L, o, offsetof(zx_list, items)), "items");
+        LLVMValueRef off = LLVMBuildMul(L->b, LLVMBuildZExt(L->b, len, L->i64, ""), c64(L, sizeof(zx_value)), "");
+        store_val_mem(L, gepv(L, items, off), v);
+        LLVMBuildStore(L->b, LLVMBuildAdd(L->b, len, c32(L, 1), ""), gep(L, o, offsetof(zx_list, len)));
+        note_stored(L, o, v);
+        sset(L, d - 2, xs);       /* the list is the result (its tag written: a known tag may not be) */
+        inl = 1;
+    }
+    if (inl) LLVMBuildBr(L->b, cont);
+    else LLVMBuildBr(L->b, slow);
+    at(L, slow);
+    emit_step_by(L, pc, d, pops, pushes, JIT_HELPER_builtin_op);
+    LLVMBuildBr(L->b, cont);
+    at(L, cont);
+}
+
 /*
  * STORE_INDEX [obj, key, v]: obj[key] = v.  Inline: a list with an int key in range, and a map
  * with a constant string key its inline cache finds (map_ic_entry): the value moves into the
@@ -1853,8 +1941,7 @@ static void emit_instr(lw *L, uint32_t pc)
         break;
     case OP_STORE_INDEX: emit_store_index(L, pc, d); break;
     case OP_CALL_BUILTIN: case OP_CALL_METHOD:
-        /* the interpreter's code for the call, without a trip through its loop */
-        emit_step_by(L, pc, d, (uint32_t)pops, (uint32_t)pushes, JIT_HELPER_builtin_op);
+        emit_builtin_call(L, in, pc, d, (uint32_t)pops, (uint32_t)pushes);
         break;
     case OP_SHARED_WRITE: case OP_BUILD_LIST: case OP_BUILD_MAP:
     case OP_MAP_EXTEND: case OP_PRINT: case OP_MAKE_CLOSURE: case OP_ASSERT: case OP_LOAD_BUILTIN: case OP_LOAD_HOST:
