@@ -1008,18 +1008,27 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
         LLVMValueRef o = as_ptr(L, obj.pay);
         LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
         LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_INST), ""), inst, map);
+        /* both find the value's address; one load and one set of reference counts after
+         * (emitted once: a function of many o.k reads stays small enough to optimise) */
+        LLVMBasicBlockRef hit = newbb(L, "index.hit"), eb[2];
+        LLVMValueRef eps[2];
         for (int k = 0; k < 2; k++) {
             at(L, k ? map : inst);
-            LLVMValueRef ep = k ? gep(L, map_ic_entry(L, pc, o, key, slow), offsetof(zx_map_entry, value))
-                                : inst_ic_slot(L, field_cache_global(L, pc), o, slow);
-            val e = load_val_mem(L, ep, M_VAL);
-            index_take(L, obj, e, d, use, lend);
-            drop_operand(L, key, d - 1, kb);
-            tags[n] = e.tag;
-            pays[n] = e.pay;
-            from[n++] = LLVMGetInsertBlock(L->b);
-            LLVMBuildBr(L->b, cont);
+            eps[k] = k ? gep(L, map_ic_entry(L, pc, o, key, slow), offsetof(zx_map_entry, value))
+                       : inst_ic_slot(L, field_cache_global(L, pc), o, slow);
+            eb[k] = LLVMGetInsertBlock(L->b);
+            LLVMBuildBr(L->b, hit);
         }
+        at(L, hit);
+        LLVMValueRef ep = LLVMBuildPhi(L->b, L->ptr, "ep");
+        LLVMAddIncoming(ep, eps, eb, 2);
+        val e = load_val_mem(L, ep, M_VAL);
+        index_take(L, obj, e, d, use, lend);
+        drop_operand(L, key, d - 1, kb);
+        tags[n] = e.tag;
+        pays[n] = e.pay;
+        from[n++] = LLVMGetInsertBlock(L->b);
+        LLVMBuildBr(L->b, cont);
     } else {
         LLVMBuildBr(L->b, slow);
     }
@@ -1254,18 +1263,25 @@ static void emit_store_index(lw *L, uint32_t pc, uint32_t d)
         LLVMValueRef o = as_ptr(L, obj.pay);
         LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
         LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_INST), ""), inst, map);
+        LLVMBasicBlockRef hit = newbb(L, "store.hit"), vb[2];
+        LLVMValueRef vps[2];
         for (int k = 0; k < 2; k++) {
             at(L, k ? map : inst);
-            LLVMValueRef vp = k ? gep(L, map_ic_entry(L, pc, o, key, slow), offsetof(zx_map_entry, value))
-                                : inst_ic_slot(L, field_cache_global(L, pc), o, slow);
-            val old = load_val_mem(L, vp, M_VAL);
-            store_val_mem(L, vp, v);
-            decref(L, old);
-            note_stored(L, o, v);
-            drop_operand(L, obj, d - 3, use);
-            drop_operand(L, key, d - 2, kb);
-            LLVMBuildBr(L->b, cont);
+            vps[k] = k ? gep(L, map_ic_entry(L, pc, o, key, slow), offsetof(zx_map_entry, value))
+                       : inst_ic_slot(L, field_cache_global(L, pc), o, slow);
+            vb[k] = LLVMGetInsertBlock(L->b);
+            LLVMBuildBr(L->b, hit);
         }
+        at(L, hit);
+        LLVMValueRef vp = LLVMBuildPhi(L->b, L->ptr, "vp");
+        LLVMAddIncoming(vp, vps, vb, 2);
+        val old = load_val_mem(L, vp, M_VAL);
+        store_val_mem(L, vp, v);
+        decref(L, old);
+        note_stored(L, o, v);
+        drop_operand(L, obj, d - 3, use);
+        drop_operand(L, key, d - 2, kb);
+        LLVMBuildBr(L->b, cont);
     } else {
         LLVMBuildBr(L->b, slow);
     }
@@ -2281,6 +2297,13 @@ LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const 
     }
     L.fn = fn;
     L.pub_fn = fn;
+    /* code that loops: the engine's optimisation bound is higher for it (engine.c) */
+    for (uint32_t pc = 0; pc < code->ncode; pc++)
+        if (code->pcflags[pc] & ZX_PC_BACK_EDGE) {
+            LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                                    LLVMCreateStringAttribute(L.cx, "zexus-loops", 11, "1", 1));
+            break;
+        }
     L.t = LLVMGetParam(fn, 0);
     L.f = LLVMGetParam(fn, 1);
     L.end_pc = LLVMGetParam(fn, 2);
