@@ -748,6 +748,114 @@ void analyze_int_version(analyze_code *a)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* What lowering reads from outside the code object                                           */
+/* ---------------------------------------------------------------------------------------- */
+
+static int path_from(const zx_code *at, const zx_code *x, uint32_t *path, int depth)
+{
+    if (at == x) return depth;
+    if (depth >= ANALYZE_PATH_MAX) return -1;
+    for (uint32_t i = 0; i < at->nchildren; i++) {
+        path[depth] = i;
+        int n = path_from(at->children[i], x, path, depth + 1);
+        if (n >= 0) return n;
+    }
+    return -1;
+}
+
+int analyze_code_path(const zx_program *prog, const zx_code *x, uint32_t path[ANALYZE_PATH_MAX])
+{
+    return prog->main ? path_from(prog->main, x, path, 0) : -1;
+}
+
+static void put_u32(analyze_put_fn *put, void *ctx, uint32_t v) { put(ctx, &v, sizeof v); }
+
+static void put_str(analyze_put_fn *put, void *ctx, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    put_u32(put, ctx, (uint32_t)n);
+    put(ctx, s, n);
+}
+
+/*
+ * The facts, each after a label, in a fixed order.  They are what the analyses above and
+ * jit/lower.c read of anything but the code object itself; a new read of the program belongs
+ * here too, or a cached object may be reused after it changed (the cache test in
+ * tests/jit/modcache_test.sh changes each kind of fact in another file).
+ */
+int analyze_outside_facts(zx_program *prog, zx_code *code, zx_code *const *batch, size_t nbatch,
+                          analyze_put_fn *put, void *ctx)
+{
+    analyze_code a;
+    analyze_init(&a, prog, code);
+    put_str(put, ctx, "outside facts 1");
+    /* the globals it names: their flags (shared ones are never held in registers, and are
+     * read and written under their lock) */
+    put_str(put, ctx, "globals");
+    put_u32(put, ctx, a.ng);
+    for (uint32_t pc = 0; pc < code->ncode; pc++) {
+        const zx_instr *in = &code->code[pc];
+        const zx_opinfo *info = zx_op_info(in->op);
+        if (!info || info->kind != OPK_GLOBAL) continue;
+        uint32_t g = in->a, flags = UINT32_MAX;
+        if (g < prog->nglobals) flags = (prog->globals[g].is_const ? 1u : 0u) | (prog->globals[g].is_shared ? 2u : 0u);
+        put_u32(put, ctx, g);
+        put_u32(put, ctx, flags);
+    }
+    if (!code->depth || !code->pcflags) {
+        put_str(put, ctx, "not verified");   /* lowering refuses it */
+        return 1;
+    }
+    a.depth = code->depth;
+    /* the tags guessed for the globals it reads, from the top level's stores (guess_globals) */
+    put_str(put, ctx, "guesses");
+    uint8_t *gm = a.ng ? malloc(a.ng) : NULL;
+    if (a.ng && !gm) return 0;
+    if (gm) {
+        memset(gm, M_ANY, a.ng);
+        guess_globals(&a, gm);
+        for (uint32_t g = 0; g < a.ng; g++) {
+            if (gm[g] == M_ANY) continue;
+            put_u32(put, ctx, g);
+            put_u32(put, ctx, gm[g]);
+        }
+        free(gm);
+    }
+    /* the code objects its calls go to directly (analyze_callees: found through the stores of
+     * every code object of the program), with what a direct call reads of each: where it is
+     * (the same module, and under which batch index, or its path in the program's tree), and
+     * its frame's shape */
+    put_str(put, ctx, "callees");
+    if (!analyze_callees(&a, batch, nbatch)) {
+        analyze_free(&a);
+        return 0;
+    }
+    for (uint32_t pc = 0; a.callee && pc < code->ncode; pc++) {
+        const zx_code *x = a.callee[pc];
+        if (!x) continue;
+        uint32_t k = 0;
+        while (k < nbatch && batch[k] != x) k++;
+        put_u32(put, ctx, pc);
+        put_u32(put, ctx, x == code ? UINT32_MAX - 1 : k < nbatch ? k : UINT32_MAX);
+        uint32_t path[ANALYZE_PATH_MAX];
+        int len = analyze_code_path(prog, x, path);
+        put_u32(put, ctx, (uint32_t)len);
+        for (int i = 0; i < len; i++) put_u32(put, ctx, path[i]);
+        put_u32(put, ctx, (uint32_t)x->kind);
+        put_u32(put, ctx, x->nparams);
+        put_u32(put, ctx, x->nlocals);
+        put_u32(put, ctx, x->max_stack);
+        put_u32(put, ctx, x->nfree);
+        uint32_t cells = 0;
+        for (uint32_t i = 0; x->local_is_cell && i < x->nlocals; i++) cells |= x->local_is_cell[i];
+        put_u32(put, ctx, cells);
+        put_str(put, ctx, x->name);
+    }
+    analyze_free(&a);
+    return 1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Set-up                                                                                     */
 /* ---------------------------------------------------------------------------------------- */
 
@@ -757,7 +865,16 @@ void analyze_init(analyze_code *a, zx_program *prog, zx_code *code)
     a->prog = prog;
     a->code = code;
     a->nl = code->nlocals;
-    a->ng = prog->nglobals < ANALYZE_MAX_TRACKED_GLOBALS ? prog->nglobals : ANALYZE_MAX_TRACKED_GLOBALS;
+    /* the globals the code names, up to the highest slot: the others are neither read nor
+     * relied on here, and the analysis (so the code) does not depend on how many globals the
+     * rest of the program has (the compiled-code cache keys on this code object's own bytes) */
+    uint32_t ng = 0;
+    for (uint32_t pc = 0; pc < code->ncode; pc++) {
+        const zx_opinfo *info = zx_op_info(code->code[pc].op);
+        if (info && info->kind == OPK_GLOBAL && code->code[pc].a >= ng) ng = code->code[pc].a + 1;
+    }
+    if (ng > prog->nglobals) ng = prog->nglobals;   /* only an unverified program names more */
+    a->ng = ng < ANALYZE_MAX_TRACKED_GLOBALS ? ng : ANALYZE_MAX_TRACKED_GLOBALS;
     a->ns = code->max_stack + 2;
     a->W = a->nl + a->ng + a->ns;
 }

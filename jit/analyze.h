@@ -67,6 +67,21 @@ int analyze_borrows(analyze_code *a);
 /* Sets int_state when an int-argument version of an action or lambda pays. */
 void analyze_int_version(analyze_code *a);
 
+/* Where code object x sits in prog's tree: the child indices from the top level into path,
+ * and their number; -1 when x is not found within ANALYZE_PATH_MAX levels.  Code of another
+ * module finds x at run time by this path (jit/lower.c, runtime_code). */
+#define ANALYZE_PATH_MAX 16
+int analyze_code_path(const zx_program *prog, const zx_code *x, uint32_t path[ANALYZE_PATH_MAX]);
+
+/* Every fact that lowering `code` into a module of batch[0..nbatch) reads from anything but
+ * code's own fields (those of zx_bytecode_write_code): the flags of the globals it names, the
+ * tags guessed for them from the top level, and each direct call's callee with its place (in
+ * the batch, or its path in the program) and frame shape.  Written as bytes through put, for
+ * the compiled-code cache's key (jit/cache.h).  Needs nothing run before; 0 when out of memory. */
+typedef void analyze_put_fn(void *ctx, const void *bytes, size_t n);
+int analyze_outside_facts(zx_program *prog, zx_code *code, zx_code *const *batch, size_t nbatch,
+                          analyze_put_fn *put, void *ctx);
+
 /* Per-instruction facts the lowering shares with the analyses (stack effects and control flow
  * are the opcode table's: zx_op_stack_effect, zx_op_successors). */
 const char *analyze_op_name(unsigned op);

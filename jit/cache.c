@@ -20,7 +20,7 @@
 #include "helper_abi.h"
 #include "runtime/build_id.h"
 
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT 2
 #define ENTRY_SUFFIX ".zxo"
 #define MAX_NAME 4096                 /* a symbol name longer than this is damage */
 #define MAX_ENTRY (1u << 30)          /* a file larger than this is damage */
@@ -98,29 +98,30 @@ void cache_engine_key(uint8_t out[CACHE_KEY_LEN], const char *llvm_version, cons
     llvm_blake3_hasher_finalize(&h, out, CACHE_KEY_LEN);
 }
 
-void cache_program_key(uint8_t out[CACHE_KEY_LEN], const void *zxbc, size_t len)
+void cache_code_key(uint8_t out[CACHE_KEY_LEN], const void *code, size_t codelen, const void *facts,
+                    size_t factslen)
 {
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
-    hash_str(&h, "zexus-jit program (.zxbc)");
-    hash_u64(&h, len);
-    hash_bytes(&h, zxbc, len);
+    hash_str(&h, "zexus-jit code object (.zxbc) and outside facts");
+    hash_u64(&h, codelen);
+    hash_bytes(&h, code, codelen);
+    hash_u64(&h, factslen);
+    hash_bytes(&h, facts, factslen);
     llvm_blake3_hasher_finalize(&h, out, CACHE_KEY_LEN);
 }
 
-void cache_module_key(uint8_t out[CACHE_KEY_LEN], const uint8_t engine[CACHE_KEY_LEN],
-                      const char *pipeline, const uint8_t program[CACHE_KEY_LEN], const uint32_t *index,
-                      const char *const *names, size_t n)
+void cache_module_key(uint8_t out[CACHE_KEY_LEN], const uint8_t engine[CACHE_KEY_LEN], const char *pipeline,
+                      const uint8_t (*codes)[CACHE_KEY_LEN], const char *const *names, size_t n)
 {
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
     hash_bytes(&h, engine, CACHE_KEY_LEN);
     hash_str(&h, pipeline);
-    hash_bytes(&h, program, CACHE_KEY_LEN);
     hash_u64(&h, n);
     for (size_t i = 0; i < n; i++) {
-        hash_u32(&h, index[i]);
         hash_str(&h, names[i]);
+        hash_bytes(&h, codes[i], CACHE_KEY_LEN);
     }
     llvm_blake3_hasher_finalize(&h, out, CACHE_KEY_LEN);
 }

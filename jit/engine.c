@@ -22,6 +22,7 @@
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
+#include "analyze.h"
 #include "cache.h"
 #include "helper_abi.h"
 #include "jit.h"
@@ -53,8 +54,6 @@ typedef struct program_code {
     LLVMOrcResourceTrackerRef *rts;
     size_t nrts, caprts;
     uint32_t serial;              /* 1 for the engine's first program, 2 for the next ... */
-    int keyed;                    /* cache_key is computed */
-    uint8_t cache_key[CACHE_KEY_LEN];   /* the program's part of cache keys: its bytecode */
 } program_code;
 
 /*
@@ -274,42 +273,73 @@ static int run_pipeline(zx_jit_engine *e, LLVMModuleRef m, const char *passes, u
     return 1;
 }
 
+/* The file of c's code (zx_code.file; zx_code_file in libzexus, which the module does not link)
+ * as an index 0..nfiles. */
+static uint32_t file_of(const zx_program *prog, const zx_code *c)
+{
+    return c->file <= prog->nfiles ? c->file : 0;
+}
+
+static const char *file_name(const zx_program *prog, uint32_t file)
+{
+    return file ? prog->files[file - 1] : prog->source_name;
+}
+
 static void dump_module(LLVMModuleRef m, zx_program *prog, zx_code **codes, char **fnames, size_t n,
                         const char *when)
 {
-    fprintf(stderr, "; ==== zexus-jit IR %s optimisation: %s ====\n", when, prog->source_name);
+    fprintf(stderr, "; ==== zexus-jit IR %s optimisation: %s ====\n", when,
+            n ? file_name(prog, file_of(prog, codes[0])) : prog->source_name);
     for (size_t i = 0; i < n; i++)
-        fprintf(stderr, "; %s: %s %s (line %u) -> @%s\n", prog->source_name,
+        fprintf(stderr, "; %s: %s %s (line %u) -> @%s\n", file_name(prog, file_of(prog, codes[i])),
                 codes[i]->kind == 0 ? "top level" : "code object", codes[i]->name, codes[i]->pos.line, fnames[i]);
     char *text = LLVMPrintModuleToString(m);
     fputs(text, stderr);
     LLVMDisposeMessage(text);
 }
 
-/* k: c's index in the preorder walk from `at` (`zexus-jit disasm` order: the top level is 0). */
-static bool code_index(const zx_code *at, const zx_code *c, uint32_t *k)
+/* k: c's index among the code objects of file `file` in the preorder walk from `at`
+ * (`zexus-jit disasm` order). */
+static bool index_in_file(const zx_program *prog, const zx_code *at, const zx_code *c, uint32_t file, uint32_t *k)
 {
     if (at == c) return true;
-    for (uint32_t i = 0; i < at->nchildren; i++) {
-        ++*k;
-        if (code_index(at->children[i], c, k)) return true;
-    }
+    if (file_of(prog, at) == file) ++*k;
+    for (uint32_t i = 0; i < at->nchildren; i++)
+        if (index_in_file(prog, at->children[i], c, file, k)) return true;
     return false;
 }
 
 /*
  * The name of a code object's native function, which perf (jitdump and /tmp/perf-PID.map) and
- * gdb show: "zx:FILE:WHAT:line N:code K", WHAT being "top level", "action NAME", "lambda" or
- * "fork block", N the line it is defined on and K its index in the program.  One JITDylib
- * holds every program of the engine, so from the second program on ":program P" keeps names
- * of programs with the same file apart.  Control characters in a path become '?' (a perf map
- * line ends at a newline); a path longer than 200 bytes keeps its last 200.
+ * gdb show: "zx:FILE:WHAT:line N:code K", FILE the source file of its code (the program's, or
+ * a module's), WHAT "top level", "action NAME", "lambda" or "fork block", N the line it is
+ * defined on and K its index among the code objects of its file.  Nothing in it depends on
+ * other files, so the name, like the compiled-code cache's key that holds it, stays the same
+ * when another module changes.  One JITDylib holds every program of the engine, so from the
+ * second program on ":program P" keeps names of programs with the same file apart; a file
+ * whose name another file of the program has too (a hand-written .zxa) adds ":file F".
+ * Control characters in a path become '?' (a perf map line ends at a newline); a path longer
+ * than 200 bytes keeps its last 200 and adds a hash of the whole path.
  */
 static char *native_name(const zx_program *prog, const zx_code *c, uint32_t serial)
 {
-    const char *file = prog->source_name;
+    uint32_t fi = file_of(prog, c);
+    const char *file = file_name(prog, fi);
     size_t flen = strlen(file);
-    if (flen > 200) file += flen - 200;
+    char extra[64] = "";
+    size_t at = 0;
+    if (flen > 200) {
+        uint32_t h = 2166136261u;   /* FNV-1a */
+        for (size_t i = 0; i < flen; i++) h = (h ^ (unsigned char)file[i]) * 16777619u;
+        at += (size_t)snprintf(extra + at, sizeof extra - at, ":path %08x", h);
+        file += flen - 200;
+    }
+    for (uint32_t f = 0; f <= prog->nfiles; f++) {
+        if (f == fi || strcmp(file_name(prog, f), file_name(prog, fi)) != 0) continue;
+        at += (size_t)snprintf(extra + at, sizeof extra - at, ":file %u", fi);
+        break;
+    }
+    if (serial > 1) snprintf(extra + at, sizeof extra - at, ":program %u", serial);
     char what[160];
     switch (c->kind) {
     case ZX_CODE_MAIN: snprintf(what, sizeof what, "top level"); break;
@@ -319,10 +349,9 @@ static char *native_name(const zx_program *prog, const zx_code *c, uint32_t seri
     default: snprintf(what, sizeof what, "code object %.100s", c->name); break;
     }
     uint32_t k = 0;
-    if (!code_index(prog->main, c, &k)) k = UINT32_MAX;
-    char name[512], program[32] = "";
-    if (serial > 1) snprintf(program, sizeof program, ":program %u", serial);
-    snprintf(name, sizeof name, "zx:%s:%s:line %u:code %u%s", file, what, c->pos.line, k, program);
+    if (!prog->main || !index_in_file(prog, prog->main, c, fi, &k)) k = UINT32_MAX;
+    char name[600];
+    snprintf(name, sizeof name, "zx:%s:%s:line %u:code %u%s", file, what, c->pos.line, k, extra);
     for (char *p = name; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
     return strdup(name);
@@ -464,12 +493,14 @@ static LLVMMemoryBufferRef build_object(zx_jit_engine *e, zx_program *prog, zx_c
     char modname[64];
     snprintf(modname, sizeof modname, "zexus.%llu", (unsigned long long)id);
     LLVMModuleRef m = LLVMModuleCreateWithNameInContext(modname, cx);
-    LLVMSetSourceFileName(m, prog->source_name, strlen(prog->source_name));
+    const char *source = n ? file_name(prog, file_of(prog, codes[0])) : prog->source_name;
+    LLVMSetSourceFileName(m, source, strlen(source));
     LLVMSetDataLayout(m, LLVMOrcLLJITGetDataLayoutStr(e->jit));
     LLVMSetTarget(m, LLVMOrcLLJITGetTripleString(e->jit));
 
     for (size_t i = 0; i < n; i++) {
-        snprintf(what, WHAT_SIZE, "%s:%s (line %u)", prog->source_name, codes[i]->name, codes[i]->pos.line);
+        snprintf(what, WHAT_SIZE, "%s:%s (line %u)", file_name(prog, file_of(prog, codes[i])), codes[i]->name,
+                 codes[i]->pos.line);
         compiling_what = what;
         double c0 = now_ms();
         if (!lower_code(m, prog, codes[i], fnames[i], codes, n, &stats[i], err, errsz)) {
@@ -482,7 +513,7 @@ static LLVMMemoryBufferRef build_object(zx_jit_engine *e, zx_program *prog, zx_c
         }
         stats[i].compile_ms = now_ms() - c0;
     }
-    snprintf(what, WHAT_SIZE, "%s (%zu code objects)", prog->source_name, n);
+    snprintf(what, WHAT_SIZE, "%s (%zu code objects)", source, n);
     compiling_what = what;
     char *vmsg = NULL;
     if (LLVMVerifyModule(m, LLVMReturnStatusAction, &vmsg)) {
@@ -583,27 +614,56 @@ fail:
     return 0;
 }
 
-/* The cache key of the module of codes[0..n) with functions fnames.  The names are a part:
- * they are what makes symbols unique in the JITDylib (native_name), and a cached object
- * defines exactly the names it was compiled with.  0: no key (out of memory), no cache. */
-static int module_key(zx_jit_engine *e, program_code *pc, zx_program *prog, zx_code **codes, char **fnames,
-                      size_t n, uint8_t key[CACHE_KEY_LEN])
+/* analyze_put_fn into a growing buffer */
+typedef struct fact_buf {
+    uint8_t *data;
+    size_t len, cap;
+    int oom;
+} fact_buf;
+
+static void fact_put(void *ctx, const void *bytes, size_t n)
 {
-    if (!pc->keyed) {
-        size_t len = 0;
-        void *bytes = e->cfg.program_bytes ? e->cfg.program_bytes(prog, &len) : NULL;
-        if (!bytes) return 0;
-        cache_program_key(pc->cache_key, bytes, len);
-        free(bytes);
-        pc->keyed = 1;
+    fact_buf *b = ctx;
+    if (b->oom || n == 0) return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n) cap *= 2;
+        uint8_t *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->oom = 1;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
     }
-    uint32_t *index = calloc(n ? n : 1, sizeof *index);
-    for (size_t i = 0; index && i < n; i++)
-        if (!code_index(prog->main, codes[i], &index[i])) index[i] = UINT32_MAX;
-    cache_module_key(key, e->cache_key, pipeline(e), pc->cache_key, index, (const char *const *)fnames,
-                        index ? n : 0);
-    free(index);
-    return 1;
+    memcpy(b->data + b->len, bytes, n);
+    b->len += n;
+}
+
+/* The cache key of the module of codes[0..n) with functions fnames: for each code object its
+ * name and its own bytes with what lowering reads outside it (jit/cache.h).  The names are a
+ * part: they are what makes symbols unique in the JITDylib (native_name), and a cached object
+ * defines exactly the names it was compiled with.  0: no key (out of memory), no cache. */
+static int module_key(zx_jit_engine *e, zx_program *prog, zx_code **codes, char **fnames, size_t n,
+                      uint8_t key[CACHE_KEY_LEN])
+{
+    if (!e->cfg.code_bytes) return 0;
+    uint8_t (*ck)[CACHE_KEY_LEN] = calloc(n ? n : 1, sizeof *ck);
+    int ok = ck != NULL;
+    fact_buf facts = { NULL, 0, 0, 0 };
+    for (size_t i = 0; ok && i < n; i++) {
+        size_t len = 0;
+        void *bytes = e->cfg.code_bytes(prog, codes[i], &len);
+        facts.len = 0;
+        ok = bytes && analyze_outside_facts(prog, codes[i], codes, n, fact_put, &facts) && !facts.oom;
+        if (ok) cache_code_key(ck[i], bytes, len, facts.data, facts.len);
+        free(bytes);
+    }
+    if (ok) cache_module_key(key, e->cache_key, pipeline(e), (const uint8_t (*)[CACHE_KEY_LEN])ck,
+                             (const char *const *)fnames, n);
+    free(facts.data);
+    free(ck);
+    return ok;
 }
 
 /* A cache hit: the object, with each code object's statistics.  NULL on a miss. */
@@ -688,7 +748,7 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
     }
     double t0 = now_ms(), times[2] = { 0, 0 };
     uint8_t key[CACHE_KEY_LEN];
-    int keyed = e->cache && module_key(e, pc, prog, codes, fnames, n, key);
+    int keyed = e->cache && module_key(e, prog, codes, fnames, n, key);
     /* --dump-ir asks to see the IR: it always compiles (and refreshes the entry) */
     LLVMMemoryBufferRef obj = keyed && !e->cfg.dump_ir ? cached_object(e, key, fnames, n, stats) : NULL;
     int cached = obj != NULL;

@@ -29,8 +29,9 @@
  * zx_jit_hot. */
 #define JIT_WARMUP_MS 20.0
 
-/* --jit=always/strict compile a code object of more instructions than this in a module of its
- * own (jit_loader.c): the engine bounds the optimiser's work on big functions (engine.c). */
+/* --jit=always/strict compile the code objects of each source file (zx_code.file) as one
+ * module, and a code object of more instructions than this in a module of its own
+ * (jit_loader.c): the engine bounds the optimiser's work on big functions (engine.c). */
 #define JIT_BIG_CODE 800
 
 enum { JIT_STATE_NONE = 0, JIT_STATE_QUEUED = 1, JIT_STATE_COMPILED = 2, JIT_STATE_FAILED = 3 };
@@ -61,7 +62,7 @@ typedef struct zx_jit_info {
 
 /* The version of zx_jit_module_api and of the structs below; the helpers have their own check
  * (jit/helper_abi.h). */
-#define JIT_ABI 5
+#define JIT_ABI 6
 
 /* The compiled-code cache's counters (jit/cache.h): owned by libzexus, bumped by the module.
  * hits/misses/writes/corrupt count cache entries, one per compiled module. */
@@ -84,9 +85,10 @@ typedef struct zx_jit_config {
     size_t nhelpers;
     const char *cache_dir;         /* the compiled-code cache, or NULL for none (copied) */
     zx_jit_cache_stats *cache_stats;   /* its counters (outlive the engine) */
-    /* The canonical .zxbc bytes of p (zx_bytecode_write), malloc'ed, *len of them: the program's
-     * part of cache keys.  NULL when out of memory. */
-    void *(*program_bytes)(const zx_program *p, size_t *len);
+    /* The bytes of code object c of p in the .zxbc encoding, children left out and its file
+     * named (zx_bytecode_write_code), malloc'ed, *len of them: the code object's own part of
+     * cache keys.  NULL when out of memory. */
+    void *(*code_bytes)(const zx_program *p, const zx_code *c, size_t *len);
     /* Nonzero: nobody needs the compile in progress (its program is being unloaded, the VM
      * destroyed).  compile looks at it between passes, before code generation and before
      * linking, and then gives up: ZX_E_INTERRUPTED, nothing published.  Owned by libzexus. */

@@ -1358,26 +1358,12 @@ static LLVMValueRef code_fn(lw *L, const zx_code *x)
     return fn;
 }
 
-/* Where code object x sits in its program's tree: the child indices from the top level, or 0
- * levels when x is not found.  Code objects of another module are named by this path (never
- * by address: compiled code is cached across processes). */
-#define CODE_PATH_MAX 16
-static int code_path(const zx_code *from, const zx_code *x, uint32_t *path, int depth)
-{
-    if (from == x) return depth;
-    if (depth >= CODE_PATH_MAX) return -1;
-    for (uint32_t i = 0; i < from->nchildren; i++) {
-        path[depth] = i;
-        int n = code_path(from->children[i], x, path, depth + 1);
-        if (n >= 0) return n;
-    }
-    return -1;
-}
-
+/* Code objects of another module are named by their path in the program's tree
+ * (analyze_code_path), never by address: compiled code is cached across processes. */
 static void code_path_name(lw *L, const zx_code *x, char *buf, size_t n)
 {
-    uint32_t path[CODE_PATH_MAX];
-    int len = code_path(L->prog->main, x, path, 0);
+    uint32_t path[ANALYZE_PATH_MAX];
+    int len = analyze_code_path(L->prog, x, path);
     size_t at = 0;
     buf[0] = '\0';
     for (int i = 0; i < len && at + 12 < n; i++) at += (size_t)snprintf(buf + at, n - at, "%s%u", i ? "." : "", path[i]);
@@ -1387,8 +1373,8 @@ static void code_path_name(lw *L, const zx_code *x, char *buf, size_t n)
  * changes while a program is loaded: invariant loads, hoisted out of loops). */
 static LLVMValueRef runtime_code(lw *L, const zx_code *x)
 {
-    uint32_t path[CODE_PATH_MAX];
-    int len = code_path(L->prog->main, x, path, 0);
+    uint32_t path[ANALYZE_PATH_MAX];
+    int len = analyze_code_path(L->prog, x, path);
     if (len <= 0) return LLVMConstNull(L->ptr);   /* never equal to a closure's code */
     unsigned kind = LLVMGetMDKindIDInContext(L->cx, "invariant.load", 14);
     LLVMValueRef inv = LLVMMetadataAsValue(L->cx, LLVMMDNodeInContext2(L->cx, NULL, 0));

@@ -120,13 +120,13 @@ static const zx_jit_module_api *load_module(char *err, size_t errsz)
     return api;
 }
 
-/* zx_jit_config.program_bytes: the module keys its cache on the program's .zxbc encoding, so
+/* zx_jit_config.code_bytes: the module keys its cache on each code object's .zxbc encoding, so
  * whatever the format holds (any field a code object gains with it) is a part of the key. */
-static void *program_bytes(const zx_program *p, size_t *len)
+static void *code_bytes(const zx_program *p, const zx_code *c, size_t *len)
 {
     zx_buf b;
     zx_buf_init(&b);
-    zx_bytecode_write(p, &b);
+    zx_bytecode_write_code(p, c, &b);
     if (b.truncated) {                  /* out of memory: no key, so no cache, never a wrong one */
         zx_buf_free(&b);
         return NULL;
@@ -157,7 +157,7 @@ static int ensure_engine(zx_jit_host *h)
         cfg.nhelpers = zx_jit_nhelpers;
         cfg.cache_dir = h->cache_dir;
         cfg.cache_stats = &h->cache;
-        cfg.program_bytes = program_bytes;
+        cfg.code_bytes = code_bytes;
         cfg.cancel = &h->cancel;
         e = api->engine_create(&cfg, err, sizeof err);
         h->engine_ms = now_ms() - t1;
@@ -232,7 +232,7 @@ static zx_status compile_codes(zx_jit_host *h, zx_program *p, zx_code **codes, s
         if (st != ZX_OK) fprintf(stderr, "jit: %s: %s\n", p->source_name, err);
         for (size_t i = 0; i < n && st == ZX_OK && stats; i++)
             fprintf(stderr, "jit: %s %s:%s (line %u) at -O%d: %.3f ms, %u entries, %u steps\n",
-                    stats[i].cached ? "loaded from the cache" : "compiled", p->source_name, codes[i]->name,
+                    stats[i].cached ? "loaded from the cache" : "compiled", zx_code_file(p, codes[i]), codes[i]->name,
                     codes[i]->pos.line, h->opts.opt_level, stats[i].compile_ms, stats[i].entries,
                     stats[i].helper_ops);
         fprintf(stderr, "jit: batch of %zu: %.3f ms\n", n, t1 - t0);
@@ -393,36 +393,54 @@ zx_status zx_jit_program_loaded(zx_jit_host *h, zx_program *p, char *err, size_t
             goto done;
         }
         for (size_t i = 0; i < n; i++) atomic_store(&codes[i]->jit_state, JIT_STATE_QUEUED);
-        /* a big code object (a long top level) is compiled in a module of its own: the engine
-         * generates a module with a function past its optimisation bound at -O0 (engine.c,
-         * bound_optimisation), which the others should not share */
-        size_t nsmall = 0;
-        for (size_t i = 0; i < n; i++) {
-            zx_code *c = codes[i];
-            if (c->ncode <= JIT_BIG_CODE) {
-                codes[nsmall++] = c;
-                continue;
+        /* One module per source file (zx_code.file: the program's file, then each module file),
+         * so that the compiled-code cache keys each file's code on that code and what it reads
+         * of the others (jit/cache.h): editing one module recompiles its code only.  Within a
+         * file, a big code object (a long top level) is compiled in a module of its own: the
+         * engine generates a module with a function past its optimisation bound at -O0
+         * (engine.c, bound_optimisation), which the others should not share. */
+        zx_code **group = malloc(n * sizeof *group);
+        uint8_t *alone = calloc(n, 1);
+        if (!group || !alone) {
+            free(group);
+            free(alone);
+            snprintf(err, errsz, "out of memory");
+            st = ZX_E_MEMORY;
+            goto done;
+        }
+        for (uint32_t file = 0; file <= p->nfiles; file++) {
+            size_t ng = 0;
+            for (size_t i = 0; i < n; i++) {
+                zx_code *c = codes[i];
+                if ((c->file <= p->nfiles ? c->file : 0) != file) continue;
+                if (c->ncode <= JIT_BIG_CODE) {
+                    group[ng++] = c;
+                    continue;
+                }
+                alone[i] = 1;
+                char e2[512];
+                zx_status s1 = compile_codes(h, p, &c, 1, st == ZX_OK ? err : e2, st == ZX_OK ? errsz : sizeof e2);
+                if (st == ZX_OK) st = s1;
             }
-            char e2[512];
-            zx_status s1 = compile_codes(h, p, &c, 1, st == ZX_OK ? err : e2, st == ZX_OK ? errsz : sizeof e2);
-            if (st == ZX_OK) st = s1;
+            if (ng) {
+                char e2[512];
+                zx_status s1 = compile_codes(h, p, group, ng, st == ZX_OK ? err : e2, st == ZX_OK ? errsz : sizeof e2);
+                if (st == ZX_OK) st = s1;
+            }
         }
-        if (nsmall) {
-            char e2[512];
-            zx_status s1 = compile_codes(h, p, codes, nsmall, st == ZX_OK ? err : e2, st == ZX_OK ? errsz : sizeof e2);
-            if (st == ZX_OK) st = s1;
-        }
-        n = nsmall;   /* a failed big one is not retried: it failed alone */
         if (st != ZX_OK && h->opts.mode == ZX_JIT_ALWAYS) {
-            /* one module for all: retry code object by code object, keeping what compiles */
+            /* a file's code in one module: retry code object by code object, keeping what
+             * compiles (a big one is not retried: it failed alone) */
             for (size_t i = 0; i < n; i++) {
                 char e2[512];
-                if (atomic_load(&codes[i]->jit_state) != JIT_STATE_FAILED) continue;
+                if (alone[i] || atomic_load(&codes[i]->jit_state) != JIT_STATE_FAILED) continue;
                 atomic_store(&codes[i]->jit_state, JIT_STATE_QUEUED);
                 compile_codes(h, p, &codes[i], 1, e2, sizeof e2);
             }
             st = ZX_OK;
         }
+        free(group);
+        free(alone);
     }
 done:
     free(codes);

@@ -184,6 +184,11 @@ zx_program *zx_assemble_ex(const char *text, size_t len, const char *source_name
 /* ---- binary bytecode (.zxbc) ---- */
 /* Serialise (magic "ZXBC", format version, payload, checksum). */
 void zx_bytecode_write(const zx_program *p, zx_buf *out);
+/* One code object of p in the same encoding, but with its file as the file's name (not its
+ * index in p's table) and its children only counted, not written: what the JIT's compiled-code
+ * cache keys a code object's own part on (jit/cache.h), which stays the same when other code
+ * objects or other files change. */
+void zx_bytecode_write_code(const zx_program *p, const zx_code *c, zx_buf *out);
 /* Load and check; NULL on a damaged, truncated or wrong-version file with a message in err.
  * The caller still runs zx_verify_program. */
 zx_program *zx_bytecode_read(const uint8_t *data, size_t len, zx_heap *heap, char *err, size_t errsz);

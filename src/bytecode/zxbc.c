@@ -111,13 +111,16 @@ static void put_const(zx_buf *b, zx_value v)
     put_u8(b, CONST_BAD);   /* not a constant the format can hold: the reader rejects the file */
 }
 
-static void put_code(zx_buf *b, const zx_code *c)
+/* A code object; with p, its file as the file's name instead of its index, and its children
+ * only counted (zx_bytecode_write_code). */
+static void put_code_as(zx_buf *b, const zx_program *p, const zx_code *c)
 {
     put_u8(b, (uint8_t)c->kind);
     put_name(b, c->name);
     put_u32(b, c->pos.line);
     put_u32(b, c->pos.col);
-    put_u32(b, c->file);
+    if (p) put_name(b, zx_code_file(p, c));
+    else put_u32(b, c->file);
     put_u32(b, c->nparams);
     put_u32(b, c->nlocals);
     for (uint32_t i = 0; i < c->nlocals; i++) {
@@ -148,7 +151,14 @@ static void put_code(zx_buf *b, const zx_code *c)
         put_u32(b, c->handlers[i].target);
     }
     put_u32(b, c->nchildren);
-    for (uint32_t i = 0; i < c->nchildren; i++) put_code(b, c->children[i]);
+    for (uint32_t i = 0; !p && i < c->nchildren; i++) put_code_as(b, NULL, c->children[i]);
+}
+
+static void put_code(zx_buf *b, const zx_code *c) { put_code_as(b, NULL, c); }
+
+void zx_bytecode_write_code(const zx_program *p, const zx_code *c, zx_buf *out)
+{
+    put_code_as(out, p, c);
 }
 
 void zx_bytecode_write(const zx_program *p, zx_buf *out)

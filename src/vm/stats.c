@@ -123,7 +123,8 @@ static char *jit_stats(zx_vm *vm, int json)
             zx_buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
             json_string(&b, c->name, strlen(c->name));
             zx_buf_printf(&b, ",\"kind\":\"%s\",\"file\":", jit_kind_name(c->kind));
-            json_string(&b, r->prog->source_name, strlen(r->prog->source_name));
+            const char *file = zx_code_file(r->prog, c);   /* the file its line is in */
+            json_string(&b, file, strlen(file));
             zx_buf_printf(&b, ",\"line\":%u,\"index\":%u,\"tier\":\"%s\"", c->pos.line, r->index,
                           jit_tiers[state[i]]);
             if (state[i] == JIT_STATE_COMPILED && info)

@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "exec/frame.h"
@@ -189,6 +190,64 @@ static void test_unknown_opcode(fixture *fx)
     f->code[1].op = saved;
 }
 
+/* analyze_outside_facts into a buffer */
+typedef struct facts {
+    unsigned char data[4096];
+    size_t len;
+} facts;
+
+static void facts_put(void *ctx, const void *bytes, size_t n)
+{
+    facts *f = ctx;
+    if (f->len + n <= sizeof f->data) memcpy(f->data + f->len, bytes, n);
+    f->len += n;
+}
+
+static facts facts_of(fixture *fx, zx_code *c, zx_code *const *batch, size_t nbatch)
+{
+    facts f = { { 0 }, 0 };
+    CHECK(analyze_outside_facts(fx->prog, c, batch, nbatch, facts_put, &f));
+    CHECK(f.len <= sizeof f.data);
+    return f;
+}
+
+static int same(const facts *a, const facts *b) { return a->len == b->len && memcmp(a->data, b->data, a->len) == 0; }
+
+/* What h's lowering reads of f (the compiled-code cache keys on it): f's frame shape and place,
+ * not its constants; the analysis tracks only the globals a code object names. */
+static void test_outside_facts(fixture *fx)
+{
+    zx_code *h = fx->batch[1 + H], *f = fx->batch[1 + F];
+    facts base = facts_of(fx, h, fx->batch, 1 + NCHILDREN);
+    /* f's constant 1 becomes 2: nothing h reads */
+    uint32_t k = 0;
+    while (k < f->nconsts && f->consts[k].tag != ZX_T_INT) k++;
+    CHECK(k < f->nconsts);
+    if (k < f->nconsts) {
+        f->consts[k].u.i++;
+        facts other = facts_of(fx, h, fx->batch, 1 + NCHILDREN);
+        CHECK(same(&base, &other));
+        f->consts[k].u.i--;
+    }
+    /* f's frame grows: h's direct call pushes it, so the facts differ */
+    f->max_stack++;
+    facts grown = facts_of(fx, h, fx->batch, 1 + NCHILDREN);
+    CHECK(!same(&base, &grown));
+    f->max_stack--;
+    /* f compiled in another module: h finds it by its path, not by name */
+    zx_code *alone[] = { h };
+    facts apart = facts_of(fx, h, alone, 1);
+    CHECK(!same(&base, &apart));
+    /* loop names no global; the top level names loop, fact, g, f and h */
+    analyze_code a;
+    analyze_init(&a, fx->prog, fx->batch[1 + LOOP]);
+    CHECK(a.ng == 0);
+    analyze_free(&a);
+    analyze_init(&a, fx->prog, fx->prog->main);
+    CHECK(a.ng == fx->prog->nglobals && a.ng == 5);
+    analyze_free(&a);
+}
+
 int main(void)
 {
     fixture fx;
@@ -198,6 +257,7 @@ int main(void)
         test_callees(&fx);
         test_borrow_index(&fx);
         test_unknown_opcode(&fx);
+        test_outside_facts(&fx);
     }
     zx_vm_destroy(fx.vm);
     return CHECK_DONE();
