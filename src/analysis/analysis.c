@@ -46,6 +46,7 @@ static analysis_locnode *arena_node(analysis_arena *ar)
         }
         b->next = ar->blocks;
         ar->blocks = b;
+        ar->bytes += ARENA_BLOCK;
         /* nodes start after the header, aligned like the node */
         size_t head = (sizeof *b + _Alignof(analysis_locnode) - 1) / _Alignof(analysis_locnode) *
                       _Alignof(analysis_locnode);

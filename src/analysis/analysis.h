@@ -58,6 +58,7 @@ typedef struct analysis_locset_iter {
 typedef struct analysis_arena {
     struct analysis_arena_block *blocks;
     char *at, *end;
+    size_t bytes;                         /* in blocks so far */
     bool oom;                             /* an allocation failed: every set made since is suspect */
 } analysis_arena;
 
