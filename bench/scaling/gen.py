@@ -9,6 +9,11 @@ SHAPE is one of:
   fan       N independent loops, each into its own global (a wide DAG)
   globals   N globals assigned and read once each (many locations, cheap statements)
   calls     a chain of N actions, each calling the next (a deep call graph)
+  wchain    a chain of N actions, each writing a global of its own and calling the next (only
+            the first few calls run: the chain is as deep as N for the analysis alone)
+  wfan      one action calling N others, each writing a global of its own
+  wactions  N small actions, each writing a global of its own, each called from the top level
+  cycle     a recursion cycle of N actions, each writing a global of its own
   actions   N small actions, each called once from the top level
   fork      one fork with N blocks, every block updating the same shared variable
   forkfree  one fork with N independent blocks
@@ -53,6 +58,48 @@ def calls(n):
     return out
 
 
+def wchain(n):
+    out = [f"let g{k} = 0" for k in range(n)]
+    for k in range(n - 1):
+        out.append(f"action f{k}(x) {{ g{k} = g{k} + 1; if x > 0 {{ f{k + 1}(x - 1) }} }}")
+    out.append(f"action f{n - 1}(x) {{ g{n - 1} = g{n - 1} + 1 }}")
+    out.append("f0(50)")
+    out.append("print(g0 + g50)")
+    return out
+
+
+def wfan(n):
+    out = [f"let g{k} = 0" for k in range(n)]
+    for k in range(n):
+        out.append(f"action a{k}() {{ g{k} = g{k} + {k % 5 + 1} }}")
+    out.append("action hub() {")
+    for k in range(n):
+        out.append(f"    a{k}()")
+    out.append("}")
+    out.append("hub()")
+    out.append(f"print(g0 + g{n - 1})")
+    return out
+
+
+def wactions(n):
+    out = [f"let g{k} = 0" for k in range(n)]
+    for k in range(n):
+        out.append(f"action a{k}(x) {{ g{k} = g{k} + x }}")
+    for k in range(n):
+        out.append(f"a{k}({k % 7 + 1})")
+    out.append(f"print(g0 + g{n - 1})")
+    return out
+
+
+def cycle(n):
+    out = [f"let g{k} = 0" for k in range(n)]
+    for k in range(n):
+        out.append(f"action f{k}(x) {{ g{k} = g{k} + 1; if x > 0 {{ f{(k + 1) % n}(x - 1) }} }}")
+    out.append("f0(50)")
+    out.append("print(g0 + g1)")
+    return out
+
+
 def actions(n):
     out = []
     for k in range(n):
@@ -85,7 +132,8 @@ def forkfree(n):
 
 
 SHAPES = {"chain": chain, "fan": fan, "globals": globals_, "calls": calls, "actions": actions,
-          "fork": fork, "forkfree": forkfree}
+          "fork": fork, "forkfree": forkfree, "wchain": wchain, "wfan": wfan, "wactions": wactions,
+          "cycle": cycle}
 
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] not in SHAPES:

@@ -5,9 +5,11 @@
 # prints one line per (shape, size, what): wall and CPU (user + system) seconds, peak RSS in
 # MB and, for `chunks`, the size of the listing in bytes.  On a shared machine compare CPU
 # seconds.  WHATS (default "chunks plan"):
+#   compile zexus-jit compile P.zx: the front end alone (the .zx, not the .zxbc)
 #   chunks  zexus-jit chunks P.zxbc: analysis and the listing
 #   plan    zexus-jit run --mode=auto --workers=1 --jit=off P.zxbc: load, analysis, plan and a
 #           sequential run (one worker: auto never goes parallel, so the DAG runtime is left out)
+#   auto    zexus-jit run --mode=auto --jit=off P.zxbc: the plan with every worker
 #   par     zexus-jit run --mode=par --workers=2 --jit=off P.zxbc: the DAG runtime too
 #   seq     zexus-jit run --mode=seq --jit=off P.zxbc: no analysis at all (the baseline)
 set -u
@@ -26,6 +28,7 @@ for s in $SHAPES; do
     "$Z" compile "$TMP/p.zx" -o "$TMP/p.zxbc" || { echo "compile failed: $s $n"; continue; }
     for w in $WHATS; do
       case $w in
+        compile) cmd=("$Z" compile "$TMP/p.zx" -o "$TMP/q.zxbc") ;;
         chunks) cmd=("$Z" chunks "$TMP/p.zxbc") ;;
         plan) cmd=("$Z" run --mode=auto --workers=1 --jit=off "$TMP/p.zxbc") ;;
         auto) cmd=("$Z" run --mode=auto --jit=off "$TMP/p.zxbc") ;;

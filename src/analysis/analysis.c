@@ -7,87 +7,315 @@
 
 #include "runtime/builtins.h"
 
-/* ---------- location sets ---------- */
+/* ---------- location sets: Patricia tries with bitmap leaves ---------- */
 
-static uint32_t locset_lower_bound(const analysis_locset *s, uint32_t id)
+/*
+ * A node is a leaf (mask 0): the ids prefix + i for every bit i of `bits`, prefix a multiple
+ * of 64; or a branch: every id below it agrees with `prefix` on the bits above `mask` (one
+ * bit, 64 or more), those with the mask bit clear are in `left`, the others in `right`, both
+ * non-empty.  The shape is a function of the set alone.  Operations return an input node
+ * unchanged wherever the result equals it, so results share their inputs' subtrees.
+ */
+struct analysis_locnode {
+    uint32_t prefix, mask, size;
+    union {
+        uint64_t bits;
+        struct {
+            const analysis_locnode *left, *right;
+        } kids;
+    } u;
+};
+
+typedef const analysis_locnode lnode;
+
+struct analysis_arena_block {
+    struct analysis_arena_block *next;
+};
+
+#define ARENA_BLOCK (64u * 1024u)
+
+static analysis_locnode *arena_node(analysis_arena *ar)
 {
-    uint32_t lo = 0, hi = s->n;
+    size_t need = sizeof(analysis_locnode);
+    if (ar->oom) return NULL;
+    if ((size_t)(ar->end - ar->at) < need) {
+        struct analysis_arena_block *b = malloc(ARENA_BLOCK);
+        if (!b) {
+            ar->oom = true;
+            return NULL;
+        }
+        b->next = ar->blocks;
+        ar->blocks = b;
+        ar->bytes += ARENA_BLOCK;
+        /* nodes start after the header, aligned like the node */
+        size_t head = (sizeof *b + _Alignof(analysis_locnode) - 1) / _Alignof(analysis_locnode) *
+                      _Alignof(analysis_locnode);
+        ar->at = (char *)b + head;
+        ar->end = (char *)b + ARENA_BLOCK;
+    }
+    analysis_locnode *n = (analysis_locnode *)(void *)ar->at;
+    ar->at += need;
+    return n;
+}
+
+void analysis_arena_free(analysis_arena *ar)
+{
+    while (ar->blocks) {
+        struct analysis_arena_block *b = ar->blocks;
+        ar->blocks = b->next;
+        free(b);
+    }
+    memset(ar, 0, sizeof *ar);
+}
+
+#define LEAF_BASE(id) ((id) & ~63u)
+
+static lnode *ln_leaf(analysis_arena *ar, uint32_t base, uint64_t bits)
+{
+    analysis_locnode *n = arena_node(ar);
+    if (!n) return NULL;
+    n->prefix = base;
+    n->mask = 0;
+    n->size = (uint32_t)__builtin_popcountll(bits);
+    n->u.bits = bits;
+    return n;
+}
+
+static lnode *ln_branch(analysis_arena *ar, uint32_t prefix, uint32_t mask, lnode *l, lnode *r)
+{
+    analysis_locnode *n = arena_node(ar);
+    if (!n) return NULL;
+    n->prefix = prefix;
+    n->mask = mask;
+    n->size = l->size + r->size;
+    n->u.kids.left = l;
+    n->u.kids.right = r;
+    return n;
+}
+
+/* The bits of k above mask m (m one bit). */
+static uint32_t ln_mask(uint32_t k, uint32_t m) { return k & (~(m - 1) ^ m); }
+
+static bool ln_match(uint32_t k, lnode *t) { return ln_mask(k, t->mask) == t->prefix; }
+
+static uint32_t ln_highbit(uint32_t x) { return 1u << (31 - __builtin_clz(x)); }
+
+/* A branch with children l and r (either may be empty); `a` or `b` itself when it has them. */
+static lnode *ln_bin(analysis_arena *ar, lnode *a, lnode *b, uint32_t prefix, uint32_t mask, lnode *l, lnode *r)
+{
+    if (!l) return r;
+    if (!r) return l;
+    if (a && a->u.kids.left == l && a->u.kids.right == r) return a;
+    if (b && b->u.kids.left == l && b->u.kids.right == r) return b;
+    return ln_branch(ar, prefix, mask, l, r);
+}
+
+/* Two non-empty tries with disjoint prefixes p1 (of t1) and p2 (of t2). */
+static lnode *ln_link(analysis_arena *ar, uint32_t p1, lnode *t1, uint32_t p2, lnode *t2)
+{
+    uint32_t m = ln_highbit(p1 ^ p2);
+    if (m < 64) m = 64;   /* cannot happen: leaf prefixes differ above bit 5 */
+    uint32_t p = ln_mask(p1, m);
+    return (p1 & m) ? ln_branch(ar, p, m, t2, t1) : ln_branch(ar, p, m, t1, t2);
+}
+
+static lnode *ln_union(analysis_arena *ar, lnode *a, lnode *b)
+{
+    if (a == b || !b) return a;
+    if (!a) return b;
+    if (!a->mask && !b->mask) {
+        if (a->prefix != b->prefix) return ln_link(ar, a->prefix, a, b->prefix, b);
+        uint64_t bits = a->u.bits | b->u.bits;
+        return bits == a->u.bits ? a : bits == b->u.bits ? b : ln_leaf(ar, a->prefix, bits);
+    }
+    if (a->mask < b->mask) {   /* b covers more: descend b (a leaf has mask 0) */
+        lnode *t = a;
+        a = b;
+        b = t;
+    }
+    if (a->mask > b->mask) {
+        if (!ln_match(b->prefix, a)) return ln_link(ar, a->prefix, a, b->prefix, b);
+        if (b->prefix & a->mask)
+            return ln_bin(ar, a, NULL, a->prefix, a->mask, a->u.kids.left, ln_union(ar, a->u.kids.right, b));
+        return ln_bin(ar, a, NULL, a->prefix, a->mask, ln_union(ar, a->u.kids.left, b), a->u.kids.right);
+    }
+    if (a->prefix != b->prefix) return ln_link(ar, a->prefix, a, b->prefix, b);
+    return ln_bin(ar, a, b, a->prefix, a->mask, ln_union(ar, a->u.kids.left, b->u.kids.left),
+                  ln_union(ar, a->u.kids.right, b->u.kids.right));
+}
+
+static lnode *ln_inter(analysis_arena *ar, lnode *a, lnode *b)
+{
+    if (!a || !b) return NULL;
+    if (a == b) return a;
+    if (!a->mask && !b->mask) {
+        if (a->prefix != b->prefix) return NULL;
+        uint64_t bits = a->u.bits & b->u.bits;
+        return !bits ? NULL : bits == a->u.bits ? a : bits == b->u.bits ? b : ln_leaf(ar, a->prefix, bits);
+    }
+    if (a->mask < b->mask) {
+        lnode *t = a;
+        a = b;
+        b = t;
+    }
+    if (a->mask > b->mask) {
+        if (!ln_match(b->prefix, a)) return NULL;
+        return ln_inter(ar, (b->prefix & a->mask) ? a->u.kids.right : a->u.kids.left, b);
+    }
+    if (a->prefix != b->prefix) return NULL;
+    return ln_bin(ar, a, b, a->prefix, a->mask, ln_inter(ar, a->u.kids.left, b->u.kids.left),
+                  ln_inter(ar, a->u.kids.right, b->u.kids.right));
+}
+
+static uint32_t ln_min(lnode *t)
+{
+    while (t->mask) t = t->u.kids.left;
+    return t->prefix + (uint32_t)__builtin_ctzll(t->u.bits);
+}
+
+static uint32_t ln_common(lnode *a, lnode *b)
+{
+    if (!a || !b) return ANALYSIS_NONE;
+    if (a == b) return ln_min(a);
+    if (!a->mask && !b->mask) {
+        uint64_t bits = a->prefix == b->prefix ? a->u.bits & b->u.bits : 0;
+        return bits ? a->prefix + (uint32_t)__builtin_ctzll(bits) : ANALYSIS_NONE;
+    }
+    if (a->mask < b->mask) {
+        lnode *t = a;
+        a = b;
+        b = t;
+    }
+    if (a->mask > b->mask) {
+        if (!ln_match(b->prefix, a)) return ANALYSIS_NONE;
+        return ln_common((b->prefix & a->mask) ? a->u.kids.right : a->u.kids.left, b);
+    }
+    if (a->prefix != b->prefix) return ANALYSIS_NONE;
+    uint32_t x = ln_common(a->u.kids.left, b->u.kids.left);
+    return x != ANALYSIS_NONE ? x : ln_common(a->u.kids.right, b->u.kids.right);
+}
+
+/* The ids in [lo, hi) left out of t. */
+static lnode *ln_drop(analysis_arena *ar, lnode *t, uint32_t lo, uint32_t hi)
+{
+    if (!t) return NULL;
+    uint64_t first = t->prefix, last = t->mask ? first + 2ull * t->mask - 1 : first + 63;
+    if (last < lo || first >= hi) return t;
+    if (first >= lo && last < hi) return NULL;
+    if (!t->mask) {
+        uint64_t bits = t->u.bits;
+        for (uint32_t i = 0; i < 64; i++)
+            if (first + i >= lo && first + i < hi) bits &= ~(1ull << i);
+        return bits == t->u.bits ? t : bits ? ln_leaf(ar, t->prefix, bits) : NULL;
+    }
+    return ln_bin(ar, t, NULL, t->prefix, t->mask, ln_drop(ar, t->u.kids.left, lo, hi),
+                  ln_drop(ar, t->u.kids.right, lo, hi));
+}
+
+/* The trie of leaves[0..n-1], sorted by prefix, prefixes distinct: no node but its own. */
+static lnode *ln_build(analysis_arena *ar, lnode **leaves, uint32_t n)
+{
+    if (n == 1) return leaves[0];
+    uint32_t m = ln_highbit(leaves[0]->prefix ^ leaves[n - 1]->prefix);
+    uint32_t lo = 1, hi = n - 1;   /* the first leaf with bit m set: leaves[n - 1] has it */
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (s->ids[mid] < id) lo = mid + 1;
-        else hi = mid;
+        if (leaves[mid]->prefix & m) hi = mid;
+        else lo = mid + 1;
     }
-    return lo;
+    lnode *l = ln_build(ar, leaves, lo), *r = ln_build(ar, leaves + lo, n - lo);
+    return l && r ? ln_branch(ar, ln_mask(leaves[0]->prefix, m), m, l, r) : NULL;
+}
+
+/* Every public operation: the new root into s, unless an allocation failed. */
+static bool locset_set(analysis_arena *ar, analysis_locset *s, lnode *t)
+{
+    if (ar->oom) return false;
+    s->root = t;
+    s->n = t ? t->size : 0;
+    return true;
+}
+
+bool analysis_locset_add(analysis_arena *ar, analysis_locset *s, uint32_t id)
+{
+    if (analysis_locset_has(s, id)) return true;
+    lnode *leaf = ln_leaf(ar, LEAF_BASE(id), 1ull << (id & 63));
+    return leaf && locset_set(ar, s, ln_union(ar, s->root, leaf));
+}
+
+bool analysis_locset_union(analysis_arena *ar, analysis_locset *s, const analysis_locset *o)
+{
+    return locset_set(ar, s, ln_union(ar, s->root, o->root));
+}
+
+bool analysis_locset_inter(analysis_arena *ar, analysis_locset *out, const analysis_locset *x,
+                           const analysis_locset *y)
+{
+    return locset_set(ar, out, ln_inter(ar, x->root, y->root));
+}
+
+bool analysis_locset_add_sorted(analysis_arena *ar, analysis_locset *s, const uint32_t *ids, uint32_t n)
+{
+    if (!n) return true;
+    uint32_t nleaves = 0;
+    for (uint32_t i = 0; i < n; i++) nleaves += !i || LEAF_BASE(ids[i]) != LEAF_BASE(ids[i - 1]);
+    lnode **leaves = malloc((size_t)nleaves * sizeof *leaves);
+    if (!leaves) return false;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n && !ar->oom;) {
+        uint32_t base = LEAF_BASE(ids[i]);
+        uint64_t bits = 0;
+        for (; i < n && LEAF_BASE(ids[i]) == base; i++) bits |= 1ull << (ids[i] & 63);
+        leaves[k++] = ln_leaf(ar, base, bits);
+    }
+    lnode *t = ar->oom ? NULL : ln_build(ar, leaves, nleaves);
+    free(leaves);
+    return !ar->oom && locset_set(ar, s, ln_union(ar, s->root, t));
+}
+
+bool analysis_locset_drop_range(analysis_arena *ar, analysis_locset *s, uint32_t lo, uint32_t hi)
+{
+    return lo >= hi || locset_set(ar, s, ln_drop(ar, s->root, lo, hi));
 }
 
 bool analysis_locset_has(const analysis_locset *s, uint32_t id)
 {
-    uint32_t i = locset_lower_bound(s, id);
-    return i < s->n && s->ids[i] == id;
-}
-
-static bool locset_reserve(analysis_locset *s, uint32_t want)
-{
-    if (want <= s->cap) return true;
-    uint32_t cap = s->cap ? s->cap : 4;
-    while (cap < want) cap *= 2;
-    uint32_t *ids = realloc(s->ids, (size_t)cap * sizeof *ids);
-    if (!ids) return false;
-    s->ids = ids;
-    s->cap = cap;
-    return true;
-}
-
-bool analysis_locset_add(analysis_locset *s, uint32_t id)
-{
-    uint32_t i = locset_lower_bound(s, id);
-    if (i < s->n && s->ids[i] == id) return true;
-    if (!locset_reserve(s, s->n + 1)) return false;
-    memmove(s->ids + i + 1, s->ids + i, (size_t)(s->n - i) * sizeof *s->ids);
-    s->ids[i] = id;
-    s->n++;
-    return true;
-}
-
-bool analysis_locset_union(analysis_locset *s, const analysis_locset *o)
-{
-    if (o->n == 0) return true;
-    if (o->n <= 2) {
-        for (uint32_t i = 0; i < o->n; i++)
-            if (!analysis_locset_add(s, o->ids[i])) return false;
-        return true;
+    lnode *t = s->root;
+    while (t && t->mask) {
+        if (!ln_match(id, t)) return false;
+        t = (id & t->mask) ? t->u.kids.right : t->u.kids.left;
     }
-    uint32_t *m = malloc((size_t)(s->n + o->n) * sizeof *m);
-    if (!m) return false;
-    uint32_t i = 0, j = 0, k = 0;
-    while (i < s->n || j < o->n) {
-        if (j == o->n || (i < s->n && s->ids[i] < o->ids[j])) m[k++] = s->ids[i++];
-        else if (i == s->n || o->ids[j] < s->ids[i]) m[k++] = o->ids[j++];
-        else { m[k++] = s->ids[i++]; j++; }
-    }
-    uint32_t cap = s->n + o->n;
-    free(s->ids);
-    s->ids = m;
-    s->n = k;
-    s->cap = cap;
-    return true;
+    return t && t->prefix == LEAF_BASE(id) && (t->u.bits >> (id & 63) & 1);
 }
 
 uint32_t analysis_locset_common(const analysis_locset *x, const analysis_locset *y)
 {
-    uint32_t i = 0, j = 0;
-    while (i < x->n && j < y->n) {
-        if (x->ids[i] == y->ids[j]) return x->ids[i];
-        if (x->ids[i] < y->ids[j]) i++;
-        else j++;
-    }
-    return ANALYSIS_NONE;
+    return ln_common(x->root, y->root);
 }
 
-void analysis_locset_free(analysis_locset *s)
+void analysis_locset_iter_init(analysis_locset_iter *it, const analysis_locset *s)
 {
-    free(s->ids);
-    memset(s, 0, sizeof *s);
+    it->sp = 0;
+    it->bits = 0;
+    it->base = 0;
+    if (s->root) it->stack[it->sp++] = s->root;
+}
+
+bool analysis_locset_next(analysis_locset_iter *it, uint32_t *id)
+{
+    while (!it->bits) {
+        if (!it->sp) return false;
+        lnode *t = it->stack[--it->sp];
+        while (t->mask) {   /* depth is at most 27: the stack never overflows */
+            it->stack[it->sp++] = t->u.kids.right;
+            t = t->u.kids.left;
+        }
+        it->base = t->prefix;
+        it->bits = t->u.bits;
+    }
+    *id = it->base + (uint32_t)__builtin_ctzll(it->bits);
+    it->bits &= it->bits - 1;
+    return true;
 }
 
 /* ---------- summaries and costs ---------- */
@@ -104,11 +332,13 @@ uint64_t analysis_cost_mul(uint64_t x, uint64_t y)
     return x * y;
 }
 
-bool analysis_summary_union(analysis_summary *s, const analysis_summary *o)
+bool analysis_summary_union(analysis_arena *ar, analysis_summary *s, const analysis_summary *o)
 {
-    if (!analysis_locset_union(&s->reads, &o->reads) || !analysis_locset_union(&s->writes, &o->writes) ||
-        !analysis_locset_union(&s->updates, &o->updates))
+    analysis_summary t = *s;
+    if (!analysis_locset_union(ar, &t.reads, &o->reads) || !analysis_locset_union(ar, &t.writes, &o->writes) ||
+        !analysis_locset_union(ar, &t.updates, &o->updates))
         return false;
+    *s = t;
     s->reads_heap |= o->reads_heap;
     s->writes_heap |= o->writes_heap;
     s->this_reads |= o->this_reads;
@@ -122,13 +352,6 @@ bool analysis_summary_union(analysis_summary *s, const analysis_summary *o)
     for (int k = 0; k < ANALYSIS_FX_KINDS; k++)
         if (!s->fx_builtin[k]) s->fx_builtin[k] = o->fx_builtin[k];
     return true;
-}
-
-void analysis_summary_free(analysis_summary *s)
-{
-    analysis_locset_free(&s->reads);
-    analysis_locset_free(&s->writes);
-    analysis_locset_free(&s->updates);
 }
 
 /* ---------- names ---------- */
@@ -573,7 +796,7 @@ static void free_scratch(analysis_code *ac)
     ac->loop_depth = NULL;
     ac->site_cost = NULL;
     ac->recv = NULL;
-    analysis_summary_free(&ac->local);
+    memset(&ac->local, 0, sizeof ac->local);   /* its sets are in the analysis' arena */
 }
 
 /* Every top-level chunk may run in a frame of its own (src/exec/parallel.c, run_chunk), so the
@@ -648,27 +871,20 @@ static bool main_locals_private(const analysis_code *ac)
     return ok;
 }
 
-static void locset_drop_range(analysis_locset *s, uint32_t lo, uint32_t hi)
-{
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < s->n; i++)
-        if (s->ids[i] < lo || s->ids[i] >= hi) s->ids[k++] = s->ids[i];
-    s->n = k;
-}
-
 /* The top level's chunks: leave its (chunk-private) locals out of their summaries, so that
  * loops sharing the hidden locals are not ordered by them; or mark them as crossing chunks. */
-static void main_locals(analysis_code *ac)
+static bool main_locals(analysis *a, analysis_code *ac)
 {
     if (!main_locals_private(ac)) {
         ac->locals_cross_chunks = true;
-        return;
+        return true;
     }
     uint32_t lo = ac->loc_base, hi = ac->loc_base + ac->code->nlocals;
-    for (uint32_t k = 0; k < ac->nchunks; k++) {
-        locset_drop_range(&ac->chunks[k].eff.reads, lo, hi);
-        locset_drop_range(&ac->chunks[k].eff.writes, lo, hi);
-    }
+    for (uint32_t k = 0; k < ac->nchunks; k++)
+        if (!analysis_locset_drop_range(&a->arena, &ac->chunks[k].eff.reads, lo, hi) ||
+            !analysis_locset_drop_range(&a->arena, &ac->chunks[k].eff.writes, lo, hi))
+            return false;
+    return true;
 }
 
 analysis *analysis_build(zx_program *p, int chunk_size) { return analysis_build_hosts(p, chunk_size, NULL); }
@@ -735,9 +951,10 @@ analysis *analysis_build_hosts(zx_program *p, int chunk_size, const analysis_hos
     for (uint32_t i = 0; i < a->ncodes; i++) {
         if (!chunker_split(a, &a->codes[i])) goto fail;
         if (a->codes[i].parent == ANALYSIS_NONE && !deps_add_fixed_reads(a, &a->codes[i])) goto fail;
-        if (a->codes[i].parent == ANALYSIS_NONE) main_locals(&a->codes[i]);
+        if (a->codes[i].parent == ANALYSIS_NONE && !main_locals(a, &a->codes[i])) goto fail;
         if (!deps_build_dags(a, &a->codes[i])) goto fail;
     }
+    if (a->arena.oom) goto fail;
     for (uint32_t i = 0; i < a->ncodes; i++) free_scratch(&a->codes[i]);
     deps_scratch_free(a);
     a->hosts = NULL;
@@ -752,7 +969,6 @@ void analysis_free(analysis *a)
     if (!a) return;
     for (uint32_t i = 0; a->codes && i < a->ncodes; i++) {
         analysis_code *ac = &a->codes[i];
-        for (uint32_t k = 0; k < ac->nchunks; k++) analysis_summary_free(&ac->chunks[k].eff);
         free(ac->chunks);
         analysis_dag_free(&ac->dag);
         for (uint32_t k = 0; k < ac->nforks; k++) {
@@ -760,8 +976,6 @@ void analysis_free(analysis *a)
             analysis_dag_free(&ac->forks[k].dag);
         }
         free(ac->forks);
-        analysis_summary_free(&ac->summary);
-        analysis_locset_free(&ac->fixed_reads);
         free(ac->pmap_reason);
         free(ac->callee);
         free_scratch(ac);
@@ -776,5 +990,6 @@ void analysis_free(analysis *a)
     free(a->loc_escapes);
     free(a->fixed);
     free(a->hash);
+    analysis_arena_free(&a->arena);
     free(a);
 }

@@ -37,10 +37,34 @@
  * a global holds, proved distinct from every other).  The rest of the heap is not a location
  * id: summaries carry it as flags. */
 
-typedef struct analysis_locset {          /* sorted, without duplicates */
-    uint32_t n, cap;
-    uint32_t *ids;
+/* A set of location ids: an immutable big-endian Patricia trie whose leaves hold 64 ids as a
+ * bitmap (Okasaki and Gill; Haskell's Data.IntSet).  Sets share their subtrees: the union of a
+ * small set and a large one copies only the paths to the small set's leaves and keeps the rest
+ * of the large one, so a code object's summary shares its callees' summaries instead of copying
+ * them (a chain of N actions each writing a global of its own holds O(N) nodes in all, not
+ * N*N/2 ids).  Nodes live in an arena (analysis_arena) and are freed with it; a set is a value:
+ * copying the struct copies the set. */
+typedef struct analysis_locnode analysis_locnode;
+
+typedef struct analysis_locset {
+    uint32_t n;                           /* number of ids */
+    const analysis_locnode *root;         /* NULL: empty */
 } analysis_locset;
+
+/* In increasing order: analysis_locset_iter_init, then analysis_locset_next until false. */
+typedef struct analysis_locset_iter {
+    const analysis_locnode *stack[40];
+    uint32_t sp, base;
+    uint64_t bits;
+} analysis_locset_iter;
+
+/* Where the nodes of location sets are allocated: blocks freed all at once. */
+typedef struct analysis_arena {
+    struct analysis_arena_block *blocks;
+    char *at, *end;
+    size_t bytes;                         /* in blocks so far */
+    bool oom;                             /* an allocation failed: every set made since is suspect */
+} analysis_arena;
 
 #define ANALYSIS_FX_KINDS 5               /* the bits of ZX_FX_ORDERED */
 
@@ -200,6 +224,7 @@ typedef struct analysis {
     uint32_t nobjs;
     uint32_t *obj_global;
     uint32_t *obj_site;                   /* nglobals: scratch of the build (deps.c) */
+    analysis_arena arena;                 /* the nodes of every location set of the analysis */
     /* nlocs: 1 when some code object other than the location's owner may store into it
      * (STORE_FREE), except a fork block storing into its own parent's local.  A location that
      * does not escape is written only by its owner's activation or by the blocks of a fork that
@@ -253,15 +278,25 @@ bool analysis_dag_reaches(const analysis_dag *d, uint32_t from, uint32_t to);
 #define ANALYSIS_WIDTH_EXACT_MAX 512u
 uint32_t analysis_dag_width(const analysis_dag *d, uint32_t *set);
 
-/* Location sets and summaries (shared by the builders; false when out of memory). */
-bool analysis_locset_add(analysis_locset *s, uint32_t id);
-bool analysis_locset_union(analysis_locset *s, const analysis_locset *o);
+/* Location sets and summaries (shared by the builders).  The functions that make a set take
+ * the arena for its new nodes and return false when out of memory (the set is then unchanged). */
+void analysis_arena_free(analysis_arena *ar);
+bool analysis_locset_add(analysis_arena *ar, analysis_locset *s, uint32_t id);
+/* s = s | o, sharing o's subtrees where s has nothing. */
+bool analysis_locset_union(analysis_arena *ar, analysis_locset *s, const analysis_locset *o);
+/* out = x & y. */
+bool analysis_locset_inter(analysis_arena *ar, analysis_locset *out, const analysis_locset *x,
+                           const analysis_locset *y);
+/* s = s | ids[0..n-1] (sorted, without duplicates). */
+bool analysis_locset_add_sorted(analysis_arena *ar, analysis_locset *s, const uint32_t *ids, uint32_t n);
+/* s less the ids in [lo, hi). */
+bool analysis_locset_drop_range(analysis_arena *ar, analysis_locset *s, uint32_t lo, uint32_t hi);
 bool analysis_locset_has(const analysis_locset *s, uint32_t id);
-/* First id in both sets, or ANALYSIS_NONE. */
+/* Smallest id in both sets, or ANALYSIS_NONE (no allocation). */
 uint32_t analysis_locset_common(const analysis_locset *x, const analysis_locset *y);
-void analysis_locset_free(analysis_locset *s);
-bool analysis_summary_union(analysis_summary *s, const analysis_summary *o);
-void analysis_summary_free(analysis_summary *s);
+void analysis_locset_iter_init(analysis_locset_iter *it, const analysis_locset *s);
+bool analysis_locset_next(analysis_locset_iter *it, uint32_t *id);
+bool analysis_summary_union(analysis_arena *ar, analysis_summary *s, const analysis_summary *o);
 /* Saturating cost arithmetic. */
 uint64_t analysis_cost_add(uint64_t x, uint64_t y);
 uint64_t analysis_cost_mul(uint64_t x, uint64_t y);
@@ -288,13 +323,13 @@ bool deps_find_objects(analysis *a);
 /* Add to every chunk of the top level the reads of fixed globals by all that it calls. */
 bool deps_add_fixed_reads(analysis *a, analysis_code *main_code);
 /* Every variable one call of ac may read, callees included: its summary's reads and the fixed
- * globals that ac and its callees read (into out, which starts empty). */
-bool analysis_reads_closure(const analysis *a, const analysis_code *ac, analysis_locset *out);
+ * globals that ac and its callees read, sorted, into *ids (malloc'ed, the caller frees it) and *n. */
+bool analysis_reads_closure(const analysis *a, const analysis_code *ac, uint32_t **ids, uint32_t *n);
 /* Each code object's own effects, then the interprocedural summaries (fixpoint over the
  * call graph, recursion included), costs and the parallel_map verdicts. */
 bool deps_summarize(analysis *a);
 /* The effects of instructions [start, end) of a code object, callees included. */
-bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t start, uint32_t end,
+bool deps_range_effects(analysis *a, const analysis_code *ac, uint32_t start, uint32_t end,
                         analysis_summary *out);
 /* The chunk DAG of a code object and the block DAGs of its forks: per location, edges from the
  * last writer and from the readers since it (linear in the accesses; docs/analysis.md §4). */

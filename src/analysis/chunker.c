@@ -108,7 +108,7 @@ static bool push_chunk(analysis_code *ac, uint32_t *cap, uint32_t start, uint32_
     k->start = start;
     k->end = end;
     k->flags = flags;
-    k->eff = *eff;            /* takes ownership */
+    k->eff = *eff;            /* its sets are in the analysis' arena */
     memset(eff, 0, sizeof *eff);
     k->cost = k->eff.cost;
     const zx_code *c = ac->code;
@@ -160,8 +160,7 @@ bool chunker_split(analysis *a, analysis_code *ac)
         }
         pack_end = end;
         pack_flags |= flags;
-        if (!analysis_summary_union(&pack, &eff)) goto fail;
-        analysis_summary_free(&eff);
+        if (!analysis_summary_union(&a->arena, &pack, &eff)) goto fail;
     }
     if (packing && !push_chunk(ac, &cap, pack_start, pack_end, pack_flags, &pack)) goto fail;
     /* the implicit `return null` that ends every body goes with the chunk before it rather
@@ -171,18 +170,15 @@ bool chunker_split(analysis *a, analysis_code *ac)
         bool epilogue = last->end - last->start == 2 && c->code[last->start].op == OP_LOAD_CONST &&
                         c->code[last->start + 1].op == OP_RETURN;
         if (epilogue && !(prev->flags & (CHUNK_IS_BARRIER | CHUNK_IS_FORK))) {
-            if (!analysis_summary_union(&prev->eff, &last->eff)) goto fail;
+            if (!analysis_summary_union(&a->arena, &prev->eff, &last->eff)) goto fail;
             prev->end = last->end;
             prev->flags |= last->flags;
             prev->cost = prev->eff.cost;
-            analysis_summary_free(&last->eff);
             ac->nchunks--;
         }
     }
     ok = true;
 fail:
-    analysis_summary_free(&pack);
-    analysis_summary_free(&eff);
     free(bounds);
     return ok;
 }

@@ -550,9 +550,73 @@ static bool builtin_effects(int b, analysis_summary *s)
     return true;
 }
 
+/* The variables of many instructions, gathered unsorted and sorted once: adding them one by
+ * one into a set costs a path of new trie nodes each, where a sorted run of ids makes each
+ * leaf once. */
+typedef struct locbuf {
+    uint32_t *ids;
+    size_t n, cap;
+} locbuf;
+
+static bool locbuf_add(locbuf *b, uint32_t id)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        uint32_t *ids = realloc(b->ids, cap * sizeof *ids);
+        if (!ids) return false;
+        b->ids = ids;
+        b->cap = cap;
+    }
+    b->ids[b->n++] = id;
+    return true;
+}
+
+static int u32_cmp(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Sort and deduplicate b in place. */
+static void locbuf_sort(locbuf *b)
+{
+    if (!b->n) return;
+    qsort(b->ids, b->n, sizeof *b->ids, u32_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (!k || b->ids[i] != b->ids[k - 1]) b->ids[k++] = b->ids[i];
+    b->n = k;
+}
+
+/* Merge b's ids into out and empty b (its room kept). */
+static bool locbuf_into(analysis_arena *ar, locbuf *b, analysis_locset *out)
+{
+    locbuf_sort(b);
+    bool ok = b->n < ANALYSIS_NONE && analysis_locset_add_sorted(ar, out, b->ids, (uint32_t)b->n);
+    b->n = 0;
+    return ok;
+}
+
+/* Push every id of s into b. */
+static bool locbuf_push_set(locbuf *b, const analysis_locset *s)
+{
+    analysis_locset_iter it;
+    uint32_t id;
+    analysis_locset_iter_init(&it, s);
+    while (analysis_locset_next(&it, &id))
+        if (!locbuf_add(b, id)) return false;
+    return true;
+}
+
+/* The variables instructions read, write and update (op=), gathered unsorted. */
+typedef struct instr_acc {
+    locbuf r, w, u;
+} instr_acc;
+
 /* Effects on the fields of an object whose fields are location `recv` (ANALYSIS_RECV_THIS: the
- * method's own receiver, kept apart; ANALYSIS_RECV_HEAP: the heap). */
-static bool object_effects(analysis_summary *s, bool r, bool w, uint32_t recv)
+ * method's own receiver, kept apart; ANALYSIS_RECV_HEAP: the heap): flags to s, and the location
+ * into x's buffers when x is given (one instruction's), else into s's sets (nodes in ar). */
+static bool object_effects(analysis_arena *ar, analysis_summary *s, instr_acc *x, bool r, bool w, uint32_t recv)
 {
     if (recv == ANALYSIS_RECV_THIS) {
         s->this_reads |= r;
@@ -564,20 +628,21 @@ static bool object_effects(analysis_summary *s, bool r, bool w, uint32_t recv)
         s->writes_heap |= w;
         return true;
     }
-    return (!r || analysis_locset_add(&s->reads, recv)) && (!w || analysis_locset_add(&s->writes, recv));
+    if (x) return (!r || locbuf_add(&x->r, recv)) && (!w || locbuf_add(&x->w, recv));
+    return (!r || analysis_locset_add(ar, &s->reads, recv)) && (!w || analysis_locset_add(ar, &s->writes, recv));
 }
 
 /* s gets what a call does, o its callee's summary, seen from a call site whose receiver's fields
  * are `recv` (ANALYSIS_RECV_HEAP for a call without a receiver): the callee's effects on its
- * `this` become effects on that receiver. */
-static bool union_at(analysis_summary *s, const analysis_summary *o, uint32_t recv)
+ * `this` become effects on that receiver.  s shares o's sets; the receiver costs one id. */
+static bool union_at(analysis_arena *ar, analysis_summary *s, const analysis_summary *o, uint32_t recv)
 {
     bool tr = s->this_reads, tw = s->this_writes;
-    if (!analysis_summary_union(s, o)) return false;
+    if (!analysis_summary_union(ar, s, o)) return false;
     if (recv == ANALYSIS_RECV_THIS) return true;
     s->this_reads = tr;
     s->this_writes = tw;
-    return object_effects(s, o->this_reads, o->this_writes, recv);
+    return object_effects(ar, s, NULL, o->this_reads, o->this_writes, recv);
 }
 
 static uint32_t recv_at(const analysis_code *ac, uint32_t pc)
@@ -589,7 +654,7 @@ static uint32_t recv_at(const analysis_code *ac, uint32_t pc)
  * calls are): on an instance it runs one of those methods or a data method (toString, equals,
  * clone: reads its fields and, formatting, the heap); on anything else the builtin method of
  * that name, if any. */
-static bool method_effects(const analysis *a, const analysis_code *ac, uint32_t pc, analysis_summary *s)
+static bool method_effects(const analysis *a, const analysis_code *ac, uint32_t pc, analysis_summary *s, instr_acc *x)
 {
     const zx_code *c = ac->code;
     const zx_instr *in = &c->code[pc];
@@ -602,7 +667,7 @@ static bool method_effects(const analysis *a, const analysis_code *ac, uint32_t 
         return true;
     }
     uint32_t recv = recv_at(ac, pc);
-    if (recv != ANALYSIS_RECV_HEAP) return object_effects(s, true, false, recv);   /* surely an instance */
+    if (recv != ANALYSIS_RECV_HEAP) return object_effects(NULL, s, x, true, false, recv);   /* surely an instance */
     int m = zx_method_lookup(name);
     const uint32_t *ids;
     if (m >= 0 || !analysis_method_callees(a, ac, pc, &ids)) add_effects(zx_method_effects(m), -1, s);
@@ -641,47 +706,45 @@ static bool add_reads_no_list(const zx_code *c, uint32_t pc)
     return makes_no_list(c, pc - 2);
 }
 
-/* Add the effects of instruction pc itself (not of what it calls) to s. */
-static bool instr_effects(const analysis *a, const analysis_code *ac, uint32_t pc, analysis_summary *s)
+/* Add the effects of instruction pc itself (not of what it calls): flags to s, variables to x. */
+static bool instr_effects(const analysis *a, const analysis_code *ac, uint32_t pc, analysis_summary *s, instr_acc *x)
 {
     const zx_code *c = ac->code;
     const zx_instr *in = &c->code[pc];
     const zx_opinfo *info = zx_op_info(in->op);
     if (!info) return true;
     if (info->flags & OPF_RAISES) s->may_raise = true;
-    if (!(info->flags & OPF_CALLS)) {    /* a call's heap effects: its callee's or its builtin/method row's */
+    /* a field of an object told apart, or of the method's own `this`: not the heap (s gathers
+     * many instructions' flags, so this one's heap flags are left unset rather than cleared) */
+    bool field = (in->op == OP_INDEX || in->op == OP_GET_FIELD || in->op == OP_STORE_INDEX) &&
+                 recv_at(ac, pc) != ANALYSIS_RECV_HEAP;
+    if (!(info->flags & OPF_CALLS) && !field) {   /* a call's heap effects: its callee's or its builtin/method row's */
         if ((info->flags & OPF_READS_HEAP) && !(in->op == OP_ADD && add_reads_no_list(c, pc))) s->reads_heap = true;
         if (info->flags & OPF_WRITES_HEAP) s->writes_heap = true;
         if (info->flags & OPF_OUTPUT) s->has_output = true;
     }
     bool ok = true;
     switch ((int)in->op) {
-    case OP_INDEX: case OP_GET_FIELD: case OP_STORE_INDEX: {
-        /* a field of an object told apart, or of the method's own `this`: not the heap */
-        uint32_t recv = recv_at(ac, pc);
-        if (recv == ANALYSIS_RECV_HEAP) break;
-        bool w = in->op == OP_STORE_INDEX;
-        s->reads_heap = s->writes_heap = false;
-        ok = object_effects(s, !w, w, recv);
+    case OP_INDEX: case OP_GET_FIELD: case OP_STORE_INDEX:
+        if (field) ok = object_effects(NULL, s, x, in->op != OP_STORE_INDEX, in->op == OP_STORE_INDEX, recv_at(ac, pc));
         break;
-    }
     case OP_PRINT:
-        ok = recv_at(ac, pc) == ANALYSIS_RECV_HEAP || object_effects(s, true, false, recv_at(ac, pc));
+        ok = recv_at(ac, pc) == ANALYSIS_RECV_HEAP || object_effects(NULL, s, x, true, false, recv_at(ac, pc));
         break;
     case OP_LOAD_NAME: case OP_SHARED_READ:
-        ok = analysis_locset_add(&s->reads, in->a);
+        ok = locbuf_add(&x->r, in->a);
         break;
     case OP_STORE_NAME:
-        ok = analysis_locset_add(&s->writes, in->a);
+        ok = locbuf_add(&x->w, in->a);
         break;
     case OP_SHARED_WRITE:
-        ok = analysis_locset_add(&s->updates, in->a);
+        ok = locbuf_add(&x->u, in->a);
         break;
     case OP_LOAD_LOCAL: case OP_LOAD_CELL:
-        ok = analysis_locset_add(&s->reads, ac->loc_base + in->a);
+        ok = locbuf_add(&x->r, ac->loc_base + in->a);
         break;
     case OP_STORE_LOCAL: case OP_STORE_CELL:
-        ok = analysis_locset_add(&s->writes, ac->loc_base + in->a);
+        ok = locbuf_add(&x->w, ac->loc_base + in->a);
         break;
     case OP_LOAD_FREE: case OP_STORE_FREE: {
         uint32_t loc = free_loc(a, ac->id, in->a);
@@ -689,20 +752,18 @@ static bool instr_effects(const analysis *a, const analysis_code *ac, uint32_t p
             s->calls_unknown = true;      /* a malformed capture: assume anything */
             break;
         }
-        ok = analysis_locset_add(in->op == OP_LOAD_FREE ? &s->reads : &s->writes, loc);
+        ok = locbuf_add(in->op == OP_LOAD_FREE ? &x->r : &x->w, loc);
         break;
     }
     case OP_GET_ITER:
-        ok = analysis_locset_add(&s->writes, ac->loc_base + in->a) &&
-             analysis_locset_add(&s->writes, ac->loc_base + in->a + 1);
+        ok = locbuf_add(&x->w, ac->loc_base + in->a) && locbuf_add(&x->w, ac->loc_base + in->a + 1);
         break;
     case OP_FOR_ITER1: case OP_FOR_ITER2:
-        ok = analysis_locset_add(&s->reads, ac->loc_base + in->b) &&
-             analysis_locset_add(&s->reads, ac->loc_base + in->b + 1) &&
-             analysis_locset_add(&s->writes, ac->loc_base + in->b + 1);
+        ok = locbuf_add(&x->r, ac->loc_base + in->b) && locbuf_add(&x->r, ac->loc_base + in->b + 1) &&
+             locbuf_add(&x->w, ac->loc_base + in->b + 1);
         break;
     case OP_CALL_METHOD:
-        ok = method_effects(a, ac, pc, s);
+        ok = method_effects(a, ac, pc, s, x);
         break;
     case OP_CALL_BUILTIN:
         if (in->a == ZX_BI_parallel_map && site_code(a, ac, pc) != ANALYSIS_NONE) {
@@ -751,88 +812,17 @@ static uint64_t loop_weight(const analysis_code *ac, uint32_t pc)
     return w;
 }
 
-/* The variables of many instructions, gathered unsorted and sorted once: adding them one by
- * one into a sorted set costs a move of the set's tail each, quadratic when a long code
- * object (a top level of 50,000 globals) touches them out of order. */
-typedef struct locbuf {
-    uint32_t *ids;
-    size_t n, cap;
-} locbuf;
-
-static bool locbuf_push(locbuf *b, analysis_locset *s)
+static bool acc_finish(analysis_arena *ar, instr_acc *x, analysis_summary *out, bool ok)
 {
-    if (!s->n) return true;   /* nothing to add (and b->ids may still be NULL) */
-    if (b->n + s->n > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + s->n) cap *= 2;
-        uint32_t *ids = realloc(b->ids, cap * sizeof *ids);
-        if (!ids) return false;
-        b->ids = ids;
-        b->cap = cap;
-    }
-    memcpy(b->ids + b->n, s->ids, (size_t)s->n * sizeof *s->ids);
-    b->n += s->n;
-    s->n = 0;                 /* emptied, its room kept for the next instruction */
-    return true;
-}
-
-static int u32_cmp(const void *x, const void *y)
-{
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return a < b ? -1 : a > b;
-}
-
-/* Sort and deduplicate b into a set and merge it into out. */
-static bool locbuf_into(locbuf *b, analysis_locset *out)
-{
-    if (!b->n) return true;
-    qsort(b->ids, b->n, sizeof *b->ids, u32_cmp);
-    size_t k = 0;
-    for (size_t i = 0; i < b->n; i++)
-        if (!k || b->ids[i] != b->ids[k - 1]) b->ids[k++] = b->ids[i];
-    if (k >= ANALYSIS_NONE) return false;
-    analysis_locset set = { (uint32_t)k, (uint32_t)k, b->ids };
-    bool ok = analysis_locset_union(out, &set);
-    b->n = 0;
-    return ok;
-}
-
-/* The effects of the instructions [start, end) themselves (not their callees) into out:
- * flags, and the variables through the buffers. */
-typedef struct instr_acc {
-    analysis_summary one;     /* one instruction's effects */
-    locbuf r, w, u;
-} instr_acc;
-
-static bool acc_instr(const analysis *a, const analysis_code *ac, uint32_t pc, instr_acc *x, analysis_summary *out)
-{
-    if (!instr_effects(a, ac, pc, &x->one)) return false;
-    out->reads_heap |= x->one.reads_heap;
-    out->writes_heap |= x->one.writes_heap;
-    out->this_reads |= x->one.this_reads;
-    out->this_writes |= x->one.this_writes;
-    out->calls_unknown |= x->one.calls_unknown;
-    out->may_raise |= x->one.may_raise;
-    out->has_output |= x->one.has_output;
-    out->ordered_fx |= x->one.ordered_fx;
-    for (int k = 0; k < ANALYSIS_FX_KINDS; k++)
-        if (!out->fx_builtin[k]) out->fx_builtin[k] = x->one.fx_builtin[k];
-    return locbuf_push(&x->r, &x->one.reads) && locbuf_push(&x->w, &x->one.writes) &&
-           locbuf_push(&x->u, &x->one.updates);
-}
-
-static bool acc_finish(instr_acc *x, analysis_summary *out, bool ok)
-{
-    ok = ok && locbuf_into(&x->r, &out->reads) && locbuf_into(&x->w, &out->writes) &&
-         locbuf_into(&x->u, &out->updates);
-    analysis_summary_free(&x->one);
+    ok = ok && locbuf_into(ar, &x->r, &out->reads) && locbuf_into(ar, &x->w, &out->writes) &&
+         locbuf_into(ar, &x->u, &out->updates);
     free(x->r.ids);
     free(x->w.ids);
     free(x->u.ids);
     return ok;
 }
 
-bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t start, uint32_t end,
+bool deps_range_effects(analysis *a, const analysis_code *ac, uint32_t start, uint32_t end,
                         analysis_summary *out)
 {
     const zx_code *c = ac->code;
@@ -841,7 +831,7 @@ bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t sta
     bool ok = false;
     for (uint32_t pc = start; pc < end && pc < c->ncode; pc++) {
         const zx_instr *in = &c->code[pc];
-        if (!acc_instr(a, ac, pc, &x, out)) goto done;
+        if (!instr_effects(a, ac, pc, out, &x)) goto done;
         if (c->pcflags[pc] & ZX_PC_BACK_EDGE) out->loops_or_recurses = true;
         if (in->op == OP_PARALLEL_MAP) out->loops_or_recurses = true;
         out->cost = analysis_cost_add(out->cost, ac->site_cost ? ac->site_cost[pc] : 1);
@@ -851,7 +841,7 @@ bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t sta
                 const analysis_code *b = k < c->nchildren ? analysis_code_of(a, c->children[k]) : NULL;
                 if (!b) continue;
                 uint64_t keep = out->cost;
-                if (!union_at(out, &b->summary, ANALYSIS_RECV_HEAP)) goto done;
+                if (!union_at(&a->arena, out, &b->summary, ANALYSIS_RECV_HEAP)) goto done;
                 out->cost = keep;     /* site_cost already counts the blocks */
             }
             continue;
@@ -860,28 +850,28 @@ bool deps_range_effects(const analysis *a, const analysis_code *ac, uint32_t sta
         uint32_t nm = analysis_method_callees(a, ac, pc, &ids);
         for (uint32_t k = 0; k < nm; k++) {
             uint64_t keep = out->cost;
-            if (!union_at(out, &a->codes[ids[k]].summary, recv_at(ac, pc))) goto done;
+            if (!union_at(&a->arena, out, &a->codes[ids[k]].summary, recv_at(ac, pc))) goto done;
             out->cost = keep;
         }
         uint32_t id = site_code(a, ac, pc);
         if (id == ANALYSIS_NONE) continue;
         uint64_t keep = out->cost;
-        if (!union_at(out, &a->codes[id].summary, ANALYSIS_RECV_HEAP)) goto done;
+        if (!union_at(&a->arena, out, &a->codes[id].summary, ANALYSIS_RECV_HEAP)) goto done;
         out->cost = keep;
+    }
+    if (ac->parent != ANALYSIS_NONE) {   /* fixed globals: see analysis_code.fixed_reads (callees' */
+        size_t k = 0;                    /* summaries have none) */
+        for (size_t i = 0; i < x.r.n; i++)
+            if (x.r.ids[i] >= a->nlocs || !a->fixed[x.r.ids[i]]) x.r.ids[k++] = x.r.ids[i];   /* objects */
+        x.r.n = k;
     }
     ok = true;
 done:
-    ok = acc_finish(&x, out, ok);
+    ok = acc_finish(&a->arena, &x, out, ok);
     /* chunks of a method: its own `this` is one more object of the heap to them */
     out->reads_heap |= out->this_reads;
     out->writes_heap |= out->this_writes;
     out->this_reads = out->this_writes = false;
-    if (ok && ac->parent != ANALYSIS_NONE) {       /* fixed globals: see analysis_code.fixed_reads */
-        uint32_t k = 0;
-        for (uint32_t i = 0; i < out->reads.n; i++)
-            if (!a->fixed[out->reads.ids[i]]) out->reads.ids[k++] = out->reads.ids[i];
-        out->reads.n = k;
-    }
     return ok;
 }
 
@@ -933,8 +923,7 @@ static bool fixed_reads_from(const analysis *a, const analysis_code *ac, uint32_
         }
         if (!sp) return true;
         cur = &a->codes[(*stack)[--sp]];
-        analysis_locset fr = cur->fixed_reads;   /* a copy: locbuf_push empties what it is given */
-        if (!locbuf_push(b, &fr)) return false;
+        if (!locbuf_push_set(b, &cur->fixed_reads)) return false;
         lo = 0;
         hi = cur->code->ncode;
     }
@@ -948,7 +937,7 @@ bool deps_add_fixed_reads(analysis *a, analysis_code *mc)
     for (uint32_t k = 0; k < mc->nchunks && ok; k++) {
         analysis_chunk *ch = &mc->chunks[k];
         ok = fixed_reads_from(a, mc, ch->start, ch->end, seen, k + 1, &stack, &cap, &b) &&
-             locbuf_into(&b, &ch->eff.reads);
+             locbuf_into(&a->arena, &b, &ch->eff.reads);
     }
     free(seen);
     free(stack);
@@ -956,19 +945,25 @@ bool deps_add_fixed_reads(analysis *a, analysis_code *mc)
     return ok;
 }
 
-bool analysis_reads_closure(const analysis *a, const analysis_code *ac, analysis_locset *out)
+bool analysis_reads_closure(const analysis *a, const analysis_code *ac, uint32_t **ids, uint32_t *n)
 {
     uint32_t *seen = calloc(a->ncodes ? a->ncodes : 1, sizeof *seen), *stack = NULL, cap = 0;
     locbuf b = { NULL, 0, 0 };
-    analysis_locset own = ac->fixed_reads;
-    bool ok = seen && analysis_locset_union(out, &ac->summary.reads) && locbuf_push(&b, &own);
+    bool ok = seen && locbuf_push_set(&b, &ac->summary.reads) && locbuf_push_set(&b, &ac->fixed_reads);
     if (ok) {
         seen[ac->id] = 1;
-        ok = fixed_reads_from(a, ac, 0, ac->code->ncode, seen, 1, &stack, &cap, &b) && locbuf_into(&b, out);
+        ok = fixed_reads_from(a, ac, 0, ac->code->ncode, seen, 1, &stack, &cap, &b);
     }
     free(seen);
     free(stack);
-    free(b.ids);
+    locbuf_sort(&b);
+    *ids = b.ids;
+    *n = (uint32_t)b.n;
+    if (!ok) {
+        free(b.ids);
+        *ids = NULL;
+        *n = 0;
+    }
     return ok;
 }
 
@@ -1097,7 +1092,7 @@ fail:
 /* ---------- summaries ---------- */
 
 /* The reason a code object may not be a parallel_map function (DESIGN.md §4), or NULL. */
-static char *pmap_reason(const analysis *a, const analysis_code *ac)
+static char *pmap_reason(const analysis *a, const analysis_code *ac, const analysis_locset *shared)
 {
     const analysis_summary *s = &ac->summary;
     char what[256], buf[400];
@@ -1110,8 +1105,10 @@ static char *pmap_reason(const analysis *a, const analysis_code *ac)
         snprintf(buf, sizeof buf, "it %s", fx);
         return strdup(buf);
     }
-    for (uint32_t i = 0; i < s->writes.n; i++) {
-        uint32_t loc = s->writes.ids[i];
+    analysis_locset_iter it;
+    uint32_t loc;
+    analysis_locset_iter_init(&it, &s->writes);
+    while (analysis_locset_next(&it, &loc)) {
         if (loc >= ac->loc_base && loc < ac->loc_base + ac->code->nlocals) continue;   /* its own */
         analysis_loc_describe(a, loc, what, sizeof what);
         if (is_global(a, loc) && a->prog->globals[loc].is_shared)
@@ -1123,9 +1120,7 @@ static char *pmap_reason(const analysis *a, const analysis_code *ac)
     }
     if (s->writes_heap || s->this_writes)
         return strdup("it may change a list or map (index assignment, push or pop) or an object's fields");
-    for (uint32_t i = 0; i < s->reads.n; i++) {
-        uint32_t loc = s->reads.ids[i];
-        if (!is_global(a, loc) || !a->prog->globals[loc].is_shared) continue;
+    if ((loc = analysis_locset_common(&s->reads, shared)) != ANALYSIS_NONE) {   /* the first shared global */
         analysis_loc_describe(a, loc, what, sizeof what);
         snprintf(buf, sizeof buf, "it reads %s (inside parallel work only '%s op= e' is allowed)", what,
                  a->prog->globals[loc].name);
@@ -1187,47 +1182,31 @@ bool deps_summarize(analysis *a)
     /* each code object's own effects, its own plain locals left out */
     for (uint32_t i = 0; i < n; i++) {
         analysis_code *ac = &a->codes[i];
-        analysis_summary all;
-        memset(&all, 0, sizeof all);
-        instr_acc x;
-        memset(&x, 0, sizeof x);
-        bool fine = true;
-        for (uint32_t pc = 0; pc < ac->code->ncode && fine; pc++) {
-            fine = acc_instr(a, ac, pc, &x, &all);
-            if ((ac->code->pcflags[pc] & ZX_PC_BACK_EDGE) || ac->code->code[pc].op == OP_PARALLEL_MAP)
-                all.loops_or_recurses = true;
-        }
-        if (!acc_finish(&x, &all, fine)) {
-            analysis_summary_free(&all);
-            goto fail;
-        }
         analysis_summary *s = &ac->local;
         memset(s, 0, sizeof *s);
-        s->reads_heap = all.reads_heap;
-        s->writes_heap = all.writes_heap;
-        s->this_reads = all.this_reads;
-        s->this_writes = all.this_writes;
-        s->calls_unknown = all.calls_unknown;
-        s->may_raise = all.may_raise;
-        s->has_output = all.has_output;
-        s->loops_or_recurses = all.loops_or_recurses;
-        s->ordered_fx = all.ordered_fx;
-        memcpy(s->fx_builtin, all.fx_builtin, sizeof s->fx_builtin);
-        const analysis_locset *sets[3] = { &all.reads, &all.writes, &all.updates };
-        analysis_locset *dsts[3] = { &s->reads, &s->writes, &s->updates };
-        bool in_main = ac->parent == ANALYSIS_NONE;
-        for (int k = 0; k < 3; k++)
-            for (uint32_t j = 0; j < sets[k]->n; j++) {
-                uint32_t loc = sets[k]->ids[j];
+        instr_acc x;
+        memset(&x, 0, sizeof x);
+        locbuf fixed = { NULL, 0, 0 };
+        bool fine = true, in_main = ac->parent == ANALYSIS_NONE;
+        for (uint32_t pc = 0; pc < ac->code->ncode && fine; pc++) {
+            fine = instr_effects(a, ac, pc, s, &x);
+            if ((ac->code->pcflags[pc] & ZX_PC_BACK_EDGE) || ac->code->code[pc].op == OP_PARALLEL_MAP)
+                s->loops_or_recurses = true;
+        }
+        locbuf *bufs[3] = { &x.r, &x.w, &x.u };
+        for (int k = 0; k < 3 && fine; k++) {
+            size_t m = 0;
+            for (size_t j = 0; j < bufs[k]->n && fine; j++) {
+                uint32_t loc = bufs[k]->ids[j];
                 if (is_own_plain_local(ac, loc)) continue;
-                /* sets are sorted: appending keeps them so, in linear time */
-                analysis_locset *d = k == 0 && !in_main && a->fixed[loc] ? &ac->fixed_reads : dsts[k];
-                if (!analysis_locset_add(d, loc)) {
-                    analysis_summary_free(&all);
-                    goto fail;
-                }
+                if (k == 0 && !in_main && loc < a->nlocs && a->fixed[loc]) fine = locbuf_add(&fixed, loc);
+                else bufs[k]->ids[m++] = loc;
             }
-        analysis_summary_free(&all);
+            bufs[k]->n = m;
+        }
+        fine = fine && locbuf_into(&a->arena, &fixed, &ac->fixed_reads);
+        free(fixed.ids);
+        if (!acc_finish(&a->arena, &x, s, fine)) goto fail;
     }
 
     /* members of each component, components in callee-first order */
@@ -1245,7 +1224,7 @@ bool deps_summarize(analysis *a)
     for (uint32_t k = 0; k < ncomp; k++) {
         analysis_summary s;
         memset(&s, 0, sizeof s);
-        analysis_locset inner = { 0, 0, NULL };   /* objects that calls inside the component are on */
+        analysis_locset inner = { 0, NULL };      /* objects that calls inside the component are on */
         bool inner_heap = false;                  /* ... or some object of the heap */
         bool cyclic = first[k + 1] - first[k] > 1;
         for (uint32_t m = first[k]; m < first[k + 1]; m++) {
@@ -1256,42 +1235,40 @@ bool deps_summarize(analysis *a)
                     if (w == v) cyclic = true;
                     /* a member's effects on its `this` may fall on this call's receiver */
                     if (g.recv[e] == ANALYSIS_RECV_HEAP) inner_heap = true;
-                    else if (g.recv[e] != ANALYSIS_RECV_THIS && !analysis_locset_add(&inner, g.recv[e])) goto fail_s;
+                    else if (g.recv[e] != ANALYSIS_RECV_THIS && !analysis_locset_add(&a->arena, &inner, g.recv[e]))
+                        goto fail;
                     continue;
                 }
-                if (!union_at(&s, &a->codes[w].summary, g.recv[e])) goto fail_s;
+                if (!union_at(&a->arena, &s, &a->codes[w].summary, g.recv[e])) goto fail;
             }
-            if (!analysis_summary_union(&s, &a->codes[v].local)) goto fail_s;
+            if (!analysis_summary_union(&a->arena, &s, &a->codes[v].local)) goto fail;
         }
         /* every member's summary is s: the calls inside see the whole of it on their receivers */
-        if (s.this_reads || s.this_writes) {
-            for (uint32_t i = 0; i < inner.n; i++)
-                if (!object_effects(&s, s.this_reads, s.this_writes, inner.ids[i])) goto fail_s;
-            if (inner_heap && !object_effects(&s, s.this_reads, s.this_writes, ANALYSIS_RECV_HEAP)) goto fail_s;
-        }
-        analysis_locset_free(&inner);
+        if ((s.this_reads && !analysis_locset_union(&a->arena, &s.reads, &inner)) ||
+            (s.this_writes && !analysis_locset_union(&a->arena, &s.writes, &inner)))
+            goto fail;
+        if (inner_heap && !object_effects(&a->arena, &s, NULL, s.this_reads, s.this_writes, ANALYSIS_RECV_HEAP))
+            goto fail;
         if (cyclic) s.loops_or_recurses = true;
         for (uint32_t m = first[k]; m < first[k + 1]; m++) {
             analysis_code *ac = &a->codes[order[m]];
             ac->recursive = cyclic;
-            if (!compute_site_costs(a, ac, comp)) goto fail_s;
+            if (!compute_site_costs(a, ac, comp)) goto fail;
         }
         for (uint32_t m = first[k]; m < first[k + 1]; m++) {
             analysis_code *ac = &a->codes[order[m]];
             uint64_t cost = cyclic ? COST_RECURSIVE : 0;
             for (uint32_t pc = 0; pc < ac->code->ncode; pc++) cost = analysis_cost_add(cost, ac->site_cost[pc]);
-            memset(&ac->summary, 0, sizeof ac->summary);
-            if (!analysis_summary_union(&ac->summary, &s)) goto fail_s;
+            ac->summary = s;          /* the component's members share its sets */
             ac->summary.cost = cost;
         }
-        analysis_summary_free(&s);
-        continue;
-    fail_s:
-        analysis_summary_free(&s);
-        analysis_locset_free(&inner);
-        goto fail;
     }
-    for (uint32_t i = 0; i < n; i++) a->codes[i].pmap_reason = pmap_reason(a, &a->codes[i]);
+    {
+        analysis_locset shared = { 0, NULL };
+        for (uint32_t gl = 0; gl < a->prog->nglobals; gl++)
+            if (a->prog->globals[gl].is_shared && !analysis_locset_add(&a->arena, &shared, gl)) goto fail;
+        for (uint32_t i = 0; i < n; i++) a->codes[i].pmap_reason = pmap_reason(a, &a->codes[i], &shared);
+    }
     ok = true;
 fail:
     free(comp);
@@ -1511,30 +1488,80 @@ static bool loc_update(dag_builder *g, uint32_t loc, bool r, bool w)
     return true;
 }
 
+/* The variables of a node that some other node of the DAG touches too (the others make no
+ * edge but the one from the last fence, see build_dag), and whether it has others. */
+typedef struct node_locs {
+    analysis_locset r, w, u;
+    bool lonely;
+} node_locs;
+
 /* Every location node g->cur reads or writes, once each, in increasing order: edges (update
  * false) or the new state (update true).  A `shared` update (op=) reads and writes. */
-static bool node_locations(dag_builder *g, const analysis_summary *s, bool update, uint32_t fence_kind)
+static bool node_locations(dag_builder *g, const analysis_summary *s, const node_locs *nl, bool update,
+                           uint32_t fence_kind)
 {
-    const analysis_locset *R = &s->reads, *W = &s->writes, *U = &s->updates;
-    uint32_t i = 0, j = 0, k = 0;
-    while (i < R->n || j < W->n || k < U->n) {
+    analysis_locset_iter it[3];
+    uint32_t cur[3];
+    bool more[3];
+    const analysis_locset *sets[3] = { &nl->r, &nl->w, &nl->u };
+    for (int k = 0; k < 3; k++) {
+        analysis_locset_iter_init(&it[k], sets[k]);
+        more[k] = analysis_locset_next(&it[k], &cur[k]);
+    }
+    while (more[0] || more[1] || more[2]) {
         uint32_t loc = ANALYSIS_NONE;
-        if (i < R->n && R->ids[i] < loc) loc = R->ids[i];
-        if (j < W->n && W->ids[j] < loc) loc = W->ids[j];
-        if (k < U->n && U->ids[k] < loc) loc = U->ids[k];
+        for (int k = 0; k < 3; k++)
+            if (more[k] && cur[k] < loc) loc = cur[k];
         bool r = false, w = false;
-        if (i < R->n && R->ids[i] == loc) { r = true; i++; }
-        if (j < W->n && W->ids[j] == loc) { w = true; j++; }
-        if (k < U->n && U->ids[k] == loc) { r = w = true; k++; }
+        for (int k = 0; k < 3; k++) {
+            if (!more[k] || cur[k] != loc) continue;
+            if (k != 1) r = true;
+            if (k != 0) w = true;
+            more[k] = analysis_locset_next(&it[k], &cur[k]);
+        }
         if (loc >= g->x->nloc - 2) continue;   /* not a location of this program: cannot happen */
         if (!(update ? loc_update(g, loc, r, w) : loc_edges(g, loc, r, w, 0, fence_kind))) return false;
     }
+    /* a variable no other node touches is stale here: it makes only the edge from the last fence */
+    if (!update && nl->lonely && !dag_edge(g, g->last_fence, fence_kind, ANALYSIS_NONE)) return false;
     uint32_t heap = g->x->nloc - 2, fx = g->x->nloc - 1;
     if (s->ordered_fx && !(update ? loc_update(g, fx, true, true) : loc_edges(g, fx, true, true, DEP_EFFECT, fence_kind)))
         return false;
     if (!s->reads_heap && !s->writes_heap) return true;
     return update ? loc_update(g, heap, s->reads_heap, s->writes_heap)
                   : loc_edges(g, heap, s->reads_heap, s->writes_heap, DEP_HEAP, fence_kind);
+}
+
+/* The variables of each node that another node touches too.  A summary shares its callees'
+ * sets, so a node that calls deep into the call graph has a large set; walking all of it
+ * for every code object that makes such a call was quadratic in the depth (a chain of N
+ * actions, each writing a global of its own and calling the next).  The variables in two or
+ * more nodes are found with intersections, which cost about the smaller set; the sets of
+ * the last node are never added to the ones seen.  The sets made live in `ar`, a scratch arena
+ * freed with the DAG's builder. */
+static bool shared_locations(analysis_arena *ar, const dep_node *nodes, uint32_t n, node_locs *out)
+{
+    analysis_locset seen[3] = { { 0, NULL }, { 0, NULL }, { 0, NULL } }, multi = { 0, NULL }, t;
+    for (uint32_t i = 0; i < n; i++) {
+        const analysis_summary *s = nodes[i].eff;
+        const analysis_locset *mine[3] = { &s->reads, &s->writes, &s->updates };
+        for (int k = 0; k < 3; k++)
+            for (int j = 0; j < 3 && i > 0; j++)
+                if (!analysis_locset_inter(ar, &t, mine[k], &seen[j]) || !analysis_locset_union(ar, &multi, &t))
+                    return false;
+        for (int k = 0; k < 3 && i + 1 < n; k++)
+            if (!analysis_locset_union(ar, &seen[k], mine[k])) return false;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const analysis_summary *s = nodes[i].eff;
+        node_locs *nl = &out[i];
+        if (!analysis_locset_inter(ar, &nl->r, &s->reads, &multi) ||
+            !analysis_locset_inter(ar, &nl->w, &s->writes, &multi) ||
+            !analysis_locset_inter(ar, &nl->u, &s->updates, &multi))
+            return false;
+        nl->lonely = nl->r.n < s->reads.n || nl->w.n < s->writes.n || nl->u.n < s->updates.n;
+    }
+    return true;
 }
 
 static bool build_dag(analysis *a, const dep_node *nodes, uint32_t n, const uint64_t *cost, analysis_dag *d)
@@ -1546,7 +1573,10 @@ static bool build_dag(analysis *a, const dep_node *nodes, uint32_t n, const uint
     g.mark = calloc(n ? n : 1, sizeof *g.mark);
     g.slot = malloc((n ? n : 1) * sizeof *g.slot);
     g.has_succ = calloc(n ? n : 1, 1);
-    if (!g.x || !g.mark || !g.slot || !g.has_succ) goto done;
+    node_locs *locs = calloc(n ? n : 1, sizeof *locs);
+    analysis_arena scratch;
+    memset(&scratch, 0, sizeof scratch);
+    if (!g.x || !g.mark || !g.slot || !g.has_succ || !locs || !shared_locations(&scratch, nodes, n, locs)) goto done;
     g.x->npool = 0;
     g.epoch = ++g.x->clock;
     g.last_fence = ANALYSIS_NONE;
@@ -1558,7 +1588,7 @@ static bool build_dag(analysis *a, const dep_node *nodes, uint32_t n, const uint
         uint32_t fence_kind = DEP_BARRIER;
         if (B->calls_unknown || (g.last_fence != ANALYSIS_NONE && nodes[g.last_fence].calls_unknown))
             fence_kind = DEP_CALL;
-        if (!node_locations(&g, B->eff, false, fence_kind)) goto done;
+        if (!node_locations(&g, B->eff, &locs[b], false, fence_kind)) goto done;
         if (last_return != ANALYSIS_NONE && !dag_edge(&g, last_return, DEP_RETURN, ANALYSIS_NONE)) goto done;
         if (B->fence) {
             /* after every node since the previous fence: those without a successor suffice */
@@ -1575,7 +1605,7 @@ static bool build_dag(analysis *a, const dep_node *nodes, uint32_t n, const uint
             seg = b;
             last_return = ANALYSIS_NONE;          /* B follows it */
         }
-        if (!node_locations(&g, B->eff, true, 0)) goto done;
+        if (!node_locations(&g, B->eff, &locs[b], true, 0)) goto done;
         if (B->returns) last_return = b;
     }
     d->n = n;
@@ -1588,6 +1618,8 @@ done:
     free(g.mark);
     free(g.slot);
     free(g.has_succ);
+    free(locs);
+    analysis_arena_free(&scratch);
     return ok;
 }
 

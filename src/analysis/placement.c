@@ -110,16 +110,18 @@ static bool find_writers(layout *L)
         L->writer[g] = WRITER_NONE;
         L->first_writer[g] = GROUP_UNWRITTEN;
     }
+    analysis_locset_iter it;
+    uint32_t g;
     for (uint32_t i = 0; i < ac->nchunks; i++) {
-        const analysis_locset *w = &ac->chunks[i].eff.writes;
-        if (ac->chunks[i].flags & CHUNK_HEAVY)
-            for (uint32_t k = 0; k < w->n && w->ids[k] < ng; k++) heavy[w->ids[k]] = 1;
+        if (!(ac->chunks[i].flags & CHUNK_HEAVY)) continue;
+        analysis_locset_iter_init(&it, &ac->chunks[i].eff.writes);
+        while (analysis_locset_next(&it, &g) && g < ng) heavy[g] = 1;
     }
     for (uint32_t i = 0; i < ac->nchunks; i++) {
         const analysis_chunk *ch = &ac->chunks[i];
         bool is_heavy = (ch->flags & CHUNK_HEAVY) != 0;
-        for (uint32_t k = 0; k < ch->eff.writes.n && ch->eff.writes.ids[k] < ng; k++) {
-            uint32_t g = ch->eff.writes.ids[k];
+        analysis_locset_iter_init(&it, &ch->eff.writes);
+        while (analysis_locset_next(&it, &g) && g < ng) {
             if (heavy[g] && !is_heavy) continue;
             if (L->writer[g] == WRITER_NONE) {
                 L->writer[g] = L->chunk_node[i];
@@ -133,8 +135,8 @@ static bool find_writers(layout *L)
     for (uint32_t c = 0; c < L->a->ncodes; c++) {
         const analysis_code *fc = &L->a->codes[c];
         if (fc->code->kind != ZX_CODE_FORK) continue;
-        for (uint32_t k = 0; k < fc->summary.writes.n && fc->summary.writes.ids[k] < ng; k++)
-            L->fork_written[fc->summary.writes.ids[k]] = 1;
+        analysis_locset_iter_init(&it, &fc->summary.writes);
+        while (analysis_locset_next(&it, &g) && g < ng) L->fork_written[g] = 1;
     }
     free(heavy);
     return true;

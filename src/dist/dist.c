@@ -832,24 +832,24 @@ static zx_status dist_pmap_one(zx_dist *d, zx_pmap_job *j, zx_run_stats *stats, 
         bool all = !ac || ac->summary.calls_unknown;
         uint32_t cnt = 0;
         /* the summary's reads and the globals holding the actions it calls (analysis.h: fixed) */
-        analysis_locset reads = { 0, 0, NULL };
+        uint32_t *reads = NULL, nreads = 0;
         if (zx_is_type(j->fn, ZX_O_BUILTIN)) {
             all = false;
-        } else if (!all && !analysis_reads_closure(pl->a, ac, &reads)) {
+        } else if (!all && !analysis_reads_closure(pl->a, ac, &reads, &nreads)) {
             all = true;
         }
         if (all) cnt = ng;
         else
-            for (uint32_t k = 0; k < reads.n; k++) cnt += reads.ids[k] < ng;
+            for (uint32_t k = 0; k < nreads; k++) cnt += reads[k] < ng;
         wire_u32(&b, cnt);
-        for (uint32_t k = 0, g; !why[0] && k < (all ? cnt : reads.n); k++) {
-            g = all ? k : reads.ids[k];
+        for (uint32_t k = 0, g; !why[0] && k < (all ? cnt : nreads); k++) {
+            g = all ? k : reads[k];
             if (g >= ng) continue;
             wire_u32(&b, g);
             if (!wire_put_value(&enc, *run->gvar[g]))
                 snprintf(why, sizeof why, "global '%s' holds %s", run->prog->globals[g].name, enc.why);
         }
-        analysis_locset_free(&reads);
+        free(reads);
     }
     if (!why[0]) {
         m = calloc(1, sizeof *m);

@@ -582,8 +582,11 @@ static void fork_snapshot(fork_ctx *c, piece *p, uint32_t i)
     p->fsnap = n ? malloc(n * sizeof *p->fsnap) : NULL;
     if (n && !p->fsnap) return;
     bool ok = true;
-    for (uint32_t k = 0; k < n && ok; k++) {
-        uint32_t loc = k < e->writes.n ? e->writes.ids[k] : e->updates.ids[k - e->writes.n];
+    analysis_locset_iter it;
+    analysis_locset_iter_init(&it, &e->writes);
+    for (uint32_t k = 0, loc; k < n && ok; k++) {
+        if (k == e->writes.n) analysis_locset_iter_init(&it, &e->updates);
+        if (!analysis_locset_next(&it, &loc)) break;
         zx_value *slot = fork_loc_slot(c, run, loc, &ok);
         if (!slot) continue;
         zx_incref(*slot);
@@ -815,10 +818,14 @@ static bool chunk_undoable(const analysis_chunk *ch, uint32_t nglobals)
 {
     const analysis_summary *e = &ch->eff;
     if (e->writes_heap || e->calls_unknown || e->ordered_fx) return false;
-    for (uint32_t k = 0; k < e->writes.n; k++)
-        if (e->writes.ids[k] >= nglobals) return false;
-    for (uint32_t k = 0; k < e->updates.n; k++)
-        if (e->updates.ids[k] >= nglobals) return false;
+    /* sets are in increasing order: globals come first */
+    analysis_locset_iter it;
+    uint32_t loc;
+    for (int k = 0; k < 2; k++) {
+        analysis_locset_iter_init(&it, k ? &e->updates : &e->writes);
+        while (analysis_locset_next(&it, &loc))
+            if (loc >= nglobals) return false;
+    }
     return true;
 }
 
@@ -832,8 +839,11 @@ static void snapshot_globals(piece *p, zx_run *run, const analysis_chunk *ch)
     if (n == 0) return;
     p->snap = malloc(n * sizeof *p->snap);
     if (!p->snap) return;
-    for (uint32_t k = 0; k < n; k++) {
-        uint32_t g = k < e->writes.n ? e->writes.ids[k] : e->updates.ids[k - e->writes.n];
+    analysis_locset_iter it;
+    analysis_locset_iter_init(&it, &e->writes);
+    for (uint32_t k = 0, g; k < n; k++) {
+        if (k == e->writes.n) analysis_locset_iter_init(&it, &e->updates);
+        if (!analysis_locset_next(&it, &g)) break;
         if (g >= run->prog->nglobals) continue;
         zx_value v = *run->gvar[g];
         zx_incref(v);

@@ -51,13 +51,16 @@ static void put_locs(zx_buf *b, const analysis *a, const char *verb, const analy
     zx_buf_puts(b, *first ? "" : "; ");
     *first = false;
     zx_buf_puts(b, verb);
-    for (uint32_t i = 0; i < s->n; i++) {
+    analysis_locset_iter it;
+    uint32_t loc;
+    analysis_locset_iter_init(&it, s);
+    for (uint32_t i = 0; analysis_locset_next(&it, &loc); i++) {
         if (i == LIST_LOCS_MAX - 1 && s->n > LIST_LOCS_MAX) {
             zx_buf_printf(b, " and %u more", s->n - i);
             break;
         }
         char what[256];
-        analysis_loc_describe(a, s->ids[i], what, sizeof what);
+        analysis_loc_describe(a, loc, what, sizeof what);
         zx_buf_printf(b, "%s %s", i ? "," : "", what);
     }
 }
@@ -115,25 +118,26 @@ static void put_summary(zx_buf *b, const analysis *a, const analysis_summary *s)
     if (first) zx_buf_puts(b, "no effects");
 }
 
-/* put_summary with the reads in `extra` added: the reads of fixed globals (analysis.h) by a code
- * object's own instructions, which its summaries leave out, are shown where they are made. */
-static void put_summary_with(zx_buf *b, const analysis *a, const analysis_summary *s, const analysis_locset *extra)
+/* put_summary with the reads in `extra` added (new nodes in ar): the reads of fixed globals
+ * (analysis.h) by a code object's own instructions, which its summaries leave out, are shown
+ * where they are made. */
+static void put_summary_with(zx_buf *b, const analysis *a, analysis_arena *ar, const analysis_summary *s,
+                             const analysis_locset *extra)
 {
     analysis_summary t = *s;
-    analysis_locset r = { 0, 0, NULL };
-    if (extra->n && analysis_locset_union(&r, &s->reads) && analysis_locset_union(&r, extra)) t.reads = r;
+    if (extra->n) analysis_locset_union(ar, &t.reads, extra);   /* out of memory: shown without */
     put_summary(b, a, &t);
-    analysis_locset_free(&r);
 }
 
 /* The fixed globals that instructions [start, end) of a code object other than the top level read. */
-static void own_fixed_reads(const analysis *a, const analysis_code *ac, uint32_t start, uint32_t end,
-                            analysis_locset *out)
+static void own_fixed_reads(const analysis *a, analysis_arena *ar, const analysis_code *ac, uint32_t start,
+                            uint32_t end, analysis_locset *out)
 {
     if (ac->parent == ANALYSIS_NONE || !a->fixed) return;
     for (uint32_t pc = start; pc < end && pc < ac->code->ncode; pc++) {
         const zx_instr *in = &ac->code->code[pc];
-        if (in->op == OP_LOAD_NAME && in->a < a->nlocs && a->fixed[in->a] && !analysis_locset_add(out, in->a)) return;
+        if (in->op == OP_LOAD_NAME && in->a < a->nlocs && a->fixed[in->a] && !analysis_locset_add(ar, out, in->a))
+            return;
     }
 }
 
@@ -244,6 +248,8 @@ static void put_text(zx_buf *b, const analysis *a, bool all_deps)
     zx_buf_printf(b, "chunks of %s (chunk size %d)\n", a->prog->source_name ? a->prog->source_name : "?",
                   a->chunk_size);
     uint32_t *seen = calloc(a->ncodes ? a->ncodes : 1, sizeof *seen), stamp = 0;
+    analysis_arena ar;        /* the sets made for display: the analysis is read-only here */
+    memset(&ar, 0, sizeof ar);
     for (uint32_t i = 0; i < a->ncodes; i++) {
         const analysis_code *ac = &a->codes[i];
         zx_buf_puts(b, "\n== ");
@@ -251,7 +257,7 @@ static void put_text(zx_buf *b, const analysis *a, bool all_deps)
         zx_buf_printf(b, ": %u chunk%s\n", ac->nchunks, ac->nchunks == 1 ? "" : "s");
         if (i != 0) {
             zx_buf_puts(b, "  summary: ");
-            put_summary_with(b, a, &ac->summary, &ac->fixed_reads);
+            put_summary_with(b, a, &ar, &ac->summary, &ac->fixed_reads);
             zx_buf_printf(b, "%s\n", ac->recursive ? "; recursive" : "");
             if (ac->code->kind == ZX_CODE_ACTION || ac->code->kind == ZX_CODE_LAMBDA) {
                 const char *why;
@@ -272,10 +278,9 @@ static void put_text(zx_buf *b, const analysis *a, bool all_deps)
             for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++)
                 if (ch->flags & marks[m].flag) zx_buf_printf(b, ", %s", marks[m].word);
             zx_buf_puts(b, "\n      ");
-            analysis_locset own = { 0, 0, NULL };
-            own_fixed_reads(a, ac, ch->start, ch->end, &own);
-            put_summary_with(b, a, &ch->eff, &own);
-            analysis_locset_free(&own);
+            analysis_locset own = { 0, NULL };
+            own_fixed_reads(a, &ar, ac, ch->start, ch->end, &own);
+            put_summary_with(b, a, &ar, &ch->eff, &own);
             bool first = false;
             put_callees(b, a, ac, ch->start, ch->end, &first, seen, ++stamp);
             zx_buf_puts(b, "\n");
@@ -298,6 +303,7 @@ static void put_text(zx_buf *b, const analysis *a, bool all_deps)
             if (all_deps) put_all_block_pairs(b, a, fk);
             put_dag_stats(b, &fk->dag, "block");
         }
+        analysis_arena_free(&ar);
     }
     free(seen);
 }

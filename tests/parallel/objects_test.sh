@@ -141,5 +141,20 @@ grep -q "pmap.zx:11:7 ran sequentially: it may change a list or map (index assig
     pmap.stats && ok || bad "pmap: $(cat pmap.stats)"
 same_output pmap
 
+# a loop that writes a list and then a field of a told-apart instance: the field keeps only
+# its own access off the heap, the list write before it stays a heap write
+prog mixed <<'EOF'
+let xs = [0]
+let a = Account()
+for each i in range(0, 1000) { xs[0] = i; a.balance = i }
+let t = 0
+for each j in range(0, 1000) { t = t + xs[0] }
+print(t, a.get())
+EOF
+deps mixed
+has mixed 'chunk 2 -> chunk 4: heap'
+has mixed "chunk 2 -> chunk 5: RAW on fields of 'a'"
+same_output mixed
+
 echo "$passes passed, $fails failed"
 [[ $fails -eq 0 ]]

@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "analysis/analysis.h"
 #include "check.h"
@@ -595,8 +596,113 @@ static void test_ordered_effects(void)
     unload(&fx);
 }
 
+/* Location sets against a plain bitmap: random sets built by add, add_sorted, union, intersection
+ * and range removal, every result checked by iteration, size, membership and the first common
+ * id; and the sharing that makes deep call graphs linear: adding a few ids to a large set, or
+ * uniting it with itself, makes a handful of nodes, not a copy. */
+#define LS_UNIVERSE 3000u
+
+static bool ls_equal(const analysis_locset *s, const uint8_t *ref)
+{
+    analysis_locset_iter it;
+    uint32_t id, count = 0, prev = 0;
+    analysis_locset_iter_init(&it, s);
+    while (analysis_locset_next(&it, &id)) {
+        if (id >= LS_UNIVERSE || !ref[id] || (count && id <= prev) || !analysis_locset_has(s, id)) return false;
+        prev = id;
+        count++;
+    }
+    uint32_t want = 0;
+    for (uint32_t i = 0; i < LS_UNIVERSE; i++) {
+        want += ref[i];
+        if (!ref[i] && analysis_locset_has(s, i)) return false;
+    }
+    return count == want && s->n == want;
+}
+
+static uint32_t ls_rand(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(*state >> 33);
+}
+
+static void test_locsets(void)
+{
+    analysis_arena ar;
+    memset(&ar, 0, sizeof ar);
+    uint64_t rng = 42;
+    enum { NSETS = 24 };
+    analysis_locset sets[NSETS];
+    static uint8_t ref[NSETS][LS_UNIVERSE];
+    memset(ref, 0, sizeof ref);
+    for (int k = 0; k < NSETS; k++) {
+        sets[k] = (analysis_locset){ 0, NULL };
+        uint32_t span = k % 3 == 0 ? 100 : k % 3 == 1 ? 700 : LS_UNIVERSE, n = ls_rand(&rng) % 200;
+        uint32_t base = ls_rand(&rng) % (LS_UNIVERSE - span + 1);
+        uint32_t sorted[200], m = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t id = base + ls_rand(&rng) % span;
+            if (k % 2) {
+                CHECK(analysis_locset_add(&ar, &sets[k], id));
+                ref[k][id] = 1;
+            } else if (!ref[k][id]) {
+                ref[k][id] = 1;
+                sorted[m++] = id;
+            }
+        }
+        for (uint32_t i = 1; i < m; i++)   /* insertion sort: add_sorted takes them in order */
+            for (uint32_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+                uint32_t t = sorted[j];
+                sorted[j] = sorted[j - 1];
+                sorted[j - 1] = t;
+            }
+        if (!(k % 2)) CHECK(analysis_locset_add_sorted(&ar, &sets[k], sorted, m));
+        CHECK(ls_equal(&sets[k], ref[k]));
+    }
+    static uint8_t want[LS_UNIVERSE];
+    for (int x = 0; x < NSETS; x++)
+        for (int y = 0; y < NSETS; y++) {
+            analysis_locset u = sets[x], in;
+            CHECK(analysis_locset_union(&ar, &u, &sets[y]));
+            for (uint32_t i = 0; i < LS_UNIVERSE; i++) want[i] = ref[x][i] | ref[y][i];
+            CHECK(ls_equal(&u, want));
+            CHECK(analysis_locset_inter(&ar, &in, &sets[x], &sets[y]));
+            uint32_t first = ANALYSIS_NONE;
+            for (uint32_t i = 0; i < LS_UNIVERSE; i++) {
+                want[i] = ref[x][i] & ref[y][i];
+                if (want[i] && first == ANALYSIS_NONE) first = i;
+            }
+            CHECK(ls_equal(&in, want));
+            CHECK(analysis_locset_common(&sets[x], &sets[y]) == first);
+            uint32_t lo = ls_rand(&rng) % LS_UNIVERSE, hi = lo + ls_rand(&rng) % 300;
+            CHECK(analysis_locset_drop_range(&ar, &u, lo, hi));
+            for (uint32_t i = 0; i < LS_UNIVERSE; i++) want[i] = (ref[x][i] | ref[y][i]) && (i < lo || i >= hi);
+            CHECK(ls_equal(&u, want));
+        }
+    /* sharing: a set of 100,000 ids grows by one id, or meets itself, in a few new nodes */
+    analysis_arena big;
+    memset(&big, 0, sizeof big);
+    uint32_t *ids = malloc(100000 * sizeof *ids);
+    CHECK(ids != NULL);
+    for (uint32_t i = 0; ids && i < 100000; i++) ids[i] = 3 * i;
+    analysis_locset b = { 0, NULL };
+    CHECK(ids && analysis_locset_add_sorted(&big, &b, ids, 100000));
+    size_t before = big.bytes;
+    for (uint32_t i = 0; i < 1000; i++) {
+        analysis_locset c = b, d = b;
+        CHECK(analysis_locset_add(&big, &c, 300001 + 3 * i) && c.n == 100001);
+        CHECK(analysis_locset_union(&big, &d, &b) && d.root == b.root);
+        CHECK(analysis_locset_inter(&big, &d, &c, &b) && d.root == b.root);
+    }
+    CHECK(big.bytes - before < 1000000);   /* 1,000 copies of the set would take 50 MB or more */
+    free(ids);
+    analysis_arena_free(&big);
+    analysis_arena_free(&ar);
+}
+
 int main(void)
 {
+    test_locsets();
     test_independent();
     test_dependent();
     test_scoping();
