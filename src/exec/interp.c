@@ -59,11 +59,12 @@ void zx_task_fini(zx_task *t)
     zx_buf_free(&t->error);
 }
 
-/* Reserve n values (plus room for the frame header) LIFO from the task's segments. */
-static void *vstack_alloc(zx_task *t, size_t nvals, zx_vseg **seg, size_t *mark)
+/* Reserve n values (plus room for the frame header) LIFO from the task's segments: the next
+ * segment, made or reused, when the current one is full. */
+static void *vstack_alloc_slow(zx_task *t, size_t nvals, zx_vseg **seg, size_t *mark)
 {
     zx_vseg *s = t->seg;
-    if (!s || s->top + nvals > s->cap) {
+    {
         zx_vseg *next = s ? s->next : NULL;
         if (next && next->cap < nvals) {
             /* too small for this frame: drop it and every later (unused) segment */
@@ -88,6 +89,17 @@ static void *vstack_alloc(zx_task *t, size_t nvals, zx_vseg **seg, size_t *mark)
         s = next;
         t->seg = s;
     }
+    *seg = s;
+    *mark = s->top;
+    void *p = &s->v[s->top];
+    s->top += nvals;
+    return p;
+}
+
+static inline void *vstack_alloc(zx_task *t, size_t nvals, zx_vseg **seg, size_t *mark)
+{
+    zx_vseg *s = t->seg;
+    if (__builtin_expect(!s || s->top + nvals > s->cap, 0)) return vstack_alloc_slow(t, nvals, seg, mark);
     *seg = s;
     *mark = s->top;
     void *p = &s->v[s->top];
@@ -238,11 +250,12 @@ zx_frame *zx_frame_push(zx_task *t, zx_code *code, zx_func *fn, const zx_value *
     f->seg = seg;
     f->mark = mark;
     f->is_base = 0;
-    for (uint32_t i = 0; i < code->nlocals; i++) f->locals[i] = zx_undef();
-    for (uint32_t i = 0; i < argc && i < code->nparams; i++) {
+    uint32_t nargs = argc < code->nparams ? argc : code->nparams;
+    for (uint32_t i = 0; i < nargs; i++) {
         zx_incref(argv[i]);
         f->locals[i] = argv[i];
     }
+    for (uint32_t i = nargs; i < code->nlocals; i++) f->locals[i] = zx_undef();
     if (code->local_is_cell) {
         for (uint32_t i = 0; i < code->nlocals; i++) {
             if (!code->local_is_cell[i]) continue;
@@ -661,6 +674,57 @@ static zx_status check_arity(zx_task *t, zx_frame *f, zx_code *code, uint32_t ar
     return zx_task_raise_err(t, f, ZX_ERR_ARITY, (int)code->nparams, (int)argc);
 }
 
+/* A value read field by field.  A result the loop just pushed was stored as a tag byte and a
+ * payload word; one 16-byte load of it (a plain struct copy) cannot be forwarded from those two
+ * stores and stalls, so the values that move between the stack and the variables move so. */
+static inline zx_value vload(const zx_value *p)
+{
+    zx_value v;
+    v.tag = p->tag;
+    v.u.i = p->u.i;
+    return v;
+}
+
+/* The builtins that inner loops call, inline, with the result zx_builtin_call would give:
+ * true with *out set (a new reference) when builtin `id` on these arguments is one of them;
+ * false, nothing done, for the rest (and for the failures, which the full call reports). */
+static inline bool builtin_inline(zx_heap *heap, int id, const zx_value *argv, uint32_t argc, zx_value *out)
+{
+    switch (id) {
+    case ZX_BI_append:          /* xs.push(v), xs.append(v): in place, the list is the result */
+        if (argc != 2 || !zx_is_type(argv[0], ZX_O_LIST) || !zx_list_push(heap, ZX_AS_LIST(argv[0]), argv[1]))
+            return false;
+        zx_incref(argv[0]);
+        *out = argv[0];
+        return true;
+    case ZX_BI_len: case ZX_BI_length: case ZX_BI_size:
+        if (argc != 1 || !zx_is_obj(argv[0])) return false;
+        switch (argv[0].u.o->type) {
+        case ZX_O_LIST: *out = zx_int(ZX_AS_LIST(argv[0])->len); return true;
+        case ZX_O_MAP: *out = zx_int(ZX_AS_MAP(argv[0])->len); return true;
+        case ZX_O_STRING: *out = zx_int(ZX_AS_STRING(argv[0])->ncodepoints); return true;
+        default: return false;
+        }
+    case ZX_BI_has:
+        if (argc != 2 || !zx_is_type(argv[0], ZX_O_MAP) || !zx_value_hashable(argv[1])) return false;
+        *out = zx_bool(zx_map_get(ZX_AS_MAP(argv[0]), argv[1]) != NULL);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* zx_task_should_stop, its common answer inline: nothing interrupted, nothing failed, no
+ * collection wanted. */
+static inline bool poll_stop_inline(zx_task *t)
+{
+    zx_run *r = t->run;
+    if (!atomic_load_explicit(r->interrupt, memory_order_relaxed) &&
+        !atomic_load_explicit(&r->cancel, memory_order_relaxed))
+        return false;
+    return zx_task_should_stop(t);
+}
+
 /* ---------- the loop ---------- */
 
 /* The inline caches of a code object's GET_FIELD and STORE_INDEX sites (one word per pc: the
@@ -698,6 +762,19 @@ static inline void field_ic_learn(_Atomic uint32_t *ic, uint32_t pc, zx_map *m, 
     if (!ic) return;
     const zx_map_entry *e = (const zx_map_entry *)((const char *)v - offsetof(zx_map_entry, value));
     atomic_store_explicit(&ic[pc], (uint32_t)(e - m->entries), memory_order_relaxed);
+}
+
+/* The value slot of string key `key` in map m, or NULL: by the guess of the site's inline cache
+ * at pc, else by a lookup that teaches the cache (the names of `m.name` are interned strings:
+ * one pointer per name, so the guess holds for every map made from the same literal). */
+static inline zx_value *map_field(zx_code *c, uint32_t pc, zx_map *m, zx_value key)
+{
+    _Atomic uint32_t *ic = atomic_load_explicit(&c->field_ic, memory_order_acquire);
+    zx_map_entry *e = field_ic_entry(ic, pc, m, key);
+    if (e) return &e->value;
+    zx_value *v = zx_map_get(m, key);
+    if (v) field_ic_learn(ic ? ic : field_ic(c), pc, m, v);
+    return v;
 }
 
 /* The loop.  catch_base: an error may be caught by a handler of the base frame (not when
@@ -747,7 +824,7 @@ static zx_status interp_loop(zx_task *t, zx_frame *base, uint32_t end_pc, zx_val
 #define RAISE(...) FAIL(zx_task_raise_err(t, f, __VA_ARGS__))
 /* expr may read the frame: it runs after SAVE (so it must not move sp itself) */
 #define CHECK(expr) do { SAVE(); if ((st = (expr)) != ZX_OK) goto fail; } while (0)
-#define POLL() do { if (poll_stop(t)) FAIL(stop_status(t, f)); } while (0)
+#define POLL() do { if (poll_stop_inline(t)) FAIL(stop_status(t, f)); } while (0)
 #define PUSH(v) (*sp++ = (v))
 #define POPV() (*--sp)
 #define TOP(i) (sp[-1 - (i)])
@@ -1006,7 +1083,8 @@ dispatch:
                 DISPATCH();
             }
             if (zx_is_type(callee, ZX_O_BUILTIN)) {
-                CHECK(call_builtin_value(t, f, ((zx_builtin_obj *)callee.u.o)->id, argv, argc, &r));
+                int id = ((zx_builtin_obj *)callee.u.o)->id;
+                if (!builtin_inline(heap, id, argv, argc, &r)) CHECK(call_builtin_value(t, f, id, argv, argc, &r));
             } else if (zx_is_type(callee, ZX_O_CLASS)) {   /* E(a, b), C(args): a new instance */
                 CHECK(zx_objop_construct(t, f, ZX_AS_CLASS(callee), argv, argc, &r));
             } else {
@@ -1021,7 +1099,9 @@ dispatch:
             uint32_t argc = ip->b;
             zx_value *argv = sp - argc;
             zx_value r;
-            if (zx_builtin_is_value((int)ip->a)) {
+            if (builtin_inline(heap, (int)ip->a, argv, argc, &r)) {
+                /* done */
+            } else if (zx_builtin_is_value((int)ip->a)) {
                 CHECK(builtin_value(t, f, (int)ip->a, &r));
             } else {
                 CHECK(call_builtin_value(t, f, (int)ip->a, argv, argc, &r));
@@ -1101,10 +1181,13 @@ dispatch:
             int mid = zx_string_method_id(name);
             if (mid < 0) RAISE(ZX_ERR_NO_METHOD, zx_type_name(recv), name->data);
             /* recv.name(a…) is the method's builtin on (recv, a…), which lie in a row */
-            zx_callres cr;
-            int bi = zx_method_resolve(mid, recv, (int)argc, &cr);
-            if (bi < 0) FAIL(zx_task_raise_error(t, f, &cr.err));
-            CHECK(call_builtin_value(t, f, bi, argv - 1, argc + 1, &r));
+            int bi = zx_method_target(mid, recv, (int)argc);
+            if (bi < 0) {
+                zx_callres cr;
+                zx_method_resolve(mid, recv, (int)argc, &cr);
+                FAIL(zx_task_raise_error(t, f, &cr.err));
+            }
+            if (!builtin_inline(heap, bi, argv - 1, argc + 1, &r)) CHECK(call_builtin_value(t, f, bi, argv - 1, argc + 1, &r));
             for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
             sp -= argc + 1;
             PUSH(r);
@@ -1178,6 +1261,11 @@ dispatch:
                 zx_list *l = ZX_AS_LIST(obj);
                 r = key.u.i >= 0 && key.u.i < (int64_t)l->len ? l->items[key.u.i] : zx_null();
                 zx_incref(r);
+            } else if (zx_is_type(obj, ZX_O_MAP) && zx_is_type(key, ZX_O_STRING)) {   /* m.name */
+                zx_value *v = map_field(f->code, PC(), ZX_AS_MAP(obj), key);
+                r = v ? *v : zx_null();
+                zx_incref(r);
+                zx_decref(key);
             } else {
                 CHECK(index_get(t, f, obj, key, &r));
                 zx_decref(key);
@@ -1194,10 +1282,7 @@ dispatch:
                 zx_list *l = ZX_AS_LIST(obj);
                 if (key.u.i >= 0 && key.u.i < (int64_t)l->len) slot = &l->items[key.u.i];
             } else if (zx_is_type(obj, ZX_O_MAP) && zx_is_type(key, ZX_O_STRING)) {
-                /* m.name = v and m["name"] = v on an existing key: the site's inline cache */
-                zx_map_entry *e = field_ic_entry(atomic_load_explicit(&f->code->field_ic, memory_order_acquire),
-                                                 PC(), ZX_AS_MAP(obj), key);
-                if (e) slot = &e->value;
+                slot = map_field(f->code, PC(), ZX_AS_MAP(obj), key);   /* m.name = v on a key it has */
             }
             if (slot) {
                 zx_value old = *slot;
@@ -1206,10 +1291,6 @@ dispatch:
                 if (zx_is_obj(v) && v.u.o->type != ZX_O_STRING) zx_heap_note_cycle_candidate(heap, obj.u.o);
             } else {
                 CHECK(index_set(t, f, obj, key, v));
-                if (zx_is_type(obj, ZX_O_MAP) && zx_is_type(key, ZX_O_STRING)) {
-                    zx_value *p = zx_map_get(ZX_AS_MAP(obj), key);
-                    if (p) field_ic_learn(field_ic(f->code), PC(), ZX_AS_MAP(obj), p);
-                }
                 zx_decref(v);
             }
             zx_decref(key);
@@ -1228,7 +1309,7 @@ dispatch:
         CASE(NOP): CASE(BARRIER_SYNC): CASE(JOIN_WORKERS):
             NEXT();
         CASE(LOAD_LOCAL): {
-            zx_value v = locals[ip->a];
+            zx_value v = vload(&locals[ip->a]);
             if (v.tag == ZX_T_UNDEF) FAIL(raise_undefined(t, f, ip));
             zx_incref(v);
             PUSH(v);
@@ -1236,7 +1317,8 @@ dispatch:
         }
         CASE(STORE_LOCAL): {
             zx_value old = locals[ip->a];
-            locals[ip->a] = POPV();
+            sp--;
+            locals[ip->a] = vload(sp);
             zx_decref(old);
             NEXT();
         }
@@ -1311,18 +1393,8 @@ dispatch:
         CASE(GET_FIELD): {
             zx_value obj = TOP(0), key = consts[ip->a], r;
             if (zx_is_type(obj, ZX_O_MAP)) {
-                /* m.name: the entry the site's inline cache remembers, else a lookup that
-                 * teaches it (the names are interned strings: one pointer per name) */
-                zx_map *m = ZX_AS_MAP(obj);
-                _Atomic uint32_t *ic = atomic_load_explicit(&f->code->field_ic, memory_order_acquire);
-                zx_map_entry *e = field_ic_entry(ic, PC(), m, key);
-                if (e) {
-                    r = e->value;
-                } else {
-                    zx_value *v = zx_map_get(m, key);
-                    r = v ? *v : zx_null();
-                    if (v) field_ic_learn(ic ? ic : field_ic(f->code), PC(), m, v);
-                }
+                zx_value *v = map_field(f->code, PC(), ZX_AS_MAP(obj), key);
+                r = v ? *v : zx_null();
                 zx_incref(r);
             } else {
                 CHECK(index_get(t, f, obj, key, &r));
