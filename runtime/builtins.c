@@ -1101,6 +1101,15 @@ int zx_method_resolve(int id, zx_value recv, int argc, zx_callres *r)
     return row->builtin;
 }
 
+int zx_method_target(int id, zx_value recv, int argc)
+{
+    if (id < 0 || id >= ZX_M_COUNT) return -1;
+    const method_row *row = &method_table[id];
+    if (!zx_is_obj(recv) || !(row->receivers & (1u << recv.u.o->type))) return -1;
+    const builtin_row *b = &builtin_table[row->builtin];
+    return argc < b->min - 1 || argc > b->max - 1 ? -1 : row->builtin;
+}
+
 zx_callres zx_method_call(zx_heap *h, int id, zx_value recv, const zx_value *argv, int argc,
                           zx_value *out)
 {

@@ -242,6 +242,8 @@ zx_callres zx_slice(zx_heap *h, zx_value v, zx_value lo, zx_value hi, zx_value *
  * the builtin id to call with the receiver as its first argument, or -1 with r->err set
  * (`String has no method 'push'`, or the arity error counted without the receiver). */
 int zx_method_resolve(int id, zx_value recv, int argc, zx_callres *r);
+/* zx_method_resolve without the error: the builtin, or -1 (zx_method_resolve then says why). */
+int zx_method_target(int id, zx_value recv, int argc);
 /* Call method `id` (one whose builtin calls no function) on borrowed receiver and arguments;
  * *out is a new reference. */
 zx_callres zx_method_call(zx_heap *h, int id, zx_value recv, const zx_value *argv, int argc,

@@ -144,6 +144,7 @@ void zx_code_free(zx_code *c)
     free(c->local_is_cell);
     free(c->depth);
     free(c->pcflags);
+    free((void *)atomic_load(&c->field_ic));
     for (uint32_t i = 0; i < c->nfree; i++) free(c->free[i].name);
     free(c->free);
     free(c->handlers);

@@ -72,6 +72,8 @@ typedef struct zx_code {
     uint8_t *pcflags;            /* ncode: ZX_PC_* facts of each instruction */
     /* Execution state, owned by the VM and JIT layers; the builders leave it zero. */
     void *_Atomic native;        /* zx_native_fn compiled for this code object, or NULL */
+    _Atomic uint32_t *_Atomic field_ic; /* the interpreter's inline caches of map fields, per pc
+                                      (exec/interp.c, field_ic); NULL until first used */
     _Atomic uint32_t hotness;    /* entries + loop back-edges counted by the interpreter */
     _Atomic int jit_state;       /* 0 none, 1 queued/compiling, 2 compiled, 3 failed */
     void *_Atomic jit_info;      /* zx_jit_info (jit/jit.h): what the JIT did with it, for --stats */

@@ -59,11 +59,12 @@ void zx_task_fini(zx_task *t)
     zx_buf_free(&t->error);
 }
 
-/* Reserve n values (plus room for the frame header) LIFO from the task's segments. */
-static void *vstack_alloc(zx_task *t, size_t nvals, zx_vseg **seg, size_t *mark)
+/* Reserve n values (plus room for the frame header) LIFO from the task's segments: the next
+ * segment, made or reused, when the current one is full. */
+static void *vstack_alloc_slow(zx_task *t, size_t nvals, zx_vseg **seg, size_t *mark)
 {
     zx_vseg *s = t->seg;
-    if (!s || s->top + nvals > s->cap) {
+    {
         zx_vseg *next = s ? s->next : NULL;
         if (next && next->cap < nvals) {
             /* too small for this frame: drop it and every later (unused) segment */
@@ -88,6 +89,17 @@ static void *vstack_alloc(zx_task *t, size_t nvals, zx_vseg **seg, size_t *mark)
         s = next;
         t->seg = s;
     }
+    *seg = s;
+    *mark = s->top;
+    void *p = &s->v[s->top];
+    s->top += nvals;
+    return p;
+}
+
+static inline void *vstack_alloc(zx_task *t, size_t nvals, zx_vseg **seg, size_t *mark)
+{
+    zx_vseg *s = t->seg;
+    if (__builtin_expect(!s || s->top + nvals > s->cap, 0)) return vstack_alloc_slow(t, nvals, seg, mark);
     *seg = s;
     *mark = s->top;
     void *p = &s->v[s->top];
@@ -238,11 +250,12 @@ zx_frame *zx_frame_push(zx_task *t, zx_code *code, zx_func *fn, const zx_value *
     f->seg = seg;
     f->mark = mark;
     f->is_base = 0;
-    for (uint32_t i = 0; i < code->nlocals; i++) f->locals[i] = zx_undef();
-    for (uint32_t i = 0; i < argc && i < code->nparams; i++) {
+    uint32_t nargs = argc < code->nparams ? argc : code->nparams;
+    for (uint32_t i = 0; i < nargs; i++) {
         zx_incref(argv[i]);
         f->locals[i] = argv[i];
     }
+    for (uint32_t i = nargs; i < code->nlocals; i++) f->locals[i] = zx_undef();
     if (code->local_is_cell) {
         for (uint32_t i = 0; i < code->nlocals; i++) {
             if (!code->local_is_cell[i]) continue;
@@ -703,10 +716,119 @@ static zx_status check_arity(zx_task *t, zx_frame *f, zx_code *code, uint32_t ar
     return zx_task_raise_err(t, f, ZX_ERR_ARITY, (int)code->nparams, (int)argc);
 }
 
+/* A value read field by field.  A result the loop just pushed was stored as a tag byte and a
+ * payload word; one 16-byte load of it (a plain struct copy) cannot be forwarded from those two
+ * stores and stalls, so the values that move between the stack and the variables move so. */
+static inline zx_value vload(const zx_value *p)
+{
+    zx_value v;
+    v.tag = p->tag;
+    v.u.i = p->u.i;
+    return v;
+}
+
+/* The builtins that inner loops call, inline, with the result zx_builtin_call would give:
+ * true with *out set (a new reference) when builtin `id` on these arguments is one of them;
+ * false, nothing done, for the rest (and for the failures, which the full call reports). */
+static inline bool builtin_inline(zx_heap *heap, int id, const zx_value *argv, uint32_t argc, zx_value *out)
+{
+    switch (id) {
+    case ZX_BI_append:          /* xs.push(v), xs.append(v): in place, the list is the result */
+        if (argc != 2 || !zx_is_type(argv[0], ZX_O_LIST) || !zx_list_push(heap, ZX_AS_LIST(argv[0]), argv[1]))
+            return false;
+        zx_incref(argv[0]);
+        *out = argv[0];
+        return true;
+    case ZX_BI_len: case ZX_BI_length: case ZX_BI_size:
+        if (argc != 1 || !zx_is_obj(argv[0])) return false;
+        switch (argv[0].u.o->type) {
+        case ZX_O_LIST: *out = zx_int(ZX_AS_LIST(argv[0])->len); return true;
+        case ZX_O_MAP: *out = zx_int(ZX_AS_MAP(argv[0])->len); return true;
+        case ZX_O_STRING: *out = zx_int(ZX_AS_STRING(argv[0])->ncodepoints); return true;
+        default: return false;
+        }
+    case ZX_BI_has:
+        if (argc != 2 || !zx_is_type(argv[0], ZX_O_MAP) || !zx_value_hashable(argv[1])) return false;
+        *out = zx_bool(zx_map_get(ZX_AS_MAP(argv[0]), argv[1]) != NULL);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* zx_task_should_stop, its common answer inline: nothing interrupted, nothing failed, no
+ * collection wanted. */
+static inline bool poll_stop_inline(zx_task *t)
+{
+    zx_run *r = t->run;
+    if (!atomic_load_explicit(r->interrupt, memory_order_relaxed) &&
+        !atomic_load_explicit(&r->cancel, memory_order_relaxed))
+        return false;
+    return zx_task_should_stop(t);
+}
+
 /* ---------- the loop ---------- */
 
+/* The inline caches of a code object's GET_FIELD and STORE_INDEX sites (one word per pc: the
+ * map entry that held the site's constant key last time), made on first use.  Several threads
+ * may run one code object: the array is published with a compare-and-swap, and its words are
+ * guesses read and written relaxed, each checked against the map before it is used. */
+static _Atomic uint32_t *field_ic(zx_code *c)
+{
+    _Atomic uint32_t *ic = atomic_load_explicit(&c->field_ic, memory_order_acquire);
+    if (ic) return ic;
+    _Atomic uint32_t *fresh = calloc(c->ncode ? c->ncode : 1, sizeof *fresh);
+    if (!fresh) return NULL;
+    _Atomic uint32_t *expected = NULL;
+    if (atomic_compare_exchange_strong_explicit(&c->field_ic, &expected, fresh, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return fresh;
+    free(fresh);
+    return expected;
+}
+
+/* The entry of map m whose key is the interned constant string `key`, by the guess at ic[pc];
+ * NULL when the guess is wrong. */
+static inline zx_map_entry *field_ic_entry(_Atomic uint32_t *ic, uint32_t pc, zx_map *m, zx_value key)
+{
+    if (!ic) return NULL;
+    uint32_t g = atomic_load_explicit(&ic[pc], memory_order_relaxed);
+    if (g >= m->len) return NULL;
+    zx_map_entry *e = &m->entries[g];
+    return e->key.tag == ZX_T_OBJ && e->key.u.o == key.u.o ? e : NULL;
+}
+
+/* Teach ic[pc] where map m keeps its value slot v (a pointer into m's entries). */
+static inline void field_ic_learn(_Atomic uint32_t *ic, uint32_t pc, zx_map *m, const zx_value *v)
+{
+    if (!ic) return;
+    const zx_map_entry *e = (const zx_map_entry *)((const char *)v - offsetof(zx_map_entry, value));
+    atomic_store_explicit(&ic[pc], (uint32_t)(e - m->entries), memory_order_relaxed);
+}
+
+/* The value slot of string key `key` in map m, or NULL: by the guess of the site's inline cache
+ * at pc, else by a lookup that teaches the cache (the names of `m.name` are interned strings:
+ * one pointer per name, so the guess holds for every map made from the same literal). */
+static inline zx_value *map_field(zx_code *c, uint32_t pc, zx_map *m, zx_value key)
+{
+    _Atomic uint32_t *ic = atomic_load_explicit(&c->field_ic, memory_order_acquire);
+    zx_map_entry *e = field_ic_entry(ic, pc, m, key);
+    if (e) return &e->value;
+    zx_value *v = zx_map_get(m, key);
+    if (v) field_ic_learn(ic ? ic : field_ic(c), pc, m, v);
+    return v;
+}
+
 /* The loop.  catch_base: an error may be caught by a handler of the base frame (not when
- * native code runs one instruction here: it catches in its own code). */
+ * native code runs one instruction here: it catches in its own code).
+ *
+ * The state of the running frame lives in locals of the loop (sp, ip, ...): f->sp and f->pc
+ * are stale while it runs and are written back (SAVE) before anything outside the loop may
+ * look at the frame: every call that takes f (raising an error reads f->pc, the handler
+ * search f->sp), a frame change and every return.  Dispatch is threaded: each opcode's code
+ * ends by jumping straight to the next one's label (`goto *`), found in a table that
+ * ZX_OPCODES generates, so every opcode has its label or the build fails; the switch keeps
+ * -Wswitch-enum's check and the shared `break` path of the slow cases. */
 static zx_status interp_loop(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *result, bool catch_base)
 {
     zx_run *run = t->run;
@@ -714,255 +836,347 @@ static zx_status interp_loop(zx_task *t, zx_frame *base, uint32_t end_pc, zx_val
     zx_frame *f = base;
     zx_status st = ZX_OK;
     zx_error err;
+    zx_value *sp, *locals;
+    const zx_value *consts;
+    const zx_instr *ip, *code0, *stop;
     if (base->is_base != ZX_FRAME_NO_OSR) base->is_base = 1;
     if (result) *result = zx_null();
 
-#define RAISE(...) do { st = zx_task_raise_err(t, f, __VA_ARGS__); goto fail; } while (0)
-#define CHECK(expr) do { if ((st = (expr)) != ZX_OK) goto fail; } while (0)
-#define PUSH(v) (*f->sp++ = (v))
-#define POPV() (*--f->sp)
-#define TOP(i) (f->sp[-1 - (i)])
-/* A loop back-edge to f->pc: count hotness, and once the code is compiled continue in it
+    static const void *const jump[] = {
+#define JUMP_LABEL(name, num, pops, pushes, kind, flags) [num] = &&L_##name,
+        ZX_OPCODES(JUMP_LABEL)
+#undef JUMP_LABEL
+    };
+
+#define CASE(name) case OP_##name: L_##name
+#define PC() ((uint32_t)(ip - code0))
+#define SAVE() (f->sp = sp, f->pc = PC())
+#define LOAD() do { \
+        code0 = f->code->code; \
+        ip = code0 + f->pc; \
+        sp = f->sp; \
+        locals = f->locals; \
+        consts = f->code->consts; \
+        stop = f == base && end_pc < f->code->ncode ? code0 + end_pc : NULL; \
+    } while (0)
+/* continue at ip: the base frame's end, or the instruction's label */
+#define DISPATCH() do { if (ip == stop) goto at_end; goto *jump[ip->op]; } while (0)
+#define NEXT() do { ip++; DISPATCH(); } while (0)
+#define FAIL(expr) do { SAVE(); st = (expr); goto fail; } while (0)
+#define RAISE(...) FAIL(zx_task_raise_err(t, f, __VA_ARGS__))
+/* expr may read the frame: it runs after SAVE (so it must not move sp itself) */
+#define CHECK(expr) do { SAVE(); if ((st = (expr)) != ZX_OK) goto fail; } while (0)
+#define POLL() do { if (poll_stop_inline(t)) FAIL(stop_status(t, f)); } while (0)
+#define PUSH(v) (*sp++ = (v))
+#define POPV() (*--sp)
+#define TOP(i) (sp[-1 - (i)])
+/* A comparison's outcome c: when a conditional forward jump follows (as in every `if` and
+ * `while`), take it now instead of pushing a bool for it to pop. */
+#define COND_RESULT(c) do { \
+        const zx_instr *nx_ = ip + 1; \
+        if (nx_ != stop && (nx_->op == OP_JUMP_IF_FALSE || nx_->op == OP_JUMP_IF_TRUE) && nx_->a > PC() + 1) { \
+            ip = (c) == (nx_->op == OP_JUMP_IF_TRUE) ? code0 + nx_->a : nx_ + 1; \
+            DISPATCH(); \
+        } \
+        PUSH(zx_bool(c)); \
+        NEXT(); \
+    } while (0)
+/* Leave frame f (popped already: its result r in hand) for its caller, which made the call at
+ * its saved pc. */
+#define RESUME_CALLER(r) do { \
+        zx_frame *caller_ = f->parent; \
+        zx_func *fn_ = f->func; \
+        f->sp = sp; \
+        zx_frame_pop(t, f); \
+        zx_obj_decref(fn_); \
+        f = caller_; \
+        LOAD(); \
+        PUSH(r); \
+        NEXT(); \
+    } while (0)
+/* A loop back-edge to ip: count hotness, and once the code is compiled continue in it
  * (on-stack replacement) when the operand stack is empty, as at every loop header. */
-#define BACK_EDGE() { /* a block, not do-while: `continue` must reach the loop */ \
+#define BACK_EDGE() do { \
         tier_tick(t, f->code, 1); \
         zx_native_fn nat_ = tier_native(f->code); \
-        if (nat_ && f->is_base != ZX_FRAME_NO_OSR && f->sp == f->locals + f->code->nlocals && native_room(t, f->depth)) { \
+        if (nat_ && f->is_base != ZX_FRAME_NO_OSR && sp == locals + f->code->nlocals && native_room(t, f->depth)) { \
+            SAVE(); \
             if (f == base) return run_native(t, nat_, f, end_pc, result); \
             zx_value r_; \
-            CHECK(run_native(t, nat_, f, UINT32_MAX, &r_)); \
-            zx_frame *caller_ = f->parent; \
-            zx_func *fn_ = f->func; \
-            zx_frame_pop(t, f); \
-            zx_obj_decref(fn_); \
-            f = caller_; \
-            PUSH(r_); \
-            f->pc++; \
-            continue; \
+            if ((st = run_native(t, nat_, f, UINT32_MAX, &r_)) != ZX_OK) goto fail; \
+            sp = f->sp; \
+            RESUME_CALLER(r_); \
         } \
-    }
+    } while (0)
+/* Jump to pc `to` from this instruction: a backward jump is a loop's back-edge. */
+#define JUMP_TO(to) do { \
+        uint32_t to_ = (to); \
+        if (to_ <= PC()) { \
+            POLL(); \
+            ip = code0 + to_; \
+            BACK_EDGE(); \
+            DISPATCH(); \
+        } \
+        ip = code0 + to_; \
+        DISPATCH(); \
+    } while (0)
 
 dispatch:
+    LOAD();
     for (;;) {
-        if (f == base && f->pc == end_pc) return ZX_OK;
-        const zx_instr *in = &f->code->code[f->pc];
-        switch ((zx_opcode)in->op) {
-        case OP_LOAD_CONST: {
-            zx_value v = f->code->consts[in->a];
+        DISPATCH();
+        switch ((zx_opcode)ip->op) {
+        CASE(LOAD_CONST): {
+            zx_value v = consts[ip->a];
             zx_incref(v);
             PUSH(v);
-            break;
+            NEXT();
         }
-        case OP_LOAD_NAME: case OP_SHARED_READ: {
-            zx_value v = *run->gvar[in->a];
-            if (v.tag == ZX_T_UNDEF) { st = raise_undefined(t, f, in); goto fail; }
+        CASE(LOAD_NAME): CASE(SHARED_READ): {
+            zx_value v = *run->gvar[ip->a];
+            if (v.tag == ZX_T_UNDEF) FAIL(raise_undefined(t, f, ip));
             zx_incref(v);
             PUSH(v);
-            break;
+            NEXT();
         }
-        case OP_STORE_NAME:
-            partitions_store(run->parts, in->a, POPV());   /* a shared global: under its lock */
-            break;
-        case OP_SHARED_WRITE: {
+        CASE(STORE_NAME):
+            partitions_store(run->parts, ip->a, POPV());   /* a shared global: under its lock */
+            NEXT();
+        CASE(SHARED_WRITE): {
             zx_value rhs = POPV();
-            CHECK(zx_shared_update(t, f, in->a, in->b, rhs));
+            CHECK(zx_shared_update(t, f, ip->a, ip->b, rhs));
             break;
         }
-        case OP_POP:
+        CASE(POP):
             zx_decref(POPV());
-            break;
-        case OP_DUP: {
+            NEXT();
+        CASE(DUP): {
             zx_value v = TOP(0);
             zx_incref(v);
             PUSH(v);
-            break;
+            NEXT();
         }
-        case OP_DUP2: {
+        CASE(DUP2): {
             zx_value a = TOP(1), b = TOP(0);
             zx_incref(a);
             zx_incref(b);
             PUSH(a);
             PUSH(b);
-            break;
+            NEXT();
         }
-        case OP_ROT3: {
+        CASE(ROT3): {
             zx_value c = TOP(0);
-            f->sp[-1] = f->sp[-2];
-            f->sp[-2] = f->sp[-3];
-            f->sp[-3] = c;
-            break;
+            sp[-1] = sp[-2];
+            sp[-2] = sp[-3];
+            sp[-3] = c;
+            NEXT();
         }
-        case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: case OP_POW:
-        case OP_LT: case OP_GT: case OP_LTE: case OP_GTE: case OP_EQ: case OP_NEQ: {
-            zx_value b = TOP(0), a = TOP(1), r;
+        /* The arithmetic on two ints or two numbers inline, with the result zx_binop would
+         * give; overflow, a zero divisor and every other type go to zx_binop (binop_slow). */
+        CASE(ADD): CASE(SUB): CASE(MUL): {
+            zx_value b = TOP(0), a = TOP(1);
             if (a.tag == ZX_T_INT && b.tag == ZX_T_INT) {
-                int64_t x = a.u.i, y = b.u.i, z;
-                switch (in->op) {     /* the int fast paths; the rest go to zx_binop */
-                case OP_ADD: if (__builtin_add_overflow(x, y, &z)) RAISE(ZX_ERR_INT_OVERFLOW); r = zx_int(z); goto int_done;
-                case OP_SUB: if (__builtin_sub_overflow(x, y, &z)) RAISE(ZX_ERR_INT_OVERFLOW); r = zx_int(z); goto int_done;
-                case OP_MUL: if (__builtin_mul_overflow(x, y, &z)) RAISE(ZX_ERR_INT_OVERFLOW); r = zx_int(z); goto int_done;
-                case OP_LT: r = zx_bool(x < y); goto int_done;
-                case OP_GT: r = zx_bool(x > y); goto int_done;
-                case OP_LTE: r = zx_bool(x <= y); goto int_done;
-                case OP_GTE: r = zx_bool(x >= y); goto int_done;
-                case OP_EQ: r = zx_bool(x == y); goto int_done;
-                case OP_NEQ: r = zx_bool(x != y); goto int_done;
-                default: break;
-                }
+                int64_t z;
+                bool o = ip->op == OP_ADD ? __builtin_add_overflow(a.u.i, b.u.i, &z)
+                       : ip->op == OP_SUB ? __builtin_sub_overflow(a.u.i, b.u.i, &z)
+                                          : __builtin_mul_overflow(a.u.i, b.u.i, &z);
+                if (o) goto binop_slow;
+                sp[-2] = zx_int(z);
+                sp--;
+                NEXT();
             }
-            if (!zx_binop(heap, (zx_arith_op)in->op, a, b, &r, &err)) {
-                st = zx_task_raise_error(t, f, &err);
-                goto fail;
+            if ((a.tag == ZX_T_FLOAT || a.tag == ZX_T_INT) && (b.tag == ZX_T_FLOAT || b.tag == ZX_T_INT)) {
+                double x = a.tag == ZX_T_INT ? (double)a.u.i : a.u.f;
+                double y = b.tag == ZX_T_INT ? (double)b.u.i : b.u.f;
+                sp[-2] = zx_float(ip->op == OP_ADD ? x + y : ip->op == OP_SUB ? x - y : x * y);
+                sp--;
+                NEXT();
             }
+            goto binop_slow;
+        }
+        CASE(DIV): {
+            zx_value b = TOP(0), a = TOP(1);
+            if (a.tag == ZX_T_INT && b.tag == ZX_T_INT) {
+                int64_t x = a.u.i, y = b.u.i;
+                if (y == 0 || (y == -1 && x == INT64_MIN)) goto binop_slow;
+                int64_t q = x / y;
+                if (x % y != 0 && (x < 0) != (y < 0)) q--;    /* floor division */
+                sp[-2] = zx_int(q);
+                sp--;
+                NEXT();
+            }
+            if ((a.tag == ZX_T_FLOAT || a.tag == ZX_T_INT) && (b.tag == ZX_T_FLOAT || b.tag == ZX_T_INT)) {
+                double x = a.tag == ZX_T_INT ? (double)a.u.i : a.u.f;
+                double y = b.tag == ZX_T_INT ? (double)b.u.i : b.u.f;
+                if (y == 0) goto binop_slow;
+                sp[-2] = zx_float(x / y);
+                sp--;
+                NEXT();
+            }
+            goto binop_slow;
+        }
+        CASE(MOD): {
+            zx_value b = TOP(0), a = TOP(1);
+            if (a.tag == ZX_T_INT && b.tag == ZX_T_INT && b.u.i > 0) {
+                int64_t r = a.u.i % b.u.i;
+                if (r < 0) r += b.u.i;                          /* floor modulo */
+                sp[-2] = zx_int(r);
+                sp--;
+                NEXT();
+            }
+            goto binop_slow;
+        }
+        CASE(POW):
+            goto binop_slow;
+        /* Comparisons of two ints or two floats inline (NaN is unordered, and equal to
+         * nothing, as zx_binop has it); the rest in zx_binop. */
+#define COMPARE(name, rel) \
+        CASE(name): { \
+            zx_value b = TOP(0), a = TOP(1); \
+            bool c; \
+            if (a.tag == ZX_T_INT && b.tag == ZX_T_INT) c = a.u.i rel b.u.i; \
+            else if (a.tag == ZX_T_FLOAT && b.tag == ZX_T_FLOAT) c = a.u.f rel b.u.f; \
+            else goto binop_slow; \
+            sp -= 2; \
+            COND_RESULT(c); \
+        }
+        COMPARE(LT, <)
+        COMPARE(GT, >)
+        COMPARE(LTE, <=)
+        COMPARE(GTE, >=)
+        COMPARE(EQ, ==)
+        COMPARE(NEQ, !=)
+#undef COMPARE
+        binop_slow: {
+            zx_value b = TOP(0), a = TOP(1), r;
+            if (!zx_binop(heap, (zx_arith_op)ip->op, a, b, &r, &err)) FAIL(zx_task_raise_error(t, f, &err));
             zx_decref(a);
             zx_decref(b);
-        int_done:
-            f->sp -= 2;
+            sp -= 2;
             PUSH(r);
-            break;
+            NEXT();
         }
-        case OP_NEG: {
+        CASE(NEG): {
             zx_value a = TOP(0), r;
-            if (!zx_negate(a, &r, &err)) { st = zx_task_raise_error(t, f, &err); goto fail; }
+            if (a.tag == ZX_T_FLOAT) {
+                sp[-1] = zx_float(-a.u.f);
+                NEXT();
+            }
+            if (!zx_negate(a, &r, &err)) FAIL(zx_task_raise_error(t, f, &err));
             zx_decref(a);
-            f->sp[-1] = r;
-            break;
+            sp[-1] = r;
+            NEXT();
         }
-        case OP_NOT: {
+        CASE(NOT): {
             zx_value a = TOP(0);
-            f->sp[-1] = zx_bool(!zx_truthy(a));
+            sp[-1] = zx_bool(!zx_truthy(a));
             zx_decref(a);
-            break;
+            NEXT();
         }
-        case OP_JUMP:
-            if (in->a <= f->pc) {
-                if (poll_stop(t)) { st = stop_status(t, f); goto fail; }
-                f->pc = in->a;
-                BACK_EDGE();
-                continue;
-            }
-            f->pc = in->a;
-            continue;
-        case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: {
+        CASE(JUMP):
+            JUMP_TO(ip->a);
+        CASE(JUMP_IF_FALSE): CASE(JUMP_IF_TRUE): {
             zx_value c = POPV();
-            bool truthy = zx_truthy(c);
+            bool truthy = c.tag == ZX_T_BOOL ? c.u.b : zx_truthy(c);
             zx_decref(c);
-            if (truthy == (in->op == OP_JUMP_IF_TRUE)) {
-                if (in->a <= f->pc) {
-                    if (poll_stop(t)) { st = stop_status(t, f); goto fail; }
-                    f->pc = in->a;
-                    BACK_EDGE();
-                    continue;
-                }
-                f->pc = in->a;
-                continue;
-            }
-            break;
+            if (truthy == (ip->op == OP_JUMP_IF_TRUE)) JUMP_TO(ip->a);
+            NEXT();
         }
-        case OP_RETURN: {
+        CASE(RETURN): {
             zx_value r = POPV();
             if (f == base) {
+                SAVE();
                 if (result) *result = r;
                 else zx_decref(r);
                 return ZX_OK;
             }
-            zx_frame *caller = f->parent;
-            zx_func *fn = f->func;
-            zx_frame_pop(t, f);
-            zx_obj_decref(fn);
-            f = caller;
-            PUSH(r);
-            f->pc++;
-            continue;
+            RESUME_CALLER(r);
         }
-        case OP_CALL_TOP: {
-            uint32_t argc = in->a;
-            zx_value *argv = f->sp - argc;
-            zx_value callee = argv[-1];
-            if (poll_stop(t)) { st = stop_status(t, f); goto fail; }
+        CASE(CALL_TOP): {
+            uint32_t argc = ip->a;
+            zx_value *argv = sp - argc;
+            zx_value callee = argv[-1], r;
+            POLL();
             if (zx_is_type(callee, ZX_O_FUNC)) {
                 zx_func *fn = ZX_AS_FUNC(callee);
-                CHECK(check_arity(t, f, fn->code, argc));
+                if (argc != fn->code->nparams) FAIL(check_arity(t, f, fn->code, argc));
+                SAVE();
                 zx_native_fn nat = tier_native(fn->code);
+                zx_frame *nf = zx_frame_push(t, fn->code, fn, argv, argc, f);
+                if (!nf) FAIL(t->status);
                 if (nat && native_room(t, f->depth + 1)) {   /* compiled: run it on its own frame, C-recursively */
-                    zx_value r;
-                    zx_frame *nf = zx_frame_push(t, fn->code, fn, argv, argc, f);
-                    if (!nf) { st = t->status; goto fail; }
                     st = run_native(t, nat, nf, UINT32_MAX, &r);
                     zx_frame_pop(t, nf);
                     if (st != ZX_OK) goto fail;
                     for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
-                    f->sp -= argc + 1;
+                    sp -= argc + 1;
                     PUSH(r);
-                    break;
+                    NEXT();
                 }
                 tier_tick(t, fn->code, JIT_ENTRY_TICKS);
-                zx_frame *nf = zx_frame_push(t, fn->code, fn, argv, argc, f);
-                if (!nf) { st = t->status; goto fail; }
                 /* an inline frame owns a reference to its closure (dropped at RETURN); the
                  * callee's locals hold their own references to the arguments */
                 zx_obj_incref(fn);
                 for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
-                f->sp -= argc + 1;
+                sp -= argc + 1;
+                SAVE();
                 f = nf;
-                continue;
+                LOAD();
+                DISPATCH();
             }
             if (zx_is_type(callee, ZX_O_BUILTIN)) {
-                zx_value r;
-                CHECK(call_builtin_value(t, f, ((zx_builtin_obj *)callee.u.o)->id, argv, argc, &r));
-                for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
-                f->sp -= argc + 1;
-                PUSH(r);
-                break;
-            }
-            if (zx_is_type(callee, ZX_O_CLASS)) {   /* E(a, b), C(args): a new instance */
-                zx_value r;
+                int id = ((zx_builtin_obj *)callee.u.o)->id;
+                if (!builtin_inline(heap, id, argv, argc, &r)) CHECK(call_builtin_value(t, f, id, argv, argc, &r));
+            } else if (zx_is_type(callee, ZX_O_CLASS)) {   /* E(a, b), C(args): a new instance */
                 CHECK(zx_objop_construct(t, f, ZX_AS_CLASS(callee), argv, argc, &r));
-                for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
-                f->sp -= argc + 1;
-                PUSH(r);
-                break;
-            }
-            RAISE(ZX_ERR_NOT_CALLABLE, zx_type_name(callee));
-        }
-        case OP_CALL_BUILTIN: {
-            uint32_t argc = in->b;
-            zx_value *argv = f->sp - argc;
-            zx_value r;
-            if (zx_builtin_is_value((int)in->a)) {
-                CHECK(builtin_value(t, f, (int)in->a, &r));
             } else {
-                CHECK(call_builtin_value(t, f, (int)in->a, argv, argc, &r));
+                RAISE(ZX_ERR_NOT_CALLABLE, zx_type_name(callee));
+            }
+            for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
+            sp -= argc + 1;
+            PUSH(r);
+            NEXT();
+        }
+        CASE(CALL_BUILTIN): {
+            uint32_t argc = ip->b;
+            zx_value *argv = sp - argc;
+            zx_value r;
+            if (builtin_inline(heap, (int)ip->a, argv, argc, &r)) {
+                /* done */
+            } else if (zx_builtin_is_value((int)ip->a)) {
+                CHECK(builtin_value(t, f, (int)ip->a, &r));
+            } else {
+                CHECK(call_builtin_value(t, f, (int)ip->a, argv, argc, &r));
             }
             for (uint32_t i = 0; i < argc; i++) zx_decref(argv[i]);
-            f->sp -= argc;
+            sp -= argc;
             PUSH(r);
-            break;
+            NEXT();
         }
-        case OP_LOAD_BUILTIN: {
-            if (zx_builtin_is_value((int)in->a)) {
-                zx_value r;
-                CHECK(builtin_value(t, f, (int)in->a, &r));
+        CASE(LOAD_BUILTIN): {
+            zx_value r;
+            if (zx_builtin_is_value((int)ip->a)) {
+                CHECK(builtin_value(t, f, (int)ip->a, &r));
                 PUSH(r);
-                break;
+                NEXT();
             }
             zx_builtin_obj *b = zx_heap_alloc_obj(heap, ZX_O_BUILTIN, sizeof *b);
             if (!b) RAISE(ZX_ERR_MEMORY);
-            b->id = (int)in->a;
+            b->id = (int)ip->a;
             PUSH(zx_objval(b));
-            break;
+            NEXT();
         }
-        case OP_LOAD_HOST: {
+        CASE(LOAD_HOST): {
             zx_value h;
-            CHECK(zx_host_load(t, f, f->code->consts[in->a], &h));
+            CHECK(zx_host_load(t, f, consts[ip->a], &h));
             PUSH(h);
-            break;
+            NEXT();
         }
-        case OP_CALL_METHOD: {
-            uint32_t argc = in->b;
-            zx_value *argv = f->sp - argc;
+        CASE(CALL_METHOD): {
+            uint32_t argc = ip->b;
+            zx_value *argv = sp - argc;
             zx_value recv = argv[-1];
-            zx_string *name = ZX_AS_STRING(f->code->consts[in->a]);
+            zx_string *name = ZX_AS_STRING(consts[ip->a]);
             zx_value r;
             if (zx_is_type(recv, ZX_O_INST)) {
                 /* a method of the instance's class: a call with `this` = recv as its first
@@ -973,53 +1187,59 @@ dispatch:
                     uint32_t n = argc + 1;
                     if (n != fn->code->nparams)   /* counted as written: without `this` */
                         RAISE(ZX_ERR_ARITY, (int)fn->code->nparams - 1, (int)argc);
-                    if (poll_stop(t)) { st = stop_status(t, f); goto fail; }
+                    POLL();
+                    SAVE();
                     zx_native_fn nat = tier_native(fn->code);
                     zx_frame *nf = zx_frame_push(t, fn->code, fn, args, n, f);
-                    if (!nf) { st = t->status; goto fail; }
+                    if (!nf) FAIL(t->status);
                     if (nat && native_room(t, f->depth + 1)) {
                         st = run_native(t, nat, nf, UINT32_MAX, &r);
                         zx_frame_pop(t, nf);
                         if (st != ZX_OK) goto fail;
                         for (uint32_t i = 0; i < n; i++) zx_decref(args[i]);
-                        f->sp -= n;
+                        sp -= n;
                         PUSH(r);
-                        break;
+                        NEXT();
                     }
                     tier_tick(t, fn->code, JIT_ENTRY_TICKS);
                     zx_obj_incref(fn);
                     for (uint32_t i = 0; i < n; i++) zx_decref(args[i]);
-                    f->sp -= n;
+                    sp -= n;
+                    SAVE();
                     f = nf;
-                    continue;
+                    LOAD();
+                    DISPATCH();
                 }
                 bool handled;
                 CHECK(zx_objop_data_method(t, f, ZX_AS_INST(recv), name, argv, argc, &r, &handled));
                 if (handled) {
                     for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
-                    f->sp -= argc + 1;
+                    sp -= argc + 1;
                     PUSH(r);
-                    break;
+                    NEXT();
                 }
                 RAISE(ZX_ERR_NO_METHOD, zx_type_name(recv), name->data);
             }
             int mid = zx_string_method_id(name);
             if (mid < 0) RAISE(ZX_ERR_NO_METHOD, zx_type_name(recv), name->data);
             /* recv.name(a…) is the method's builtin on (recv, a…), which lie in a row */
-            zx_callres cr;
-            int bi = zx_method_resolve(mid, recv, (int)argc, &cr);
-            if (bi < 0) { st = zx_task_raise_error(t, f, &cr.err); goto fail; }
-            CHECK(call_builtin_value(t, f, bi, argv - 1, argc + 1, &r));
+            int bi = zx_method_target(mid, recv, (int)argc);
+            if (bi < 0) {
+                zx_callres cr;
+                zx_method_resolve(mid, recv, (int)argc, &cr);
+                FAIL(zx_task_raise_error(t, f, &cr.err));
+            }
+            if (!builtin_inline(heap, bi, argv - 1, argc + 1, &r)) CHECK(call_builtin_value(t, f, bi, argv - 1, argc + 1, &r));
             for (uint32_t i = 0; i <= argc; i++) zx_decref(argv[(int)i - 1]);
-            f->sp -= argc + 1;
+            sp -= argc + 1;
             PUSH(r);
-            break;
+            NEXT();
         }
-        case OP_BUILD_LIST: {
-            uint32_t n = in->a;
+        CASE(BUILD_LIST): {
+            uint32_t n = ip->a;
             zx_list *l = zx_list_new(heap, n);
             if (!l) RAISE(ZX_ERR_MEMORY);
-            zx_value *items = f->sp - n;
+            zx_value *items = sp - n;
             for (uint32_t i = 0; i < n; i++) {
                 if (!zx_list_push(heap, l, items[i])) {
                     zx_obj_decref(l);
@@ -1027,15 +1247,15 @@ dispatch:
                 }
             }
             for (uint32_t i = 0; i < n; i++) zx_decref(items[i]);
-            f->sp -= n;
+            sp -= n;
             PUSH(zx_objval(l));
-            break;
+            NEXT();
         }
-        case OP_BUILD_MAP: {
-            uint32_t n = in->a;
+        CASE(BUILD_MAP): {
+            uint32_t n = ip->a;
             zx_map *m = zx_map_new(heap, n);
             if (!m) RAISE(ZX_ERR_MEMORY);
-            zx_value *items = f->sp - 2 * n;
+            zx_value *items = sp - 2 * n;
             for (uint32_t i = 0; i < n; i++) {
                 if (!zx_value_hashable(items[2 * i])) {
                     zx_obj_decref(m);
@@ -1047,13 +1267,13 @@ dispatch:
                 }
             }
             for (uint32_t i = 0; i < 2 * n; i++) zx_decref(items[i]);
-            f->sp -= 2 * n;
+            sp -= 2 * n;
             PUSH(zx_objval(m));
-            break;
+            NEXT();
         }
-        case OP_MAP_EXTEND: {
-            uint32_t n = in->a;
-            zx_value *items = f->sp - 2 * n, *mv = items - 1;
+        CASE(MAP_EXTEND): {
+            uint32_t n = ip->a;
+            zx_value *items = sp - 2 * n, *mv = items - 1;
             if (!zx_is_type(*mv, ZX_O_MAP)) RAISE(ZX_ERR_BINOP_TYPE, zx_type_name(*mv), "+", "Map");
             zx_map *m = ZX_AS_MAP(*mv);
             if (__atomic_load_n(&m->hdr.rc, __ATOMIC_ACQUIRE) != 1) {
@@ -1074,145 +1294,186 @@ dispatch:
                 if (!zx_map_set(heap, m, items[2 * i], items[2 * i + 1])) RAISE(ZX_ERR_MEMORY);
             }
             for (uint32_t i = 0; i < 2 * n; i++) zx_decref(items[i]);
-            f->sp -= 2 * n;
-            break;
+            sp -= 2 * n;
+            NEXT();
         }
-        case OP_INDEX: {
+        CASE(INDEX): {
             zx_value key = TOP(0), obj = TOP(1), r;
-            CHECK(index_get(t, f, obj, key, &r));
+            if (zx_is_type(obj, ZX_O_LIST) && key.tag == ZX_T_INT) {   /* xs[i]: inline */
+                zx_list *l = ZX_AS_LIST(obj);
+                r = key.u.i >= 0 && key.u.i < (int64_t)l->len ? l->items[key.u.i] : zx_null();
+                zx_incref(r);
+            } else if (zx_is_type(obj, ZX_O_MAP) && zx_is_type(key, ZX_O_STRING)) {   /* m.name */
+                zx_value *v = map_field(f->code, PC(), ZX_AS_MAP(obj), key);
+                r = v ? *v : zx_null();
+                zx_incref(r);
+                zx_decref(key);
+            } else {
+                CHECK(index_get(t, f, obj, key, &r));
+                zx_decref(key);
+            }
             zx_decref(obj);
-            zx_decref(key);
-            f->sp -= 2;
+            sp -= 2;
             PUSH(r);
-            break;
+            NEXT();
         }
-        case OP_STORE_INDEX: {
+        CASE(STORE_INDEX): {
             zx_value v = TOP(0), key = TOP(1), obj = TOP(2);
-            CHECK(index_set(t, f, obj, key, v));
-            zx_decref(v);
+            zx_value *slot = NULL;
+            if (zx_is_type(obj, ZX_O_LIST) && key.tag == ZX_T_INT) {   /* xs[i] = v: inline */
+                zx_list *l = ZX_AS_LIST(obj);
+                if (key.u.i >= 0 && key.u.i < (int64_t)l->len) slot = &l->items[key.u.i];
+            } else if (zx_is_type(obj, ZX_O_MAP) && zx_is_type(key, ZX_O_STRING)) {
+                slot = map_field(f->code, PC(), ZX_AS_MAP(obj), key);   /* m.name = v on a key it has */
+            }
+            if (slot) {
+                zx_value old = *slot;
+                *slot = v;            /* the stack's reference moves into the container */
+                zx_decref(old);
+                if (zx_is_obj(v) && v.u.o->type != ZX_O_STRING) zx_heap_note_cycle_candidate(heap, obj.u.o);
+            } else {
+                CHECK(index_set(t, f, obj, key, v));
+                zx_decref(v);
+            }
             zx_decref(key);
             zx_decref(obj);
-            f->sp -= 3;
-            break;
+            sp -= 3;
+            NEXT();
         }
-        case OP_PRINT: {
-            uint32_t n = in->a;
-            zx_value *args = f->sp - n;
+        CASE(PRINT): {
+            uint32_t n = ip->a;
+            zx_value *args = sp - n;
             CHECK(do_print(t, f, args, n));
             for (uint32_t i = 0; i < n; i++) zx_decref(args[i]);
-            f->sp -= n;
-            break;
+            sp -= n;
+            NEXT();
         }
-        case OP_NOP: case OP_BARRIER_SYNC: case OP_JOIN_WORKERS:
-            break;
-        case OP_LOAD_LOCAL: {
-            zx_value v = f->locals[in->a];
-            if (v.tag == ZX_T_UNDEF) { st = raise_undefined(t, f, in); goto fail; }
+        CASE(NOP): CASE(BARRIER_SYNC): CASE(JOIN_WORKERS):
+            NEXT();
+        CASE(LOAD_LOCAL): {
+            zx_value v = vload(&locals[ip->a]);
+            if (v.tag == ZX_T_UNDEF) FAIL(raise_undefined(t, f, ip));
             zx_incref(v);
             PUSH(v);
-            break;
+            NEXT();
         }
-        case OP_STORE_LOCAL: {
-            zx_value old = f->locals[in->a];
-            f->locals[in->a] = POPV();
+        CASE(STORE_LOCAL): {
+            zx_value old = locals[ip->a];
+            sp--;
+            locals[ip->a] = vload(sp);
             zx_decref(old);
-            break;
+            NEXT();
         }
-        case OP_LOAD_CELL: case OP_LOAD_FREE: {
-            zx_cell *c = in->op == OP_LOAD_CELL ? (zx_cell *)f->locals[in->a].u.o : f->func->free[in->a];
+        CASE(LOAD_CELL): CASE(LOAD_FREE): {
+            zx_cell *c = ip->op == OP_LOAD_CELL ? (zx_cell *)locals[ip->a].u.o : f->func->free[ip->a];
             zx_value v = c->v;
-            if (v.tag == ZX_T_UNDEF) { st = raise_undefined(t, f, in); goto fail; }
+            if (v.tag == ZX_T_UNDEF) FAIL(raise_undefined(t, f, ip));
             zx_incref(v);
             PUSH(v);
-            break;
+            NEXT();
         }
-        case OP_STORE_CELL: case OP_STORE_FREE: {
-            zx_cell *c = in->op == OP_STORE_CELL ? (zx_cell *)f->locals[in->a].u.o : f->func->free[in->a];
+        CASE(STORE_CELL): CASE(STORE_FREE): {
+            zx_cell *c = ip->op == OP_STORE_CELL ? (zx_cell *)locals[ip->a].u.o : f->func->free[ip->a];
             zx_value v = POPV(), old = c->v;
             c->v = v;
             zx_decref(old);
             if (zx_is_obj(v) && v.u.o->type != ZX_O_STRING) zx_heap_note_cycle_candidate(heap, &c->hdr);
-            break;
+            NEXT();
         }
-        case OP_MAKE_CLOSURE: {
-            zx_value fn = zx_closure_new(t, f, f->code->children[in->a]);
+        CASE(MAKE_CLOSURE): {
+            zx_value fn = zx_closure_new(t, f, f->code->children[ip->a]);
             if (fn.tag == ZX_T_UNDEF) RAISE(ZX_ERR_MEMORY);
             PUSH(fn);
-            break;
+            NEXT();
         }
-        case OP_GET_ITER: {
-            zx_value it;
-            CHECK(iter_prepare(t, f, POPV(), &it));
-            zx_decref(f->locals[in->a]);
-            zx_decref(f->locals[in->a + 1]);
-            f->locals[in->a] = it;
-            f->locals[in->a + 1] = zx_int(0);
-            break;
+        CASE(GET_ITER): {
+            zx_value it, v = POPV();
+            CHECK(iter_prepare(t, f, v, &it));
+            zx_decref(locals[ip->a]);
+            zx_decref(locals[ip->a + 1]);
+            locals[ip->a] = it;
+            locals[ip->a + 1] = zx_int(0);
+            NEXT();
         }
-        case OP_FOR_ITER1: case OP_FOR_ITER2: {
-            zx_value it = f->locals[in->b];
-            int64_t i = f->locals[in->b + 1].u.i;
-            if (poll_stop(t)) { st = stop_status(t, f); goto fail; }
+        CASE(FOR_ITER1): CASE(FOR_ITER2): {
+            zx_value it = locals[ip->b];
+            int64_t i = locals[ip->b + 1].u.i;
+            POLL();
             if (zx_is_type(it, ZX_O_LIST)) {
                 zx_list *l = ZX_AS_LIST(it);
-                if (i >= (int64_t)l->len) { f->pc = in->a; continue; }
-                if (in->op == OP_FOR_ITER2) PUSH(zx_int(i));
+                if (i >= (int64_t)l->len) {
+                    ip = code0 + ip->a;
+                    DISPATCH();
+                }
+                if (ip->op == OP_FOR_ITER2) PUSH(zx_int(i));
                 zx_incref(l->items[i]);
                 PUSH(l->items[i]);
             } else {
                 zx_map *m = ZX_AS_MAP(it);
-                if (i >= (int64_t)m->len) { f->pc = in->a; continue; }
+                if (i >= (int64_t)m->len) {
+                    ip = code0 + ip->a;
+                    DISPATCH();
+                }
                 zx_incref(m->entries[i].key);
                 PUSH(m->entries[i].key);
-                if (in->op == OP_FOR_ITER2) {
+                if (ip->op == OP_FOR_ITER2) {
                     zx_incref(m->entries[i].value);
                     PUSH(m->entries[i].value);
                 }
             }
-            f->locals[in->b + 1].u.i = i + 1;
-            break;
+            locals[ip->b + 1].u.i = i + 1;
+            NEXT();
         }
-        case OP_MAKE_CLASS: {
-            zx_value r, *parts = f->sp - ZX_CLS_NPARTS;
-            CHECK(zx_objop_make_class(t, f, in->a, parts, &r));
+        CASE(MAKE_CLASS): {
+            zx_value r, *parts = sp - ZX_CLS_NPARTS;
+            CHECK(zx_objop_make_class(t, f, ip->a, parts, &r));
             for (int i = 0; i < ZX_CLS_NPARTS; i++) zx_decref(parts[i]);
-            f->sp -= ZX_CLS_NPARTS;
+            sp -= ZX_CLS_NPARTS;
             PUSH(r);
-            break;
+            NEXT();
         }
-        case OP_GET_FIELD: {
-            zx_value obj = TOP(0), r;
-            CHECK(index_get(t, f, obj, f->code->consts[in->a], &r));
+        CASE(GET_FIELD): {
+            zx_value obj = TOP(0), key = consts[ip->a], r;
+            if (zx_is_type(obj, ZX_O_MAP)) {
+                zx_value *v = map_field(f->code, PC(), ZX_AS_MAP(obj), key);
+                r = v ? *v : zx_null();
+                zx_incref(r);
+            } else {
+                CHECK(index_get(t, f, obj, key, &r));
+            }
             zx_decref(obj);
             TOP(0) = r;
-            break;
+            NEXT();
         }
-        case OP_NEW_NAMED: {
+        CASE(NEW_NAMED): {
             zx_value r, fields = TOP(0), cls = TOP(1);
             CHECK(zx_objop_new_named(t, f, cls, fields, &r));
             zx_decref(fields);
             zx_decref(cls);
-            f->sp -= 2;
+            sp -= 2;
             PUSH(r);
-            break;
+            NEXT();
         }
-        case OP_REQUIRE: {
-            zx_value m = in->a ? POPV() : zx_null();
-            zx_value c = POPV();
-            bool ok = zx_truthy(c);
-            zx_decref(c);
-            if (!ok) st = zx_objop_require_failed(t, f, m);
-            zx_decref(m);
-            if (!ok) goto fail;
-            break;
-        }
-        case OP_ASSERT: {
-            zx_value m = in->a ? POPV() : zx_null();
+        CASE(REQUIRE): {
+            zx_value m = ip->a ? POPV() : zx_null();
             zx_value c = POPV();
             bool ok = zx_truthy(c);
             zx_decref(c);
             if (!ok) {
-                if (in->a) {
+                SAVE();
+                st = zx_objop_require_failed(t, f, m);
+            }
+            zx_decref(m);
+            if (!ok) goto fail;
+            NEXT();
+        }
+        CASE(ASSERT): {
+            zx_value m = ip->a ? POPV() : zx_null();
+            zx_value c = POPV();
+            bool ok = zx_truthy(c);
+            zx_decref(c);
+            if (!ok) {
+                if (ip->a) {
                     /* the message value is not cut, so this one is formatted in a zx_buf */
                     zx_buf b, text;
                     zx_buf_init(&b);
@@ -1222,6 +1483,7 @@ dispatch:
                     zx_buf_printf(&b, zx_err_format(ZX_ERR_ASSERT_MSG), text.data);
                     zx_buf_put(&b, "", 1);
                     zx_decref(m);
+                    SAVE();
                     st = zx_task_raise(t, f, zx_err_status(ZX_ERR_ASSERT_MSG), b.data);
                     zx_buf_free(&text);
                     zx_buf_free(&b);
@@ -1230,33 +1492,37 @@ dispatch:
                 RAISE(ZX_ERR_ASSERT);
             }
             zx_decref(m);
-            break;
+            NEXT();
         }
-        case OP_PARALLEL_MAP: {
+        CASE(PARALLEL_MAP): {
             zx_value xs = TOP(0), fn = TOP(1), r;
             CHECK(zx_parallel_map(t, f, fn, xs, &r));
             zx_decref(xs);
             zx_decref(fn);
-            f->sp -= 2;
+            sp -= 2;
             PUSH(r);
-            break;
+            NEXT();
         }
-        case OP_FORK_EXECUTION:
-            CHECK(zx_fork_run(t, f, in->a, in->b));
-            break;
-        case OP_THROW:
-            st = zx_task_throw(t, f, POPV());
-            goto fail;
-        case OP_RERAISE: {
+        CASE(FORK_EXECUTION):
+            CHECK(zx_fork_run(t, f, ip->a, ip->b));
+            NEXT();
+        CASE(THROW): {
+            zx_value v = POPV();
+            FAIL(zx_task_throw(t, f, v));
+        }
+        CASE(RERAISE): {
             zx_value v = POPV(), text = POPV();
-            st = zx_task_reraise(t, f, text, v);
-            goto fail;
+            FAIL(zx_task_reraise(t, f, text, v));
         }
         }
-        f->pc++;
+        ip++;
     }
 
-fail:
+at_end:     /* the base frame reached end_pc */
+    SAVE();
+    return ZX_OK;
+
+fail:       /* f->sp and f->pc are saved */
     if (st == ZX_OK) st = t->status != ZX_OK ? t->status : ZX_E_RUNTIME;
     /* the innermost handler that covers the failing instruction, frame by frame outwards;
      * the frames this call pushed are unwound, the base frame is the caller's to pop */
@@ -1273,12 +1539,23 @@ fail:
         f = caller;
     }
     return st;
+#undef CASE
+#undef PC
+#undef SAVE
+#undef LOAD
+#undef DISPATCH
+#undef NEXT
+#undef FAIL
 #undef RAISE
 #undef CHECK
+#undef POLL
 #undef PUSH
 #undef POPV
 #undef TOP
+#undef COND_RESULT
+#undef RESUME_CALLER
 #undef BACK_EDGE
+#undef JUMP_TO
 }
 
 zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *result)
