@@ -19,7 +19,10 @@ for zx in "$@"; do
     if "$bin" compile "$zx" -o "$out/fuzz_zxbc/$name.zxbc" 2>/dev/null; then
         size=$(stat -c %s "$out/fuzz_zxbc/$name.zxbc")
         # header: magic, version, flags, payload length (16 bytes); trailer: checksum (8 bytes)
-        tail -c +17 "$out/fuzz_zxbc/$name.zxbc" | head -c $((size - 24)) > "$out/fuzz_zxbc/$name.payload"
+        # (dd, not tail | head: head may exit before tail has written the trailer, and tail's
+        # SIGPIPE then fails the script under pipefail, now and then)
+        dd if="$out/fuzz_zxbc/$name.zxbc" of="$out/fuzz_zxbc/$name.payload" iflag=skip_bytes,count_bytes \
+            skip=16 count=$((size - 24)) status=none
     else
         rm -f "$out/fuzz_zxbc/$name.zxbc"
     fi
