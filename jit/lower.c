@@ -945,6 +945,40 @@ static LLVMValueRef inst_ic_slot(lw *L, LLVMValueRef cache, LLVMValueRef o, LLVM
     return gepv(L, o, off);
 }
 
+/* o.k with a constant string key on an object o: the address of its value, an instance's field
+ * at the slot its class id caches or a map's entry through the map inline cache (`what` names
+ * the blocks); anything else branches to slow.  Both caches end in one block, so the load or
+ * store and its reference counts are emitted once: a function of many o.k stays small enough
+ * to optimise.  The builder is left in that block. */
+static LLVMValueRef field_addr(lw *L, uint32_t pc, val obj, val key, LLVMBasicBlockRef slow, const char *what)
+{
+    char name[32];
+    LLVMBasicBlockRef c1 = newbb(L, "");
+    snprintf(name, sizeof name, "%s.inst", what);
+    LLVMBasicBlockRef inst = newbb(L, name);
+    snprintf(name, sizeof name, "%s.map", what);
+    LLVMBasicBlockRef map = newbb(L, name);
+    snprintf(name, sizeof name, "%s.hit", what);
+    LLVMBasicBlockRef hit = newbb(L, name), from[2];
+    br_rare(L, LLVMBuildNot(L->b, is_tag(L, obj, ZX_T_OBJ), ""), slow, c1);
+    at(L, c1);
+    LLVMValueRef o = as_ptr(L, obj.pay);
+    LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_INST), ""), inst, map);
+    LLVMValueRef addr[2];
+    for (int k = 0; k < 2; k++) {
+        at(L, k ? map : inst);
+        addr[k] = k ? gep(L, map_ic_entry(L, pc, o, key, slow), offsetof(zx_map_entry, value))
+                    : inst_ic_slot(L, field_cache_global(L, pc), o, slow);
+        from[k] = LLVMGetInsertBlock(L->b);
+        LLVMBuildBr(L->b, hit);
+    }
+    at(L, hit);
+    LLVMValueRef p = LLVMBuildPhi(L->b, L->ptr, "addr");
+    LLVMAddIncoming(p, addr, from, 2);
+    return p;
+}
+
 /* An element e read from container obj (stack slot d-2) by an inline INDEX path becomes the
  * result: a reference of its own, or lent on (analyze_borrows) while obj is itself borrowed. */
 static void index_take(lw *L, val obj, val e, uint32_t d, int use, int lend)
@@ -1000,28 +1034,8 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
         from[n++] = LLVMGetInsertBlock(L->b);
         LLVMBuildBr(L->b, cont);
     } else if ((obj.mask & M_O) && ckey) {
-        /* o.k with a constant string k: an instance's field at the slot its class id caches,
-         * a map's entry through the map inline cache */
-        LLVMBasicBlockRef c1 = newbb(L, ""), inst = newbb(L, "index.inst"), map = newbb(L, "index.map");
-        br_rare(L, LLVMBuildNot(L->b, is_tag(L, obj, ZX_T_OBJ), ""), slow, c1);
-        at(L, c1);
-        LLVMValueRef o = as_ptr(L, obj.pay);
-        LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
-        LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_INST), ""), inst, map);
-        /* both find the value's address; one load and one set of reference counts after
-         * (emitted once: a function of many o.k reads stays small enough to optimise) */
-        LLVMBasicBlockRef hit = newbb(L, "index.hit"), eb[2];
-        LLVMValueRef eps[2];
-        for (int k = 0; k < 2; k++) {
-            at(L, k ? map : inst);
-            eps[k] = k ? gep(L, map_ic_entry(L, pc, o, key, slow), offsetof(zx_map_entry, value))
-                       : inst_ic_slot(L, field_cache_global(L, pc), o, slow);
-            eb[k] = LLVMGetInsertBlock(L->b);
-            LLVMBuildBr(L->b, hit);
-        }
-        at(L, hit);
-        LLVMValueRef ep = LLVMBuildPhi(L->b, L->ptr, "ep");
-        LLVMAddIncoming(ep, eps, eb, 2);
+        /* o.k with a constant string k */
+        LLVMValueRef ep = field_addr(L, pc, obj, key, slow, "index");
         val e = load_val_mem(L, ep, M_VAL);
         index_take(L, obj, e, d, use, lend);
         drop_operand(L, key, d - 1, kb);
@@ -1255,26 +1269,9 @@ static void emit_store_index(lw *L, uint32_t pc, uint32_t d)
         drop_operand(L, obj, d - 3, use);
         LLVMBuildBr(L->b, cont);
     } else if (ckey) {
-        /* an instance's field at the slot its class id caches (the helper caches no data
-         * class: their fields ignore assignment), a map's entry through the map inline cache */
-        LLVMBasicBlockRef c1 = newbb(L, ""), inst = newbb(L, "store.inst"), map = newbb(L, "store.map");
-        br_rare(L, LLVMBuildNot(L->b, is_tag(L, obj, ZX_T_OBJ), ""), slow, c1);
-        at(L, c1);
+        /* the helper caches no data class (their fields ignore assignment): their stores stay slow */
         LLVMValueRef o = as_ptr(L, obj.pay);
-        LLVMValueRef ty = load(L, L->i8, gep(L, o, offsetof(zx_obj, type)), "otype");
-        LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_INST), ""), inst, map);
-        LLVMBasicBlockRef hit = newbb(L, "store.hit"), vb[2];
-        LLVMValueRef vps[2];
-        for (int k = 0; k < 2; k++) {
-            at(L, k ? map : inst);
-            vps[k] = k ? gep(L, map_ic_entry(L, pc, o, key, slow), offsetof(zx_map_entry, value))
-                       : inst_ic_slot(L, field_cache_global(L, pc), o, slow);
-            vb[k] = LLVMGetInsertBlock(L->b);
-            LLVMBuildBr(L->b, hit);
-        }
-        at(L, hit);
-        LLVMValueRef vp = LLVMBuildPhi(L->b, L->ptr, "vp");
-        LLVMAddIncoming(vp, vps, vb, 2);
+        LLVMValueRef vp = field_addr(L, pc, obj, key, slow, "store");
         val old = load_val_mem(L, vp, M_VAL);
         store_val_mem(L, vp, v);
         decref(L, old);
