@@ -19,9 +19,13 @@ map_ms() { "$@" 2>&1 >/dev/null | sed -n 's/.*distributed over .* wall \([0-9.]*
 median() { sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "n/a")}'; }
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(mpirun --version | head -1)"
-c1=$(for _ in $(seq "$reps"); do run_s "${mpi[@]}" -n 1 "$bin" run --dist --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
-c2=$(for _ in $(seq "$reps"); do run_s "${mpi[@]}" -n 2 "$bin" run --dist --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
-echo "coarse map, 64 elements: 1 rank ${c1} s, 2 ranks ${c2} s, speedup $(awk -v a="$c1" -v b="$c2" 'BEGIN {printf "%.2f", a / b}')x"
+# in each tier: the interpreter's elements are ~10 ms, compiled ones ~2 ms (--jit=always
+# compiles before the run; the default compiles in the background, on the rank's one core)
+for jit in off always auto; do
+    c1=$(for _ in $(seq "$reps"); do run_s "${mpi[@]}" -n 1 "$bin" run --dist --jit=$jit --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
+    c2=$(for _ in $(seq "$reps"); do run_s "${mpi[@]}" -n 2 "$bin" run --dist --jit=$jit --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
+    echo "coarse map, 64 elements, --jit=$jit: 1 rank ${c1} s, 2 ranks ${c2} s, speedup $(awk -v a="$c1" -v b="$c2" 'BEGIN {printf "%.2f", a / b}')x"
+done
 loc=$(for _ in $(seq "$reps"); do run_s "$bin" run --mode=par --workers=1 --stats "$here/fine.zx"; done | median)
 f2=$(for _ in $(seq "$reps"); do ZEXUS_DIST_RANK0_IDLE=1 map_ms "${mpi[@]}" -x ZEXUS_DIST_RANK0_IDLE -n 2 "$bin" run --dist --mode=par --workers=1 --stats "$here/fine.zx"; done | median)
 echo "fine map, 200000 elements: the whole run on one worker ${loc} s; the map sent to rank 1: ${f2} ms," \
