@@ -945,6 +945,32 @@ static LLVMValueRef inst_ic_slot(lw *L, LLVMValueRef cache, LLVMValueRef o, LLVM
     return gepv(L, o, off);
 }
 
+/* The values that reach one join block, a path at a time (join_add branches there), merged by
+ * join_val in it: the result of an instruction with inline paths beside its helper call. */
+typedef struct joinvals {
+    LLVMValueRef tags[3], pays[3];
+    LLVMBasicBlockRef from[3];
+    unsigned n;
+} joinvals;
+
+static void join_add(lw *L, joinvals *j, val v, LLVMBasicBlockRef to)
+{
+    j->tags[j->n] = v.tag;
+    j->pays[j->n] = v.pay;
+    j->from[j->n++] = LLVMGetInsertBlock(L->b);
+    LLVMBuildBr(L->b, to);
+}
+
+static val join_val(lw *L, joinvals *j)
+{
+    LLVMValueRef tag = LLVMBuildPhi(L->b, L->i8, "");
+    LLVMValueRef pay = LLVMBuildPhi(L->b, L->i64, "");
+    LLVMAddIncoming(tag, j->tags, j->from, j->n);
+    LLVMAddIncoming(pay, j->pays, j->from, j->n);
+    val v = { tag, pay, M_VAL };
+    return v;
+}
+
 /* o.k with a constant string key on an object o: the address of its value, an instance's field
  * at the slot its class id caches or a map's entry through the map inline cache (`what` names
  * the blocks); anything else branches to slow.  Both caches end in one block, so the load or
@@ -1010,9 +1036,7 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
     int kb = L->a.borrow && (L->a.borrow[pc] & BORROW_KEY) && (L->borrowed >> (d - 1) & 1);
     val obj = sget(L, d - 2, sm[d - 2]), key = sget(L, d - 1, sm[d - 1]);
     LLVMBasicBlockRef cont = newbb(L, "index.done"), slow = newbb(L, "index.slow");
-    LLVMValueRef tags[3], pays[3];
-    LLVMBasicBlockRef from[3];
-    int n = 0;
+    joinvals res = { .n = 0 };
     if ((obj.mask & M_O) && (key.mask & M_I)) {
         /* list[int] in range, inline */
         LLVMBasicBlockRef c1 = newbb(L, ""), c2 = newbb(L, ""), fast = newbb(L, "index.list");
@@ -1029,20 +1053,14 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
         LLVMValueRef ep = gepv(L, items, LLVMBuildMul(L->b, key.pay, c64(L, sizeof(zx_value)), ""));
         val e = load_val_mem(L, ep, M_VAL);
         index_take(L, obj, e, d, use, lend);
-        tags[n] = e.tag;
-        pays[n] = e.pay;
-        from[n++] = LLVMGetInsertBlock(L->b);
-        LLVMBuildBr(L->b, cont);
+        join_add(L, &res, e, cont);
     } else if ((obj.mask & M_O) && ckey) {
         /* o.k with a constant string k */
         LLVMValueRef ep = field_addr(L, pc, obj, key, slow, "index");
         val e = load_val_mem(L, ep, M_VAL);
         index_take(L, obj, e, d, use, lend);
         drop_operand(L, key, d - 1, kb);
-        tags[n] = e.tag;
-        pays[n] = e.pay;
-        from[n++] = LLVMGetInsertBlock(L->b);
-        LLVMBuildBr(L->b, cont);
+        join_add(L, &res, e, cont);
     } else {
         LLVMBuildBr(L->b, slow);
     }
@@ -1063,17 +1081,9 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
     drop_operand(L, obj, d - 2, use);
     drop_operand(L, key, d - 1, kb);
     if (lend) LLVMBuildStore(L->b, LLVMConstInt(L->i1, 1, 0), L->sown[d - 2]);   /* a new value */
-    tags[n] = r.tag;
-    pays[n] = r.pay;
-    from[n++] = LLVMGetInsertBlock(L->b);
-    LLVMBuildBr(L->b, cont);
+    join_add(L, &res, r, cont);
     at(L, cont);
-    LLVMValueRef tag = LLVMBuildPhi(L->b, L->i8, "");
-    LLVMValueRef pay = LLVMBuildPhi(L->b, L->i64, "");
-    LLVMAddIncoming(tag, tags, from, (unsigned)n);
-    LLVMAddIncoming(pay, pays, from, (unsigned)n);
-    val v = { tag, pay, M_VAL };
-    sset(L, d - 2, v);
+    sset(L, d - 2, join_val(L, &res));
     L->borrowed &= ~(3ull << (d - 2));
     if (lend) L->borrowed |= 1ull << (d - 2);
 }
@@ -1088,9 +1098,7 @@ static void emit_get_field(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
     val obj = sget(L, d - 1, sm[d - 1]);
     LLVMValueRef cache = field_cache_global(L, pc);
     LLVMBasicBlockRef cont = newbb(L, "field.done"), slow = newbb(L, "field.slow");
-    LLVMValueRef tags[2], pays[2];
-    LLVMBasicBlockRef from[2];
-    int n = 0;
+    joinvals res = { .n = 0 };
     if (obj.mask & M_O) {
         LLVMBasicBlockRef c1 = newbb(L, "");
         br_rare(L, LLVMBuildNot(L->b, is_tag(L, obj, ZX_T_OBJ), ""), slow, c1);
@@ -1098,10 +1106,7 @@ static void emit_get_field(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
         val e = load_val_mem(L, inst_ic_slot(L, cache, as_ptr(L, obj.pay), slow), M_VAL);
         incref(L, e);
         drop_operand(L, obj, d - 1, use);
-        tags[n] = e.tag;
-        pays[n] = e.pay;
-        from[n++] = LLVMGetInsertBlock(L->b);
-        LLVMBuildBr(L->b, cont);
+        join_add(L, &res, e, cont);
     } else {
         LLVMBuildBr(L->b, slow);
     }
@@ -1113,17 +1118,9 @@ static void emit_get_field(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
     check_status(L, st, d, (int)d);
     val r = load_val_mem(L, L->tmpval, M_ANY);
     drop_operand(L, obj, d - 1, use);
-    tags[n] = r.tag;
-    pays[n] = r.pay;
-    from[n++] = LLVMGetInsertBlock(L->b);
-    LLVMBuildBr(L->b, cont);
+    join_add(L, &res, r, cont);
     at(L, cont);
-    LLVMValueRef tag = LLVMBuildPhi(L->b, L->i8, "");
-    LLVMValueRef pay = LLVMBuildPhi(L->b, L->i64, "");
-    LLVMAddIncoming(tag, tags, from, (unsigned)n);
-    LLVMAddIncoming(pay, pays, from, (unsigned)n);
-    val v = { tag, pay, M_VAL };
-    sset(L, d - 1, v);
+    sset(L, d - 1, join_val(L, &res));
     L->borrowed &= ~(1ull << (d - 1));
 }
 
