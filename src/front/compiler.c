@@ -1367,21 +1367,28 @@ static void emit_expr(compiler *C, scope *s, const zx_node *n)
     cerror(C, n->pos, "internal: statement in expression position");
 }
 
+/* The end of an assignment n to a container element or field, its container and key pushed:
+ * the value (for `op=`, the old one read through DUP2 + INDEX and combined), then STORE_INDEX. */
+static void emit_keyed_store(compiler *C, scope *s, const zx_node *n)
+{
+    if (n->op) {
+        emit(C, s, OP_DUP2, 0, 0, n->pos);
+        emit(C, s, OP_INDEX, 0, 0, n->a->pos);
+        emit_expr(C, s, n->b);
+        emit(C, s, (uint16_t)n->op, 0, 0, n->pos);
+    } else {
+        emit_expr(C, s, n->b);
+    }
+    emit(C, s, OP_STORE_INDEX, 0, 0, n->pos);
+}
+
 static void emit_assign(compiler *C, scope *s, const zx_node *n)
 {
     const zx_node *t = n->a;
     if (t->kind == N_NAME && class_field(s, t->name)) {   /* field = e in a method: this.field = e */
         emit_load_name(C, s, "this", t->pos);
         emit(C, s, OP_LOAD_CONST, const_str(C, s, t->name, strlen(t->name), t->pos), 0, t->pos);
-        if (n->op) {
-            emit(C, s, OP_DUP2, 0, 0, n->pos);
-            emit(C, s, OP_INDEX, 0, 0, t->pos);
-            emit_expr(C, s, n->b);
-            emit(C, s, (uint16_t)n->op, 0, 0, n->pos);
-        } else {
-            emit_expr(C, s, n->b);
-        }
-        emit(C, s, OP_STORE_INDEX, 0, 0, n->pos);
+        emit_keyed_store(C, s, n);
         return;
     }
     if (t->kind == N_NAME) {
@@ -1438,15 +1445,7 @@ static void emit_assign(compiler *C, scope *s, const zx_node *n)
     emit_expr(C, s, t->a);
     if (t->kind == N_INDEX) emit_expr(C, s, t->b);
     else emit(C, s, OP_LOAD_CONST, const_str(C, s, t->name, strlen(t->name), t->pos), 0, t->pos);
-    if (n->op) {
-        emit(C, s, OP_DUP2, 0, 0, n->pos);
-        emit(C, s, OP_INDEX, 0, 0, t->pos);
-        emit_expr(C, s, n->b);
-        emit(C, s, (uint16_t)n->op, 0, 0, n->pos);
-    } else {
-        emit_expr(C, s, n->b);
-    }
-    emit(C, s, OP_STORE_INDEX, 0, 0, n->pos);
+    emit_keyed_store(C, s, n);
 }
 
 static void loop_add_break(compiler *C, loopctx *l, uint32_t at, zx_pos pos)
