@@ -170,6 +170,9 @@ zx_status zx_err_status(zx_err id);
 /* Raise row `id` of runtime/errors.h, its message formatted from the arguments its format
  * takes (cut at 200 bytes, as the interpreter's messages always were). */
 zx_status zx_task_raise_err(zx_task *t, zx_frame *f, zx_err id, ...);
+/* Raise row `id`, whose format takes one %s, with the value msg formatted as print does (not
+ * cut); fallback is the message when there is no memory to format it (ASSERT, require). */
+zx_status zx_task_raise_value(zx_task *t, zx_frame *f, zx_err id, zx_value msg, const char *fallback);
 /* Raise an error a runtime helper reported (zx_binop, zx_builtin_call, zx_method_call). */
 zx_status zx_task_raise_error(zx_task *t, zx_frame *f, const zx_error *e);
 

@@ -343,6 +343,22 @@ zx_status zx_task_raise_err(zx_task *t, zx_frame *f, zx_err id, ...)
     return zx_task_raise_error(t, f, &e);
 }
 
+zx_status zx_task_raise_value(zx_task *t, zx_frame *f, zx_err id, zx_value msg, const char *fallback)
+{
+    /* the message value is not cut (zx_error's 200 bytes would), so it is formatted in a zx_buf */
+    zx_buf b, text;
+    zx_buf_init(&b);
+    zx_buf_init(&text);
+    zx_format_value(&text, msg);
+    zx_buf_put(&text, "", 1);
+    zx_buf_printf(&b, zx_err_format(id), text.data);
+    zx_buf_put(&b, "", 1);
+    zx_status st = zx_task_raise(t, f, zx_err_status(id), b.data ? b.data : fallback);
+    zx_buf_free(&text);
+    zx_buf_free(&b);
+    return st;
+}
+
 zx_status zx_task_raise_error(zx_task *t, zx_frame *f, const zx_error *e)
 {
     if (t->status != ZX_OK) return t->status;
@@ -1461,7 +1477,7 @@ dispatch:
             zx_decref(c);
             if (!ok) {
                 SAVE();
-                st = zx_objop_require_failed(t, f, m);
+                st = zx_task_raise_value(t, f, ZX_ERR_REQUIRE, m, "Requirement failed");
             }
             zx_decref(m);
             if (!ok) goto fail;
@@ -1474,19 +1490,9 @@ dispatch:
             zx_decref(c);
             if (!ok) {
                 if (ip->a) {
-                    /* the message value is not cut, so this one is formatted in a zx_buf */
-                    zx_buf b, text;
-                    zx_buf_init(&b);
-                    zx_buf_init(&text);
-                    zx_format_value(&text, m);
-                    zx_buf_put(&text, "", 1);
-                    zx_buf_printf(&b, zx_err_format(ZX_ERR_ASSERT_MSG), text.data);
-                    zx_buf_put(&b, "", 1);
-                    zx_decref(m);
                     SAVE();
-                    st = zx_task_raise(t, f, zx_err_status(ZX_ERR_ASSERT_MSG), b.data);
-                    zx_buf_free(&text);
-                    zx_buf_free(&b);
+                    st = zx_task_raise_value(t, f, ZX_ERR_ASSERT_MSG, m, "assertion failed");
+                    zx_decref(m);
                     goto fail;
                 }
                 RAISE(ZX_ERR_ASSERT);

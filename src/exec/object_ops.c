@@ -168,19 +168,3 @@ zx_status zx_objop_data_method(zx_task *t, zx_frame *f, zx_inst *o, const zx_str
     *out = zx_objval(s);
     return ZX_OK;
 }
-
-zx_status zx_objop_require_failed(zx_task *t, zx_frame *f, zx_value msg)
-{
-    /* the message value is not cut, so it is formatted in a zx_buf (as ASSERT does) */
-    zx_buf b, text;
-    zx_buf_init(&b);
-    zx_buf_init(&text);
-    zx_format_value(&text, msg);
-    zx_buf_put(&text, "", 1);
-    zx_buf_printf(&b, zx_err_format(ZX_ERR_REQUIRE), text.data);
-    zx_buf_put(&b, "", 1);
-    zx_status st = zx_task_raise(t, f, zx_err_status(ZX_ERR_REQUIRE), b.data ? b.data : "Requirement failed");
-    zx_buf_free(&text);
-    zx_buf_free(&b);
-    return st;
-}

@@ -20,7 +20,5 @@ zx_status zx_objop_new_named(zx_task *t, zx_frame *f, zx_value cls, zx_value fie
  * is none of them. */
 zx_status zx_objop_data_method(zx_task *t, zx_frame *f, zx_inst *o, const zx_string *name, const zx_value *argv,
                                uint32_t argc, zx_value *out, bool *handled);
-/* REQUIRE: raise "Requirement failed: MSG" (msg formatted as print formats it). */
-zx_status zx_objop_require_failed(zx_task *t, zx_frame *f, zx_value msg);
 
 #endif
