@@ -473,7 +473,18 @@ static unsigned bound_optimisation(LLVMModuleRef m)
     unsigned nbig = 0;
     for (LLVMValueRef fn = LLVMGetFirstFunction(m); fn; fn = LLVMGetNextFunction(fn)) {
         int loops = LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, "zexus-loops", 11) != NULL;
-        if (LLVMIsDeclaration(fn) || count_insts(fn) <= (loops ? 2 * max : max)) continue;
+        if (LLVMIsDeclaration(fn)) continue;
+        /* a piece of a big code object (lower.c, PIECE_CODE) counts the whole code object */
+        LLVMAttributeRef whole = LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, "zexus-code-insts", 16);
+        unsigned len = 0;
+        const char *v = whole ? LLVMGetStringAttributeValue(whole, &len) : NULL;
+        uint64_t size = 0;
+        if (v) {
+            for (unsigned k = 0; k < len && v[k] >= '0' && v[k] <= '9'; k++) size = size * 10 + (uint64_t)(v[k] - '0');
+        } else {
+            size = count_insts(fn);
+        }
+        if (size <= (loops ? 2 * max : max)) continue;
         LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cx, optnone, 0));
         LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cx, noinline, 0));
         nbig++;
