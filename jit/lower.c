@@ -85,6 +85,8 @@ typedef struct lw {
     LLVMValueRef *ic;             /* per pc: the inline cache of such a site (ic_global), or NULL */
     LLVMValueRef *fic;            /* per pc: its field cache for instances (field_cache_global), or NULL */
     uint32_t lo, hi;              /* the instructions of the function being emitted (lower_pieces) */
+    uint32_t *once;               /* per pc: the end of the run of statements starting there that the
+                                     interpreter runs (find_once), or 0 */
     LLVMValueRef next_fn;         /* the function of the instructions from hi on, or NULL */
 } lw;
 
@@ -1741,6 +1743,84 @@ static void load_ref(lw *L, val v, uint32_t pc, uint32_t d)
     }
 }
 
+/* At a statement boundary: stop here when asked to (chunks end at such boundaries, never inside
+ * a loop or an if, so only a jump's target can be one: see back_target). */
+static void stop_check(lw *L, uint32_t pc)
+{
+    LLVMBasicBlockRef go = newbb(L, "");
+    L->go[pc] = go;
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, L->end_pc, c32(L, pc), ""), L->stop_bb, go);
+    LLVMValueRef pcv = c32(L, pc);
+    LLVMBasicBlockRef from = L->bb[pc];
+    LLVMAddIncoming(L->stop_pc, &pcv, &from, 1);
+    at(L, go);
+}
+
+/*
+ * Code that runs once.  The statements of a program's top level outside its loops run once,
+ * so compiling them buys nothing and costs the most (a long top level is mostly such code).
+ * In a big top level (one that is cut in pieces: lower_pieces) a run of such statements [s, e)
+ * (no loop, no RETURN, no handlers in the code object, within one piece) is one call of the
+ * run helper: the interpreter runs it on the frame's memory and native code goes on at e, or
+ * stops there at the chunk's end.  A chunk of a parallel run may start at any statement of the
+ * run (the entry goes straight to the call: the interpreter needs no guard).  Loops stay
+ * compiled, and so does every smaller code object.
+ */
+#define ONCE_INSIDE UINT32_MAX
+
+static bool find_once(lw *L, const uint32_t *cut, uint32_t np)
+{
+    zx_code *c = L->code;
+    if (c->kind != ZX_CODE_MAIN || c->nhandlers || np < 2) return true;
+    L->once = calloc(c->ncode + 1, sizeof *L->once);
+    if (!L->once) return false;
+    uint32_t j = 1;   /* the next cut */
+    for (uint32_t pc = 0; pc < c->ncode;) {
+        uint32_t s = pc, e = pc;
+        for (uint32_t q = s; q < c->ncode;) {
+            /* the statement [q, nb) */
+            uint32_t nb = q + 1;
+            bool ok = true;
+            for (; nb < c->ncode && !(c->pcflags[nb] & ZX_PC_BOUNDARY); nb++) {}
+            for (uint32_t k = q; k < nb && ok; k++)
+                ok = !(c->pcflags[k] & ZX_PC_BACK_EDGE) && c->code[k].op != OP_RETURN;
+            if (!ok || nb >= c->ncode) break;
+            e = q = nb;
+            while (j < np && cut[j] < q) j++;
+            if (j < np && cut[j] == q) break;   /* a run ends at a cut */
+        }
+        if (e > s) {
+            for (uint32_t k = s; k < e; k++) L->once[k] = (c->pcflags[k] & ZX_PC_BOUNDARY) ? e : ONCE_INSIDE;
+            pc = e;
+            continue;
+        }
+        for (pc = s + 1; pc < c->ncode && !(c->pcflags[pc] & ZX_PC_BOUNDARY); pc++) {}
+    }
+    return true;
+}
+
+/* The run [pc, e) of code that runs once (find_once), entered at the boundary pc: the
+ * interpreter runs it up to e or to the chunk's end, whichever is first. */
+static void emit_once(lw *L, uint32_t pc, uint32_t e)
+{
+    at(L, L->bb[pc]);
+    stop_check(L, pc);
+    L->steps++;
+    set_pc(L, pc);
+    set_sp(L, 0);
+    /* end_pc > pc here (end_pc == pc stopped above; a chunk never ends before it starts) */
+    LLVMValueRef inside = LLVMBuildICmp(L->b, LLVMIntULT, L->end_pc, c32(L, e), "");
+    LLVMValueRef lim = LLVMBuildSelect(L->b, inside, L->end_pc, c32(L, e), "lim");
+    LLVMValueRef args[] = { L->t, L->f, lim };
+    check_status(L, call(L, JIT_HELPER_run, args, 3), 0, 0);
+    for (uint32_t i = 0; i < L->nl; i++) lreload(L, i);
+    LLVMBasicBlockRef stop = newbb(L, "once.stop");
+    LLVMBuildCondBr(L->b, inside, stop, L->bb[e]);
+    at(L, stop);
+    LLVMBuildBr(L->b, L->stop_bb);
+    LLVMAddIncoming(L->stop_pc, &lim, &stop, 1);
+}
+
 static void emit_instr(lw *L, uint32_t pc)
 {
     zx_code *c = L->code;
@@ -1751,17 +1831,7 @@ static void emit_instr(lw *L, uint32_t pc)
     zx_op_stack_effect(in, &pops, &pushes);
 
     at(L, L->bb[pc]);
-    if (d == 0 && !(c->pcflags[pc] & ZX_PC_SPANNED)) {
-        /* a statement boundary: stop here when asked to (chunks end at such boundaries, never
-         * inside a loop or an if, so only a jump's target can be one: see back_target) */
-        LLVMBasicBlockRef go = newbb(L, "");
-        L->go[pc] = go;
-        LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, L->end_pc, c32(L, pc), ""), L->stop_bb, go);
-        LLVMValueRef pcv = c32(L, pc);
-        LLVMBasicBlockRef from = L->bb[pc];
-        LLVMAddIncoming(L->stop_pc, &pcv, &from, 1);
-        at(L, go);
-    }
+    if (d == 0 && !(c->pcflags[pc] & ZX_PC_SPANNED)) stop_check(L, pc);
 
     if (L->fold[pc] && L->fold[pc] != FOLDED) {
         emit_const_build(L, pc, d);
@@ -2204,7 +2274,12 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
     for (uint32_t pc = L->lo; pc < L->hi; pc++) nentries += L->a.depth[pc] == 0;
     LLVMValueRef sw = LLVMBuildSwitch(L->b, pc0, no_entry, nentries);
     for (uint32_t pc = L->lo; pc < L->hi; pc++) {
-        if (L->a.depth[pc] != 0) continue;
+        if (L->a.depth[pc] != 0 || (L->once && L->once[pc] == ONCE_INSIDE)) continue;
+        if (L->once && L->once[pc]) {
+            LLVMAddCase(sw, c32(L, pc), L->bb[pc]);   /* the interpreter runs it: no guard */
+            stats->entries++;
+            continue;
+        }
         char name[48];
         snprintf(name, sizeof name, "guard.pc%u", pc);
         LLVMBasicBlockRef g = newbb(L, name);
@@ -2348,7 +2423,7 @@ LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const 
     uint32_t np = 0;
     uint32_t *cut = piece_cuts(&L, &np);
     LLVMValueRef *pfn = calloc(np ? np : 1, sizeof *pfn);
-    if (!L.bb || !cut || !pfn) {
+    if (!L.bb || !cut || !pfn || !find_once(&L, cut, np)) {
         snprintf(err, errsz, "out of memory");
         free(cut);
         free(pfn);
@@ -2395,15 +2470,18 @@ LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const 
         LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(L.cx, L.fn, "entry");
         /* blocks are named after their instruction and source line: --dump-ir reads like the source */
         for (uint32_t pc = L.lo; pc < L.hi; pc++) {
-            if (L.a.depth[pc] < 0 || L.fold[pc] == FOLDED) continue;
+            if (L.a.depth[pc] < 0 || L.fold[pc] == FOLDED || (L.once && L.once[pc] == ONCE_INSIDE)) continue;
             char name[64];
             snprintf(name, sizeof name, "pc%u.line%u.%s", pc, code->positions[pc].line, analyze_op_name(code->code[pc].op));
             L.bb[pc] = LLVMAppendBasicBlockInContext(L.cx, L.fn, name);
         }
         if (L.next_fn) L.bb[L.hi] = LLVMAppendBasicBlockInContext(L.cx, L.fn, "next_piece");
         emit_entry(&L, entry, stats);
-        for (uint32_t pc = L.lo; pc < L.hi; pc++)
-            if (L.a.depth[pc] >= 0 && L.fold[pc] != FOLDED) emit_instr(&L, pc);
+        for (uint32_t pc = L.lo; pc < L.hi; pc++) {
+            if (L.a.depth[pc] < 0 || L.fold[pc] == FOLDED) continue;
+            if (!L.once || !L.once[pc]) emit_instr(&L, pc);
+            else if (L.once[pc] != ONCE_INSIDE) emit_once(&L, pc, L.once[pc]);
+        }
         if (L.next_fn) {
             /* the end of this piece is a statement boundary: the frame is in memory */
             at(&L, L.bb[L.hi]);
@@ -2477,5 +2555,6 @@ done:
     free(L.ckey);
     free(L.ic);
     free(L.fic);
+    free(L.once);
     return fn;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A code object of more than 2,000 instructions is compiled as a chain of functions ("pieces"
 # cut at statement boundaries, jit/lower.c PIECE_CODE), so that code generation never holds a
-# long top level whole (issue 17).  A generated top level of some 5,000 instructions, with
+# long top level whole, and such a top level's statements outside loops run in the interpreter
+# (they run once: jit/lower.c, "Code that runs once") while its loops are compiled (issue 17).  A generated top level of some 5,000 instructions, with
 # loops, branches, calls, globals changing type and chunk starts in every piece, must print
 # exactly what the interpreter prints under --jit=strict at -O0 and -O2, sequentially and as a
 # chunk DAG (chunks entering later pieces), and an error in the last piece must keep its place
@@ -44,6 +45,8 @@ gen 300 > big.zx
 # the program is big enough to be cut, and is cut
 "$bin" run --jit=strict --no-cache --dump-ir big.zx > /dev/null 2> ir.txt
 if grep -q '(piece 2)' ir.txt; then ok; else bad "no pieces in the IR of a long top level"; fi
+if grep -q 'call i32 @jit_helper_run(' ir.txt; then ok; else bad "the statements outside loops are compiled"; fi
+if grep -q 'call i32 @jit_helper_for_iter\|FOR_ITER' ir.txt; then ok; else bad "the loops are not compiled"; fi
 
 for prog in big bad; do
     "$bin" run --jit=off "$prog.zx" > "$prog.want" 2> "$prog.wanterr"
