@@ -394,22 +394,92 @@ static void perf_map_write(char **fnames, void **addrs, const uint64_t *sizes, s
     close(fd);
 }
 
-/* The size of each fnames[i] in the object file obj (0 if not found): what the map needs and
- * the JIT's lookup does not give. */
-static void symbol_sizes(LLVMMemoryBufferRef obj, char **fnames, uint64_t *sizes, size_t n)
+/*
+ * What the perf map needs of an object and the JIT's lookup does not give: the size of each
+ * fnames[i], and the functions that are not looked up (int versions, pieces, call stubs,
+ * zx.guard) with their place relative to a looked-up function in the same section, whose
+ * address the lookup gives.
+ */
+typedef struct perf_syms {
+    uint64_t *sizes;          /* per fnames[i]: its size, 0 if not found */
+    uint64_t *off;            /* per fnames[i]: its offset in its section */
+    const void **sect;        /* per fnames[i]: its section (its contents' address) */
+    size_t nextra, cap;
+    struct perf_extra { char *name; uint64_t off, size; const void *sect; } *extra;
+} perf_syms;
+
+static void perf_syms_free(perf_syms *ps)
 {
+    for (size_t k = 0; k < ps->nextra; k++) free(ps->extra[k].name);
+    free(ps->extra);
+    free(ps->sizes);
+    free(ps->off);
+    free(ps->sect);
+    memset(ps, 0, sizeof *ps);
+}
+
+static int perf_syms_read(LLVMMemoryBufferRef obj, char **fnames, size_t n, perf_syms *ps)
+{
+    memset(ps, 0, sizeof *ps);
+    ps->sizes = calloc(n ? n : 1, sizeof *ps->sizes);
+    ps->off = calloc(n ? n : 1, sizeof *ps->off);
+    ps->sect = calloc(n ? n : 1, sizeof *ps->sect);
+    if (!ps->sizes || !ps->off || !ps->sect) return 0;
     char *msg = NULL;
     LLVMBinaryRef bin = LLVMCreateBinary(obj, NULL, &msg);
     LLVMDisposeMessage(msg);
-    if (!bin) return;
+    if (!bin) return 1;
     LLVMSymbolIteratorRef si = LLVMObjectFileCopySymbolIterator(bin);
-    for (; si && !LLVMObjectFileIsSymbolIteratorAtEnd(bin, si); LLVMMoveToNextSymbol(si)) {
+    LLVMSectionIteratorRef sec = LLVMObjectFileCopySectionIterator(bin);
+    for (; si && sec && !LLVMObjectFileIsSymbolIteratorAtEnd(bin, si); LLVMMoveToNextSymbol(si)) {
         const char *name = LLVMGetSymbolName(si);
-        for (size_t i = 0; name && i < n; i++)
-            if (strcmp(name, fnames[i]) == 0) sizes[i] = LLVMGetSymbolSize(si);
+        uint64_t size = LLVMGetSymbolSize(si);
+        if (!name || !name[0] || !size) continue;
+        LLVMMoveToContainingSection(sec, si);
+        if (LLVMObjectFileIsSectionIteratorAtEnd(bin, sec)) continue;
+        const void *where = LLVMGetSectionContents(sec);
+        uint64_t off = LLVMGetSymbolAddress(si) - LLVMGetSectionAddress(sec);
+        size_t i = 0;
+        while (i < n && strcmp(name, fnames[i]) != 0) i++;
+        if (i < n) {
+            ps->sizes[i] = size;
+            ps->off[i] = off;
+            ps->sect[i] = where;
+            continue;
+        }
+        if (ps->nextra == ps->cap) {
+            size_t cap = ps->cap ? 2 * ps->cap : 16;
+            struct perf_extra *x = realloc(ps->extra, cap * sizeof *x);
+            if (!x) break;
+            ps->extra = x;
+            ps->cap = cap;
+        }
+        char *copy = strdup(name);
+        if (!copy) break;
+        ps->extra[ps->nextra++] = (struct perf_extra){ copy, off, size, where };
     }
+    if (sec) LLVMDisposeSectionIterator(sec);
     if (si) LLVMDisposeSymbolIterator(si);
     LLVMDisposeBinary(bin);
+    return 1;
+}
+
+/* The map's lines for the functions of one object: fnames at addrs, and the others placed
+ * by a looked-up function of their section (data symbols share no section with one). */
+static void perf_map_object(char **fnames, void **addrs, size_t n, const perf_syms *ps)
+{
+    perf_map_write(fnames, addrs, ps->sizes, n);
+    for (size_t k = 0; k < ps->nextra; k++) {
+        const struct perf_extra *x = &ps->extra[k];
+        for (size_t i = 0; i < n; i++) {
+            if (!ps->sizes[i] || ps->sect[i] != x->sect || !addrs[i]) continue;
+            void *at = (char *)addrs[i] - ps->off[i] + x->off;
+            char *name = x->name;
+            uint64_t size = x->size;
+            perf_map_write(&name, &at, &size, 1);
+            break;
+        }
+    }
 }
 
 /* The pass pipeline of the engine's level (NULL at -O0); ZEXUS_JIT_PASSES replaces it. */
@@ -473,7 +543,18 @@ static unsigned bound_optimisation(LLVMModuleRef m)
     unsigned nbig = 0;
     for (LLVMValueRef fn = LLVMGetFirstFunction(m); fn; fn = LLVMGetNextFunction(fn)) {
         int loops = LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, "zexus-loops", 11) != NULL;
-        if (LLVMIsDeclaration(fn) || count_insts(fn) <= (loops ? 2 * max : max)) continue;
+        if (LLVMIsDeclaration(fn)) continue;
+        /* a piece of a big code object (lower.c, PIECE_CODE) counts the whole code object */
+        LLVMAttributeRef whole = LLVMGetStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, "zexus-code-insts", 16);
+        unsigned len = 0;
+        const char *v = whole ? LLVMGetStringAttributeValue(whole, &len) : NULL;
+        uint64_t size = 0;
+        if (v) {
+            for (unsigned k = 0; k < len && v[k] >= '0' && v[k] <= '9'; k++) size = size * 10 + (uint64_t)(v[k] - '0');
+        } else {
+            size = count_insts(fn);
+        }
+        if (size <= (loops ? 2 * max : max)) continue;
         LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cx, optnone, 0));
         LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cx, noinline, 0));
         nbig++;
@@ -490,6 +571,9 @@ static LLVMMemoryBufferRef build_object(zx_jit_engine *e, zx_program *prog, zx_c
                                         char what[WHAT_SIZE], char *err, size_t errsz)
 {
     LLVMContextRef cx = LLVMContextCreate();
+    /* names of values and blocks are for --dump-ir only: without them a long function's IR
+     * takes about a third less memory and time */
+    if (!e->cfg.dump_ir) LLVMContextSetDiscardValueNames(cx, 1);
     char modname[64];
     snprintf(modname, sizeof modname, "zexus.%llu", (unsigned long long)id);
     LLVMModuleRef m = LLVMModuleCreateWithNameInContext(modname, cx);
@@ -725,7 +809,8 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
         return ZX_E_MEMORY;
     }
     pthread_mutex_lock(&e->lock);
-    uint64_t *sizes = NULL;
+    perf_syms psyms = { 0 };
+    int have_syms = 0;
     void *copy = NULL;            /* the new object, to be cached once it links */
     size_t copysz = 0;
     program_code *pc = prog->jit;
@@ -758,8 +843,7 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
     }
     if (e->cfg.perf) {
         /* read before the JIT takes the object */
-        sizes = calloc(n ? n : 1, sizeof *sizes);
-        if (sizes) symbol_sizes(obj, fnames, sizes, n);
+        have_syms = perf_syms_read(obj, fnames, n, &psyms);
     }
     if (cancelled(e)) {
         LLVMDisposeMemoryBuffer(obj);
@@ -784,12 +868,16 @@ static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, si
         for (size_t i = 0; i < n; i++) stats[i].cached = 0;
         cached = 0;
         obj = build_object(e, prog, codes, fnames, n, id, stats, times, what, err, errsz);
+        if (obj && e->cfg.perf) {
+            perf_syms_free(&psyms);
+            have_syms = perf_syms_read(obj, fnames, n, &psyms);
+        }
         if (!obj || !add_object(e, pc, obj, fnames, n, addrs, err, errsz)) {
             free(addrs);
             goto out;
         }
     }
-    if (sizes) perf_map_write(fnames, addrs, sizes, n);
+    if (have_syms) perf_map_object(fnames, addrs, n, &psyms);
     if (copy) cache_object(e, key, fnames, n, stats, copy, copysz);
     double t_done = now_ms();
     if (e->cfg.log && cached)
@@ -809,7 +897,7 @@ out:
     if (st != ZX_OK && cancelled(e)) st = ZX_E_INTERRUPTED;
     compiling_what = NULL;
     pthread_mutex_unlock(&e->lock);
-    free(sizes);
+    perf_syms_free(&psyms);
     free(copy);
     for (size_t i = 0; i < n; i++) free(fnames[i]);
     free(fnames);

@@ -20,6 +20,8 @@
 #define JIT_HELPERS(JIT_HELPER)                                                            \
     /* the interpreter runs the instruction at f->pc: (t, f) */                            \
     JIT_HELPER(step, i32, (ptr, ptr))                                                      \
+    /* the interpreter runs from f->pc up to pc end, whole statements: (t, f, end) */       \
+    JIT_HELPER(run, i32, (ptr, ptr, i32))                                                  \
     /* CALL_BUILTIN/CALL_METHOD at f->pc, as step runs it, without the loop: (t, f) */      \
     JIT_HELPER(builtin_op, i32, (ptr, ptr))                                                \
     /* side exit: the interpreter finishes the frame: (t, f, end_pc, result, JIT_EXIT_*) */ \

@@ -84,6 +84,10 @@ typedef struct lw {
                                      key when it is a constant string (find_const_keys), else 0 */
     LLVMValueRef *ic;             /* per pc: the inline cache of such a site (ic_global), or NULL */
     LLVMValueRef *fic;            /* per pc: its field cache for instances (field_cache_global), or NULL */
+    uint32_t lo, hi;              /* the instructions of the function being emitted (lower_pieces) */
+    uint32_t *once;               /* per pc: the end of the run of statements starting there that the
+                                     interpreter runs (find_once), or 0 */
+    LLVMValueRef next_fn;         /* the function of the instructions from hi on, or NULL */
 } lw;
 
 #define FOLDED UINT32_MAX
@@ -1739,6 +1743,84 @@ static void load_ref(lw *L, val v, uint32_t pc, uint32_t d)
     }
 }
 
+/* At a statement boundary: stop here when asked to (chunks end at such boundaries, never inside
+ * a loop or an if, so only a jump's target can be one: see back_target). */
+static void stop_check(lw *L, uint32_t pc)
+{
+    LLVMBasicBlockRef go = newbb(L, "");
+    L->go[pc] = go;
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, L->end_pc, c32(L, pc), ""), L->stop_bb, go);
+    LLVMValueRef pcv = c32(L, pc);
+    LLVMBasicBlockRef from = L->bb[pc];
+    LLVMAddIncoming(L->stop_pc, &pcv, &from, 1);
+    at(L, go);
+}
+
+/*
+ * Code that runs once.  The statements of a program's top level outside its loops run once,
+ * so compiling them buys nothing and costs the most (a long top level is mostly such code).
+ * In a big top level (one that is cut in pieces: lower_pieces) a run of such statements [s, e)
+ * (no loop, no RETURN, no handlers in the code object, within one piece) is one call of the
+ * run helper: the interpreter runs it on the frame's memory and native code goes on at e, or
+ * stops there at the chunk's end.  A chunk of a parallel run may start at any statement of the
+ * run (the entry goes straight to the call: the interpreter needs no guard).  Loops stay
+ * compiled, and so does every smaller code object.
+ */
+#define ONCE_INSIDE UINT32_MAX
+
+static bool find_once(lw *L, const uint32_t *cut, uint32_t np)
+{
+    zx_code *c = L->code;
+    if (c->kind != ZX_CODE_MAIN || c->nhandlers || np < 2) return true;
+    L->once = calloc(c->ncode + 1, sizeof *L->once);
+    if (!L->once) return false;
+    uint32_t j = 1;   /* the next cut */
+    for (uint32_t pc = 0; pc < c->ncode;) {
+        uint32_t s = pc, e = pc;
+        for (uint32_t q = s; q < c->ncode;) {
+            /* the statement [q, nb) */
+            uint32_t nb = q + 1;
+            bool ok = true;
+            for (; nb < c->ncode && !(c->pcflags[nb] & ZX_PC_BOUNDARY); nb++) {}
+            for (uint32_t k = q; k < nb && ok; k++)
+                ok = !(c->pcflags[k] & ZX_PC_BACK_EDGE) && c->code[k].op != OP_RETURN;
+            if (!ok || nb >= c->ncode) break;
+            e = q = nb;
+            while (j < np && cut[j] < q) j++;
+            if (j < np && cut[j] == q) break;   /* a run ends at a cut */
+        }
+        if (e > s) {
+            for (uint32_t k = s; k < e; k++) L->once[k] = (c->pcflags[k] & ZX_PC_BOUNDARY) ? e : ONCE_INSIDE;
+            pc = e;
+            continue;
+        }
+        for (pc = s + 1; pc < c->ncode && !(c->pcflags[pc] & ZX_PC_BOUNDARY); pc++) {}
+    }
+    return true;
+}
+
+/* The run [pc, e) of code that runs once (find_once), entered at the boundary pc: the
+ * interpreter runs it up to e or to the chunk's end, whichever is first. */
+static void emit_once(lw *L, uint32_t pc, uint32_t e)
+{
+    at(L, L->bb[pc]);
+    stop_check(L, pc);
+    L->steps++;
+    set_pc(L, pc);
+    set_sp(L, 0);
+    /* end_pc > pc here (end_pc == pc stopped above; a chunk never ends before it starts) */
+    LLVMValueRef inside = LLVMBuildICmp(L->b, LLVMIntULT, L->end_pc, c32(L, e), "");
+    LLVMValueRef lim = LLVMBuildSelect(L->b, inside, L->end_pc, c32(L, e), "lim");
+    LLVMValueRef args[] = { L->t, L->f, lim };
+    check_status(L, call(L, JIT_HELPER_run, args, 3), 0, 0);
+    for (uint32_t i = 0; i < L->nl; i++) lreload(L, i);
+    LLVMBasicBlockRef stop = newbb(L, "once.stop");
+    LLVMBuildCondBr(L->b, inside, stop, L->bb[e]);
+    at(L, stop);
+    LLVMBuildBr(L->b, L->stop_bb);
+    LLVMAddIncoming(L->stop_pc, &lim, &stop, 1);
+}
+
 static void emit_instr(lw *L, uint32_t pc)
 {
     zx_code *c = L->code;
@@ -1749,17 +1831,7 @@ static void emit_instr(lw *L, uint32_t pc)
     zx_op_stack_effect(in, &pops, &pushes);
 
     at(L, L->bb[pc]);
-    if (d == 0 && !(c->pcflags[pc] & ZX_PC_SPANNED)) {
-        /* a statement boundary: stop here when asked to (chunks end at such boundaries, never
-         * inside a loop or an if, so only a jump's target can be one: see back_target) */
-        LLVMBasicBlockRef go = newbb(L, "");
-        L->go[pc] = go;
-        LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, L->end_pc, c32(L, pc), ""), L->stop_bb, go);
-        LLVMValueRef pcv = c32(L, pc);
-        LLVMBasicBlockRef from = L->bb[pc];
-        LLVMAddIncoming(L->stop_pc, &pcv, &from, 1);
-        at(L, go);
-    }
+    if (d == 0 && !(c->pcflags[pc] & ZX_PC_SPANNED)) stop_check(L, pc);
 
     if (L->fold[pc] && L->fold[pc] != FOLDED) {
         emit_const_build(L, pc, d);
@@ -1977,7 +2049,21 @@ static void emit_allocas(lw *L)
         snprintf(name, sizeof name, "%s", c->local_names[i]);
         L->lpay[i] = LLVMBuildAlloca(L->b, L->i64, name);
     }
-    for (uint32_t s = 0; s < L->ns; s++) {
+    /* the slots this function's instructions use (a piece may need fewer than the code object) */
+    uint32_t ns = L->ns;
+    if (L->lo > 0 || L->hi < L->code->ncode) {
+        ns = 0;
+        for (uint32_t pc = L->lo; pc < L->hi; pc++) {
+            if (L->a.depth[pc] < 0 || L->fold[pc] == FOLDED) continue;
+            int pops, pushes;
+            zx_op_stack_effect(&c->code[pc], &pops, &pushes);
+            uint32_t need = (uint32_t)L->a.depth[pc] + (uint32_t)(pushes > 0 ? pushes : 0) + 2;
+            if (need > ns) ns = need;
+        }
+        if (ns > L->ns) ns = L->ns;
+    }
+    for (uint32_t s = 0; s < L->ns; s++) L->stag[s] = L->spay[s] = NULL;
+    for (uint32_t s = 0; s < ns; s++) {
         L->stag[s] = LLVMBuildAlloca(L->b, L->i8, "s.tag");
         L->spay[s] = LLVMBuildAlloca(L->b, L->i64, "s");
     }
@@ -1987,7 +2073,7 @@ static void emit_allocas(lw *L)
     L->catch_bb = NULL;
     if (L->a.borrow) {
         if (!L->sown) L->sown = calloc(L->ns + 1, sizeof *L->sown);
-        for (uint32_t s = 0; L->sown && s < L->ns; s++) L->sown[s] = LLVMBuildAlloca(L->b, L->i1, "s.owned");
+        for (uint32_t s = 0; L->sown && s < L->ns; s++) L->sown[s] = s < ns ? LLVMBuildAlloca(L->b, L->i1, "s.owned") : NULL;
     }
 }
 
@@ -2128,6 +2214,15 @@ static LLVMValueRef guard_by_table(lw *L, const uint8_t *lm, const uint8_t *gm, 
     return LLVMBuildCall2(L->b, LLVMGlobalGetValueType(fn), fn, args, 4, "guard");
 }
 
+/* A tail call of the next piece with this function's arguments (f->pc says where it enters). */
+static LLVMValueRef call_next_piece(lw *L)
+{
+    LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result };
+    LLVMValueRef r = LLVMBuildCall2(L->b, LLVMGlobalGetValueType(L->next_fn), L->next_fn, args, 4, "");
+    LLVMSetTailCall(r, 1);
+    return r;
+}
+
 static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
 {
     zx_code *c = L->code;
@@ -2176,10 +2271,15 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
     L->exit_bb = newbb(L, "side_exit");   /* a failed entry guard */
     LLVMBasicBlockRef no_entry = newbb(L, "no_entry");
     uint32_t nentries = 0;
-    for (uint32_t pc = 0; pc < c->ncode; pc++) nentries += L->a.depth[pc] == 0;
+    for (uint32_t pc = L->lo; pc < L->hi; pc++) nentries += L->a.depth[pc] == 0;
     LLVMValueRef sw = LLVMBuildSwitch(L->b, pc0, no_entry, nentries);
-    for (uint32_t pc = 0; pc < c->ncode; pc++) {
-        if (L->a.depth[pc] != 0) continue;
+    for (uint32_t pc = L->lo; pc < L->hi; pc++) {
+        if (L->a.depth[pc] != 0 || (L->once && L->once[pc] == ONCE_INSIDE)) continue;
+        if (L->once && L->once[pc]) {
+            LLVMAddCase(sw, c32(L, pc), L->bb[pc]);   /* the interpreter runs it: no guard */
+            stats->entries++;
+            continue;
+        }
         char name[48];
         snprintf(name, sizeof name, "guard.pc%u", pc);
         LLVMBasicBlockRef g = newbb(L, name);
@@ -2221,8 +2321,49 @@ static void emit_entry(lw *L, LLVMBasicBlockRef entry, zx_jit_code_stats *stats)
     LLVMValueRef args[] = { L->t, L->f, L->end_pc, L->result, c32(L, JIT_EXIT_GUARD) };
     LLVMBuildRet(L->b, call(L, JIT_HELPER_exit, args, 5));
     at(L, no_entry);
+    if (L->next_fn) {
+        /* an entry further on: the next piece's (pieces never enter earlier ones) */
+        LLVMBuildRet(L->b, call_next_piece(L));
+        return;
+    }
     args[4] = c32(L, JIT_EXIT_NO_ENTRY);
     LLVMBuildRet(L->b, call(L, JIT_HELPER_exit, args, 5));
+}
+
+/*
+ * Big code objects in pieces.  Code generation holds a function's machine code whole while it
+ * works on it (for a long top level, hundreds of MB: it grows with the function), so a code
+ * object of more than 2 x PIECE_CODE instructions is lowered as a chain of functions of about
+ * PIECE_CODE instructions each, cut at statement boundaries (where the operand stack is empty,
+ * no jump crosses and the frame is in memory).  A piece that reaches its end, or is entered at
+ * a later instruction, tail-calls the next one; the first is the code object's function.
+ * Code with handlers (a handler's target may lie in another piece) or an int version is not
+ * cut.  The pieces share the code object's analysis; the engine's optimisation bound counts
+ * all of them (attribute "zexus-code-insts").
+ */
+#define PIECE_CODE 1000
+
+/* The cuts: cut[0] = 0 < cut[1] < ... < cut[*np] = ncode.  Sizes count the instructions that
+ * are lowered one by one (a literal's constants folded into data count as nothing). */
+static uint32_t *piece_cuts(lw *L, uint32_t *np)
+{
+    zx_code *c = L->code;
+    uint32_t total = 0;
+    for (uint32_t pc = 0; pc < c->ncode; pc++) total += L->a.depth[pc] >= 0 && L->fold[pc] != FOLDED;
+    int split = !L->a.int_state && !c->nhandlers && total > 2 * PIECE_CODE;
+    uint32_t *cut = malloc(((size_t)(split ? total / PIECE_CODE : 0) + 2) * sizeof *cut);
+    if (!cut) return NULL;
+    cut[0] = 0;
+    *np = 1;
+    for (uint32_t pc = 0, size = 0; split && pc < c->ncode; pc++) {
+        if (size >= PIECE_CODE && (c->pcflags[pc] & ZX_PC_BOUNDARY) && L->a.depth[pc] == 0) {
+            cut[(*np)++] = pc;
+            size = 0;
+        }
+        size += L->a.depth[pc] >= 0 && L->fold[pc] != FOLDED;
+    }
+    cut[*np] = c->ncode;
+    return cut;
 }
 
 LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const char *fname,
@@ -2277,40 +2418,95 @@ LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const 
     }
     L.fn = fn;
     L.pub_fn = fn;
-    /* code that loops: the engine's optimisation bound is higher for it (engine.c) */
-    for (uint32_t pc = 0; pc < code->ncode; pc++)
-        if (code->pcflags[pc] & ZX_PC_BACK_EDGE) {
-            LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
-                                    LLVMCreateStringAttribute(L.cx, "zexus-loops", 11, "1", 1));
-            break;
-        }
-    L.t = LLVMGetParam(fn, 0);
-    L.f = LLVMGetParam(fn, 1);
-    L.end_pc = LLVMGetParam(fn, 2);
-    L.result = LLVMGetParam(fn, 3);
-    LLVMSetValueName2(L.t, "t", 1);
-    LLVMSetValueName2(L.f, "f", 1);
-    LLVMSetValueName2(L.end_pc, "end_pc", 6);
-    LLVMSetValueName2(L.result, "result", 6);
     L.b = LLVMCreateBuilderInContext(L.cx);
     L.bb = calloc(code->ncode + 1, sizeof *L.bb);
-    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(L.cx, fn, "entry");
-    /* blocks are named after their instruction and source line: --dump-ir reads like the source */
-    for (uint32_t pc = 0; pc < code->ncode; pc++) {
-        if (L.a.depth[pc] < 0 || L.fold[pc] == FOLDED) continue;
-        char name[64];
-        snprintf(name, sizeof name, "pc%u.line%u.%s", pc, code->positions[pc].line, analyze_op_name(code->code[pc].op));
-        L.bb[pc] = LLVMAppendBasicBlockInContext(L.cx, fn, name);
+    uint32_t np = 0;
+    uint32_t *cut = piece_cuts(&L, &np);
+    LLVMValueRef *pfn = calloc(np ? np : 1, sizeof *pfn);
+    if (!L.bb || !cut || !pfn || !find_once(&L, cut, np)) {
+        snprintf(err, errsz, "out of memory");
+        free(cut);
+        free(pfn);
+        fn = NULL;
+        goto done;
     }
-    if (L.a.int_state) {
+    pfn[0] = fn;
+    for (uint32_t j = 1; j < np; j++) {
+        char name[512];
+        snprintf(name, sizeof name, "%s (piece %u)", fname, j);
+        pfn[j] = LLVMAddFunction(m, name, LLVMGlobalGetValueType(fn));
+        LLVMSetLinkage(pfn[j], LLVMInternalLinkage);
+    }
+    if (L.a.int_state && np == 1) {
         char name[512];
         snprintf(name, sizeof name, "%s (int arguments)", fname);
         L.int_fn = LLVMAddFunction(m, name, LLVMGlobalGetValueType(fn));
         LLVMSetLinkage(L.int_fn, LLVMInternalLinkage);
     }
-    emit_entry(&L, entry, stats);
-    for (uint32_t pc = 0; pc < code->ncode; pc++)
-        if (L.a.depth[pc] >= 0 && L.fold[pc] != FOLDED) emit_instr(&L, pc);
+    for (uint32_t j = 0; j < np; j++) {
+        L.lo = cut[j];
+        L.hi = cut[j + 1];
+        L.fn = pfn[j];
+        L.next_fn = j + 1 < np ? pfn[j + 1] : NULL;
+        /* code that loops: the engine's optimisation bound is higher for it (engine.c) */
+        for (uint32_t pc = L.lo; pc < L.hi; pc++)
+            if (code->pcflags[pc] & ZX_PC_BACK_EDGE) {
+                LLVMAddAttributeAtIndex(L.fn, LLVMAttributeFunctionIndex,
+                                        LLVMCreateStringAttribute(L.cx, "zexus-loops", 11, "1", 1));
+                break;
+            }
+        L.t = LLVMGetParam(L.fn, 0);
+        L.f = LLVMGetParam(L.fn, 1);
+        L.end_pc = LLVMGetParam(L.fn, 2);
+        L.result = LLVMGetParam(L.fn, 3);
+        LLVMSetValueName2(L.t, "t", 1);
+        LLVMSetValueName2(L.f, "f", 1);
+        LLVMSetValueName2(L.end_pc, "end_pc", 6);
+        LLVMSetValueName2(L.result, "result", 6);
+        memset(L.bb, 0, (code->ncode + 1) * sizeof *L.bb);
+        memset(L.go, 0, (code->ncode + 1) * sizeof *L.go);
+        L.borrowed = 0;
+        L.exit_bb = NULL;
+        LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(L.cx, L.fn, "entry");
+        /* blocks are named after their instruction and source line: --dump-ir reads like the source */
+        for (uint32_t pc = L.lo; pc < L.hi; pc++) {
+            if (L.a.depth[pc] < 0 || L.fold[pc] == FOLDED || (L.once && L.once[pc] == ONCE_INSIDE)) continue;
+            char name[64];
+            snprintf(name, sizeof name, "pc%u.line%u.%s", pc, code->positions[pc].line, analyze_op_name(code->code[pc].op));
+            L.bb[pc] = LLVMAppendBasicBlockInContext(L.cx, L.fn, name);
+        }
+        if (L.next_fn) L.bb[L.hi] = LLVMAppendBasicBlockInContext(L.cx, L.fn, "next_piece");
+        emit_entry(&L, entry, stats);
+        for (uint32_t pc = L.lo; pc < L.hi; pc++) {
+            if (L.a.depth[pc] < 0 || L.fold[pc] == FOLDED) continue;
+            if (!L.once || !L.once[pc]) emit_instr(&L, pc);
+            else if (L.once[pc] != ONCE_INSIDE) emit_once(&L, pc, L.once[pc]);
+        }
+        if (L.next_fn) {
+            /* the end of this piece is a statement boundary: the frame is in memory */
+            at(&L, L.bb[L.hi]);
+            set_pc(&L, L.hi);
+            LLVMBuildRet(L.b, call_next_piece(&L));
+        }
+    }
+    if (np > 1) {
+        /* the engine bounds the optimiser by the size of the code object, not of one piece */
+        uint64_t total = 0;
+        for (uint32_t j = 0; j < np; j++)
+            for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(pfn[j]); b; b = LLVMGetNextBasicBlock(b))
+                for (LLVMValueRef i = LLVMGetFirstInstruction(b); i; i = LLVMGetNextInstruction(i)) total++;
+        char v[32];
+        snprintf(v, sizeof v, "%llu", (unsigned long long)total);
+        for (uint32_t j = 0; j < np; j++)
+            LLVMAddAttributeAtIndex(pfn[j], LLVMAttributeFunctionIndex,
+                                    LLVMCreateStringAttribute(L.cx, "zexus-code-insts", 16, v, (unsigned)strlen(v)));
+    }
+    free(cut);
+    free(pfn);
+    L.lo = 0;
+    L.hi = code->ncode;
+    L.next_fn = NULL;
+    L.fn = fn;
     stats->helper_ops = L.steps;
     if (L.int_fn) {
         /* the same instructions again, typed by the int analysis, as a function of their own
@@ -2359,5 +2555,6 @@ done:
     free(L.ckey);
     free(L.ic);
     free(L.fic);
+    free(L.once);
     return fn;
 }

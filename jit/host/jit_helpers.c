@@ -39,6 +39,12 @@ static zx_status jit_helper_step(zx_task *t, zx_frame *f)
     return zx_interp_step(t, f, f->pc + 1);
 }
 
+/* Statements of code that runs once, from f->pc to end (lower.c, "Code that runs once"). */
+static zx_status jit_helper_run(zx_task *t, zx_frame *f, uint32_t end)
+{
+    return zx_interp_step(t, f, end);
+}
+
 /* A builtin or method call at f->pc: the interpreter's own code for it, called directly (the
  * loop's entry is most of a step's cost); a method of an instance is a frame: stepped. */
 static zx_status jit_helper_builtin_op(zx_task *t, zx_frame *f)

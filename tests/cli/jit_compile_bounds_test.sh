@@ -4,8 +4,9 @@
 #  - constant list and map literals are lowered as data: the IR of a 2,000-element literal is
 #    no bigger than that of a 250-element one, and 2,000-element lists and a 400-entry map run
 #    under --jit=strict -O2 as under --jit=off (the ctest TIMEOUT catches a severe slowdown);
-#  - a long generated top level (bench/gen_mixed.py) gets -O0 code generation past the
-#    optimiser's bound and prints what the interpreter prints;
+#  - a long generated top level (bench/gen_mixed.py) leaves its statements outside loops to the
+#    interpreter, gets -O0 code generation past the optimiser's bound and prints what the
+#    interpreter prints;
 #  - --jit=auto: a program that ends while its big top level compiles at -O2 exits within
 #    seconds (the compile is cancelled), and SIGINT after the output, while the VM is being torn
 #    down, exits 130.
@@ -51,11 +52,17 @@ irlines() { "$bin" run --jit=strict -O2 --no-cache --dump-ir "$1" 2>&1 >/dev/nul
 small=$(irlines list250.zx) big=$(irlines list2000.zx)
 if [ "$small" -gt 0 ] && [ "$big" -le $((small + 10)) ]; then ok; else bad "IR lines: 250 elements $small, 2000 elements $big"; fi
 
-# a long top level: past the bound, compiled as at -O0, same output
+# a long top level: its statements outside loops are left to the interpreter (they run once:
+# jit/lower.c, "Code that runs once"), same output
 python3 "$gen" 600 > mixed.zx
 want=$("$bin" run --jit=off mixed.zx)
 got=$(ZEXUS_JIT_LOG=1 "$bin" run --jit=strict -O2 --no-cache mixed.zx 2>log.txt)
 if [ "$want" = "$got" ]; then ok; else bad "mixed: output differs"; fi
+if "$bin" run --jit=strict -O2 --no-cache --dump-ir mixed.zx 2>&1 >/dev/null | grep -q 'call i32 @jit_helper_run('; then ok
+else bad "mixed: the top level's statements outside loops are compiled"; fi
+# past the optimiser's bound (lowered here to what this top level still has), compiled as at -O0
+got=$(ZEXUS_JIT_LOG=1 ZEXUS_JIT_OPT_MAX_INSTS=2000 "$bin" run --jit=strict -O2 --no-cache mixed.zx 2>log.txt)
+if [ "$want" = "$got" ]; then ok; else bad "mixed (bound 2000): output differs"; fi
 if grep -q "compiled as at -O0" log.txt; then ok; else bad "mixed: no bounded function in the log"; cat log.txt; fi
 
 # --jit=auto: a hot loop gets the (big) top level compiled while the rest runs; exit must not
