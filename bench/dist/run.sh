@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # run.sh — parallel_map across MPI ranks on this machine (docs/distributed.md, "Costs").
-#   coarse: 64 elements of a few ms, 1 rank vs 2 ranks (one worker each, on separate cores)
+#   coarse: 64 elements of a few ms, 1 rank vs 2 and 4 ranks (one worker each; 2 ranks on
+#           separate cores; 4 ranks share the cores when the machine has fewer than 4)
 #   fine:   200,000 trivial elements, every block sent to rank 1 (rank 0 idle): the cost of
 #           dispatching an element, its bytes both ways included
+#   tcp:    the coarse map (1 vs 2 ranks) and the fine map again between two network namespaces
+#           over TCP (tests/dist/netns_lib.sh; as root only, skipped otherwise)
 # usage: bench/dist/run.sh [ZEXUS_JIT] [REPEATS]   (figures are the median of REPEATS runs)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +29,30 @@ for jit in off always auto; do
     c2=$(for _ in $(seq "$reps"); do run_s "${mpi[@]}" -n 2 "$bin" run --dist --jit=$jit --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
     echo "coarse map, 64 elements, --jit=$jit: 1 rank ${c1} s, 2 ranks ${c2} s, speedup $(awk -v a="$c1" -v b="$c2" 'BEGIN {printf "%.2f", a / b}')x"
 done
+# four ranks: bound to cores only where there are four
+bind4=core
+(( $(nproc) < 4 )) && bind4=none
+c4=$(for _ in $(seq "$reps"); do run_s mpirun -q --mca pml ob1 --bind-to $bind4 -n 4 "$bin" run --dist --jit=off --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
+echo "coarse map, 64 elements, --jit=off: 4 ranks (bound to $bind4) ${c4} s"
 loc=$(for _ in $(seq "$reps"); do run_s "$bin" run --mode=par --workers=1 --stats "$here/fine.zx"; done | median)
 f2=$(for _ in $(seq "$reps"); do ZEXUS_DIST_RANK0_IDLE=1 map_ms "${mpi[@]}" -x ZEXUS_DIST_RANK0_IDLE -n 2 "$bin" run --dist --mode=par --workers=1 --stats "$here/fine.zx"; done | median)
 echo "fine map, 200000 elements: the whole run on one worker ${loc} s; the map sent to rank 1: ${f2} ms," \
      "$(awk -v m="$f2" 'BEGIN {printf "%.2f", m * 1000 / 200000}') us per element"
+
+# the same between two network namespaces, over TCP
+# shellcheck source=tests/dist/netns_lib.sh
+. "$here/../../tests/dist/netns_lib.sh"
+tmp=$(mktemp -d)
+trap 'netns_cleanup; rm -rf "$tmp"' EXIT
+if ! netns_setup "$tmp" "$(command -v mpirun)"; then
+    echo "tcp: skipped (network namespaces need root and iproute2)"
+    exit 0
+fi
+tcp=("$tmp/mpirun" -q --mca pml ob1 --bind-to core)
+for jit in off always; do
+    t1=$(for _ in $(seq "$reps"); do run_s "${tcp[@]}" -n 1 "$bin" run --dist --jit=$jit --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
+    t2=$(for _ in $(seq "$reps"); do run_s "${tcp[@]}" -n 2 "$bin" run --dist --jit=$jit --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
+    echo "tcp: coarse map, 64 elements, --jit=$jit: 1 rank ${t1} s, 2 ranks ${t2} s, speedup $(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.2f", a / b}')x"
+done
+ft=$(for _ in $(seq "$reps"); do ZEXUS_DIST_RANK0_IDLE=1 map_ms "${tcp[@]}" -x ZEXUS_DIST_RANK0_IDLE -n 2 "$bin" run --dist --mode=par --workers=1 --stats "$here/fine.zx"; done | median)
+echo "tcp: fine map, 200000 elements sent to rank 1: ${ft} ms, $(awk -v m="$ft" 'BEGIN {printf "%.2f", m * 1000 / 200000}') us per element"
