@@ -2566,6 +2566,7 @@ LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const 
             if (L.a.depth[pc] >= 0 && L.fold[pc] != FOLDED) emit_instr(&L, pc);
         L.a.state = generic;
     }
+    stats->inlined = L.inlined;
     if (L.bad_helper) {
         snprintf(err, errsz, "%s: %s called against its row in jit/helper_abi.h", code->name, L.bad_helper);
         fn = NULL;
