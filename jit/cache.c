@@ -256,7 +256,8 @@ static int parse_entry(const uint8_t *data, size_t size, const uint8_t key[CACHE
     for (size_t i = 0; i < n; i++) {
         uint32_t len;
         if (!rd(&r, &e->entries[i], sizeof(uint32_t)) || !rd(&r, &e->helper_ops[i], sizeof(uint32_t)) ||
-            !rd(&r, &e->inlined[i], sizeof(uint32_t)) || !rd(&r, &len, sizeof len) || len == 0 || len > MAX_NAME || (size_t)(r.end - r.p) < len)
+            !rd(&r, &e->inlined[i], sizeof(uint32_t)) || !rd(&r, &len, sizeof len) || len == 0 ||
+            len > MAX_NAME || (size_t)(r.end - r.p) < len)
             return 0;
         if (!(e->names[i] = malloc(len + 1))) return 0;
         rd(&r, e->names[i], len);

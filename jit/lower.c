@@ -335,6 +335,16 @@ static LLVMValueRef from_f64(lw *L, LLVMValueRef d) { return LLVMBuildBitCast(L-
 
 static val mkint(lw *L, LLVMValueRef i) { val v = { c8(L, ZX_T_INT), i, M_I }; return v; }
 static val mkflt(lw *L, LLVMValueRef d) { val v = { c8(L, ZX_T_FLOAT), from_f64(L, d), M_F }; return v; }
+/* Constant k, an immediate (an object's payload is left 0: it is read from the code object). */
+static val imm_const(lw *L, zx_value k)
+{
+    val v = { c8(L, k.tag), c64(L, 0), analyze_tag_mask(k) };
+    if (k.tag == ZX_T_FLOAT) v.pay = from_f64(L, LLVMConstReal(L->f64, k.u.f));
+    else if (k.tag == ZX_T_BOOL) v.pay = c64(L, k.u.b ? 1 : 0);
+    else if (k.tag == ZX_T_INT) v.pay = c64(L, k.u.i);
+    return v;
+}
+
 static val mkbool(lw *L, LLVMValueRef b1)
 {
     val v = { c8(L, ZX_T_BOOL), LLVMBuildZExt(L->b, b1, L->i64, ""), M_B };
@@ -818,17 +828,19 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
     sset(L, d - 2, r);
 }
 
+/* -a of an int (raises on INT64_MIN like the interpreter) or a float. */
+static val num_neg(lw *L, val a, uint32_t pc, uint32_t d)
+{
+    if (a.mask == M_F) return mkflt(L, LLVMBuildFNeg(L->b, as_f64(L, a.pay), ""));
+    raise_if(L, LLVMBuildICmp(L->b, LLVMIntEQ, a.pay, c64(L, INT64_MIN), ""), pc, ZX_ERR_INT_OVERFLOW, d);
+    return mkint(L, LLVMBuildNeg(L->b, a.pay, ""));
+}
+
 static void emit_neg(lw *L, uint32_t pc, uint32_t d)
 {
     val a = sget(L, d - 1, st_stack(L, pc)[d - 1]);
-    if (a.mask == M_I) {
-        raise_if(L, LLVMBuildICmp(L->b, LLVMIntEQ, a.pay, c64(L, INT64_MIN), ""), pc, ZX_ERR_INT_OVERFLOW, d);
-        sset(L, d - 1, mkint(L, LLVMBuildNeg(L->b, a.pay, "")));
-    } else if (a.mask == M_F) {
-        sset(L, d - 1, mkflt(L, LLVMBuildFNeg(L->b, as_f64(L, a.pay), "")));
-    } else {
-        emit_step(L, pc, d, 1, 1);
-    }
+    if (a.mask == M_I || a.mask == M_F) sset(L, d - 1, num_neg(L, a, pc, d));
+    else emit_step(L, pc, d, 1, 1);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1712,7 +1724,10 @@ static LLVMValueRef entry_alloca(lw *L, LLVMTypeRef ty, const char *name)
 /* Register slot i of an inlined body (tags ts, payloads ps), typed by mask m. */
 static val inline_get(lw *L, LLVMValueRef *ts, LLVMValueRef *ps, uint32_t i, uint8_t m)
 {
-    val v = { analyze_singleton(m) ? c8(L, mask_tag(m)) : load(L, L->i8, ts[i], "it"), load(L, L->i64, ps[i], "ip"), m };
+    val v;
+    v.mask = m;
+    v.tag = analyze_singleton(m) ? c8(L, mask_tag(m)) : load(L, L->i8, ts[i], "it");
+    v.pay = load(L, L->i64, ps[i], "ip");
     return v;
 }
 
@@ -1732,15 +1747,7 @@ static void emit_inline_instr(lw *L, const zx_code *x, uint32_t ipc, const uint8
 {
     const zx_instr *in = &x->code[ipc];
     switch (in->op) {   /* analyze_inlinable: these and nothing else */
-    case OP_LOAD_CONST: {
-        zx_value k = x->consts[in->a];
-        val v = { c8(L, k.tag), c64(L, 0), analyze_tag_mask(k) };
-        if (k.tag == ZX_T_FLOAT) v.pay = from_f64(L, LLVMConstReal(L->f64, k.u.f));
-        else if (k.tag == ZX_T_BOOL) v.pay = c64(L, k.u.b ? 1 : 0);
-        else if (k.tag == ZX_T_INT) v.pay = c64(L, k.u.i);
-        inline_set(L, st, sp, d, v);
-        break;
-    }
+    case OP_LOAD_CONST: inline_set(L, st, sp, d, imm_const(L, x->consts[in->a])); break;
     case OP_LOAD_LOCAL: inline_set(L, st, sp, d, inline_get(L, lt, lp, in->a, lm[in->a])); break;
     case OP_STORE_LOCAL: inline_set(L, lt, lp, in->a, inline_get(L, st, sp, d - 1, sm[d - 1])); break;
     case OP_DUP: inline_set(L, st, sp, d, inline_get(L, st, sp, d - 1, sm[d - 1])); break;
@@ -1750,16 +1757,7 @@ static void emit_inline_instr(lw *L, const zx_code *x, uint32_t ipc, const uint8
         inline_set(L, st, sp, d - 1, mkbool(L, LLVMBuildNot(L->b, t, "")));
         break;
     }
-    case OP_NEG: {
-        val a = inline_get(L, st, sp, d - 1, sm[d - 1]);
-        if (a.mask == M_I) {
-            raise_if(L, LLVMBuildICmp(L->b, LLVMIntEQ, a.pay, c64(L, INT64_MIN), ""), 0, ZX_ERR_INT_OVERFLOW, 0);
-            inline_set(L, st, sp, d - 1, mkint(L, LLVMBuildNeg(L->b, a.pay, "")));
-        } else {
-            inline_set(L, st, sp, d - 1, mkflt(L, LLVMBuildFNeg(L->b, as_f64(L, a.pay), "")));
-        }
-        break;
-    }
+    case OP_NEG: inline_set(L, st, sp, d - 1, num_neg(L, inline_get(L, st, sp, d - 1, sm[d - 1]), 0, 0)); break;
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
     case OP_EQ: case OP_NEQ: case OP_LT: case OP_GT: case OP_LTE: case OP_GTE: {
         val a = inline_get(L, st, sp, d - 2, sm[d - 2]), b = inline_get(L, st, sp, d - 1, sm[d - 1]);
@@ -1993,21 +1991,13 @@ static void emit_instr(lw *L, uint32_t pc)
     switch ((zx_opcode)in->op) {
     case OP_LOAD_CONST: {
         zx_value k = c->consts[in->a];
-        val v;
-        v.mask = analyze_tag_mask(k);
-        v.tag = c8(L, k.tag);
+        val v = imm_const(L, k);
         if (k.tag == ZX_T_OBJ) {
             /* constant objects are read from the code object, never baked-in addresses */
             LLVMValueRef code = load(L, L->ptr, gep(L, L->f, offsetof(zx_frame, code)), "code");
             LLVMValueRef consts = load(L, L->ptr, gep(L, code, offsetof(zx_code, consts)), "consts");
             v.pay = load(L, L->i64, gep(L, consts, (uint64_t)in->a * sizeof(zx_value) + offsetof(zx_value, u)), "k");
             load_ref(L, v, pc, d);      /* a key of m.k is lent: the code object holds it */
-        } else if (k.tag == ZX_T_FLOAT) {
-            v.pay = from_f64(L, LLVMConstReal(L->f64, k.u.f));
-        } else if (k.tag == ZX_T_BOOL) {
-            v.pay = c64(L, k.u.b ? 1 : 0);
-        } else {
-            v.pay = c64(L, k.tag == ZX_T_INT ? k.u.i : 0);
         }
         sset(L, d, v);
         break;
