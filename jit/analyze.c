@@ -748,6 +748,142 @@ void analyze_int_version(analyze_code *a)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Inlining small pure actions                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * A direct call of a tiny action (spectralnorm's a(i, j), a few arithmetic instructions) costs
+ * more in its call stub (a frame pushed and popped in the interpreter's layout) than in its
+ * body.  Its body can be lowered into the caller instead when it has no effect at all: then a
+ * failure anywhere in it (an overflow, a division by zero) may simply take the real call with
+ * the same arguments, which runs x again from its start and raises with x's frame, place and
+ * stack trace.  What would make the two differ is excluded here: effects, reads of anything
+ * that may change (globals, cells, the heap), loops (the interrupt poll of a back-edge), and
+ * operations whose inline form does not cover every operand tag they may meet.
+ */
+
+static int inline_op_ok(const zx_code *x, uint32_t pc)
+{
+    const zx_instr *in = &x->code[pc];
+    switch (in->op) {
+    case OP_LOAD_CONST: {
+        if (in->a >= x->nconsts) return 0;
+        zx_tag t = x->consts[in->a].tag;
+        return t == ZX_T_NULL || t == ZX_T_BOOL || t == ZX_T_INT || t == ZX_T_FLOAT;
+    }
+    case OP_LOAD_LOCAL: case OP_STORE_LOCAL: return in->a < x->nlocals;
+    case OP_JUMP: case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: return in->a > pc && in->a < x->ncode;
+    case OP_POP: case OP_DUP: case OP_NOT: case OP_NEG: case OP_RETURN: case OP_NOP:
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
+    case OP_EQ: case OP_NEQ: case OP_LT: case OP_GT: case OP_LTE: case OP_GTE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int analyze_inlinable(const zx_code *x)
+{
+    if (x->kind == ZX_CODE_MAIN || x->ncode == 0 || x->ncode > ANALYZE_INLINE_MAX_CODE || x->nhandlers ||
+        !x->depth || !x->pcflags)
+        return 0;
+    for (uint32_t i = 0; x->local_is_cell && i < x->nlocals; i++)
+        if (x->local_is_cell[i]) return 0;
+    for (uint32_t pc = 0; pc < x->ncode; pc++)
+        if (x->depth[pc] >= 0 && !inline_op_ok(x, pc)) return 0;
+    return 1;
+}
+
+/* The same cases as jit/lower.c's int_binop and flt_binop: int with int, and floats where the
+ * language converts (arithmetic on two numbers, one a float; comparisons of two floats).  An
+ * int compared with a float, a float modulo, ** go through the runtime: no inline form. */
+uint8_t analyze_inline_binop(unsigned op, uint8_t a, uint8_t b)
+{
+    int cmp = analyze_is_cmp(op);
+    int arith = op == OP_ADD || op == OP_SUB || op == OP_MUL || op == OP_DIV;
+    if (!analyze_singleton(a) || !analyze_singleton(b)) return 0;
+    if (a == M_I && b == M_I) return cmp ? M_B : (arith || op == OP_MOD) ? M_I : 0;
+    if (((a | b) & ~(M_I | M_F)) != 0) return 0;
+    if (arith) return M_F;
+    if (cmp && a == M_F && b == M_F) return M_B;
+    return 0;
+}
+
+void analyze_inline_free(analyze_inline *p)
+{
+    free(p->state);
+    memset(p, 0, sizeof *p);
+}
+
+/* Forward in pc order: every jump goes forward, so each instruction's predecessors come first. */
+int analyze_inline_plan(const zx_code *x, const uint8_t *args, analyze_inline *p)
+{
+    memset(p, 0, sizeof *p);
+    if (!analyze_inlinable(x)) return 0;
+    p->nl = x->nlocals;
+    p->ns = x->max_stack + 1;
+    size_t W = 1 + (size_t)p->nl + p->ns;
+    p->state = calloc((size_t)x->ncode + 1, W);
+    if (!p->state) return 0;
+    uint8_t *cur = p->state + (size_t)x->ncode * W;   /* scratch */
+    uint8_t *s0 = p->state;
+    s0[0] = 1;
+    for (uint32_t i = 0; i < p->nl; i++) s0[1 + i] = i < x->nparams ? args[i] : M_U;
+    for (uint32_t pc = 0; pc < x->ncode; pc++) {
+        const zx_instr *in = &x->code[pc];
+        const uint8_t *row = p->state + (size_t)pc * W;
+        if (!row[0]) continue;
+        int d = x->depth[pc];
+        if (d < 0 || (uint32_t)d > p->ns) goto fail;
+        memcpy(cur, row, W);
+        uint8_t *lm = cur + 1, *sm = cur + 1 + p->nl;
+        uint8_t top = d > 0 ? sm[d - 1] : 0, second = d > 1 ? sm[d - 2] : 0;
+        int pops, pushes;
+        zx_op_stack_effect(in, &pops, &pushes);
+        if (in->op == OP_DUP) pops = 0, pushes = 1;   /* the copy on top */
+        if (d < pops) goto fail;
+        uint8_t r = 0;
+        switch (in->op) {
+        case OP_LOAD_CONST: r = analyze_tag_mask(x->consts[in->a]); break;
+        case OP_LOAD_LOCAL:
+            r = lm[in->a];
+            if (!r || (r & ~(M_N | M_B | M_I | M_F))) goto fail;   /* maybe undefined: it raises */
+            break;
+        case OP_STORE_LOCAL: lm[in->a] = top; break;
+        case OP_DUP: r = top; break;
+        case OP_NOT: r = M_B; break;
+        case OP_NEG:
+            if (top != M_I && top != M_F) goto fail;
+            r = top;
+            break;
+        case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
+        case OP_EQ: case OP_NEQ: case OP_LT: case OP_GT: case OP_LTE: case OP_GTE:
+            r = analyze_inline_binop(in->op, second, top);
+            if (!r) goto fail;
+            break;
+        case OP_RETURN: p->result |= top; break;
+        default: break;   /* POP, NOP, jumps: nothing to type */
+        }
+        d -= pops;
+        if (pushes) sm[d] = r;
+        d += pushes;
+        if ((uint32_t)d > p->ns) goto fail;
+        uint32_t succ[2];
+        int ns = zx_op_successors(in, pc, succ);
+        for (int k = 0; k < ns; k++) {
+            if (succ[k] >= x->ncode || succ[k] <= pc || x->depth[succ[k]] != d) goto fail;
+            uint8_t *dst = p->state + (size_t)succ[k] * W;
+            dst[0] = 1;
+            for (size_t i = 1; i < 1 + p->nl + (size_t)d; i++) dst[i] |= cur[i];
+        }
+    }
+    return 1;
+fail:
+    analyze_inline_free(p);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* What lowering reads from outside the code object                                           */
 /* ---------------------------------------------------------------------------------------- */
 
@@ -850,6 +986,24 @@ int analyze_outside_facts(zx_program *prog, zx_code *code, zx_code *const *batch
         for (uint32_t i = 0; x->local_is_cell && i < x->nlocals; i++) cells |= x->local_is_cell[i];
         put_u32(put, ctx, cells);
         put_str(put, ctx, x->name);
+        /* a callee that may be inlined is compiled into this code: its instructions and the
+         * constants they load (analyze_inlinable admits no object constants) */
+        int inl = analyze_inlinable(x);
+        put_u32(put, ctx, (uint32_t)inl);
+        for (uint32_t i = 0; inl && i < x->ncode; i++) {
+            put_u32(put, ctx, x->code[i].op);
+            put_u32(put, ctx, x->code[i].a);
+            put_u32(put, ctx, x->code[i].b);
+        }
+        for (uint32_t i = 0; inl && i < x->nconsts; i++) {
+            zx_value kv = x->consts[i];
+            uint64_t bits = 0;
+            if (kv.tag == ZX_T_INT) bits = (uint64_t)kv.u.i;
+            else if (kv.tag == ZX_T_FLOAT) memcpy(&bits, &kv.u.f, sizeof bits);
+            else if (kv.tag == ZX_T_BOOL) bits = kv.u.b;
+            put_u32(put, ctx, kv.tag);
+            put(ctx, &bits, sizeof bits);
+        }
     }
     analyze_free(&a);
     return 1;

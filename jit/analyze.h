@@ -67,6 +67,32 @@ int analyze_borrows(analyze_code *a);
 /* Sets int_state when an int-argument version of an action or lambda pays. */
 void analyze_int_version(analyze_code *a);
 
+/* Inlining a small pure action at a direct call (jit/lower.c, emit_inline_call).  x qualifies
+ * by its code alone (analyze_inlinable): at most ANALYZE_INLINE_MAX_CODE instructions, only
+ * forward jumps, no handlers, no cells, and only instructions without effects that native code
+ * computes in registers: constants that are no objects, plain locals, arithmetic, comparisons,
+ * NOT, DUP, POP, jumps, RETURN.  At a call site, with its arguments' tags known, a plan
+ * (analyze_inline_plan) types every instruction of x; it exists only when every operation's
+ * operand tags are known and have an inline form (ints, floats) and no local is read
+ * undefined, so the inlined body needs no tag checks and can fail only by raising, which it
+ * never does itself: it takes the real call instead. */
+#define ANALYZE_INLINE_MAX_CODE 48
+
+typedef struct analyze_inline {
+    uint32_t nl, ns;               /* x's locals and operand stack slots */
+    uint8_t *state;                /* per pc of x: 1 + nl + ns masks: reached (0 or 1), the
+                                      locals, the operand stack (x->depth[pc] of them) */
+    uint8_t result;                /* the tags x may return */
+} analyze_inline;
+
+int analyze_inlinable(const zx_code *x);
+/* 1 with the plan in *p (free it with analyze_inline_free) when x, inlinable, is typed from
+ * arguments of the tags args[0..x->nparams); 0 otherwise (nothing to free). */
+int analyze_inline_plan(const zx_code *x, const uint8_t *args, analyze_inline *p);
+void analyze_inline_free(analyze_inline *p);
+/* The tags of a OP b in an inlined body; 0 when it has no inline form there. */
+uint8_t analyze_inline_binop(unsigned op, uint8_t a, uint8_t b);
+
 /* Where code object x sits in prog's tree: the child indices from the top level into path,
  * and their number; -1 when x is not found within ANALYZE_PATH_MAX levels.  Code of another
  * module finds x at run time by this path (jit/lower.c, runtime_code). */

@@ -20,7 +20,7 @@
 #include "helper_abi.h"
 #include "runtime/build_id.h"
 
-#define CACHE_FORMAT 2
+#define CACHE_FORMAT 3
 #define ENTRY_SUFFIX ".zxo"
 #define MAX_NAME 4096                 /* a symbol name longer than this is damage */
 #define MAX_ENTRY (1u << 30)          /* a file larger than this is damage */
@@ -195,7 +195,7 @@ static void entry_path(const jit_cache *c, const uint8_t key[CACHE_KEY_LEN], cha
 /* ---------- entries ----------
  *
  *   magic[8] format:u32 n:u32 key[32] objsize:u64
- *   n x { entries:u32 helper_ops:u32 namelen:u32 name[namelen] }
+ *   n x { entries:u32 helper_ops:u32 inlined:u32 namelen:u32 name[namelen] }
  *   object[objsize]
  *   checksum[32]      BLAKE3 of everything before it
  *
@@ -221,6 +221,7 @@ void cache_entry_free(jit_cache_entry *e)
     free(e->names);
     free(e->entries);
     free(e->helper_ops);
+    free(e->inlined);
     free(e->obj);
     memset(e, 0, sizeof *e);
 }
@@ -250,11 +251,13 @@ static int parse_entry(const uint8_t *data, size_t size, const uint8_t key[CACHE
     e->names = calloc(n ? n : 1, sizeof *e->names);
     e->entries = calloc(n ? n : 1, sizeof *e->entries);
     e->helper_ops = calloc(n ? n : 1, sizeof *e->helper_ops);
-    if (!e->names || !e->entries || !e->helper_ops) return 0;
+    e->inlined = calloc(n ? n : 1, sizeof *e->inlined);
+    if (!e->names || !e->entries || !e->helper_ops || !e->inlined) return 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t len;
         if (!rd(&r, &e->entries[i], sizeof(uint32_t)) || !rd(&r, &e->helper_ops[i], sizeof(uint32_t)) ||
-            !rd(&r, &len, sizeof len) || len == 0 || len > MAX_NAME || (size_t)(r.end - r.p) < len)
+            !rd(&r, &e->inlined[i], sizeof(uint32_t)) || !rd(&r, &len, sizeof len) || len == 0 ||
+            len > MAX_NAME || (size_t)(r.end - r.p) < len)
             return 0;
         if (!(e->names[i] = malloc(len + 1))) return 0;
         rd(&r, e->names[i], len);
@@ -436,7 +439,7 @@ void cache_store(jit_cache *c, const uint8_t key[CACHE_KEY_LEN], const jit_cache
     if (!c || c->read_only) return;
     /* the entry in memory first: one write, and the checksum over exactly what is written */
     size_t size = sizeof entry_magic + 2 * sizeof(uint32_t) + CACHE_KEY_LEN + sizeof(uint64_t);
-    for (size_t i = 0; i < e->n; i++) size += 3 * sizeof(uint32_t) + strlen(e->names[i]);
+    for (size_t i = 0; i < e->n; i++) size += 4 * sizeof(uint32_t) + strlen(e->names[i]);
     size += e->objsize + CACHE_KEY_LEN;
     if (size > c->max_bytes) return;   /* it would evict everything, itself included */
     uint8_t *buf = malloc(size), *p = buf;
@@ -453,6 +456,7 @@ void cache_store(jit_cache *c, const uint8_t key[CACHE_KEY_LEN], const jit_cache
         uint32_t len = (uint32_t)strlen(e->names[i]);
         PUT(&e->entries[i], sizeof(uint32_t));
         PUT(&e->helper_ops[i], sizeof(uint32_t));
+        PUT(&e->inlined[i], sizeof(uint32_t));
         PUT(&len, sizeof len);
         PUT(e->names[i], len);
     }

@@ -45,7 +45,7 @@ typedef struct jit_cache jit_cache;
 typedef struct jit_cache_entry {
     size_t n;                      /* code objects */
     char **names;                  /* their symbols in the object */
-    uint32_t *entries, *helper_ops;   /* their zx_jit_code_stats */
+    uint32_t *entries, *helper_ops, *inlined;   /* their zx_jit_code_stats */
     void *obj;                     /* the object file */
     size_t objsize;
 } jit_cache_entry;

@@ -763,6 +763,7 @@ static LLVMMemoryBufferRef cached_object(zx_jit_engine *e, const uint8_t key[CAC
     for (size_t i = 0; obj && i < n; i++) {
         stats[i].entries = ce.entries[i];
         stats[i].helper_ops = ce.helper_ops[i];
+        stats[i].inlined = ce.inlined[i];
         stats[i].cached = 1;
     }
 out:
@@ -781,10 +782,12 @@ static void cache_object(zx_jit_engine *e, const uint8_t key[CACHE_KEY_LEN], cha
     ce.names = fnames;
     ce.entries = calloc(n ? n : 1, sizeof *ce.entries);
     ce.helper_ops = calloc(n ? n : 1, sizeof *ce.helper_ops);
-    if (ce.entries && ce.helper_ops) {
+    ce.inlined = calloc(n ? n : 1, sizeof *ce.inlined);
+    if (ce.entries && ce.helper_ops && ce.inlined) {
         for (size_t i = 0; i < n; i++) {
             ce.entries[i] = stats[i].entries;
             ce.helper_ops[i] = stats[i].helper_ops;
+            ce.inlined[i] = stats[i].inlined;
         }
         ce.obj = obj;
         ce.objsize = size;
@@ -792,6 +795,7 @@ static void cache_object(zx_jit_engine *e, const uint8_t key[CACHE_KEY_LEN], cha
     }
     free(ce.entries);
     free(ce.helper_ops);
+    free(ce.inlined);
 }
 
 static zx_status compile(zx_jit_engine *e, zx_program *prog, zx_code **codes, size_t n, zx_jit_code_stats *stats,

@@ -51,7 +51,7 @@ enum {
 };
 typedef struct zx_jit_info {
     double compile_ms;             /* its share of its module's lowering+optimisation+codegen */
-    uint32_t entries, helper_ops;  /* as zx_jit_code_stats */
+    uint32_t entries, helper_ops, inlined;   /* as zx_jit_code_stats */
     int cached;                    /* as zx_jit_code_stats */
     char *error;                   /* why it failed to compile, or NULL */
     uint32_t ncode;
@@ -100,6 +100,7 @@ typedef struct zx_jit_code_stats {
     double compile_ms;             /* lowering + optimisation + code generation */
     uint32_t entries;              /* entry points (depth-0 instructions reachable from pc 0) */
     uint32_t helper_ops;           /* instructions lowered to a call of the interpreter's step */
+    uint32_t inlined;              /* calls lowered with their callee's body inline */
     int cached;                    /* 1: loaded from the compiled-code cache, not compiled */
 } zx_jit_code_stats;
 

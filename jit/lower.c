@@ -88,12 +88,17 @@ typedef struct lw {
     uint32_t *once;               /* per pc: the end of the run of statements starting there that the
                                      interpreter runs (find_once), or 0 */
     LLVMValueRef next_fn;         /* the function of the instructions from hi on, or NULL */
+    LLVMBasicBlockRef bail;       /* inside an inlined body: where a raise goes instead (the real
+                                     call, emit_inline_call), else NULL */
+    uint32_t inlined;             /* call sites with an inlined body */
 } lw;
 
 #define FOLDED UINT32_MAX
 /* A run of at least this many LOAD_CONSTs that ends in the operands of a BUILD_LIST/BUILD_MAP is
  * lowered as data: one helper call with a table of constant indices (see fold_literals). */
 #define FOLD_MIN_RUN 8
+/* Calls with more arguments than this are never inlined (emit_call). */
+#define INLINE_MAX_ARGS 16
 
 static uint8_t *st_locals(lw *L, uint32_t pc) { return L->a.state + (size_t)pc * L->W; }
 static uint8_t *st_globals(lw *L, uint32_t pc) { return L->a.state + (size_t)pc * L->W + L->nl; }
@@ -334,6 +339,16 @@ static LLVMValueRef from_f64(lw *L, LLVMValueRef d) { return LLVMBuildBitCast(L-
 
 static val mkint(lw *L, LLVMValueRef i) { val v = { c8(L, ZX_T_INT), i, M_I }; return v; }
 static val mkflt(lw *L, LLVMValueRef d) { val v = { c8(L, ZX_T_FLOAT), from_f64(L, d), M_F }; return v; }
+/* Constant k, an immediate (an object's payload is left 0: it is read from the code object). */
+static val imm_const(lw *L, zx_value k)
+{
+    val v = { c8(L, k.tag), c64(L, 0), analyze_tag_mask(k) };
+    if (k.tag == ZX_T_FLOAT) v.pay = from_f64(L, LLVMConstReal(L->f64, k.u.f));
+    else if (k.tag == ZX_T_BOOL) v.pay = c64(L, k.u.b ? 1 : 0);
+    else if (k.tag == ZX_T_INT) v.pay = c64(L, k.u.i);
+    return v;
+}
+
 static val mkbool(lw *L, LLVMValueRef b1)
 {
     val v = { c8(L, ZX_T_BOOL), LLVMBuildZExt(L->b, b1, L->i64, ""), M_B };
@@ -502,10 +517,16 @@ static void emit_raise(lw *L, uint32_t pc, zx_err id, uint32_t d)
     emit_fail(L, st, d, (int)d);
 }
 
-/* if (cond) raise id */
+/* if (cond) raise id; inside an inlined body, take the real call instead (L->bail) */
 static void raise_if(lw *L, LLVMValueRef cond, uint32_t pc, zx_err id, uint32_t d)
 {
-    LLVMBasicBlockRef bad = newbb(L, "raise"), ok = newbb(L, "");
+    LLVMBasicBlockRef ok = newbb(L, "");
+    if (L->bail) {
+        br_rare(L, cond, L->bail, ok);
+        at(L, ok);
+        return;
+    }
+    LLVMBasicBlockRef bad = newbb(L, "raise");
     br_rare(L, cond, bad, ok);
     at(L, bad);
     emit_raise(L, pc, id, d);
@@ -524,8 +545,8 @@ static void raise_undefined_if(lw *L, val v, uint32_t pc, uint32_t d)
     at(L, ok);
 }
 
-/* Back-edges and calls poll the interrupt and cancel flags. */
-static void poll(lw *L, uint32_t pc, uint32_t d)
+/* i1: the interrupt or the cancel flag is set (a poll would call the stop helper). */
+static LLVMValueRef stop_pending(lw *L)
 {
     LLVMValueRef a = load(L, L->i32, L->interrupt_p, "intr");
     LLVMSetOrdering(a, LLVMAtomicOrderingMonotonic);
@@ -535,7 +556,13 @@ static void poll(lw *L, uint32_t pc, uint32_t d)
     LLVMSetOrdering(c, LLVMAtomicOrderingMonotonic);
     LLVMSetAlignment(c, 4);
     tbaa(L, c, "run flag");
-    LLVMValueRef stop = LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildOr(L->b, a, c, ""), c32(L, 0), "stop");
+    return LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildOr(L->b, a, c, ""), c32(L, 0), "stop");
+}
+
+/* Back-edges and calls poll the interrupt and cancel flags. */
+static void poll(lw *L, uint32_t pc, uint32_t d)
+{
+    LLVMValueRef stop = stop_pending(L);
     LLVMBasicBlockRef bad = newbb(L, "stop"), ok = newbb(L, "");
     br_rare(L, stop, bad, ok);
     at(L, bad);
@@ -805,17 +832,19 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
     sset(L, d - 2, r);
 }
 
+/* -a of an int (raises on INT64_MIN like the interpreter) or a float. */
+static val num_neg(lw *L, val a, uint32_t pc, uint32_t d)
+{
+    if (a.mask == M_F) return mkflt(L, LLVMBuildFNeg(L->b, as_f64(L, a.pay), ""));
+    raise_if(L, LLVMBuildICmp(L->b, LLVMIntEQ, a.pay, c64(L, INT64_MIN), ""), pc, ZX_ERR_INT_OVERFLOW, d);
+    return mkint(L, LLVMBuildNeg(L->b, a.pay, ""));
+}
+
 static void emit_neg(lw *L, uint32_t pc, uint32_t d)
 {
     val a = sget(L, d - 1, st_stack(L, pc)[d - 1]);
-    if (a.mask == M_I) {
-        raise_if(L, LLVMBuildICmp(L->b, LLVMIntEQ, a.pay, c64(L, INT64_MIN), ""), pc, ZX_ERR_INT_OVERFLOW, d);
-        sset(L, d - 1, mkint(L, LLVMBuildNeg(L->b, a.pay, "")));
-    } else if (a.mask == M_F) {
-        sset(L, d - 1, mkflt(L, LLVMBuildFNeg(L->b, as_f64(L, a.pay), "")));
-    } else {
-        emit_step(L, pc, d, 1, 1);
-    }
+    if (a.mask == M_I || a.mask == M_F) sset(L, d - 1, num_neg(L, a, pc, d));
+    else emit_step(L, pc, d, 1, 1);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1683,6 +1712,185 @@ static void emit_direct_call(lw *L, zx_code *x, uint32_t pc, uint32_t d, LLVMBas
     LLVMBuildBr(L->b, done);
 }
 
+/* An alloca in the function's first block (where SROA makes it a register), from anywhere. */
+static LLVMValueRef entry_alloca(lw *L, LLVMTypeRef ty, const char *name)
+{
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(L->cx);
+    LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(L->fn);
+    LLVMValueRef first = LLVMGetFirstInstruction(entry);
+    if (first) LLVMPositionBuilderBefore(b, first);
+    else LLVMPositionBuilderAtEnd(b, entry);
+    LLVMValueRef a = LLVMBuildAlloca(b, ty, name);
+    LLVMDisposeBuilder(b);
+    return a;
+}
+
+/* Register slot i of an inlined body (tags ts, payloads ps), typed by mask m. */
+static val inline_get(lw *L, LLVMValueRef *ts, LLVMValueRef *ps, uint32_t i, uint8_t m)
+{
+    val v;
+    v.mask = m;
+    v.tag = analyze_singleton(m) ? c8(L, mask_tag(m)) : load(L, L->i8, ts[i], "it");
+    v.pay = load(L, L->i64, ps[i], "ip");
+    return v;
+}
+
+static void inline_set(lw *L, LLVMValueRef *ts, LLVMValueRef *ps, uint32_t i, val v)
+{
+    LLVMBuildStore(L->b, v.tag, ts[i]);
+    LLVMBuildStore(L->b, v.pay, ps[i]);
+}
+
+/* Instruction ipc of an inlined body (plan row: locals lm, stack sm at depth d) on the slots
+ * lt/lp (x's locals) and st/sp (x's operand stack); the plan proved every operand's tag, so
+ * each operation has one form, and every raise goes to L->bail.  Control flow between the
+ * body's blocks ibb; a RETURN branches to ret, adding its value to the phis rtag/rpay. */
+static void emit_inline_instr(lw *L, const zx_code *x, uint32_t ipc, const uint8_t *lm, const uint8_t *sm,
+                              uint32_t d, LLVMValueRef *lt, LLVMValueRef *lp, LLVMValueRef *st, LLVMValueRef *sp,
+                              LLVMBasicBlockRef *ibb, LLVMBasicBlockRef ret, LLVMValueRef rtag, LLVMValueRef rpay)
+{
+    const zx_instr *in = &x->code[ipc];
+    switch (in->op) {   /* analyze_inlinable: these and nothing else */
+    case OP_LOAD_CONST: inline_set(L, st, sp, d, imm_const(L, x->consts[in->a])); break;
+    case OP_LOAD_LOCAL: inline_set(L, st, sp, d, inline_get(L, lt, lp, in->a, lm[in->a])); break;
+    case OP_STORE_LOCAL: inline_set(L, lt, lp, in->a, inline_get(L, st, sp, d - 1, sm[d - 1])); break;
+    case OP_DUP: inline_set(L, st, sp, d, inline_get(L, st, sp, d - 1, sm[d - 1])); break;
+    case OP_POP: case OP_NOP: break;
+    case OP_NOT: {
+        LLVMValueRef t = truthy(L, inline_get(L, st, sp, d - 1, sm[d - 1]));
+        inline_set(L, st, sp, d - 1, mkbool(L, LLVMBuildNot(L->b, t, "")));
+        break;
+    }
+    case OP_NEG: inline_set(L, st, sp, d - 1, num_neg(L, inline_get(L, st, sp, d - 1, sm[d - 1]), 0, 0)); break;
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
+    case OP_EQ: case OP_NEQ: case OP_LT: case OP_GT: case OP_LTE: case OP_GTE: {
+        val a = inline_get(L, st, sp, d - 2, sm[d - 2]), b = inline_get(L, st, sp, d - 1, sm[d - 1]);
+        val r = { NULL, NULL, 0 };
+        if (a.mask == M_I && b.mask == M_I) {
+            int_binop(L, in->op, a.pay, b.pay, 0, 0, &r);
+        } else {
+            /* analyze_inline_binop: numbers with a float; an int operand converts */
+            LLVMValueRef fx = a.mask == M_I ? LLVMBuildSIToFP(L->b, a.pay, L->f64, "") : as_f64(L, a.pay);
+            LLVMValueRef fy = b.mask == M_I ? LLVMBuildSIToFP(L->b, b.pay, L->f64, "") : as_f64(L, b.pay);
+            flt_binop(L, in->op, fx, fy, 0, 0, &r);
+        }
+        inline_set(L, st, sp, d - 2, r);
+        break;
+    }
+    case OP_JUMP: LLVMBuildBr(L->b, ibb[in->a]); return;
+    case OP_JUMP_IF_FALSE: case OP_JUMP_IF_TRUE: {
+        LLVMValueRef t = truthy(L, inline_get(L, st, sp, d - 1, sm[d - 1]));
+        if (in->op == OP_JUMP_IF_FALSE) t = LLVMBuildNot(L->b, t, "");
+        LLVMBuildCondBr(L->b, t, ibb[in->a], ibb[ipc + 1]);
+        return;
+    }
+    case OP_RETURN: {
+        val r = inline_get(L, st, sp, d - 1, sm[d - 1]);
+        LLVMBasicBlockRef from = LLVMGetInsertBlock(L->b);
+        LLVMAddIncoming(rtag, &r.tag, &from, 1);
+        LLVMAddIncoming(rpay, &r.pay, &from, 1);
+        LLVMBuildBr(L->b, ret);
+        return;
+    }
+    default:
+        /* analyze_inlinable admits nothing else */
+        LLVMBuildBr(L->b, L->bail);
+        return;
+    }
+    LLVMBuildBr(L->b, ibb[ipc + 1]);
+}
+
+/*
+ * CALL_TOP of x with x's body inlined (plan p: analyze_inline_plan from the arguments' proven
+ * tags).  The body runs only where the call would run x to its end without stopping first: the
+ * callee is a closure of x (its code object, whichever module compiled it), no interrupt or
+ * cancel is pending (the call would poll and maybe stop), and x's frame is within --max-depth
+ * (the call would raise).  The C stack needs no check: a call refused for it (STUB_FULL) runs x
+ * in the interpreter, to the same result.  Anything else, and any raise in the body, takes
+ * `real`, the call with the caller's stack as it was: the body has no effect, so running x for
+ * real raises with x's frame, place and stack trace.  Leaves the result in stack slot base and
+ * branches to done.
+ */
+static void emit_inline_call(lw *L, zx_code *x, const analyze_inline *p, uint32_t pc, uint32_t d,
+                             LLVMBasicBlockRef real, LLVMBasicBlockRef done)
+{
+    uint32_t argc = x->nparams, base = d - argc - 1;
+    uint8_t *sm = st_stack(L, pc);
+    val callee = sget(L, base, sm[base]);
+    LLVMBasicBlockRef next;
+    if (callee.mask != M_O) {
+        next = newbb(L, "inline.obj");
+        LLVMBuildCondBr(L->b, is_tag(L, callee, ZX_T_OBJ), next, real);
+        at(L, next);
+    }
+    LLVMValueRef obj = as_ptr(L, callee.pay);
+    LLVMValueRef ty = load(L, L->i8, gep(L, obj, offsetof(zx_obj, type)), "otype");
+    next = newbb(L, "inline.func");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_FUNC), ""), next, real);
+    at(L, next);
+    LLVMValueRef code = load(L, L->ptr, gep(L, obj, offsetof(zx_func, code)), "fcode");
+    LLVMValueRef ok = LLVMBuildICmp(L->b, LLVMIntEQ, code, runtime_code(L, x), "inline.same");
+    ok = LLVMBuildAnd(L->b, ok, LLVMBuildNot(L->b, stop_pending(L), ""), "");
+    LLVMValueRef run = load(L, L->ptr, gep(L, L->t, offsetof(zx_task, run)), "run");
+    LLVMValueRef depth = LLVMBuildAdd(L->b, load(L, L->i32, gep(L, L->f, offsetof(zx_frame, depth)), "fdepth"),
+                                      c32(L, 1), "depth");
+    LLVMValueRef maxd = load(L, L->i32, gep(L, run, offsetof(zx_run, max_depth)), "max_depth");
+    ok = LLVMBuildAnd(L->b, ok, LLVMBuildICmp(L->b, LLVMIntULE, depth, maxd, ""), "inline.ok");
+    next = newbb(L, "inline.body");
+    br_rare(L, LLVMBuildNot(L->b, ok, ""), real, next);
+    at(L, next);
+
+    /* x's locals and operand stack in registers; the arguments (no objects: no references) */
+    uint32_t nl = p->nl, ns = p->ns, W = 1 + nl + ns;
+    LLVMValueRef *slots = calloc(2 * ((size_t)nl + ns) + 1, sizeof *slots);
+    LLVMBasicBlockRef *ibb = calloc(x->ncode + 1, sizeof *ibb);
+    if (!slots || !ibb) {
+        free(slots);
+        free(ibb);
+        LLVMBuildBr(L->b, real);
+        return;
+    }
+    LLVMValueRef *lt = slots, *lp = slots + nl, *st = slots + 2 * nl, *sp = slots + 2 * nl + ns;
+    for (uint32_t i = 0; i < nl; i++) {
+        lt[i] = entry_alloca(L, L->i8, "inl.tag");
+        lp[i] = entry_alloca(L, L->i64, "inl");
+    }
+    for (uint32_t s = 0; s < ns; s++) {
+        st[s] = entry_alloca(L, L->i8, "ins.tag");
+        sp[s] = entry_alloca(L, L->i64, "ins");
+    }
+    for (uint32_t i = 0; i < argc; i++) inline_set(L, lt, lp, i, sget(L, base + 1 + i, sm[base + 1 + i]));
+    for (uint32_t pc2 = 0; pc2 < x->ncode; pc2++)
+        if (p->state[(size_t)pc2 * W]) ibb[pc2] = newbb(L, "inline.pc");
+    LLVMBuildBr(L->b, ibb[0]);
+    LLVMBasicBlockRef ret = newbb(L, "inline.ret");
+    at(L, ret);
+    LLVMValueRef rtag = LLVMBuildPhi(L->b, L->i8, "inline.rt");
+    LLVMValueRef rpay = LLVMBuildPhi(L->b, L->i64, "inline.rp");
+
+    LLVMBasicBlockRef saved_bail = L->bail;
+    L->bail = real;
+    for (uint32_t ipc = 0; ipc < x->ncode; ipc++) {
+        const uint8_t *row = p->state + (size_t)ipc * W;
+        if (!row[0]) continue;
+        at(L, ibb[ipc]);
+        emit_inline_instr(L, x, ipc, row + 1, row + 1 + nl, (uint32_t)x->depth[ipc], lt, lp, st, sp, ibb, ret,
+                          rtag, rpay);
+    }
+    L->bail = saved_bail;
+
+    at(L, ret);
+    val r = { rtag, rpay, p->result };
+    if (analyze_singleton(p->result)) r.tag = c8(L, mask_tag(p->result));
+    callee.mask = M_O;
+    if (!(L->borrowed >> base & 1)) decref(L, callee);
+    sset(L, base, r);
+    LLVMBuildBr(L->b, done);
+    L->inlined++;
+    free(slots);
+    free(ibb);
+}
+
 static void emit_call(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
 {
     uint32_t argc = in->a, base = d - argc - 1;
@@ -1691,9 +1899,24 @@ static void emit_call(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
      * keeps its calls generic, which keeps the code (and the compile time) small */
     int generic_copy = L->int_fn && L->fn == L->pub_fn;
     if (L->a.callee && L->a.callee[pc] && !generic_copy) {
+        zx_code *x = L->a.callee[pc];
         LLVMBasicBlockRef generic = newbb(L, "call.generic");
         done = newbb(L, "call.done");
-        emit_direct_call(L, L->a.callee[pc], pc, d, generic, done);
+        /* a small pure callee whose arguments' tags are proven: its body, inline */
+        uint8_t *sm = st_stack(L, pc), args[INLINE_MAX_ARGS];
+        analyze_inline plan;
+        int known = argc <= INLINE_MAX_ARGS;
+        for (uint32_t i = 0; known && i < argc; i++) {
+            args[i] = sm[base + 1 + i];
+            known = analyze_singleton(args[i]) && (args[i] & (M_N | M_B | M_I | M_F));
+        }
+        if (known && analyze_inline_plan(x, args, &plan)) {
+            LLVMBasicBlockRef real = newbb(L, "call.real");
+            emit_inline_call(L, x, &plan, pc, d, real, done);
+            analyze_inline_free(&plan);
+            at(L, real);
+        }
+        emit_direct_call(L, x, pc, d, generic, done);
         at(L, generic);
     }
     set_pc(L, pc);
@@ -1840,21 +2063,13 @@ static void emit_instr(lw *L, uint32_t pc)
     switch ((zx_opcode)in->op) {
     case OP_LOAD_CONST: {
         zx_value k = c->consts[in->a];
-        val v;
-        v.mask = analyze_tag_mask(k);
-        v.tag = c8(L, k.tag);
+        val v = imm_const(L, k);
         if (k.tag == ZX_T_OBJ) {
             /* constant objects are read from the code object, never baked-in addresses */
             LLVMValueRef code = load(L, L->ptr, gep(L, L->f, offsetof(zx_frame, code)), "code");
             LLVMValueRef consts = load(L, L->ptr, gep(L, code, offsetof(zx_code, consts)), "consts");
             v.pay = load(L, L->i64, gep(L, consts, (uint64_t)in->a * sizeof(zx_value) + offsetof(zx_value, u)), "k");
             load_ref(L, v, pc, d);      /* a key of m.k is lent: the code object holds it */
-        } else if (k.tag == ZX_T_FLOAT) {
-            v.pay = from_f64(L, LLVMConstReal(L->f64, k.u.f));
-        } else if (k.tag == ZX_T_BOOL) {
-            v.pay = c64(L, k.u.b ? 1 : 0);
-        } else {
-            v.pay = c64(L, k.tag == ZX_T_INT ? k.u.i : 0);
         }
         sset(L, d, v);
         break;
@@ -2537,6 +2752,7 @@ LLVMValueRef lower_code(LLVMModuleRef m, zx_program *prog, zx_code *code, const 
             if (L.a.depth[pc] >= 0 && L.fold[pc] != FOLDED) emit_instr(&L, pc);
         L.a.state = generic;
     }
+    stats->inlined = L.inlined;
     if (L.bad_helper) {
         snprintf(err, errsz, "%s: %s called against its row in jit/helper_abi.h", code->name, L.bad_helper);
         fn = NULL;

@@ -221,6 +221,7 @@ static zx_status compile_codes(zx_jit_host *h, zx_program *p, zx_code **codes, s
                 info->compile_ms = stats[i].compile_ms;
                 info->entries = stats[i].entries;
                 info->helper_ops = stats[i].helper_ops;
+                info->inlined = stats[i].inlined;
                 info->cached = stats[i].cached;
             }
         } else if (info) {
@@ -231,10 +232,10 @@ static zx_status compile_codes(zx_jit_host *h, zx_program *p, zx_code **codes, s
     if (h->log) {
         if (st != ZX_OK) fprintf(stderr, "jit: %s: %s\n", p->source_name, err);
         for (size_t i = 0; i < n && st == ZX_OK && stats; i++)
-            fprintf(stderr, "jit: %s %s:%s (line %u) at -O%d: %.3f ms, %u entries, %u steps\n",
+            fprintf(stderr, "jit: %s %s:%s (line %u) at -O%d: %.3f ms, %u entries, %u steps, %u inlined\n",
                     stats[i].cached ? "loaded from the cache" : "compiled", zx_code_file(p, codes[i]), codes[i]->name,
                     codes[i]->pos.line, h->opts.opt_level, stats[i].compile_ms, stats[i].entries,
-                    stats[i].helper_ops);
+                    stats[i].helper_ops, stats[i].inlined);
         fprintf(stderr, "jit: batch of %zu: %.3f ms\n", n, t1 - t0);
     }
     free(stats);

@@ -128,8 +128,9 @@ static char *jit_stats(zx_vm *vm, int json)
             zx_buf_printf(&b, ",\"line\":%u,\"index\":%u,\"tier\":\"%s\"", c->pos.line, r->index,
                           jit_tiers[state[i]]);
             if (state[i] == JIT_STATE_COMPILED && info)
-                zx_buf_printf(&b, ",\"compile_ms\":%.3f,\"entries\":%u,\"helper_ops\":%u,\"cached\":%s",
-                              info->compile_ms, info->entries, info->helper_ops, info->cached ? "true" : "false");
+                zx_buf_printf(&b, ",\"compile_ms\":%.3f,\"entries\":%u,\"helper_ops\":%u,\"inlined\":%u,\"cached\":%s",
+                              info->compile_ms, info->entries, info->helper_ops, info->inlined,
+                              info->cached ? "true" : "false");
             if (state[i] == JIT_STATE_FAILED) {
                 zx_buf_puts(&b, ",\"error\":");
                 if (info && info->error) json_string(&b, info->error, strlen(info->error));
@@ -164,6 +165,14 @@ static char *jit_stats(zx_vm *vm, int json)
                       l.n, count[JIT_STATE_COMPILED], count[JIT_STATE_QUEUED], count[JIT_STATE_FAILED], count[JIT_STATE_NONE],
                       (unsigned long long)fig.compiles, fig.compiles == 1 ? "" : "s", fig.compile_ms,
                       (unsigned long long)exits, exits == 1 ? "" : "s");
+        unsigned long long inlined = 0;
+        for (size_t i = 0; i < l.n; i++) {
+            zx_jit_info *info = atomic_load(&l.items[i].code->jit_info);
+            if (state[i] == JIT_STATE_COMPILED && info) inlined += info->inlined;
+        }
+        if (inlined)
+            zx_buf_printf(&b, "  %llu call%s with the callee's body inline (small pure actions)\n", inlined,
+                          inlined == 1 ? "" : "s");
         for (size_t i = 0; i < l.n; i++) {
             zx_jit_info *info = atomic_load(&l.items[i].code->jit_info);
             if (state[i] == JIT_STATE_FAILED) {

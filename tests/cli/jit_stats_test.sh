@@ -81,5 +81,33 @@ grep -qE '^jit: always at -O2, module loaded in [0-9.]+ ms \(dlopen [0-9.]+ ms, 
 grep -qE '^  4 code objects: 4 compiled, 0 queued, 0 failed, 0 interpreted; [0-9]+ modules? compiled in [0-9.]+ ms; 0 side exits$' \
     text.txt && ok || bad "text: no JIT summary line: $(cat text.txt)"
 
+# calls of a small pure action with proven int arguments get its body inline (jit/lower.c,
+# emit_inline_call): counted per caller; a call whose argument may be anything is not
+cat > "$work/inl.zx" <<'EOF'
+action a(i, j) {
+    let ij = i + j
+    return 1.0 / ((ij * (ij + 1)) / 2 + i + 1)
+}
+action rows(n) {
+    let s = 0.0
+    let i = 0
+    while (i < n) {
+        s = s + a(i, 1)
+        i = i + 1
+    }
+    return s
+}
+action any(x) { return a(x, 2) }
+print(rows(100), any(3), any(0.5))
+EOF
+"$bin" run --jit=always --no-cache --stats=json inl.zx > out.txt 2> inl.json
+[[ $? -eq 0 && $(cat out.txt) == "1.202613122534412 0.05263157894736842 0.1702127659574468" ]] && ok || bad "inlined calls: run failed: $(cat out.txt inl.json)"
+check inlined inl 'code["rows"]["inlined"] == 1 and code["any"]["inlined"] == 0 and code["a"]["inlined"] == 0
+                   and code["<main>"]["inlined"] == 0'
+"$bin" run --jit=always --no-cache --stats inl.zx > /dev/null 2> inl.txt
+grep -qE "^  1 call with the callee's body inline \(small pure actions\)$" inl.txt && ok ||
+    bad "text: no line on inlined calls: $(cat inl.txt)"
+grep -q "body inline" text.txt && bad "text: inlined calls where none are: $(cat text.txt)" || ok
+
 echo "$passes passed, $fails failed"
 [[ $fails -eq 0 ]]

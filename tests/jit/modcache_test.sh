@@ -129,5 +129,32 @@ for opts in "-O0" "--jit=auto" "--jit=always --mode=par --workers=2" "--jit=off"
     [[ $? == 0 && $(cat out) == "112 45" ]] && ok || bad "$opts: '$(cat out)' $(head -c 300 err)"
 done
 
+# a small pure action inlined into its caller, which --jit=auto compiles in a module of its own:
+# an edit of the callee's body alone (the caller's bytes stay the same) compiles the caller
+# again, or its cached code would still compute the old body
+cat > inl.zx <<'ZX'
+action step(i) { return i * 2 }
+action loop_it(n) {
+    let s = 0
+    let i = 0
+    while (i < n) {
+        s = s + step(i)
+        i = i + 1
+    }
+    return s
+}
+let t = 0
+for each r in range(300) { t = t + loop_it(20000) }
+print(t)
+ZX
+for want in 119994000000 119994000000; do
+    XDG_CACHE_HOME=$work/cache timeout 120 "$bin" run --jit=auto inl.zx > out 2> err
+    [[ $? == 0 && $(cat out) == "$want" ]] && ok || bad "inlined callee: '$(cat out)', want $want $(head -c 300 err)"
+done
+sed -i 's/i \* 2/i * 3/' inl.zx
+XDG_CACHE_HOME=$work/cache timeout 120 "$bin" run --jit=auto inl.zx > out 2> err
+[[ $? == 0 && $(cat out) == 179991000000 ]] && ok ||
+    bad "inlined callee edited: '$(cat out)', want 179991000000 $(head -c 300 err)"
+
 echo "$passes passed, $fails failed"
 ((fails == 0))

@@ -15,7 +15,8 @@
  * mutate) variables by reference, lists and maps mutated in place, strings, actions called from
  * loops that write the globals the loop reads, prints of many values, big list and map
  * literals of constants, and cyclic data (self-holding lists and maps, closure/cell cycles,
- * garbage cycles made in loops) for the cycle collector. Some programs end in
+ * garbage cycles made in loops) for the cycle collector, small pure actions called in loops
+ * with arguments of known types (what the JIT inlines). Some programs end in
  * a runtime error on purpose (overflow, division by zero, index out of range, int() of a bad
  * float, an invalid power, a recursion deeper than the call depth limit); most (about 85%) run
  * to completion. A seed gives the same program on every platform and compiler.
@@ -1667,6 +1668,98 @@ static void snip_writer_loop(void)
     fcost += k * 6;
 }
 
+/* An expression over the names nm[0..n) (ints or floats) and constants, for the body of a
+ * small pure action: what the JIT may inline at a call with proven argument types. */
+static void pure_expr(Buf *b, int n, char nm[][24], int d)
+{
+    if (d <= 0 || chance(30)) {
+        int k = rnd(10);
+        if (k < 5) bput(b, "%s", nm[rnd(n)]);
+        else if (k < 8) bput(b, "%d", rnd(9) - 2);
+        else if (k < 9 || !chance(p_big * 4)) float_lit(b);
+        else bput(b, "%s", chance(50) ? "9223372036854775800" : "3037000499");
+        return;
+    }
+    static const char *const ops[] = {"+", "-", "*", "/", "%", "+", "*", "-"};
+    if (chance(10)) {
+        bput(b, "-(");
+        pure_expr(b, n, nm, d - 1);
+        bput(b, ")");
+        return;
+    }
+    const char *op = ops[rnd(8)];
+    bput(b, "(");
+    pure_expr(b, n, nm, d - 1);
+    bput(b, " %s ", op);
+    if ((op[0] == '/' || op[0] == '%') && !chance(p_zero * 4))
+        bput(b, "%d", 1 + rnd(9));   /* a divisor that may be zero: a risk taken now and then */
+    else
+        pure_expr(b, n, nm, d - 1);
+    bput(b, ")");
+}
+
+/* A small pure action called in a loop with arguments whose types are known (the loop counter,
+ * constants): the JIT inlines its body (jit/lower.c, emit_inline_call), where an overflow or a
+ * division by zero must still raise from the callee, with its trace. */
+static void snip_inline(void)
+{
+    char name[24], drv[24], i[24], nm[4][24];
+    fresh(name, "pure");
+    fresh(drv, "drive");
+    fresh(i, "i");
+    int np = 1 + rnd(3);
+    Buf hdr = {0};
+    for (int k = 0; k < np; k++) {
+        fresh(nm[k], "q");
+        bput(&hdr, "%s%s", k ? ", " : "", nm[k]);
+    }
+    line("action %s(%s) {", name, bstr(&hdr));
+    bfree(&hdr);
+    snprintf(nm[np], 24, "t");
+    Buf e = {0};
+    pure_expr(&e, np, nm, 2);
+    line("    let t = %s", bstr(&e));
+    bfree(&e);
+    if (chance(60)) {
+        Buf c1 = {0}, c2 = {0}, t1 = {0};
+        pure_expr(&c1, np + 1, nm, 1);
+        pure_expr(&c2, np + 1, nm, 1);
+        pure_expr(&t1, np + 1, nm, 2);
+        static const char *const cmp[] = {"<", "<=", ">", ">=", "==", "!="};
+        line("    if (%s %s %s) { t = %s }", bstr(&c1), cmp[rnd(6)], bstr(&c2), bstr(&t1));
+        bfree(&c1);
+        bfree(&c2);
+        bfree(&t1);
+    }
+    Buf r = {0};
+    pure_expr(&r, np + 1, nm, 2);
+    line("    return %s", bstr(&r));
+    bfree(&r);
+    line("}");
+    int k = 3 + rnd(20);
+    line("action %s() {", drv);
+    line("    let %s = 0", i);
+    line("    while (%s < %d) {", i, k);
+    Buf args = {0};
+    for (int a = 0; a < np; a++) {
+        bput(&args, "%s", a ? ", " : "");
+        switch (rnd(5)) {
+        case 0: bput(&args, "%s", i); break;
+        case 1: bput(&args, "%s - %d", i, rnd(k)); break;
+        case 2: bput(&args, "%d", rnd(7) - 3); break;
+        case 3: float_lit(&args); break;
+        default: bput(&args, "%s * 0.5", i); break;
+        }
+    }
+    line("        print(%s, %s(%s))", i, name, bstr(&args));
+    bfree(&args);
+    line("        %s = %s + 1", i, i);
+    line("    }");
+    line("}");
+    line("%s()", drv);
+    fcost += k * 8;
+}
+
 /* closures made in a loop all see the one loop variable */
 static void snip_closures_in_loop(void)
 {
@@ -1859,6 +1952,8 @@ int main(int argc, char **argv)
     snip_writer_loop();
     snip_cycles();
     if (rnd(4) == 0) snip_limits();
+    /* after everything else, so that the rest of each seed's program stays what it was */
+    snip_inline();
     {
         Buf b = {0};
         for (int i = 0; i < nvars; i++)

@@ -214,20 +214,32 @@ static facts facts_of(fixture *fx, zx_code *c, zx_code *const *batch, size_t nba
 static int same(const facts *a, const facts *b) { return a->len == b->len && memcmp(a->data, b->data, a->len) == 0; }
 
 /* What h's lowering reads of f (the compiled-code cache keys on it): f's frame shape and place,
- * not its constants; the analysis tracks only the globals a code object names. */
+ * and, since f may be inlined into h, its code; the analysis tracks only the globals a code
+ * object names. */
 static void test_outside_facts(fixture *fx)
 {
     zx_code *h = fx->batch[1 + H], *f = fx->batch[1 + F];
     facts base = facts_of(fx, h, fx->batch, 1 + NCHILDREN);
-    /* f's constant 1 becomes 2: nothing h reads */
+    /* f's constant 1 becomes 2: h has f's body inlined */
     uint32_t k = 0;
     while (k < f->nconsts && f->consts[k].tag != ZX_T_INT) k++;
     CHECK(k < f->nconsts);
     if (k < f->nconsts) {
         f->consts[k].u.i++;
         facts other = facts_of(fx, h, fx->batch, 1 + NCHILDREN);
-        CHECK(same(&base, &other));
+        CHECK(!same(&base, &other));
         f->consts[k].u.i--;
+        facts back = facts_of(fx, h, fx->batch, 1 + NCHILDREN);
+        CHECK(same(&base, &back));
+    }
+    /* f's x + 1 becomes x - 1 */
+    uint32_t add = find_op(f, OP_ADD, 0);
+    CHECK(add != UINT32_MAX);
+    if (add != UINT32_MAX) {
+        f->code[add].op = OP_SUB;
+        facts other = facts_of(fx, h, fx->batch, 1 + NCHILDREN);
+        CHECK(!same(&base, &other));
+        f->code[add].op = OP_ADD;
     }
     /* f's frame grows: h's direct call pushes it, so the facts differ */
     f->max_stack++;
@@ -248,6 +260,54 @@ static void test_outside_facts(fixture *fx)
     analyze_free(&a);
 }
 
+/* f(x) = x + 1 is inlinable, and typed from its argument's tag; loop (a back-edge), fact and h
+ * (calls) and g (indexing) are not. */
+static void test_inline(fixture *fx)
+{
+    zx_code *f = fx->batch[1 + F];
+    CHECK(analyze_inlinable(f));
+    CHECK(!analyze_inlinable(fx->batch[1 + LOOP]));
+    CHECK(!analyze_inlinable(fx->batch[1 + FACT]));
+    CHECK(!analyze_inlinable(fx->batch[1 + G]));
+    CHECK(!analyze_inlinable(fx->batch[1 + H]));
+    CHECK(!analyze_inlinable(fx->prog->main));
+
+    analyze_inline p;
+    uint8_t arg = M_I;
+    CHECK(analyze_inline_plan(f, &arg, &p) && p.result == M_I);
+    uint32_t add = find_op(f, OP_ADD, 0);
+    if (p.state && add != UINT32_MAX) {
+        const uint8_t *row = p.state + (size_t)add * (1 + p.nl + p.ns);
+        CHECK(row[0] == 1 && row[1] == M_I);                          /* reached; x an int */
+        CHECK(row[1 + p.nl] == M_I && row[1 + p.nl + 1] == M_I);      /* x, 1 */
+    }
+    analyze_inline_free(&p);
+    arg = M_F;
+    CHECK(analyze_inline_plan(f, &arg, &p) && p.result == M_F);
+    analyze_inline_free(&p);
+    /* an argument of unknown tag, a string, a bool: no inline form of + for it */
+    arg = M_VAL;
+    CHECK(!analyze_inline_plan(f, &arg, &p) && p.state == NULL);
+    arg = M_O;
+    CHECK(!analyze_inline_plan(f, &arg, &p));
+    arg = M_B;
+    CHECK(!analyze_inline_plan(f, &arg, &p));
+
+    /* the inline forms: what jit/lower.c's int_binop and flt_binop compute */
+    CHECK(analyze_inline_binop(OP_ADD, M_I, M_I) == M_I);
+    CHECK(analyze_inline_binop(OP_MOD, M_I, M_I) == M_I);
+    CHECK(analyze_inline_binop(OP_DIV, M_I, M_F) == M_F);
+    CHECK(analyze_inline_binop(OP_MUL, M_F, M_I) == M_F);
+    CHECK(analyze_inline_binop(OP_LT, M_I, M_I) == M_B);
+    CHECK(analyze_inline_binop(OP_GTE, M_F, M_F) == M_B);
+    CHECK(analyze_inline_binop(OP_LT, M_I, M_F) == 0);     /* int with float: the runtime's */
+    CHECK(analyze_inline_binop(OP_EQ, M_F, M_I) == 0);
+    CHECK(analyze_inline_binop(OP_MOD, M_F, M_F) == 0);
+    CHECK(analyze_inline_binop(OP_POW, M_I, M_I) == 0);
+    CHECK(analyze_inline_binop(OP_EQ, M_B, M_B) == 0);
+    CHECK(analyze_inline_binop(OP_ADD, M_I | M_F, M_I) == 0);
+}
+
 int main(void)
 {
     fixture fx;
@@ -258,6 +318,7 @@ int main(void)
         test_borrow_index(&fx);
         test_unknown_opcode(&fx);
         test_outside_facts(&fx);
+        test_inline(&fx);
     }
     zx_vm_destroy(fx.vm);
     return CHECK_DONE();
