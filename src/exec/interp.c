@@ -858,14 +858,19 @@ static inline zx_value *map_field(zx_code *c, uint32_t pc, zx_map *m, zx_value k
  *       L    LOAD_LOCAL y; O                    top O y
  *       K    LOAD_CONST k; O                    top O k
  *   T = PUSH   pushed (or replaces the top)
- *       STORE  stored by the STORE_LOCAL that follows
+ *       STORE  stored by the STORE_LOCAL that follows (and a JUMP after it taken too)
  *       COND   a comparison: a conditional jump after it takes its outcome (COND_RESULT)
+ * and the forms without an operator:
+ *   SI_LLL, SI_LLK   LOAD_LOCAL o; LOAD_LOCAL i; LOAD_LOCAL v / LOAD_CONST v; STORE_INDEX
+ *   LL_PUSH, LK_PUSH  the two loads of LL and LK alone
+ *   L_MOVE, K_MOVE    LOAD_LOCAL x / LOAD_CONST k; STORE_LOCAL y
  */
 #define QUICK_OPS(X, S) \
     X(S, ADD, PUSH) X(S, SUB, PUSH) X(S, MUL, PUSH) X(S, INDEX, PUSH) \
     X(S, ADD, STORE) X(S, SUB, STORE) X(S, MUL, STORE) X(S, INDEX, STORE) \
     X(S, LT, COND) X(S, LTE, COND) X(S, GT, COND) X(S, GTE, COND) X(S, EQ, COND) X(S, NEQ, COND)
 #define QUICK_FORMS(X) QUICK_OPS(X, LL) QUICK_OPS(X, LK) QUICK_OPS(X, L) QUICK_OPS(X, K)
+#define QUICK_PLAIN_FORMS(X) X(SI_LLL) X(SI_LLK) X(LL_PUSH) X(LK_PUSH) X(L_MOVE) X(K_MOVE)
 
 enum quick_src { QS_LL, QS_LK, QS_L, QS_K };
 enum quick_tail { QT_PUSH, QT_STORE, QT_COND };
@@ -876,6 +881,9 @@ enum {
 #define QUICK_ENUM(S, O, T) Q_##S##_##O##_##T,
     QUICK_FORMS(QUICK_ENUM)
 #undef QUICK_ENUM
+#define QUICK_PLAIN_ENUM(F) Q_##F,
+    QUICK_PLAIN_FORMS(QUICK_PLAIN_ENUM)
+#undef QUICK_PLAIN_ENUM
 };
 #define BELOW_QUICK(name, num, pops, pushes, kind, flags) \
     _Static_assert((num) <= QUICK_BEFORE, "opcode " #name " collides with the fused opcodes");
@@ -905,6 +913,10 @@ static unsigned quick_match(const zx_code *c, uint32_t pc)
     uint32_t loads[2];
     int n = 0;
     if (in[pc].op != OP_LOAD_LOCAL && in[pc].op != OP_LOAD_CONST) return 0;
+    bool ll = in[pc].op == OP_LOAD_LOCAL && quick_joins(c, pc + 1) && in[pc + 1].op == OP_LOAD_LOCAL;
+    if (ll && quick_joins(c, pc + 2) && quick_joins(c, pc + 3) && in[pc + 3].op == OP_STORE_INDEX &&
+        (in[pc + 2].op == OP_LOAD_LOCAL || in[pc + 2].op == OP_LOAD_CONST))
+        return in[pc + 2].op == OP_LOAD_LOCAL ? Q_SI_LLL : Q_SI_LLK;
     if (in[pc].op == OP_LOAD_LOCAL && quick_joins(c, pc + 1) &&
         (in[pc + 1].op == OP_LOAD_LOCAL || in[pc + 1].op == OP_LOAD_CONST)) {
         srcs[n] = in[pc + 1].op == OP_LOAD_LOCAL ? QS_LL : QS_LK;
@@ -921,6 +933,10 @@ static unsigned quick_match(const zx_code *c, uint32_t pc)
         if (!form) form = quick_lookup(srcs[i], in[at].op, QT_COND);
         if (form) return form;
     }
+    if (srcs[0] == QS_LL) return Q_LL_PUSH;
+    if (srcs[0] == QS_LK) return Q_LK_PUSH;
+    if (quick_joins(c, pc + 1) && in[pc + 1].op == OP_STORE_LOCAL)
+        return in[pc].op == OP_LOAD_LOCAL ? Q_L_MOVE : Q_K_MOVE;
     return 0;
 }
 
@@ -981,6 +997,9 @@ static zx_status interp_loop(zx_task *t, zx_frame *base, uint32_t end_pc, zx_val
 #define QUICK_LABEL(S, O, T) [Q_##S##_##O##_##T] = &&L_Q_##S##_##O##_##T,
         QUICK_FORMS(QUICK_LABEL)
 #undef QUICK_LABEL
+#define QUICK_PLAIN_LABEL(F) [Q_##F] = &&L_Q_##F,
+        QUICK_PLAIN_FORMS(QUICK_PLAIN_LABEL)
+#undef QUICK_PLAIN_LABEL
     };
 
 #define CASE(name) case OP_##name: L_##name
@@ -1669,9 +1688,9 @@ dispatch:
             if (a_.tag == ZX_T_INT && b_.tag == ZX_T_INT) { \
                 int64_t z_; \
                 if (__builtin_##name##_overflow(a_.u.i, b_.u.i, &z_)) Q_PLAIN(S); \
-                r_ = zx_int(z_); \
+                res_ = zx_int(z_); \
             } else if (Q_NUM(a_) && Q_NUM(b_)) { \
-                r_ = zx_float(Q_DBL(a_) sym Q_DBL(b_)); \
+                res_ = zx_float(Q_DBL(a_) sym Q_DBL(b_)); \
             } else { \
                 Q_PLAIN(S); \
             }
@@ -1681,14 +1700,14 @@ dispatch:
 #define Q_OP_INDEX(S) \
             if (zx_is_type(a_, ZX_O_LIST) && b_.tag == ZX_T_INT) { \
                 zx_list *l_ = ZX_AS_LIST(a_); \
-                r_ = b_.u.i >= 0 && b_.u.i < (int64_t)l_->len ? l_->items[b_.u.i] : zx_null(); \
+                res_ = b_.u.i >= 0 && b_.u.i < (int64_t)l_->len ? l_->items[b_.u.i] : zx_null(); \
             } else if (zx_is_type(a_, ZX_O_MAP) && zx_is_type(b_, ZX_O_STRING)) { \
                 zx_value *v_ = map_field(f->code, PC() + Q_LOADS_##S, ZX_AS_MAP(a_), b_); \
-                r_ = v_ ? *v_ : zx_null(); \
+                res_ = v_ ? *v_ : zx_null(); \
             } else { \
                 Q_PLAIN(S); \
             } \
-            zx_incref(r_);
+            zx_incref(res_);
 #define Q_COMPARE(S, rel) \
             if (a_.tag == ZX_T_INT && b_.tag == ZX_T_INT) c_ = a_.u.i rel b_.u.i; \
             else if (a_.tag == ZX_T_FLOAT && b_.tag == ZX_T_FLOAT) c_ = a_.u.f rel b_.u.f; \
@@ -1709,9 +1728,9 @@ dispatch:
 #define Q_TAIL_PUSH(S) \
             if (Q_TOS_##S) { \
                 zx_decref(a_); \
-                TOP(0) = r_; \
+                TOP(0) = res_; \
             } else { \
-                PUSH(r_); \
+                PUSH(res_); \
             } \
             ip += Q_LOADS_##S + 1; \
             DISPATCH();
@@ -1721,9 +1740,10 @@ dispatch:
                 sp--; \
             } \
             zx_value *d_ = &locals[ip[Q_LOADS_##S + 1].a], old_ = *d_; \
-            *d_ = r_; \
+            *d_ = res_; \
             zx_decref(old_); \
             ip += Q_LOADS_##S + 2; \
+            if (ip->op == OP_JUMP && ip != stop) JUMP_TO(ip->a);   /* a loop body's last statement */ \
             DISPATCH();
 #define Q_TAIL_COND(S) \
             if (Q_TOS_##S) { \
@@ -1734,9 +1754,9 @@ dispatch:
             COND_RESULT(c_);
 #define QUICK_HANDLER(S, O, T) \
         L_Q_##S##_##O##_##T: { \
-            zx_value a_, b_, r_ = zx_null(); \
+            zx_value a_, b_, res_ = zx_null(); \
             bool c_ = false; \
-            (void)r_; \
+            (void)res_; \
             (void)c_; \
             Q_FETCH_##S \
             Q_OP_##O(S) \
@@ -1744,6 +1764,57 @@ dispatch:
         }
         QUICK_FORMS(QUICK_HANDLER)
 #undef QUICK_HANDLER
+        /* o[i] = v on a list element in range or a map's existing string key */
+#define Q_STORE_INDEX(F, v_fetch) \
+        L_Q_##F: { \
+            zx_value o_ = vload(&locals[ip[0].a]), k_ = vload(&locals[ip[1].a]), v_ = v_fetch, *slot_ = NULL; \
+            if (v_.tag == ZX_T_UNDEF) goto L_LOAD_LOCAL; \
+            if (zx_is_type(o_, ZX_O_LIST) && k_.tag == ZX_T_INT) { \
+                zx_list *l_ = ZX_AS_LIST(o_); \
+                if (k_.u.i >= 0 && k_.u.i < (int64_t)l_->len) slot_ = &l_->items[k_.u.i]; \
+            } else if (zx_is_type(o_, ZX_O_MAP) && zx_is_type(k_, ZX_O_STRING)) { \
+                slot_ = map_field(f->code, PC() + 3, ZX_AS_MAP(o_), k_); \
+            } \
+            if (!slot_) goto L_LOAD_LOCAL; \
+            zx_incref(v_); \
+            zx_value old_ = *slot_; \
+            *slot_ = v_; \
+            zx_decref(old_); \
+            if (zx_is_obj(v_) && v_.u.o->type != ZX_O_STRING) zx_heap_note_cycle_candidate(heap, o_.u.o); \
+            ip += 4; \
+            DISPATCH(); \
+        }
+        Q_STORE_INDEX(SI_LLL, vload(&locals[ip[2].a]))
+        Q_STORE_INDEX(SI_LLK, consts[ip[2].a])
+#undef Q_STORE_INDEX
+#define Q_PUSH2(F, b_fetch) \
+        L_Q_##F: { \
+            zx_value a_ = vload(&locals[ip[0].a]), b_ = b_fetch; \
+            if (a_.tag == ZX_T_UNDEF || b_.tag == ZX_T_UNDEF) goto L_LOAD_LOCAL; \
+            zx_incref(a_); \
+            zx_incref(b_); \
+            PUSH(a_); \
+            PUSH(b_); \
+            ip += 2; \
+            DISPATCH(); \
+        }
+        Q_PUSH2(LL_PUSH, vload(&locals[ip[1].a]))
+        Q_PUSH2(LK_PUSH, consts[ip[1].a])
+#undef Q_PUSH2
+#define Q_MOVE(F, fetch, first) \
+        L_Q_##F: { \
+            zx_value v_ = fetch; \
+            if (v_.tag == ZX_T_UNDEF) goto first; \
+            zx_incref(v_); \
+            zx_value *d_ = &locals[ip[1].a], old_ = *d_; \
+            *d_ = v_; \
+            zx_decref(old_); \
+            ip += 2; \
+            DISPATCH(); \
+        }
+        Q_MOVE(L_MOVE, vload(&locals[ip[0].a]), L_LOAD_LOCAL)
+        Q_MOVE(K_MOVE, consts[ip[0].a], L_LOAD_CONST)
+#undef Q_MOVE
         }
         ip++;
     }
