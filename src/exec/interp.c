@@ -1857,6 +1857,41 @@ fail:       /* f->sp and f->pc are saved */
 #undef RESUME_CALLER
 #undef BACK_EDGE
 #undef JUMP_TO
+#undef Q_ARITH
+#undef Q_COMPARE
+#undef Q_DBL
+#undef Q_EQUAL
+#undef Q_FETCH_K
+#undef Q_FETCH_L
+#undef Q_FETCH_LK
+#undef Q_FETCH_LL
+#undef Q_FIRST_K
+#undef Q_FIRST_L
+#undef Q_FIRST_LK
+#undef Q_FIRST_LL
+#undef Q_LOADS_K
+#undef Q_LOADS_L
+#undef Q_LOADS_LK
+#undef Q_LOADS_LL
+#undef Q_NUM
+#undef Q_OP_ADD
+#undef Q_OP_EQ
+#undef Q_OP_GT
+#undef Q_OP_GTE
+#undef Q_OP_INDEX
+#undef Q_OP_LT
+#undef Q_OP_LTE
+#undef Q_OP_MUL
+#undef Q_OP_NEQ
+#undef Q_OP_SUB
+#undef Q_PLAIN
+#undef Q_TAIL_COND
+#undef Q_TAIL_PUSH
+#undef Q_TAIL_STORE
+#undef Q_TOS_K
+#undef Q_TOS_L
+#undef Q_TOS_LK
+#undef Q_TOS_LL
 }
 
 zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *result)
