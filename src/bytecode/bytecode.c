@@ -145,6 +145,7 @@ void zx_code_free(zx_code *c)
     free(c->depth);
     free(c->pcflags);
     free((void *)atomic_load(&c->field_ic));
+    free(atomic_load(&c->quick));
     for (uint32_t i = 0; i < c->nfree; i++) free(c->free[i].name);
     free(c->free);
     free(c->handlers);

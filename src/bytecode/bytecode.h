@@ -74,6 +74,8 @@ typedef struct zx_code {
     void *_Atomic native;        /* zx_native_fn compiled for this code object, or NULL */
     _Atomic uint32_t *_Atomic field_ic; /* the interpreter's inline caches of map fields, per pc
                                       (exec/interp.c, field_ic); NULL until first used */
+    zx_instr *_Atomic quick;     /* the interpreter's private copy of code with superinstructions
+                                    (exec/interp.c, quicken); NULL until first run */
     _Atomic uint32_t hotness;    /* entries + loop back-edges counted by the interpreter */
     _Atomic int jit_state;       /* 0 none, 1 queued/compiling, 2 compiled, 3 failed */
     void *_Atomic jit_info;      /* zx_jit_info (jit/jit.h): what the JIT did with it, for --stats */

@@ -835,6 +835,138 @@ static inline zx_value *map_field(zx_code *c, uint32_t pc, zx_map *m, zx_value k
     return v;
 }
 
+/* ---------- superinstructions ---------- */
+
+/*
+ * The loop runs a private copy of each code object's instructions (zx_code.quick) in which
+ * the first instruction of a common sequence has its opcode replaced by a fused one that does
+ * the whole sequence in one dispatch, its operands read straight from the locals and the
+ * constants.  Only that opcode changes: the instructions after it keep theirs (or begin a
+ * sequence of their own), so a side exit or a handler that enters in the middle runs them as
+ * they are, and the bytecode everything else reads (JIT, analysis, verifier, .zxbc, disasm)
+ * is untouched.  A fused opcode takes its inline path only when no step of the sequence can
+ * fail or needs more than an inline case; otherwise it runs its first instruction as the
+ * plain opcode and the rest follow one by one, so every error is raised by its own
+ * instruction at its own pc.  A sequence never reaches over a jump target or a chunk
+ * boundary, and a base frame runs the copy only when its end_pc is a boundary (or the end),
+ * so no run stops inside one.
+ *
+ * The forms: where the two operands come from (S), the operator (O), what becomes of the
+ * result (T).
+ *   S = LL   LOAD_LOCAL x; LOAD_LOCAL y; O      x O y
+ *       LK   LOAD_LOCAL x; LOAD_CONST k; O      x O k
+ *       L    LOAD_LOCAL y; O                    top O y
+ *       K    LOAD_CONST k; O                    top O k
+ *   T = PUSH   pushed (or replaces the top)
+ *       STORE  stored by the STORE_LOCAL that follows (and a JUMP after it taken too)
+ *       COND   a comparison: a conditional jump after it takes its outcome (COND_RESULT)
+ * and the forms without an operator:
+ *   SI_LLL, SI_LLK   LOAD_LOCAL o; LOAD_LOCAL i; LOAD_LOCAL v / LOAD_CONST v; STORE_INDEX
+ *   LL_PUSH, LK_PUSH  the two loads of LL and LK alone
+ *   L_MOVE, K_MOVE    LOAD_LOCAL x / LOAD_CONST k; STORE_LOCAL y
+ */
+#define QUICK_OPS(X, S) \
+    X(S, ADD, PUSH) X(S, SUB, PUSH) X(S, MUL, PUSH) X(S, INDEX, PUSH) \
+    X(S, ADD, STORE) X(S, SUB, STORE) X(S, MUL, STORE) X(S, INDEX, STORE) \
+    X(S, LT, COND) X(S, LTE, COND) X(S, GT, COND) X(S, GTE, COND) X(S, EQ, COND) X(S, NEQ, COND)
+#define QUICK_FORMS(X) QUICK_OPS(X, LL) QUICK_OPS(X, LK) QUICK_OPS(X, L) QUICK_OPS(X, K)
+#define QUICK_PLAIN_FORMS(X) X(SI_LLL) X(SI_LLK) X(LL_PUSH) X(LK_PUSH) X(L_MOVE) X(K_MOVE)
+
+enum quick_src { QS_LL, QS_LK, QS_L, QS_K };
+enum quick_tail { QT_PUSH, QT_STORE, QT_COND };
+
+/* The fused opcodes, numbered after every opcode of the table. */
+enum {
+    QUICK_BEFORE = 511,
+#define QUICK_ENUM(S, O, T) Q_##S##_##O##_##T,
+    QUICK_FORMS(QUICK_ENUM)
+#undef QUICK_ENUM
+#define QUICK_PLAIN_ENUM(F) Q_##F,
+    QUICK_PLAIN_FORMS(QUICK_PLAIN_ENUM)
+#undef QUICK_PLAIN_ENUM
+};
+#define BELOW_QUICK(name, num, pops, pushes, kind, flags) \
+    _Static_assert((num) <= QUICK_BEFORE, "opcode " #name " collides with the fused opcodes");
+ZX_OPCODES(BELOW_QUICK)
+#undef BELOW_QUICK
+
+static unsigned quick_lookup(enum quick_src src, unsigned op, enum quick_tail tail)
+{
+#define QUICK_MATCH(S, O, T) if (src == QS_##S && op == OP_##O && tail == QT_##T) return Q_##S##_##O##_##T;
+    QUICK_FORMS(QUICK_MATCH)
+#undef QUICK_MATCH
+    return 0;
+}
+
+/* May instruction pc run inside a sequence that began before it: it exists, and no jump,
+ * handler or chunk enters there. */
+static bool quick_joins(const zx_code *c, uint32_t pc)
+{
+    return pc < c->ncode && !(c->pcflags[pc] & (ZX_PC_TARGET | ZX_PC_BOUNDARY));
+}
+
+/* The fused opcode for the sequence that begins at pc, or 0: the longest form that fits. */
+static unsigned quick_match(const zx_code *c, uint32_t pc)
+{
+    const zx_instr *in = c->code;
+    enum quick_src srcs[2];
+    uint32_t loads[2];
+    int n = 0;
+    if (in[pc].op != OP_LOAD_LOCAL && in[pc].op != OP_LOAD_CONST) return 0;
+    bool ll = in[pc].op == OP_LOAD_LOCAL && quick_joins(c, pc + 1) && in[pc + 1].op == OP_LOAD_LOCAL;
+    if (ll && quick_joins(c, pc + 2) && quick_joins(c, pc + 3) && in[pc + 3].op == OP_STORE_INDEX &&
+        (in[pc + 2].op == OP_LOAD_LOCAL || in[pc + 2].op == OP_LOAD_CONST))
+        return in[pc + 2].op == OP_LOAD_LOCAL ? Q_SI_LLL : Q_SI_LLK;
+    if (in[pc].op == OP_LOAD_LOCAL && quick_joins(c, pc + 1) &&
+        (in[pc + 1].op == OP_LOAD_LOCAL || in[pc + 1].op == OP_LOAD_CONST)) {
+        srcs[n] = in[pc + 1].op == OP_LOAD_LOCAL ? QS_LL : QS_LK;
+        loads[n++] = 2;
+    }
+    srcs[n] = in[pc].op == OP_LOAD_LOCAL ? QS_L : QS_K;
+    loads[n++] = 1;
+    for (int i = 0; i < n; i++) {
+        uint32_t at = pc + loads[i];
+        if (!quick_joins(c, at)) continue;
+        unsigned form = quick_joins(c, at + 1) && in[at + 1].op == OP_STORE_LOCAL
+                      ? quick_lookup(srcs[i], in[at].op, QT_STORE) : 0;
+        if (!form) form = quick_lookup(srcs[i], in[at].op, QT_PUSH);
+        if (!form) form = quick_lookup(srcs[i], in[at].op, QT_COND);
+        if (form) return form;
+    }
+    if (srcs[0] == QS_LL) return Q_LL_PUSH;
+    if (srcs[0] == QS_LK) return Q_LK_PUSH;
+    if (quick_joins(c, pc + 1) && in[pc + 1].op == OP_STORE_LOCAL)
+        return in[pc].op == OP_LOAD_LOCAL ? Q_L_MOVE : Q_K_MOVE;
+    return 0;
+}
+
+/* Make c's fused copy and publish it (several threads may race: one copy wins, the others
+ * are freed).  The original instructions when c is not verified or memory is short. */
+static const zx_instr *quicken(zx_code *c)
+{
+    if (!c->pcflags || !c->ncode) return c->code;
+    zx_instr *fresh = malloc(c->ncode * sizeof *fresh);
+    if (!fresh) return c->code;
+    memcpy(fresh, c->code, c->ncode * sizeof *fresh);
+    for (uint32_t pc = 0; pc < c->ncode; pc++) {
+        unsigned form = quick_match(c, pc);
+        if (form) fresh[pc].op = (uint16_t)form;
+    }
+    zx_instr *expected = NULL;
+    if (atomic_compare_exchange_strong_explicit(&c->quick, &expected, fresh, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return fresh;
+    free(fresh);
+    return expected;
+}
+
+/* The instructions the loop runs for c: its fused copy, made on first use. */
+static inline const zx_instr *quick_code(zx_code *c)
+{
+    const zx_instr *q = atomic_load_explicit(&c->quick, memory_order_acquire);
+    return q ? q : quicken(c);
+}
+
 /* The loop.  catch_base: an error may be caught by a handler of the base frame (not when
  * native code runs one instruction here: it catches in its own code).
  *
@@ -862,18 +994,29 @@ static zx_status interp_loop(zx_task *t, zx_frame *base, uint32_t end_pc, zx_val
 #define JUMP_LABEL(name, num, pops, pushes, kind, flags) [num] = &&L_##name,
         ZX_OPCODES(JUMP_LABEL)
 #undef JUMP_LABEL
+#define QUICK_LABEL(S, O, T) [Q_##S##_##O##_##T] = &&L_Q_##S##_##O##_##T,
+        QUICK_FORMS(QUICK_LABEL)
+#undef QUICK_LABEL
+#define QUICK_PLAIN_LABEL(F) [Q_##F] = &&L_Q_##F,
+        QUICK_PLAIN_FORMS(QUICK_PLAIN_LABEL)
+#undef QUICK_PLAIN_LABEL
     };
 
 #define CASE(name) case OP_##name: L_##name
 #define PC() ((uint32_t)(ip - code0))
 #define SAVE() (f->sp = sp, f->pc = PC())
+/* the fused copy, unless a base frame stops where a sequence may go on (a one-instruction step) */
 #define LOAD() do { \
-        code0 = f->code->code; \
+        code0 = quick_code(f->code); \
+        stop = NULL; \
+        if (f == base && end_pc < f->code->ncode) { \
+            if (code0 != f->code->code && !(f->code->pcflags[end_pc] & ZX_PC_BOUNDARY)) code0 = f->code->code; \
+            stop = code0 + end_pc; \
+        } \
         ip = code0 + f->pc; \
         sp = f->sp; \
         locals = f->locals; \
         consts = f->code->consts; \
-        stop = f == base && end_pc < f->code->ncode ? code0 + end_pc : NULL; \
     } while (0)
 /* continue at ip: the base frame's end, or the instruction's label */
 #define DISPATCH() do { if (ip == stop) goto at_end; goto *jump[ip->op]; } while (0)
@@ -1368,7 +1511,7 @@ dispatch:
             NEXT();
         CASE(LOAD_LOCAL): {
             zx_value v = vload(&locals[ip->a]);
-            if (v.tag == ZX_T_UNDEF) FAIL(raise_undefined(t, f, ip));
+            if (v.tag == ZX_T_UNDEF) FAIL(raise_undefined(t, f, &f->code->code[PC()]));   /* ip->op may be fused */
             zx_incref(v);
             PUSH(v);
             NEXT();
@@ -1520,6 +1663,158 @@ dispatch:
             zx_value v = POPV(), text = POPV();
             FAIL(zx_task_reraise(t, f, text, v));
         }
+        /* The fused opcodes (superinstructions above): a_ and b_ the operands, the inline
+         * cases of the plain opcodes, and any other case runs the first instruction as it is. */
+#define Q_LOADS_LL 2
+#define Q_LOADS_LK 2
+#define Q_LOADS_L 1
+#define Q_LOADS_K 1
+#define Q_TOS_LL 0          /* the left operand is the top of the stack, popped */
+#define Q_TOS_LK 0
+#define Q_TOS_L 1
+#define Q_TOS_K 1
+#define Q_FIRST_LL L_LOAD_LOCAL
+#define Q_FIRST_LK L_LOAD_LOCAL
+#define Q_FIRST_L L_LOAD_LOCAL
+#define Q_FIRST_K L_LOAD_CONST
+#define Q_PLAIN(S) goto Q_FIRST_##S
+#define Q_FETCH_LL a_ = vload(&locals[ip[0].a]); b_ = vload(&locals[ip[1].a]);
+#define Q_FETCH_LK a_ = vload(&locals[ip[0].a]); b_ = consts[ip[1].a];
+#define Q_FETCH_L a_ = TOP(0); b_ = vload(&locals[ip[0].a]);
+#define Q_FETCH_K a_ = TOP(0); b_ = consts[ip[0].a];
+#define Q_NUM(v) ((v).tag == ZX_T_INT || (v).tag == ZX_T_FLOAT)
+#define Q_DBL(v) ((v).tag == ZX_T_INT ? (double)(v).u.i : (v).u.f)
+#define Q_ARITH(S, name, sym) \
+            if (a_.tag == ZX_T_INT && b_.tag == ZX_T_INT) { \
+                int64_t z_; \
+                if (__builtin_##name##_overflow(a_.u.i, b_.u.i, &z_)) Q_PLAIN(S); \
+                res_ = zx_int(z_); \
+            } else if (Q_NUM(a_) && Q_NUM(b_)) { \
+                res_ = zx_float(Q_DBL(a_) sym Q_DBL(b_)); \
+            } else { \
+                Q_PLAIN(S); \
+            }
+#define Q_OP_ADD(S) Q_ARITH(S, add, +)
+#define Q_OP_SUB(S) Q_ARITH(S, sub, -)
+#define Q_OP_MUL(S) Q_ARITH(S, mul, *)
+#define Q_OP_INDEX(S) \
+            if (zx_is_type(a_, ZX_O_LIST) && b_.tag == ZX_T_INT) { \
+                zx_list *l_ = ZX_AS_LIST(a_); \
+                res_ = b_.u.i >= 0 && b_.u.i < (int64_t)l_->len ? l_->items[b_.u.i] : zx_null(); \
+            } else if (zx_is_type(a_, ZX_O_MAP) && zx_is_type(b_, ZX_O_STRING)) { \
+                zx_value *v_ = map_field(f->code, PC() + Q_LOADS_##S, ZX_AS_MAP(a_), b_); \
+                res_ = v_ ? *v_ : zx_null(); \
+            } else { \
+                Q_PLAIN(S); \
+            } \
+            zx_incref(res_);
+#define Q_COMPARE(S, rel) \
+            if (a_.tag == ZX_T_INT && b_.tag == ZX_T_INT) c_ = a_.u.i rel b_.u.i; \
+            else if (a_.tag == ZX_T_FLOAT && b_.tag == ZX_T_FLOAT) c_ = a_.u.f rel b_.u.f; \
+            else Q_PLAIN(S);
+#define Q_OP_LT(S) Q_COMPARE(S, <)
+#define Q_OP_LTE(S) Q_COMPARE(S, <=)
+#define Q_OP_GT(S) Q_COMPARE(S, >)
+#define Q_OP_GTE(S) Q_COMPARE(S, >=)
+/* == on numbers of one kind, and against null (equal only to null) */
+#define Q_EQUAL(S, is) \
+            if (a_.tag == ZX_T_INT && b_.tag == ZX_T_INT) c_ = (a_.u.i == b_.u.i) == (is); \
+            else if (a_.tag == ZX_T_FLOAT && b_.tag == ZX_T_FLOAT) c_ = (a_.u.f == b_.u.f) == (is); \
+            else if ((a_.tag == ZX_T_NULL || b_.tag == ZX_T_NULL) && a_.tag != ZX_T_UNDEF && b_.tag != ZX_T_UNDEF) \
+                c_ = (a_.tag == b_.tag) == (is); \
+            else Q_PLAIN(S);
+#define Q_OP_EQ(S) Q_EQUAL(S, true)
+#define Q_OP_NEQ(S) Q_EQUAL(S, false)
+#define Q_TAIL_PUSH(S) \
+            if (Q_TOS_##S) { \
+                zx_decref(a_); \
+                TOP(0) = res_; \
+            } else { \
+                PUSH(res_); \
+            } \
+            ip += Q_LOADS_##S + 1; \
+            DISPATCH();
+#define Q_TAIL_STORE(S) \
+            if (Q_TOS_##S) { \
+                zx_decref(a_); \
+                sp--; \
+            } \
+            zx_value *d_ = &locals[ip[Q_LOADS_##S + 1].a], old_ = *d_; \
+            *d_ = res_; \
+            zx_decref(old_); \
+            ip += Q_LOADS_##S + 2; \
+            if (ip->op == OP_JUMP && ip != stop) JUMP_TO(ip->a);   /* a loop body's last statement */ \
+            DISPATCH();
+#define Q_TAIL_COND(S) \
+            if (Q_TOS_##S) { \
+                zx_decref(a_); \
+                sp--; \
+            } \
+            ip += Q_LOADS_##S; \
+            COND_RESULT(c_);
+#define QUICK_HANDLER(S, O, T) \
+        L_Q_##S##_##O##_##T: { \
+            zx_value a_, b_, res_ = zx_null(); \
+            bool c_ = false; \
+            (void)res_; \
+            (void)c_; \
+            Q_FETCH_##S \
+            Q_OP_##O(S) \
+            Q_TAIL_##T(S) \
+        }
+        QUICK_FORMS(QUICK_HANDLER)
+#undef QUICK_HANDLER
+        /* o[i] = v on a list element in range or a map's existing string key */
+#define Q_STORE_INDEX(F, v_fetch) \
+        L_Q_##F: { \
+            zx_value o_ = vload(&locals[ip[0].a]), k_ = vload(&locals[ip[1].a]), v_ = v_fetch, *slot_ = NULL; \
+            if (v_.tag == ZX_T_UNDEF) goto L_LOAD_LOCAL; \
+            if (zx_is_type(o_, ZX_O_LIST) && k_.tag == ZX_T_INT) { \
+                zx_list *l_ = ZX_AS_LIST(o_); \
+                if (k_.u.i >= 0 && k_.u.i < (int64_t)l_->len) slot_ = &l_->items[k_.u.i]; \
+            } else if (zx_is_type(o_, ZX_O_MAP) && zx_is_type(k_, ZX_O_STRING)) { \
+                slot_ = map_field(f->code, PC() + 3, ZX_AS_MAP(o_), k_); \
+            } \
+            if (!slot_) goto L_LOAD_LOCAL; \
+            zx_incref(v_); \
+            zx_value old_ = *slot_; \
+            *slot_ = v_; \
+            zx_decref(old_); \
+            if (zx_is_obj(v_) && v_.u.o->type != ZX_O_STRING) zx_heap_note_cycle_candidate(heap, o_.u.o); \
+            ip += 4; \
+            DISPATCH(); \
+        }
+        Q_STORE_INDEX(SI_LLL, vload(&locals[ip[2].a]))
+        Q_STORE_INDEX(SI_LLK, consts[ip[2].a])
+#undef Q_STORE_INDEX
+#define Q_PUSH2(F, b_fetch) \
+        L_Q_##F: { \
+            zx_value a_ = vload(&locals[ip[0].a]), b_ = b_fetch; \
+            if (a_.tag == ZX_T_UNDEF || b_.tag == ZX_T_UNDEF) goto L_LOAD_LOCAL; \
+            zx_incref(a_); \
+            zx_incref(b_); \
+            PUSH(a_); \
+            PUSH(b_); \
+            ip += 2; \
+            DISPATCH(); \
+        }
+        Q_PUSH2(LL_PUSH, vload(&locals[ip[1].a]))
+        Q_PUSH2(LK_PUSH, consts[ip[1].a])
+#undef Q_PUSH2
+#define Q_MOVE(F, fetch, first) \
+        L_Q_##F: { \
+            zx_value v_ = fetch; \
+            if (v_.tag == ZX_T_UNDEF) goto first; \
+            zx_incref(v_); \
+            zx_value *d_ = &locals[ip[1].a], old_ = *d_; \
+            *d_ = v_; \
+            zx_decref(old_); \
+            ip += 2; \
+            DISPATCH(); \
+        }
+        Q_MOVE(L_MOVE, vload(&locals[ip[0].a]), L_LOAD_LOCAL)
+        Q_MOVE(K_MOVE, consts[ip[0].a], L_LOAD_CONST)
+#undef Q_MOVE
         }
         ip++;
     }
@@ -1562,6 +1857,41 @@ fail:       /* f->sp and f->pc are saved */
 #undef RESUME_CALLER
 #undef BACK_EDGE
 #undef JUMP_TO
+#undef Q_ARITH
+#undef Q_COMPARE
+#undef Q_DBL
+#undef Q_EQUAL
+#undef Q_FETCH_K
+#undef Q_FETCH_L
+#undef Q_FETCH_LK
+#undef Q_FETCH_LL
+#undef Q_FIRST_K
+#undef Q_FIRST_L
+#undef Q_FIRST_LK
+#undef Q_FIRST_LL
+#undef Q_LOADS_K
+#undef Q_LOADS_L
+#undef Q_LOADS_LK
+#undef Q_LOADS_LL
+#undef Q_NUM
+#undef Q_OP_ADD
+#undef Q_OP_EQ
+#undef Q_OP_GT
+#undef Q_OP_GTE
+#undef Q_OP_INDEX
+#undef Q_OP_LT
+#undef Q_OP_LTE
+#undef Q_OP_MUL
+#undef Q_OP_NEQ
+#undef Q_OP_SUB
+#undef Q_PLAIN
+#undef Q_TAIL_COND
+#undef Q_TAIL_PUSH
+#undef Q_TAIL_STORE
+#undef Q_TOS_K
+#undef Q_TOS_L
+#undef Q_TOS_LK
+#undef Q_TOS_LL
 }
 
 zx_status zx_interp_run(zx_task *t, zx_frame *base, uint32_t end_pc, zx_value *result)
