@@ -165,7 +165,12 @@ void zx_rc_concurrent_end(void) { atomic_fetch_sub_explicit(&zx_rc_concurrent, 1
 /*
  * Reference counting frees everything but cycles.  A cycle can only be closed by storing a
  * list, map, cell or closure into a list, map or cell, so each such store registers the
- * destination as a candidate (zx_heap_note_cycle_candidate).  The registry holds weak
+ * destination as a candidate (zx_heap_note_cycle_candidate).  Stores into a container that
+ * nothing but its maker references yet (a list or map literal being built, the result of
+ * map or parallel_map being filled: zx_list_push_fresh) do not register: the edge of a cycle
+ * that was stored last points from a container that the stored value already reached, so
+ * that container was not fresh then, and its store registered it.  That keeps a binary tree
+ * of literals [left, right] out of the registry and its lock.  The registry holds weak
  * references: a candidate that reference counting frees leaves it (its slot is kept in its
  * prefix), so dead acyclic structures go at once.  From time to time the collector runs a
  * synchronous trial deletion (Bacon and Rajan's mark-gray / scan / collect-white, in
@@ -1133,7 +1138,13 @@ fail:
     return NULL;
 }
 
-bool zx_list_push(zx_heap *h, zx_list *l, zx_value v)
+static bool list_append(zx_heap *h, zx_list *l, zx_value v, bool note);
+
+bool zx_list_push(zx_heap *h, zx_list *l, zx_value v) { return list_append(h, l, v, true); }
+bool zx_list_push_fresh(zx_heap *h, zx_list *l, zx_value v) { return list_append(h, l, v, false); }
+
+/* Append v; note: register l as a cycle candidate when v may hold references. */
+static bool list_append(zx_heap *h, zx_list *l, zx_value v, bool note)
 {
     if (l->len == l->cap) {
         if (l->cap == UINT32_MAX) return false;
@@ -1153,7 +1164,7 @@ bool zx_list_push(zx_heap *h, zx_list *l, zx_value v)
     }
     zx_incref(v);
     l->items[l->len++] = v;
-    if (may_hold_refs(v)) zx_heap_note_cycle_candidate(h ? h : obj_heap(l), &l->hdr);
+    if (note && may_hold_refs(v)) zx_heap_note_cycle_candidate(h ? h : obj_heap(l), &l->hdr);
     return true;
 }
 
@@ -1293,7 +1304,15 @@ static bool map_grow_index(zx_map *m, zx_heap *mh)
     return true;
 }
 
-bool zx_map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value)
+static bool map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value, bool note);
+
+bool zx_map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value) { return map_set(h, m, key, value, true); }
+bool zx_map_set_fresh(zx_heap *h, zx_map *m, zx_value key, zx_value value)
+{
+    return map_set(h, m, key, value, false);
+}
+
+static bool map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value, bool note)
 {
     if (!zx_value_hashable(key)) return false;
     zx_heap *mh = obj_heap(m);
@@ -1334,7 +1353,7 @@ bool zx_map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value)
         m->index[slot] = (int32_t)m->len;
         m->len++;
     }
-    if (may_hold_refs(value)) zx_heap_note_cycle_candidate(h ? h : mh, &m->hdr);
+    if (note && may_hold_refs(value)) zx_heap_note_cycle_candidate(h ? h : mh, &m->hdr);
     return true;
 }
 
