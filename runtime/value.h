@@ -73,9 +73,10 @@ typedef struct zx_string {
     zx_obj hdr;
     uint32_t nbytes;             /* UTF-8 length, excluding the terminating NUL */
     uint32_t ncodepoints;
-    _Atomic int8_t method;       /* cached method id for CALL_METHOD names; -2 = not computed */
     uint64_t hash;               /* 0 = not computed */
-    char data[];                 /* NUL-terminated */
+    _Atomic int8_t method;       /* cached method id for CALL_METHOD names; -2 = not computed */
+    char data[];                 /* NUL-terminated; right after method, so that a short
+                                    string with its prefix fits 48 bytes */
 } zx_string;
 
 typedef struct zx_list {
