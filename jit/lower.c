@@ -749,7 +749,7 @@ static int flt_binop(lw *L, unsigned op, LLVMValueRef x, LLVMValueRef y, uint32_
 
 /* a OP b at pc (operands are stack slots d-2, d-1).  Paths: int-int inline, numbers as
  * floats inline (only where the language converts: arithmetic; comparisons of two floats),
- * everything else through jit_helper_binop. */
+ * == and != against null or a Boolean inline, everything else through jit_helper_binop. */
 static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
 {
     uint8_t *sm = st_stack(L, pc);
@@ -768,10 +768,11 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
                   (op == OP_MOD && ((a.mask | b.mask) & M_F));
 
     LLVMBasicBlockRef cont = newbb(L, "binop.done");
-    LLVMBasicBlockRef inc_bb[3];
-    LLVMValueRef inc_tag[3], inc_pay[3];
+    LLVMBasicBlockRef inc_bb[4];
+    LLVMValueRef inc_tag[4], inc_pay[4];
     int ninc = 0;
 
+    int need_gen = has_gen || (!has_int && !has_flt);     /* the helper's path is reachable */
     LLVMValueRef both_int = LLVMBuildAnd(L->b, is_tag(L, a, ZX_T_INT), is_tag(L, b, ZX_T_INT), "");
     if (has_int) {
         LLVMBasicBlockRef ib = newbb(L, "int"), nb = newbb(L, "");
@@ -806,7 +807,33 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
         LLVMBuildBr(L->b, cont);
         at(L, nb);
     }
-    if (has_gen || (!has_int && !has_flt)) {
+    /* == and != with null or a Boolean on either side: equal only to the same tag and the
+     * same Boolean (zx_value_equal: an int is never equal to true), never a raise, so no
+     * helper: `t[0] == null`.  A Boolean's payload is 0 or 1 in its low byte (zx_bool). */
+    uint8_t imm = M_N | M_B;
+    if ((op == OP_EQ || op == OP_NEQ) && ((a.mask | b.mask) & imm)) {
+        LLVMValueRef cond = LLVMBuildOr(L->b, LLVMBuildOr(L->b, is_tag(L, a, ZX_T_NULL), is_tag(L, a, ZX_T_BOOL), ""),
+                                        LLVMBuildOr(L->b, is_tag(L, b, ZX_T_NULL), is_tag(L, b, ZX_T_BOOL), ""), "");
+        LLVMBasicBlockRef eb = newbb(L, "imm"), nb = newbb(L, "");
+        LLVMBuildCondBr(L->b, cond, eb, nb);
+        at(L, eb);
+        LLVMValueRef x = LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildAnd(L->b, a.pay, c64(L, 0xff), ""), c64(L, 0), "");
+        LLVMValueRef y = LLVMBuildICmp(L->b, LLVMIntNE, LLVMBuildAnd(L->b, b.pay, c64(L, 0xff), ""), c64(L, 0), "");
+        LLVMValueRef same = LLVMBuildAnd(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, a.tag, b.tag, ""),
+                                         LLVMBuildOr(L->b, LLVMBuildNot(L->b, is_tag(L, a, ZX_T_BOOL), ""),
+                                                     LLVMBuildICmp(L->b, LLVMIntEQ, x, y, ""), ""), "eq");
+        val r = mkbool(L, op == OP_EQ ? same : LLVMBuildNot(L->b, same, ""));
+        decref(L, a);
+        decref(L, b);
+        inc_tag[ninc] = r.tag;
+        inc_pay[ninc] = r.pay;
+        inc_bb[ninc++] = LLVMGetInsertBlock(L->b);
+        LLVMBuildBr(L->b, cont);
+        at(L, nb);
+        /* one side is always null or a Boolean: nothing is left for the helper */
+        if (!(a.mask & ~imm) || !(b.mask & ~imm)) need_gen = 0;
+    }
+    if (need_gen) {
         set_pc(L, pc);
         LLVMValueRef args[] = { L->t, L->f, c32(L, op), LLVMBuildZExt(L->b, a.tag, L->i32, ""), a.pay,
                                 LLVMBuildZExt(L->b, b.tag, L->i32, ""), b.pay, L->tmpval };

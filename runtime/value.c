@@ -17,6 +17,27 @@
 /* The heap                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
+/* Small blocks (see "The small-block pool" below): sizes 1..POOL_MAX in classes of POOL_GRAIN. */
+#define POOL_GRAIN ((size_t)16)
+#define POOL_MAX ((size_t)512)
+#define POOL_NCLASS (POOL_MAX / POOL_GRAIN)
+
+typedef struct pool_block {
+    struct pool_block *next;
+} pool_block;
+
+typedef struct pool_list {
+    pool_block *head, *tail;         /* tail: valid while head is not NULL */
+    size_t n;
+} pool_list;
+
+/* A mutator thread's free blocks of one heap (tl_pool). */
+typedef struct pool_cache {
+    zx_heap *heap;
+    struct pool_cache *next_spare;   /* in zx_heap.pool_spare while no thread uses it */
+    pool_list cls[POOL_NCLASS];
+} pool_cache;
+
 struct zx_heap {
     size_t max_bytes;                /* 0 = unlimited */
     zx_heap_alloc_fn alloc;          /* NULL: malloc, realloc, free */
@@ -37,6 +58,13 @@ struct zx_heap {
     size_t next_collect;             /* collect once this many candidates are registered */
     _Atomic size_t collect_bytes;    /* ... or once the heap holds this many bytes */
     _Atomic uint64_t collections, cycles_freed;
+    /* The small-block pool (below); the lists and slabs are guarded by pool_lock. */
+    bool pooled;                     /* small blocks come from the pool */
+    pthread_mutex_t pool_lock;
+    pool_list pool[POOL_NCLASS];     /* free blocks that threads gave back */
+    void *slabs;                     /* every slab, linked through its first word */
+    char *carve, *carve_end;         /* the unused rest of the newest slab */
+    pool_cache *pool_spare;          /* caches of threads that stopped being mutators */
 };
 
 /*
@@ -75,24 +103,208 @@ static bool is_container_type(uint8_t type)
 
 static zx_objpre *obj_prefix(zx_obj *o) { return (zx_objpre *)(void *)((char *)o - ZX_PREFIX_SIZE); }
 
+/*
+ * The small-block pool.  Programs that build and drop many small objects (tree nodes, short
+ * strings, the items of short lists) spent a third of their time in malloc and free: the C
+ * library's per-thread cache holds only a few blocks of each size, so freeing a tree and
+ * building the next went through its slow paths.  Blocks of up to POOL_MAX bytes (an object
+ * with its prefix, or out-of-line storage) now come from slabs that the heap owns, in size
+ * classes of POOL_GRAIN bytes, and every mutator thread keeps its own free list per class
+ * (tl_pool), so the common allocation and free is a pop or a push with no lock and no atomic
+ * instruction.  A block belongs to the heap, not to the thread that carved it: a thread that
+ * frees an object another thread made keeps the block in its own cache, and gives a class's
+ * list back to the heap (one splice under pool_lock) when it holds more than
+ * POOL_CACHE_BYTES of it or stops being a mutator (zx_heap_mutator_leave, with the byte
+ * credit), so memory freed on a worker is reused by the others.  A thread whose cache is
+ * empty takes POOL_BATCH blocks at once from the heap's lists, or carves them from a slab.
+ * Threads that are not mutators of the heap (a background compile, the API between runs)
+ * take and give single blocks under the lock.  Whether a block is pooled follows from its
+ * size alone, which every free passes, so frees need no header.  Slabs go back to the C
+ * library when the heap is destroyed.  Not pooled: heaps with an embedder's allocator (it
+ * sees every allocation with its exact size) and builds with AddressSanitizer (whose
+ * checks of use after free need each block to come from malloc).  Accounting and the
+ * memory limit count the objects' sizes, as before; the pool's slack is bookkeeping.
+ */
+#define POOL_SLAB ((size_t)64 << 10)
+#define POOL_BATCH 32
+#define POOL_CACHE_BYTES ((size_t)1 << 20)
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_ENABLED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_ENABLED 0
+#endif
+#endif
+#ifndef POOL_ENABLED
+#define POOL_ENABLED 1
+#endif
+
+static _Thread_local pool_cache *tl_pool __attribute__((tls_model("initial-exec")));
+
+static bool pool_fits(const zx_heap *h, size_t n) { return h->pooled && n - 1 < POOL_MAX; }
+static unsigned pool_class(size_t n) { return (unsigned)((n - 1) / POOL_GRAIN); }
+
+static void pool_push(pool_list *l, pool_block *b)
+{
+    b->next = l->head;
+    if (!l->head) l->tail = b;
+    l->head = b;
+    l->n++;
+}
+
+/* Move up to `want` free blocks of class c to the empty list out (pool_lock held). */
+static void pool_take(zx_heap *h, unsigned c, size_t want, pool_list *out)
+{
+    size_t size = (c + 1) * POOL_GRAIN;
+    pool_list *s = &h->pool[c];
+    for (; want > 0 && s->head; want--) {
+        pool_block *b = s->head;
+        s->head = b->next;
+        s->n--;
+        pool_push(out, b);
+    }
+    for (; want > 0; want--) {
+        if ((size_t)(h->carve_end - h->carve) < size) {
+            char *slab = malloc(POOL_SLAB);        /* the rest of the old slab is left over */
+            if (!slab) return;
+            *(void **)(void *)slab = h->slabs;
+            h->slabs = slab;
+            h->carve = slab + POOL_GRAIN;
+            h->carve_end = slab + POOL_SLAB;
+        }
+        pool_block *b = (pool_block *)(void *)h->carve;
+        h->carve += size;
+        pool_push(out, b);
+    }
+}
+
+/* Append the cached list l to the heap's list of its class and empty it (pool_lock held). */
+static void pool_give(zx_heap *h, unsigned c, pool_list *l)
+{
+    if (!l->head) return;
+    l->tail->next = h->pool[c].head;
+    h->pool[c].head = l->head;
+    h->pool[c].n += l->n;
+    l->head = l->tail = NULL;
+    l->n = 0;
+}
+
+static void *pool_alloc(zx_heap *h, size_t n)
+{
+    unsigned c = pool_class(n);
+    pool_cache *pc = tl_pool;
+    pool_list one = { 0 }, *l = &one;
+    if (pc && pc->heap == h) {
+        l = &pc->cls[c];
+        if (__builtin_expect(l->head != NULL, 1)) goto pop;
+    }
+    pthread_mutex_lock(&h->pool_lock);
+    pool_take(h, c, l == &one ? 1 : POOL_BATCH, l);
+    pthread_mutex_unlock(&h->pool_lock);
+    if (!l->head) return NULL;
+pop:;
+    pool_block *b = l->head;
+    l->head = b->next;
+    l->n--;
+    return b;
+}
+
+static void pool_free(zx_heap *h, void *p, size_t n)
+{
+    unsigned c = pool_class(n);
+    pool_cache *pc = tl_pool;
+    if (pc && pc->heap == h) {
+        pool_list *l = &pc->cls[c];
+        pool_push(l, p);
+        if (__builtin_expect(l->n * (c + 1) * POOL_GRAIN <= POOL_CACHE_BYTES, 1)) return;
+        pthread_mutex_lock(&h->pool_lock);
+        pool_give(h, c, l);
+        pthread_mutex_unlock(&h->pool_lock);
+        return;
+    }
+    pthread_mutex_lock(&h->pool_lock);
+    pool_block *b = p;
+    b->next = h->pool[c].head;
+    h->pool[c].head = b;
+    h->pool[c].n++;
+    pthread_mutex_unlock(&h->pool_lock);
+}
+
+/* This thread becomes a mutator of h: give it a cache (none if out of memory: then it
+ * takes blocks under the lock). */
+static void pool_open(zx_heap *h)
+{
+    tl_pool = NULL;
+    if (!h->pooled) return;
+    pthread_mutex_lock(&h->pool_lock);
+    pool_cache *pc = h->pool_spare;
+    if (pc) h->pool_spare = pc->next_spare;
+    pthread_mutex_unlock(&h->pool_lock);
+    if (!pc) pc = calloc(1, sizeof *pc);    /* bookkeeping: freed with the heap */
+    if (pc) pc->heap = h;
+    tl_pool = pc;
+}
+
+/* This thread stops being a mutator: its free blocks go back to the heap for the others. */
+static void pool_close(void)
+{
+    pool_cache *pc = tl_pool;
+    if (!pc) return;
+    tl_pool = NULL;
+    zx_heap *h = pc->heap;
+    pthread_mutex_lock(&h->pool_lock);
+    for (unsigned c = 0; c < POOL_NCLASS; c++) pool_give(h, c, &pc->cls[c]);
+    pc->next_spare = h->pool_spare;
+    h->pool_spare = pc;
+    pthread_mutex_unlock(&h->pool_lock);
+}
+
+static void pool_destroy(zx_heap *h)
+{
+    while (h->pool_spare) {
+        pool_cache *pc = h->pool_spare;
+        h->pool_spare = pc->next_spare;
+        free(pc);
+    }
+    while (h->slabs) {
+        void *slab = h->slabs;
+        h->slabs = *(void **)slab;
+        free(slab);
+    }
+}
+
 /* The heap's allocator, for blocks of Zexus-heap memory (h may be NULL: the C library's). */
 static void *heap_malloc(zx_heap *h, size_t n)
 {
-    if (!h || !h->alloc) return malloc(n);
+    if (!h) return malloc(n);
+    if (pool_fits(h, n)) return pool_alloc(h, n);
+    if (!h->alloc) return malloc(n);
     return h->alloc(h->alloc_ud, NULL, 0, n);
-}
-
-static void *heap_realloc(zx_heap *h, void *p, size_t old_n, size_t n)
-{
-    if (!h || !h->alloc) return realloc(p, n);
-    return h->alloc(h->alloc_ud, p, p ? old_n : 0, n);
 }
 
 static void heap_free(zx_heap *h, void *p, size_t n)
 {
     if (!p) return;
-    if (!h || !h->alloc) free(p);
+    if (!h) free(p);
+    else if (pool_fits(h, n)) pool_free(h, p, n);
+    else if (!h->alloc) free(p);
     else (void)h->alloc(h->alloc_ud, p, n, 0);
+}
+
+static void *heap_realloc(zx_heap *h, void *p, size_t old_n, size_t n)
+{
+    if (!p) old_n = 0;
+    if (h && ((p && pool_fits(h, old_n)) || pool_fits(h, n))) {
+        /* into, out of or within the pool: a class holds every size it rounds up to */
+        if (p && pool_fits(h, old_n) && pool_fits(h, n) && pool_class(old_n) == pool_class(n)) return p;
+        void *q = heap_malloc(h, n);
+        if (!q) return NULL;
+        if (p) memcpy(q, p, old_n < n ? old_n : n);
+        heap_free(h, p, old_n);
+        return q;
+    }
+    if (!h || !h->alloc) return realloc(p, n);
+    return h->alloc(h->alloc_ud, p, old_n, n);
 }
 
 static void update_peak(zx_heap *h, size_t now)
@@ -124,6 +336,13 @@ zx_heap *zx_heap_create_with(size_t max_bytes, zx_heap_alloc_fn alloc, void *ud)
         free(h);
         return NULL;
     }
+    if (pthread_mutex_init(&h->pool_lock, NULL) != 0) {
+        pthread_cond_destroy(&h->resume);
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+        return NULL;
+    }
+    h->pooled = POOL_ENABLED && !alloc;
     const char *stress = getenv("ZX_GC_STRESS");
     h->stress = stress && *stress && strcmp(stress, "0") != 0;
     h->next_collect = COLLECT_MIN_CANDIDATES;
@@ -165,7 +384,12 @@ void zx_rc_concurrent_end(void) { atomic_fetch_sub_explicit(&zx_rc_concurrent, 1
 /*
  * Reference counting frees everything but cycles.  A cycle can only be closed by storing a
  * list, map, cell or closure into a list, map or cell, so each such store registers the
- * destination as a candidate (zx_heap_note_cycle_candidate).  The registry holds weak
+ * destination as a candidate (zx_heap_note_cycle_candidate).  Stores into a container that
+ * nothing but its maker references yet (a list or map literal being built, the result of
+ * map or parallel_map being filled: zx_list_push_fresh) do not register: the edge of a cycle
+ * that was stored last points from a container that the stored value already reached, so
+ * that container was not fresh then, and its store registered it.  That keeps a binary tree
+ * of literals [left, right] out of the registry and its lock.  The registry holds weak
  * references: a candidate that reference counting frees leaves it (its slot is kept in its
  * prefix), so dead acyclic structures go at once.  From time to time the collector runs a
  * synchronous trial deletion (Bacon and Rajan's mark-gray / scan / collect-white, in
@@ -532,15 +756,17 @@ static void credit_open(zx_heap *h)
 {
     tl_credit_heap = h;
     tl_credit = 0;
+    pool_open(h);
 }
 
-/* Give this thread's unused credit back to its heap. */
+/* Give this thread's unused credit, and its cached free blocks, back to its heap. */
 static void credit_close(void)
 {
     if (tl_credit_heap && tl_credit)
         atomic_fetch_sub_explicit(&tl_credit_heap->bytes, tl_credit, memory_order_relaxed);
     tl_credit_heap = NULL;
     tl_credit = 0;
+    pool_close();
 }
 
 static bool credit_account(zx_heap *h, ptrdiff_t delta)
@@ -760,6 +986,7 @@ static void drop_outgoing(zx_obj *o)
 void zx_heap_destroy(zx_heap *h)
 {
     if (!h) return;
+    if (tl_pool && tl_pool->heap == h) pool_close();   /* destroyed by a mutator of its own */
     /* Every cycle passes through a candidate (a cycle needs a store into an existing
      * container or cell, and that store registered it), so emptying them all frees them.
      * Nothing runs any more: whatever is still registered is garbage. */
@@ -772,6 +999,8 @@ void zx_heap_destroy(zx_heap *h)
     pthread_mutex_unlock(&h->lock);
     release_objects(objs, n);
     free(objs);
+    pool_destroy(h);
+    pthread_mutex_destroy(&h->pool_lock);
     pthread_cond_destroy(&h->resume);
     pthread_mutex_destroy(&h->lock);
     free(h);
@@ -1133,7 +1362,13 @@ fail:
     return NULL;
 }
 
-bool zx_list_push(zx_heap *h, zx_list *l, zx_value v)
+static bool list_append(zx_heap *h, zx_list *l, zx_value v, bool note);
+
+bool zx_list_push(zx_heap *h, zx_list *l, zx_value v) { return list_append(h, l, v, true); }
+bool zx_list_push_fresh(zx_heap *h, zx_list *l, zx_value v) { return list_append(h, l, v, false); }
+
+/* Append v; note: register l as a cycle candidate when v may hold references. */
+static bool list_append(zx_heap *h, zx_list *l, zx_value v, bool note)
 {
     if (l->len == l->cap) {
         if (l->cap == UINT32_MAX) return false;
@@ -1153,7 +1388,7 @@ bool zx_list_push(zx_heap *h, zx_list *l, zx_value v)
     }
     zx_incref(v);
     l->items[l->len++] = v;
-    if (may_hold_refs(v)) zx_heap_note_cycle_candidate(h ? h : obj_heap(l), &l->hdr);
+    if (note && may_hold_refs(v)) zx_heap_note_cycle_candidate(h ? h : obj_heap(l), &l->hdr);
     return true;
 }
 
@@ -1293,7 +1528,15 @@ static bool map_grow_index(zx_map *m, zx_heap *mh)
     return true;
 }
 
-bool zx_map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value)
+static bool map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value, bool note);
+
+bool zx_map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value) { return map_set(h, m, key, value, true); }
+bool zx_map_set_fresh(zx_heap *h, zx_map *m, zx_value key, zx_value value)
+{
+    return map_set(h, m, key, value, false);
+}
+
+static bool map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value, bool note)
 {
     if (!zx_value_hashable(key)) return false;
     zx_heap *mh = obj_heap(m);
@@ -1334,7 +1577,7 @@ bool zx_map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value)
         m->index[slot] = (int32_t)m->len;
         m->len++;
     }
-    if (may_hold_refs(value)) zx_heap_note_cycle_candidate(h ? h : mh, &m->hdr);
+    if (note && may_hold_refs(value)) zx_heap_note_cycle_candidate(h ? h : mh, &m->hdr);
     return true;
 }
 

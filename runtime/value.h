@@ -73,9 +73,10 @@ typedef struct zx_string {
     zx_obj hdr;
     uint32_t nbytes;             /* UTF-8 length, excluding the terminating NUL */
     uint32_t ncodepoints;
-    _Atomic int8_t method;       /* cached method id for CALL_METHOD names; -2 = not computed */
     uint64_t hash;               /* 0 = not computed */
-    char data[];                 /* NUL-terminated */
+    _Atomic int8_t method;       /* cached method id for CALL_METHOD names; -2 = not computed */
+    char data[];                 /* NUL-terminated; right after method, so that a short
+                                    string with its prefix fits 48 bytes */
 } zx_string;
 
 typedef struct zx_list {
@@ -256,12 +257,18 @@ bool zx_utf8_valid(const char *bytes, size_t n);
 /* ---- lists ---- */
 zx_list *zx_list_new(zx_heap *h, uint32_t cap);
 bool zx_list_push(zx_heap *h, zx_list *l, zx_value v);          /* takes a new reference to v */
+/* zx_list_push into a list that nothing but the caller references yet (a literal being
+ * built, a result being filled): no value can reach such a list, so storing into it cannot
+ * close a cycle and it is not registered as a candidate (value.c, "Cycle collection"). */
+bool zx_list_push_fresh(zx_heap *h, zx_list *l, zx_value v);
 /* ---- maps ---- */
 zx_map *zx_map_new(zx_heap *h, uint32_t cap);
 /* Returns a borrowed pointer to the value for key, or NULL. */
 zx_value *zx_map_get(zx_map *m, zx_value key);
 /* Insert or replace (takes new references); false on memory limit. Key must be hashable. */
 bool zx_map_set(zx_heap *h, zx_map *m, zx_value key, zx_value value);
+/* zx_map_set into a map that nothing but the caller references yet (as zx_list_push_fresh). */
+bool zx_map_set_fresh(zx_heap *h, zx_map *m, zx_value key, zx_value value);
 /* Remove key; false if absent.  The removed key and value references pass to the caller. */
 bool zx_map_delete(zx_map *m, zx_value key, zx_value *key_out, zx_value *value_out);
 bool zx_value_hashable(zx_value v);

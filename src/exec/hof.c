@@ -42,9 +42,9 @@ static zx_status map_filter(zx_task *t, zx_frame *f, int id, const zx_value *arg
         if (st == ZX_OK) {
             bool ok = true;
             if (id == ZX_BI_filter) {
-                if (zx_truthy(r)) ok = zx_list_push(t->run->heap, res, elem);
+                if (zx_truthy(r)) ok = zx_list_push_fresh(t->run->heap, res, elem);
             } else {
-                ok = zx_list_push(t->run->heap, res, r);
+                ok = zx_list_push_fresh(t->run->heap, res, r);
             }
             zx_decref(r);
             if (!ok) st = zx_task_raise_err(t, f, ZX_ERR_MEMORY);

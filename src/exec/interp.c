@@ -1400,7 +1400,7 @@ dispatch:
             if (!l) RAISE(ZX_ERR_MEMORY);
             zx_value *items = sp - n;
             for (uint32_t i = 0; i < n; i++) {
-                if (!zx_list_push(heap, l, items[i])) {
+                if (!zx_list_push_fresh(heap, l, items[i])) {
                     zx_obj_decref(l);
                     RAISE(ZX_ERR_MEMORY);
                 }
@@ -1420,7 +1420,7 @@ dispatch:
                     zx_obj_decref(m);
                     RAISE(ZX_ERR_MAP_KEY_TYPE, zx_type_name(items[2 * i]));
                 }
-                if (!zx_map_set(heap, m, items[2 * i], items[2 * i + 1])) {
+                if (!zx_map_set_fresh(heap, m, items[2 * i], items[2 * i + 1])) {
                     zx_obj_decref(m);
                     RAISE(ZX_ERR_MEMORY);
                 }

@@ -409,7 +409,7 @@ static zx_status pmap_sequential(zx_task *t, zx_frame *f, zx_value fn, zx_list *
         st = zx_interp_call(t, f, fn, &elem, 1, &r);
         zx_decref(elem);
         if (st != ZX_OK) break;
-        bool ok = zx_list_push(t->run->heap, res, r);
+        bool ok = zx_list_push_fresh(t->run->heap, res, r);
         zx_decref(r);
         if (!ok) {
             st = zx_task_raise_err(t, f, ZX_ERR_MEMORY);
@@ -516,7 +516,7 @@ zx_status zx_parallel_map(zx_task *t, zx_frame *f, zx_value fn, zx_value xs, zx_
             st = zx_task_raise_err(t, f, ZX_ERR_MEMORY);
         } else {
             for (uint32_t i = 0; i < n && st == ZX_OK; i++)
-                if (!zx_list_push(t->run->heap, res, c.results[i]))
+                if (!zx_list_push_fresh(t->run->heap, res, c.results[i]))
                     st = zx_task_raise_err(t, f, ZX_ERR_MEMORY);
             if (st == ZX_OK) *out = zx_objval(res);
             else zx_obj_decref(res);
