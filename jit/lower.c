@@ -1647,6 +1647,24 @@ static LLVMValueRef call_stub(lw *L, zx_code *x, LLVMValueRef target)
     return stub;
 }
 
+/* The code object of callee, a closure (anything else branches to `other`); *objp: the closure. */
+static LLVMValueRef closure_code(lw *L, val callee, LLVMBasicBlockRef other, LLVMValueRef *objp)
+{
+    LLVMBasicBlockRef next;
+    if (callee.mask != M_O) {
+        next = newbb(L, "call.obj");
+        LLVMBuildCondBr(L->b, is_tag(L, callee, ZX_T_OBJ), next, other);
+        at(L, next);
+    }
+    LLVMValueRef obj = as_ptr(L, callee.pay);
+    LLVMValueRef ty = load(L, L->i8, gep(L, obj, offsetof(zx_obj, type)), "otype");
+    next = newbb(L, "call.func");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_FUNC), ""), next, other);
+    at(L, next);
+    *objp = obj;
+    return load(L, L->ptr, gep(L, obj, offsetof(zx_func, code)), "fcode");
+}
+
 /* CALL_TOP of a closure of x, a code object of this module (analyze_callees), through x's call
  * stub; the arguments move into the callee's frame.  Falls to `generic` when the callee is not
  * a closure of x, or the value stack segment is full.  Leaves the result in stack slot base
@@ -1661,17 +1679,8 @@ static void emit_direct_call(lw *L, zx_code *x, uint32_t pc, uint32_t d, LLVMBas
 
     /* the callee must be a closure of x: same code object, or (for another code object)
      * its published native function is this module's */
-    if (callee.mask != M_O) {
-        next = newbb(L, "call.obj");
-        LLVMBuildCondBr(L->b, is_tag(L, callee, ZX_T_OBJ), next, generic);
-        at(L, next);
-    }
-    LLVMValueRef obj = as_ptr(L, callee.pay);
-    LLVMValueRef ty = load(L, L->i8, gep(L, obj, offsetof(zx_obj, type)), "otype");
-    next = newbb(L, "call.func");
-    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_FUNC), ""), next, generic);
-    at(L, next);
-    LLVMValueRef code = load(L, L->ptr, gep(L, obj, offsetof(zx_func, code)), "fcode");
+    LLVMValueRef obj;
+    LLVMValueRef code = closure_code(L, callee, generic, &obj);
     int in_batch = x == L->code;
     for (size_t i = 0; i < L->nbatch; i++) in_batch |= L->batch[i] == x;
     LLVMValueRef xfn = !in_batch ? NULL : x == L->code ? L->pub_fn : code_fn(L, x);
@@ -1845,17 +1854,8 @@ static void emit_inline_call(lw *L, zx_code *x, const analyze_inline *p, uint32_
     uint8_t *sm = st_stack(L, pc);
     val callee = sget(L, base, sm[base]);
     LLVMBasicBlockRef next;
-    if (callee.mask != M_O) {
-        next = newbb(L, "inline.obj");
-        LLVMBuildCondBr(L->b, is_tag(L, callee, ZX_T_OBJ), next, real);
-        at(L, next);
-    }
-    LLVMValueRef obj = as_ptr(L, callee.pay);
-    LLVMValueRef ty = load(L, L->i8, gep(L, obj, offsetof(zx_obj, type)), "otype");
-    next = newbb(L, "inline.func");
-    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, ty, c8(L, ZX_O_FUNC), ""), next, real);
-    at(L, next);
-    LLVMValueRef code = load(L, L->ptr, gep(L, obj, offsetof(zx_func, code)), "fcode");
+    LLVMValueRef obj;
+    LLVMValueRef code = closure_code(L, callee, real, &obj);
     LLVMValueRef ok = LLVMBuildICmp(L->b, LLVMIntEQ, code, runtime_code(L, x), "inline.same");
     ok = LLVMBuildAnd(L->b, ok, LLVMBuildNot(L->b, stop_pending(L), ""), "");
     LLVMValueRef run = load(L, L->ptr, gep(L, L->t, offsetof(zx_task, run)), "run");
