@@ -953,7 +953,7 @@ static void test_numa_storage(void)
         CHECK(pthread_create(&th, NULL, grow_elsewhere, big) == 0);   /* a thread with no node */
         pthread_join(th, NULL);
         bool intact = big->len == 80000;
-        for (uint32_t i = 0; i < big->len && intact; i++) intact = big->items[i].u.i == (int64_t)(i % 40000);
+        for (uint32_t i = 0; i < big->len && intact; i++) intact = zx_list_get(big, i).u.i == (int64_t)(i % 40000);
         CHECK(intact);
         CHECK(atomic_load(&big->hdr.flags) & ZX_OF_NUMA_STORE);
         zx_heap_thread_node(t, 2);           /* a worker of node 2 again */
