@@ -1151,8 +1151,9 @@ fail:
 }
 
 /* Give l room for ncap items of kind k (its items converted, each to the value it was, when
- * k differs from l's kind; only ever to generic, or from any kind while l is empty).  The new
- * storage is complete before the list points to it, and the kind changes with the pointer. */
+ * k differs from l's kind: only ever to generic, or from any kind while l is empty).  Called
+ * only where a store or push changes l, which no other thread reads meanwhile (the analysis
+ * orders every reader after or before it, as it does for a push that moves the items). */
 static bool list_restore(zx_list *l, unsigned k, uint32_t ncap)
 {
     zx_heap *lh = obj_heap(l);      /* freeing returns the bytes to the list's own heap */
@@ -1174,7 +1175,6 @@ static bool list_restore(zx_list *l, unsigned k, uint32_t ncap)
             for (uint32_t i = 0; i < l->len; i++) items[i] = zx_list_get(l, i);
         }
         store_free(lh, old, bound, old_bytes);
-        atomic_thread_fence(memory_order_release);
         l->items = ni;
         l->kind = (uint8_t)k;
     }
