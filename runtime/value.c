@@ -1258,11 +1258,9 @@ bool zx_list_push(zx_heap *h, zx_list *l, zx_value v)
         uint32_t ncap = l->cap < 4 ? 4 : (l->cap > UINT32_MAX / 2 ? UINT32_MAX : l->cap * 2);
         if (!list_restore(l, l->kind, ncap)) return false;
     }
-    switch (l->kind) {
-    case ZX_LIST_INT: l->ints[l->len++] = v.u.i; return true;
-    case ZX_LIST_FLOAT: l->floats[l->len++] = v.u.f; return true;
-    case ZX_LIST_BOOL: l->bools[l->len++] = v.u.b; return true;
-    default: break;
+    if (l->kind != ZX_LIST_GENERIC) {
+        zx_list_put(l, l->len++, v);
+        return true;
     }
     zx_incref(v);
     l->items[l->len++] = v;
@@ -1273,7 +1271,10 @@ bool zx_list_push(zx_heap *h, zx_list *l, zx_value v)
 bool zx_list_store(zx_heap *h, zx_list *l, uint32_t i, zx_value v)
 {
     if (l->kind != ZX_LIST_GENERIC) {
-        if (zx_list_kind_for(v) == l->kind) return zx_list_set(h, l, i, v);
+        if (v.tag == l->kind) {
+            zx_list_put(l, i, v);
+            return true;
+        }
         if (!zx_list_make_generic(l)) return false;
     }
     zx_incref(v);

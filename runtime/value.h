@@ -301,36 +301,33 @@ static inline unsigned zx_list_kind_for(zx_value v)
 /* Item i < len as a value; borrowed (the list holds the reference of an object item). */
 static inline zx_value zx_list_get(const zx_list *l, uint32_t i)
 {
-    switch (l->kind) {
-    case ZX_LIST_INT: return zx_int(l->ints[i]);
-    case ZX_LIST_FLOAT: return zx_float(l->floats[i]);
-    case ZX_LIST_BOOL: return zx_bool(l->bools[i]);
-    default: return l->items[i];
-    }
+    if (l->kind == ZX_LIST_GENERIC) return l->items[i];
+    if (l->kind == ZX_LIST_INT) return zx_int(l->ints[i]);
+    if (l->kind == ZX_LIST_FLOAT) return zx_float(l->floats[i]);
+    return zx_bool(l->bools[i]);
+}
+/* Store v at i < len of an unboxed list whose kind is v's tag (nothing to count or release). */
+static inline void zx_list_put(zx_list *l, uint32_t i, zx_value v)
+{
+    if (l->kind == ZX_LIST_INT) l->ints[i] = v.u.i;
+    else if (l->kind == ZX_LIST_FLOAT) l->floats[i] = v.u.f;
+    else l->bools[i] = v.u.b;
 }
 /* Push v without a call when the list has room and is of v's unboxed kind; false (nothing
  * done) otherwise: then zx_list_push. */
 static inline bool zx_list_push_unboxed(zx_list *l, zx_value v)
 {
-    if (l->len == l->cap || zx_list_kind_for(v) != l->kind || l->kind == ZX_LIST_GENERIC) return false;
-    switch (l->kind) {
-    case ZX_LIST_INT: l->ints[l->len++] = v.u.i; break;
-    case ZX_LIST_FLOAT: l->floats[l->len++] = v.u.f; break;
-    default: l->bools[l->len++] = v.u.b; break;
-    }
+    if (l->kind == ZX_LIST_GENERIC || v.tag != l->kind || l->len == l->cap) return false;
+    zx_list_put(l, l->len++, v);
     return true;
 }
 /* zx_list_store without the call where v fits the list's kind as it is (no reference counts
  * change for an unboxed item). */
 static inline bool zx_list_set(zx_heap *h, zx_list *l, uint32_t i, zx_value v)
 {
-    switch (l->kind) {
-    case ZX_LIST_INT: if (v.tag == ZX_T_INT) { l->ints[i] = v.u.i; return true; } break;
-    case ZX_LIST_FLOAT: if (v.tag == ZX_T_FLOAT) { l->floats[i] = v.u.f; return true; } break;
-    case ZX_LIST_BOOL: if (v.tag == ZX_T_BOOL) { l->bools[i] = v.u.b; return true; } break;
-    default: break;
-    }
-    return zx_list_store(h, l, i, v);
+    if (l->kind == ZX_LIST_GENERIC || v.tag != l->kind) return zx_list_store(h, l, i, v);
+    zx_list_put(l, i, v);
+    return true;
 }
 /* ---- maps ---- */
 zx_map *zx_map_new(zx_heap *h, uint32_t cap);

@@ -1313,8 +1313,14 @@ dispatch:
             zx_value key = TOP(0), obj = TOP(1), r;
             if (zx_is_type(obj, ZX_O_LIST) && key.tag == ZX_T_INT) {   /* xs[i]: inline */
                 zx_list *l = ZX_AS_LIST(obj);
-                r = key.u.i >= 0 && key.u.i < (int64_t)l->len ? zx_list_get(l, (uint32_t)key.u.i) : zx_null();
-                zx_incref(r);
+                if (key.u.i < 0 || key.u.i >= (int64_t)l->len) {
+                    r = zx_null();
+                } else if (__builtin_expect(l->kind == ZX_LIST_GENERIC, 1)) {
+                    r = l->items[key.u.i];
+                    zx_incref(r);
+                } else {
+                    r = zx_list_get(l, (uint32_t)key.u.i);   /* unboxed: no reference */
+                }
             } else if (zx_is_type(obj, ZX_O_MAP) && zx_is_type(key, ZX_O_STRING)) {   /* m.name */
                 zx_value *v = map_field(f->code, PC(), ZX_AS_MAP(obj), key);
                 r = v ? *v : zx_null();
@@ -1336,8 +1342,11 @@ dispatch:
             if (zx_is_type(obj, ZX_O_LIST) && key.tag == ZX_T_INT) {   /* xs[i] = v: inline */
                 zx_list *l = ZX_AS_LIST(obj);
                 if (key.u.i >= 0 && key.u.i < (int64_t)l->len) {
-                    if (l->kind == ZX_LIST_GENERIC) slot = &l->items[key.u.i];
-                    else if (zx_list_kind_for(v) == l->kind) stored = zx_list_set(heap, l, (uint32_t)key.u.i, v);
+                    if (__builtin_expect(l->kind == ZX_LIST_GENERIC, 1)) slot = &l->items[key.u.i];
+                    else if (v.tag == l->kind) {
+                        zx_list_put(l, (uint32_t)key.u.i, v);
+                        stored = true;
+                    }
                 }   /* else index_set: a type the kind cannot hold makes the list generic */
             } else if (zx_is_type(obj, ZX_O_MAP) && zx_is_type(key, ZX_O_STRING)) {
                 slot = map_field(f->code, PC(), ZX_AS_MAP(obj), key);   /* m.name = v on a key it has */
