@@ -1027,8 +1027,8 @@ static void index_take(lw *L, val obj, val e, uint32_t d, int use, int lend)
     }
 }
 
-/* A list's kind (zx_list_kind, value.h) and its items; the builder then branches to
- * `boxed` for a generic list, to `unboxed` for the rest. */
+/* The kind of list o (zx_list_kind, value.h), loaded and returned; the builder then
+ * branches to `boxed` for a generic list, to `unboxed` for the rest. */
 static LLVMValueRef list_kind(lw *L, LLVMValueRef o, LLVMBasicBlockRef boxed, LLVMBasicBlockRef unboxed)
 {
     LLVMValueRef kind = load(L, L->i8, gep(L, o, offsetof(zx_list, kind)), "kind");
@@ -1293,9 +1293,10 @@ static void emit_builtin_call(lw *L, const zx_instr *in, uint32_t pc, uint32_t d
 /*
  * STORE_INDEX [obj, key, v]: obj[key] = v.  Inline: a list with an int key in range, and a map
  * with a constant string key its inline cache finds (map_ic_entry): the value moves into the
- * slot, the old one is released, the cycle candidate noted as the interpreter notes it.  The
- * rest (out of range, negative, a new key, a type error, memory) runs in the interpreter's
- * code through jit_helper_store_index, which also teaches the cache.
+ * slot, the old one is released, the cycle candidate noted as the interpreter notes it; into
+ * an unboxed list whose kind is v's tag, a plain store of the payload.  The rest (out of
+ * range, negative, a new key, a type error, a value an unboxed list cannot hold, memory) runs
+ * in the interpreter's code through jit_helper_store_index, which also teaches the cache.
  */
 static void emit_store_index(lw *L, uint32_t pc, uint32_t d)
 {
