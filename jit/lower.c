@@ -1008,8 +1008,8 @@ static LLVMValueRef inst_ic_slot(lw *L, LLVMValueRef cache, LLVMValueRef o, LLVM
 /* The values that reach one join block, a path at a time (join_add branches there), merged by
  * join_val in it: the result of an instruction with inline paths beside its helper call. */
 typedef struct joinvals {
-    LLVMValueRef tags[3], pays[3];
-    LLVMBasicBlockRef from[3];
+    LLVMValueRef tags[4], pays[4];
+    LLVMBasicBlockRef from[4];
     unsigned n;
 } joinvals;
 
@@ -1087,6 +1087,51 @@ static void index_take(lw *L, val obj, val e, uint32_t d, int use, int lend)
     }
 }
 
+/* The kind of list o (zx_list_kind, value.h), loaded and returned; the builder then
+ * branches to `boxed` for a generic list, to `unboxed` for the rest. */
+static LLVMValueRef list_kind(lw *L, LLVMValueRef o, LLVMBasicBlockRef boxed, LLVMBasicBlockRef unboxed)
+{
+    LLVMValueRef kind = load(L, L->i8, gep(L, o, offsetof(zx_list, kind)), "kind");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, kind, c8(L, ZX_LIST_GENERIC), ""), boxed, unboxed);
+    return kind;
+}
+
+/* Item idx of an unboxed list of kind `kind` (the items' tag) at items: a byte for bools, the
+ * 8 bytes of an int or a double's bits otherwise. */
+static val load_unboxed(lw *L, LLVMValueRef items, LLVMValueRef kind, LLVMValueRef idx)
+{
+    LLVMBasicBlockRef byte = newbb(L, "item.bool"), word = newbb(L, "item.word"), done = newbb(L, "item");
+    LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntEQ, kind, c8(L, ZX_LIST_BOOL), ""), byte, word);
+    at(L, byte);
+    LLVMValueRef b = LLVMBuildZExt(L->b, load(L, L->i8, gepv(L, items, idx), "bool"), L->i64, "");
+    LLVMBuildBr(L->b, done);
+    at(L, word);
+    LLVMValueRef w = load(L, L->i64, gepv(L, items, LLVMBuildMul(L->b, idx, c64(L, 8), "")), "word");
+    LLVMBuildBr(L->b, done);
+    at(L, done);
+    LLVMValueRef pay = LLVMBuildPhi(L->b, L->i64, "item");
+    LLVMValueRef ins[2] = { b, w };
+    LLVMBasicBlockRef from[2] = { byte, word };
+    LLVMAddIncoming(pay, ins, from, 2);
+    val v = { kind, pay, M_I | M_F | M_B };
+    return v;
+}
+
+/* Store v, whose tag is the list's unboxed kind, as item idx at items (no reference counts:
+ * neither v nor the item it replaces holds one). */
+static void store_unboxed(lw *L, LLVMValueRef items, val v, LLVMValueRef idx)
+{
+    LLVMBasicBlockRef byte = newbb(L, "put.bool"), word = newbb(L, "put.word"), done = newbb(L, "put");
+    LLVMBuildCondBr(L->b, is_tag(L, v, ZX_T_BOOL), byte, word);
+    at(L, byte);
+    LLVMBuildStore(L->b, LLVMBuildTrunc(L->b, v.pay, L->i8, ""), gepv(L, items, idx));
+    LLVMBuildBr(L->b, done);
+    at(L, word);
+    LLVMBuildStore(L->b, v.pay, gepv(L, items, LLVMBuildMul(L->b, idx, c64(L, 8), "")));
+    LLVMBuildBr(L->b, done);
+    at(L, done);
+}
+
 static void emit_index(lw *L, uint32_t pc, uint32_t d)
 {
     uint8_t *sm = st_stack(L, pc);
@@ -1110,10 +1155,17 @@ static void emit_index(lw *L, uint32_t pc, uint32_t d)
         br_rare(L, LLVMBuildICmp(L->b, LLVMIntUGE, key.pay, len, ""), slow, fast);
         at(L, fast);
         LLVMValueRef items = load(L, L->ptr, gep(L, o, offsetof(zx_list, items)), "items");
+        LLVMBasicBlockRef boxed = newbb(L, "index.boxed"), unboxed = newbb(L, "index.unboxed");
+        LLVMValueRef kind = list_kind(L, o, boxed, unboxed);
+        at(L, boxed);
         LLVMValueRef ep = gepv(L, items, LLVMBuildMul(L->b, key.pay, c64(L, sizeof(zx_value)), ""));
         val e = load_val_mem(L, ep, M_VAL);
         index_take(L, obj, e, d, use, lend);
         join_add(L, &res, e, cont);
+        at(L, unboxed);
+        val u = load_unboxed(L, items, kind, key.pay);
+        index_take(L, obj, u, d, use, lend);
+        join_add(L, &res, u, cont);
     } else if ((obj.mask & M_O) && ckey) {
         /* o.k with a constant string k */
         LLVMValueRef ep = field_addr(L, pc, obj, key, slow, "index");
@@ -1272,10 +1324,21 @@ static void emit_builtin_call(lw *L, const zx_instr *in, uint32_t pc, uint32_t d
         br_rare(L, LLVMBuildICmp(L->b, LLVMIntEQ, len, cap, ""), slow, room);   /* growing: the helper */
         at(L, room);
         LLVMValueRef items = load(L, L->ptr, gep(L, o, offsetof(zx_list, items)), "items");
-        LLVMValueRef off = LLVMBuildMul(L->b, LLVMBuildZExt(L->b, len, L->i64, ""), c64(L, sizeof(zx_value)), "");
-        store_val_mem(L, gepv(L, items, off), v);
-        LLVMBuildStore(L->b, LLVMBuildAdd(L->b, len, c32(L, 1), ""), gep(L, o, offsetof(zx_list, len)));
+        LLVMValueRef len64 = LLVMBuildZExt(L->b, len, L->i64, "");
+        LLVMBasicBlockRef boxed = newbb(L, "push.boxed"), unboxed = newbb(L, "push.unboxed"),
+                          fits = newbb(L, "push.fits"), pushed = newbb(L, "pushed");
+        LLVMValueRef kind = list_kind(L, o, boxed, unboxed);
+        at(L, unboxed);           /* a value of another type changes the kind: the helper */
+        br_rare(L, LLVMBuildICmp(L->b, LLVMIntNE, v.tag, kind, ""), slow, fits);
+        at(L, fits);
+        store_unboxed(L, items, v, len64);
+        LLVMBuildBr(L->b, pushed);
+        at(L, boxed);
+        store_val_mem(L, gepv(L, items, LLVMBuildMul(L->b, len64, c64(L, sizeof(zx_value)), "")), v);
         note_stored(L, o, v);
+        LLVMBuildBr(L->b, pushed);
+        at(L, pushed);
+        LLVMBuildStore(L->b, LLVMBuildAdd(L->b, len, c32(L, 1), ""), gep(L, o, offsetof(zx_list, len)));
         sset(L, d - 2, xs);       /* the list is the result (its tag written: a known tag may not be) */
         inl = 1;
     }
@@ -1290,9 +1353,10 @@ static void emit_builtin_call(lw *L, const zx_instr *in, uint32_t pc, uint32_t d
 /*
  * STORE_INDEX [obj, key, v]: obj[key] = v.  Inline: a list with an int key in range, and a map
  * with a constant string key its inline cache finds (map_ic_entry): the value moves into the
- * slot, the old one is released, the cycle candidate noted as the interpreter notes it.  The
- * rest (out of range, negative, a new key, a type error, memory) runs in the interpreter's
- * code through jit_helper_store_index, which also teaches the cache.
+ * slot, the old one is released, the cycle candidate noted as the interpreter notes it; into
+ * an unboxed list whose kind is v's tag, a plain store of the payload.  The rest (out of
+ * range, negative, a new key, a type error, a value an unboxed list cannot hold, memory) runs
+ * in the interpreter's code through jit_helper_store_index, which also teaches the cache.
  */
 static void emit_store_index(lw *L, uint32_t pc, uint32_t d)
 {
@@ -1318,6 +1382,16 @@ static void emit_store_index(lw *L, uint32_t pc, uint32_t d)
         br_rare(L, LLVMBuildICmp(L->b, LLVMIntUGE, key.pay, len, ""), slow, fast);   /* negative too */
         at(L, fast);
         LLVMValueRef items = load(L, L->ptr, gep(L, o, offsetof(zx_list, items)), "items");
+        LLVMBasicBlockRef boxed = newbb(L, "store.boxed"), unboxed = newbb(L, "store.unboxed"),
+                          fits = newbb(L, "store.fits");
+        LLVMValueRef kind = list_kind(L, o, boxed, unboxed);
+        at(L, unboxed);           /* a value of another type makes the list generic: the helper */
+        br_rare(L, LLVMBuildICmp(L->b, LLVMIntNE, v.tag, kind, ""), slow, fits);
+        at(L, fits);
+        store_unboxed(L, items, v, key.pay);
+        drop_operand(L, obj, d - 3, use);
+        LLVMBuildBr(L->b, cont);
+        at(L, boxed);
         LLVMValueRef ep = gepv(L, items, LLVMBuildMul(L->b, key.pay, c64(L, sizeof(zx_value)), ""));
         val old = load_val_mem(L, ep, M_VAL);
         store_val_mem(L, ep, v);
@@ -1368,8 +1442,17 @@ static void emit_for_iter(lw *L, const zx_instr *in, uint32_t pc, uint32_t d)
     LLVMBuildCondBr(L->b, LLVMBuildICmp(L->b, LLVMIntSGE, idx, len, ""), L->bb[in->a], more);
     at(L, more);
     LLVMValueRef items = load(L, L->ptr, gep(L, o, offsetof(zx_list, items)), "items");
-    val e = load_val_mem(L, gepv(L, items, LLVMBuildMul(L->b, idx, c64(L, sizeof(zx_value)), "")), M_VAL);
-    incref(L, e);
+    LLVMBasicBlockRef boxed = newbb(L, "iter.boxed"), unboxed = newbb(L, "iter.unboxed"), got_e = newbb(L, "iter.item");
+    LLVMValueRef kind = list_kind(L, o, boxed, unboxed);
+    at(L, boxed);
+    val b = load_val_mem(L, gepv(L, items, LLVMBuildMul(L->b, idx, c64(L, sizeof(zx_value)), "")), M_VAL);
+    incref(L, b);
+    joinvals j = { .n = 0 };
+    join_add(L, &j, b, got_e);
+    at(L, unboxed);
+    join_add(L, &j, load_unboxed(L, items, kind, idx), got_e);
+    at(L, got_e);
+    val e = join_val(L, &j);
     if (two) sset(L, d, mkint(L, idx));
     sset(L, d + (two ? 1 : 0), e);
     lset(L, slot + 1, mkint(L, LLVMBuildAdd(L->b, idx, c64(L, 1), "")), M_I);

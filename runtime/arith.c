@@ -215,14 +215,14 @@ bool zx_binop(zx_heap *h, zx_arith_op op, zx_value a, zx_value b, zx_value *out,
     if (op == ZX_ARITH_ADD && zx_is_type(a, ZX_O_LIST) && zx_is_type(b, ZX_O_LIST)) {
         /* xs + ys: a new list (a new list closes no cycle, so it is no cycle candidate) */
         const zx_list *x = ZX_AS_LIST(a), *y = ZX_AS_LIST(b);
-        uint64_t n = (uint64_t)x->len + y->len;
-        zx_list *l = n > UINT32_MAX ? NULL : zx_list_new(h, (uint32_t)n);
+        /* in x's kind; y's items push into it, which makes it generic if their type differs */
+        zx_list *l = zx_list_slice(h, x, 0, x->len, y->len);
+        for (uint32_t i = 0; l && i < y->len; i++)
+            if (!zx_list_push(h, l, zx_list_get(y, i))) {
+                zx_obj_decref(l);
+                l = NULL;
+            }
         if (!l) return zx_error_set(err, ZX_ERR_MEMORY);
-        for (uint32_t i = 0; i < x->len; i++) zx_incref(x->items[i]);
-        for (uint32_t i = 0; i < y->len; i++) zx_incref(y->items[i]);
-        if (x->len) memcpy(l->items, x->items, x->len * sizeof *l->items);
-        if (y->len) memcpy(l->items + x->len, y->items, y->len * sizeof *l->items);
-        l->len = (uint32_t)n;
         *out = zx_objval(l);
         return true;
     }

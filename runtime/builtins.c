@@ -266,10 +266,10 @@ static zx_callres builtin_range(zx_heap *h, const zx_value *argv, int argc, zx_v
     else if (step < 0 && start > stop)
         n = ((uint64_t)start - (uint64_t)stop - 1) / ((uint64_t)0 - (uint64_t)step) + 1;
     if (n > UINT32_MAX) return memory_error();
-    zx_list *l = zx_list_new(h, (uint32_t)n);
+    zx_list *l = zx_list_new_kind(h, ZX_LIST_INT, (uint32_t)n);
     if (!l) return memory_error();
     for (uint64_t i = 0; i < n; i++)
-        l->items[i] = zx_int((int64_t)((uint64_t)start + i * (uint64_t)step));
+        l->ints[i] = (int64_t)((uint64_t)start + i * (uint64_t)step);
     l->len = (uint32_t)n;
     *out = zx_objval(l);
     return ok_result();
@@ -287,6 +287,7 @@ static zx_callres map_items(zx_heap *h, const zx_map *m, bool keys, zx_value *ou
         l->items[i] = v;
     }
     l->len = m->len;
+    zx_list_narrow(l);
     *out = zx_objval(l);
     return ok_result();
 }
@@ -443,7 +444,7 @@ static zx_callres builtin_join(zx_heap *h, const zx_value *argv, int argc, zx_va
     zx_buf_init(&b);
     for (uint32_t i = 0; i < l->len; i++) {
         if (i && argc == 2) zx_buf_put(&b, ZX_AS_STRING(argv[1])->data, ZX_AS_STRING(argv[1])->nbytes);
-        zx_format_value(&b, l->items[i]);
+        zx_format_value(&b, zx_list_get(l, i));
     }
     zx_callres r = new_string_result(h, b.data ? b.data : "", b.len, out);
     zx_buf_free(&b);
@@ -562,7 +563,7 @@ zx_callres zx_slice(zx_heap *h, zx_value v, zx_value lo, zx_value hi, zx_value *
     if (!slice_arg(lo, n, 0, &a)) return err_result(ZX_ERR_INDEX_TYPE, zx_type_name(v), zx_type_name(lo));
     if (!slice_arg(hi, n, n, &b)) return err_result(ZX_ERR_INDEX_TYPE, zx_type_name(v), zx_type_name(hi));
     if (b < a) b = a;
-    if (list) return list_result(list_of(h, ZX_AS_LIST(v)->items + a, (uint32_t)(b - a), 0), out);
+    if (list) return list_result(zx_list_slice(h, ZX_AS_LIST(v), (uint32_t)a, (uint32_t)(b - a), 0), out);
     const zx_string *s = ZX_AS_STRING(v);
     uint32_t ba = cp_offset(s, a), bb = cp_offset(s, b);
     return new_string_result(h, s->data + ba, bb - ba, out);
@@ -571,7 +572,7 @@ zx_callres zx_slice(zx_heap *h, zx_value v, zx_value lo, zx_value hi, zx_value *
 static int64_t list_find(const zx_list *l, zx_value v)
 {
     for (uint32_t i = 0; i < l->len; i++)
-        if (zx_value_equal(l->items[i], v)) return i;
+        if (zx_value_equal(zx_list_get(l, i), v)) return i;
     return -1;
 }
 
@@ -630,7 +631,7 @@ static zx_callres builtin_count(const zx_value *argv, int argc, zx_value *out)
         const zx_list *l = ZX_AS_LIST(c);
         if (argc == 1) n = l->len;
         else
-            for (uint32_t i = 0; i < l->len; i++) n += zx_value_equal(l->items[i], argv[1]);
+            for (uint32_t i = 0; i < l->len; i++) n += zx_value_equal(zx_list_get(l, i), argv[1]);
     } else if (is_map(c)) {
         const zx_map *m = ZX_AS_MAP(c);
         if (argc == 1) n = m->len;
@@ -660,9 +661,13 @@ static zx_callres builtin_insert(zx_heap *h, const zx_value *argv, zx_value *out
     zx_list *l = ZX_AS_LIST(argv[0]);
     int64_t at = slice_bound(argv[1].u.i, l->len);
     if (!zx_list_push(h, l, argv[2])) return memory_error();
-    zx_value v = l->items[l->len - 1];
-    memmove(&l->items[at + 1], &l->items[at], (size_t)(l->len - 1 - at) * sizeof(zx_value));
-    l->items[at] = v;
+    /* the push settled the kind; the item (and a generic list's reference) moves to at */
+    size_t sz = zx_list_item_size(l->kind);
+    zx_value v = zx_list_get(l, l->len - 1);
+    char *p = (char *)l->items;
+    memmove(p + (size_t)(at + 1) * sz, p + (size_t)at * sz, (size_t)(l->len - 1 - at) * sz);
+    if (l->kind == ZX_LIST_GENERIC) l->items[at] = v;
+    else zx_list_set(h, l, (uint32_t)at, v);
     zx_incref(argv[0]);
     *out = argv[0];
     return ok_result();
@@ -686,8 +691,10 @@ static zx_callres builtin_remove(const zx_value *argv, zx_value *out)
     zx_list *l = ZX_AS_LIST(c);
     int64_t at = list_find(l, argv[1]);
     if (at >= 0) {
-        zx_value old = l->items[at];
-        memmove(&l->items[at], &l->items[at + 1], (size_t)(l->len - 1 - at) * sizeof(zx_value));
+        zx_value old = zx_list_get(l, (uint32_t)at);
+        size_t sz = zx_list_item_size(l->kind);
+        char *p = (char *)l->items;
+        memmove(p + (size_t)at * sz, p + (size_t)(at + 1) * sz, (size_t)(l->len - 1 - at) * sz);
         l->len--;
         zx_decref(old);
     }
@@ -698,21 +705,21 @@ static zx_callres builtin_remove(const zx_value *argv, zx_value *out)
 /* min/max of two values or of a list's elements: the first of the smallest (largest). */
 static zx_callres builtin_extreme(zx_heap *h, int id, const zx_value *argv, int argc, zx_value *out)
 {
-    const zx_value *items = argv;
+    const zx_list *l = NULL;
     uint32_t n = 2;
     if (argc == 1) {
         if (!is_list(argv[0])) return type_error(id, argv[0]);
-        items = ZX_AS_LIST(argv[0])->items;
-        n = ZX_AS_LIST(argv[0])->len;
+        l = ZX_AS_LIST(argv[0]);
+        n = l->len;
         if (n == 0) return err_result(ZX_ERR_EMPTY_LIST, zx_builtin_name(id));
     }
-    zx_value best = items[0];
+    zx_value best = l ? zx_list_get(l, 0) : argv[0];
     for (uint32_t i = 1; i < n; i++) {
-        zx_value better;
+        zx_value better, x = l ? zx_list_get(l, i) : argv[i];
         zx_callres r;
-        r.ok = zx_binop(h, id == ZX_BI_min ? ZX_ARITH_LT : ZX_ARITH_GT, items[i], best, &better, &r.err);
+        r.ok = zx_binop(h, id == ZX_BI_min ? ZX_ARITH_LT : ZX_ARITH_GT, x, best, &better, &r.err);
         if (!r.ok) return r;
-        if (better.u.b) best = items[i];
+        if (better.u.b) best = x;
     }
     zx_incref(best);
     *out = best;
@@ -727,7 +734,7 @@ static zx_callres builtin_sum(zx_heap *h, zx_value v, zx_value *out)
     for (uint32_t i = 0; i < l->len; i++) {
         zx_value next;
         zx_callres r;
-        r.ok = zx_binop(h, ZX_ARITH_ADD, acc, l->items[i], &next, &r.err);
+        r.ok = zx_binop(h, ZX_ARITH_ADD, acc, zx_list_get(l, i), &next, &r.err);
         zx_decref(acc);
         if (!r.ok) return r;
         acc = next;
@@ -740,11 +747,15 @@ static zx_callres builtin_get(const zx_value *argv, int argc, zx_value *out)
 {
     zx_value c = argv[0], k = argv[1];
     const zx_value *found = NULL;
+    zx_value item;
     if (is_map(c)) found = zx_map_get(ZX_AS_MAP(c), k);
     else if (is_list(c)) {
         const zx_list *l = ZX_AS_LIST(c);
         if (k.tag != ZX_T_INT) return arg_type(ZX_BI_get, "an Integer", 2, k);
-        if (k.u.i >= 0 && k.u.i < (int64_t)l->len) found = &l->items[k.u.i];
+        if (k.u.i >= 0 && k.u.i < (int64_t)l->len) {
+            item = zx_list_get(l, (uint32_t)k.u.i);
+            found = &item;
+        }
     } else {
         return type_error(ZX_BI_get, c);
     }
@@ -765,11 +776,7 @@ static zx_callres builtin_set(zx_heap *h, const zx_value *argv, zx_value *out)
         zx_list *l = ZX_AS_LIST(c);
         if (k.tag != ZX_T_INT) return arg_type(ZX_BI_set, "an Integer", 2, k);
         if (k.u.i < 0 || k.u.i >= (int64_t)l->len) return err_result(ZX_ERR_INDEX_RANGE);
-        zx_incref(v);
-        zx_value old = l->items[k.u.i];
-        l->items[k.u.i] = v;
-        zx_decref(old);
-        if (zx_is_obj(v) && v.u.o->type != ZX_O_STRING) zx_heap_note_cycle_candidate(h, c.u.o);
+        if (!zx_list_set(h, l, (uint32_t)k.u.i, v)) return memory_error();
     } else {
         return type_error(ZX_BI_set, c);
     }
@@ -986,10 +993,10 @@ zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, z
     case ZX_BI_push: {
         if (!is_list(argv[0])) return arg_type(id, "a List", 1, argv[0]);
         const zx_list *l = ZX_AS_LIST(argv[0]);
-        zx_list *n = list_of(h, l->items, l->len, 1);
-        if (n) {
-            zx_incref(argv[1]);
-            n->items[n->len++] = argv[1];
+        zx_list *n = zx_list_slice(h, l, 0, l->len, 1);
+        if (n && !zx_list_push(h, n, argv[1])) {
+            zx_obj_decref(n);
+            n = NULL;
         }
         return list_result(n, out);
     }
@@ -997,11 +1004,13 @@ zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, z
     case ZX_BI_reverse: {
         if (!is_list(argv[0])) return type_error(id, argv[0]);
         const zx_list *l = ZX_AS_LIST(argv[0]);
-        zx_list *n = list_of(h, l->items, l->len, 0);
-        for (uint32_t i = 0; n && i < n->len / 2; i++) {
-            zx_value t = n->items[i];
-            n->items[i] = n->items[n->len - 1 - i];
-            n->items[n->len - 1 - i] = t;
+        zx_list *n = zx_list_slice(h, l, 0, l->len, 0);
+        size_t sz = zx_list_item_size(l->kind);
+        for (uint32_t i = 0; n && i < n->len / 2; i++) {   /* swap items of any kind as bytes */
+            char t[sizeof(zx_value)], *a = (char *)n->items + (size_t)i * sz, *b = (char *)n->items + (size_t)(n->len - 1 - i) * sz;
+            memcpy(t, a, sz);
+            memcpy(a, b, sz);
+            memcpy(b, t, sz);
         }
         return list_result(n, out);
     }
@@ -1010,7 +1019,7 @@ zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, z
     case ZX_BI_first: case ZX_BI_last: {
         if (!is_list(argv[0])) return type_error(id, argv[0]);
         const zx_list *l = ZX_AS_LIST(argv[0]);
-        zx_value v = l->len == 0 ? zx_null() : l->items[id == ZX_BI_first ? 0 : l->len - 1];
+        zx_value v = l->len == 0 ? zx_null() : zx_list_get(l, id == ZX_BI_first ? 0 : l->len - 1);
         zx_incref(v);
         *out = v;
         return ok_result();
@@ -1018,7 +1027,7 @@ zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, z
     case ZX_BI_rest: {
         if (!is_list(argv[0])) return type_error(id, argv[0]);
         const zx_list *l = ZX_AS_LIST(argv[0]);
-        return list_result(l->len ? list_of(h, l->items + 1, l->len - 1, 0) : zx_list_new(h, 0), out);
+        return list_result(zx_list_slice(h, l, l->len ? 1 : 0, l->len ? l->len - 1 : 0, 0), out);
     }
     case ZX_BI_sum: return builtin_sum(h, argv[0], out);
     case ZX_BI_min: case ZX_BI_max: return builtin_extreme(h, id, argv, argc, out);
@@ -1032,7 +1041,8 @@ zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, z
         if (!is_list(argv[0])) return type_error(id, argv[0]);
         zx_list *l = ZX_AS_LIST(argv[0]);
         if (l->len == 0) return err_result(ZX_ERR_POP_EMPTY);
-        *out = l->items[--l->len];     /* the list's reference passes to the caller */
+        l->len--;
+        *out = zx_list_get(l, l->len);     /* a generic list's reference passes to the caller */
         return ok_result();
     }
     case ZX_BI_get: return builtin_get(argv, argc, out);

@@ -39,11 +39,11 @@ int zx_class_field(const zx_class *cls, const zx_string *name)
     if (!zx_is_type(cls->part[ZX_CLS_FIELDS], ZX_O_LIST)) return -1;
     const zx_list *f = ZX_AS_LIST(cls->part[ZX_CLS_FIELDS]);
     for (uint32_t i = 0; i < f->len && i < cls->nfields; i++) {   /* a few fields: pointers first */
-        const zx_string *s = ZX_AS_STRING(f->items[i]);
+        const zx_string *s = ZX_AS_STRING(zx_list_get(f, i));
         if (s == name) return (int)i;
     }
     for (uint32_t i = 0; i < f->len && i < cls->nfields; i++)
-        if (zx_string_eq(ZX_AS_STRING(f->items[i]), name)) return (int)i;
+        if (zx_string_eq(ZX_AS_STRING(zx_list_get(f, i)), name)) return (int)i;
     return -1;
 }
 
@@ -119,7 +119,7 @@ static _Thread_local int format_depth;
 
 static zx_string *field_name(const zx_class *c, uint32_t i)
 {
-    return ZX_AS_STRING(ZX_AS_LIST(c->part[ZX_CLS_FIELDS])->items[i]);
+    return ZX_AS_STRING(zx_list_get(ZX_AS_LIST(c->part[ZX_CLS_FIELDS]), i));
 }
 
 static void format_inst(zx_buf *b, const zx_inst *o)
@@ -168,9 +168,10 @@ static void format_class(zx_buf *b, const zx_class *c)
         if (i) zx_buf_puts(b, ", ");
         zx_string *f = field_name(c, i);
         zx_buf_put(b, f->data, f->nbytes);
-        if (types && i < types->len && zx_is_type(types->items[i], ZX_O_STRING) && ZX_AS_STRING(types->items[i])->nbytes) {
+        zx_value ty = types && i < types->len ? zx_list_get(types, i) : zx_null();
+        if (zx_is_type(ty, ZX_O_STRING) && ZX_AS_STRING(ty)->nbytes) {
             zx_buf_puts(b, ": ");
-            zx_format_value(b, types->items[i]);
+            zx_format_value(b, ty);
         }
     }
     zx_buf_puts(b, c->nfields ? " }" : "}");

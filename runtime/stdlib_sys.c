@@ -237,7 +237,7 @@ static json_object *to_json(zx_value v, int depth, const char *fn, zx_callres *e
         }
         for (uint32_t i = 0; i < l->len; i++) {
             err->ok = true;
-            json_object *e = to_json(l->items[i], depth + 1, fn, err);
+            json_object *e = to_json(zx_list_get(l, i), depth + 1, fn, err);
             if ((!e && !err->ok) || json_object_array_add(a, e) != 0) {
                 if (err->ok) *err = fail(ZX_ERR_MEMORY);
                 json_object_put(e);
@@ -327,6 +327,7 @@ static zx_callres from_json(zx_heap *h, json_object *o, const char *fn, zx_value
             }
         }
         l->len = (uint32_t)n;
+        zx_list_narrow(l);
         *out = zx_objval(l);
         return ok();
     }

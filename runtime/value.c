@@ -527,7 +527,8 @@ static void gc_set(zx_obj *o, uint8_t bit) { atomic_fetch_or_explicit(&o->flags,
         zx_obj *o_ = (OBJ);                                                                      \
         switch ((zx_objtype)o_->type) {                                                        \
         case ZX_O_LIST: {                                                                      \
-            zx_list *l_ = (zx_list *)o_;                                                       \
+            zx_list *l_ = (zx_list *)o_;     /* an unboxed kind holds no references */          \
+            if (l_->kind == ZX_LIST_GENERIC)                                                   \
             for (uint32_t i_ = 0; i_ < l_->len; i_++)                                          \
                 if (l_->items[i_].tag == ZX_T_OBJ && is_container_type(l_->items[i_].u.o->type)) { \
                     zx_obj *CHILD = l_->items[i_].u.o;                                             \
@@ -928,6 +929,7 @@ static void drop_outgoing(zx_obj *o)
     switch ((zx_objtype)o->type) {
     case ZX_O_LIST: {
         zx_list *l = (zx_list *)o;
+        if (l->kind != ZX_LIST_GENERIC) l->len = 0;
         while (l->len > 0) {
             zx_value v = l->items[--l->len];
             zx_decref(v);
@@ -1013,7 +1015,7 @@ void zx_heap_destroy(zx_heap *h)
 static size_t outofline_bytes(const zx_obj *o)
 {
     switch ((zx_objtype)o->type) {
-    case ZX_O_LIST: return (size_t)((const zx_list *)o)->cap * sizeof(zx_value);
+    case ZX_O_LIST: return (size_t)((const zx_list *)o)->cap * zx_list_item_size(((const zx_list *)o)->kind);
     case ZX_O_MAP: {
         const zx_map *m = (const zx_map *)o;
         return (size_t)m->cap * sizeof(zx_map_entry) + (size_t)m->index_cap * sizeof(int32_t);
@@ -1079,8 +1081,9 @@ void zx_obj_free(zx_obj *o)
         switch ((zx_objtype)d->type) {
         case ZX_O_LIST: {
             zx_list *l = (zx_list *)d;
-            for (uint32_t i = 0; i < l->len; i++) release_into(l->items[i], &dying);
-            store_release(d, ZX_OF_NUMA_STORE, l->items, (size_t)l->cap * sizeof(zx_value));
+            if (l->kind == ZX_LIST_GENERIC)
+                for (uint32_t i = 0; i < l->len; i++) release_into(l->items[i], &dying);
+            store_release(d, ZX_OF_NUMA_STORE, l->items, (size_t)l->cap * zx_list_item_size(l->kind));
             break;
         }
         case ZX_O_MAP: {
@@ -1329,6 +1332,19 @@ static void *store_new(zx_obj *o, uint8_t flag, size_t bytes)
     return store_realloc(o, flag, NULL, 0, 0, bytes);
 }
 
+/* A block of `bytes` to replace o's storage p that flag marks (bound: that flag as read before);
+ * p stays, for the caller to copy from and then free with store_free(..., bound, ...); the flag
+ * describes the new block from here on. */
+static void *store_fresh(zx_obj *o, uint8_t flag, const void *p, bool bound, size_t bytes)
+{
+    const topo *t = numa_topo(o, bytes, p, bound && p);
+    void *q = store_alloc(obj_heap(o), t, o->node, bytes);
+    if (!q) return NULL;
+    if (t) atomic_fetch_or_explicit(&o->flags, flag, memory_order_relaxed);
+    else atomic_fetch_and_explicit(&o->flags, (uint8_t)~flag, memory_order_relaxed);
+    return q;
+}
+
 /* Free the storage p of o (bytes bytes) that flag marks. */
 static void store_release(zx_obj *o, uint8_t flag, void *p, size_t bytes)
 {
@@ -1346,6 +1362,7 @@ zx_list *zx_list_new(zx_heap *h, uint32_t cap)
     l->hdr.node = creation_node();
     l->len = 0;
     l->cap = 0;
+    l->kind = ZX_LIST_GENERIC;
     l->items = NULL;
     if (cap) {
         if (!zx_heap_account(h, (ptrdiff_t)((size_t)cap * sizeof(zx_value)))) goto fail;
@@ -1362,33 +1379,145 @@ fail:
     return NULL;
 }
 
+/* Give l room for ncap items of kind k (its items converted, each to the value it was, when
+ * k differs from l's kind: only ever to generic, or from any kind while l is empty).  Called
+ * only where a store or push changes l, which no other thread reads meanwhile (the analysis
+ * orders every reader after or before it, as it does for a push that moves the items). */
+static bool list_restore(zx_list *l, unsigned k, uint32_t ncap)
+{
+    zx_heap *lh = obj_heap(l);      /* freeing returns the bytes to the list's own heap */
+    size_t old_bytes = (size_t)l->cap * zx_list_item_size(l->kind);
+    size_t new_bytes = (size_t)ncap * zx_list_item_size(k);
+    ptrdiff_t delta = (ptrdiff_t)new_bytes - (ptrdiff_t)old_bytes;
+    if (delta > 0 && !zx_heap_account(lh, delta)) return false;
+    if (k == l->kind) {
+        void *ni = store_realloc(&l->hdr, ZX_OF_NUMA_STORE, l->items, old_bytes, old_bytes, new_bytes);
+        if (!ni) goto fail;
+        l->items = ni;
+    } else {
+        bool bound = atomic_load_explicit(&l->hdr.flags, memory_order_relaxed) & ZX_OF_NUMA_STORE;
+        void *old = l->items;
+        void *ni = store_fresh(&l->hdr, ZX_OF_NUMA_STORE, old, bound, new_bytes);
+        if (!ni) goto fail;
+        if (k == ZX_LIST_GENERIC) {
+            zx_value *items = ni;
+            for (uint32_t i = 0; i < l->len; i++) items[i] = zx_list_get(l, i);
+        }
+        store_free(lh, old, bound, old_bytes);
+        l->items = ni;
+        l->kind = (uint8_t)k;
+    }
+    l->cap = ncap;
+    if (delta < 0) zx_heap_account(lh, delta);
+    return true;
+fail:
+    if (delta > 0) zx_heap_account(lh, -delta);
+    return false;
+}
+
+bool zx_list_make_generic(zx_list *l)
+{
+    return l->kind == ZX_LIST_GENERIC || list_restore(l, ZX_LIST_GENERIC, l->cap);
+}
+
+void zx_list_narrow(zx_list *l)
+{
+    if (l->kind != ZX_LIST_GENERIC || l->len == 0) return;
+    unsigned k = zx_list_kind_for(l->items[0]);
+    if (k == ZX_LIST_GENERIC) return;
+    for (uint32_t i = 1; i < l->len; i++)
+        if (l->items[i].tag != l->items[0].tag) return;
+    zx_heap *lh = obj_heap(l);
+    size_t old_bytes = (size_t)l->cap * sizeof(zx_value), new_bytes = (size_t)l->len * zx_list_item_size(k);
+    bool bound = atomic_load_explicit(&l->hdr.flags, memory_order_relaxed) & ZX_OF_NUMA_STORE;
+    zx_value *old = l->items;
+    void *ni = store_fresh(&l->hdr, ZX_OF_NUMA_STORE, old, bound, new_bytes);
+    if (!ni) return;
+    for (uint32_t i = 0; i < l->len; i++) {
+        switch (k) {
+        case ZX_LIST_INT: ((int64_t *)ni)[i] = old[i].u.i; break;
+        case ZX_LIST_FLOAT: ((double *)ni)[i] = old[i].u.f; break;
+        default: ((uint8_t *)ni)[i] = old[i].u.b; break;
+        }
+    }
+    store_free(lh, old, bound, old_bytes);
+    l->items = ni;
+    l->kind = (uint8_t)k;
+    l->cap = l->len;
+    zx_heap_account(lh, (ptrdiff_t)new_bytes - (ptrdiff_t)old_bytes);
+}
+
+zx_list *zx_list_new_kind(zx_heap *h, unsigned kind, uint32_t cap)
+{
+    zx_list *l = zx_list_new(h, kind == ZX_LIST_GENERIC ? cap : 0);
+    if (l && kind != ZX_LIST_GENERIC && !list_restore(l, kind, cap ? cap : 4)) {
+        zx_obj_free(&l->hdr);
+        return NULL;
+    }
+    return l;
+}
+
+zx_list *zx_list_slice(zx_heap *h, const zx_list *l, uint32_t from, uint32_t n, uint32_t extra)
+{
+    if (n > UINT32_MAX - extra) return NULL;
+    zx_list *r = zx_list_new_kind(h, l->kind, n + extra);
+    if (!r) return NULL;
+    if (l->kind != ZX_LIST_GENERIC) {
+        memcpy(r->bools, l->bools + (size_t)from * zx_list_item_size(l->kind), (size_t)n * zx_list_item_size(l->kind));
+    } else {
+        for (uint32_t i = 0; i < n; i++) {
+            r->items[i] = l->items[from + i];
+            zx_incref(r->items[i]);
+        }
+    }
+    r->len = n;
+    return r;
+}
+
 static bool list_append(zx_heap *h, zx_list *l, zx_value v, bool note);
 
 bool zx_list_push(zx_heap *h, zx_list *l, zx_value v) { return list_append(h, l, v, true); }
 bool zx_list_push_fresh(zx_heap *h, zx_list *l, zx_value v) { return list_append(h, l, v, false); }
 
-/* Append v; note: register l as a cycle candidate when v may hold references. */
+/* Append v (an empty list takes v's kind; another type makes an unboxed list generic); note:
+ * register l as a cycle candidate when v may hold references. */
 static bool list_append(zx_heap *h, zx_list *l, zx_value v, bool note)
 {
+    unsigned k = zx_list_kind_for(v);
+    if (l->len == 0 && k != l->kind) {             /* an empty list takes the first item's kind */
+        if (!list_restore(l, k, l->cap < 4 ? 4 : l->cap)) return false;
+    } else if (k != l->kind && l->kind != ZX_LIST_GENERIC) {
+        if (!zx_list_make_generic(l)) return false;
+    }
     if (l->len == l->cap) {
         if (l->cap == UINT32_MAX) return false;
         uint32_t ncap = l->cap < 4 ? 4 : (l->cap > UINT32_MAX / 2 ? UINT32_MAX : l->cap * 2);
-        zx_heap *lh = obj_heap(l);      /* freeing returns the bytes to the list's own heap */
-        ptrdiff_t delta = (ptrdiff_t)((size_t)(ncap - l->cap) * sizeof(zx_value));
-        if (!zx_heap_account(lh, delta)) return false;
-        size_t old_bytes = (size_t)l->cap * sizeof(zx_value);
-        zx_value *ni = store_realloc(&l->hdr, ZX_OF_NUMA_STORE, l->items, old_bytes, old_bytes,
-                                     (size_t)ncap * sizeof(zx_value));
-        if (!ni) {
-            zx_heap_account(lh, -delta);
-            return false;
-        }
-        l->items = ni;
-        l->cap = ncap;
+        if (!list_restore(l, l->kind, ncap)) return false;
+    }
+    if (l->kind != ZX_LIST_GENERIC) {
+        zx_list_put(l, l->len++, v);
+        return true;
     }
     zx_incref(v);
     l->items[l->len++] = v;
     if (note && may_hold_refs(v)) zx_heap_note_cycle_candidate(h ? h : obj_heap(l), &l->hdr);
+    return true;
+}
+
+bool zx_list_store(zx_heap *h, zx_list *l, uint32_t i, zx_value v)
+{
+    if (l->kind != ZX_LIST_GENERIC) {
+        if (v.tag == l->kind) {
+            zx_list_put(l, i, v);
+            return true;
+        }
+        if (!zx_list_make_generic(l)) return false;
+    }
+    zx_incref(v);
+    zx_value old = l->items[i];
+    l->items[i] = v;
+    zx_decref(old);
+    if (may_hold_refs(v)) zx_heap_note_cycle_candidate(h ? h : obj_heap(l), &l->hdr);
     return true;
 }
 
@@ -1839,8 +1968,8 @@ bool zx_value_equal(zx_value a, zx_value b)
         }
         if (f->a->type == ZX_O_LIST) {
             if (f->i >= ((zx_list *)f->b)->len) { result = false; break; }
-            x = ((zx_list *)f->a)->items[f->i];
-            y = ((zx_list *)f->b)->items[f->i];
+            x = zx_list_get((zx_list *)f->a, f->i);
+            y = zx_list_get((zx_list *)f->b, f->i);
         } else {
             zx_map_entry *e = &((zx_map *)f->a)->entries[f->i];
             zx_value *other = zx_map_get((zx_map *)f->b, e->key);
@@ -2165,7 +2294,7 @@ void zx_format_value(zx_buf *b, zx_value v)
         if (i > 0) zx_buf_put(b, ", ", 2);
         zx_value item;
         if (o->type == ZX_O_LIST) {
-            item = ((zx_list *)o)->items[i];
+            item = zx_list_get((zx_list *)o, i);
         } else {
             const zx_map_entry *e = &((zx_map *)o)->entries[i];
             format_scalar(b, e->key);

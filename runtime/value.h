@@ -79,10 +79,27 @@ typedef struct zx_string {
                                     string with its prefix fits 48 bytes */
 } zx_string;
 
+/* A list's element kind (docs/architecture.md, "Values"): its items are stored unboxed while
+ * they are all ints, all floats or all bools, as zx_value otherwise.  An empty list takes the
+ * kind of the first item pushed; a store or push of another type makes the list generic once
+ * (zx_list_make_generic, O(n)), and it never goes back, so no value ever changes its type. */
+typedef enum zx_list_kind {     /* an unboxed kind is the tag of its items */
+    ZX_LIST_GENERIC = 0,         /* items: zx_value, each holding its own reference */
+    ZX_LIST_BOOL = ZX_T_BOOL,    /* bools: one byte each, 0 or 1 */
+    ZX_LIST_INT = ZX_T_INT,      /* ints: int64_t */
+    ZX_LIST_FLOAT = ZX_T_FLOAT,  /* floats: double */
+} zx_list_kind;
+
 typedef struct zx_list {
     zx_obj hdr;
-    uint32_t len, cap;
-    zx_value *items;
+    uint32_t len, cap;           /* cap in items of the list's kind */
+    union {                      /* by kind; NULL while cap is 0 */
+        zx_value *items;
+        int64_t *ints;
+        double *floats;
+        uint8_t *bools;
+    };
+    uint8_t kind;                /* zx_list_kind; only a store that changes the list changes it */
 } zx_list;
 
 typedef struct zx_map_entry {
@@ -255,12 +272,68 @@ uint64_t zx_string_hash(zx_string *s);
 bool zx_utf8_valid(const char *bytes, size_t n);
 
 /* ---- lists ---- */
+/* A new generic list with room for cap items (filled through items[] and len by its maker,
+ * which may then call zx_list_narrow); NULL: memory limit. */
 zx_list *zx_list_new(zx_heap *h, uint32_t cap);
 bool zx_list_push(zx_heap *h, zx_list *l, zx_value v);          /* takes a new reference to v */
 /* zx_list_push into a list that nothing but the caller references yet (a literal being
  * built, a result being filled): no value can reach such a list, so storing into it cannot
  * close a cycle and it is not registered as a candidate (value.c, "Cycle collection"). */
 bool zx_list_push_fresh(zx_heap *h, zx_list *l, zx_value v);
+/* A new empty list of kind `kind` with room for cap items; NULL: memory limit. */
+zx_list *zx_list_new_kind(zx_heap *h, unsigned kind, uint32_t cap);
+/* A new list of the n items of l from `from` on, in l's kind, with room for `extra` more;
+ * NULL: memory limit. */
+zx_list *zx_list_slice(zx_heap *h, const zx_list *l, uint32_t from, uint32_t n, uint32_t extra);
+/* Store v at i < len (takes a new reference to v, drops the old item's); false when making
+ * the list generic ran out of memory (the list is unchanged). */
+bool zx_list_store(zx_heap *h, zx_list *l, uint32_t i, zx_value v);
+/* Make l generic (a no-op if it is); false on memory limit (l unchanged). */
+bool zx_list_make_generic(zx_list *l);
+/* A list just built (no other reference to it yet) whose items are all ints, all floats or all
+ * bools takes that kind; on memory limit it stays generic, which is equally right. */
+void zx_list_narrow(zx_list *l);
+/* Bytes of one item of kind k. */
+static inline size_t zx_list_item_size(unsigned k)
+{
+    return k == ZX_LIST_GENERIC ? sizeof(zx_value) : k == ZX_LIST_BOOL ? 1 : 8;
+}
+/* The unboxed kind that can hold v (its tag), or ZX_LIST_GENERIC. */
+static inline unsigned zx_list_kind_for(zx_value v)
+{
+    return v.tag == ZX_T_INT || v.tag == ZX_T_FLOAT || v.tag == ZX_T_BOOL ? v.tag : ZX_LIST_GENERIC;
+}
+/* Item i < len as a value; borrowed (the list holds the reference of an object item). */
+static inline zx_value zx_list_get(const zx_list *l, uint32_t i)
+{
+    if (l->kind == ZX_LIST_GENERIC) return l->items[i];
+    if (l->kind == ZX_LIST_INT) return zx_int(l->ints[i]);
+    if (l->kind == ZX_LIST_FLOAT) return zx_float(l->floats[i]);
+    return zx_bool(l->bools[i]);
+}
+/* Store v at i < len of an unboxed list whose kind is v's tag (nothing to count or release). */
+static inline void zx_list_put(zx_list *l, uint32_t i, zx_value v)
+{
+    if (l->kind == ZX_LIST_INT) l->ints[i] = v.u.i;
+    else if (l->kind == ZX_LIST_FLOAT) l->floats[i] = v.u.f;
+    else l->bools[i] = v.u.b;
+}
+/* Push v without a call when the list has room and is of v's unboxed kind; false (nothing
+ * done) otherwise: then zx_list_push. */
+static inline bool zx_list_push_unboxed(zx_list *l, zx_value v)
+{
+    if (l->kind == ZX_LIST_GENERIC || v.tag != l->kind || l->len == l->cap) return false;
+    zx_list_put(l, l->len++, v);
+    return true;
+}
+/* zx_list_store without the call where v fits the list's kind as it is (no reference counts
+ * change for an unboxed item). */
+static inline bool zx_list_set(zx_heap *h, zx_list *l, uint32_t i, zx_value v)
+{
+    if (l->kind == ZX_LIST_GENERIC || v.tag != l->kind) return zx_list_store(h, l, i, v);
+    zx_list_put(l, i, v);
+    return true;
+}
 /* ---- maps ---- */
 zx_map *zx_map_new(zx_heap *h, uint32_t cap);
 /* Returns a borrowed pointer to the value for key, or NULL. */

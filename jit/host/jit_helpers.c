@@ -128,8 +128,9 @@ static int32_t jit_helper_for_iter(zx_task *t, zx_frame *f, uint32_t slot, uint3
         zx_list *l = ZX_AS_LIST(it);
         if (i >= (int64_t)l->len) return 0;
         if (two) *f->sp++ = zx_int(i);
-        zx_incref(l->items[i]);
-        *f->sp++ = l->items[i];
+        zx_value e = zx_list_get(l, (uint32_t)i);
+        zx_incref(e);
+        *f->sp++ = e;
     } else {
         zx_map *m = ZX_AS_MAP(it);
         if (i >= (int64_t)m->len) return 0;

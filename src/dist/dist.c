@@ -873,7 +873,7 @@ static zx_status dist_pmap_one(zx_dist *d, zx_pmap_job *j, zx_run_stats *stats, 
         /* an element that cannot be sent is left out, and its block runs here */
         size_t mark = b.len;
         uint32_t nobj = enc.nobj;
-        if (!wire_put_value(&enc, j->in->items[i])) {
+        if (!wire_put_value(&enc, zx_list_get(j->in, i))) {
             if (b.oom) {
                 snprintf(why, sizeof why, "out of memory");
                 break;
@@ -1000,7 +1000,7 @@ static void serve_block(serve_map *sm, uint32_t b)
     zx_heap_mutator_enter(run->heap);
     uint8_t outcome = res && sm->in ? RES_OK : RES_FAILED;
     for (uint32_t i = lo; i < hi && outcome == RES_OK; i++) {
-        zx_value elem = sm->in->items[i];
+        zx_value elem = zx_list_get(sm->in, i);
         if (elem.tag == ZX_T_UNDEF) outcome = RES_UNSENDABLE;   /* not sent (rank 0 runs it) */
         task.pmap_element = (long)i;
         if (outcome == RES_OK && zx_interp_call(&task, sm->f, sm->fn, &elem, 1, &res[i - lo]) != ZX_OK)

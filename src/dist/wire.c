@@ -249,7 +249,7 @@ static bool put(wire_enc *e, zx_value v, int depth)
         wire_u8(b, W_LIST);
         wire_u32(b, n);
         for (uint32_t i = 0; i < n; i++)
-            if (!put(e, l->items[i], depth + 1)) return false;
+            if (!put(e, zx_list_get(l, i), depth + 1)) return false;
         return true;
     }
     case ZX_O_MAP: {

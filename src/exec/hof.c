@@ -36,7 +36,7 @@ static zx_status map_filter(zx_task *t, zx_frame *f, int id, const zx_value *arg
             st = zx_interp_stop_status(t, f);
             break;
         }
-        zx_value elem = l->items[i], r;
+        zx_value elem = zx_list_get(l, i), r;
         zx_incref(elem);                      /* the function may remove it from the list */
         st = zx_interp_call(t, f, argv[1], &elem, 1, &r);
         if (st == ZX_OK) {
@@ -68,14 +68,14 @@ static zx_status reduce(zx_task *t, zx_frame *f, const zx_value *argv, uint32_t 
     if (st != ZX_OK) return st;
     zx_list *l = ZX_AS_LIST(argv[0]);
     uint32_t i = 0;
-    zx_value acc = argc == 3 ? argv[2] : l->len ? l->items[i++] : zx_null();
+    zx_value acc = argc == 3 ? argv[2] : l->len ? zx_list_get(l, i++) : zx_null();
     zx_incref(acc);
     for (; i < l->len; i++) {
         if (zx_task_should_stop(t)) {
             st = zx_interp_stop_status(t, f);
             break;
         }
-        zx_value args[2] = { acc, l->items[i] }, r;
+        zx_value args[2] = { acc, zx_list_get(l, i) }, r;
         zx_incref(args[1]);
         st = zx_interp_call(t, f, argv[1], args, 2, &r);
         zx_decref(args[1]);
@@ -175,9 +175,9 @@ static zx_status sort(zx_task *t, zx_frame *f, const zx_value *argv, uint32_t ar
     uint32_t n = l->len;
     zx_list *res = zx_list_new(t->run->heap, n);
     if (!res) return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
-    for (uint32_t i = 0; i < n; i++) {
-        zx_incref(l->items[i]);
-        res->items[i] = l->items[i];
+    for (uint32_t i = 0; i < n; i++) {        /* sorted as values; narrowed again at the end */
+        res->items[i] = zx_list_get(l, i);
+        zx_incref(res->items[i]);
     }
     res->len = n;
     uint32_t *idx = malloc(2 * (size_t)n * sizeof *idx + 1);
@@ -221,6 +221,7 @@ done:
         zx_obj_decref(res);
         return st;
     }
+    zx_list_narrow(res);
     *out = zx_objval(res);
     return ZX_OK;
 }

@@ -519,7 +519,7 @@ static zx_status index_get(zx_task *t, zx_frame *f, zx_value obj, zx_value key, 
         zx_list *l = ZX_AS_LIST(obj);
         if (key.tag != ZX_T_INT) goto mismatch;
         if (key.u.i < 0 || key.u.i >= (int64_t)l->len) { *out = zx_null(); return ZX_OK; }
-        *out = l->items[key.u.i];
+        *out = zx_list_get(l, (uint32_t)key.u.i);
         zx_incref(*out);
         return ZX_OK;
     }
@@ -554,12 +554,7 @@ static zx_status index_set(zx_task *t, zx_frame *f, zx_value obj, zx_value key, 
         if (key.tag != ZX_T_INT) goto mismatch;
         if (key.u.i < 0 || key.u.i >= (int64_t)l->len)
             return zx_task_raise_err(t, f, ZX_ERR_INDEX_RANGE);
-        zx_incref(v);
-        zx_value old = l->items[key.u.i];
-        l->items[key.u.i] = v;
-        zx_decref(old);
-        if (zx_is_obj(v) && v.u.o->type != ZX_O_STRING)
-            zx_heap_note_cycle_candidate(t->run->heap, obj.u.o);
+        if (!zx_list_set(t->run->heap, l, (uint32_t)key.u.i, v)) return zx_task_raise_err(t, f, ZX_ERR_MEMORY);
         return ZX_OK;
     }
     if (zx_is_type(obj, ZX_O_MAP)) {
@@ -750,7 +745,8 @@ static inline bool builtin_inline(zx_heap *heap, int id, const zx_value *argv, u
 {
     switch (id) {
     case ZX_BI_append:          /* xs.push(v), xs.append(v): in place, the list is the result */
-        if (argc != 2 || !zx_is_type(argv[0], ZX_O_LIST) || !zx_list_push(heap, ZX_AS_LIST(argv[0]), argv[1]))
+        if (argc != 2 || !zx_is_type(argv[0], ZX_O_LIST) ||
+            !(zx_list_push_unboxed(ZX_AS_LIST(argv[0]), argv[1]) || zx_list_push(heap, ZX_AS_LIST(argv[0]), argv[1])))
             return false;
         zx_incref(argv[0]);
         *out = argv[0];
@@ -1460,8 +1456,14 @@ dispatch:
             zx_value key = TOP(0), obj = TOP(1), r;
             if (zx_is_type(obj, ZX_O_LIST) && key.tag == ZX_T_INT) {   /* xs[i]: inline */
                 zx_list *l = ZX_AS_LIST(obj);
-                r = key.u.i >= 0 && key.u.i < (int64_t)l->len ? l->items[key.u.i] : zx_null();
-                zx_incref(r);
+                if (key.u.i < 0 || key.u.i >= (int64_t)l->len) {
+                    r = zx_null();
+                } else if (__builtin_expect(l->kind == ZX_LIST_GENERIC, 1)) {
+                    r = l->items[key.u.i];
+                    zx_incref(r);
+                } else {
+                    r = zx_list_get(l, (uint32_t)key.u.i);   /* unboxed: no reference */
+                }
             } else if (zx_is_type(obj, ZX_O_MAP) && zx_is_type(key, ZX_O_STRING)) {   /* m.name */
                 zx_value *v = map_field(f->code, PC(), ZX_AS_MAP(obj), key);
                 r = v ? *v : zx_null();
@@ -1479,13 +1481,22 @@ dispatch:
         CASE(STORE_INDEX): {
             zx_value v = TOP(0), key = TOP(1), obj = TOP(2);
             zx_value *slot = NULL;
+            bool stored = false;
             if (zx_is_type(obj, ZX_O_LIST) && key.tag == ZX_T_INT) {   /* xs[i] = v: inline */
                 zx_list *l = ZX_AS_LIST(obj);
-                if (key.u.i >= 0 && key.u.i < (int64_t)l->len) slot = &l->items[key.u.i];
+                if (key.u.i >= 0 && key.u.i < (int64_t)l->len) {
+                    if (__builtin_expect(l->kind == ZX_LIST_GENERIC, 1)) slot = &l->items[key.u.i];
+                    else if (v.tag == l->kind) {
+                        zx_list_put(l, (uint32_t)key.u.i, v);
+                        stored = true;
+                    }
+                }   /* else index_set: a type the kind cannot hold makes the list generic */
             } else if (zx_is_type(obj, ZX_O_MAP) && zx_is_type(key, ZX_O_STRING)) {
                 slot = map_field(f->code, PC(), ZX_AS_MAP(obj), key);   /* m.name = v on a key it has */
             }
-            if (slot) {
+            if (stored) {
+                /* an unboxed item: v is an int, float or bool, and holds no reference */
+            } else if (slot) {
                 zx_value old = *slot;
                 *slot = v;            /* the stack's reference moves into the container */
                 zx_decref(old);
@@ -1565,8 +1576,9 @@ dispatch:
                     DISPATCH();
                 }
                 if (ip->op == OP_FOR_ITER2) PUSH(zx_int(i));
-                zx_incref(l->items[i]);
-                PUSH(l->items[i]);
+                zx_value e = zx_list_get(l, (uint32_t)i);
+                zx_incref(e);
+                PUSH(e);
             } else {
                 zx_map *m = ZX_AS_MAP(it);
                 if (i >= (int64_t)m->len) {
@@ -1700,7 +1712,7 @@ dispatch:
 #define Q_OP_INDEX(S) \
             if (zx_is_type(a_, ZX_O_LIST) && b_.tag == ZX_T_INT) { \
                 zx_list *l_ = ZX_AS_LIST(a_); \
-                res_ = b_.u.i >= 0 && b_.u.i < (int64_t)l_->len ? l_->items[b_.u.i] : zx_null(); \
+                res_ = b_.u.i >= 0 && b_.u.i < (int64_t)l_->len ? zx_list_get(l_, (uint32_t)b_.u.i) : zx_null(); \
             } else if (zx_is_type(a_, ZX_O_MAP) && zx_is_type(b_, ZX_O_STRING)) { \
                 zx_value *v_ = map_field(f->code, PC() + Q_LOADS_##S, ZX_AS_MAP(a_), b_); \
                 res_ = v_ ? *v_ : zx_null(); \
@@ -1771,7 +1783,16 @@ dispatch:
             if (v_.tag == ZX_T_UNDEF) goto L_LOAD_LOCAL; \
             if (zx_is_type(o_, ZX_O_LIST) && k_.tag == ZX_T_INT) { \
                 zx_list *l_ = ZX_AS_LIST(o_); \
-                if (k_.u.i >= 0 && k_.u.i < (int64_t)l_->len) slot_ = &l_->items[k_.u.i]; \
+                if (k_.u.i < 0 || k_.u.i >= (int64_t)l_->len) goto L_LOAD_LOCAL; \
+                if (l_->kind != ZX_LIST_GENERIC) { \
+                    /* an unboxed item of v's type: no reference to count; another type \
+                     * makes the list generic on the plain path */ \
+                    if (v_.tag != l_->kind) goto L_LOAD_LOCAL; \
+                    zx_list_put(l_, (uint32_t)k_.u.i, v_); \
+                    ip += 4; \
+                    DISPATCH(); \
+                } \
+                slot_ = &l_->items[k_.u.i]; \
             } else if (zx_is_type(o_, ZX_O_MAP) && zx_is_type(k_, ZX_O_STRING)) { \
                 slot_ = map_field(f->code, PC() + 3, ZX_AS_MAP(o_), k_); \
             } \

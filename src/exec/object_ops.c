@@ -10,7 +10,7 @@ static const char *const kind_word[ZX_CLASS_KINDS] = { "entity", "data", "contra
 
 static zx_string *list_str(zx_value list, uint32_t i)
 {
-    return ZX_AS_STRING(ZX_AS_LIST(list)->items[i]);
+    return ZX_AS_STRING(zx_list_get(ZX_AS_LIST(list), i));
 }
 
 zx_status zx_objop_make_class(zx_task *t, zx_frame *f, uint32_t kind, const zx_value part[ZX_CLS_NPARTS],
@@ -25,7 +25,7 @@ zx_status zx_objop_make_class(zx_task *t, zx_frame *f, uint32_t kind, const zx_v
     if (ok) {
         const zx_list *fl = ZX_AS_LIST(part[ZX_CLS_FIELDS]);
         for (uint32_t i = 0; i < fl->len; i++)
-            if (!zx_is_type(fl->items[i], ZX_O_STRING)) ok = false;
+            if (!zx_is_type(zx_list_get(fl, i), ZX_O_STRING)) ok = false;
         if (ZX_AS_LIST(part[ZX_CLS_TYPES])->len != fl->len || ZX_AS_LIST(part[ZX_CLS_DEFAULTS])->len != fl->len)
             ok = false;
     }
@@ -96,7 +96,7 @@ zx_status zx_objop_construct(zx_task *t, zx_frame *f, zx_class *cls, const zx_va
     }
     const zx_list *defaults = ZX_AS_LIST(cls->part[ZX_CLS_DEFAULTS]);
     for (uint32_t i = 0; i < cls->nfields; i++) {
-        zx_value v = i < argc ? argv[i] : defaults->items[i];
+        zx_value v = i < argc ? argv[i] : zx_list_get(defaults, i);
         zx_incref(v);
         o->slot[i] = v;
     }

@@ -320,7 +320,7 @@ static void pmap_block(pmap_ctx *c, uint32_t b)
             piece_stop(p, c->f, &c->scope);
             return;
         }
-        zx_value elem = c->in->items[i];
+        zx_value elem = zx_list_get(c->in, i);
         p->task.pmap_element = (long)i;
         if (zx_interp_call(&p->task, c->f, c->fn, &elem, 1, &c->results[i]) != ZX_OK) {
             piece_fail(p, &c->scope);
@@ -338,7 +338,7 @@ static zx_status pmap_rerun(void *ctx, zx_task *t, uint32_t b)
     long saved = t->pmap_element;
     zx_status st = ZX_OK;
     for (uint32_t i = lo; i < hi && st == ZX_OK; i++) {
-        zx_value elem = c->in->items[i];
+        zx_value elem = zx_list_get(c->in, i);
         zx_decref(c->results[i]);
         c->results[i] = zx_undef();
         t->pmap_element = (long)i;
@@ -403,7 +403,7 @@ static zx_status pmap_sequential(zx_task *t, zx_frame *f, zx_value fn, zx_list *
     long saved = t->pmap_element;
     zx_status st = ZX_OK;
     for (uint32_t i = 0; i < in->len; i++) {
-        zx_value elem = in->items[i], r;
+        zx_value elem = zx_list_get(in, i), r;
         zx_incref(elem);
         t->pmap_element = (long)i;
         st = zx_interp_call(t, f, fn, &elem, 1, &r);

@@ -160,12 +160,6 @@ zx_status zx_val_as_string(const zx_val *v, const char **bytes, size_t *len)
 
 /* ---------- lists ---------- */
 
-/* A list that now holds another container or a closure may close a cycle. */
-static void note_store(zx_heap *h, zx_obj *container, zx_value v)
-{
-    if (zx_is_obj(v) && v.u.o->type != ZX_O_STRING) zx_heap_note_cycle_candidate(h, container);
-}
-
 static bool same_vm(const zx_val *a, const zx_val *b) { return a && b && a->vm == b->vm; }
 
 zx_status zx_val_list_len(const zx_val *list, size_t *out)
@@ -180,8 +174,9 @@ zx_status zx_val_list_get(const zx_val *list, size_t i, zx_val **out)
     if (!list || !out || !zx_is_type(list->v, ZX_O_LIST)) return ZX_E_ARGUMENT;
     zx_list *l = ZX_AS_LIST(list->v);
     if (i >= l->len) return ZX_E_ARGUMENT;
-    zx_incref(l->items[i]);
-    return make(list->vm, l->items[i], out);
+    zx_value v = zx_list_get(l, (uint32_t)i);
+    zx_incref(v);
+    return make(list->vm, v, out);
 }
 
 zx_status zx_val_list_push(zx_val *list, const zx_val *item)
@@ -196,12 +191,8 @@ zx_status zx_val_list_set(zx_val *list, size_t i, const zx_val *item)
     if (!same_vm(list, item) || !zx_is_type(list->v, ZX_O_LIST)) return ZX_E_ARGUMENT;
     zx_list *l = ZX_AS_LIST(list->v);
     if (i >= l->len) return ZX_E_ARGUMENT;
-    zx_incref(item->v);
-    zx_value old = l->items[i];
-    l->items[i] = item->v;
-    zx_decref(old);
-    note_store(list->vm->heap, list->v.u.o, item->v);
-    return ZX_OK;
+    if (!zx_list_set(list->vm->heap, l, (uint32_t)i, item->v)) return ZX_E_MEMORY;
+    return ZX_OK;     /* zx_list_store notes a possible cycle itself */
 }
 
 /* ---------- maps ---------- */

@@ -321,6 +321,22 @@ static void test_values(void)
     CHECK_ST(vm, zx_val_to_string(l, &text), ZX_OK);
     CHECK_STR(text, "[-42, h\xc3\xa9llo, 2.5]");
     free(text);
+    /* ints (kept unboxed inside) and then a float and a string: each item keeps its type */
+    zx_val *nums = NULL;
+    CHECK_ST(vm, zx_val_list_new(vm, &nums), ZX_OK);
+    for (int k = 0; k < 3; k++) CHECK_ST(vm, zx_val_list_push(nums, i), ZX_OK);
+    CHECK_ST(vm, zx_val_list_set(nums, 1, f), ZX_OK);
+    CHECK_ST(vm, zx_val_list_get(nums, 0, &x), ZX_OK);
+    CHECK(zx_val_type(x) == ZX_TYPE_INT);
+    zx_val_free(x);
+    CHECK_ST(vm, zx_val_list_push(nums, s), ZX_OK);
+    CHECK_ST(vm, zx_val_list_get(nums, 1, &x), ZX_OK);
+    CHECK(zx_val_type(x) == ZX_TYPE_FLOAT);
+    zx_val_free(x);
+    CHECK_ST(vm, zx_val_to_string(nums, &text), ZX_OK);
+    CHECK_STR(text, "[-42, 2.5, -42, h\xc3\xa9llo]");
+    free(text);
+    zx_val_free(nums);
 
     /* maps */
     CHECK_ST(vm, zx_val_map_set(m, s, i), ZX_OK);

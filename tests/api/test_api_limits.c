@@ -114,9 +114,9 @@ static void test_globals_after_failure(void)
     same_everywhere("globals after a failure", "late.zx", src, 0, 0, globals, ZX_E_RUNTIME);
 }
 
-/* Issue #12, defect 3: elements (and top-level chunks) that each hold 16 MB under a 40 MB
- * limit: sequentially they fit, and so must they with 3 or 8 workers; one that does not fit
- * even alone fails the same way everywhere. */
+/* Issue #12, defect 3: elements (and top-level chunks) that each hold 16 MB (range(2000000):
+ * an int list, 8 bytes an item) under a 40 MB limit: sequentially they fit, and so must they
+ * with 3 or 8 workers; one that does not fit even alone fails the same way everywhere. */
 static void test_memory_limit(void)
 {
     static const char pmap[] =
@@ -124,7 +124,7 @@ static void test_memory_limit(void)
         "    let xs = range(n)\n"
         "    return len(xs)\n"
         "}\n"
-        "print(parallel_map((k) => build(1000000), [1, 2, 3, 4, 5, 6]))\n";
+        "print(parallel_map((k) => build(2000000), [1, 2, 3, 4, 5, 6]))\n";
     same_everywhere("parallel_map under --max-memory", "pmap_mem.zx", pmap, 40u << 20, 0, NULL, ZX_OK);
     static const char top[] =
         "action build(n) {\n"
@@ -133,9 +133,9 @@ static void test_memory_limit(void)
         "    for each x in xs { t = t + x }\n"
         "    return t\n"
         "}\n"
-        "let a = build(1000000)\n"
-        "let b = build(1000000)\n"
-        "let c = build(1000000)\n"
+        "let a = build(2000000)\n"
+        "let b = build(2000000)\n"
+        "let c = build(2000000)\n"
         "print(a + b + c)\n";
     static const char *const abc[] = { "a", "b", "c", NULL };
     same_everywhere("top-level chunks under --max-memory", "top_mem.zx", top, 40u << 20, 0, abc, ZX_OK);
@@ -144,9 +144,9 @@ static void test_memory_limit(void)
         "    let xs = range(n)\n"
         "    return len(xs)\n"
         "}\n"
-        "let a = build(1000000)\n"
-        "let b = build(4000000)\n"
-        "let c = build(1000000)\n"
+        "let a = build(2000000)\n"
+        "let b = build(8000000)\n"
+        "let c = build(2000000)\n"
         "print(a + b + c)\n";
     same_everywhere("a chunk that never fits", "big_mem.zx", too_big, 40u << 20, 0, abc, ZX_E_MEMORY);
 }

@@ -91,12 +91,13 @@ action deep(n) {
 }
 deep(0)
 ZX
+# range(2000000) is an int list of 16 MB (8 bytes an item, runtime/value.h zx_list_kind)
 cat > pmap_memory.zx <<'ZX'
 action build(n) {
     let xs = range(n)
     return len(xs)
 }
-print(parallel_map((k) => build(1000000), [1, 2, 3, 4, 5, 6]))
+print(parallel_map((k) => build(2000000), [1, 2, 3, 4, 5, 6]))
 ZX
 cat > top_memory.zx <<'ZX'
 action build(n) {
@@ -106,9 +107,9 @@ action build(n) {
     return t
 }
 print("start")
-let a = build(1000000)
-let b = build(1000000)
-let c = build(1000000)
+let a = build(2000000)
+let b = build(2000000)
+let c = build(2000000)
 print(a + b + c)
 ZX
 cat > top_memory_fails.zx <<'ZX'
@@ -117,10 +118,10 @@ action build(n) {
     return len(xs)
 }
 print("start")
-let a = build(1000000)
-let b = build(1000000)
-let c = build(4000000)
-let d = build(1000000)
+let a = build(2000000)
+let b = build(2000000)
+let c = build(8000000)
+let d = build(2000000)
 print(a + b + c + d)
 ZX
 cat > fork_memory.zx <<'ZX'
@@ -134,18 +135,18 @@ print("start")
 let a = 0
 let b = 0
 let c = 0
-fork { a = build(1000000) }
-fork { b = build(1000000); print("b") }
-fork { c = build(1000000) }
+fork { a = build(2000000) }
+fork { b = build(2000000); print("b") }
+fork { c = build(2000000) }
 join
 print(a + b + c)
 action inner() {
     let p = 0
     let q = 0
     let r = 0
-    fork { p = build(1000000); print("p") }
-    fork { q = build(1000000); print("q") }
-    fork { r = build(1000000); print("r") }
+    fork { p = build(2000000); print("p") }
+    fork { q = build(2000000); print("q") }
+    fork { r = build(2000000); print("r") }
     join
     return p + q + r
 }
@@ -160,9 +161,9 @@ action inner() {
     let p = 0
     let q = 0
     let r = 0
-    fork { p = build(1000000); print("p") }
-    fork { q = build(4000000); print("q") }
-    fork { r = build(1000000); print("r") }
+    fork { p = build(2000000); print("p") }
+    fork { q = build(8000000); print("q") }
+    fork { r = build(2000000); print("r") }
     join
     return p + q + r
 }

@@ -953,7 +953,7 @@ static void test_numa_storage(void)
         CHECK(pthread_create(&th, NULL, grow_elsewhere, big) == 0);   /* a thread with no node */
         pthread_join(th, NULL);
         bool intact = big->len == 80000;
-        for (uint32_t i = 0; i < big->len && intact; i++) intact = big->items[i].u.i == (int64_t)(i % 40000);
+        for (uint32_t i = 0; i < big->len && intact; i++) intact = zx_list_get(big, i).u.i == (int64_t)(i % 40000);
         CHECK(intact);
         CHECK(atomic_load(&big->hdr.flags) & ZX_OF_NUMA_STORE);
         zx_heap_thread_node(t, 2);           /* a worker of node 2 again */
@@ -1012,7 +1012,7 @@ static bool pool_obj_ok(zx_value v, int t, int k)
     char text[32];
     snprintf(text, sizeof text, "%d:%d", t, k);
     zx_value s = v;
-    if (k % 3 == 1) s = ZX_AS_LIST(v)->items[0];
+    if (k % 3 == 1) s = zx_list_get(ZX_AS_LIST(v), 0);
     if (k % 3 == 2) {
         zx_value *p = zx_map_get(ZX_AS_MAP(v), zx_int(k));
         if (!p) return false;
@@ -1086,6 +1086,87 @@ static void test_pool_threads(void)
     zx_heap_destroy(h);     /* the sanitizers check that nothing leaks and nothing races */
 }
 
+/* ---- Element kinds: unboxed while every item has one type, generic once, values kept ---- */
+
+static void test_list_kinds(void)
+{
+    zx_heap *h = zx_heap_create(0);
+    zx_list *l = zx_list_new(h, 0);
+    CHECK(l->kind == ZX_LIST_GENERIC);
+    for (int i = 0; i < 10; i++) CHECK(zx_list_push(h, l, zx_int(i * 7)));
+    CHECK(l->kind == ZX_LIST_INT && l->len == 10 && l->ints[3] == 21);
+    size_t unboxed = zx_heap_bytes(h);
+    CHECK(zx_list_set(h, l, 3, zx_int(-1)) && l->kind == ZX_LIST_INT && l->ints[3] == -1);
+    CHECK_FMT(zx_objval(l), "[0, 7, 14, -1, 28, 35, 42, 49, 56, 63]");
+    /* a float into an int list: generic, and every item keeps its type (1 stays 1, not 1.0) */
+    CHECK(zx_list_set(h, l, 0, zx_float(1.0)));
+    CHECK(l->kind == ZX_LIST_GENERIC && l->items[0].tag == ZX_T_FLOAT && l->items[1].tag == ZX_T_INT);
+    CHECK(zx_heap_bytes(h) == unboxed + (size_t)l->cap * 8);         /* 16 bytes an item now */
+    CHECK_FMT(zx_objval(l), "[1.0, 7, 14, -1, 28, 35, 42, 49, 56, 63]");
+    CHECK(zx_list_push(h, l, zx_int(70)) && l->kind == ZX_LIST_GENERIC);   /* never back */
+    CHECK(zx_value_equal(zx_list_get(l, 10), zx_int(70)));
+
+    /* bools: one byte each; get gives the value, equality holds across kinds */
+    zx_list *b = zx_list_new(h, 0), *g = zx_list_new(h, 0);
+    zx_value s = str(h, "x");
+    CHECK(zx_list_push(h, g, s));                  /* g: generic, then emptied */
+    zx_value popped = zx_list_get(g, 0);
+    g->len--;
+    zx_decref(popped);
+    zx_decref(s);
+    for (int i = 0; i < 5; i++) {
+        CHECK(zx_list_push(h, b, zx_bool(i % 2)));
+        CHECK(zx_list_push(h, g, zx_bool(i % 2)));   /* an empty list takes the new item's kind */
+    }
+    CHECK(b->kind == ZX_LIST_BOOL && g->kind == ZX_LIST_BOOL && b->bools[1] == 1);
+    CHECK(zx_list_get(b, 2).tag == ZX_T_BOOL && !zx_list_get(b, 2).u.b);
+    CHECK(zx_value_equal(zx_objval(b), zx_objval(g)));
+    CHECK(zx_list_set(h, g, 4, zx_null()) && g->kind == ZX_LIST_GENERIC);
+    CHECK(!zx_value_equal(zx_objval(b), zx_objval(g)));
+    CHECK_FMT(zx_objval(g), "[false, true, false, true, null]");
+
+    /* floats; a slice keeps the kind; narrowing a generic list of one type unboxes it */
+    zx_list *f = zx_list_new(h, 0);
+    for (int i = 0; i < 6; i++) CHECK(zx_list_push(h, f, zx_float(i / 4.0)));
+    CHECK(f->kind == ZX_LIST_FLOAT && f->floats[2] == 0.5);
+    zx_list *sl = zx_list_slice(h, f, 2, 3, 1);
+    CHECK(sl && sl->kind == ZX_LIST_FLOAT && sl->len == 3 && sl->cap >= 4 && sl->floats[0] == 0.5);
+    CHECK_FMT(zx_objval(sl), "[0.5, 0.75, 1.0]");
+    zx_list *n = zx_list_new(h, 3);
+    for (int i = 0; i < 3; i++) n->items[i] = zx_int(i);
+    n->len = 3;
+    zx_list_narrow(n);
+    CHECK(n->kind == ZX_LIST_INT && n->ints[2] == 2);
+    zx_list *m = zx_list_new(h, 2);
+    m->items[0] = zx_int(1);
+    m->items[1] = zx_float(1.0);
+    m->len = 2;
+    zx_list_narrow(m);                              /* two types: stays generic */
+    CHECK(m->kind == ZX_LIST_GENERIC);
+
+    zx_obj_decref(l);
+    zx_obj_decref(b);
+    zx_obj_decref(g);
+    zx_obj_decref(f);
+    zx_obj_decref(sl);
+    zx_obj_decref(n);
+    zx_obj_decref(m);
+    CHECK(zx_heap_bytes(h) == 0);
+    zx_heap_destroy(h);
+
+    /* making a list generic needs twice the bytes: over the limit it fails, the list intact */
+    zx_heap *lim = zx_heap_create(6000);
+    zx_list *big = zx_list_new(lim, 0);
+    for (int i = 0; i < 400; i++) CHECK(zx_list_push(lim, big, zx_int(i)));
+    CHECK(big->kind == ZX_LIST_INT);
+    CHECK(!zx_list_set(lim, big, 0, zx_null()));
+    CHECK(big->kind == ZX_LIST_INT && big->len == 400 && big->ints[0] == 0 && big->ints[399] == 399);
+    CHECK(zx_heap_bytes(lim) <= 6000);
+    zx_obj_decref(big);
+    CHECK(zx_heap_bytes(lim) == 0);
+    zx_heap_destroy(lim);
+}
+
 int main(void)
 {
     zx_heap *h = zx_heap_create(0);
@@ -1111,5 +1192,6 @@ int main(void)
     test_collector_threads();
     test_numa_storage();
     test_pool_threads();
+    test_list_kinds();
     return CHECK_DONE();
 }
