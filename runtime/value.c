@@ -119,11 +119,15 @@ static zx_objpre *obj_prefix(zx_obj *o) { return (zx_objpre *)(void *)((char *)o
  * empty takes POOL_BATCH blocks at once from the heap's lists, or carves them from a slab.
  * Threads that are not mutators of the heap (a background compile, the API between runs)
  * take and give single blocks under the lock.  Whether a block is pooled follows from its
- * size alone, which every free passes, so frees need no header.  Slabs go back to the C
- * library when the heap is destroyed.  Not pooled: heaps with an embedder's allocator (it
- * sees every allocation with its exact size) and builds with AddressSanitizer (whose
- * checks of use after free need each block to come from malloc).  Accounting and the
- * memory limit count the objects' sizes, as before; the pool's slack is bookkeeping.
+ * size alone, which every free passes, so frees need no header.  The price: a free block
+ * keeps its class, and slabs go back to the C library only when the heap is destroyed, so a
+ * heap holds on to its peak of small blocks of each class (a program that frees a million
+ * small lists and then makes a million strings has both in memory; a long-lived VM keeps its
+ * peak until it is destroyed).  Not pooled, therefore: heaps with a memory limit
+ * (--max-memory, zx_options.max_memory: the limit must bound what the process holds, and
+ * accounting counts objects, not slack), heaps with an embedder's allocator (it sees every
+ * allocation with its exact size), and builds with AddressSanitizer (whose checks of use
+ * after free need each block to come from malloc).
  */
 #define POOL_SLAB ((size_t)64 << 10)
 #define POOL_BATCH 32
@@ -342,7 +346,7 @@ zx_heap *zx_heap_create_with(size_t max_bytes, zx_heap_alloc_fn alloc, void *ud)
         free(h);
         return NULL;
     }
-    h->pooled = POOL_ENABLED && !alloc;
+    h->pooled = POOL_ENABLED && !alloc && !max_bytes;
     const char *stress = getenv("ZX_GC_STRESS");
     h->stress = stress && *stress && strcmp(stress, "0") != 0;
     h->next_collect = COLLECT_MIN_CANDIDATES;
