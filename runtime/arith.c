@@ -218,7 +218,7 @@ bool zx_binop(zx_heap *h, zx_arith_op op, zx_value a, zx_value b, zx_value *out,
         /* in x's kind; y's items push into it, which makes it generic if their type differs */
         zx_list *l = zx_list_slice(h, x, 0, x->len, y->len);
         for (uint32_t i = 0; l && i < y->len; i++)
-            if (!zx_list_push(h, l, zx_list_get(y, i))) {
+            if (!zx_list_push_fresh(h, l, zx_list_get(y, i))) {
                 zx_obj_decref(l);
                 l = NULL;
             }

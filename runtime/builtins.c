@@ -994,7 +994,7 @@ zx_callres zx_builtin_call(zx_heap *h, int id, const zx_value *argv, int argc, z
         if (!is_list(argv[0])) return arg_type(id, "a List", 1, argv[0]);
         const zx_list *l = ZX_AS_LIST(argv[0]);
         zx_list *n = zx_list_slice(h, l, 0, l->len, 1);
-        if (n && !zx_list_push(h, n, argv[1])) {
+        if (n && !zx_list_push_fresh(h, n, argv[1])) {
             zx_obj_decref(n);
             n = NULL;
         }
