@@ -469,17 +469,25 @@ static int perf_syms_read(LLVMMemoryBufferRef obj, char **fnames, size_t n, perf
 static void perf_map_object(char **fnames, void **addrs, size_t n, const perf_syms *ps)
 {
     perf_map_write(fnames, addrs, ps->sizes, n);
-    for (size_t k = 0; k < ps->nextra; k++) {
+    if (!ps->nextra) return;
+    char **names = malloc(ps->nextra * sizeof *names);
+    void **at = malloc(ps->nextra * sizeof *at);
+    uint64_t *sizes = malloc(ps->nextra * sizeof *sizes);
+    size_t m = 0;
+    /* one anchor per section: the first looked-up function in it */
+    for (size_t k = 0; names && at && sizes && k < ps->nextra; k++) {
         const struct perf_extra *x = &ps->extra[k];
-        for (size_t i = 0; i < n; i++) {
-            if (!ps->sizes[i] || ps->sect[i] != x->sect || !addrs[i]) continue;
-            void *at = (char *)addrs[i] - ps->off[i] + x->off;
-            char *name = x->name;
-            uint64_t size = x->size;
-            perf_map_write(&name, &at, &size, 1);
-            break;
-        }
+        size_t i = 0;
+        while (i < n && (!ps->sizes[i] || ps->sect[i] != x->sect || !addrs[i])) i++;
+        if (i == n) continue;
+        names[m] = x->name;
+        at[m] = (char *)addrs[i] - ps->off[i] + x->off;
+        sizes[m++] = x->size;
     }
+    if (m) perf_map_write(names, at, sizes, m);
+    free(names);
+    free(at);
+    free(sizes);
 }
 
 /* The pass pipeline of the engine's level (NULL at -O0); ZEXUS_JIT_PASSES replaces it. */
