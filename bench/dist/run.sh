@@ -48,7 +48,9 @@ if ! netns_setup "$tmp" "$(command -v mpirun)"; then
     echo "tcp: skipped (network namespaces need root and iproute2)"
     exit 0
 fi
-tcp=("$tmp/mpirun" -q --mca pml ob1 --bind-to core)
+# not --bind-to core: each "host" would bind its one rank to its own first core, and both
+# hosts are this machine, so both ranks would share core 0
+tcp=("$tmp/mpirun" -q --mca pml ob1 --bind-to none)
 for jit in off always; do
     t1=$(for _ in $(seq "$reps"); do run_s "${tcp[@]}" -n 1 "$bin" run --dist --jit=$jit --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
     t2=$(for _ in $(seq "$reps"); do run_s "${tcp[@]}" -n 2 "$bin" run --dist --jit=$jit --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)

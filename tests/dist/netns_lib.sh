@@ -9,13 +9,14 @@
 netns_a=zxdist-a-$$ netns_b=zxdist-b-$$ netns_veth=zxd$$
 
 netns_cleanup() {
+    ip link del "${netns_veth}a" 2> /dev/null   # left in this namespace when a move failed
     ip netns del "$netns_a" 2> /dev/null
     ip netns del "$netns_b" 2> /dev/null
     return 0
 }
 
 netns_setup() {
-    local tmp=$1 mpirun=$2 side ns
+    local tmp=$1 mpirun=$2
     if ! command -v ip > /dev/null || ! ip netns add "$netns_a" 2> /dev/null; then
         return 1
     fi
@@ -24,15 +25,14 @@ netns_setup() {
            ip link set "${netns_veth}a" netns "$netns_a" &&
            ip link set "${netns_veth}b" netns "$netns_b" &&
            ip netns exec "$netns_a" ip addr add 10.77.0.1/24 dev "${netns_veth}a" &&
-           ip netns exec "$netns_b" ip addr add 10.77.0.2/24 dev "${netns_veth}b"; }; then
+           ip netns exec "$netns_b" ip addr add 10.77.0.2/24 dev "${netns_veth}b" &&
+           ip netns exec "$netns_a" ip link set lo up &&
+           ip netns exec "$netns_b" ip link set lo up &&
+           ip netns exec "$netns_a" ip link set "${netns_veth}a" up &&
+           ip netns exec "$netns_b" ip link set "${netns_veth}b" up; }; then
         netns_cleanup
         return 1
     fi
-    for side in a b; do
-        ns=$([[ $side == a ]] && echo "$netns_a" || echo "$netns_b")
-        ip netns exec "$ns" ip link set lo up
-        ip netns exec "$ns" ip link set "${netns_veth}$side" up
-    done
     printf '10.77.0.1 slots=1\n10.77.0.2 slots=1\n' > "$tmp/hosts"
     # mpirun's rsh agent: "agent HOST COMMAND..." runs COMMAND in HOST's namespace
     cat > "$tmp/agent" <<AGENT
