@@ -29,11 +29,13 @@ for jit in off always auto; do
     c2=$(for _ in $(seq "$reps"); do run_s "${mpi[@]}" -n 2 "$bin" run --dist --jit=$jit --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
     echo "coarse map, 64 elements, --jit=$jit: 1 rank ${c1} s, 2 ranks ${c2} s, speedup $(awk -v a="$c1" -v b="$c2" 'BEGIN {printf "%.2f", a / b}')x"
 done
-# four ranks: bound to cores only where there are four
-bind4=core
-(( $(nproc) < 4 )) && bind4=none
-c4=$(for _ in $(seq "$reps"); do run_s mpirun -q --mca pml ob1 --bind-to $bind4 -n 4 "$bin" run --dist --jit=off --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
-echo "coarse map, 64 elements, --jit=off: 4 ranks (bound to $bind4) ${c4} s"
+# four ranks: bound to cores only where there are four; otherwise unbound and unpinned (a rank
+# that is not bound pins its worker to the first core it may use: every rank to the same one)
+bind4=(--bind-to core)
+pin4=()
+(( $(nproc) < 4 )) && bind4=(--bind-to none) pin4=(--pin=off)
+c4=$(for _ in $(seq "$reps"); do run_s mpirun -q --mca pml ob1 "${bind4[@]}" -n 4 "$bin" run --dist --jit=off --mode=par --workers=1 "${pin4[@]}" --stats "$here/coarse.zx"; done | median)
+echo "coarse map, 64 elements, --jit=off: 4 ranks (${bind4[*]} ${pin4[*]}) ${c4} s"
 loc=$(for _ in $(seq "$reps"); do run_s "$bin" run --mode=par --workers=1 --stats "$here/fine.zx"; done | median)
 f2=$(for _ in $(seq "$reps"); do ZEXUS_DIST_RANK0_IDLE=1 map_ms "${mpi[@]}" -x ZEXUS_DIST_RANK0_IDLE -n 2 "$bin" run --dist --mode=par --workers=1 --stats "$here/fine.zx"; done | median)
 echo "fine map, 200000 elements: the whole run on one worker ${loc} s; the map sent to rank 1: ${f2} ms," \
@@ -49,12 +51,13 @@ if ! netns_setup "$tmp" "$(command -v mpirun)"; then
     exit 0
 fi
 # not --bind-to core: each "host" would bind its one rank to its own first core, and both
-# hosts are this machine, so both ranks would share core 0
+# hosts are this machine, so both ranks would share core 0; and --pin=off below for the same
+# reason: each rank, alone on its "host", would pin its worker to the first core
 tcp=("$tmp/mpirun" -q --mca pml ob1 --bind-to none)
 for jit in off always; do
-    t1=$(for _ in $(seq "$reps"); do run_s "${tcp[@]}" -n 1 "$bin" run --dist --jit=$jit --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
-    t2=$(for _ in $(seq "$reps"); do run_s "${tcp[@]}" -n 2 "$bin" run --dist --jit=$jit --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
+    t1=$(for _ in $(seq "$reps"); do run_s "${tcp[@]}" -n 1 "$bin" run --dist --jit=$jit --mode=par --workers=1 --pin=off --stats "$here/coarse.zx"; done | median)
+    t2=$(for _ in $(seq "$reps"); do run_s "${tcp[@]}" -n 2 "$bin" run --dist --jit=$jit --mode=par --workers=1 --pin=off --stats "$here/coarse.zx"; done | median)
     echo "tcp: coarse map, 64 elements, --jit=$jit: 1 rank ${t1} s, 2 ranks ${t2} s, speedup $(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.2f", a / b}')x"
 done
-ft=$(for _ in $(seq "$reps"); do ZEXUS_DIST_RANK0_IDLE=1 map_ms "${tcp[@]}" -x ZEXUS_DIST_RANK0_IDLE -n 2 "$bin" run --dist --mode=par --workers=1 --stats "$here/fine.zx"; done | median)
+ft=$(for _ in $(seq "$reps"); do ZEXUS_DIST_RANK0_IDLE=1 map_ms "${tcp[@]}" -x ZEXUS_DIST_RANK0_IDLE -n 2 "$bin" run --dist --mode=par --workers=1 --pin=off --stats "$here/fine.zx"; done | median)
 echo "tcp: fine map, 200000 elements sent to rank 1: ${ft} ms, $(awk -v m="$ft" 'BEGIN {printf "%.2f", m * 1000 / 200000}') us per element"
