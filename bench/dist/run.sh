@@ -29,11 +29,11 @@ for jit in off always auto; do
     c2=$(for _ in $(seq "$reps"); do run_s "${mpi[@]}" -n 2 "$bin" run --dist --jit=$jit --mode=par --workers=1 --stats "$here/coarse.zx"; done | median)
     echo "coarse map, 64 elements, --jit=$jit: 1 rank ${c1} s, 2 ranks ${c2} s, speedup $(awk -v a="$c1" -v b="$c2" 'BEGIN {printf "%.2f", a / b}')x"
 done
-# four ranks: bound to cores only where there are four; otherwise unbound and unpinned (a rank
-# that is not bound pins its worker to the first core it may use: every rank to the same one)
+# four ranks: bound to cores only where there are four; otherwise unbound (ranks that share the
+# machine unbound leave their workers unpinned by themselves: src/dist/dist.c, "Pinning")
 bind4=(--bind-to core)
 pin4=()
-(( $(nproc) < 4 )) && bind4=(--bind-to none) pin4=(--pin=off)
+(( $(nproc) < 4 )) && bind4=(--bind-to none)
 c4=$(for _ in $(seq "$reps"); do run_s mpirun -q --mca pml ob1 "${bind4[@]}" -n 4 "$bin" run --dist --jit=off --mode=par --workers=1 "${pin4[@]}" --stats "$here/coarse.zx"; done | median)
 echo "coarse map, 64 elements, --jit=off: 4 ranks (${bind4[*]} ${pin4[*]}) ${c4} s"
 loc=$(for _ in $(seq "$reps"); do run_s "$bin" run --mode=par --workers=1 --stats "$here/fine.zx"; done | median)
@@ -52,7 +52,7 @@ if ! netns_setup "$tmp" "$(command -v mpirun)"; then
 fi
 # not --bind-to core: each "host" would bind its one rank to its own first core, and both
 # hosts are this machine, so both ranks would share core 0; and --pin=off below for the same
-# reason: each rank, alone on its "host", would pin its worker to the first core
+# reason: each rank, alone on its "host" as far as the launcher knows, pins to the first core
 tcp=("$tmp/mpirun" -q --mca pml ob1 --bind-to none)
 for jit in off always; do
     t1=$(for _ in $(seq "$reps"); do run_s "${tcp[@]}" -n 1 "$bin" run --dist --jit=$jit --mode=par --workers=1 --pin=off --stats "$here/coarse.zx"; done | median)

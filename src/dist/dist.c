@@ -5,11 +5,13 @@
 #include <elf.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "analysis/plan.h"
 #include "dist/transport.h"
@@ -169,6 +171,7 @@ struct zx_dist {
     /* other ranks: the batches of the map being served (under lock) */
     msgq batches;
     uint32_t ended;              /* maps 0 .. ended-1 have ended (MAPEND) */
+    int unpinned;                /* this many ranks share this machine unbound: workers not pinned */
 };
 
 static void set_fatal(zx_dist *d, const char *why)
@@ -444,6 +447,26 @@ static const zx_dist_transport *load_module(char *err, size_t errsz)
     return tp;
 }
 
+/*
+ * Pinning.  A rank pins its workers to the first cores it may use (--pin=on), which is right
+ * when mpirun binds each rank to cores of its own (--bind-to core).  Ranks that share a
+ * machine without being bound apart (--bind-to none, Open MPI's socket binding of more than
+ * two ranks on a one-socket machine) would all pin to the same first cores and run one at a
+ * time, so such a rank leaves its workers unpinned.  The launcher says how many ranks run on
+ * this machine (OMPI_COMM_WORLD_LOCAL_SIZE, MPICH's MPI_LOCALNRANKS); a rank counts as bound
+ * apart when it may use no more than its share of the machine's processors.
+ */
+static int ranks_sharing_unbound(void)
+{
+    const char *v = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    if (!v || !*v) v = getenv("MPI_LOCALNRANKS");
+    long local = v && *v ? strtol(v, NULL, 10) : 1;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    if (local < 2 || online < 1 || sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+    return (long)CPU_COUNT(&set) * local > online ? (int)local : 0;
+}
+
 zx_status zx_dist_start(zx_vm *vm, const void *comm, int *rank, int *size)
 {
     if (!vm) return ZX_E_ARGUMENT;
@@ -475,6 +498,7 @@ zx_status zx_dist_start(zx_vm *vm, const void *comm, int *rank, int *size)
         return ZX_E_MEMORY;
     }
     d->comm_started = true;
+    if (vm->opts.pin && (d->unpinned = ranks_sharing_unbound()) > 0) vm->opts.pin = 0;
     vm->dist = d;
     if (rank) *rank = d->rank;
     if (size) *size = d->size;
@@ -966,6 +990,9 @@ static zx_status dist_pmap_one(zx_dist *d, zx_pmap_job *j, zx_run_stats *stats, 
                               m->blocks_of[r], work, avail > work ? avail - work : 0.0);
     }
     zx_stats_note(stats, "%s", line);
+    if (d->unpinned)
+        zx_stats_note(stats, "--dist: %d ranks share this machine and mpirun did not bind them to cores of "
+                      "their own: workers not pinned (mpirun --bind-to core pins them)", d->unpinned);
     if (fatal[0]) zx_stats_note(stats, "--dist: %s", fatal);
     map_free(m, d->size);
     free(b.data);
