@@ -747,6 +747,32 @@ static int flt_binop(lw *L, unsigned op, LLVMValueRef x, LLVMValueRef y, uint32_
     }
 }
 
+/* The values that reach one join block, a path at a time (join_add branches there), merged by
+ * join_val in it: the result of an instruction with inline paths beside its helper call. */
+typedef struct joinvals {
+    LLVMValueRef tags[4], pays[4];
+    LLVMBasicBlockRef from[4];
+    unsigned n;
+} joinvals;
+
+static void join_add(lw *L, joinvals *j, val v, LLVMBasicBlockRef to)
+{
+    j->tags[j->n] = v.tag;
+    j->pays[j->n] = v.pay;
+    j->from[j->n++] = LLVMGetInsertBlock(L->b);
+    LLVMBuildBr(L->b, to);
+}
+
+static val join_val(lw *L, joinvals *j)
+{
+    LLVMValueRef tag = LLVMBuildPhi(L->b, L->i8, "");
+    LLVMValueRef pay = LLVMBuildPhi(L->b, L->i64, "");
+    LLVMAddIncoming(tag, j->tags, j->from, j->n);
+    LLVMAddIncoming(pay, j->pays, j->from, j->n);
+    val v = { tag, pay, M_VAL };
+    return v;
+}
+
 /* a OP b at pc (operands are stack slots d-2, d-1).  Paths: int-int inline, numbers as
  * floats inline (only where the language converts: arithmetic; comparisons of two floats),
  * == and != against null or a Boolean inline, everything else through jit_helper_binop. */
@@ -768,9 +794,7 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
                   (op == OP_MOD && ((a.mask | b.mask) & M_F));
 
     LLVMBasicBlockRef cont = newbb(L, "binop.done");
-    LLVMBasicBlockRef inc_bb[4];
-    LLVMValueRef inc_tag[4], inc_pay[4];
-    int ninc = 0;
+    joinvals res = { .n = 0 };
 
     int need_gen = has_gen || (!has_int && !has_flt);     /* the helper's path is reachable */
     LLVMValueRef both_int = LLVMBuildAnd(L->b, is_tag(L, a, ZX_T_INT), is_tag(L, b, ZX_T_INT), "");
@@ -781,10 +805,7 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
         at(L, ib);
         val r = { NULL, NULL, 0 };
         int_binop(L, op, a.pay, b.pay, pc, d, &r);
-        inc_tag[ninc] = r.tag;
-        inc_pay[ninc] = r.pay;
-        inc_bb[ninc++] = LLVMGetInsertBlock(L->b);
-        LLVMBuildBr(L->b, cont);
+        join_add(L, &res, r, cont);
         at(L, nb);
     }
     if (has_flt) {
@@ -801,10 +822,7 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
                                          as_f64(L, b.pay), "y");
         val r = { NULL, NULL, 0 };
         flt_binop(L, op, x, y, pc, d, &r);
-        inc_tag[ninc] = r.tag;
-        inc_pay[ninc] = r.pay;
-        inc_bb[ninc++] = LLVMGetInsertBlock(L->b);
-        LLVMBuildBr(L->b, cont);
+        join_add(L, &res, r, cont);
         at(L, nb);
     }
     /* == and != with null or a Boolean on either side: equal only to the same tag and the
@@ -825,10 +843,7 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
         val r = mkbool(L, op == OP_EQ ? same : LLVMBuildNot(L->b, same, ""));
         decref(L, a);
         decref(L, b);
-        inc_tag[ninc] = r.tag;
-        inc_pay[ninc] = r.pay;
-        inc_bb[ninc++] = LLVMGetInsertBlock(L->b);
-        LLVMBuildBr(L->b, cont);
+        join_add(L, &res, r, cont);
         at(L, nb);
         /* one side is always null or a Boolean: nothing is left for the helper */
         if (!(a.mask & ~imm) || !(b.mask & ~imm)) need_gen = 0;
@@ -842,19 +857,13 @@ static void emit_binop(lw *L, unsigned op, uint32_t pc, uint32_t d)
         val r = load_val_mem(L, L->tmpval, M_ANY);
         decref(L, a);
         decref(L, b);
-        inc_tag[ninc] = r.tag;
-        inc_pay[ninc] = r.pay;
-        inc_bb[ninc++] = LLVMGetInsertBlock(L->b);
-        LLVMBuildBr(L->b, cont);
+        join_add(L, &res, r, cont);
     } else {
         LLVMBuildUnreachable(L->b);
     }
     at(L, cont);
-    LLVMValueRef tag = LLVMBuildPhi(L->b, L->i8, "rt");
-    LLVMValueRef pay = LLVMBuildPhi(L->b, L->i64, "rp");
-    LLVMAddIncoming(tag, inc_tag, inc_bb, (unsigned)ninc);
-    LLVMAddIncoming(pay, inc_pay, inc_bb, (unsigned)ninc);
-    val r = { tag, pay, rmask };
+    val r = join_val(L, &res);
+    r.mask = rmask;
     if (analyze_singleton(rmask)) r.tag = c8(L, mask_tag(rmask));
     sset(L, d - 2, r);
 }
@@ -1003,32 +1012,6 @@ static LLVMValueRef inst_ic_slot(lw *L, LLVMValueRef cache, LLVMValueRef o, LLVM
     LLVMValueRef off = LLVMBuildAdd(L->b, c64(L, offsetof(zx_inst, slot)),
                                     LLVMBuildMul(L->b, slot, c64(L, sizeof(zx_value)), ""), "");
     return gepv(L, o, off);
-}
-
-/* The values that reach one join block, a path at a time (join_add branches there), merged by
- * join_val in it: the result of an instruction with inline paths beside its helper call. */
-typedef struct joinvals {
-    LLVMValueRef tags[4], pays[4];
-    LLVMBasicBlockRef from[4];
-    unsigned n;
-} joinvals;
-
-static void join_add(lw *L, joinvals *j, val v, LLVMBasicBlockRef to)
-{
-    j->tags[j->n] = v.tag;
-    j->pays[j->n] = v.pay;
-    j->from[j->n++] = LLVMGetInsertBlock(L->b);
-    LLVMBuildBr(L->b, to);
-}
-
-static val join_val(lw *L, joinvals *j)
-{
-    LLVMValueRef tag = LLVMBuildPhi(L->b, L->i8, "");
-    LLVMValueRef pay = LLVMBuildPhi(L->b, L->i64, "");
-    LLVMAddIncoming(tag, j->tags, j->from, j->n);
-    LLVMAddIncoming(pay, j->pays, j->from, j->n);
-    val v = { tag, pay, M_VAL };
-    return v;
 }
 
 /* o.k with a constant string key on an object o: the address of its value, an instance's field
